@@ -1,0 +1,290 @@
+"""Versioned, signed, atomically written model artifacts.
+
+An artifact is a folder ``<models_dir>/<artifact_id>/`` holding
+
+* ``manifest.json``: library versions, data hash, settings and their hash,
+  created-at, row counts, metrics, feature definitions, the segment map and
+  PCA variance, plus the SHA-256 of every other file and an HMAC signature;
+* ``bundle-<sha>.joblib``: the fitted estimators (the only pickle);
+* ``customers-<sha>.parquet``: the scored customer table (never pickled).
+
+Writes are atomic: content files are written under temporary names and
+renamed to content-addressed names, then the manifest is replaced in one
+``os.replace``.  A crash at any point leaves the previous manifest pointing at
+files that still exist.
+
+Reads are defensive: the manifest must carry this app's schema tag and a
+valid HMAC made with this installation's key (``<models_dir>/.signing-key``),
+file names must be plain content-addressed names inside the folder, and each
+file's SHA-256 must match before anything is unpickled.  A library-version
+mismatch raises :class:`~pipeline.errors.ArtifactVersionError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import sys
+import tempfile
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+
+from .errors import ArtifactError, ArtifactVersionError
+
+SCHEMA = "customer-segmentation/artifact"
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+KEY_NAME = ".signing-key"
+#: Libraries whose versions must match for the pickled bundle to be trusted.
+PICKLED_LIBRARIES: tuple[str, ...] = ("scikit-learn", "numpy", "scipy", "joblib")
+RECORDED_LIBRARIES: tuple[str, ...] = (*PICKLED_LIBRARIES, "pandas", "pyarrow")
+_FILE_NAME = re.compile(r"^[a-z]+-[0-9a-f]{16}\.(joblib|parquet|json)$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries an artifact depends on."""
+    versions = {"python": ".".join(map(str, sys.version_info[:3]))}
+    for lib in RECORDED_LIBRARIES:
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:  # pragma: no cover - all are required
+            versions[lib] = "missing"
+    return versions
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def artifact_id(dataset_name: str, data_hash: str, settings_hash: str) -> str:
+    """Folder name of an artifact: readable slug + data hash + settings hash."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", dataset_name).strip("-").lower()[:40] or "data"
+    return f"{slug}-{data_hash[:10]}-{settings_hash[:10]}"
+
+
+def signing_key(models_dir: Path, create: bool) -> bytes | None:
+    """This installation's HMAC key; created (mode 0600) on first write."""
+    path = Path(models_dir) / KEY_NAME
+    if path.exists():
+        return path.read_bytes()
+    if not create:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def _canonical(manifest: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in manifest.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def _signature(manifest: dict[str, Any], key: bytes) -> str:
+    return hmac.new(key, _canonical(manifest), hashlib.sha256).hexdigest()
+
+
+@contextlib.contextmanager
+def _temp_file(directory: Path, suffix: str) -> Iterator[Path]:
+    fd, name = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _commit_content(directory: Path, stem: str, suffix: str, write: Any) -> dict[str, str]:
+    """Write via ``write(tmp_path)``, then rename to ``<stem>-<sha16><suffix>``."""
+    with _temp_file(directory, suffix) as tmp:
+        write(tmp)
+        _fsync(tmp)
+        digest = sha256_file(tmp)
+        name = f"{stem}-{digest[:16]}{suffix}"
+        os.replace(tmp, directory / name)
+    return {"name": name, "sha256": digest}
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON to ``path`` atomically (temp file + ``os.replace``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _temp_file(path.parent, ".json") as tmp:
+        tmp.write_text(json.dumps(payload, indent=2, default=str))
+        _fsync(tmp)
+        os.replace(tmp, path)
+
+
+def write_artifact(
+    directory: Path,
+    manifest: dict[str, Any],
+    bundle: dict[str, Any],
+    customers: pd.DataFrame,
+) -> dict[str, Any]:
+    """Write an artifact atomically and return the final, signed manifest.
+
+    Parameters
+    ----------
+    directory : Path
+        ``<models_dir>/<artifact_id>``; created if needed.
+    manifest : dict
+        JSON-safe metadata (``files``, ``schema`` and ``signature`` are set here).
+    bundle : dict
+        Fitted estimators, pickled with joblib.
+    customers : DataFrame
+        Scored customer table, written as Parquet.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    key = signing_key(directory.parent, create=True)
+    assert key is not None
+    files = {
+        "bundle": _commit_content(directory, "bundle", ".joblib", lambda p: joblib.dump(bundle, p, compress=3)),
+        "customers": _commit_content(
+            directory, "customers", ".parquet", lambda p: customers.to_parquet(p, index=False)
+        ),
+    }
+    final = {**manifest, "schema": SCHEMA, "format_version": FORMAT_VERSION, "files": files}
+    final["signature"] = _signature(final, key)
+    write_json_atomic(directory / MANIFEST_NAME, final)
+    keep = {f["name"] for f in files.values()}
+    for stale in directory.glob("*-*.*"):
+        if _FILE_NAME.match(stale.name) and stale.name not in keep and stale.suffix != ".json":
+            stale.unlink(missing_ok=True)
+    return final
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """Read and authenticate an artifact's manifest (nothing is unpickled).
+
+    Raises
+    ------
+    ArtifactError
+        Missing or unreadable manifest, foreign schema, bad signature.
+    """
+    directory = Path(directory)
+    path = directory / MANIFEST_NAME
+    if not path.is_file():
+        raise ArtifactError(f"No model artifact in {directory} (no {MANIFEST_NAME}).")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise ArtifactError(f"The manifest in {directory} is not valid JSON.") from None
+    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
+        raise ArtifactError(f"{directory} was not written by this app; refusing to load it.")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ArtifactVersionError(
+            f"{directory} uses artifact format {manifest.get('format_version')}, "
+            f"this app reads format {FORMAT_VERSION}; retrain."
+        )
+    key = signing_key(directory.parent, create=False)
+    sig = manifest.get("signature")
+    if key is None or not isinstance(sig, str) or not hmac.compare_digest(sig, _signature(manifest, key)):
+        raise ArtifactError(f"The manifest in {directory} is not signed by this installation; refusing to load it.")
+    return manifest
+
+
+def _checked_file(directory: Path, manifest: dict[str, Any], role: str) -> Path:
+    entry = manifest.get("files", {}).get(role)
+    if not isinstance(entry, dict) or not _FILE_NAME.match(str(entry.get("name", ""))):
+        raise ArtifactError(f"The manifest in {directory} does not name a valid {role} file.")
+    path = directory / entry["name"]
+    if not path.is_file():
+        raise ArtifactError(f"The {role} file of {directory} is missing ({entry['name']}).")
+    if not hmac.compare_digest(sha256_file(path), str(entry.get("sha256", ""))):
+        raise ArtifactError(
+            f"The {role} file of {directory} does not match its manifest hash; it may have "
+            "been modified. Refusing to load it."
+        )
+    return path
+
+
+def check_versions(manifest: dict[str, Any]) -> None:
+    """Raise :class:`ArtifactVersionError` if pickled libraries' versions differ."""
+    saved = manifest.get("library_versions", {})
+    now = library_versions()
+    diff = [f"{lib} {saved.get(lib)} → {now[lib]}" for lib in PICKLED_LIBRARIES if saved.get(lib) != now[lib]]
+    if diff:
+        raise ArtifactVersionError(
+            f"The model in {manifest.get('artifact_id', '?')} was saved with other library "
+            f"versions ({'; '.join(diff)}); retrain it."
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedArtifact:
+    """An authenticated artifact in memory."""
+
+    directory: Path
+    manifest: dict[str, Any]
+    bundle: dict[str, Any]
+    customers: pd.DataFrame
+
+    @property
+    def artifact_id(self) -> str:
+        """The artifact's version id (its folder name)."""
+        return str(self.manifest["artifact_id"])
+
+
+def load_artifact(directory: Path) -> LoadedArtifact:
+    """Authenticate and load an artifact.
+
+    Raises
+    ------
+    ArtifactError
+        Foreign, unsigned or tampered artifact.
+    ArtifactVersionError
+        Saved with other versions of the pickled libraries.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    bundle_path = _checked_file(directory, manifest, "bundle")
+    customers_path = _checked_file(directory, manifest, "customers")
+    check_versions(manifest)
+    bundle = joblib.load(bundle_path)
+    customers = pd.read_parquet(customers_path)
+    return LoadedArtifact(directory=directory, manifest=manifest, bundle=bundle, customers=customers)
+
+
+def list_manifests(models_dir: Path) -> list[dict[str, Any]]:
+    """Authenticated manifests of every artifact under ``models_dir``, newest first."""
+    out = []
+    root = Path(models_dir)
+    if not root.is_dir():
+        return out
+    for child in sorted(root.iterdir()):
+        if child.is_dir() and _ID.match(child.name) and (child / MANIFEST_NAME).is_file():
+            with contextlib.suppress(ArtifactError):
+                out.append(read_manifest(child))
+    return sorted(out, key=lambda m: m.get("created_at", ""), reverse=True)
+
+
+def valid_artifact_id(value: str) -> bool:
+    """True if ``value`` is a safe artifact folder name (no path parts)."""
+    return bool(_ID.match(value)) and ".." not in value

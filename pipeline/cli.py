@@ -1,0 +1,184 @@
+"""Command line: ``python -m pipeline {sample,train,score,compare} ...``.
+
+User errors (bad files, bad options, rejected artifacts) print one line
+``error: ...`` on stderr and exit with status 2; nothing already saved is
+touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import MODEL_NAMES, SCALINGS, Settings, parse_date
+from .errors import SegmentationError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_settings_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by every command that trains or compares."""
+    p.add_argument("--data", type=Path, help="customer table (.csv/.tsv/.txt/.xlsx/.parquet); default: built-in sample")
+    p.add_argument("--k", type=int, default=4, help="number of segments (default 4)")
+    p.add_argument("--model", choices=MODEL_NAMES, default="kmeans", help="clustering model (default kmeans)")
+    p.add_argument("--scaling", choices=SCALINGS, default="standard", help="preprocessing (default standard)")
+    p.add_argument("--as-of", dest="as_of", help="reference date YYYY-MM-DD for tenure (default: latest enrolment)")
+    p.add_argument("--seed", type=int, default=42, help="random_state (default 42)")
+    p.add_argument("--models-dir", type=Path, default=Path("models"), help="artifact folder (default models/)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """The :class:`Settings` described by parsed options."""
+    return Settings(
+        k=getattr(args, "k", 4),
+        model=getattr(args, "model", "kmeans"),
+        scaling=getattr(args, "scaling", "standard"),
+        as_of=parse_date(args.as_of) if args.as_of else None,
+        random_state=getattr(args, "seed", 42),
+        models_dir=args.models_dir,
+    )
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[dict[str, Any]], str]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        print(text(payload))
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Write the built-in sample data (and optionally its ground truth)."""
+    from .sample import generate_sample, to_text_bytes
+
+    table, truth = generate_sample(args.rows, args.seed)
+    sep = "," if args.out.suffix.lower() == ".csv" and args.comma else "\t"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(to_text_bytes(table, sep))
+    if args.truth:
+        truth.to_csv(args.truth, header=True)
+    print(
+        f"wrote {len(truth):,} customers to {args.out}" + (f" and ground truth to {args.truth}" if args.truth else "")
+    )
+    return 0
+
+
+def train_text(s: dict[str, Any]) -> str:
+    """Human-readable ``train`` summary."""
+    art = s["artifact"]
+    lines = [
+        f"{s['n_customers']:,} customers, {s['model']} k={s['k']} on {', '.join(s['features'])} ({s['scaling']} scaling)",
+        f"silhouette {s['silhouette']:.3f}" if s["silhouette"] is not None else "silhouette n/a",
+        f"artifact {art['id']} ({'reused from cache' if art['cached'] else 'trained'}) in {art['path']}",
+        "",
+        f"{'segment':<32}{'customers':>10}{'share':>8}{'value':>8}  evidence",
+    ]
+    for seg in s["segments"]:
+        vs = f"{seg['value_share']:.0%}" if seg["value_share"] is not None else "n/a"
+        lines.append(f"{seg['name']:<32}{seg['size']:>10,}{seg['share']:>8.0%}{vs:>8}  {seg['evidence']}")
+    dq = s["data_quality"]
+    lines += [
+        "",
+        f"data quality: {dq['rows_read']:,} rows read, {dq['rows_dropped']:,} dropped, {dq['values_imputed']:,} values imputed, {dq['rows_flagged']:,} flagged",
+    ]
+    lines += [f"  - {i['message']}" for i in dq["items"]]
+    if s.get("note"):
+        lines.append(f"note: {s['note']}")
+    return "\n".join(lines)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train (or reuse) an artifact and print its summary."""
+    from .training import load_dataset, summary, train
+
+    settings = settings_from_args(args)
+    result = train(load_dataset(args.data, settings), settings, force=args.force)
+    _emit(args, summary(result), train_text)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Write each input customer's segment."""
+    from .artifacts import load_artifact
+    from .training import load_dataset, score, train
+
+    settings = settings_from_args(args)
+    if args.model_dir is not None:
+        artifact = load_artifact(args.model_dir)
+    else:
+        artifact = train(
+            load_dataset(None, Settings(models_dir=args.models_dir)), Settings(models_dir=args.models_dir)
+        ).artifact
+    scored = score(artifact, load_dataset(args.data, settings))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    scored.to_csv(args.out, index=False)
+    counts = scored["Segment_Name"].value_counts()
+    print(f"wrote {len(scored):,} customers to {args.out} using {artifact.artifact_id}")
+    for name, n in counts.items():
+        print(f"  {name}: {n:,}")
+    return 0
+
+
+def build_parser(
+    extra: Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = (),
+) -> argparse.ArgumentParser:
+    """The argument parser; ``extra`` registers further sub-commands."""
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description="Customer segmentation pipeline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", help="write the built-in sample data set")
+    p.add_argument("--rows", type=int, default=2240)
+    p.add_argument("--seed", type=int, default=2014)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--truth", type=Path, help="also write each customer's latent type (ground truth)")
+    p.add_argument("--comma", action="store_true", help="comma-separated (default: tab, like the public file)")
+    p.set_defaults(handler=cmd_sample)
+
+    p = sub.add_parser("train", help="train a segmentation (or reuse the cached one)")
+    add_settings_options(p)
+    p.add_argument("--force", action="store_true", help="retrain even if a cached artifact exists")
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("score", help="write the segment of every customer in a file")
+    p.add_argument("--data", type=Path, required=True, help="customer table to score")
+    p.add_argument(
+        "--model", dest="model_dir", type=Path, help="artifact folder (default: the model of the built-in sample)"
+    )
+    p.add_argument("--out", type=Path, required=True, help="output CSV: ID, Segment_Key, Segment_Name")
+    p.add_argument(
+        "--as-of", dest="as_of", help="reference date YYYY-MM-DD for tenure (default: latest enrolment in the file)"
+    )
+    p.add_argument("--models-dir", type=Path, default=Path("models"), help="artifact folder (default models/)")
+    p.set_defaults(handler=cmd_score)
+
+    for name, help_text, configure, handler in extra:
+        p = sub.add_parser(name, help=help_text)
+        configure(p)
+        p.set_defaults(handler=handler)
+    return parser
+
+
+def _extra_commands() -> list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]]:
+    try:
+        from .compare import cli_command
+    except ImportError:
+        return []
+    return [cli_command()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    parser = build_parser(_extra_commands())
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SegmentationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was saved.", file=sys.stderr)
+        return 130

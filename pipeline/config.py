@@ -1,0 +1,137 @@
+"""The one settings object.
+
+:class:`Settings` is frozen and passed explicitly to every function that needs
+it; nothing in the package reads configuration from module globals or the
+environment.  Only the fields that change a fitted model enter
+:meth:`Settings.model_hash`, so moving the models directory does not
+invalidate the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import SegmentationError
+
+#: The four behavioural features clustered by default, in display order.
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "Customer_Value",
+    "Purchase_Frequency",
+    "Campaign_Response",
+    "Customer_For_Years",
+)
+
+#: Model names accepted by :func:`pipeline.model.make_clusterer`.
+MODEL_NAMES: tuple[str, ...] = (
+    "kmeans",
+    "agglomerative",
+    "gmm",
+    "birch",
+    "dbscan",
+    "hdbscan",
+)
+
+#: Preprocessing variants accepted by :func:`pipeline.model.make_scaler`.
+SCALINGS: tuple[str, ...] = ("standard", "log1p", "yeo-johnson")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything that determines a segmentation run.
+
+    Parameters
+    ----------
+    k : int
+        Number of segments for the k-based models.
+    model : str
+        Clustering model, one of :data:`MODEL_NAMES`.
+    scaling : str
+        Preprocessing before clustering, one of :data:`SCALINGS`.
+    features : tuple of str
+        Engineered features that are clustered.
+    as_of : datetime.date or None
+        Reference date for tenure and age; ``None`` means the latest
+        enrolment date found in the data.
+    random_state : int
+        Seed for every random step (KMeans init, bootstraps, sampling).
+    n_init : int
+        KMeans restarts.
+    sample_rows, sample_seed : int
+        Size and seed of the built-in sample data set.
+    models_dir : Path
+        Where artifacts are written and looked up.
+    bootstrap_resamples : int
+        Resamples used to measure segment stability in the comparison.
+    max_exact_rows : int
+        Above this many customers, silhouette and quadratic-memory models
+        are computed on a stratified sample of this size.
+    """
+
+    k: int = 4
+    model: str = "kmeans"
+    scaling: str = "standard"
+    features: tuple[str, ...] = DEFAULT_FEATURES
+    as_of: dt.date | None = None
+    random_state: int = 42
+    n_init: int = 10
+    sample_rows: int = 2240
+    sample_seed: int = 2014
+    models_dir: Path = Path("models")
+    bootstrap_resamples: int = 20
+    max_exact_rows: int = 20_000
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.k, int) or isinstance(self.k, bool) or not 2 <= self.k <= 20:
+            raise SegmentationError(f"k must be a whole number from 2 to 20, got {self.k!r}.")
+        if self.model not in MODEL_NAMES:
+            raise SegmentationError(f"Unknown model {self.model!r}; choose one of {', '.join(MODEL_NAMES)}.")
+        if self.scaling not in SCALINGS:
+            raise SegmentationError(f"Unknown scaling {self.scaling!r}; choose one of {', '.join(SCALINGS)}.")
+        if len(self.features) < 2 or len(set(self.features)) != len(self.features):
+            raise SegmentationError("At least two distinct features are needed to segment.")
+        if self.sample_rows < 10:
+            raise SegmentationError("The sample needs at least 10 rows.")
+        if self.max_exact_rows < 100:
+            raise SegmentationError("max_exact_rows must be at least 100.")
+        object.__setattr__(self, "features", tuple(self.features))
+        object.__setattr__(self, "models_dir", Path(self.models_dir))
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with ``changes`` applied (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def model_fields(self) -> dict[str, Any]:
+        """The JSON-safe fields that change a fitted model."""
+        return {
+            "k": self.k,
+            "model": self.model,
+            "scaling": self.scaling,
+            "features": list(self.features),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "random_state": self.random_state,
+            "n_init": self.n_init,
+        }
+
+    def model_hash(self) -> str:
+        """SHA-256 of :meth:`model_fields` (stable across runs and machines)."""
+        blob = json.dumps(self.model_fields(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse an ISO ``YYYY-MM-DD`` date given on the command line or in the UI.
+
+    Raises
+    ------
+    SegmentationError
+        If ``text`` is not an ISO date.
+    """
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise SegmentationError(f"The as-of date {text!r} is not a date in the form YYYY-MM-DD.") from None

@@ -1,0 +1,523 @@
+"""Reading customer tables and cleaning the reference marketing-campaign schema.
+
+Two steps, each a pure function:
+
+* :func:`read_table` turns bytes (CSV/TSV/TXT with any of tab, comma or
+  semicolon, a byte-order mark, XLSX, Parquet) into a frame of raw columns;
+* :func:`clean_marketing` validates and cleans the reference schema and
+  returns the cleaned frame with a :class:`~pipeline.quality.DataQualityReport`.
+
+Every user mistake raises :class:`~pipeline.errors.DataError` with a message
+that names the problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .features import (
+    DATE_COLUMN,
+    ID_COLUMN,
+    NON_NEGATIVE_COLUMNS,
+    NUMERIC_COLUMNS,
+    REQUIRED_COLUMNS,
+)
+from .quality import DataQualityReport, QualityItem
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+TABLE_SUFFIXES = (*TEXT_SUFFIXES, ".xlsx", ".parquet")
+_ZIP_MAGIC = b"PK\x03\x04"
+_PARQUET_MAGIC = b"PAR1"
+_DATE_FORMATS = ("%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d")
+_MARITAL_KNOWN = ("Married", "Together", "Single", "Divorced", "Widow")
+_EDUCATION_ALIASES = {"2n Cycle": "Master"}
+
+
+def file_bytes(path: str | Path) -> bytes:
+    """Read a file, turning OS errors into a :class:`DataError`."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"File not found: {p}")
+    if p.is_dir():
+        raise DataError(f"{p} is a folder, not a data file.")
+    try:
+        return p.read_bytes()
+    except OSError as err:
+        raise DataError(f"Cannot read {p}: {err.strerror or err}.") from None
+
+
+def data_hash(raw: bytes) -> str:
+    """SHA-256 of a file's bytes: the data part of the artifact cache key."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def read_table(raw: bytes, name: str = "data.csv") -> pd.DataFrame:
+    """Parse a customer table from bytes.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's content.
+    name : str
+        The file's name; its suffix is a hint, the content decides.
+
+    Returns
+    -------
+    DataFrame
+        All columns as read (text columns as strings), column names stripped.
+
+    Raises
+    ------
+    DataError
+        Empty file, binary junk, an unreadable spreadsheet, or content with
+        fewer than two columns.
+    """
+    suffix = Path(name).suffix.lower()
+    if not raw.strip():
+        raise DataError(f"{name} is empty.")
+    if raw.startswith(_PARQUET_MAGIC):
+        frame = _read_parquet(raw, name)
+    elif raw.startswith(_ZIP_MAGIC):
+        frame = _read_excel(raw, name)
+    elif suffix in (".xlsx", ".parquet", ".xls"):
+        raise DataError(f"{name} is not a valid {suffix[1:].upper()} file.")
+    else:
+        frame = _read_text(raw, name)
+    frame.columns = [str(c).strip().lstrip("\ufeff").strip() for c in frame.columns]
+    if frame.shape[1] < 2:
+        raise DataError(
+            f"{name} does not look like a table: found {frame.shape[1]} column. "
+            "Expected a tab-, comma- or semicolon-separated file with a header row."
+        )
+    unnamed = sum(c.startswith("Unnamed:") or c == "" for c in frame.columns)
+    if unnamed > frame.shape[1] / 2:
+        raise DataError(
+            f"{name}: most columns have no header ({unnamed} of {frame.shape[1]}). "
+            "The first row must hold the column names (merged or title rows above it "
+            "are not supported; delete them and save again)."
+        )
+    return frame
+
+
+def _read_text(raw: bytes, name: str) -> pd.DataFrame:
+    head = raw[:8192]
+    if b"\x00" in head:
+        raise DataError(f"{name} is not a text table (it contains binary data).")
+    text = _decode(raw, name)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {sep: first.count(sep) for sep in ("\t", ",", ";", "|")}
+    sep = max(counts, key=lambda s: counts[s])
+    if counts[sep] == 0:
+        raise DataError(f"{name} does not look like a table: its first line has no tab, comma or semicolon separators.")
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            skip_blank_lines=True,
+            keep_default_na=True,
+        )
+    except (pd.errors.ParserError, ValueError) as err:
+        raise DataError(f"{name} could not be parsed as a table: {_first_line(err)}") from None
+
+
+def _decode(raw: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text[:4096])
+        if printable < 0.95 * min(len(text), 4096):
+            raise DataError(f"{name} is not a text table (it contains binary data).")
+        return text
+    raise DataError(f"{name} is not a text table: unknown character encoding.")  # pragma: no cover
+
+
+def _read_excel(raw: bytes, name: str) -> pd.DataFrame:
+    try:
+        return pd.read_excel(io.BytesIO(raw), sheet_name=0, dtype=object, engine="openpyxl")
+    except Exception as err:  # openpyxl raises many types for bad zips
+        raise DataError(f"{name} is not a readable XLSX workbook: {_first_line(err)}") from None
+
+
+def _read_parquet(raw: bytes, name: str) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(io.BytesIO(raw))
+    except Exception as err:  # pyarrow raises many types for corrupt files
+        raise DataError(f"{name} is not a readable Parquet file: {_first_line(err)}") from None
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def closest_columns(missing: Iterable[str], available: Iterable[str]) -> dict[str, list[str]]:
+    """For each missing column, the most similar available column names."""
+    avail = list(available)
+    lowered = {a.lower(): a for a in avail}
+    out: dict[str, list[str]] = {}
+    for col in missing:
+        hits = difflib.get_close_matches(col.lower(), list(lowered), n=2, cutoff=0.6)
+        out[col] = [lowered[h] for h in hits]
+    return out
+
+
+def require_columns(frame: pd.DataFrame, required: Iterable[str], name: str) -> None:
+    """Raise a :class:`DataError` listing missing columns and near matches."""
+    missing = [c for c in required if c not in frame.columns]
+    if not missing:
+        return
+    near = closest_columns(missing, frame.columns)
+    parts = []
+    for col in missing:
+        hint = f" (closest: {', '.join(near[col])})" if near[col] else ""
+        parts.append(f"{col}{hint}")
+    raise DataError(f"{name} is missing {len(missing)} required column(s): " + "; ".join(parts) + ".")
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, str]:
+    """Parse a text date column, choosing the format that reads the most values.
+
+    Day-first formats win ties (the reference file is ``dd-mm-yyyy``).
+
+    Returns
+    -------
+    (Series of datetime64, str)
+        The parsed dates (NaT where unparseable) and the format used.
+    """
+    text = values.astype("string").str.strip()
+    best: tuple[int, pd.Series, str] | None = None
+    for fmt in _DATE_FORMATS:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        n = int(parsed.notna().sum())
+        if best is None or n > best[0]:
+            best = (n, parsed, fmt)
+    assert best is not None
+    if best[0] < int(text.notna().sum()):
+        # Mixed formats: fill what the best format missed with a flexible parse.
+        rest = pd.to_datetime(text.where(best[1].isna()), errors="coerce", dayfirst=True, format="mixed")
+        return best[1].fillna(rest), best[2] + "+mixed"
+    return best[1], best[2]
+
+
+def clean_marketing(
+    raw: pd.DataFrame, name: str = "data", as_of: dt.date | None = None
+) -> tuple[pd.DataFrame, DataQualityReport]:
+    """Validate and clean the reference marketing-campaign table.
+
+    Nothing is changed silently: every dropped row, coerced value, regrouped
+    category, imputed income and flagged outlier is counted in the returned
+    report.  Outliers are flagged in ``Is_Outlier``/``Outlier_Reason``, never
+    dropped.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Output of :func:`read_table`.
+    name : str
+        The data set's name, used in error messages.
+    as_of : date or None
+        Reference date for implausible ages; defaults to the latest enrolment.
+
+    Returns
+    -------
+    (DataFrame, DataQualityReport)
+        Cleaned customers (numeric columns as floats, ``Dt_Customer`` as
+        datetimes) and the report.
+
+    Raises
+    ------
+    DataError
+        Missing required columns, an unparseable date column, or no rows.
+    """
+    rows_read = len(raw)
+    require_columns(raw, REQUIRED_COLUMNS, name)
+    items: list[QualityItem] = []
+
+    frame = raw.copy()
+    blank = _blank_rows(frame)
+    frame = frame.loc[~blank]
+    items.append(QualityItem("blank_rows", "dropped", int(blank.sum()), f"{int(blank.sum()):,} blank rows dropped."))
+    if frame.empty:
+        raise DataError(f"{name} has no customer rows (all {rows_read:,} rows are blank).")
+
+    dup = frame.duplicated(keep="first")
+    frame = frame.loc[~dup]
+    items.append(
+        QualityItem("duplicate_rows", "dropped", int(dup.sum()), f"{int(dup.sum()):,} exact duplicate rows dropped.")
+    )
+
+    frame, constant = _drop_constant_columns(frame)
+    if constant:
+        items.append(
+            QualityItem(
+                "constant_columns",
+                "dropped",
+                len(constant),
+                f"Constant columns dropped (no information): {', '.join(constant)}.",
+                examples=tuple(constant),
+            )
+        )
+
+    frame, coerce_items = _coerce_numeric(frame)
+    items.extend(coerce_items)
+
+    frame, date_item = _parse_enrolment(frame, name)
+    items.extend(date_item)
+
+    frame, id_items = _ensure_ids(frame)
+    items.extend(id_items)
+
+    frame, cat_items = _regroup_categories(frame)
+    items.extend(cat_items)
+
+    as_of = as_of or frame[DATE_COLUMN].max().date()
+    frame, outlier_items = _flag_outliers(frame, as_of)
+    items.extend(outlier_items)
+
+    frame, income_item = _impute_income(frame)
+    items.extend(income_item)
+
+    if frame.empty:
+        raise DataError(f"{name} has no customer rows left after cleaning.")
+    report = DataQualityReport(rows_read=rows_read, rows_kept=len(frame)).with_items(*items)
+    return frame.reset_index(drop=True), report
+
+
+def _blank_rows(frame: pd.DataFrame) -> pd.Series:
+    as_text = frame.astype("string")
+    empty = as_text.isna() | as_text.apply(lambda c: c.str.strip() == "")
+    return empty.all(axis=1)
+
+
+def _drop_constant_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    if len(frame) < 2:
+        return frame, []
+    protected = set(REQUIRED_COLUMNS) | {ID_COLUMN}
+    constant = [c for c in frame.columns if c not in protected and frame[c].nunique(dropna=False) <= 1]
+    return frame.drop(columns=constant), constant
+
+
+def _coerce_numeric(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:
+    out = frame.copy()
+    items: list[QualityItem] = []
+    for col in NUMERIC_COLUMNS:
+        if col not in out:
+            continue
+        text = out[col].astype("string").str.strip()
+        # Accept thousands separators and currency signs ("$58,138.00").
+        cleaned = text.str.replace(r"[$€£\s]", "", regex=True).str.replace(",", "", regex=False)
+        num = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+        bad = num.isna() & text.notna() & (text != "")
+        if bad.any():
+            ex = tuple(dict.fromkeys(text[bad].astype(str)))[:3]
+            items.append(
+                QualityItem(
+                    "not_a_number",
+                    "imputed",
+                    int(bad.sum()),
+                    f"{col}: {int(bad.sum()):,} values are not numbers (e.g. {', '.join(map(repr, ex))}); treated as missing.",
+                    column=col,
+                    examples=ex,
+                )
+            )
+        if col in NON_NEGATIVE_COLUMNS:
+            neg = num < 0
+            if neg.any():
+                ex = tuple(str(v) for v in num[neg].head(3))
+                items.append(
+                    QualityItem(
+                        "negative_value",
+                        "imputed",
+                        int(neg.sum()),
+                        f"{col}: {int(neg.sum()):,} negative values (e.g. {', '.join(ex)}); treated as missing.",
+                        column=col,
+                        examples=ex,
+                    )
+                )
+                num = num.mask(neg)
+        out[col] = num
+    return out, items
+
+
+def _parse_enrolment(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[QualityItem]]:
+    text = frame[DATE_COLUMN].astype("string").str.strip()
+    parsed, _fmt = parse_dates(text)
+    present = text.notna() & (text != "")
+    failed = present & parsed.isna()
+    if int(parsed.notna().sum()) < max(1, 0.5 * int(present.sum())):
+        rows = failed[failed].index[:3]
+        examples = ", ".join(f"row {i + 2}: {text[i]!r}" for i in rows) or "the column is empty"
+        raise DataError(
+            f"{name}: the date column {DATE_COLUMN} cannot be parsed as dates ({examples}). "
+            "Use dd-mm-yyyy or yyyy-mm-dd."
+        )
+    out = frame.copy()
+    out[DATE_COLUMN] = parsed
+    items = []
+    missing = parsed.isna()
+    if missing.any():
+        ex = tuple(str(v) for v in text[missing].fillna("(empty)").head(3))
+        items.append(
+            QualityItem(
+                "date_unparsed",
+                "imputed",
+                int(missing.sum()),
+                f"{DATE_COLUMN}: {int(missing.sum()):,} dates missing or unreadable (e.g. {', '.join(ex)}); tenure imputed with the median.",
+                column=DATE_COLUMN,
+                examples=ex,
+            )
+        )
+    return out, items
+
+
+def _ensure_ids(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:
+    out = frame.copy()
+    items = []
+    if ID_COLUMN not in out:
+        out[ID_COLUMN] = np.arange(1, len(out) + 1).astype(str)
+        items.append(
+            QualityItem(
+                "ids_generated", "fixed", len(out), f"No {ID_COLUMN} column: customers numbered 1 to {len(out):,}."
+            )
+        )
+        return out, items
+    ids = out[ID_COLUMN].astype("string").str.strip()
+    # Integral float ids ("5524.0" from spreadsheets) read as "5524".
+    ids = ids.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+    missing = ids.isna() | (ids == "")
+    if missing.any():
+        fill = [f"row-{i + 2}" for i in np.flatnonzero(missing.to_numpy())]
+        ids = ids.mask(missing, pd.Series(fill, index=ids.index[missing], dtype="string"))
+        items.append(
+            QualityItem(
+                "ids_missing",
+                "fixed",
+                int(missing.sum()),
+                f"{int(missing.sum()):,} customers had no {ID_COLUMN}; named after their row number.",
+            )
+        )
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        ex = tuple(dict.fromkeys(ids[dup].astype(str)))[:3]
+        items.append(
+            QualityItem(
+                "ids_duplicated",
+                "flagged",
+                int(dup.sum()),
+                f"{int(dup.sum()):,} rows share an {ID_COLUMN} with another row (e.g. {', '.join(ex)}); all kept.",
+                column=ID_COLUMN,
+                examples=ex,
+            )
+        )
+    out[ID_COLUMN] = ids.astype(str)
+    return out, items
+
+
+def _regroup_categories(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:
+    out = frame.copy()
+    items = []
+    if "Marital_Status" in out:
+        status = out["Marital_Status"].astype("string").str.strip()
+        junk = status.notna() & ~status.isin(_MARITAL_KNOWN)
+        if junk.any():
+            counts = status[junk].value_counts()
+            ex = tuple(f"{k} ({v})" for k, v in counts.items())
+            items.append(
+                QualityItem(
+                    "category_regrouped",
+                    "fixed",
+                    int(junk.sum()),
+                    f"Marital_Status: {int(junk.sum())} unusual values grouped as 'Other': {', '.join(ex)}.",
+                    column="Marital_Status",
+                    examples=ex,
+                )
+            )
+        out["Marital_Status"] = status.mask(junk, "Other")
+    if "Education" in out:
+        edu = out["Education"].astype("string").str.strip()
+        alias = edu.isin(list(_EDUCATION_ALIASES))
+        if alias.any():
+            items.append(
+                QualityItem(
+                    "category_regrouped",
+                    "fixed",
+                    int(alias.sum()),
+                    f"Education: {int(alias.sum())} '2n Cycle' values (a second-cycle degree) grouped with 'Master'.",
+                    column="Education",
+                    examples=("2n Cycle",),
+                )
+            )
+        out["Education"] = edu.replace(_EDUCATION_ALIASES)
+    return out, items
+
+
+def _flag_outliers(frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, list[QualityItem]]:
+    out = frame.copy()
+    reasons = pd.Series("", index=out.index, dtype=object)
+    items = []
+    if "Income" in out and out["Income"].notna().sum() >= 4:
+        q1, q3 = out["Income"].quantile([0.25, 0.75])
+        fence = q3 + 3 * (q3 - q1)
+        high = out["Income"] > fence
+        if high.any():
+            ex = tuple(f"{v:,.0f}" for v in out.loc[high, "Income"].head(3))
+            items.append(
+                QualityItem(
+                    "income_outlier",
+                    "flagged",
+                    int(high.sum()),
+                    f"Income: {int(high.sum())} customers above {fence:,.0f} (Q3 + 3×IQR) flagged as outliers (e.g. {', '.join(ex)}); kept and segmented.",
+                    column="Income",
+                    examples=ex,
+                )
+            )
+            reasons = reasons.mask(high, reasons + "income above Q3+3×IQR; ")
+    if "Year_Birth" in out:
+        age = as_of.year - out["Year_Birth"]
+        odd = (age > 100) | (age < 16)
+        if odd.any():
+            ex = tuple(str(int(v)) for v in out.loc[odd, "Year_Birth"].head(3))
+            items.append(
+                QualityItem(
+                    "age_outlier",
+                    "flagged",
+                    int(odd.sum()),
+                    f"Year_Birth: {int(odd.sum())} implausible birth years (e.g. {', '.join(ex)}) flagged as outliers; kept and segmented.",
+                    column="Year_Birth",
+                    examples=ex,
+                )
+            )
+            reasons = reasons.mask(odd, reasons + "implausible birth year; ")
+    out["Outlier_Reason"] = reasons.str.rstrip("; ")
+    out["Is_Outlier"] = out["Outlier_Reason"] != ""
+    return out, items
+
+
+def _impute_income(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:
+    if "Income" not in frame:
+        return frame, []
+    missing = frame["Income"].isna()
+    if not missing.any():
+        return frame, []
+    median = frame["Income"].median()
+    out = frame.copy()
+    out["Income"] = out["Income"].fillna(median if pd.notna(median) else 0.0)
+    item = QualityItem(
+        "income_imputed",
+        "imputed",
+        int(missing.sum()),
+        f"Income: {int(missing.sum())} missing values imputed with the median ({median:,.0f}); Income is a profile attribute, not a clustering feature.",
+        column="Income",
+    )
+    return out, [item]

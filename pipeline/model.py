@@ -1,0 +1,221 @@
+"""The fitted transform chain: features → impute → scale → cluster.
+
+:func:`build_pipeline` returns one scikit-learn :class:`~sklearn.pipeline.Pipeline`
+that predicts a segment from either raw marketing rows (cleaned by
+:func:`pipeline.loading.clean_marketing`) or a frame holding the feature
+values.  Models that cannot predict new points themselves (Agglomerative,
+DBSCAN, HDBSCAN) are wrapped in :class:`NearestCentroidClusterer`, which says
+so in its ``predicts_natively`` attribute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
+from sklearn.cluster import DBSCAN, HDBSCAN, AgglomerativeClustering, Birch, KMeans
+from sklearn.impute import SimpleImputer
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, PowerTransformer, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from .config import Settings
+from .features import engineer_features, is_feature_frame
+
+
+class FeatureBuilder(TransformerMixin, BaseEstimator):
+    """Select the clustered features, computing them from raw rows if needed.
+
+    Parameters
+    ----------
+    features : tuple of str
+        Feature names, in model order.
+    as_of : date or None
+        Reference date used when features are computed from raw rows.
+    """
+
+    def __init__(self, features: tuple[str, ...] = (), as_of: dt.date | None = None):
+        self.features = features
+        self.as_of = as_of
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> FeatureBuilder:
+        """Check ``X`` is usable; learns ``feature_names_in_``."""
+        self._select(X)
+        self.feature_names_in_ = np.array(self.features, dtype=object)
+        self.n_features_in_ = len(self.features)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Return the feature columns as floats, in model order."""
+        check_is_fitted(self, "feature_names_in_")
+        return self._select(X)
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """Names of the output columns."""
+        return np.array(self.features, dtype=object)
+
+    def _select(self, X: pd.DataFrame) -> pd.DataFrame:
+        if not isinstance(X, pd.DataFrame):
+            X = pd.DataFrame(np.asarray(X, dtype=float), columns=list(self.features))
+        if not is_feature_frame(X, self.features):
+            if self.as_of is None:
+                raise ValueError("raw rows need an as_of date to compute tenure")
+            X = engineer_features(X, self.as_of)
+        return X[list(self.features)].astype("float64")
+
+
+def _log1p_nonneg(x: np.ndarray) -> np.ndarray:
+    return np.log1p(np.clip(x, 0.0, None))
+
+
+def make_scaler(scaling: str) -> BaseEstimator:
+    """The preprocessing step for a scaling variant.
+
+    ``standard``: z-scores.  ``log1p``: ``log(1 + x)`` (negatives clipped to
+    0) then z-scores, which tames heavy-tailed spend.  ``yeo-johnson``: a
+    power transform fitted per feature, then z-scores.
+    """
+    if scaling == "standard":
+        return StandardScaler()
+    if scaling == "log1p":
+        return Pipeline(
+            [
+                ("log1p", FunctionTransformer(_log1p_nonneg, feature_names_out="one-to-one")),
+                ("standard", StandardScaler()),
+            ]
+        )
+    if scaling == "yeo-johnson":
+        return PowerTransformer(method="yeo-johnson", standardize=True)
+    raise ValueError(f"unknown scaling {scaling!r}")
+
+
+def kdistance_curve(X: np.ndarray, min_samples: int) -> np.ndarray:
+    """Sorted distance of each point to its ``min_samples``-th neighbour (itself included)."""
+    nn = NearestNeighbors(n_neighbors=min(min_samples, len(X))).fit(X)
+    dist, _ = nn.kneighbors(X)
+    return np.sort(dist[:, -1])
+
+
+def knee_index(y: np.ndarray) -> int:
+    """Index of the knee of an increasing curve.
+
+    The point farthest below the chord from the first to the last point
+    (the "kneedle" construction on the normalised curve).
+    """
+    y = np.asarray(y, dtype=float)
+    if len(y) < 3 or y[-1] == y[0]:
+        return len(y) // 2
+    x = np.linspace(0.0, 1.0, len(y))
+    yn = (y - y[0]) / (y[-1] - y[0])
+    return int(np.argmax(x - yn))
+
+
+def dbscan_eps(X: np.ndarray, min_samples: int) -> float:
+    """DBSCAN ``eps`` at the knee of the k-distance curve."""
+    curve = kdistance_curve(X, min_samples)
+    return float(max(curve[knee_index(curve)], 1e-6))
+
+
+class NearestCentroidClusterer(ClusterMixin, BaseEstimator):
+    """Wrap a clusterer that cannot predict, assigning new points to the nearest centroid.
+
+    The wrapped model's training labels are kept as ``labels_`` (noise stays
+    -1); segments are renumbered 0..m-1.  ``predict`` assigns any point,
+    noise included, to the segment whose mean (in the scaled space) is
+    nearest.  This is an honest approximation, flagged by
+    ``predicts_natively = False``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted clusterer with ``fit`` and ``labels_``.
+    auto_eps : bool
+        For DBSCAN: set ``eps`` from the knee of the k-distance curve at fit.
+    """
+
+    predicts_natively = False
+
+    def __init__(self, estimator: BaseEstimator | None = None, auto_eps: bool = False):
+        self.estimator = estimator
+        self.auto_eps = auto_eps
+
+    def fit(self, X: np.ndarray, y: object = None) -> NearestCentroidClusterer:
+        """Fit the wrapped model and compute segment centroids."""
+        X = np.asarray(X, dtype=float)
+        est = clone(self.estimator)
+        if self.auto_eps:
+            est.set_params(eps=dbscan_eps(X, est.get_params()["min_samples"]))
+        est.fit(X)
+        raw = np.asarray(est.labels_)
+        found = np.unique(raw[raw >= 0])
+        if len(found) == 0:
+            raise ValueError("the model found no clusters (every point is noise)")
+        remap = {int(old): new for new, old in enumerate(found)}
+        self.labels_ = np.array([remap.get(int(v), -1) for v in raw])
+        self.cluster_centers_ = np.vstack([X[self.labels_ == i].mean(axis=0) for i in range(len(found))])
+        self.n_clusters_ = len(found)
+        self.noise_share_ = float(np.mean(self.labels_ < 0))
+        self.estimator_ = est
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Nearest-centroid segment of each row."""
+        return np.argmin(self.transform(X), axis=1)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Euclidean distance of each row to each centroid."""
+        check_is_fitted(self, "cluster_centers_")
+        X = np.asarray(X, dtype=float)
+        return np.sqrt(((X[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(axis=2))
+
+
+def make_clusterer(settings: Settings, n_rows: int | None = None) -> BaseEstimator:
+    """The unfitted clustering step for ``settings.model``."""
+    k, seed = settings.k, settings.random_state
+    min_samples = max(5, 2 * len(settings.features))
+    if settings.model == "kmeans":
+        return KMeans(n_clusters=k, n_init=settings.n_init, random_state=seed)
+    if settings.model == "gmm":
+        return GaussianMixture(n_components=k, covariance_type="full", n_init=2, random_state=seed)
+    if settings.model == "birch":
+        return Birch(n_clusters=k)
+    if settings.model == "agglomerative":
+        return NearestCentroidClusterer(AgglomerativeClustering(n_clusters=k, linkage="ward"))
+    if settings.model == "dbscan":
+        return NearestCentroidClusterer(DBSCAN(min_samples=min_samples), auto_eps=True)
+    if settings.model == "hdbscan":
+        size = max(10, (n_rows or 1000) // 50)
+        return NearestCentroidClusterer(HDBSCAN(min_cluster_size=size, copy=True))
+    raise ValueError(f"unknown model {settings.model!r}")
+
+
+def predicts_natively(clusterer: BaseEstimator) -> bool:
+    """False for models wrapped in :class:`NearestCentroidClusterer`."""
+    return bool(getattr(clusterer, "predicts_natively", True))
+
+
+def build_pipeline(settings: Settings, as_of: dt.date | None, n_rows: int | None = None) -> Pipeline:
+    """features → median imputation → scaling → clustering, unfitted."""
+    return Pipeline(
+        [
+            ("features", FeatureBuilder(features=settings.features, as_of=as_of)),
+            ("impute", SimpleImputer(strategy="median")),
+            ("scale", make_scaler(settings.scaling)),
+            ("cluster", make_clusterer(settings, n_rows)),
+        ]
+    ).set_output(transform="default")
+
+
+def scaled(pipeline: Pipeline, X: pd.DataFrame) -> np.ndarray:
+    """The scaled feature matrix the clusterer sees."""
+    return np.asarray(pipeline[:-1].transform(X), dtype=float)
+
+
+def training_labels(pipeline: Pipeline, X: pd.DataFrame) -> np.ndarray:
+    """Labels of the training rows: every customer gets a segment (noise → nearest)."""
+    return np.asarray(pipeline.predict(X), dtype=int)

@@ -1,0 +1,328 @@
+"""From a data file to a saved, named segmentation (the ``train`` use case)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import fcntl
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.pipeline import Pipeline
+
+from .artifacts import (
+    LoadedArtifact,
+    artifact_id,
+    library_versions,
+    load_artifact,
+    write_artifact,
+)
+from .config import Settings
+from .errors import ArtifactError, DataError
+from .features import DATE_COLUMN, ID_COLUMN, default_as_of, engineer_features, feature_definitions
+from .loading import clean_marketing, data_hash, file_bytes, read_table
+from .metrics import cluster_metrics
+from .model import build_pipeline, predicts_natively, scaled
+from .naming import SegmentName, name_segments, standardised_centroids
+from .quality import DataQualityReport, QualityItem
+from .sample import sample_bytes
+
+SAMPLE_NAME = "Built-in sample"
+PC_COLUMNS = ("PC1", "PC2", "PC3")
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A customer table ready to segment.
+
+    Attributes
+    ----------
+    name : str
+        Display name (file name or "Built-in sample").
+    data_hash : str
+        SHA-256 of the source bytes (plus any mapping): the cache key's data part.
+    customers : DataFrame
+        ``ID``, engineered features and profile attributes, one row per customer.
+    report : DataQualityReport
+        What loading dropped, fixed, imputed and flagged.
+    as_of : date
+        Reference date used for tenure and age.
+    """
+
+    name: str
+    data_hash: str
+    customers: pd.DataFrame
+    report: DataQualityReport
+    as_of: dt.date
+
+
+def dataset_from_bytes(raw: bytes, name: str, settings: Settings) -> Dataset:
+    """Read, clean and engineer a marketing-campaign table given as bytes."""
+    table = read_table(raw, name)
+    clean, report = clean_marketing(table, name, settings.as_of)
+    as_of = settings.as_of or default_as_of(clean[DATE_COLUMN])
+    customers = engineer_features(clean, as_of)
+    return Dataset(name=name, data_hash=data_hash(raw), customers=customers, report=report, as_of=as_of)
+
+
+def load_dataset(path: str | Path | None, settings: Settings) -> Dataset:
+    """The data set at ``path``, or the built-in sample when ``path`` is None."""
+    if path is None:
+        raw = sample_bytes(settings.sample_rows, settings.sample_seed)
+        return dataset_from_bytes(raw, SAMPLE_NAME, settings)
+    return dataset_from_bytes(file_bytes(path), Path(path).name, settings)
+
+
+def validate_for_training(dataset: Dataset, settings: Settings) -> None:
+    """Refuse data that cannot support the requested segmentation.
+
+    Raises
+    ------
+    DataError
+        A clustered feature is missing, empty or constant, or there are fewer
+        customers than segments.
+    """
+    frame = dataset.customers
+    missing = [f for f in settings.features if f not in frame.columns]
+    if missing:
+        raise DataError(f"{dataset.name} has no values for the feature(s) {', '.join(missing)}.")
+    n = len(frame)
+    if n < settings.k:
+        raise DataError(
+            f"{dataset.name} has {n} customer(s), fewer than the {settings.k} segments requested; "
+            "choose a smaller k or add data."
+        )
+    for f in settings.features:
+        col = frame[f]
+        if col.notna().sum() == 0:
+            raise DataError(f"{dataset.name}: the feature {f} has no values.")
+        if col.nunique(dropna=True) <= 1:
+            raise DataError(
+                f"{dataset.name}: the feature {f} has the same value for every customer "
+                f"({col.dropna().iloc[0]:g}); it cannot separate segments. Leave it out."
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns."""
+
+    artifact: LoadedArtifact
+    cached: bool
+    note: str | None = None
+
+
+def artifact_dir(dataset: Dataset, settings: Settings) -> Path:
+    """Where the artifact for this data and these settings lives."""
+    return settings.models_dir / artifact_id(dataset.name, dataset.data_hash, settings.model_hash())
+
+
+def train(dataset: Dataset, settings: Settings, force: bool = False) -> TrainResult:
+    """Fit and save a segmentation, or reuse the cached artifact.
+
+    Same data + same settings reuse the artifact on disk.  An artifact that
+    fails authentication or was saved with other library versions is
+    replaced by a fresh fit, and ``note`` says why.
+    """
+    directory = artifact_dir(dataset, settings)
+    note = None
+    if not force and (directory / "manifest.json").exists():
+        try:
+            return TrainResult(load_artifact(directory), cached=True)
+        except ArtifactError as err:
+            note = f"Existing artifact not reused: {err}"
+    validate_for_training(dataset, settings)
+    bundle, customers, manifest = fit_segmentation(dataset, settings)
+    manifest["artifact_id"] = directory.name
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory.parent / f".{directory.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        final = write_artifact(directory, manifest, bundle, customers)
+    return TrainResult(LoadedArtifact(directory, final, bundle, customers), cached=False, note=note)
+
+
+def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
+    """Fit the pipeline and PCA, name the segments and describe them.
+
+    Returns
+    -------
+    (bundle, customers, manifest)
+        ``bundle`` holds the fitted ``pipeline`` and ``pca``; ``customers``
+        is the scored table (``Cluster``, ``Segment``, ``PC1..3`` added);
+        ``manifest`` is the JSON-safe description (without files/signature).
+    """
+    frame = dataset.customers
+    feats = list(settings.features)
+    pipe: Pipeline = build_pipeline(settings, dataset.as_of, n_rows=len(frame))
+    pipe.fit(frame)
+    X = scaled(pipe, frame)
+    labels = np.asarray(pipe.predict(frame), dtype=int)
+    clusterer = pipe.named_steps["cluster"]
+    fit_labels = np.asarray(getattr(clusterer, "labels_", labels))
+    pca = PCA(n_components=min(3, X.shape[1]), random_state=settings.random_state).fit(X)
+    pcs = pca.transform(X)
+
+    imputed = pd.DataFrame(pipe[:2].transform(frame), columns=feats, index=frame.index)
+    names = name_segments(standardised_centroids(imputed, labels))
+    by_label = {s.label: s for s in names}
+
+    customers = frame.copy()
+    customers["Cluster"] = labels
+    customers["Segment"] = [by_label[v].key for v in labels]
+    for j in range(3):
+        customers[PC_COLUMNS[j]] = pcs[:, j] if j < pcs.shape[1] else 0.0
+
+    metrics = cluster_metrics(X, fit_labels, settings.max_exact_rows, settings.random_state)
+    metrics["noise_share"] = float(np.mean(fit_labels < 0))
+    if hasattr(clusterer, "inertia_"):
+        metrics["inertia"] = float(clusterer.inertia_)
+    imputed_counts = {f: int(frame[f].isna().sum()) for f in feats}
+    report = dataset.report.with_items(
+        *(
+            QualityItem("feature_imputed", "imputed", n, f"{f}: {n} missing values imputed with the median.", column=f)
+            for f, n in imputed_counts.items()
+        )
+    )
+    manifest = {
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "library_versions": library_versions(),
+        "data": {
+            "name": dataset.name,
+            "hash": dataset.data_hash,
+            "rows_read": dataset.report.rows_read,
+            "n_customers": len(frame),
+            "as_of": dataset.as_of.isoformat(),
+        },
+        "settings": settings.model_fields(),
+        "settings_hash": settings.model_hash(),
+        "model": {
+            "name": settings.model,
+            "scaling": settings.scaling,
+            "k": settings.k,
+            "n_segments": len(names),
+            "predicts_natively": predicts_natively(clusterer),
+        },
+        "features": [d.to_dict() for d in feature_definitions(settings.features)],
+        "metrics": metrics,
+        "segments": describe_segments(imputed, customers, names),
+        "population": {f: float(imputed[f].mean()) for f in feats},
+        "feature_ranges": feature_ranges(imputed),
+        "pca": {
+            "explained_variance_ratio": [float(v) for v in pca.explained_variance_ratio_],
+            "loadings": {
+                PC_COLUMNS[j]: {f: float(pca.components_[j, i]) for i, f in enumerate(feats)}
+                for j in range(pca.n_components_)
+            },
+        },
+        "data_quality": report.to_dict(),
+    }
+    bundle = {"pipeline": pipe, "pca": pca, "centroids_scaled": _scaled_centroids(X, labels, names)}
+    return bundle, customers, manifest
+
+
+def _scaled_centroids(X: np.ndarray, labels: np.ndarray, names: list[SegmentName]) -> np.ndarray:
+    return np.vstack([X[labels == s.label].mean(axis=0) for s in names])
+
+
+def describe_segments(imputed: pd.DataFrame, customers: pd.DataFrame, names: list[SegmentName]) -> list[dict[str, Any]]:
+    """The segment map: name, strategy, size, value share and profile of each segment."""
+    n = len(customers)
+    value = imputed.get("Customer_Value", None)
+    total_value = float(value.sum()) if value is not None else 0.0
+    profile_cols = [c for c in ("Age", "Income", "Children", "Recency", "Web_Visits", "Complain") if c in customers]
+    z = standardised_centroids(imputed, customers["Cluster"].to_numpy())
+    out = []
+    for seg in sorted(names, key=lambda s: s.label):
+        members = customers["Cluster"].to_numpy() == seg.label
+        size = int(members.sum())
+        entry = seg.to_dict()
+        entry.update(
+            {
+                "size": size,
+                "share": size / n if n else 0.0,
+                "value_share": float(value[members].sum()) / total_value if total_value else None,
+                "centroid": {f: float(imputed.loc[members, f].mean()) for f in imputed.columns},
+                "centroid_z": {f: float(z.loc[seg.label, f]) for f in imputed.columns},
+                "profile": {c: float(customers.loc[members, c].mean()) for c in profile_cols},
+            }
+        )
+        out.append(entry)
+    return out
+
+
+def feature_ranges(imputed: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Percentiles per feature, for slider ranges and ticks."""
+    qs = {
+        "min": 0.0,
+        "p1": 0.01,
+        "p5": 0.05,
+        "p25": 0.25,
+        "p50": 0.5,
+        "p75": 0.75,
+        "p95": 0.95,
+        "p99": 0.99,
+        "max": 1.0,
+    }
+    out = {}
+    for f in imputed.columns:
+        col = imputed[f]
+        out[f] = {k: float(col.quantile(q)) for k, q in qs.items()}
+        out[f].update({"mean": float(col.mean()), "std": float(col.std(ddof=0))})
+    return out
+
+
+def summary(result: TrainResult) -> dict[str, Any]:
+    """The ``train --json`` object."""
+    m = result.artifact.manifest
+    return {
+        "n_customers": m["data"]["n_customers"],
+        "features": [f["name"] for f in m["features"]],
+        "k": m["model"]["k"],
+        "model": m["model"]["name"],
+        "scaling": m["model"]["scaling"],
+        "silhouette": m["metrics"]["silhouette"],
+        "metrics": m["metrics"],
+        "artifact": {
+            "id": m["artifact_id"],
+            "path": str(result.artifact.directory),
+            "cached": result.cached,
+            "created_at": m["created_at"],
+        },
+        "as_of": m["data"]["as_of"],
+        "data_quality": m["data_quality"],
+        "segments": [
+            {
+                k: s[k]
+                for k in ("key", "name", "size", "share", "value_share", "centroid", "evidence", "objective", "risk")
+            }
+            for s in m["segments"]
+        ],
+        "note": result.note,
+    }
+
+
+def score(artifact: LoadedArtifact, dataset: Dataset) -> pd.DataFrame:
+    """Segment of every customer of ``dataset`` under ``artifact``'s model.
+
+    Returns
+    -------
+    DataFrame
+        ``ID``, ``Segment_Key``, ``Segment_Name``.
+    """
+    pipe: Pipeline = artifact.bundle["pipeline"]
+    names = {s["label"]: s for s in artifact.manifest["segments"]}
+    feats = [f["name"] for f in artifact.manifest["features"]]
+    missing = [f for f in feats if f not in dataset.customers]
+    if missing:
+        raise DataError(f"{dataset.name} lacks the model's feature(s): {', '.join(missing)}.")
+    labels = pipe.predict(dataset.customers)
+    return pd.DataFrame(
+        {
+            ID_COLUMN: dataset.customers[ID_COLUMN].to_numpy(),
+            "Segment_Key": [names[int(v)]["key"] for v in labels],
+            "Segment_Name": [names[int(v)]["name"] for v in labels],
+        }
+    )
