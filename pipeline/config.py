@@ -70,6 +70,10 @@ class Settings:
     max_exact_rows : int
         Above this many customers, silhouette and quadratic-memory models
         are computed on a stratified sample of this size.
+    data_dir : Path
+        Where uploaded files and the background-job cache live.
+    max_upload_mb : int
+        Largest file accepted through the browser (larger: use the CLI).
     """
 
     k: int = 4
@@ -84,10 +88,12 @@ class Settings:
     models_dir: Path = Path("models")
     bootstrap_resamples: int = 20
     max_exact_rows: int = 20_000
+    data_dir: Path = Path("data")
+    max_upload_mb: int = 50
 
     def __post_init__(self) -> None:
-        if not isinstance(self.k, int) or isinstance(self.k, bool) or not 2 <= self.k <= 20:
-            raise SegmentationError(f"k must be a whole number from 2 to 20, got {self.k!r}.")
+        if not isinstance(self.k, int) or isinstance(self.k, bool) or not 2 <= self.k <= 12:
+            raise SegmentationError(f"k must be a whole number from 2 to 12, got {self.k!r}.")
         if self.model not in MODEL_NAMES:
             raise SegmentationError(f"Unknown model {self.model!r}; choose one of {', '.join(MODEL_NAMES)}.")
         if self.scaling not in SCALINGS:
@@ -100,6 +106,7 @@ class Settings:
             raise SegmentationError("max_exact_rows must be at least 100.")
         object.__setattr__(self, "features", tuple(self.features))
         object.__setattr__(self, "models_dir", Path(self.models_dir))
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with ``changes`` applied (validated again)."""
