@@ -477,7 +477,7 @@ def _flag_outliers(frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, l
                     "income_outlier",
                     "flagged",
                     int(high.sum()),
-                    f"Income: {int(high.sum())} customers above {fence:,.0f} (Q3 + 3×IQR) flagged as outliers (e.g. {', '.join(ex)}); kept and segmented.",
+                    f"Income: {_n(int(high.sum()), 'customer')} above {fence:,.0f} (Q3 + 3×IQR) flagged as outliers (e.g. {', '.join(ex)}); kept and segmented.",
                     column="Income",
                     examples=ex,
                 )
@@ -502,6 +502,11 @@ def _flag_outliers(frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, l
     out["Outlier_Reason"] = reasons.str.rstrip("; ")
     out["Is_Outlier"] = out["Outlier_Reason"] != ""
     return out, items
+
+
+def _n(count: int, noun: str) -> str:
+    """``"1 customer"``, ``"3 customers"``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _impute_income(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:

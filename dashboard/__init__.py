@@ -1,0 +1,1 @@
+"""Customer-segmentation dashboard (Dash).  Build the app with :func:`dashboard.app.create_app`."""

@@ -1,0 +1,154 @@
+"""The app factory: shell layout, navbar, theme, background jobs.
+
+``create_app`` trains or loads the default artifact (never at import time),
+registers the pages from ``dashboard/pages`` and returns a ``Dash`` app.  The
+shell holds only small state: the session's artifact id and the theme.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+import diskcache
+from dash import Input, Output, State, clientside_callback, dcc, html
+
+from pipeline.config import Settings
+from pipeline.training import load_dataset, train
+
+from . import ids
+from .services import EXTENSION_KEY, SegmentationService, view
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = Path(__file__).resolve().parent / "pages"
+TITLE = "Customer Segments"
+
+
+def create_app(
+    settings: Settings | None = None,
+    data_path: str | Path | None = None,
+    default_artifact_id: str | None = None,
+) -> dash.Dash:
+    """Build the Dash app.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Pipeline settings (models and data folders, k, ...).
+    data_path : path, optional
+        Customer table for the default data set; the built-in sample if None.
+    default_artifact_id : str, optional
+        Use this existing artifact instead of training/loading one.
+
+    Returns
+    -------
+    dash.Dash
+    """
+    settings = settings or Settings()
+    if default_artifact_id is None:
+        default_artifact_id = train(load_dataset(data_path, settings), settings).artifact.artifact_id
+    jobs_dir = settings.data_dir / "jobs"
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PAGES),
+        assets_folder=str(ROOT / "assets"),
+        title=TITLE,
+        update_title=None,
+        suppress_callback_exceptions=True,
+        background_callback_manager=dash.DiskcacheManager(diskcache.Cache(str(jobs_dir))),
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.server.extensions[EXTENSION_KEY] = SegmentationService(settings, default_artifact_id)
+    app.server.config["MAX_CONTENT_LENGTH"] = (settings.max_upload_mb + 20) * 1024 * 1024
+    app.layout = shell()
+    return app
+
+
+def navbar() -> dbc.Navbar:
+    """Top bar: brand, one link per registered page, data set and theme switch."""
+    links = [
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
+        for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
+    ]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand([html.I(className="bi bi-people-fill me-2"), TITLE], href="/", className="fw-semibold"),
+                dbc.Nav(links, navbar=True, className="me-auto"),
+                html.Div(
+                    [
+                        html.Div(
+                            [
+                                html.Span(id=ids.NAV_DATASET, className="fw-semibold"),
+                                html.Span(id=ids.NAV_VERSION, className="text-body-secondary small ms-2"),
+                            ],
+                            className="me-3 text-truncate nav-dataset",
+                            title="Active data set and model version",
+                        ),
+                        html.I(className="bi bi-sun me-1", title="Light theme"),
+                        dbc.Switch(
+                            id=ids.THEME_SWITCH,
+                            value=False,
+                            className="mb-0 d-inline-block",
+                            persistence=True,
+                            label="",
+                        ),
+                        html.I(className="bi bi-moon-stars", title="Dark theme"),
+                    ],
+                    className="d-flex align-items-center",
+                ),
+            ],
+            fluid=True,
+        ),
+        className="border-bottom app-navbar",
+        color="body",
+        dark=False,
+        expand="lg",
+        sticky="top",
+    )
+
+
+def shell() -> html.Div:
+    """The page frame around ``dash.page_container``."""
+    return html.Div(
+        [
+            dcc.Location(id=ids.URL, refresh="callback-nav"),
+            dcc.Store(id=ids.ACTIVE_ARTIFACT, storage_type="session"),
+            dcc.Store(id=ids.THEME, storage_type="local", data="light"),
+            html.Div(id=ids.THEME_DUMMY, hidden=True),
+            navbar(),
+            dbc.Container(dash.page_container, fluid=True, className="app-main py-3"),
+        ]
+    )
+
+
+@dash.callback(
+    Output(ids.NAV_DATASET, "children"),
+    Output(ids.NAV_VERSION, "children"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+)
+def show_active_dataset(artifact_id: str | None) -> tuple[str, str]:
+    """Navbar text for the session's data set and model version."""
+    v = view(artifact_id)
+    return v.manifest["data"]["name"], v.label
+
+
+@dash.callback(Output(ids.THEME, "data"), Input(ids.THEME_SWITCH, "value"))
+def store_theme(dark: bool | None) -> str:
+    """Theme switch → theme store (read by every figure callback)."""
+    return "dark" if dark else "light"
+
+
+clientside_callback(
+    """function (theme) {
+        document.documentElement.setAttribute('data-bs-theme', theme || 'light');
+        return '';
+    }""",
+    Output(ids.THEME_DUMMY, "children"),
+    Input(ids.THEME, "data"),
+)
+
+__all__ = ["State", "create_app"]

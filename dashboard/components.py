@@ -1,0 +1,97 @@
+"""Reusable layout blocks (no callbacks, no data access)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from .theme import RISK_COLOURS, graph_config
+
+
+def page_header(title: str, subtitle: str, icon: str) -> html.Div:
+    """Page title with a one-line plain-language explanation."""
+    return html.Div(
+        [
+            html.H2([html.I(className=f"bi bi-{icon} me-2 text-primary"), title], className="h3 mb-1"),
+            html.P(subtitle, className="text-body-secondary mb-3"),
+        ],
+        className="page-header",
+    )
+
+
+def graph(graph_id: str | dict[str, str], filename: str, height: int = 380, **kwargs: Any) -> dcc.Loading:
+    """A ``dcc.Graph`` with a loading indicator and a named 2× PNG download."""
+    return dcc.Loading(
+        dcc.Graph(id=graph_id, config=graph_config(filename), style={"height": f"{height}px"}, **kwargs),
+        type="circle",
+        delay_show=250,
+    )
+
+
+def card(title: str | None, body: Any, className: str = "", help_text: str | None = None) -> dbc.Card:
+    """A titled card; ``help_text`` adds a muted explanation under the title."""
+    header = []
+    if title:
+        header.append(html.H3(title, className="h6 card-title mb-1 fw-semibold"))
+    if help_text:
+        header.append(html.P(help_text, className="small text-body-secondary mb-2"))
+    return dbc.Card(dbc.CardBody([*header, body]), className=f"shadow-sm h-100 {className}")
+
+
+def kpi_card(label: str, value: str, detail: str | None = None, icon: str = "graph-up") -> dbc.Card:
+    """One headline number."""
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [html.I(className=f"bi bi-{icon} me-2"), label],
+                    className="kpi-label small text-body-secondary text-uppercase",
+                ),
+                html.Div(value, className="kpi-value"),
+                html.Div(detail or "", className="small text-body-secondary"),
+            ]
+        ),
+        className="shadow-sm h-100 kpi-card",
+    )
+
+
+def risk_badge(risk: str) -> dbc.Badge:
+    """Churn-risk badge in the risk colour."""
+    return dbc.Badge(f"{risk} churn risk", color=RISK_COLOURS.get(risk, "#6C757D"), className="risk-badge")
+
+
+def segment_chip(segment: Mapping[str, Any]) -> html.Span:
+    """Coloured dot + segment name."""
+    return html.Span(
+        [html.Span(className="segment-dot", style={"backgroundColor": segment["colour"]}), segment["name"]],
+        className="segment-chip",
+    )
+
+
+def actions_list(actions: Sequence[str]) -> html.Ul:
+    """Recommended actions as a compact list."""
+    return html.Ul([html.Li(a) for a in actions], className="mb-0 small ps-3")
+
+
+def error_alert(message: str) -> dbc.Alert:
+    """A user-facing error (never a traceback)."""
+    return dbc.Alert(
+        [html.I(className="bi bi-exclamation-triangle-fill me-2"), message], color="danger", className="mb-2"
+    )
+
+
+def fmt_money(value: float | None) -> str:
+    """``$1,234`` / ``$1.2M``."""
+    if value is None:
+        return "n/a"
+    if abs(value) >= 1e6:
+        return f"${value / 1e6:,.1f}M"
+    return f"${value:,.0f}"
+
+
+def fmt_pct(value: float | None, digits: int = 0) -> str:
+    """``24%``."""
+    return "n/a" if value is None else f"{value:.{digits}%}"

@@ -1,0 +1,55 @@
+"""Overview page figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from .common import themed
+
+
+def segment_share_figure(segments: Sequence[Mapping[str, Any]], theme: str) -> go.Figure:
+    """Share of customers vs share of value, one pair of bars per segment.
+
+    Parameters
+    ----------
+    segments : sequence of dict
+        The manifest's segment map (``name``, ``colour``, ``share``, ``value_share``, ``size``).
+    theme : str
+        ``"light"`` or ``"dark"``.
+    """
+    names = [s["name"] for s in segments]
+    fig = go.Figure()
+    fig.add_bar(
+        y=names,
+        x=[s["share"] for s in segments],
+        name="Share of customers",
+        orientation="h",
+        marker={"color": [s["colour"] for s in segments], "opacity": 0.45},
+        text=[f"{s['share']:.0%} of customers ({s['size']:,})" for s in segments],
+        textposition="outside",
+        hovertemplate="%{y}<br>%{x:.1%} of customers<extra></extra>",
+    )
+    fig.add_bar(
+        y=names,
+        x=[s.get("value_share") or 0.0 for s in segments],
+        name="Share of total spend",
+        orientation="h",
+        marker={"color": [s["colour"] for s in segments]},
+        text=[f"{(s.get('value_share') or 0):.0%} of spend" for s in segments],
+        textposition="outside",
+        hovertemplate="%{y}<br>%{x:.1%} of total spend<extra></extra>",
+    )
+    top = max([s["share"] for s in segments] + [s.get("value_share") or 0 for s in segments] + [0.1])
+    return themed(
+        fig,
+        theme,
+        barmode="group",
+        bargap=0.25,
+        xaxis={"tickformat": ".0%", "range": [0, min(1.0, top * 1.3)], "title": None},
+        yaxis={"autorange": "reversed", "title": None},
+        showlegend=False,
+        margin={"l": 10, "r": 20, "t": 10, "b": 40},
+    )

@@ -1,0 +1,127 @@
+"""Component ids: every id the app uses, defined once.
+
+Ids are prefixed by page.  Repeated widgets use dict ids built by the
+functions at the bottom (``{"type": ..., "index": <feature or segment key>}``)
+and are matched with ``MATCH``/``ALL``; ids are never glued from data values.
+"""
+
+from __future__ import annotations
+
+# --- shell (app.py) ---------------------------------------------------------
+URL = "app-url"
+ACTIVE_ARTIFACT = "app-active-artifact"  # dcc.Store(session): the artifact id this browser session uses
+THEME = "app-theme"  # dcc.Store(local): "light" | "dark"
+THEME_SWITCH = "app-theme-switch"
+NAV_DATASET = "app-nav-dataset"
+NAV_VERSION = "app-nav-version"
+THEME_DUMMY = "app-theme-dummy"
+
+# --- overview (/) -----------------------------------------------------------
+OVERVIEW_KPIS = "overview-kpis"
+OVERVIEW_SIZE_GRAPH = "overview-size-graph"
+OVERVIEW_CARDS = "overview-segment-cards"
+OVERVIEW_QUALITY = "overview-quality"
+OVERVIEW_MODEL = "overview-model"
+
+# --- EDA (/eda) -------------------------------------------------------------
+EDA_VARIABLE = "eda-variable"
+EDA_LOG = "eda-log"
+EDA_SPLIT = "eda-split"
+EDA_DIST_GRAPH = "eda-dist-graph"
+EDA_CATEGORY = "eda-category"
+EDA_CATEGORY_GRAPH = "eda-category-graph"
+EDA_OUTLIER_METHOD = "eda-outlier-method"
+EDA_OUTLIER_SUMMARY = "eda-outlier-summary"
+EDA_OUTLIER_TABLE = "eda-outlier-table"
+EDA_CORR_GRAPH = "eda-corr-graph"
+EDA_MISSING = "eda-missing"
+EDA_PCA_GRAPH = "eda-pca-graph"
+EDA_LOADINGS_GRAPH = "eda-loadings-graph"
+
+# --- model comparison (/models) ---------------------------------------------
+MODELS_TABLE = "models-table"
+MODELS_METRIC_GRAPH = "models-metric-graph"
+MODELS_METRIC = "models-metric"
+MODELS_SWEEP_GRAPH = "models-sweep-graph"
+MODELS_KNIFE_GRAPH = "models-knife-graph"
+MODELS_KDIST_GRAPH = "models-kdist-graph"
+MODELS_SCALING_GRAPH = "models-scaling-graph"
+MODELS_RECOMMENDATION = "models-recommendation"
+MODELS_SAMPLED = "models-sampled"
+MODELS_CHOICE_MODEL = "models-choice-model"
+MODELS_CHOICE_K = "models-choice-k"
+MODELS_CHOICE_SCALING = "models-choice-scaling"
+MODELS_TRAIN = "models-train"
+MODELS_CANCEL = "models-cancel"
+MODELS_PROGRESS = "models-progress"
+MODELS_TRAIN_STATUS = "models-train-status"
+MODELS_CONTENT = "models-content"
+
+# --- 3D explorer (/explorer) ------------------------------------------------
+EXPLORER_AXES = "explorer-axes"
+EXPLORER_X = "explorer-x"
+EXPLORER_Y = "explorer-y"
+EXPLORER_Z = "explorer-z"
+EXPLORER_SEGMENTS = "explorer-segments"
+EXPLORER_GRAPH = "explorer-scatter-graph"
+EXPLORER_DRILL = "explorer-drill"
+EXPLORER_DRILL_SEGMENT = "explorer-drill-segment"
+EXPLORER_PROFILE_GRAPH = "explorer-profile-graph"
+EXPLORER_EVIDENCE = "explorer-evidence"
+EXPLORER_GRID = "explorer-grid"
+EXPLORER_DOWNLOAD = "explorer-download"
+EXPLORER_DOWNLOAD_BUTTON = "explorer-download-button"
+
+# --- simulator (/simulator) -------------------------------------------------
+SIM_PRESET = "sim-preset"
+SIM_RESULT = "sim-result"
+SIM_SEGMENT_NAME = "sim-segment-name"
+SIM_GAUGE = "sim-risk-gauge"
+SIM_DISTANCES_GRAPH = "sim-distances-graph"
+SIM_PCA_GRAPH = "sim-pca-graph"
+SIM_MOVES = "sim-moves"
+SIM_CONFIDENCE = "sim-confidence"
+
+# --- segments (/segments) ---------------------------------------------------
+SEGMENTS_CARDS = "segments-cards"
+SEGMENTS_MATRIX_GRAPH = "segments-matrix-graph"
+
+# --- data (/data) -----------------------------------------------------------
+DATA_UPLOAD = "data-upload"
+DATA_UPLOAD_STATUS = "data-upload-status"
+DATA_PREVIEW = "data-preview"
+DATA_KIND = "data-kind"
+DATA_MAPPING = "data-mapping"
+DATA_VALIDATION = "data-validation"
+DATA_TRAIN = "data-train"
+DATA_CANCEL = "data-cancel"
+DATA_PROGRESS = "data-progress"
+DATA_TRAIN_STATUS = "data-train-status"
+DATA_UPLOAD_KEY = "data-upload-key"  # dcc.Store: server-side id of the pending upload
+DATA_VERSIONS = "data-versions"
+
+
+# --- dict ids for repeated widgets -----------------------------------------
+def sim_slider(feature: str) -> dict[str, str]:
+    """Slider of one simulator feature."""
+    return {"type": "sim-slider", "index": feature}
+
+
+def sim_input(feature: str) -> dict[str, str]:
+    """Numeric box of one simulator feature."""
+    return {"type": "sim-input", "index": feature}
+
+
+def segment_link(key: str) -> dict[str, str]:
+    """A clickable segment (card or chip) that opens its drill-down."""
+    return {"type": "segment-link", "index": key}
+
+
+def data_map_field(feature: str) -> dict[str, str]:
+    """Mapping selector of one feature on the data page."""
+    return {"type": "data-map-field", "index": feature}
+
+
+def data_version_action(action: str, artifact_id: str) -> dict[str, str]:
+    """A switch/delete button of one artifact in the versions list."""
+    return {"type": f"data-version-{action}", "index": artifact_id}

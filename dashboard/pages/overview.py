@@ -1,0 +1,194 @@
+"""Overview (/): KPIs, segment sizes and value, one card per segment, data quality."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html
+
+from dashboard import ids
+from dashboard.components import card, fmt_money, fmt_pct, graph, kpi_card, page_header, risk_badge, segment_chip
+from dashboard.figures.overview import segment_share_figure
+from dashboard.services import ArtifactView, view
+
+dash.register_page(__name__, path="/", name="Overview", title="Overview · Customer Segments", order=0)
+
+
+def layout(**_query: str) -> html.Div:
+    """Page frame; content is filled by :func:`render` for the session's data set."""
+    return html.Div(
+        [
+            page_header(
+                "Overview",
+                "Who your customers are, what each segment is worth and what to do about it.",
+                "speedometer2",
+            ),
+            dbc.Row(id=ids.OVERVIEW_KPIS, className="g-3 mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        card(
+                            "Segment size vs value",
+                            graph(ids.OVERVIEW_SIZE_GRAPH, "segment-size-vs-value", height=340),
+                            help_text="Pale bars: share of customers. Solid bars: share of total spend.",
+                        ),
+                        lg=7,
+                    ),
+                    dbc.Col(card("Segments", html.Div(id=ids.OVERVIEW_CARDS)), lg=5),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(card("Data quality", html.Div(id=ids.OVERVIEW_QUALITY)), lg=7),
+                    dbc.Col(card("Model", html.Div(id=ids.OVERVIEW_MODEL)), lg=5),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+def kpis(v: ArtifactView) -> list[dbc.Col]:
+    """The headline numbers of an artifact."""
+    segs = v.segments
+    n = v.manifest["data"]["n_customers"]
+    value = v.customers["Customer_Value"] if "Customer_Value" in v.customers else None
+    high_risk = sum(s["share"] for s in segs if s["risk"] == "high")
+    top = max(segs, key=lambda s: s.get("value_share") or 0.0)
+    items = [
+        kpi_card("Customers", f"{n:,}", f"{v.manifest['data']['rows_read']:,} rows read", "people"),
+        kpi_card(
+            "Segments", str(len(segs)), f"{v.manifest['model']['name']} on {len(v.features)} features", "diagram-3"
+        ),
+    ]
+    if value is not None:
+        items += [
+            kpi_card(
+                "Avg customer value", fmt_money(float(value.mean())), "spend per customer, 2 years", "currency-dollar"
+            ),
+            kpi_card("Total customer value", fmt_money(float(value.sum())), "all customers, 2 years", "cash-stack"),
+        ]
+    items += [
+        kpi_card("At high churn risk", fmt_pct(high_risk), "share of customers", "exclamation-triangle"),
+        kpi_card(
+            "Value concentration",
+            f"{fmt_pct(top.get('value_share'))} of spend",
+            f"{top['name']}: {fmt_pct(top['share'])} of customers",
+            "pie-chart",
+        ),
+    ]
+    return [dbc.Col(i, xs=6, md=4, xl=2) for i in items]
+
+
+def segment_cards(v: ArtifactView) -> html.Div:
+    """One compact row per segment, linking to its drill-down."""
+    rows = []
+    for s in v.segments:
+        rows.append(
+            html.A(
+                html.Div(
+                    [
+                        html.Div(
+                            [segment_chip(s), risk_badge(s["risk"])],
+                            className="d-flex justify-content-between align-items-center",
+                        ),
+                        html.Div(
+                            f"{s['size']:,} customers · {fmt_pct(s['share'])} · {fmt_pct(s.get('value_share'))} of spend",
+                            className="small text-body-secondary",
+                        ),
+                        html.Div(["Objective: ", html.Strong(s["objective"])], className="small"),
+                    ],
+                    className="segment-row",
+                ),
+                href=f"/explorer?segment={s['key']}",
+                className="text-reset text-decoration-none",
+                title=f"Open {s['name']} in the explorer",
+            )
+        )
+    return html.Div(rows, className="d-grid gap-2")
+
+
+def quality_summary(dq: dict[str, Any]) -> html.Div:
+    """Rows read/kept/dropped and every fix the loader made."""
+    head = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    html.Div(f"{dq['rows_read']:,}", className="h5 mb-0"),
+                    html.Small("rows read", className="text-body-secondary"),
+                ]
+            ),
+            dbc.Col(
+                [
+                    html.Div(f"{dq['rows_kept']:,}", className="h5 mb-0"),
+                    html.Small("customers kept", className="text-body-secondary"),
+                ]
+            ),
+            dbc.Col(
+                [
+                    html.Div(f"{dq['rows_dropped']:,}", className="h5 mb-0"),
+                    html.Small("rows dropped", className="text-body-secondary"),
+                ]
+            ),
+            dbc.Col(
+                [
+                    html.Div(f"{dq['values_imputed']:,}", className="h5 mb-0"),
+                    html.Small("values imputed", className="text-body-secondary"),
+                ]
+            ),
+            dbc.Col(
+                [
+                    html.Div(f"{dq['rows_flagged']:,}", className="h5 mb-0"),
+                    html.Small("outliers flagged", className="text-body-secondary"),
+                ]
+            ),
+        ],
+        className="mb-2 text-center",
+    )
+    items = [html.Li(i["message"]) for i in dq["items"]] or [html.Li("No problems found.")]
+    return html.Div([head, html.Ul(items, className="small mb-0 ps-3")])
+
+
+def model_summary(v: ArtifactView) -> html.Div:
+    """Model version, date, settings and fit quality."""
+    m = v.manifest
+    sil = m["metrics"].get("silhouette")
+    rows = [
+        ("Version", m["artifact_id"]),
+        ("Trained", m["created_at"].replace("T", " ")),
+        ("Model", f"{m['model']['name']}, k = {m['model']['k']}, {m['model']['scaling']} scaling"),
+        ("Features", ", ".join(d["label"] for d in m["features"])),
+        ("As-of date", m["data"]["as_of"]),
+        ("Silhouette", f"{sil:.3f}" if sil is not None else "n/a"),
+        ("Data hash", m["data"]["hash"][:16] + "…"),
+    ]
+    return html.Table(
+        html.Tbody(
+            [html.Tr([html.Th(k, className="pe-3 text-body-secondary fw-normal"), html.Td(val)]) for k, val in rows]
+        ),
+        className="table table-sm mb-0 small",
+    )
+
+
+@callback(
+    Output(ids.OVERVIEW_KPIS, "children"),
+    Output(ids.OVERVIEW_SIZE_GRAPH, "figure"),
+    Output(ids.OVERVIEW_CARDS, "children"),
+    Output(ids.OVERVIEW_QUALITY, "children"),
+    Output(ids.OVERVIEW_MODEL, "children"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+    Input(ids.THEME, "data"),
+)
+def render(artifact_id: str | None, theme: str | None) -> tuple[Any, ...]:
+    """Fill the page for the session's artifact."""
+    v = view(artifact_id)
+    return (
+        kpis(v),
+        segment_share_figure(v.segments, theme or "light"),
+        segment_cards(v),
+        quality_summary(v.manifest["data_quality"]),
+        model_summary(v),
+    )

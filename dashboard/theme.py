@@ -1,0 +1,53 @@
+"""Visual theme: Plotly templates matching the Bootstrap light/dark modes.
+
+Segment colours are not defined here: they come from the fitted artifact
+(see :mod:`pipeline.naming`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+THEMES = ("light", "dark")
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+RISK_COLOURS = {"low": "#009E73", "medium": "#E69F00", "high": "#D55E00"}
+NEUTRAL = "#6C757D"
+
+
+@functools.cache
+def template(theme: str) -> go.layout.Template:
+    """The Plotly template for ``theme`` (cached; templates are immutable in use)."""
+    dark = theme == "dark"
+    base = pio.templates["plotly_dark" if dark else "plotly_white"]
+    fg = "#DEE2E6" if dark else "#212529"
+    grid = "rgba(255,255,255,0.10)" if dark else "rgba(0,0,0,0.08)"
+    tpl = go.layout.Template(base)
+    tpl.layout.update(
+        font={"family": FONT, "size": 13, "color": fg},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        margin={"l": 50, "r": 20, "t": 40, "b": 45},
+        hoverlabel={"font": {"family": FONT}},
+        legend={"bgcolor": "rgba(0,0,0,0)"},
+        title={"font": {"size": 15}, "x": 0.0, "xanchor": "left"},
+        colorway=["#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#999999"],
+    )
+    tpl.layout.xaxis.update(gridcolor=grid, zerolinecolor=grid, linecolor=grid)
+    tpl.layout.yaxis.update(gridcolor=grid, zerolinecolor=grid, linecolor=grid)
+    scene_axis = {"gridcolor": grid, "zerolinecolor": grid, "backgroundcolor": "rgba(0,0,0,0)", "showbackground": False}
+    tpl.layout.scene.update(xaxis=scene_axis, yaxis=scene_axis, zaxis=scene_axis)
+    return tpl
+
+
+def graph_config(filename: str) -> dict[str, object]:
+    """``dcc.Graph`` config: PNG download named ``filename`` at 2× scale, no logo."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", filename).strip("-").lower() or "chart"
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": safe, "scale": 2},
+        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    }

@@ -1,0 +1,44 @@
+"""Shared fixtures: a trained sample artifact and an app built on it (once per session)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Settings
+from pipeline.training import TrainResult, load_dataset, train
+
+
+@pytest.fixture(scope="session")
+def app_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scratch folder with models/ and data/ for the whole session."""
+    return tmp_path_factory.mktemp("app")
+
+
+@pytest.fixture(scope="session")
+def settings(app_root: Path) -> Settings:
+    """Default settings pointing at the session's scratch folders."""
+    return Settings(models_dir=app_root / "models", data_dir=app_root / "data")
+
+
+@pytest.fixture(scope="session")
+def trained(settings: Settings) -> TrainResult:
+    """The default sample, trained once."""
+    return train(load_dataset(None, settings), settings)
+
+
+@pytest.fixture(scope="session")
+def dash_app(settings: Settings, trained: TrainResult):
+    """The Dash app on the trained sample (built once: page callbacks register globally)."""
+    from dashboard.app import create_app
+
+    return create_app(settings, default_artifact_id=trained.artifact.artifact_id)
+
+
+@pytest.fixture
+def request_ctx(dash_app) -> Iterator[object]:
+    """A Flask request context, so callbacks can be called as plain functions."""
+    with dash_app.server.test_request_context("/"):
+        yield dash_app
