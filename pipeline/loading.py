@@ -203,11 +203,18 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, str]:
         if best is None or n > best[0]:
             best = (n, parsed, fmt)
     assert best is not None
+    parsed = best[1]
     if best[0] < int(text.notna().sum()):
-        # Mixed formats: fill what the best format missed with a flexible parse.
-        rest = pd.to_datetime(text.where(best[1].isna()), errors="coerce", dayfirst=True, format="mixed")
-        return best[1].fillna(rest), best[2] + "+mixed"
-    return best[1], best[2]
+        # Mixed formats: fill the gaps with each explicit format in turn, then
+        # a flexible parse (year-first for ISO-looking text, else day-first).
+        for fmt in _DATE_FORMATS:
+            parsed = parsed.fillna(pd.to_datetime(text.where(parsed.isna()), format=fmt, errors="coerce"))
+        rest = text.where(parsed.isna())
+        iso = rest.str.match(r"^\d{4}\D").fillna(False).astype(bool)
+        parsed = parsed.fillna(pd.to_datetime(rest.where(iso), errors="coerce", yearfirst=True, format="mixed"))
+        parsed = parsed.fillna(pd.to_datetime(rest.where(~iso), errors="coerce", dayfirst=True, format="mixed"))
+        return parsed, best[2] + "+mixed"
+    return parsed, best[2]
 
 
 def clean_marketing(

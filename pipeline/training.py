@@ -140,8 +140,9 @@ def train(dataset: Dataset, settings: Settings, force: bool = False) -> TrainRes
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory.parent / f".{directory.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        final = write_artifact(directory, manifest, bundle, customers)
-    return TrainResult(LoadedArtifact(directory, final, bundle, customers), cached=False, note=note)
+        write_artifact(directory, manifest, bundle, customers)
+    # Return what was written, read back: callers see exactly what the app will load.
+    return TrainResult(load_artifact(directory), cached=False, note=note)
 
 
 def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
