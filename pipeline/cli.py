@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline {sample,train,score,compare} ...``.
+"""Command line: ``python -m pipeline {sample,train,score,mapping,compare} ...``.
 
 User errors (bad files, bad options, rejected artifacts) print one line
 ``error: ...`` on stderr and exit with status 2; nothing already saved is
@@ -12,17 +12,29 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import MODEL_NAMES, SCALINGS, Settings, parse_date
 from .errors import SegmentationError
+
+if TYPE_CHECKING:
+    from .training import Dataset
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def add_settings_options(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that trains or compares."""
-    p.add_argument("--data", type=Path, help="customer table (.csv/.tsv/.txt/.xlsx/.parquet); default: built-in sample")
+    p.add_argument(
+        "--data",
+        type=Path,
+        help="customer table or transaction log (.csv/.tsv/.txt/.xlsx/.parquet); default: built-in sample",
+    )
+    p.add_argument(
+        "--mapping",
+        type=Path,
+        help="column mapping JSON (see `mapping`); default: detect the kind of input and map it automatically",
+    )
     p.add_argument("--k", type=int, default=4, help="number of segments (default 4)")
     p.add_argument("--model", choices=MODEL_NAMES, default="kmeans", help="clustering model (default kmeans)")
     p.add_argument("--scaling", choices=SCALINGS, default="standard", help="preprocessing (default standard)")
@@ -42,6 +54,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         random_state=getattr(args, "seed", 42),
         models_dir=args.models_dir,
     )
+
+
+def dataset_from_args(args: argparse.Namespace, settings: Settings) -> Dataset:
+    """The data set named by ``--data`` (and ``--mapping``), or the built-in sample."""
+    from .training import load_dataset
+
+    return load_dataset(args.data, settings, getattr(args, "mapping", None))
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[dict[str, Any]], str]) -> None:
@@ -93,12 +112,51 @@ def train_text(s: dict[str, Any]) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train (or reuse) an artifact and print its summary."""
-    from .training import load_dataset, summary, train
+    from .training import settings_for_dataset, summary, train
 
     settings = settings_from_args(args)
-    result = train(load_dataset(args.data, settings), settings, force=args.force)
+    dataset = dataset_from_args(args, settings)
+    result = train(dataset, settings_for_dataset(dataset, settings), force=args.force)
     _emit(args, summary(result), train_text)
     return 0
+
+
+def cmd_mapping(args: argparse.Namespace) -> int:
+    """Write the suggested column mapping of a file, for the user to check and edit."""
+    from .ingest import detect_kind, suggest_mapping, validate_table
+    from .loading import file_bytes, read_table
+
+    table = read_table(file_bytes(args.data), args.data.name)
+    detection = detect_kind(table)
+    kind = args.kind or detection.kind
+    mapping = suggest_mapping(table, kind)
+    validation = validate_table(table, mapping, Settings(k=args.k), args.data.name)
+    mapping.save(args.out)
+    payload = {
+        "out": str(args.out),
+        "detection": detection.to_dict(),
+        "mapping": mapping.to_dict(),
+        "n_customers": validation.n_customers,
+        "features": list(validation.features),
+        "problems": list(validation.problems),
+    }
+    _emit(args, payload, mapping_text)
+    return 0
+
+
+def mapping_text(p: dict[str, Any]) -> str:
+    """Human-readable ``mapping`` summary."""
+    det = p["detection"]
+    lines = [f"{det['label']} ({det['confidence']} confidence)"]
+    lines += [f"  - {e}" for e in det["evidence"]]
+    lines.append(f"wrote the suggested {p['mapping']['kind']} mapping to {p['out']}; check it and edit it if needed")
+    if p["problems"]:
+        lines.append("with this mapping, training would be refused:")
+        lines += [f"  - {m}" for m in p["problems"]]
+    else:
+        lines.append(f"with this mapping: {p['n_customers']:,} customers, features {', '.join(p['features'])}")
+    lines.append(f"then: python -m pipeline train --data FILE --mapping {p['out']}")
+    return "\n".join(lines)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -154,6 +212,16 @@ def build_parser(
     )
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="artifact folder (default models/)")
     p.set_defaults(handler=cmd_score)
+
+    p = sub.add_parser("mapping", help="write the suggested column mapping of a file (JSON, to edit)")
+    p.add_argument("--data", type=Path, required=True, help="customer table or transaction log")
+    p.add_argument("--out", type=Path, required=True, help="mapping JSON file to write")
+    p.add_argument(
+        "--kind", choices=("marketing", "customer_table", "transactions"), help="input kind (default: detected)"
+    )
+    p.add_argument("--k", type=int, default=4, help="number of segments the check assumes (default 4)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.set_defaults(handler=cmd_mapping)
 
     for name, help_text, configure, handler in extra:
         p = sub.add_parser(name, help=help_text)

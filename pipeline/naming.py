@@ -7,12 +7,15 @@ Rule (documented in the README):
    standard deviations above or below the average customer).
 2. Each archetype has a prototype profile over the four features.  Only the
    features actually clustered are compared, so a model on three features is
-   named from those three.
+   named from those three.  An archetype whose name claims something about a
+   feature that is not clustered (``requires``: "Low Engagement" needs the
+   campaign response, "New" needs tenure) is not a candidate, so names and
+   strategies only state what the data shows.
 3. The cost of naming segment *i* after archetype *j* is the Euclidean
    distance between the centroid and the prototype.  Segments are matched
    one-to-one to archetypes by minimising the total cost (Hungarian
-   algorithm).  For k ≤ 4 only the four core archetypes are candidates; for
-   k > 4 the extended archetypes join.
+   algorithm).  For k ≤ 4 only the core archetypes are candidates (while
+   at least k of them are); otherwise the extended archetypes join.
 4. If k exceeds the number of archetypes, each remaining segment takes its
    nearest archetype and every segment sharing an archetype is qualified by
    the feature in which it differs most from its siblings ("Low-Value ·
@@ -48,6 +51,7 @@ class Archetype:
     colour: str
     prototype: Mapping[str, float]
     core: bool = True
+    requires: tuple[str, ...] = ()
 
 
 ARCHETYPES: tuple[Archetype, ...] = (
@@ -59,6 +63,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
         "low",
         "#0072B2",
         {"Customer_Value": 1.2, "Purchase_Frequency": 1.0, "Campaign_Response": 1.5, "Customer_For_Years": 0.4},
+        requires=("Customer_Value",),
     ),
     Archetype(
         "high_spend_low_engagement",
@@ -68,6 +73,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
         "high",
         "#D55E00",
         {"Customer_Value": 1.0, "Purchase_Frequency": 1.0, "Campaign_Response": -0.5, "Customer_For_Years": 0.0},
+        requires=("Customer_Value", "Campaign_Response"),
     ),
     Archetype(
         "new_occasional",
@@ -77,6 +83,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
         "medium",
         "#009E73",
         {"Customer_Value": -0.8, "Purchase_Frequency": -0.8, "Campaign_Response": -0.2, "Customer_For_Years": -1.1},
+        requires=("Customer_For_Years",),
     ),
     Archetype(
         "low_value",
@@ -86,6 +93,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
         "medium",
         "#E69F00",
         {"Customer_Value": -0.8, "Purchase_Frequency": -0.8, "Campaign_Response": -0.3, "Customer_For_Years": 0.9},
+        requires=("Customer_Value",),
     ),
     Archetype(
         "campaign_responsive",
@@ -96,6 +104,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
         "#56B4E9",
         {"Customer_Value": -0.3, "Purchase_Frequency": -0.3, "Campaign_Response": 2.0, "Customer_For_Years": 0.0},
         core=False,
+        requires=("Campaign_Response",),
     ),
     Archetype(
         "rising_star",
@@ -106,6 +115,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
         "#CC79A7",
         {"Customer_Value": 0.8, "Purchase_Frequency": 0.8, "Campaign_Response": 0.0, "Customer_For_Years": -1.0},
         core=False,
+        requires=("Customer_Value", "Customer_For_Years"),
     ),
     Archetype(
         "steady_regular",
@@ -116,6 +126,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
         "#F0E442",
         {"Customer_Value": 0.2, "Purchase_Frequency": 0.5, "Campaign_Response": -0.3, "Customer_For_Years": 0.8},
         core=False,
+        requires=("Purchase_Frequency", "Customer_For_Years"),
     ),
 )
 ARCHETYPE_BY_KEY: dict[str, Archetype] = {a.key: a for a in ARCHETYPES}
@@ -188,6 +199,19 @@ def _cost(centroids: pd.DataFrame, archetypes: Sequence[Archetype]) -> np.ndarra
     return np.sqrt(((c[:, None, :] - p[None, :, :]) ** 2).sum(axis=2))
 
 
+def candidate_archetypes(features: Sequence[str], k: int) -> list[Archetype]:
+    """The archetypes segments may be named after, given the clustered features and k.
+
+    Archetypes whose ``requires`` are not all clustered are left out (all
+    are kept if that leaves none).  For k ≤ 4 the core archetypes alone are
+    used when there are at least k of them.
+    """
+    known = set(features)
+    eligible = [a for a in ARCHETYPES if set(a.requires) <= known] or list(ARCHETYPES)
+    core = [a for a in eligible if a.core]
+    return core if k <= 4 and len(core) >= k else eligible
+
+
 def name_segments(centroids: pd.DataFrame) -> list[SegmentName]:
     """Name every segment from its standardised centroid.
 
@@ -208,7 +232,7 @@ def name_segments(centroids: pd.DataFrame) -> list[SegmentName]:
     order = np.lexsort(centroids.to_numpy(dtype=float).T[::-1])
     canon = centroids.iloc[order]
     k = len(canon)
-    pool = [a for a in ARCHETYPES if a.core] if k <= 4 else list(ARCHETYPES)
+    pool = candidate_archetypes(tuple(canon.columns), k)
     cost = _cost(canon, pool)
     chosen: list[int] = [-1] * k
     rows, cols = linear_sum_assignment(cost)

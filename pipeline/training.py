@@ -20,10 +20,21 @@ from .artifacts import (
     load_artifact,
     write_artifact,
 )
-from .config import Settings
+from .config import DEFAULT_FEATURES, Settings
 from .errors import ArtifactError, DataError
 from .features import DATE_COLUMN, ID_COLUMN, default_as_of, engineer_features, feature_definitions
+from .ingest import (
+    Validation,
+    auto_mapping_problem,
+    dataset_hash,
+    is_marketing,
+    near_marketing,
+    require_valid,
+    training_problems,
+    validate_table,
+)
 from .loading import clean_marketing, data_hash, file_bytes, read_table
+from .mapping import Mapping
 from .metrics import cluster_metrics
 from .model import build_pipeline, predicts_natively, scaled
 from .naming import SegmentName, name_segments, standardised_centroids
@@ -50,6 +61,10 @@ class Dataset:
         What loading dropped, fixed, imputed and flagged.
     as_of : date
         Reference date used for tenure and age.
+    kind : str
+        Input kind: ``"marketing"``, ``"customer_table"`` or ``"transactions"``.
+    mapping : Mapping or None
+        The column mapping used (``None`` for the reference table read as is).
     """
 
     name: str
@@ -57,23 +72,120 @@ class Dataset:
     customers: pd.DataFrame
     report: DataQualityReport
     as_of: dt.date
+    kind: str = "marketing"
+    mapping: Mapping | None = None
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The behavioural features this data set provides, in display order."""
+        return tuple(f for f in DEFAULT_FEATURES if f in self.customers.columns)
 
 
-def dataset_from_bytes(raw: bytes, name: str, settings: Settings) -> Dataset:
-    """Read, clean and engineer a marketing-campaign table given as bytes."""
+def dataset_from_bytes(raw: bytes, name: str, settings: Settings, mapping: Mapping | None = None) -> Dataset:
+    """Read a table given as bytes and build the customer table to segment.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's content.
+    name : str
+        The file's name.
+    settings : Settings
+        ``as_of`` and, for mapped tables, ``k`` and ``features`` (checked).
+    mapping : Mapping or None
+        How to read the columns.  ``None``: the reference marketing table
+        (or a damaged copy with at least half its columns, which then gets
+        the missing-columns error) is read as before; any other table is
+        detected and mapped automatically (:func:`pipeline.ingest.validate_table`),
+        which must succeed without guessing.
+
+    Raises
+    ------
+    DataError
+        Unreadable file, or a table the mapping cannot turn into customers
+        to segment (every reason in one message).
+    """
     table = read_table(raw, name)
-    clean, report = clean_marketing(table, name, settings.as_of)
-    as_of = settings.as_of or default_as_of(clean[DATE_COLUMN])
-    customers = engineer_features(clean, as_of)
-    return Dataset(name=name, data_hash=data_hash(raw), customers=customers, report=report, as_of=as_of)
+    if mapping is None and (is_marketing(table) or near_marketing(table)):
+        clean, report = clean_marketing(table, name, settings.as_of)
+        as_of = settings.as_of or default_as_of(clean[DATE_COLUMN])
+        customers = engineer_features(clean, as_of)
+        return Dataset(name=name, data_hash=data_hash(raw), customers=customers, report=report, as_of=as_of)
+    validation = validate_table(table, mapping, settings, name)
+    if mapping is None and validation.mapping and auto_mapping_problem(table, validation.mapping, name):
+        raise DataError(
+            f"{' '.join(validation.problems)} Write a mapping with `python -m pipeline mapping --data {name} "
+            "--out mapping.json`, check it, then pass --mapping mapping.json."
+        )
+    return dataset_from_validation(validation, raw)
 
 
-def load_dataset(path: str | Path | None, settings: Settings) -> Dataset:
-    """The data set at ``path``, or the built-in sample when ``path`` is None."""
+def dataset_from_validation(validation: Validation, raw: bytes) -> Dataset:
+    """The :class:`Dataset` of a successful :func:`pipeline.ingest.validate_table`.
+
+    Parameters
+    ----------
+    validation : Validation
+        Must have no blocking problem.
+    raw : bytes
+        The file's bytes (with the mapping, they make the cache key).
+
+    Raises
+    ------
+    DataError
+        Listing the validation's blocking problems.
+    """
+    require_valid(validation)
+    assert validation.customers is not None and validation.kind is not None
+    return Dataset(
+        name=validation.name,
+        data_hash=dataset_hash(raw, validation.mapping),
+        customers=validation.customers,
+        report=validation.report,
+        as_of=validation.as_of or dt.date.today(),
+        kind=validation.kind,
+        mapping=validation.mapping,
+    )
+
+
+def load_dataset(path: str | Path | None, settings: Settings, mapping: Mapping | str | Path | None = None) -> Dataset:
+    """The data set at ``path``, or the built-in sample when ``path`` is None.
+
+    ``mapping`` is a :class:`~pipeline.mapping.Mapping` or the path of a
+    mapping JSON file; ``None`` detects the kind of input.
+    """
+    if mapping is not None and not isinstance(mapping, Mapping):
+        mapping = Mapping.load(mapping)
     if path is None:
+        if mapping is not None:
+            raise DataError("A column mapping needs a data file (--data); the built-in sample needs none.")
         raw = sample_bytes(settings.sample_rows, settings.sample_seed)
         return dataset_from_bytes(raw, SAMPLE_NAME, settings)
-    return dataset_from_bytes(file_bytes(path), Path(path).name, settings)
+    return dataset_from_bytes(file_bytes(path), Path(path).name, settings, mapping)
+
+
+def settings_for_dataset(dataset: Dataset, settings: Settings) -> Settings:
+    """``settings`` restricted to the features ``dataset`` provides.
+
+    A mapped table may leave a feature out (no campaign data): the model is
+    then trained on the others.  Use the returned settings for
+    :func:`train` (and anything keyed by the settings hash).
+
+    Raises
+    ------
+    DataError
+        Fewer than two of the requested features are available.
+    """
+    available = tuple(f for f in settings.features if f in dataset.features)
+    if available == settings.features:
+        return settings
+    if len(available) < 2:
+        have = ", ".join(dataset.features) or "none"
+        raise DataError(
+            f"{dataset.name} provides {len(available)} of the requested features (it has: {have}); "
+            "at least two are needed to segment."
+        )
+    return settings.replace(features=available)
 
 
 def validate_for_training(dataset: Dataset, settings: Settings) -> None:
@@ -85,25 +197,9 @@ def validate_for_training(dataset: Dataset, settings: Settings) -> None:
         A clustered feature is missing, empty or constant, or there are fewer
         customers than segments.
     """
-    frame = dataset.customers
-    missing = [f for f in settings.features if f not in frame.columns]
-    if missing:
-        raise DataError(f"{dataset.name} has no values for the feature(s) {', '.join(missing)}.")
-    n = len(frame)
-    if n < settings.k:
-        raise DataError(
-            f"{dataset.name} has {n} customer(s), fewer than the {settings.k} segments requested; "
-            "choose a smaller k or add data."
-        )
-    for f in settings.features:
-        col = frame[f]
-        if col.notna().sum() == 0:
-            raise DataError(f"{dataset.name}: the feature {f} has no values.")
-        if col.nunique(dropna=True) <= 1:
-            raise DataError(
-                f"{dataset.name}: the feature {f} has the same value for every customer "
-                f"({col.dropna().iloc[0]:g}); it cannot separate segments. Leave it out."
-            )
+    problems = training_problems(dataset.customers, settings.features, settings.k, dataset.name)
+    if problems:
+        raise DataError(" ".join(problems))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,6 +292,8 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
             "rows_read": dataset.report.rows_read,
             "n_customers": len(frame),
             "as_of": dataset.as_of.isoformat(),
+            "kind": dataset.kind,
+            "mapping": dataset.mapping.to_dict() if dataset.mapping else None,
         },
         "settings": settings.model_fields(),
         "settings_hash": settings.model_hash(),

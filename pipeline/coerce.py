@@ -1,0 +1,238 @@
+"""Reading typed values out of raw text columns (numbers, timestamps, flags, ids).
+
+Shared by the customer-table mapping (:mod:`pipeline.ingest`) and the
+transaction-log aggregation (:mod:`pipeline.transactions`).  Every function
+is vectorised and, where values repeat (timestamps, prices, flags), works on
+the distinct values only, so a 500,000-line column costs a fraction of a
+second.  Nothing here raises on bad values: unreadable values become
+missing and the caller counts them.
+
+Rules
+-----
+Numbers
+    Surrounding spaces and currency signs (``$ € £``) are ignored.  A comma
+    followed by exactly one or two final digits with no dot after it is a
+    decimal comma (``"12,50"`` → 12.5, ``"1.234,56"`` → 1234.56); any other
+    comma is a thousands separator (``"1,234"`` → 1234).  Anything else that
+    is not a number becomes missing.
+Timestamps
+    A value is a date, optionally followed by a space or ``T`` and a time
+    ``H:MM[:SS[.fff]]`` with an optional ``AM``/``PM``.  Dates are read with
+    :func:`pipeline.loading.parse_dates` (the format that reads the most
+    distinct values wins, day-first on ties); the values it could not read
+    are read again by the format that reads the most of *them*, and so on,
+    so a column mixing ``12/1/2010 8:26`` and ``2011-03-04 10:15:00`` reads
+    both correctly.  Only values no single format reads fall back to a
+    flexible day-first parse.
+Flags
+    Missing, empty, ``0``, ``false``, ``no``, ``n``, ``f``, ``none`` and
+    ``-`` are false; any other value (``1``, ``yes``, ``Y``, a promotion
+    code such as ``SPRING10``) is true.
+Ids
+    Stripped text; integral float ids (``"17850.0"``, as spreadsheets and
+    pandas write them) read as ``"17850"``; empty ids are missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from .loading import parse_dates
+
+_CURRENCY = r"[$€£\s\u00a0]"
+_DECIMAL_COMMA = r"^-?[\d.]*\d,\d{1,2}$"
+_TIME = r"^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?\s*([AaPp]\.?[Mm]\.?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
+_SPLIT = r"^(\S+?)(?:[ T]+(.*))?$"
+_FALSE_WORDS = ("", "0", "0.0", "false", "no", "n", "f", "none", "-", "nan", "null")
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsedTimestamps:
+    """The result of :func:`parse_timestamps`.
+
+    Attributes
+    ----------
+    values : Series of datetime64
+        Parsed timestamps, NaT where missing or unreadable (same index as the input).
+    formats : tuple of str
+        Date formats used, most common first (``"mixed"`` for the flexible fallback).
+    secondary : Series of bool
+        True where a value was read by a format other than the main one.
+    unreadable : Series of bool
+        True where a value was present but could not be read.
+    """
+
+    values: pd.Series
+    formats: tuple[str, ...]
+    secondary: pd.Series
+    unreadable: pd.Series
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Stripped text with empty strings as missing."""
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def to_number(values: pd.Series) -> pd.Series:
+    """Parse numbers written as text (see the module rules); unreadable → NaN.
+
+    Parameters
+    ----------
+    values : Series
+        Raw values (text or already numeric).
+
+    Returns
+    -------
+    Series of float64
+        Same index as ``values``.
+    """
+    return read_numbers(values)[0]
+
+
+def non_numbers(values: pd.Series) -> pd.Series:
+    """True where a value is present but :func:`to_number` cannot read it."""
+    return read_numbers(values)[1]
+
+
+def read_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers and where a present value was not a number, in one pass.
+
+    Returns
+    -------
+    (Series of float64, Series of bool)
+        The numbers (NaN where missing or unreadable) and the unreadable mask.
+    """
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64"), pd.Series(False, index=values.index)
+    codes, uniques = pd.factorize(as_text(values))
+    text = pd.Series(uniques, dtype="string")
+    nums = pd.to_numeric(text, errors="coerce").astype("float64")
+    slow = nums.isna()
+    if slow.any():
+        rest = text[slow].str.replace(_CURRENCY, "", regex=True)
+        decimal_comma = rest.str.match(_DECIMAL_COMMA).fillna(False).astype(bool)
+        rest = rest.where(
+            ~decimal_comma,
+            rest.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
+        )
+        rest = rest.where(decimal_comma, rest.str.replace(",", "", regex=False))
+        nums[slow] = pd.to_numeric(rest, errors="coerce").astype("float64")
+    lookup = np.append(nums.to_numpy(dtype=float), np.nan)  # code -1 (missing) → NaN
+    out = lookup[codes]
+    bad = np.append(np.isnan(lookup[:-1]), False)[codes]
+    return pd.Series(out, index=values.index), pd.Series(bad, index=values.index)
+
+
+def to_flag(values: pd.Series) -> pd.Series:
+    """Campaign/promotion flags as booleans (see the module rules)."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.fillna(False).astype(bool)
+    if pd.api.types.is_numeric_dtype(values):
+        return (values.fillna(0) != 0).astype(bool)
+    text = as_text(values).str.lower()
+    codes, uniques = pd.factorize(text)
+    truth = ~pd.Index(uniques).isin(_FALSE_WORDS)
+    num = pd.to_numeric(pd.Series(uniques, dtype="string"), errors="coerce")
+    truth = truth & ~(num == 0).fillna(False).to_numpy()
+    lookup = np.append(np.asarray(truth, dtype=bool), False)  # code -1 (missing) → False
+    return pd.Series(lookup[codes], index=values.index)
+
+
+def to_ids(values: pd.Series) -> pd.Series:
+    """Customer ids as stripped text (``"17850.0"`` → ``"17850"``); empty → missing."""
+    codes, uniques = pd.factorize(as_text(values))
+    clean = pd.Series(uniques, dtype="string").str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+    return pd.Series(clean.array.take(codes, allow_fill=True), index=values.index, dtype="string")
+
+
+def parse_timestamps(values: pd.Series) -> ParsedTimestamps:
+    """Parse a date or date-time column that may mix formats (see the module rules).
+
+    Parameters
+    ----------
+    values : Series
+        Raw values: text, or datetimes (from Excel or Parquet, used as they are).
+
+    Returns
+    -------
+    ParsedTimestamps
+    """
+    idx = values.index
+    none = pd.Series(False, index=idx)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = pd.to_datetime(values)
+        if getattr(out.dt, "tz", None) is not None:
+            out = out.dt.tz_localize(None)
+        return ParsedTimestamps(out.astype("datetime64[ns]"), ("native",), none, none)
+    text = as_text(values.map(_iso_if_datetime) if values.dtype == object else values)
+    codes, uniques = pd.factorize(text)
+    if len(uniques) == 0:
+        return ParsedTimestamps(pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]"), (), none, none)
+    parts = pd.Series(uniques, dtype="string").str.extract(_SPLIT)
+    dates, which = _parse_date_parts(parts[0])
+    has_time = parts[1].notna()
+    stamps = dates.where(~has_time, dates + _parse_time_parts(parts[1]))  # unreadable time → NaT
+
+    bad_u = stamps.isna().to_numpy()
+    counts = which[~bad_u].value_counts()
+    formats = tuple(str(f) for f in counts.index)
+    secondary_u = (which.to_numpy(dtype=object) != (formats[0] if formats else None)) & ~bad_u
+    present = codes >= 0
+    take = np.where(present, codes, 0)
+    parsed = np.where(present, stamps.to_numpy(dtype="datetime64[ns]")[take], np.datetime64("NaT", "ns"))
+    return ParsedTimestamps(
+        values=pd.Series(parsed, index=idx, dtype="datetime64[ns]"),
+        formats=formats,
+        secondary=pd.Series(present & secondary_u[take], index=idx),
+        unreadable=pd.Series(present & bad_u[take], index=idx),
+    )
+
+
+def _iso_if_datetime(v: object) -> object:
+    """Datetime objects (from ``read_excel(dtype=object)``) as ISO text."""
+    if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "isoformat"):
+        try:
+            return pd.Timestamp(v).isoformat(sep=" ")
+        except (TypeError, ValueError):
+            return v
+    return v
+
+
+def _parse_date_parts(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read distinct date strings format by format; returns (dates, format used per value)."""
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    which = pd.Series(None, index=text.index, dtype=object)
+    remaining = text.dropna()
+    while not remaining.empty:
+        parsed, fmt = parse_dates(remaining)
+        base = fmt.split("+")[0]
+        strict = pd.to_datetime(remaining, format=base, errors="coerce")
+        if strict.notna().sum() == 0:
+            flexible = parsed.dropna()
+            if not flexible.empty:
+                result[flexible.index] = flexible.astype("datetime64[ns]")
+                which[flexible.index] = "mixed"
+            break
+        hit = strict.notna()
+        result[strict.index[hit]] = strict[hit].astype("datetime64[ns]")
+        which[strict.index[hit]] = base
+        remaining = remaining[~hit]
+    return result, which
+
+
+def _parse_time_parts(text: pd.Series) -> pd.Series:
+    """``H:MM[:SS]`` with optional AM/PM as timedeltas; NaT where unreadable."""
+    m = text.str.extract(_TIME)
+    hours = pd.to_numeric(m[0], errors="coerce")
+    minutes = pd.to_numeric(m[1], errors="coerce")
+    seconds = pd.to_numeric(m[2], errors="coerce").fillna(0.0)
+    ampm = m[3].str.lower().str.replace(".", "", regex=False)
+    pm = (ampm == "pm").fillna(False).astype(bool)
+    hours = hours.where(ampm.isna(), hours % 12 + 12 * pm)
+    ok = hours.notna() & (hours < 24) & (minutes < 60) & (seconds < 61)
+    total = (hours * 3600 + minutes * 60 + seconds).where(ok)
+    return pd.to_timedelta(total, unit="s")

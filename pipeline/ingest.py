@@ -1,0 +1,875 @@
+"""Bring your own data: detect the kind of table, suggest a mapping, validate before training.
+
+The data page (and the CLI without ``--mapping``) calls, in this order:
+
+1. :func:`pipeline.loading.read_table` (or :func:`validate_upload`, which
+   also catches an unreadable file): raw columns;
+2. :func:`detect_kind`: ``"marketing"``, ``"customer_table"`` or
+   ``"transactions"``, with a confidence and the evidence in words;
+3. :func:`suggest_mapping`: a :class:`~pipeline.mapping.Mapping` pre-filled
+   from column names and types, for the user to review and edit;
+4. :func:`validate_table`: the customers the mapping yields, the
+   data-quality report and the list of blocking problems, *without raising*;
+5. :func:`pipeline.training.dataset_from_validation` (or
+   :func:`pipeline.training.dataset_from_bytes`) then
+   :func:`pipeline.training.settings_for_dataset` and
+   :func:`pipeline.training.train`.
+
+:func:`require_valid` raises a :class:`~pipeline.errors.DataError` with all
+the blocking problems, for the command line.
+
+Detection
+---------
+* ``marketing``: every column the reference table's four features need is
+  present (:data:`pipeline.features.REQUIRED_COLUMNS`).
+* ``transactions``: a customer-id column (named like customer, client,
+  user, member, account or buyer) whose values repeat, a column of
+  timestamps, and an amount column (amount, total, revenue, sales, value,
+  spend, monetary) or a quantity and a unit-price column.
+* ``customer_table``: anything else.
+
+Customer tables
+---------------
+Blank and exactly duplicated rows are dropped; ids are cleaned like the
+reference table's (missing ids are named after their row, shared ids are
+flagged).  A feature mapped to several columns is their sum, known only when
+all parts are.  Values that are not numbers, and negative spend, purchase or
+response counts, are treated as missing (the model imputes the median) and
+counted; when most of a column is not numbers it is a blocking type problem.
+Tenure from a date column is counted to the as-of date (settings, then
+mapping, else the latest date in the column); unreadable dates are imputed,
+or blocking when most are unreadable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .coerce import as_text, parse_timestamps, read_numbers, to_ids
+from .config import Settings
+from .errors import DataError
+from .features import (
+    FEATURE_DEFINITIONS,
+    ID_COLUMN,
+    REQUIRED_COLUMNS,
+    default_as_of,
+    engineer_features,
+    tenure_years,
+)
+from .loading import clean_marketing, closest_columns, data_hash, read_table
+from .mapping import INPUT_KINDS, RESPONSE, TENURE, Mapping
+from .quality import DataQualityReport, QualityItem
+from .transactions import MAX_BAD_SHARE, Prepared, prepare_transactions, transaction_mapping_problems
+
+__all__ = [
+    "INPUT_KINDS",
+    "Detection",
+    "Mapping",
+    "Validation",
+    "dataset_hash",
+    "detect_kind",
+    "mapping_problems",
+    "prepare_customer_table",
+    "require_valid",
+    "suggest_mapping",
+    "training_problems",
+    "validate_table",
+    "validate_upload",
+]
+
+KIND_LABELS: dict[str, str] = {
+    "marketing": "the reference marketing-campaign table",
+    "customer_table": "a customer table (one row per customer)",
+    "transactions": "a transaction log (one row per order line)",
+}
+_SAMPLE = 500
+
+# Column-name synonyms, as lower-case words (plurals are matched too).
+VALUE_WORDS = frozenset(
+    {"spend", "spent", "amount", "total", "revenue", "sale", "value", "monetary", "turnover", "mnt"}
+)
+FREQUENCY_WORDS = frozenset({"order", "purchase", "frequency", "count", "visit", "transaction"})
+RESPONSE_WORDS = frozenset(
+    {"campaign", "response", "responded", "accepted", "promo", "promotion", "cmp", "coupon", "voucher"}
+)
+DATE_WORDS = frozenset(
+    {"date", "joined", "join", "signup", "created", "since", "first", "enrolled", "enrolment", "registered", "dt"}
+)
+TENURE_WORDS = frozenset({"tenure", "seniority"})
+RECENCY_WORDS = frozenset({"recency"})
+ID_WORDS = frozenset({"id", "customer", "client", "user", "member", "account", "cust", "ref", "buyer"})
+CUSTOMER_WORDS = frozenset({"customer", "client", "user", "member", "account", "cust", "buyer", "shopper"})
+ORDER_WORDS = frozenset({"invoice", "order", "transaction", "receipt", "basket", "ticket", "bill", "txn"})
+TIME_WORDS = frozenset({"date", "time", "timestamp", "datetime", "created", "ordered", "purchased", "day", "when"})
+QUANTITY_WORDS = frozenset({"quantity", "qty", "units", "pieces", "pcs"})
+PRICE_WORDS = frozenset({"price", "unitprice", "rate", "cost"})
+#: Words that mark a column as something else (never mapped to a feature).
+OTHER_WORDS = frozenset({"birth", "age", "income", "kid", "kidhome", "teen", "teenhome", "complain", "zip", "phone"})
+_WEAK_VALUE = "total"
+
+
+@dataclasses.dataclass(frozen=True)
+class Detection:
+    """What kind of input a table is, and why.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`~pipeline.mapping.INPUT_KINDS`.
+    confidence : str
+        ``"high"``, ``"medium"`` or ``"low"``.
+    evidence : tuple of str
+        Plain sentences: what was found (or missing).
+    """
+
+    kind: str
+    confidence: str
+    evidence: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """The kind in words."""
+        return KIND_LABELS[self.kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {"kind": self.kind, "label": self.label, "confidence": self.confidence, "evidence": list(self.evidence)}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Validation:
+    """Everything the data page shows before training.
+
+    Attributes
+    ----------
+    name : str
+        The file's name.
+    kind : str or None
+        The input kind used (``None`` when the file could not be read).
+    mapping : Mapping or None
+        The mapping used (the suggestion when none was given).
+    detection : Detection or None
+        The detection, when the kind was detected rather than given.
+    report : DataQualityReport
+        Rows read, dropped, imputed, fixed, flagged.
+    problems : tuple of str
+        Blocking problems, one sentence each; empty when training can go ahead.
+    customers : DataFrame or None
+        ``ID``, the features, profile attributes; ``None`` if not buildable.
+    features : tuple of str
+        The features that will be clustered.
+    as_of : date or None
+        Reference date for tenure and recency.
+    """
+
+    name: str
+    kind: str | None
+    mapping: Mapping | None
+    detection: Detection | None
+    report: DataQualityReport
+    problems: tuple[str, ...]
+    customers: pd.DataFrame | None
+    features: tuple[str, ...]
+    as_of: dt.date | None
+
+    @property
+    def ok(self) -> bool:
+        """True when training can go ahead."""
+        return not self.problems and self.customers is not None
+
+    @property
+    def n_customers(self) -> int:
+        """Customers found (0 when none could be built)."""
+        return 0 if self.customers is None else len(self.customers)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary (no customer rows): for a ``dcc.Store`` or ``--json``."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "mapping": self.mapping.to_dict() if self.mapping else None,
+            "detection": self.detection.to_dict() if self.detection else None,
+            "ok": self.ok,
+            "problems": list(self.problems),
+            "n_customers": self.n_customers,
+            "features": list(self.features),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "data_quality": self.report.to_dict(),
+        }
+
+
+# ---------------------------------------------------------------- detection
+
+
+def detect_kind(table: pd.DataFrame) -> Detection:
+    """Detect the kind of input from a raw table (output of ``read_table``).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Raw columns.
+
+    Returns
+    -------
+    Detection
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if is_marketing(table):
+        return Detection(
+            "marketing",
+            "high",
+            (
+                f"All {len(REQUIRED_COLUMNS)} columns the reference marketing-campaign table's features need are present "
+                "(MntWines…, Num…Purchases, AcceptedCmp1–5, Response, Dt_Customer).",
+            ),
+        )
+    profile = _profile(table)
+    tx = _suggest_transactions(table, profile)
+    evidence: list[str] = []
+    if tx.id_column and tx.timestamp_column and (tx.amount_column or (tx.quantity_column and tx.unit_price_column)):
+        ids = profile[tx.id_column]
+        lines_per = ids["n"] / max(ids["unique"], 1)
+        if ids["unique"] < 0.8 * ids["n"]:
+            amount = (
+                f"the amount column {tx.amount_column}"
+                if tx.amount_column
+                else f"amount = {tx.quantity_column} × {tx.unit_price_column}"
+            )
+            evidence += [
+                f"{tx.id_column} repeats: {ids['unique']:,} distinct customers over {ids['n']:,} lines "
+                f"({lines_per:.1f} lines per customer).",
+                f"{tx.timestamp_column} holds timestamps ({profile[tx.timestamp_column]['dates']:.0%} of sampled values read).",
+                f"Spend comes from {amount}.",
+            ]
+            if tx.order_column:
+                evidence.append(f"{tx.order_column} looks like an order (invoice) id.")
+            strong = tx.order_column is not None and lines_per >= 1.5
+            return Detection("transactions", "high" if strong else "medium", tuple(evidence))
+        evidence.append(
+            f"{tx.id_column}, {tx.timestamp_column} and an amount look like a transaction log, "
+            f"but {tx.id_column} hardly repeats ({ids['unique']:,} distinct of {ids['n']:,}), so one row is one customer."
+        )
+    if near_marketing(table):
+        near = closest_columns(missing, table.columns)
+        shown = "; ".join(f"{c}" + (f" (closest: {', '.join(near[c])})" if near[c] else "") for c in missing[:5])
+        evidence.append(
+            f"Looks like the reference marketing table but {len(missing)} of its columns are missing: {shown}"
+            + ("…" if len(missing) > 5 else ".")
+        )
+    suggestion = _suggest_customer_table(table, profile)
+    if suggestion.id_column:
+        uniq = profile[suggestion.id_column]
+        evidence.append(
+            f"{suggestion.id_column} identifies customers ({uniq['unique']:,} distinct values in {uniq['n']:,} rows)."
+        )
+    else:
+        evidence.append("No customer id column was recognised.")
+    found = [f"{FEATURE_DEFINITIONS[f].label.lower()} ← {_source_text(suggestion, f)}" for f in suggestion.features]
+    evidence.append("Recognised: " + ("; ".join(found) if found else "no feature columns") + ".")
+    confident = suggestion.id_column is not None and len(suggestion.features) >= 2
+    return Detection("customer_table", "high" if confident else "low", tuple(evidence))
+
+
+def is_marketing(table: pd.DataFrame) -> bool:
+    """True when every column the reference table's features need is present."""
+    return all(c in table.columns for c in REQUIRED_COLUMNS)
+
+
+def near_marketing(table: pd.DataFrame) -> bool:
+    """True when at least half the reference table's feature columns are present (a damaged copy)."""
+    return sum(c in table.columns for c in REQUIRED_COLUMNS) >= len(REQUIRED_COLUMNS) / 2
+
+
+def _source_text(mapping: Mapping, feature: str) -> str:
+    if feature == TENURE and mapping.tenure_date_column:
+        return f"date {mapping.tenure_date_column}"
+    return " + ".join(mapping.feature_columns.get(feature, ()))
+
+
+# ---------------------------------------------------------------- suggestions
+
+
+def suggest_mapping(table: pd.DataFrame, kind: str | None = None) -> Mapping:
+    """A mapping pre-filled from column names and value types.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Raw columns (output of ``read_table``).
+    kind : str or None
+        The input kind; ``None`` detects it.
+
+    Returns
+    -------
+    Mapping
+        Unrecognised parts are left empty (``None``) for the user to fill in.
+    """
+    kind = kind or detect_kind(table).kind
+    if kind not in INPUT_KINDS:
+        raise DataError(f"Unknown input kind {kind!r}; use one of {', '.join(INPUT_KINDS)}.")
+    if kind == "marketing":
+        return Mapping("marketing")
+    profile = _profile(table)
+    if kind == "transactions":
+        return _suggest_transactions(table, profile)
+    return _suggest_customer_table(table, profile)
+
+
+def column_words(name: str) -> frozenset[str]:
+    """Lower-case words of a column name, camelCase split, singulars added.
+
+    ``"NumWebPurchases"`` → {num, web, purchases, purchase};
+    ``"CustomerID"`` → {customer, id}.
+    """
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
+    words = [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+    singular = [w[:-1] for w in words if len(w) > 3 and w.endswith("s") and not w.endswith("ss")]
+    return frozenset(words + singular)
+
+
+def _profile(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per column: rows with a value, distinct values, share of sampled values that are numbers / dates."""
+    out: dict[str, dict[str, Any]] = {}
+    for col in table.columns:
+        values = table[col]
+        sample = values.loc[values.notna()].head(_SAMPLE)
+        numbers = dates = 0.0
+        if len(sample):
+            numbers = float(read_numbers(sample)[0].notna().mean())
+            if numbers < 0.5 or pd.api.types.is_datetime64_any_dtype(values):
+                dates = float(parse_timestamps(sample).values.notna().mean())
+        out[str(col)] = {
+            "n": int(values.notna().sum()),
+            "unique": int(values.nunique()),
+            "numbers": numbers,
+            "dates": dates,
+        }
+    return out
+
+
+def _numeric(profile: dict[str, dict[str, Any]], col: str) -> bool:
+    """Mostly numbers, and not constant (a constant column cannot be a feature)."""
+    return profile[col]["n"] > 0 and profile[col]["numbers"] >= 0.8 and profile[col]["unique"] > 1
+
+
+def _date_like(profile: dict[str, dict[str, Any]], col: str) -> bool:
+    return profile[col]["n"] > 0 and profile[col]["dates"] >= 0.8
+
+
+def _best(candidates: dict[str, float]) -> str | None:
+    """The highest-scoring column (first in table order on ties), or None."""
+    scored = [(score, -i, col) for i, (col, score) in enumerate(candidates.items()) if score > 0]
+    return max(scored)[2] if scored else None
+
+
+def _suggest_customer_table(table: pd.DataFrame, profile: dict[str, dict[str, Any]]) -> Mapping:
+    cols = [str(c) for c in table.columns]
+    words = {c: column_words(c) for c in cols}
+    usable = [c for c in cols if not (words[c] & OTHER_WORDS)]
+    recency = _best(
+        {
+            c: len(words[c] & RECENCY_WORDS) + ("last" in words[c] and bool(words[c] & {"day", "since"}))
+            for c in usable
+            if _numeric(profile, c)
+        }
+    )
+    usable = [c for c in usable if c != recency and "last" not in words[c]]
+
+    feature_scores: dict[str, dict[str, float]] = {}
+    for c in usable:
+        if not _numeric(profile, c):
+            continue
+        w = words[c]
+        scores = {
+            "Customer_Value": len(w & (VALUE_WORDS - {_WEAK_VALUE})) + 0.5 * (_WEAK_VALUE in w),
+            "Purchase_Frequency": float(len(w & FREQUENCY_WORDS)),
+            RESPONSE: float(len(w & RESPONSE_WORDS)),
+            TENURE: float(len(w & TENURE_WORDS)) + 0.5 * ("year" in w and bool(w & CUSTOMER_WORDS)),
+        }
+        top = max(scores.values())
+        winners = [f for f, s in scores.items() if s == top]
+        if top > 0 and len(winners) == 1:
+            feature_scores.setdefault(winners[0], {})[c] = top
+    feature_columns: dict[str, tuple[str, ...]] = {}
+    for feat, found in feature_scores.items():
+        totals = [c for c in found if _WEAK_VALUE in words[c]]
+        chosen = totals[:1] if totals and len(found) > 1 else list(found)
+        feature_columns[feat] = tuple(chosen)
+    claimed = {c for chosen in feature_columns.values() for c in chosen}
+
+    tenure_date = None
+    if TENURE not in feature_columns:
+        tenure_date = _best(
+            {c: len(words[c] & DATE_WORDS) + 0.5 for c in usable if c not in claimed and _date_like(profile, c)}
+        )
+    taken = claimed | {tenure_date, recency}
+    id_column = _best(
+        {
+            c: 3 * ("id" in words[c])
+            + 2 * bool(words[c] & CUSTOMER_WORDS)
+            + bool(words[c] & (ID_WORDS - {"id"}))
+            + 2 * (profile[c]["unique"] >= 0.9 * profile[c]["n"] > 0)
+            for c in cols
+            if c not in taken and (words[c] & ID_WORDS) and not _date_like(profile, c)
+        }
+    )
+    return Mapping(
+        "customer_table",
+        id_column=id_column,
+        feature_columns=feature_columns,
+        tenure_date_column=tenure_date,
+        recency_column=recency,
+    )
+
+
+def _suggest_transactions(table: pd.DataFrame, profile: dict[str, dict[str, Any]]) -> Mapping:
+    cols = [str(c) for c in table.columns]
+    words = {c: column_words(c) for c in cols}
+    timestamp = _best({c: 1 + len(words[c] & TIME_WORDS) for c in cols if _date_like(profile, c)})
+    rest = [c for c in cols if c != timestamp]
+    customer = _best(
+        {
+            c: 2 * bool(words[c] & CUSTOMER_WORDS) + ("id" in words[c]) + (profile[c]["unique"] < 0.8 * profile[c]["n"])
+            for c in rest
+            if words[c] & CUSTOMER_WORDS and not words[c] & ORDER_WORDS
+        }
+    )
+    rest = [c for c in rest if c != customer]
+    order = _best(
+        {
+            c: 2 * len(words[c] & ORDER_WORDS) + bool(words[c] & {"id", "no", "number", "nr"})
+            for c in rest
+            if words[c] & ORDER_WORDS and not _date_like(profile, c)
+        }
+    )
+    rest = [c for c in rest if c != order]
+    numeric = [c for c in rest if _numeric(profile, c)]
+    amount = _best({c: len(words[c] & VALUE_WORDS) for c in numeric if not words[c] & (PRICE_WORDS | QUANTITY_WORDS)})
+    quantity = price = None
+    if amount is None:
+        quantity = _best({c: len(words[c] & QUANTITY_WORDS) for c in numeric})
+        price = _best({c: len(words[c] & PRICE_WORDS) + ("unit" in words[c]) for c in numeric if c != quantity})
+    used = {timestamp, customer, order, amount, quantity, price}
+    campaign = _best({c: len(words[c] & RESPONSE_WORDS) for c in cols if c not in used})
+    return Mapping(
+        "transactions",
+        id_column=customer,
+        timestamp_column=timestamp,
+        amount_column=amount,
+        quantity_column=quantity,
+        unit_price_column=price,
+        order_column=order,
+        campaign_column=campaign,
+    )
+
+
+def auto_mapping_problem(table: pd.DataFrame, mapping: Mapping, name: str = "data") -> str | None:
+    """Why a *suggested* mapping is not safe to train on unreviewed, or None.
+
+    A transaction log needs a customer id, a timestamp and an amount (or
+    quantity × unit price); a customer table needs an id and at least two
+    features.
+    """
+    if mapping.kind == "marketing":
+        return None
+    if mapping.kind == "transactions":
+        problems = mapping_problems(table, mapping, name)
+        return " ".join(problems) or None
+    missing = []
+    if not mapping.id_column:
+        missing.append("no customer id column")
+    if len(mapping.features) < 2:
+        found = ", ".join(mapping.features) or "none"
+        missing.append(f"fewer than two feature columns (found: {found})")
+    return f"{name}: " + " and ".join(missing) + " recognised" if missing else None
+
+
+# ---------------------------------------------------------------- building customer tables
+
+
+def prepare_customer_table(
+    table: pd.DataFrame, mapping: Mapping, as_of: dt.date | None = None, name: str = "data"
+) -> Prepared:
+    """One row per customer from a mapped customer table (see the module docstring).
+
+    Never raises for bad data: blocking problems are returned in
+    ``Prepared.problems``.
+    """
+    rows_read = len(table)
+    empty = DataQualityReport(rows_read=rows_read, rows_kept=0)
+    problems = mapping_problems(table, mapping, name)
+    if problems:
+        return Prepared(None, empty, tuple(problems))
+    items: list[QualityItem] = []
+    frame = table.loc[:, list(mapping.columns_used())]
+    blank = pd.concat([as_text(frame[c]).isna() for c in frame.columns], axis=1).all(axis=1)
+    frame = frame.loc[~blank]
+    items.append(
+        QualityItem(
+            "blank_rows",
+            "dropped",
+            int(blank.sum()),
+            f"{int(blank.sum()):,} blank rows (no value in any mapped column) dropped.",
+        )
+    )
+    dup = table.loc[frame.index].duplicated(keep="first")
+    frame = frame.loc[~dup.to_numpy()]
+    items.append(
+        QualityItem("duplicate_rows", "dropped", int(dup.sum()), f"{int(dup.sum()):,} exact duplicate rows dropped.")
+    )
+    if frame.empty:
+        return Prepared(None, empty.with_items(*items), (f"{name} has no customer rows (all rows are blank).",))
+
+    out = pd.DataFrame(index=frame.index)
+    out[ID_COLUMN], id_items = _customer_ids(frame[mapping.id_column], mapping.id_column)
+    items.extend(id_items)
+    numbers: dict[str, pd.Series] = {}
+    for feat, cols in mapping.feature_columns.items():
+        for col in cols:
+            if col not in numbers:
+                num, col_items, col_problems = _numeric_column(frame[col], col, name)
+                numbers[col] = num
+                items.extend(col_items)
+                problems.extend(col_problems)
+        out[feat] = pd.concat([numbers[c] for c in cols], axis=1).sum(axis=1, min_count=len(cols))
+
+    if mapping.tenure_date_column:
+        col = mapping.tenure_date_column
+        stamps = parse_timestamps(frame[col])
+        text = as_text(frame[col])
+        present = int(text.notna().sum())
+        bad = stamps.unreadable.to_numpy()
+        if int(stamps.values.notna().sum()) < max(1, MAX_BAD_SHARE * present):
+            problems.append(
+                f"{name}: the date column {col} cannot be read as dates ({_examples_text(text, bad | text.isna().to_numpy())}). "
+                "Use yyyy-mm-dd, dd/mm/yyyy or dd-mm-yyyy."
+            )
+        else:
+            as_of = as_of or mapping.as_of or default_as_of(stamps.values)
+            out[TENURE] = tenure_years(stamps.values, as_of)
+            out["Enrolled"] = stamps.values.dt.normalize()
+            missing = stamps.values.isna()
+            items.append(
+                QualityItem(
+                    "date_unparsed",
+                    "imputed",
+                    int(missing.sum()),
+                    f"{col}: {int(missing.sum()):,} dates missing or unreadable (e.g. {_examples_text(text, missing.to_numpy())}); tenure imputed with the median.",
+                    column=col,
+                    examples=_examples(text, missing.to_numpy()),
+                )
+            )
+            if stamps.secondary.any():
+                items.append(
+                    QualityItem(
+                        "date_formats_mixed",
+                        "fixed",
+                        int(stamps.secondary.sum()),
+                        f"{col}: {int(stamps.secondary.sum()):,} dates written in another format than the main one "
+                        f"({stamps.formats[0]}) were read in their own format ({', '.join(stamps.formats[1:])}).",
+                        column=col,
+                        examples=_examples(text, stamps.secondary.to_numpy()),
+                    )
+                )
+    if mapping.recency_column:
+        num, col_items, col_problems = _numeric_column(frame[mapping.recency_column], mapping.recency_column, name)
+        out["Recency"] = num
+        items.extend(col_items)
+        problems.extend(col_problems)
+    if as_of is None:
+        as_of = mapping.as_of or dt.date.today()
+    report = DataQualityReport(rows_read=rows_read, rows_kept=len(out)).with_items(*items)
+    if problems:
+        return Prepared(None, report, tuple(problems), as_of)
+    ordered = [
+        ID_COLUMN,
+        *[f for f in FEATURE_DEFINITIONS if f in out],
+        *[c for c in ("Recency", "Enrolled") if c in out],
+    ]
+    return Prepared(out[ordered].reset_index(drop=True), report, (), as_of)
+
+
+def _customer_ids(values: pd.Series, column: str) -> tuple[pd.Series, list[QualityItem]]:
+    """Cleaned ids; missing ids named after their row, shared ids flagged (like the reference table)."""
+    ids = to_ids(values)
+    items = []
+    missing = ids.isna().to_numpy()
+    if missing.any():
+        fill = pd.Series([f"row-{i + 2}" for i in values.index[missing]], index=values.index[missing], dtype="string")
+        ids = ids.mask(pd.Series(missing, index=ids.index), fill)
+        items.append(
+            QualityItem(
+                "ids_missing",
+                "fixed",
+                int(missing.sum()),
+                f"{int(missing.sum()):,} customers had no {column}; named after their row number.",
+                column=column,
+            )
+        )
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        ex = tuple(dict.fromkeys(ids[dup].astype(str)))[:3]
+        items.append(
+            QualityItem(
+                "ids_duplicated",
+                "flagged",
+                int(dup.sum()),
+                f"{int(dup.sum()):,} rows share a {column} with another row (e.g. {', '.join(ex)}); all kept.",
+                column=column,
+                examples=ex,
+            )
+        )
+    return ids.astype(str), items
+
+
+def _numeric_column(values: pd.Series, column: str, name: str) -> tuple[pd.Series, list[QualityItem], list[str]]:
+    """Non-negative numbers of a mapped column, with what was treated as missing and any type problem."""
+    num, bad = read_numbers(values)
+    text = as_text(values)
+    items: list[QualityItem] = []
+    problems: list[str] = []
+    present = int(text.notna().sum())
+    if present and bad.sum() > MAX_BAD_SHARE * present:
+        problems.append(
+            f"{name}: the column {column} holds text where numbers are expected "
+            f"({_examples_text(text, bad.to_numpy())}); map a numeric column."
+        )
+    elif bad.any():
+        items.append(
+            QualityItem(
+                "not_a_number",
+                "imputed",
+                int(bad.sum()),
+                f"{column}: {int(bad.sum()):,} values are not numbers (e.g. {_examples_text(text, bad.to_numpy())}); treated as missing.",
+                column=column,
+                examples=_examples(text, bad.to_numpy()),
+            )
+        )
+    neg = num < 0
+    if neg.any():
+        ex = tuple(f"{v:g}" for v in num[neg].head(3))
+        items.append(
+            QualityItem(
+                "negative_value",
+                "imputed",
+                int(neg.sum()),
+                f"{column}: {int(neg.sum()):,} negative values (e.g. {', '.join(ex)}); treated as missing.",
+                column=column,
+                examples=ex,
+            )
+        )
+        num = num.mask(neg)
+    return num, items, problems
+
+
+def _examples(text: pd.Series, mask: np.ndarray, n: int = 3) -> tuple[str, ...]:
+    values = text.to_numpy(dtype=object, na_value=None)[np.flatnonzero(mask)[:50]]
+    return tuple(dict.fromkeys("(empty)" if v is None else str(v) for v in values))[:n]
+
+
+def _examples_text(text: pd.Series, mask: np.ndarray) -> str:
+    """``row 12: 'abc', row 40: 'n/a'`` (file rows: the header is row 1)."""
+    values = text.to_numpy(dtype=object, na_value=None)
+    first: dict[object, Any] = {}
+    for pos in np.flatnonzero(mask)[:200]:
+        first.setdefault(values[pos], text.index[pos])
+        if len(first) == 3:
+            break
+    return ", ".join(f"row {i + 2}: {'(empty)' if v is None else repr(str(v))}" for v, i in first.items())
+
+
+# ---------------------------------------------------------------- validation
+
+
+def mapping_problems(table: pd.DataFrame, mapping: Mapping, name: str = "data") -> list[str]:
+    """Blocking problems of a mapping against a table's columns (no data is read).
+
+    Missing id, columns that do not exist (with the closest names), a
+    transaction log without timestamp or amount.
+    """
+    if mapping.kind == "transactions":
+        return transaction_mapping_problems(table, mapping, name)
+    if mapping.kind == "marketing":
+        missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+        if not missing:
+            return []
+        near = closest_columns(missing, table.columns)
+        parts = [f"{c}" + (f" (closest: {', '.join(near[c])})" if near[c] else "") for c in missing]
+        return [f"{name} is missing {len(missing)} required column(s): " + "; ".join(parts) + "."]
+    problems = []
+    if not mapping.id_column:
+        problems.append(f"{name}: no customer ID column is mapped; choose the column that identifies each customer.")
+    missing = [c for c in mapping.columns_used() if c not in table.columns]
+    if missing:
+        near = closest_columns(missing, table.columns)
+        parts = [f"{c}" + (f" (closest: {', '.join(near[c])})" if near[c] else "") for c in missing]
+        problems.append(f"{name} has no column(s) named {'; '.join(parts)}.")
+    return problems
+
+
+def training_problems(customers: pd.DataFrame, features: tuple[str, ...], k: int, name: str) -> list[str]:
+    """Why ``customers`` cannot be segmented into ``k`` segments on ``features`` (empty: it can).
+
+    Fewer than two features, a feature missing, empty or constant, fewer
+    customers than segments.  Each problem is one sentence.
+    """
+    problems = []
+    if len(features) < 2:
+        have = ", ".join(features) or "none"
+        problems.append(
+            f"{name}: at least two features are needed to segment; the mapping provides {len(features)} ({have})."
+        )
+    missing = [f for f in features if f not in customers.columns]
+    if missing:
+        problems.append(f"{name} has no values for the feature(s) {', '.join(missing)}.")
+    n = len(customers)
+    if n < k:
+        problems.append(
+            f"{name} has {n} customer(s), fewer than the {k} segments requested; choose a smaller k or add data."
+        )
+    for f in features:
+        if f not in customers.columns:
+            continue
+        col = customers[f]
+        if col.notna().sum() == 0:
+            problems.append(f"{name}: the feature {f} has no values.")
+        elif col.nunique(dropna=True) <= 1:
+            problems.append(
+                f"{name}: the feature {f} has the same value for every customer "
+                f"({col.dropna().iloc[0]:g}); it cannot separate segments. Leave it out."
+            )
+    return problems
+
+
+def validate_table(
+    table: pd.DataFrame, mapping: Mapping | None = None, settings: Settings | None = None, name: str = "data"
+) -> Validation:
+    """Build the customers a mapping yields and list what blocks training, without raising.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`pipeline.loading.read_table`.
+    mapping : Mapping or None
+        The user's mapping; ``None`` detects the kind and uses the suggestion
+        (and then reports a suggestion too incomplete to trust as a problem).
+    settings : Settings or None
+        ``k``, the requested features and the as-of date (defaults if None).
+    name : str
+        The file's name, used in messages.
+
+    Returns
+    -------
+    Validation
+    """
+    settings = settings or Settings()
+    detection = None
+    problems: list[str] = []
+    empty = DataQualityReport(rows_read=len(table), rows_kept=0)
+    if len(table) <= 1:
+        what = "has a header row but no data rows" if len(table) == 0 else "has only one data row"
+        problems.append(
+            f"{name} {what}; segmenting needs a table with one row per customer, or a transaction log, "
+            "covering many customers."
+        )
+        kind = mapping.kind if mapping else None
+        return Validation(name, kind, mapping, None, empty, tuple(problems), None, (), None)
+    if mapping is None:
+        detection = detect_kind(table)
+        mapping = suggest_mapping(table, detection.kind)
+        auto = auto_mapping_problem(table, mapping, name)
+        if auto:
+            problems.append(
+                f"{auto}; {name} looks like {detection.label} but its columns could not all be mapped automatically."
+            )
+    features = tuple(f for f in settings.features if f in mapping.features)
+    if problems:
+        return Validation(name, mapping.kind, mapping, detection, empty, tuple(problems), None, features, None)
+
+    as_of = settings.as_of or mapping.as_of
+    prepared = _prepare(table, mapping, as_of, name)
+    if detection is not None and mapping.kind != "marketing":
+        prepared = dataclasses.replace(prepared, report=prepared.report.with_items(_auto_item(mapping)))
+    problems = list(prepared.problems)
+    if prepared.customers is not None:
+        problems += training_problems(prepared.customers, features, settings.k, name)
+    return Validation(
+        name=name,
+        kind=mapping.kind,
+        mapping=mapping,
+        detection=detection,
+        report=prepared.report,
+        problems=tuple(problems),
+        customers=prepared.customers,
+        features=features,
+        as_of=prepared.as_of,
+    )
+
+
+def _auto_item(mapping: Mapping) -> QualityItem:
+    """An info item saying which columns were mapped automatically."""
+    if mapping.kind == "transactions":
+        amount = mapping.amount_column or f"{mapping.quantity_column} × {mapping.unit_price_column}"
+        parts = [f"customer {mapping.id_column}", f"time {mapping.timestamp_column}", f"amount {amount}"]
+        parts += [f"order {mapping.order_column}"] if mapping.order_column else []
+        parts += [f"campaign {mapping.campaign_column}"] if mapping.campaign_column else []
+    else:
+        parts = [f"id {mapping.id_column}"] + [f"{f} ← {_source_text(mapping, f)}" for f in mapping.features]
+    return QualityItem(
+        "mapping_suggested",
+        "info",
+        len(mapping.features),
+        "Columns mapped automatically: " + "; ".join(parts) + ". Pass a mapping file to change them.",
+    )
+
+
+def validate_upload(
+    raw: bytes, name: str, mapping: Mapping | None = None, settings: Settings | None = None
+) -> Validation:
+    """:func:`validate_table` on file bytes; an unreadable file becomes a problem, not an exception."""
+    try:
+        table = read_table(raw, name)
+    except DataError as err:
+        empty = DataQualityReport(rows_read=0, rows_kept=0)
+        return Validation(name, None, mapping, None, empty, (str(err),), None, (), None)
+    return validate_table(table, mapping, settings, name)
+
+
+def require_valid(validation: Validation) -> None:
+    """Raise a :class:`DataError` listing every blocking problem (for the command line)."""
+    if validation.problems:
+        raise DataError(" ".join(validation.problems))
+    if validation.customers is None:  # pragma: no cover - prepare always explains
+        raise DataError(f"{validation.name} could not be turned into a customer table.")
+
+
+def dataset_hash(raw: bytes, mapping: Mapping | None) -> str:
+    """Cache key of the data: the file's bytes and, when one is used, the mapping.
+
+    Without a mapping it is :func:`pipeline.loading.data_hash`, so the
+    reference table keeps its artifacts.
+    """
+    if mapping is None or mapping == Mapping("marketing"):
+        return data_hash(raw)
+    return hashlib.sha256(f"{data_hash(raw)}:{mapping.digest()}".encode()).hexdigest()
+
+
+def _prepare(table: pd.DataFrame, mapping: Mapping, as_of: dt.date | None, name: str) -> Prepared:
+    if mapping.kind == "transactions":
+        return prepare_transactions(table, mapping, as_of, name)
+    if mapping.kind == "customer_table":
+        return prepare_customer_table(table, mapping, as_of, name)
+    try:
+        clean, report = clean_marketing(table, name, as_of)
+    except DataError as err:
+        return Prepared(None, DataQualityReport(rows_read=len(table), rows_kept=0), (str(err),))
+    as_of = as_of or default_as_of(clean["Dt_Customer"])
+    return Prepared(engineer_features(clean, as_of), report, (), as_of)

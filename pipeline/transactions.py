@@ -1,0 +1,459 @@
+"""Aggregating a transaction log (one row per order line) into one row per customer.
+
+Features (names from :data:`pipeline.features.FEATURE_DEFINITIONS`):
+
+``Customer_Value``
+    Net spend: the sum of line amounts (amount column, or quantity × unit
+    price), purchases minus returns and cancellations.  Clipped at 0.
+``Purchase_Frequency``
+    Distinct orders: distinct order (invoice) ids, or distinct timestamps of
+    the customer when no order id is mapped.  Only orders with at least one
+    purchase line count; returns and cancellations are not orders.
+``Customer_For_Years``
+    Years from the day of the first purchase to the as-of date.
+``Campaign_Response``
+    Only if a campaign flag column is mapped: distinct orders with at least
+    one flagged purchase line (flag values: see :mod:`pipeline.coerce`).
+
+Profile attributes: ``Recency`` (whole days from the day of the last purchase
+to the as-of date) and ``Enrolled`` (the first purchase).  The as-of date is the one given
+(settings, then mapping) or else the latest timestamp in the log.
+
+How real exports are handled (each counted in the data-quality report)
+------------------------------------------------------------------------
+Blank lines
+    Dropped (``blank_rows``).
+Duplicated lines
+    A line identical to an earlier one in *every* column is an export
+    glitch and is dropped (``duplicate_lines``); the first copy is kept.
+Lines with no customer id
+    Cannot be attributed to anybody: dropped (``missing_customer_id``).
+Missing or unreadable timestamps
+    Dropped, with examples (``date_unparsed``).  If most timestamps cannot
+    be read, the log is refused with examples instead.
+Mixed date formats
+    Each distinct timestamp is read by the format that reads most of the
+    remaining ones (US, ISO, day-first, dotted...), see
+    :func:`pipeline.coerce.parse_timestamps`; lines read with a format other
+    than the main one are counted (``date_formats_mixed``, nothing dropped).
+Unreadable amounts
+    Lines whose amount (or quantity or unit price) is missing or not a number
+    are dropped, with examples (``amount_unreadable``); if most are, the log
+    is refused.
+Cancelled orders
+    Lines whose order id is ``C`` followed by digits, in a log whose order
+    ids are mostly plain digits (the Online Retail convention), are
+    cancellations: their amount counts as negative (subtracted from the
+    customer's spend, whatever the sign of the quantity) and they are not
+    orders (``cancelled_lines``).
+Returns
+    Other lines with a negative amount (negative quantity or price) are
+    returns: subtracted from spend, not orders (``return_lines``).
+Lines after the as-of date
+    Dropped when an earlier as-of date is given (``after_as_of``).
+Customers with no purchase
+    Customers whose kept lines are all returns or cancellations have no
+    first purchase and no order: dropped (``customers_without_purchase``,
+    counted in lines).
+Negative net spend
+    A customer who returned more than they bought in the log (the purchase
+    predates the export) gets a value of 0 (``value_clipped``, flagged).
+
+``report.rows_read`` counts lines and ``report.rows_kept`` the lines that
+went into the customers' figures, so the ``dropped`` items add up to
+``rows_dropped``; an ``aggregated`` info item gives the number of customers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from .coerce import as_text, parse_timestamps, read_numbers, to_flag, to_ids
+from .errors import DataError
+from .features import ID_COLUMN, tenure_years
+from .loading import closest_columns
+from .mapping import Mapping
+from .quality import DataQualityReport, QualityItem
+
+_CANCEL = r"^[Cc][-_ ]?\d+$"
+_DIGITS = r"^\d+$"
+#: Above this share of unreadable values a column is a type problem, not dirt.
+MAX_BAD_SHARE = 0.5
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Prepared:
+    """One row per customer built from a mapped table, or the reasons it could not be.
+
+    Attributes
+    ----------
+    customers : DataFrame or None
+        ``ID``, the mapped features, then profile attributes; ``None`` when
+        a blocking problem prevented building it.
+    report : DataQualityReport
+        What was dropped, fixed, imputed and flagged on the way.
+    problems : tuple of str
+        Blocking problems, one plain sentence each (empty when usable).
+    as_of : date or None
+        The reference date used for tenure and recency.
+    """
+
+    customers: pd.DataFrame | None
+    report: DataQualityReport
+    problems: tuple[str, ...] = ()
+    as_of: dt.date | None = None
+
+
+def aggregate_transactions(
+    table: pd.DataFrame, mapping: Mapping, as_of: dt.date | None = None, name: str = "data"
+) -> tuple[pd.DataFrame, DataQualityReport]:
+    """One row per customer from a transaction log (see the module docstring).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`pipeline.loading.read_table`.
+    mapping : Mapping
+        A ``"transactions"`` mapping naming the columns.
+    as_of : date or None
+        Reference date; ``None``: ``mapping.as_of``, else the latest timestamp.
+    name : str
+        The data set's name, used in messages.
+
+    Returns
+    -------
+    (DataFrame, DataQualityReport)
+
+    Raises
+    ------
+    DataError
+        Every blocking problem (missing columns, unreadable dates or amounts,
+        no customer left), in one message.
+    """
+    prepared = prepare_transactions(table, mapping, as_of, name)
+    if prepared.problems or prepared.customers is None:
+        raise DataError(" ".join(prepared.problems))
+    return prepared.customers, prepared.report
+
+
+def prepare_transactions(
+    table: pd.DataFrame, mapping: Mapping, as_of: dt.date | None = None, name: str = "data"
+) -> Prepared:
+    """Like :func:`aggregate_transactions`, but returns problems instead of raising."""
+    rows_read = len(table)
+    empty = DataQualityReport(rows_read=rows_read, rows_kept=0)
+    problems = transaction_mapping_problems(table, mapping, name)
+    if problems:
+        return Prepared(None, empty, tuple(problems))
+    items: list[QualityItem] = []
+
+    blank = table.isna().all(axis=1).to_numpy()
+    dup = table.duplicated(keep="first").to_numpy() & ~blank
+    items.append(_dropped("blank_rows", blank, f"{int(blank.sum()):,} blank lines dropped."))
+    items.append(
+        _dropped(
+            "duplicate_lines",
+            dup,
+            f"{int(dup.sum()):,} lines identical to an earlier line in every column dropped (export duplicates).",
+            examples=_row_numbers(dup),
+        )
+    )
+    keep = ~(blank | dup)
+
+    ids = to_ids(table[mapping.id_column]).to_numpy(dtype=object, na_value=None)
+    no_id = keep & pd.isna(ids)
+    items.append(
+        _dropped(
+            "missing_customer_id",
+            no_id,
+            f"{int(no_id.sum()):,} lines with no customer id ({mapping.id_column}) dropped: they cannot be attributed to a customer.",
+            mapping.id_column,
+            _row_numbers(no_id),
+        )
+    )
+    keep &= ~no_id
+
+    stamps = parse_timestamps(table[mapping.timestamp_column])
+    ts = stamps.values.to_numpy(dtype="datetime64[ns]")
+    ts_text = as_text(table[mapping.timestamp_column])
+    present_ts = ts_text.notna().to_numpy()
+    bad_ts = stamps.unreadable.to_numpy()
+    if present_ts[keep].sum() and bad_ts[keep].sum() > MAX_BAD_SHARE * present_ts[keep].sum():
+        problems.append(
+            f"{name}: the timestamp column {mapping.timestamp_column} cannot be read as dates "
+            f"({_examples_text(ts_text, bad_ts & keep)}). Use a format such as yyyy-mm-dd hh:mm or dd/mm/yyyy."
+        )
+    no_ts = keep & np.isnat(ts)
+    items.append(
+        _dropped(
+            "date_unparsed",
+            no_ts,
+            f"{mapping.timestamp_column}: {int(no_ts.sum()):,} lines with a missing or unreadable timestamp dropped"
+            f" (e.g. {_examples_text(ts_text, no_ts)}).",
+            mapping.timestamp_column,
+            _examples(ts_text, no_ts),
+        )
+    )
+    keep &= ~no_ts
+    mixed = keep & stamps.secondary.to_numpy()
+    if mixed.any():
+        main = stamps.formats[0] if stamps.formats else "?"
+        others = ", ".join(f for f in stamps.formats[1:])
+        items.append(
+            QualityItem(
+                "date_formats_mixed",
+                "fixed",
+                int(mixed.sum()),
+                f"{mapping.timestamp_column}: {int(mixed.sum()):,} timestamps written in another format ({others}) "
+                f"than the main one ({main}) were read in their own format (e.g. {_examples_text(ts_text, mixed)}).",
+                column=mapping.timestamp_column,
+                examples=_examples(ts_text, mixed),
+            )
+        )
+
+    amount, amount_cols, bad_by_col = _amounts(table, mapping)
+    bad_by_col = {c: bad & keep for c, bad in bad_by_col.items()}
+    for col, bad in bad_by_col.items():
+        if keep.sum() and bad.sum() > MAX_BAD_SHARE * keep.sum():
+            problems.append(
+                f"{name}: the column {col} holds text where numbers are expected "
+                f"({_examples_text(as_text(table[col]), bad)})."
+            )
+    bad_amount = keep & np.isnan(amount)
+    shown = ", ".join(f"{c} {_examples_text(as_text(table[c]), bad)}" for c, bad in bad_by_col.items() if bad.any())
+    items.append(
+        _dropped(
+            "amount_unreadable",
+            bad_amount,
+            f"{' × '.join(amount_cols)}: {int(bad_amount.sum()):,} lines with a missing or non-numeric amount dropped"
+            + (f" (e.g. {shown})." if shown else "."),
+            amount_cols[0],
+            tuple(v for c, bad in bad_by_col.items() for v in _examples(as_text(table[c]), bad))[:3]
+            or _row_numbers(bad_amount),
+        )
+    )
+    keep &= ~bad_amount
+    if problems:
+        return Prepared(None, empty.with_items(*items), tuple(problems))
+
+    as_of = as_of or mapping.as_of
+    if as_of is not None:
+        late = keep & (ts >= np.datetime64(pd.Timestamp(as_of) + pd.Timedelta(days=1), "ns"))
+        items.append(
+            _dropped(
+                "after_as_of",
+                late,
+                f"{int(late.sum()):,} lines dated after the as-of date {as_of.isoformat()} dropped.",
+                mapping.timestamp_column,
+            )
+        )
+        keep &= ~late
+    if not keep.any():
+        problems.append(f"{name}: no usable lines are left (every line lacks a customer id, a date or an amount).")
+        return Prepared(None, empty.with_items(*items), tuple(problems))
+    if as_of is None:
+        as_of = pd.Timestamp(ts[keep].max()).date()
+
+    cancelled = _cancellations(table, mapping, keep)
+    amount = np.where(cancelled, -np.abs(amount), amount)
+    returns = keep & ~cancelled & (amount < 0)
+    if cancelled.any():
+        n_orders = int(as_text(table[mapping.order_column])[cancelled].nunique()) if mapping.order_column else 0
+        items.append(
+            QualityItem(
+                "cancelled_lines",
+                "info",
+                int(cancelled.sum()),
+                f"{int(cancelled.sum()):,} lines of {n_orders:,} cancelled orders ({mapping.order_column} starting with C) "
+                "subtracted from their customers' spend; cancellations are not counted as orders.",
+                column=mapping.order_column,
+                examples=_examples(as_text(table[mapping.order_column]), cancelled),
+            )
+        )
+    items.append(
+        QualityItem(
+            "return_lines",
+            "info",
+            int(returns.sum()),
+            f"{int(returns.sum()):,} return lines (negative quantity or amount) subtracted from their customers' spend; "
+            "returns are not counted as orders.",
+            column=amount_cols[0],
+        )
+    )
+
+    customers, extra_items, kept_lines = _per_customer(
+        table, mapping, keep, ids, ts, amount, cancelled | returns, as_of
+    )
+    items.extend(extra_items)
+    report = DataQualityReport(rows_read=rows_read, rows_kept=kept_lines).with_items(*items)
+    if customers.empty:
+        problems.append(f"{name}: no customer has a purchase (every kept line is a return or a cancellation).")
+        return Prepared(None, report, tuple(problems), as_of)
+    report = report.with_items(
+        QualityItem(
+            "aggregated",
+            "info",
+            len(customers),
+            f"{kept_lines:,} order lines aggregated into {len(customers):,} customers (as of {as_of.isoformat()}).",
+        )
+    )
+    return Prepared(customers, report, (), as_of)
+
+
+def transaction_mapping_problems(table: pd.DataFrame, mapping: Mapping, name: str = "data") -> list[str]:
+    """Blocking problems of a transaction mapping against a table's columns."""
+    if mapping.kind != "transactions":
+        return [f"The mapping is for a {mapping.kind} table, not a transaction log."]
+    problems = []
+    needed = {"a customer id column": mapping.id_column, "a timestamp column": mapping.timestamp_column}
+    for what, col in needed.items():
+        if not col:
+            problems.append(f"{name}: map {what} to aggregate a transaction log.")
+    has_amount = bool(mapping.amount_column)
+    has_qp = bool(mapping.quantity_column and mapping.unit_price_column)
+    if has_amount and (mapping.quantity_column or mapping.unit_price_column):
+        problems.append(f"{name}: map either an amount column or quantity and unit price, not both.")
+    elif not has_amount and not has_qp:
+        problems.append(f"{name}: map an amount column, or both a quantity and a unit price column.")
+    missing = [c for c in mapping.columns_used() if c not in table.columns]
+    if missing:
+        near = closest_columns(missing, table.columns)
+        parts = [f"{c}" + (f" (closest: {', '.join(near[c])})" if near[c] else "") for c in missing]
+        problems.append(f"{name} has no column(s) named {'; '.join(parts)}.")
+    return problems
+
+
+def _amounts(table: pd.DataFrame, mapping: Mapping) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]]:
+    """Line amounts, the columns they come from, and where each column is not a number."""
+    cols = [mapping.amount_column] if mapping.amount_column else [mapping.quantity_column, mapping.unit_price_column]
+    read = {str(c): read_numbers(table[c]) for c in cols}
+    amount = np.prod([num.to_numpy(dtype=float) for num, _ in read.values()], axis=0)
+    return amount, list(read), {c: bad.to_numpy(dtype=bool) for c, (_, bad) in read.items()}
+
+
+def _cancellations(table: pd.DataFrame, mapping: Mapping, keep: np.ndarray) -> np.ndarray:
+    """Lines of cancelled orders (Online Retail convention), among kept lines."""
+    if not mapping.order_column:
+        return np.zeros(len(table), dtype=bool)
+    orders = as_text(table[mapping.order_column])
+    codes, uniques = pd.factorize(orders)
+    uniq = pd.Series(uniques, dtype="string")
+    digits = uniq.str.match(_DIGITS).fillna(False).to_numpy(dtype=bool)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
+    if counts[digits].sum() <= 0.5 * counts.sum():
+        return np.zeros(len(table), dtype=bool)
+    cancel_u = np.append(uniq.str.match(_CANCEL).fillna(False).to_numpy(dtype=bool), False)
+    return keep & cancel_u[codes]
+
+
+def _per_customer(
+    table: pd.DataFrame,
+    mapping: Mapping,
+    keep: np.ndarray,
+    ids: np.ndarray,
+    ts: np.ndarray,
+    amount: np.ndarray,
+    not_purchase: np.ndarray,
+    as_of: dt.date,
+) -> tuple[pd.DataFrame, list[QualityItem], int]:
+    """The vectorised group-by: returns (customers, items, lines used)."""
+    rows = np.flatnonzero(keep)
+    cust, cust_ids = pd.factorize(ids[rows])
+    n = len(cust_ids)
+    purchase = ~not_purchase[rows]
+    ts_kept = ts[rows].astype("int64")
+
+    has_purchase = np.bincount(cust[purchase], minlength=n) > 0
+    items: list[QualityItem] = []
+    lonely_lines = ~has_purchase[cust]
+    items.append(
+        _dropped(
+            "customers_without_purchase",
+            lonely_lines,
+            f"{int((~has_purchase).sum()):,} customers with only returns or cancellations "
+            f"({int(lonely_lines.sum()):,} lines) dropped: no purchase to measure.",
+            mapping.id_column,
+            tuple(str(v) for v in cust_ids[~has_purchase][:3]),
+        )
+    )
+
+    value = np.bincount(cust, weights=amount[rows], minlength=n)
+    # Orders: order id if mapped and present, else the line's timestamp.
+    if mapping.order_column:
+        order_codes, order_u = pd.factorize(as_text(table[mapping.order_column]).to_numpy(dtype=object)[rows])
+        ts_codes = pd.factorize(ts_kept)[0]
+        order_key = np.where(order_codes >= 0, order_codes, len(order_u) + ts_codes)
+    else:
+        order_key = pd.factorize(ts_kept)[0]
+    span = int(order_key.max()) + 1
+    pair = cust.astype(np.int64) * span + order_key
+    frequency = _distinct_per_customer(pair[purchase], span, n)
+
+    first = pd.Series(ts_kept[purchase]).groupby(cust[purchase]).min().reindex(range(n))
+    last = pd.Series(ts_kept[purchase]).groupby(cust[purchase]).max().reindex(range(n))
+    first_ts = pd.to_datetime(first.to_numpy(dtype="float64"), unit="ns")
+    last_ts = pd.to_datetime(last.to_numpy(dtype="float64"), unit="ns")
+
+    out = pd.DataFrame({ID_COLUMN: pd.array(cust_ids, dtype="str")})
+    out["Customer_Value"] = value
+    out["Purchase_Frequency"] = frequency.astype("float64")
+    if mapping.campaign_column:
+        flag = to_flag(table[mapping.campaign_column]).to_numpy(dtype=bool)[rows]
+        out["Campaign_Response"] = _distinct_per_customer(pair[purchase & flag], span, n).astype("float64")
+    out["Customer_For_Years"] = tenure_years(pd.Series(first_ts).dt.normalize(), as_of).to_numpy()
+    out["Recency"] = (pd.Timestamp(as_of) - pd.Series(last_ts).dt.normalize()).dt.days.clip(lower=0).astype("float64")
+    out["Enrolled"] = pd.Series(first_ts).dt.normalize().to_numpy()
+    out = out.loc[has_purchase].reset_index(drop=True)
+
+    negative = out["Customer_Value"] < 0
+    items.append(
+        QualityItem(
+            "value_clipped",
+            "flagged",
+            int(negative.sum()),
+            f"Customer_Value: {int(negative.sum()):,} customers returned more than they bought in the log "
+            "(the purchase predates it); their value is set to 0.",
+            column="Customer_Value",
+            examples=tuple(out.loc[negative, ID_COLUMN].head(3).astype(str)),
+        )
+    )
+    out["Customer_Value"] = out["Customer_Value"].clip(lower=0.0).round(2)
+    return out, items, int(len(rows) - lonely_lines.sum())
+
+
+def _distinct_per_customer(pairs: np.ndarray, span: int, n: int) -> np.ndarray:
+    """Number of distinct ``customer * span + key`` pairs per customer."""
+    unique = np.unique(pairs)
+    return np.bincount(unique // span, minlength=n)
+
+
+def _dropped(
+    kind: str, mask: np.ndarray, message: str, column: str | None = None, examples: tuple[str, ...] = ()
+) -> QualityItem:
+    return QualityItem(kind, "dropped", int(np.sum(mask)), message, column=column, examples=examples)
+
+
+def _row_numbers(mask: np.ndarray, n: int = 3) -> tuple[str, ...]:
+    """File row numbers (header = row 1) of the first ``n`` flagged lines."""
+    return tuple(f"row {i + 2}" for i in np.flatnonzero(mask)[:n])
+
+
+def _examples(text: pd.Series, mask: np.ndarray, n: int = 3) -> tuple[str, ...]:
+    values = text.to_numpy(dtype=object, na_value=None)[np.flatnonzero(mask)[:50]]
+    shown = ("(empty)" if v is None else str(v) for v in values)
+    return tuple(dict.fromkeys(shown))[:n]
+
+
+def _examples_text(text: pd.Series, mask: np.ndarray) -> str:
+    """``row 12: 'abc', row 40: 'n/a'``: the first row of each of up to 3 distinct values."""
+    values = text.to_numpy(dtype=object, na_value=None)
+    first: dict[object, int] = {}
+    for i in np.flatnonzero(mask)[:200]:
+        first.setdefault(values[i], int(i))
+        if len(first) == 3:
+            break
+    return ", ".join(f"row {i + 2}: {'(empty)' if v is None else repr(str(v))}" for v, i in first.items())
