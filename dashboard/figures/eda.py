@@ -1,0 +1,729 @@
+"""EDA page figures and the small tables they need.
+
+Also home of the variable helpers (label, unit, formatting) shared by the
+segments and explorer figures: every number a business user sees is shown in
+original units with the same wording on every page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from pipeline.features import PROFILE_LABELS
+
+from ..theme import NEUTRAL
+from .common import empty_figure, themed
+
+#: Numeric profile attributes (never clustered), in display order.
+NUMERIC_PROFILE: tuple[str, ...] = ("Age", "Income", "Children", "Recency", "Web_Visits", "Complain")
+#: Categorical profile attributes.
+CATEGORICAL_PROFILE: tuple[str, ...] = ("Education", "Marital_Status")
+#: Units of the profile attributes ("share" is shown as a percentage).
+PROFILE_UNITS: dict[str, str] = {
+    "Age": "years",
+    "Income": "$",
+    "Children": "children",
+    "Recency": "days",
+    "Web_Visits": "visits/month",
+    "Complain": "share",
+}
+#: Short names for tables (the manifest's labels for features, these for profile attributes).
+PROFILE_SHORT: dict[str, str] = {
+    "Age": "Age",
+    "Income": "Income",
+    "Children": "Children at home",
+    "Recency": "Days since last purchase",
+    "Web_Visits": "Web visits per month",
+    "Complain": "Complained (2 years)",
+    "Education": "Education",
+    "Marital_Status": "Marital status",
+}
+OUTLIER_METHODS: dict[str, str] = {
+    "iqr": "IQR rule: below Q1 − 1.5×IQR or above Q3 + 1.5×IQR (IQR = middle half of customers).",
+    "zscore": "z-score rule: more than 3 standard deviations from the average.",
+}
+Z_LIMIT = 3.0
+IQR_FACTOR = 1.5
+#: Diverging scale ends (Okabe–Ito vermillion / blue: colour-blind safe); the middle follows the theme.
+NEGATIVE, POSITIVE = "#D55E00", "#0072B2"
+
+
+# --- variables ----------------------------------------------------------------
+def variable_label(name: str, feature_defs: Mapping[str, Mapping[str, str]], short: bool = False) -> str:
+    """Display name of a feature or profile attribute.
+
+    Parameters
+    ----------
+    name : str
+        Column name (``Customer_Value``, ``Age``, ...).
+    feature_defs : mapping
+        The artifact's feature definitions (``label``, ``unit``).
+    short : bool
+        Without the unit (for table rows and legends).
+    """
+    if name in feature_defs:
+        label = feature_defs[name].get("label", name.replace("_", " "))
+        unit = feature_defs[name].get("unit", "")
+        return label if short or not unit else f"{label} ({unit})"
+    if short:
+        return PROFILE_SHORT.get(name, name.replace("_", " "))
+    return PROFILE_LABELS.get(name, name.replace("_", " "))
+
+
+def variable_unit(name: str, feature_defs: Mapping[str, Mapping[str, str]]) -> str:
+    """Unit of a feature or profile attribute (``"$"``, ``"years"``, ``"share"``, ...)."""
+    if name in feature_defs:
+        return feature_defs[name].get("unit", "")
+    return PROFILE_UNITS.get(name, "")
+
+
+def fmt_value(value: float | None, unit: str = "", compact: bool = False) -> str:
+    """A number in its unit: ``$1,701``, ``37.5 purchases``, ``1.3 years``, ``0.8%``.
+
+    Parameters
+    ----------
+    value : float or None
+        The number; None or NaN gives ``"n/a"``.
+    unit : str
+        ``"$"`` (prefix), ``"share"`` (percentage) or a suffix word.
+    compact : bool
+        Leave out suffix words (``"37.5"``); ``$`` and ``%`` are kept.
+    """
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if unit == "$":
+        sign = "−" if value < 0 else ""
+        v = abs(value)
+        return f"{sign}${v / 1e6:,.1f}M" if v >= 1e6 else f"{sign}${v:,.0f}"
+    if unit == "share":
+        return f"{value:.1%}"
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}".removesuffix(".0")
+    return text if compact else f"{text} {unit}".strip()
+
+
+def unit_note(unit: str, label: str = "") -> str:
+    """The unit as a short note next to a label (``"purchases"``).
+
+    Empty for ``$`` and shares, and when the label already says it
+    (``"Days since last purchase"`` needs no ``"days"``).
+    """
+    if unit in ("$", "share", ""):
+        return ""
+    words = label.lower().replace("/", " ").split()
+    if any(w in words for w in unit.lower().replace("/", " ").split()):
+        return ""
+    return unit
+
+
+def numeric_variables(frame: pd.DataFrame, features: Sequence[str]) -> list[str]:
+    """Clustered features, then the numeric profile attributes present in ``frame``."""
+    extra = [c for c in NUMERIC_PROFILE if c in frame.columns and c not in features]
+    return [f for f in features if f in frame.columns] + extra
+
+
+def categorical_variables(frame: pd.DataFrame) -> list[str]:
+    """Categorical profile attributes present in ``frame``."""
+    return [c for c in CATEGORICAL_PROFILE if c in frame.columns]
+
+
+def population_means(frame: pd.DataFrame, variables: Sequence[str]) -> dict[str, float]:
+    """Average of each numeric variable over all customers (missing values ignored)."""
+    return {v: float(pd.to_numeric(frame[v], errors="coerce").mean()) for v in variables if v in frame.columns}
+
+
+def _numeric(values: pd.Series) -> pd.Series:
+    out = pd.to_numeric(values, errors="coerce").astype("float64")
+    return out[np.isfinite(out.to_numpy())]
+
+
+# --- distributions --------------------------------------------------------------
+def distribution_stats(values: pd.Series) -> dict[str, float]:
+    """Count, missing, mean, median and quartiles of a numeric column."""
+    raw = pd.to_numeric(values, errors="coerce")
+    v = _numeric(values)
+    if v.empty:
+        return {"n": 0, "missing": int(raw.isna().sum())}
+    return {
+        "n": len(v),
+        "missing": int(len(raw) - len(v)),
+        "mean": float(v.mean()),
+        "median": float(v.median()),
+        "q1": float(v.quantile(0.25)),
+        "q3": float(v.quantile(0.75)),
+        "min": float(v.min()),
+        "max": float(v.max()),
+    }
+
+
+def distribution_caption(values: pd.Series, unit: str) -> str:
+    """``"2,240 customers · median $98 · middle half $43–$1,141 · average $660"``."""
+    s = distribution_stats(values)
+    if not s["n"]:
+        return "No values."
+    parts = [
+        f"{s['n']:,} customers",
+        f"median {fmt_value(s['median'], unit)}",
+        f"middle half {fmt_value(s['q1'], unit)} – {fmt_value(s['q3'], unit)}",
+        f"average {fmt_value(s['mean'], unit)}",
+        f"range {fmt_value(s['min'], unit)} – {fmt_value(s['max'], unit)}",
+    ]
+    if s["missing"]:
+        parts.append(f"{s['missing']:,} missing")
+    return " · ".join(parts)
+
+
+def _is_discrete(v: np.ndarray, max_levels: int = 30) -> bool:
+    return bool(np.all(np.equal(np.mod(v, 1), 0))) and len(np.unique(v)) <= max_levels
+
+
+def _bin_edges(v: np.ndarray, log: bool, max_bins: int = 45) -> tuple[np.ndarray, bool]:
+    """Bin edges in original units (integer-centred for small counts); ``discrete`` flag."""
+    lo, hi = float(v.min()), float(v.max())
+    if _is_discrete(v):
+        return np.arange(lo - 0.5, hi + 1.5, 1.0), True
+    if hi <= lo:
+        return np.array([lo - 0.5, hi + 0.5]), False
+    if log:
+        return np.expm1(np.linspace(np.log1p(lo), np.log1p(hi), max_bins + 1)), False
+    edges = np.histogram_bin_edges(v, bins="auto")
+    if len(edges) - 1 > max_bins or len(edges) - 1 < 10:
+        edges = np.linspace(lo, hi, min(max_bins, max(10, len(edges) - 1)) + 1)
+    return edges, False
+
+
+def _log_ticks(lo: float, hi: float, unit: str) -> tuple[list[float], list[str]]:
+    """Tick positions (log(1 + x)) and labels (original units) for a log axis."""
+    nice = [0.0] + [m * 10.0**e for e in range(0, 9) for m in (1, 2, 5)]
+    vals = [n for n in nice if lo - 1e-9 <= n <= hi * 1.0001]
+    if len(vals) > 9:
+        vals = [n for n in vals if n == 0 or str(n).lstrip("0.")[0] in "15"]
+    return [float(np.log1p(n)) for n in vals], [fmt_value(n, unit if unit in ("$",) else "") for n in vals]
+
+
+def distribution_figure(
+    values: pd.Series,
+    label: str,
+    theme: str,
+    *,
+    unit: str = "",
+    log: bool = False,
+    groups: pd.Series | None = None,
+    segments: Sequence[Mapping[str, Any]] = (),
+) -> go.Figure:
+    """Histogram with a box-plot marginal, optionally one colour per segment.
+
+    Parameters
+    ----------
+    values : Series
+        The variable, one value per customer (non-numeric and missing values ignored).
+    label : str
+        Axis title (variable name with unit).
+    theme : str
+        ``"light"`` or ``"dark"``.
+    unit : str
+        Unit for hover text and log-axis ticks.
+    log : bool
+        Logarithmic value axis (``log(1 + x)``, so zeros stay visible); ignored
+        for variables with negative values.
+    groups : Series, optional
+        Segment key per customer (aligned with ``values``); splits the
+        histogram and the box plot by segment.
+    segments : sequence of dict
+        The segment map (``key``, ``name``, ``colour``), in display order.
+
+    Returns
+    -------
+    go.Figure
+        Two rows: box plot(s) on top, stacked histogram below.
+    """
+    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    keep = np.isfinite(v.to_numpy())
+    if not keep.any():
+        return empty_figure(f"No values to show for {label}.", theme)
+    arr = v.to_numpy()[keep]
+    log = bool(log) and float(arr.min()) >= 0
+    edges, discrete = _bin_edges(arr, log)
+
+    def tf(x: np.ndarray) -> np.ndarray:
+        return np.log1p(x) if log else x
+
+    t_edges = np.log1p(np.clip(edges, 0, None)) if log else edges  # a bin may start at −0.5
+    centres = (t_edges[:-1] + t_edges[1:]) / 2
+    widths = np.diff(t_edges)
+    lo_hi = np.column_stack([np.maximum(edges[:-1], arr.min()), np.minimum(edges[1:], arr.max())])
+    if discrete:
+        lo_hi = np.column_stack([edges[:-1] + 0.5, edges[:-1] + 0.5])
+
+    if groups is not None and len(segments):
+        g = pd.Series(groups).to_numpy()[keep]
+        parts = [(s["name"], s["colour"], arr[g == s["key"]]) for s in segments]
+        parts = [p for p in parts if len(p[2])]
+    else:
+        parts = [("All customers", NEUTRAL, arr)]
+    split = len(parts) > 1 or groups is not None
+
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.3, 0.7] if split else [0.16, 0.84],
+        vertical_spacing=0.03,
+    )
+    unit_word = "" if unit in ("$", "share") else f" {unit}"
+    value_fmt = "$%{customdata[0]:,.0f}" if unit == "$" else "%{customdata[0]:,.4~g}"
+    range_fmt = value_fmt + ("–$%{customdata[1]:,.0f}" if unit == "$" else "–%{customdata[1]:,.4~g}")
+    hover_x = (value_fmt if discrete else range_fmt) + unit_word
+    for name, colour, data in parts:
+        counts, _ = np.histogram(data, bins=edges)
+        fig.add_trace(
+            go.Bar(
+                x=centres,
+                y=counts,
+                width=widths,
+                customdata=lo_hi,
+                name=name,
+                legendgroup=name,
+                marker={"color": colour, "line": {"width": 0.5, "color": "rgba(255,255,255,0.35)"}},
+                hovertemplate=f"{hover_x}<br>%{{y:,}} customers<extra>{escape_hover(name)}</extra>",
+            ),
+            row=2,
+            col=1,
+        )
+        fig.add_trace(
+            go.Box(
+                x=tf(data),
+                name=name,
+                legendgroup=name,
+                showlegend=False,
+                orientation="h",
+                marker={"color": colour},
+                line={"width": 1.5},
+                fillcolor=_alpha(colour, 0.35),
+                boxpoints=False,
+                hoverinfo="skip" if log else None,
+            ),
+            row=1,
+            col=1,
+        )
+    title = f"{label} · log scale" if log else label
+    fig.update_xaxes(title=title, row=2, col=1)
+    if log:
+        tv, tt = _log_ticks(float(arr.min()), float(arr.max()), unit)
+        fig.update_xaxes(tickvals=tv, ticktext=tt, row=2, col=1)
+        fig.update_xaxes(tickvals=tv, ticktext=tt, row=1, col=1)
+    elif unit == "$":
+        fig.update_xaxes(tickprefix="$", tickformat=",.0f", row=2, col=1)
+    elif unit == "share":
+        fig.update_xaxes(tickformat=".0%", row=2, col=1)
+    fig.update_yaxes(title="Customers", row=2, col=1, rangemode="tozero")
+    fig.update_yaxes(showticklabels=False, row=1, col=1, autorange="reversed", showgrid=False)
+    return themed(
+        fig,
+        theme,
+        barmode="stack",
+        bargap=0.0,
+        showlegend=split,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
+        margin={"l": 60, "r": 20, "t": 40 if split else 10, "b": 50},
+        hovermode="closest",
+    )
+
+
+def _alpha(colour: str, alpha: float) -> str:
+    """``#RRGGBB`` → ``rgba(r,g,b,alpha)`` (other colour strings are returned unchanged)."""
+    c = colour.lstrip("#")
+    if len(c) != 6:
+        return colour
+    r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def escape_hover(text: str) -> str:
+    """Make text safe inside a Plotly hovertemplate."""
+    return text.replace("%", "%%").replace("{", "(").replace("}", ")")
+
+
+# --- categories ---------------------------------------------------------------------
+def category_figure(
+    values: pd.Series,
+    label: str,
+    theme: str,
+    *,
+    groups: pd.Series | None = None,
+    segments: Sequence[Mapping[str, Any]] = (),
+) -> go.Figure:
+    """Customers per category; by segment, the share of each segment in each category.
+
+    Parameters
+    ----------
+    values : Series
+        Category per customer.
+    label : str
+        The attribute's display name.
+    theme : str
+        ``"light"`` or ``"dark"``.
+    groups : Series, optional
+        Segment key per customer: one bar per segment (share of that segment's
+        customers), next to a grey bar for all customers.
+    segments : sequence of dict
+        The segment map, in display order.
+    """
+    cats = pd.Series(values).astype("string").fillna("Unknown")
+    if cats.empty:
+        return empty_figure(f"No values to show for {label}.", theme)
+    order = cats.value_counts().index.tolist()
+    fig = go.Figure()
+    if groups is None or not len(segments):
+        counts = cats.value_counts().reindex(order)
+        share = counts / counts.sum()
+        fig.add_bar(
+            y=order,
+            x=counts.to_numpy(),
+            orientation="h",
+            marker={"color": NEUTRAL},
+            text=[f"{c:,} ({s:.0%})" for c, s in zip(counts, share, strict=True)],
+            textposition="outside",
+            cliponaxis=False,
+            name="Customers",
+            hovertemplate="%{y}: %{x:,} customers<extra></extra>",
+        )
+        return themed(
+            fig,
+            theme,
+            xaxis={"title": "Customers", "range": [0, float(counts.max()) * 1.3]},
+            yaxis={"autorange": "reversed", "title": None},
+            showlegend=False,
+            margin={"l": 10, "r": 20, "t": 10, "b": 45},
+        )
+    g = pd.Series(groups).to_numpy()
+    overall = cats.value_counts(normalize=True).reindex(order, fill_value=0.0)
+    fig.add_bar(
+        y=order,
+        x=overall.to_numpy(),
+        orientation="h",
+        name="All customers",
+        marker={"color": NEUTRAL},
+        hovertemplate="All customers<br>%{y}: %{x:.0%}<extra></extra>",
+    )
+    for s in segments:
+        sub = cats[g == s["key"]]
+        if sub.empty:
+            continue
+        share = sub.value_counts(normalize=True).reindex(order, fill_value=0.0)
+        fig.add_bar(
+            y=order,
+            x=share.to_numpy(),
+            orientation="h",
+            name=s["name"],
+            marker={"color": s["colour"]},
+            hovertemplate=f"{escape_hover(s['name'])}<br>%{{y}}: %{{x:.0%}} of the segment<extra></extra>",
+        )
+    return themed(
+        fig,
+        theme,
+        barmode="group",
+        bargap=0.2,
+        bargroupgap=0.05,
+        xaxis={"title": "Share of the segment's customers", "tickformat": ".0%", "rangemode": "tozero"},
+        yaxis={"autorange": "reversed", "title": None},
+        legend={
+            "orientation": "h",
+            "x": 0.01,
+            "xref": "container",
+            "yref": "container",
+            "y": 0.99,
+            "yanchor": "top",
+            "title": None,
+            "font": {"size": 11},
+        },
+        margin={"l": 10, "r": 20, "t": 105, "b": 45},
+    )
+
+
+# --- outliers ----------------------------------------------------------------------
+def outlier_bounds(values: pd.Series, method: str) -> tuple[float, float]:
+    """Lower and upper limits outside which a value counts as an outlier.
+
+    Parameters
+    ----------
+    values : Series
+        A numeric column (missing values ignored).
+    method : str
+        ``"iqr"`` (Q1 − 1.5·IQR, Q3 + 1.5·IQR) or ``"zscore"`` (mean ± 3 standard deviations).
+
+    Raises
+    ------
+    ValueError
+        Unknown method.
+    """
+    v = _numeric(values)
+    if v.empty:
+        return (math.nan, math.nan)
+    if method == "iqr":
+        q1, q3 = float(v.quantile(0.25)), float(v.quantile(0.75))
+        return (q1 - IQR_FACTOR * (q3 - q1), q3 + IQR_FACTOR * (q3 - q1))
+    if method == "zscore":
+        mu, sd = float(v.mean()), float(v.std(ddof=0))
+        return (mu - Z_LIMIT * sd, mu + Z_LIMIT * sd)
+    raise ValueError(f"Unknown outlier method {method!r}; use one of {', '.join(OUTLIER_METHODS)}.")
+
+
+def outlier_variables(frame: pd.DataFrame, variables: Sequence[str]) -> list[str]:
+    """Variables where outlier rules make sense (more than two distinct values)."""
+    return [v for v in variables if v in frame.columns and pd.to_numeric(frame[v], errors="coerce").nunique() > 2]
+
+
+def outlier_summary(frame: pd.DataFrame, variables: Sequence[str], method: str) -> pd.DataFrame:
+    """Per variable: the limits and how many customers fall below / above them.
+
+    Returns
+    -------
+    DataFrame
+        ``variable``, ``low``, ``high``, ``below``, ``above``, ``total``, ``share``.
+    """
+    rows = []
+    n = len(frame)
+    for var in outlier_variables(frame, variables):
+        col = pd.to_numeric(frame[var], errors="coerce")
+        low, high = outlier_bounds(col, method)
+        below, above = int((col < low).sum()), int((col > high).sum())
+        rows.append(
+            {
+                "variable": var,
+                "low": low,
+                "high": high,
+                "below": below,
+                "above": above,
+                "total": below + above,
+                "share": (below + above) / n if n else 0.0,
+            }
+        )
+    return pd.DataFrame(rows, columns=["variable", "low", "high", "below", "above", "total", "share"])
+
+
+def flagged_customers(
+    frame: pd.DataFrame,
+    variables: Sequence[str],
+    method: str,
+    names: Mapping[str, str],
+    labels: Mapping[str, str],
+    max_rows: int = 500,
+    units: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Customers flagged by ``method`` on any variable, or by the loader (``Is_Outlier``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Scored customers (``ID``, ``Segment``, the variables, optionally ``Is_Outlier``/``Outlier_Reason``).
+    variables : sequence of str
+        Numeric variables to check.
+    method : str
+        ``"iqr"`` or ``"zscore"``.
+    names : mapping
+        Segment key → display name.
+    labels : mapping
+        Variable → short display name.
+    max_rows : int
+        Most rows returned (the loader's flags first, then most flags first).
+    units : mapping, optional
+        Variable → unit, to show the flagged value in ``Flagged on`` (``"Income $666,666 (high)"``).
+
+    Returns
+    -------
+    DataFrame
+        ``ID``, ``Segment``, ``Flags`` (count), ``Flagged on``, ``Loader note`` and the
+        values of the first three variables.
+    """
+    flags = pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype=object)
+    for var in outlier_variables(frame, variables):
+        col = pd.to_numeric(frame[var], errors="coerce")
+        low, high = outlier_bounds(col, method)
+        for mask, word in ((col < low, "low"), (col > high, "high")):
+            for i in frame.index[mask.fillna(False).to_numpy()]:
+                shown = f" {fmt_value(float(col.at[i]), units[var])}" if units and var in units else ""
+                flags.at[i] = [*flags.at[i], f"{labels.get(var, var)}{shown} ({word})"]
+    loader = (
+        frame["Is_Outlier"].fillna(False).astype(bool) if "Is_Outlier" in frame else pd.Series(False, index=frame.index)
+    )
+    picked = flags.map(len).gt(0) | loader
+    sub = frame.loc[picked]
+    out = pd.DataFrame(
+        {
+            "ID": sub["ID"].astype(str) if "ID" in sub else sub.index.astype(str),
+            "Segment": sub["Segment"].map(lambda k: names.get(k, k)) if "Segment" in sub else "",
+            "Flags": flags[picked].map(len).to_numpy(),
+            "Flagged on": flags[picked].map(", ".join).to_numpy(),
+            "Loader note": sub["Outlier_Reason"].fillna("").astype(str).to_numpy() if "Outlier_Reason" in sub else "",
+        },
+        index=sub.index,
+    )
+    for var in list(variables)[:3]:
+        if var in sub:
+            out[var] = pd.to_numeric(sub[var], errors="coerce").round(2).to_numpy()
+    out["_loader"] = loader[picked].to_numpy()
+    out = out.sort_values(["_loader", "Flags"], ascending=False, kind="stable").drop(columns="_loader")
+    return out.head(max_rows).reset_index(drop=True)
+
+
+# --- correlation and PCA --------------------------------------------------------------
+def diverging_scale(theme: str) -> list[list[Any]]:
+    """Vermillion (−1) → neutral (0) → blue (+1); the neutral is the page background's tone."""
+    mid = "#343A40" if theme == "dark" else "#F5F6F7"
+    return [[0.0, NEGATIVE], [0.5, mid], [1.0, POSITIVE]]
+
+
+def correlation_figure(
+    frame: pd.DataFrame, variables: Sequence[str], labels: Mapping[str, str], theme: str
+) -> go.Figure:
+    """Rank (Spearman) correlation between the numeric variables, lower triangle.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Customers.
+    variables : sequence of str
+        Numeric columns (constant columns are left out).
+    labels : mapping
+        Column → display name.
+    theme : str
+        ``"light"`` or ``"dark"``.
+    """
+    cols = [v for v in variables if v in frame and pd.to_numeric(frame[v], errors="coerce").nunique() > 1]
+    if len(cols) < 2:
+        return empty_figure("At least two varying numeric columns are needed for correlations.", theme)
+    corr = frame[cols].apply(pd.to_numeric, errors="coerce").corr(method="spearman").to_numpy()
+    n = len(cols)
+    mask = np.triu(np.ones((n, n), dtype=bool), k=1)
+    z = np.where(mask, np.nan, np.round(corr, 2))
+    names = [labels.get(c, c) for c in cols]
+    text = np.where(mask, "", np.vectorize(lambda x: f"{x:.2f}")(np.nan_to_num(z)))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=names,
+            y=names,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 11},
+            colorscale=diverging_scale(theme),
+            zmin=-1,
+            zmax=1,
+            xgap=2,
+            ygap=2,
+            hoverongaps=False,
+            colorbar={"title": {"text": "ρ", "side": "top"}, "thickness": 12, "len": 0.8, "tickvals": [-1, 0, 1]},
+            hovertemplate="%{y} × %{x}<br>correlation %{z:.2f}<extra></extra>",
+        )
+    )
+    return themed(
+        fig,
+        theme,
+        xaxis={"tickangle": -35, "showgrid": False, "automargin": True},
+        yaxis={"autorange": "reversed", "showgrid": False, "automargin": True},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    )
+
+
+def pca_variance_figure(ratios: Sequence[float], theme: str) -> go.Figure:
+    """Explained variance per principal component (bars) and cumulative (line).
+
+    Parameters
+    ----------
+    ratios : sequence of float
+        The manifest's ``pca.explained_variance_ratio``.
+    theme : str
+        ``"light"`` or ``"dark"``.
+    """
+    if not ratios:
+        return empty_figure("This model has no PCA projection.", theme)
+    names = [f"PC{i + 1}" for i in range(len(ratios))]
+    cum = np.cumsum(ratios)
+    fig = go.Figure()
+    fig.add_bar(
+        x=names,
+        y=list(ratios),
+        name="Explained by this component",
+        marker={"color": NEUTRAL},
+        text=[f"{r:.0%}" for r in ratios],
+        textposition="inside",
+        insidetextanchor="middle",
+        hovertemplate="%{x}: %{y:.1%} of the variation<extra></extra>",
+    )
+    fig.add_scatter(
+        x=names,
+        y=cum,
+        name="Cumulative",
+        mode="lines+markers+text",
+        line={"color": "#0072B2", "width": 2.5},
+        marker={"size": 8},
+        text=[f"{c:.0%}" for c in cum],
+        textposition="top center",
+        cliponaxis=False,
+        hovertemplate="Up to %{x}: %{y:.1%}<extra></extra>",
+    )
+    return themed(
+        fig,
+        theme,
+        yaxis={"tickformat": ".0%", "range": [0, 1.12], "title": "Share of variation"},
+        xaxis={"title": None},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        margin={"l": 60, "r": 20, "t": 40, "b": 40},
+    )
+
+
+def loadings_figure(
+    loadings: Mapping[str, Mapping[str, float]],
+    ratios: Sequence[float],
+    labels: Mapping[str, str],
+    theme: str,
+) -> go.Figure:
+    """How much each feature drives each principal component (heatmap).
+
+    Parameters
+    ----------
+    loadings : mapping
+        The manifest's ``pca.loadings`` (component → feature → weight).
+    ratios : sequence of float
+        Explained variance ratio per component (for the row labels).
+    labels : mapping
+        Feature → display name.
+    theme : str
+        ``"light"`` or ``"dark"``.
+    """
+    comps = list(loadings)
+    if not comps:
+        return empty_figure("This model has no PCA projection.", theme)
+    feats = list(loadings[comps[0]])
+    z = np.array([[loadings[c][f] for f in feats] for c in comps])
+    rows = [f"{c} ({ratios[i]:.0%})" if i < len(ratios) else c for i, c in enumerate(comps)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.round(z, 2),
+            x=[labels.get(f, f) for f in feats],
+            y=rows,
+            texttemplate="%{z:+.2f}",
+            textfont={"size": 13},
+            colorscale=diverging_scale(theme),
+            zmin=-1,
+            zmax=1,
+            xgap=2,
+            ygap=2,
+            colorbar={"title": {"text": "weight", "side": "top"}, "thickness": 12, "len": 0.9, "tickvals": [-1, 0, 1]},
+            hovertemplate="%{y}<br>%{x}: weight %{z:+.2f}<extra></extra>",
+        )
+    )
+    return themed(
+        fig,
+        theme,
+        yaxis={"autorange": "reversed", "showgrid": False},
+        xaxis={"showgrid": False, "side": "bottom"},
+        margin={"l": 10, "r": 10, "t": 10, "b": 40},
+    )

@@ -1,0 +1,290 @@
+"""Segments & strategy figures, and the segment facts shown next to them.
+
+The profile rows and the evidence phrases are also used by the explorer's
+drill-down, so both pages describe a segment with the same words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from pipeline.naming import RISK_ORDER
+
+from ..theme import RISK_COLOURS
+from .common import empty_figure, themed
+from .eda import NUMERIC_PROFILE, fmt_value, unit_note, variable_label, variable_unit
+
+RISK_LABELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
+
+
+def profile_variables(segment: Mapping[str, Any], features: Sequence[str]) -> list[str]:
+    """Variables with a segment average: clustered features, then profile attributes."""
+    centroid = segment.get("centroid") or {}
+    profile = segment.get("profile") or {}
+    return [f for f in features if f in centroid] + [p for p in NUMERIC_PROFILE if p in profile]
+
+
+def segment_mean(segment: Mapping[str, Any], variable: str) -> float | None:
+    """The segment's average of a feature (``centroid``) or profile attribute (``profile``)."""
+    for part in ("centroid", "profile"):
+        value = (segment.get(part) or {}).get(variable)
+        if value is not None:
+            return float(value)
+    return None
+
+
+def relative_delta(value: float | None, average: float | None) -> float | None:
+    """``value / average − 1``; None when the average is (close to) zero or missing."""
+    if value is None or average is None or not math.isfinite(value) or not math.isfinite(average):
+        return None
+    if abs(average) < 1e-9:
+        return None
+    return value / average - 1.0
+
+
+def delta_text(delta: float | None) -> str:
+    """``"▲ +158%"`` / ``"▼ −85%"`` / ``"≈ average"``."""
+    if delta is None:
+        return "–"
+    if abs(delta) < 0.05:
+        return "≈ average"
+    arrow = "▲" if delta > 0 else "▼"
+    sign = "+" if delta > 0 else "−"
+    pct = abs(delta) * 100
+    return f"{arrow} {sign}{pct:,.0f}%"
+
+
+def profile_rows(
+    segment: Mapping[str, Any],
+    averages: Mapping[str, float],
+    features: Sequence[str],
+    feature_defs: Mapping[str, Mapping[str, str]],
+) -> list[dict[str, Any]]:
+    """The segment's profile against the average customer, in original units.
+
+    Parameters
+    ----------
+    segment : dict
+        One entry of the segment map (``centroid``, ``profile``).
+    averages : mapping
+        Population average per variable (features from the manifest's
+        ``population``, profile attributes from the customers).
+    features : sequence of str
+        Clustered features, in model order.
+    feature_defs : mapping
+        Feature definitions (labels and units).
+
+    Returns
+    -------
+    list of dict
+        Per variable: ``variable``, ``label``, ``unit``, ``value``, ``average``,
+        ``delta`` (relative, or None), ``value_text``, ``average_text`` (with unit),
+        ``value_short``, ``average_short`` (without unit words), ``unit_note``,
+        ``delta_text``, ``feature`` (True for clustered features).
+    """
+    rows = []
+    for var in profile_variables(segment, features):
+        unit = variable_unit(var, feature_defs)
+        value = segment_mean(segment, var)
+        avg = averages.get(var)
+        delta = relative_delta(value, avg)
+        label = variable_label(var, feature_defs, short=True)
+        rows.append(
+            {
+                "variable": var,
+                "label": label,
+                "unit": unit,
+                "value": value,
+                "average": avg,
+                "delta": delta,
+                "value_text": fmt_value(value, unit),
+                "average_text": fmt_value(avg, unit),
+                "value_short": fmt_value(value, unit, compact=True),
+                "average_short": fmt_value(avg, unit, compact=True),
+                "unit_note": unit_note(unit, label),
+                "delta_text": delta_text(delta),
+                "feature": var in features,
+            }
+        )
+    return rows
+
+
+def evidence_phrases(
+    centroid_z: Mapping[str, float], feature_defs: Mapping[str, Mapping[str, str]]
+) -> list[dict[str, Any]]:
+    """Why a segment got its name, in words, strongest signal first.
+
+    Parameters
+    ----------
+    centroid_z : mapping
+        Segment mean of each clustered feature in population standard deviations.
+    feature_defs : mapping
+        Feature definitions (labels).
+
+    Returns
+    -------
+    list of dict
+        ``feature``, ``z``, ``text`` (``"Customer value much higher than average"``),
+        ``sigma`` (``"+1.2σ"``).
+    """
+    out = []
+    for feat, z in sorted(centroid_z.items(), key=lambda kv: -abs(kv[1])):
+        a = abs(z)
+        if a < 0.2:
+            words = "about average"
+        else:
+            degree = "much " if a >= 1.0 else "" if a >= 0.5 else "slightly "
+            words = f"{degree}{'higher' if z > 0 else 'lower'} than average"
+        sign = "+" if z >= 0 else "−"
+        out.append(
+            {
+                "feature": feat,
+                "z": float(z),
+                "text": f"{variable_label(feat, feature_defs, short=True)} {words}",
+                "sigma": f"{sign}{a:.1f}σ",
+            }
+        )
+    return out
+
+
+def priority_score(segment: Mapping[str, Any]) -> float:
+    """Value at stake weighted by churn risk: ``value_share × (1 + risk level)``."""
+    return float(segment.get("value_share") or 0.0) * (1 + RISK_ORDER.get(segment.get("risk", "medium"), 1))
+
+
+def priority_order(segments: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Segments by priority (most value at most risk first)."""
+    return sorted(segments, key=lambda s: (-priority_score(s), -(s.get("value_share") or 0.0)))
+
+
+def _risk_rows(segments: Sequence[Mapping[str, Any]]) -> list[float]:
+    """y position per segment: its risk level, spread apart when several share a level."""
+    ys = [float(RISK_ORDER.get(s.get("risk", "medium"), 1)) for s in segments]
+    out = list(ys)
+    for level in set(ys):
+        idx = [i for i, y in enumerate(ys) if y == level]
+        if len(idx) > 1:
+            idx.sort(key=lambda i: segments[i].get("value_share") or 0.0)
+            offsets = np.linspace(-0.22, 0.22, len(idx))
+            for i, off in zip(idx, offsets, strict=True):
+                out[i] = level + float(off)
+    return out
+
+
+def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str) -> go.Figure:
+    """Priority matrix: share of total spend (x) against churn risk (y), bubble = customers.
+
+    Parameters
+    ----------
+    segments : sequence of dict
+        The segment map (``name``, ``colour``, ``size``, ``share``, ``value_share``, ``risk``).
+    theme : str
+        ``"light"`` or ``"dark"``.
+
+    Returns
+    -------
+    go.Figure
+        One bubble trace per segment (segment colours), labelled, with the
+        four action quadrants annotated.
+    """
+    if not segments:
+        return empty_figure("No segments in this model.", theme)
+    dark = theme == "dark"
+    xs = [float(s.get("value_share") or 0.0) for s in segments]
+    ys = _risk_rows(segments)
+    sizes = [int(s.get("size") or 0) for s in segments]
+    biggest = max([*sizes, 1])
+    x_max = max([*xs, 0.1]) * 1.3
+    x_mid = 1.0 / len(segments)
+    fig = go.Figure()
+    band = "rgba(213,94,0,0.10)" if not dark else "rgba(213,94,0,0.16)"
+    fig.add_shape(type="rect", x0=0, x1=x_max, y0=1.5, y1=2.6, fillcolor=band, line={"width": 0}, layer="below")
+    fig.add_shape(
+        type="line",
+        x0=x_mid,
+        x1=x_mid,
+        y0=-0.6,
+        y1=2.6,
+        line={"dash": "dot", "width": 1, "color": "rgba(128,128,128,0.6)"},
+        layer="below",
+    )
+    muted = "rgba(222,226,230,0.55)" if dark else "rgba(33,37,41,0.45)"
+    corners = [
+        (0.005, 2.55, "left", "Win back at low cost"),
+        (x_max * 0.995, 2.55, "right", "Protect now"),
+        (0.005, -0.55, "left", "Automate & serve efficiently"),
+        (x_max * 0.995, -0.55, "right", "Reward & grow"),
+    ]
+    for x, y, anchor, text in corners:
+        fig.add_annotation(
+            x=x,
+            y=y,
+            text=text.upper(),
+            showarrow=False,
+            xanchor=anchor,
+            yanchor="middle",
+            font={"size": 11, "color": muted},
+        )
+    fig.add_annotation(
+        x=x_mid,
+        y=-0.38,
+        text="fair share",
+        showarrow=False,
+        xanchor="left",
+        xshift=4,
+        font={"size": 10, "color": muted},
+    )
+    for s, x, y, n in zip(segments, xs, ys, sizes, strict=True):
+        diameter = 22 + 48 * math.sqrt(n / biggest)
+        right = x < x_max * 0.62
+        fig.add_scatter(
+            x=[x],
+            y=[y],
+            mode="markers+text",
+            name=s["name"],
+            marker={
+                "size": diameter,
+                "color": s["colour"],
+                "opacity": 0.85,
+                "line": {"width": 1.5, "color": "rgba(255,255,255,0.9)" if not dark else "rgba(0,0,0,0.6)"},
+            },
+            text=[f"<b>{s['name']}</b><br>{n:,} customers"],
+            textposition="middle right" if right else "middle left",
+            textfont={"size": 12},
+            cliponaxis=False,
+            customdata=[[s.get("share") or 0.0, RISK_LABELS.get(s.get("risk", ""), s.get("risk", "")), n]],
+            hovertemplate=(
+                "<b>%{fullData.name}</b><br>%{x:.0%} of total spend<br>%{customdata[0]:.0%} of customers "
+                "(%{customdata[2]:,})<br>%{customdata[1]} churn risk<extra></extra>"
+            ),
+        )
+    return themed(
+        fig,
+        theme,
+        showlegend=False,
+        xaxis={
+            "title": "Share of total spend",
+            "tickformat": ".0%",
+            "range": [0, x_max],
+            "zeroline": False,
+        },
+        yaxis={
+            "title": "Churn risk",
+            "tickvals": [0, 1, 2],
+            "ticktext": ["Low", "Medium", "High"],
+            "range": [-0.7, 2.7],
+            "zeroline": False,
+            "tickfont": {"size": 13},
+        },
+        margin={"l": 70, "r": 20, "t": 10, "b": 50},
+    )
+
+
+def risk_colour(risk: str) -> str:
+    """Colour of a churn-risk level."""
+    return RISK_COLOURS.get(risk, "#6C757D")

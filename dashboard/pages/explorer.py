@@ -1,0 +1,462 @@
+"""3D cluster explorer (/explorer): customers in 3D, a segment filter and a segment drill-down.
+
+Deep link: ``/explorer?segment=<segment key>`` opens that segment's drill-down.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+
+from dashboard import ids
+from dashboard.components import actions_list, card, error_alert, fmt_pct, graph, page_header, risk_badge, segment_chip
+from dashboard.figures.common import empty_figure
+from dashboard.figures.eda import numeric_variables, population_means, variable_label
+from dashboard.figures.explorer import (
+    axis_choices,
+    csv_filename,
+    default_axes,
+    default_axis_choices,
+    member_column_defs,
+    member_columns,
+    member_rows,
+    members_csv,
+    pca_axis_titles,
+    profile_figure,
+    scatter_figure,
+)
+from dashboard.figures.segments import evidence_phrases
+from dashboard.services import ArtifactView, view
+from pipeline.features import FEATURE_DEFINITIONS
+
+dash.register_page(__name__, path="/explorer", name="3D Explorer", title="3D Explorer · Customer Segments", order=3)
+
+#: AG Grid theme following Bootstrap's light/dark colours (CSS variables).
+GRID_THEME = {
+    "function": (
+        "themeQuartz.withParams({backgroundColor: 'var(--bs-body-bg)', foregroundColor: 'var(--bs-body-color)',"
+        " headerBackgroundColor: 'var(--bs-tertiary-bg)', borderColor: 'var(--bs-border-color)',"
+        " accentColor: '#0d6efd', fontFamily: 'inherit', fontSize: 13, spacing: 5})"
+    )
+}
+#: Feature labels before the session's artifact is known (the same declared definitions).
+STATIC_DEFS = {name: d.to_dict() for name, d in FEATURE_DEFINITIONS.items()}
+AXES_OPTIONS = [
+    {"label": "Principal components", "value": "pca"},
+    {"label": "Choose features", "value": "features"},
+]
+
+
+def controls() -> dbc.Card:
+    """Axes, segment filter and the drill-down picker."""
+    options = [{"label": variable_label(c, STATIC_DEFS, short=True), "value": c} for c in default_axis_choices()]
+    axis_select = [
+        html.Div(
+            [
+                html.Span(axis, className="axis-letter"),
+                dbc.Select(id=select_id, options=options, value=value, size="sm", disabled=True),
+            ],
+            className="d-flex align-items-center gap-2 mb-1",
+        )
+        for axis, select_id, value in zip(
+            "XYZ", (ids.EXPLORER_X, ids.EXPLORER_Y, ids.EXPLORER_Z), default_axes(), strict=True
+        )
+    ]
+    return card(
+        None,
+        html.Div(
+            [
+                html.Div("Axes", className="seg-label"),
+                dbc.RadioItems(id=ids.EXPLORER_AXES, options=AXES_OPTIONS, value="pca", className="mb-1"),
+                html.Div(axis_select, className="mb-3"),
+                html.Div("Segments shown", className="seg-label"),
+                dbc.Checklist(id=ids.EXPLORER_SEGMENTS, options=[], value=None, className="segment-checklist mb-3"),
+                html.Div("Drill into a segment", className="seg-label"),
+                dbc.Select(id=ids.EXPLORER_DRILL_SEGMENT, options=[], size="sm", placeholder="Choose a segment…"),
+                html.Div(
+                    "Tip: click any point to open its segment.",
+                    className="small text-body-secondary mt-1",
+                ),
+            ]
+        ),
+    )
+
+
+def drill_down() -> html.Div:
+    """The selected segment: profile vs average, evidence and strategy, members with CSV download."""
+    grid = dag.AgGrid(
+        id=ids.EXPLORER_GRID,
+        rowData=[],
+        columnDefs=[],
+        defaultColDef={
+            "sortable": True,
+            "filter": True,
+            "floatingFilter": True,
+            "resizable": True,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
+        columnSize=None,  # set when the drill-down is shown (sizing a hidden grid fails)
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": 10,
+            "paginationPageSizeSelector": [10, 25, 50, 100],
+            "theme": GRID_THEME,
+            "domLayout": "autoHeight",
+            "animateRows": False,
+        },
+        style={"width": "100%"},
+        className="app-grid",
+    )
+    members = card(
+        None,
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.H3("Customers in this segment", className="h6 card-title mb-0 fw-semibold"),
+                        dbc.Button(
+                            [html.I(className="bi bi-download me-1"), "Download CSV"],
+                            id=ids.EXPLORER_DOWNLOAD_BUTTON,
+                            size="sm",
+                            color="primary",
+                            outline=True,
+                        ),
+                    ],
+                    className="d-flex justify-content-between align-items-center mb-2",
+                ),
+                grid,
+                dcc.Download(id=ids.EXPLORER_DOWNLOAD),
+            ]
+        ),
+    )
+    return html.Div(
+        [
+            html.Div(id=ids.EXPLORER_DRILL_HEADER, className="drill-header mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        card(
+                            "Profile against the average customer",
+                            graph(ids.EXPLORER_PROFILE_GRAPH, "segment-profile", height=330),
+                            help_text="Bold: the measures the segments were built on. Hover for values in original units.",
+                        ),
+                        lg=7,
+                    ),
+                    dbc.Col(card("Why this segment, and what to do", html.Div(id=ids.EXPLORER_EVIDENCE)), lg=5),
+                ],
+                className="g-3 mb-3",
+            ),
+            members,
+        ],
+        id=ids.EXPLORER_DRILL,
+        hidden=True,
+        className="mt-3",
+    )
+
+
+def layout(segment: str | None = None, **_query: str) -> html.Div:
+    """Page frame; ``segment`` (from ``?segment=<key>``) opens that segment's drill-down."""
+    return html.Div(
+        [
+            page_header(
+                "3D cluster explorer",
+                "Every customer as a point, coloured by segment. Rotate, zoom, hide segments, click to drill down.",
+                "badge-3d",
+            ),
+            dcc.Store(id=ids.EXPLORER_DEEP_LINK, data=segment),
+            html.Div(id=ids.EXPLORER_URL_SYNC, hidden=True),
+            dbc.Row(
+                [
+                    dbc.Col(controls(), lg=3),
+                    dbc.Col(card(None, graph(ids.EXPLORER_GRAPH, "customer-segments-3d", height=480)), lg=9),
+                ],
+                className="g-3",
+            ),
+            html.Div(id=ids.EXPLORER_DRILL_HINT, className="mt-3"),
+            drill_down(),
+        ]
+    )
+
+
+# --- building blocks ------------------------------------------------------------------------------
+def segment_option_label(segment: dict[str, Any]) -> html.Span:
+    """Checklist label: colour dot, name and size."""
+    return html.Span(
+        [
+            html.Span(className="segment-dot", style={"backgroundColor": segment["colour"]}),
+            segment["name"],
+            html.Span(f" {segment['size']:,}", className="text-body-secondary small ms-1"),
+        ]
+    )
+
+
+def averages(v: ArtifactView) -> dict[str, float]:
+    """The average customer: features from the manifest, profile attributes from the customers."""
+    means = population_means(v.customers, numeric_variables(v.customers, v.features))
+    means.update({k: float(x) for k, x in (v.manifest.get("population") or {}).items()})
+    return means
+
+
+def drill_header(segment: dict[str, Any]) -> html.Div:
+    """Name, risk, size and value share of the drilled segment."""
+    return html.Div(
+        [
+            html.H3(segment_chip(segment), className="h5 mb-0 me-3"),
+            risk_badge(segment["risk"]),
+            html.Span(
+                f"{segment['size']:,} customers · {fmt_pct(segment.get('share'))} of customers · "
+                f"{fmt_pct(segment.get('value_share'))} of total spend",
+                className="text-body-secondary ms-3",
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center drill-title",
+        style={"borderLeftColor": segment["colour"]},
+    )
+
+
+def evidence_panel(segment: dict[str, Any], v: ArtifactView) -> html.Div:
+    """Why the segment has its name (plain words, then σ), objective and actions."""
+    phrases = evidence_phrases(segment.get("centroid_z") or {}, v.feature_defs)
+    return html.Div(
+        [
+            html.Div("Why this name", className="seg-label"),
+            html.Ul(
+                [html.Li([p["text"], html.Span(f" ({p['sigma']})", className="text-body-secondary")]) for p in phrases],
+                className="small ps-3 mb-1",
+            ),
+            html.Details(
+                [
+                    html.Summary("The statistics", className="small"),
+                    html.Div(
+                        [
+                            "Segment averages in standard deviations (σ) from the average customer: ",
+                            html.Code(segment.get("evidence", ""), className="evidence-code"),
+                        ],
+                        className="small text-body-secondary mt-1",
+                    ),
+                ],
+                className="mb-3",
+            ),
+            html.Div("Objective", className="seg-label"),
+            html.Div(segment["objective"], className="fw-semibold mb-2"),
+            html.Div("Recommended actions", className="seg-label"),
+            actions_list(segment.get("actions") or []),
+        ]
+    )
+
+
+# --- callbacks ----------------------------------------------------------------------------------------
+@callback(
+    Output(ids.EXPLORER_SEGMENTS, "options"),
+    Output(ids.EXPLORER_SEGMENTS, "value"),
+    Output(ids.EXPLORER_DRILL_SEGMENT, "options"),
+    Output(ids.EXPLORER_DRILL_SEGMENT, "value"),
+    Output(ids.EXPLORER_X, "options"),
+    Output(ids.EXPLORER_Y, "options"),
+    Output(ids.EXPLORER_Z, "options"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+    State(ids.EXPLORER_DEEP_LINK, "data"),
+)
+def fill_controls(artifact_id: str | None, deep_link: str | None) -> tuple[Any, ...]:
+    """Segment filter (all shown), drill-down choice (the deep link's segment if valid), feature axes.
+
+    The axis values are not set here: the scatter must not wait for this callback.
+    """
+    v = view(artifact_id)
+    seg_options = [{"label": segment_option_label(s), "value": s["key"]} for s in v.segments]
+    drill_options = [{"label": s["name"], "value": s["key"]} for s in v.segments]
+    drill = deep_link if deep_link in v.segment_by_key else ""
+    choices = axis_choices(v.customers, v.features)
+    axis_options = [{"label": variable_label(c, v.feature_defs, short=True), "value": c} for c in choices]
+    return seg_options, [s["key"] for s in v.segments], drill_options, drill, axis_options, axis_options, axis_options
+
+
+@callback(
+    Output(ids.EXPLORER_GRAPH, "figure"),
+    Input(ids.EXPLORER_AXES, "value"),
+    Input(ids.EXPLORER_X, "value"),
+    Input(ids.EXPLORER_Y, "value"),
+    Input(ids.EXPLORER_Z, "value"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+    Input(ids.THEME, "data"),
+    State(ids.EXPLORER_SEGMENTS, "value"),
+)
+def render_scatter(
+    axes: str | None,
+    x: str | None,
+    y: str | None,
+    z: str | None,
+    artifact_id: str | None,
+    theme: str | None,
+    selected: list[str] | None = None,
+) -> go.Figure:
+    """The 3D scatter for the chosen axes (segments not in ``selected`` hidden; None = all).
+
+    Filter changes are applied in the browser (trace visibility), so only axis,
+    data-set and theme changes come back here.
+    """
+    theme = theme or "light"
+    v = view(artifact_id)
+    if axes == "features":
+        cols = [x, y, z]
+        allowed = set(axis_choices(v.customers, v.features))
+        if not all(c in allowed for c in cols):
+            return empty_figure("Choose a feature for each axis.", theme)
+        titles = [variable_label(c, v.feature_defs) for c in cols]
+    else:
+        cols = ["PC1", "PC2", "PC3"]
+        titles = pca_axis_titles((v.manifest.get("pca") or {}).get("explained_variance_ratio") or [])
+    return scatter_figure(
+        v.customers,
+        v.segments,
+        cols,
+        titles,
+        v.features,
+        v.feature_defs,
+        theme,
+        selected=selected,
+    )
+
+
+@callback(
+    Output(ids.EXPLORER_DRILL_SEGMENT, "value", allow_duplicate=True),
+    Input(ids.EXPLORER_GRAPH, "clickData"),
+    State(ids.ACTIVE_ARTIFACT, "data"),
+    prevent_initial_call=True,
+)
+def segment_from_click(click: dict[str, Any] | None, artifact_id: str | None) -> str:
+    """Clicking a customer opens its segment (looked up by customer id in the cache)."""
+    points = (click or {}).get("points") or []
+    if not points or "text" not in points[0]:
+        return no_update
+    v = view(artifact_id)
+    match = v.customers.loc[v.customers["ID"].astype(str) == str(points[0]["text"]), "Segment"]
+    return str(match.iloc[0]) if len(match) else no_update
+
+
+@callback(
+    Output(ids.EXPLORER_DRILL_SEGMENT, "value", allow_duplicate=True),
+    Input(ids.EXPLORER_SEGMENTS, "value"),
+    prevent_initial_call=True,
+)
+def segment_from_filter(selected: list[str] | None) -> str:
+    """Filtering down to a single segment opens it."""
+    if selected and len(selected) == 1:
+        return selected[0]
+    return no_update
+
+
+@callback(
+    Output(ids.EXPLORER_DRILL, "hidden"),
+    Output(ids.EXPLORER_DRILL_HINT, "children"),
+    Output(ids.EXPLORER_DRILL_HEADER, "children"),
+    Output(ids.EXPLORER_PROFILE_GRAPH, "figure"),
+    Output(ids.EXPLORER_EVIDENCE, "children"),
+    Output(ids.EXPLORER_GRID, "rowData"),
+    Output(ids.EXPLORER_GRID, "columnDefs"),
+    Output(ids.EXPLORER_GRID, "columnSize"),
+    Input(ids.EXPLORER_DRILL_SEGMENT, "value"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+    Input(ids.THEME, "data"),
+    State(ids.EXPLORER_DEEP_LINK, "data"),
+)
+def render_drill(
+    segment: str | None, artifact_id: str | None, theme: str | None, deep_link: str | None = None
+) -> tuple[Any, ...]:
+    """The drill-down of the chosen segment, or a hint when none is chosen."""
+    theme = theme or "light"
+    v = view(artifact_id)
+    seg = v.segment_by_key.get(segment or "")
+    if seg is None:
+        hint: Any = None
+        if deep_link and deep_link not in v.segment_by_key:
+            hint = error_alert(
+                f"This link asks for the segment “{deep_link}”, which this model does not have. "
+                "Pick one of its segments instead."
+            )
+        return True, hint, None, empty_figure("", theme), None, [], no_update, no_update
+    cols = member_columns(v.customers, v.features)
+    return (
+        False,
+        None,
+        drill_header(seg),
+        profile_figure(seg, averages(v), v.features, v.feature_defs, theme),
+        evidence_panel(seg, v),
+        member_rows(v.customers, seg["key"], cols),
+        member_column_defs(cols, v.feature_defs, v.customers),
+        "responsiveSizeToFit",
+    )
+
+
+@callback(
+    Output(ids.EXPLORER_DOWNLOAD, "data"),
+    Input(ids.EXPLORER_DOWNLOAD_BUTTON, "n_clicks"),
+    State(ids.EXPLORER_DRILL_SEGMENT, "value"),
+    State(ids.ACTIVE_ARTIFACT, "data"),
+    prevent_initial_call=True,
+)
+def download_members(n_clicks: int | None, segment: str | None, artifact_id: str | None) -> dict[str, Any]:
+    """CSV of the drilled segment's customers, built server-side from the cache."""
+    v = view(artifact_id)
+    if not n_clicks or segment not in v.segment_by_key:
+        return no_update
+    return {
+        "content": members_csv(v.customers, segment, v.names),
+        "filename": csv_filename(segment),
+        "type": "text/csv",
+        "base64": False,
+    }
+
+
+clientside_callback(
+    """function (axes) {
+        // Feature pickers are active only in feature mode (pure UI state: no round trip).
+        const off = axes !== 'features';
+        return [off, off, off];
+    }""",
+    Output(ids.EXPLORER_X, "disabled"),
+    Output(ids.EXPLORER_Y, "disabled"),
+    Output(ids.EXPLORER_Z, "disabled"),
+    Input(ids.EXPLORER_AXES, "value"),
+)
+
+clientside_callback(
+    """function (selected, figure) {
+        // Segment filter: show/hide the segment traces without a server round trip.
+        if (!figure || !figure.data || !Array.isArray(selected)) { return window.dash_clientside.no_update; }
+        const data = figure.data.map(t => (t.legendgroup === undefined ? t
+            : Object.assign({}, t, {visible: selected.includes(t.legendgroup)})));
+        const layout = Object.assign({}, figure.layout);
+        const notes = (layout.annotations || []).filter(a => a.name !== 'no-segment');
+        if (!selected.length) {
+            notes.push({name: 'no-segment', text: 'Select at least one segment to show customers.',
+                        showarrow: false, xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, font: {size: 14}});
+        }
+        layout.annotations = notes;
+        return Object.assign({}, figure, {data: data, layout: layout});
+    }""",
+    Output(ids.EXPLORER_GRAPH, "figure", allow_duplicate=True),
+    Input(ids.EXPLORER_SEGMENTS, "value"),
+    State(ids.EXPLORER_GRAPH, "figure"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    """function (segment) {
+        // Keep the address shareable: /explorer?segment=<key> (no navigation, no re-render).
+        const url = new URL(window.location.href);
+        if (!url.pathname.endsWith('/explorer')) { return window.dash_clientside.no_update; }
+        if (segment) { url.searchParams.set('segment', segment); } else { url.searchParams.delete('segment'); }
+        window.history.replaceState(window.history.state, '', url.toString());
+        return '';
+    }""",
+    Output(ids.EXPLORER_URL_SYNC, "children"),
+    Input(ids.EXPLORER_DRILL_SEGMENT, "value"),
+    prevent_initial_call=True,
+)

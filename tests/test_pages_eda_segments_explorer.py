@@ -1,0 +1,383 @@
+"""EDA, Segments and 3D Explorer: figure builders and page callbacks as plain functions."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from types import ModuleType
+from typing import Any
+
+import dash
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from dashboard.figures import eda as eda_fig
+from dashboard.figures import explorer as explorer_fig
+from dashboard.figures import segments as segments_fig
+from pipeline.naming import RISK_ORDER
+
+THEMES = ("light", "dark")
+
+
+def page_module(name: str) -> ModuleType:
+    """The page module ``name`` exactly as Dash imported it.
+
+    Dash imports every file of the pages folder itself (``importlib`` from the
+    file path) under the module name ``pages.<name>``, not
+    ``dashboard.pages.<name>``, and that import registers the page and its
+    callbacks.  ``import dashboard.pages.eda`` would execute the file a second
+    time: a second ``/eda`` entry in the page registry and a second set of
+    callbacks with the same outputs.  So tests take the module Dash already
+    imported, through the page registry's ``module`` entry (requires the
+    ``dash_app`` fixture, which builds the app and so imports the pages).
+    """
+    for page in dash.page_registry.values():
+        if page["module"].rsplit(".", 1)[-1] == name:
+            return sys.modules[page["module"]]
+    raise LookupError(f"page {name!r} is not registered")
+
+
+@pytest.fixture
+def eda(request_ctx) -> ModuleType:
+    """The EDA page module (inside a request context)."""
+    return page_module("eda")
+
+
+@pytest.fixture
+def segments(request_ctx) -> ModuleType:
+    """The Segments page module (inside a request context)."""
+    return page_module("segments")
+
+
+@pytest.fixture
+def explorer(request_ctx) -> ModuleType:
+    """The 3D explorer page module (inside a request context)."""
+    return page_module("explorer")
+
+
+def display_order(trained) -> list[dict[str, Any]]:
+    """The segment map in display order (largest value share first), as the pages show it."""
+    return sorted(trained.artifact.manifest["segments"], key=lambda s: -(s.get("value_share") or 0.0))
+
+
+def colours(trained) -> dict[str, str]:
+    """Segment name → colour, from the artifact."""
+    return {s["name"]: s["colour"] for s in trained.artifact.manifest["segments"]}
+
+
+def text_of(component: Any) -> str:
+    """All text inside a Dash component tree."""
+    if component is None:
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None))
+
+
+def find_all(component: Any, cls: type) -> list[Any]:
+    """Every component of type ``cls`` in a tree."""
+    found = [component] if isinstance(component, cls) else []
+    children = component if isinstance(component, list | tuple) else getattr(component, "children", None)
+    if isinstance(children, list | tuple):
+        for c in children:
+            found += find_all(c, cls)
+    elif children is not None and not isinstance(children, str | int | float):
+        found += find_all(children, cls)
+    return found
+
+
+def iqr_count(values: pd.Series) -> int:
+    """Customers outside Q1 − 1.5·IQR … Q3 + 1.5·IQR, computed directly with numpy."""
+    v = values.dropna().to_numpy(dtype=float)
+    q1, q3 = np.percentile(v, [25, 75])
+    return int(((v < q1 - 1.5 * (q3 - q1)) | (v > q3 + 1.5 * (q3 - q1))).sum())
+
+
+# --- every layout builds --------------------------------------------------------------------
+def test_layouts_build(eda, segments, explorer, trained) -> None:
+    from dashboard import ids
+
+    for module in (eda, segments, explorer):
+        assert module.layout() is not None
+    key = trained.artifact.manifest["segments"][0]["key"]
+    page = explorer.layout(segment=key, other="ignored")
+    stores = [c for c in find_all(page, dash.dcc.Store) if c.id == ids.EXPLORER_DEEP_LINK]
+    assert stores and stores[0].data == key
+
+
+def test_pages_are_registered_in_the_navbar_order() -> None:
+    by_path = {p["path"]: p for p in dash.page_registry.values()}
+    assert (by_path["/eda"]["name"], by_path["/eda"]["order"]) == ("EDA", 1)
+    assert (by_path["/explorer"]["name"], by_path["/explorer"]["order"]) == ("3D Explorer", 3)
+    assert (by_path["/segments"]["name"], by_path["/segments"]["order"]) == ("Segments", 5)
+
+
+# --- EDA ------------------------------------------------------------------------------------
+def test_eda_controls_offer_features_then_profile(eda, trained) -> None:
+    var_options, var_value, cat_options, cat_value = eda.fill_controls(None, None, None)
+    values = [o["value"] for o in var_options]
+    features = [f["name"] for f in trained.artifact.manifest["features"]]
+    assert values[: len(features)] == features
+    assert "Income" in values and "Age" in values
+    assert var_value == features[0]
+    assert cat_value == "Education" and {o["value"] for o in cat_options} == {"Education", "Marital_Status"}
+    # a valid current choice is kept
+    assert eda.fill_controls(None, "Income", "Marital_Status")[1::2] == ("Income", "Marital_Status")
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_distribution_split_by_segment_uses_segment_colours(eda, trained, theme) -> None:
+    fig, caption = eda.render_distribution("Customer_Value", True, True, None, theme)
+    bars = [t for t in fig.data if t.type == "bar"]
+    boxes = [t for t in fig.data if t.type == "box"]
+    n = len(trained.artifact.manifest["segments"])
+    assert len(bars) == n and len(boxes) == n
+    assert {b.name: b.marker.color for b in bars} == colours(trained)
+    assert sum(int(np.sum(b.y)) for b in bars) == len(trained.artifact.customers)
+    assert f"{len(trained.artifact.customers):,} customers" in caption
+    assert fig.layout.template.layout.paper_bgcolor == "rgba(0,0,0,0)"
+    # log scale: ticks in original units ($), positions on log(1 + x)
+    assert any(t.startswith("$") for t in fig.layout.xaxis2.ticktext)
+
+
+def test_distribution_single_and_log_with_zeros(eda, trained) -> None:
+    fig, _ = eda.render_distribution("Customer_For_Years", True, False, None, "light")
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert len(bars) == 1 and bars[0].name == "All customers"
+    assert min(fig.layout.xaxis2.tickvals) == 0.0  # zero stays on the log axis
+    light = eda.render_distribution("Income", False, False, None, "light")[0]
+    dark = eda.render_distribution("Income", False, False, None, "dark")[0]
+    assert light.layout.template.layout.font.color != dark.layout.template.layout.font.color
+
+
+def test_distribution_bad_input_gives_a_message(eda) -> None:
+    fig, caption = eda.render_distribution("Not_A_Column", False, False, None, "light")
+    assert isinstance(fig, go.Figure) and not fig.data
+    assert "Pick a measure" in fig.layout.annotations[0].text and caption == ""
+
+
+def test_discrete_variable_gets_one_bar_per_value(trained) -> None:
+    values = trained.artifact.customers["Campaign_Response"]
+    fig = eda_fig.distribution_figure(values, "Campaign response", "light")
+    bar = next(t for t in fig.data if t.type == "bar")
+    assert list(bar.x) == list(np.arange(values.min(), values.max() + 1))
+    assert list(bar.y) == [int((values == k).sum()) for k in bar.x]
+
+
+def test_categories_by_segment_are_shares_of_each_segment(eda, trained) -> None:
+    fig = eda.render_categories("Education", True, None, "dark")
+    n = len(trained.artifact.manifest["segments"])
+    assert len(fig.data) == n + 1 and fig.data[0].name == "All customers"
+    for trace in fig.data[1:]:
+        assert trace.marker.color == colours(trained)[trace.name]
+        assert sum(trace.x) == pytest.approx(1.0)
+    plain = eda.render_categories("Marital_Status", False, None, "light")
+    assert len(plain.data) == 1
+    counts = trained.artifact.customers["Marital_Status"].value_counts()
+    assert list(plain.data[0].x) == counts.tolist()
+
+
+@pytest.mark.parametrize("method", ["iqr", "zscore"])
+def test_outlier_counts_match_a_direct_computation(eda, trained, method) -> None:
+    customers = trained.artifact.customers
+    features = [f["name"] for f in trained.artifact.manifest["features"]]
+    variables = eda_fig.numeric_variables(customers, features)
+    summary = eda_fig.outlier_summary(customers, variables, method).set_index("variable")
+    assert "Complain" not in summary.index  # binary: no outlier rule
+    for var, row in summary.iterrows():
+        col = customers[var].astype(float)
+        zscore_count = int((np.abs(col - col.mean()) > 3 * col.std(ddof=0)).sum())
+        expected = iqr_count(col) if method == "iqr" else zscore_count
+        assert row["total"] == expected, var
+
+    summary_html, note, rows, cols = eda.render_outliers(method, None)
+    assert "Customer value" in text_of(summary_html)
+    flagged = set()
+    for var in summary.index:
+        lo, hi = eda_fig.outlier_bounds(customers[var], method)
+        flagged |= set(customers.loc[(customers[var] < lo) | (customers[var] > hi), "ID"].astype(str))
+    loader = set(customers.loc[customers["Is_Outlier"], "ID"].astype(str))
+    assert {r["ID"] for r in rows} == flagged | loader
+    # the loader's flags come first, with their reason
+    assert {r["ID"] for r in rows[: len(loader)]} == loader
+    assert all(r["Loader note"] for r in rows[: len(loader)])
+    assert "Flagged while loading" in text_of(note)
+    assert [c["field"] for c in cols] == ["ID", "Segment", "Flagged on", "Loader note"]
+
+
+def test_outlier_method_must_be_known(trained) -> None:
+    with pytest.raises(ValueError, match="Unknown outlier method"):
+        eda_fig.outlier_bounds(trained.artifact.customers["Income"], "mad")
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_correlation_pca_and_quality(eda, trained, theme) -> None:
+    corr, missing, pca, loadings = eda.render_overview(None, theme)
+    z = np.array(corr.data[0].z, dtype=float)
+    assert np.allclose(np.diag(z), 1.0)
+    assert np.isnan(z[0, -1]) and not np.isnan(z[-1, 0])  # lower triangle only
+    features = [f["name"] for f in trained.artifact.manifest["features"]]
+    assert len(z) >= len(features) + 4  # features + numeric profile attributes
+    ratios = trained.artifact.manifest["pca"]["explained_variance_ratio"]
+    assert list(pca.data[0].y) == pytest.approx(ratios)
+    assert list(pca.data[1].y) == pytest.approx(np.cumsum(ratios))
+    weights = trained.artifact.manifest["pca"]["loadings"]
+    assert np.array(loadings.data[0].z) == pytest.approx(
+        np.round([[weights[c][f] for f in features] for c in weights], 2)
+    )
+    assert loadings.data[0].y[0].startswith("PC1 (")
+    text = text_of(missing)
+    for item in trained.artifact.manifest["data_quality"]["items"]:
+        assert item["message"] in text
+
+
+# --- Segments ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("theme", THEMES)
+def test_segment_cards_and_priority_matrix(segments, trained, theme) -> None:
+    cards, matrix, priorities = segments.render(None, theme)
+    ordered = display_order(trained)
+    assert len(cards) == len(ordered)
+    for card, seg in zip(cards, ordered, strict=True):
+        text = text_of(card)
+        assert seg["name"] in text and seg["objective"] in text
+        assert all(action in text for action in seg["actions"])
+        assert seg["evidence"] in text
+        assert f"{seg['size']:,}" in text
+        assert "▲" in text or "▼" in text
+        link = find_all(card, dash.dcc.Link)[0]
+        assert link.href == f"/explorer?segment={seg['key']}"
+    assert len(matrix.data) == len(ordered)
+    for trace, seg in zip(matrix.data, ordered, strict=True):
+        assert trace.name == seg["name"] and trace.marker.color == seg["colour"]
+        assert trace.x[0] == pytest.approx(seg["value_share"])
+        assert round(trace.y[0]) == RISK_ORDER[seg["risk"]]
+    sizes = {t.name: t.marker.size for t in matrix.data}
+    biggest = max(ordered, key=lambda s: s["size"])
+    assert sizes[biggest["name"]] == max(sizes.values())
+    first = segments_fig.priority_order(ordered)[0]
+    assert text_of(priorities).index(first["name"]) == min(text_of(priorities).index(s["name"]) for s in ordered)
+
+
+def test_profile_rows_are_in_original_units_against_the_average(trained) -> None:
+    manifest = trained.artifact.manifest
+    seg = manifest["segments"][0]
+    defs = {f["name"]: f for f in manifest["features"]}
+    features = list(defs)
+    avg = dict(manifest["population"], Income=float(trained.artifact.customers["Income"].mean()))
+    rows = {r["variable"]: r for r in segments_fig.profile_rows(seg, avg, features, defs)}
+    value = seg["centroid"]["Customer_Value"]
+    assert rows["Customer_Value"]["delta"] == pytest.approx(value / manifest["population"]["Customer_Value"] - 1)
+    assert rows["Customer_Value"]["value_text"] == f"${value:,.0f}"
+    assert rows["Income"]["feature"] is False and rows["Income"]["delta"] is not None
+    assert segments_fig.delta_text(0.5) == "▲ +50%" and segments_fig.delta_text(-0.25) == "▼ −25%"
+    assert segments_fig.delta_text(0.01) == "≈ average" and segments_fig.delta_text(None) == "–"
+
+
+# --- 3D explorer -------------------------------------------------------------------------------
+def test_explorer_controls_and_deep_link(explorer, trained) -> None:
+    key = trained.artifact.manifest["segments"][-1]["key"]
+    seg_options, seg_value, drill_options, drill, *axes = explorer.fill_controls(None, key)
+    assert [o["value"] for o in seg_options] == [o["value"] for o in drill_options] == seg_value
+    assert seg_value == [s["key"] for s in display_order(trained)]
+    assert drill == key
+    assert explorer.fill_controls(None, "no_such_segment")[3] == ""
+    assert explorer.fill_controls(None, None)[3] == ""
+    assert {o["value"] for o in axes[0]} >= {f["name"] for f in trained.artifact.manifest["features"]}
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_scatter_has_one_trace_per_segment(explorer, trained, theme) -> None:
+    fig = explorer.render_scatter("pca", None, None, None, None, theme)
+    ordered = display_order(trained)
+    assert [t.name for t in fig.data] == [s["name"] for s in ordered]
+    assert [t.marker.color for t in fig.data] == [s["colour"] for s in ordered]
+    assert [t.legendgroup for t in fig.data] == [s["key"] for s in ordered]
+    assert all(t.type == "scatter3d" and t.visible for t in fig.data)
+    assert [len(t.x) for t in fig.data] == [s["size"] for s in ordered]
+    ratios = trained.artifact.manifest["pca"]["explained_variance_ratio"]
+    assert fig.layout.scene.xaxis.title.text == f"PC1 ({ratios[0]:.0%} var)"
+    assert re.fullmatch(r"PC3 \(\d+% var\)", fig.layout.scene.zaxis.title.text)
+    # lean payload: rounded float32 coordinates, ids as text, only the features as customdata
+    first = fig.data[0]
+    assert first.x.dtype == np.float32
+    assert np.allclose(first.x, np.round(first.x.astype(float), 3), atol=1e-4)
+    assert first.customdata.shape[1] == len(trained.artifact.manifest["features"])
+    assert "Customer %{text}" in first.hovertemplate and "%{fullData.name}" in first.hovertemplate
+    seg_ids = trained.artifact.customers.loc[trained.artifact.customers["Segment"] == ordered[0]["key"], "ID"]
+    assert set(first.text) == set(seg_ids.astype(str))
+    assert fig.layout.showlegend is True
+
+
+def test_scatter_filter_hides_other_segments(explorer, trained) -> None:
+    ordered = display_order(trained)
+    keep = ordered[1]["key"]
+    fig = explorer.render_scatter("pca", None, None, None, None, "light", [keep])
+    assert [bool(t.visible) for t in fig.data] == [s["key"] == keep for s in ordered]
+    none = explorer.render_scatter("pca", None, None, None, None, "light", [])
+    assert len(none.data) == len(ordered) and not any(t.visible for t in none.data)
+    assert "Select at least one segment" in none.layout.annotations[0].text
+    assert explorer.segment_from_filter([keep]) == keep
+    assert explorer.segment_from_filter([s["key"] for s in ordered]) is dash.no_update
+
+
+def test_scatter_feature_axes(explorer, trained) -> None:
+    fig = explorer.render_scatter("features", "Customer_Value", "Income", "Age", None, "dark")
+    assert fig.layout.scene.xaxis.title.text == "Customer value ($)"
+    assert fig.layout.scene.yaxis.title.text == "Income ($/year)"
+    customers = trained.artifact.customers
+    seg = display_order(trained)[0]
+    incomes = customers.loc[customers["Segment"] == seg["key"], "Income"].round(3).to_numpy(dtype=np.float32)
+    assert np.allclose(np.sort(fig.data[0].y), np.sort(incomes))
+    bad = explorer.render_scatter("features", "Customer_Value", "Nope", "Age", None, "dark")
+    assert not bad.data and "Choose a feature" in bad.layout.annotations[0].text
+
+
+def test_clicking_a_point_opens_its_segment(explorer, trained) -> None:
+    row = trained.artifact.customers.iloc[7]
+    assert explorer.segment_from_click({"points": [{"text": str(row["ID"])}]}, None) == row["Segment"]
+    assert explorer.segment_from_click(None, None) is dash.no_update
+    assert explorer.segment_from_click({"points": [{"text": "no-such-id"}]}, None) is dash.no_update
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_drill_down_shows_only_that_segment(explorer, trained, theme) -> None:
+    seg = trained.artifact.manifest["segments"][0]
+    hidden, hint, header, profile, evidence, rows, cols, size = explorer.render_drill(seg["key"], None, theme)
+    assert hidden is False and hint is None
+    assert seg["name"] in text_of(header)
+    assert seg["evidence"] in text_of(evidence) and seg["objective"] in text_of(evidence)
+    customers = trained.artifact.customers
+    members = set(customers.loc[customers["Segment"] == seg["key"], "ID"].astype(str))
+    assert len(rows) == seg["size"] and {str(r["ID"]) for r in rows} == members
+    assert cols[0]["field"] == "ID" and len(cols) <= 14
+    bar = profile.data[0]
+    assert bar.marker.color == seg["colour"]
+    assert "Average customer" in bar.hovertemplate
+    assert size == "responsiveSizeToFit"
+
+
+def test_drill_down_without_or_with_unknown_segment(explorer) -> None:
+    hidden, hint, *_ = explorer.render_drill("", None, "light")
+    assert hidden is True and hint is None
+    hidden, hint, *_ = explorer.render_drill(None, None, "light", "not_a_segment")
+    assert hidden is True and "not_a_segment" in text_of(hint)
+
+
+def test_csv_download_has_only_that_segments_customers(explorer, trained) -> None:
+    seg = trained.artifact.manifest["segments"][1]
+    out = explorer.download_members(1, seg["key"], None)
+    assert out["filename"] == f"segment-{seg['key']}.csv"
+    frame = pd.read_csv(io.StringIO(out["content"]), dtype={"ID": str})
+    customers = trained.artifact.customers
+    expected = set(customers.loc[customers["Segment"] == seg["key"], "ID"].astype(str))
+    assert set(frame["ID"]) == expected and len(frame) == seg["size"]
+    assert set(frame["Segment_Name"]) == {seg["name"]}
+    assert not {"Cluster", "PC1"} & set(frame.columns)
+    assert explorer.download_members(None, seg["key"], None) is dash.no_update
+    assert explorer.download_members(1, "nope", None) is dash.no_update
+    assert explorer_fig.csv_filename("a b/../c") == "segment-a-b-c.csv"
