@@ -73,32 +73,32 @@ def navbar() -> dbc.Navbar:
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
         for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
     ]
+    right = html.Div(
+        [
+            html.Div(
+                [
+                    html.Div(id=ids.NAV_DATASET, className="fw-semibold text-truncate"),
+                    html.Div(id=ids.NAV_VERSION, className="text-body-secondary small text-truncate"),
+                ],
+                className="me-3 nav-dataset lh-sm",
+                title="Active data set and model version",
+            ),
+            html.I(className="bi bi-sun me-1", title="Light theme"),
+            dbc.Switch(id=ids.THEME_SWITCH, value=False, className="mb-0 d-inline-block", persistence=True, label=""),
+            html.I(className="bi bi-moon-stars", title="Dark theme"),
+        ],
+        className="d-flex align-items-center py-1",
+    )
     return dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand([html.I(className="bi bi-people-fill me-2"), TITLE], href="/", className="fw-semibold"),
-                dbc.Nav(links, navbar=True, className="me-auto"),
-                html.Div(
-                    [
-                        html.Div(
-                            [
-                                html.Span(id=ids.NAV_DATASET, className="fw-semibold"),
-                                html.Span(id=ids.NAV_VERSION, className="text-body-secondary small ms-2"),
-                            ],
-                            className="me-3 text-truncate nav-dataset",
-                            title="Active data set and model version",
-                        ),
-                        html.I(className="bi bi-sun me-1", title="Light theme"),
-                        dbc.Switch(
-                            id=ids.THEME_SWITCH,
-                            value=False,
-                            className="mb-0 d-inline-block",
-                            persistence=True,
-                            label="",
-                        ),
-                        html.I(className="bi bi-moon-stars", title="Dark theme"),
-                    ],
-                    className="d-flex align-items-center",
+                dbc.NavbarToggler(id=ids.NAV_TOGGLER, n_clicks=0),
+                dbc.Collapse(
+                    [dbc.Nav(links, navbar=True, className="me-auto"), right],
+                    id=ids.NAV_COLLAPSE,
+                    is_open=False,
+                    navbar=True,
                 ),
             ],
             fluid=True,
@@ -106,7 +106,7 @@ def navbar() -> dbc.Navbar:
         className="border-bottom app-navbar",
         color="body",
         dark=False,
-        expand="lg",
+        expand="xl",
         sticky="top",
     )
 
@@ -143,6 +143,13 @@ def store_theme(dark: bool | None) -> str:
 
 
 clientside_callback(
+    "function (n, isOpen) { return n ? !isOpen : isOpen; }",
+    Output(ids.NAV_COLLAPSE, "is_open"),
+    Input(ids.NAV_TOGGLER, "n_clicks"),
+    State(ids.NAV_COLLAPSE, "is_open"),
+)
+
+clientside_callback(
     """function (theme) {
         document.documentElement.setAttribute('data-bs-theme', theme || 'light');
         return '';
@@ -151,4 +158,4 @@ clientside_callback(
     Input(ids.THEME, "data"),
 )
 
-__all__ = ["State", "create_app"]
+__all__ = ["create_app"]

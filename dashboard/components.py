@@ -10,6 +10,15 @@ from dash import dcc, html
 
 from .theme import RISK_COLOURS, graph_config
 
+#: AG Grid theme that follows Bootstrap's light/dark colour variables.
+GRID_THEME = {
+    "function": (
+        "themeQuartz.withParams({backgroundColor: 'var(--bs-body-bg)', foregroundColor: 'var(--bs-body-color)',"
+        " headerBackgroundColor: 'var(--bs-tertiary-bg)', borderColor: 'var(--bs-border-color)',"
+        " accentColor: '#0d6efd', fontFamily: 'inherit', fontSize: 13, spacing: 5})"
+    )
+}
+
 
 def page_header(title: str, subtitle: str, icon: str) -> html.Div:
     """Page title with a one-line plain-language explanation."""

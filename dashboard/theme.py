@@ -38,7 +38,14 @@ def template(theme: str) -> go.layout.Template:
     )
     tpl.layout.xaxis.update(gridcolor=grid, zerolinecolor=grid, linecolor=grid)
     tpl.layout.yaxis.update(gridcolor=grid, zerolinecolor=grid, linecolor=grid)
-    scene_axis = {"gridcolor": grid, "zerolinecolor": grid, "backgroundcolor": "rgba(0,0,0,0)", "showbackground": False}
+    # WebGL (3D) ignores alpha in grid colours: use solid equivalents there.
+    solid = "#3A3F44" if dark else "#E3E5E8"
+    scene_axis = {
+        "gridcolor": solid,
+        "zerolinecolor": solid,
+        "backgroundcolor": "rgba(0,0,0,0)",
+        "showbackground": False,
+    }
     tpl.layout.scene.update(xaxis=scene_axis, yaxis=scene_axis, zaxis=scene_axis)
     return tpl
 

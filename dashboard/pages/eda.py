@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, html
 
 from dashboard import ids
-from dashboard.components import card, graph, page_header
+from dashboard.components import GRID_THEME, card, graph, page_header
 from dashboard.figures.common import empty_figure
 from dashboard.figures.eda import (
     OUTLIER_METHODS,
@@ -34,13 +34,6 @@ from dashboard.services import ArtifactView, view
 dash.register_page(__name__, path="/eda", name="EDA", title="EDA · Customer Segments", order=1)
 
 #: AG Grid theme following Bootstrap's light/dark colours (CSS variables).
-GRID_THEME = {
-    "function": (
-        "themeQuartz.withParams({backgroundColor: 'var(--bs-body-bg)', foregroundColor: 'var(--bs-body-color)',"
-        " headerBackgroundColor: 'var(--bs-tertiary-bg)', borderColor: 'var(--bs-border-color)',"
-        " accentColor: '#0d6efd', fontFamily: 'inherit', fontSize: 13, spacing: 5})"
-    )
-}
 QUALITY_ACTIONS = {
     "imputed": ("Imputed", "warning"),
     "dropped": ("Dropped", "danger"),

@@ -14,7 +14,17 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import ids
-from dashboard.components import actions_list, card, error_alert, fmt_pct, graph, page_header, risk_badge, segment_chip
+from dashboard.components import (
+    GRID_THEME,
+    actions_list,
+    card,
+    error_alert,
+    fmt_pct,
+    graph,
+    page_header,
+    risk_badge,
+    segment_chip,
+)
 from dashboard.figures.common import empty_figure
 from dashboard.figures.eda import numeric_variables, population_means, variable_label
 from dashboard.figures.explorer import (
@@ -37,13 +47,6 @@ from pipeline.features import FEATURE_DEFINITIONS
 dash.register_page(__name__, path="/explorer", name="3D Explorer", title="3D Explorer · Customer Segments", order=3)
 
 #: AG Grid theme following Bootstrap's light/dark colours (CSS variables).
-GRID_THEME = {
-    "function": (
-        "themeQuartz.withParams({backgroundColor: 'var(--bs-body-bg)', foregroundColor: 'var(--bs-body-color)',"
-        " headerBackgroundColor: 'var(--bs-tertiary-bg)', borderColor: 'var(--bs-border-color)',"
-        " accentColor: '#0d6efd', fontFamily: 'inherit', fontSize: 13, spacing: 5})"
-    )
-}
 #: Feature labels before the session's artifact is known (the same declared definitions).
 STATIC_DEFS = {name: d.to_dict() for name, d in FEATURE_DEFINITIONS.items()}
 AXES_OPTIONS = [
