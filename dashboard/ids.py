@@ -15,6 +15,8 @@ THEME_SWITCH = "app-theme-switch"
 NAV_DATASET = "app-nav-dataset"
 NAV_VERSION = "app-nav-version"
 THEME_DUMMY = "app-theme-dummy"
+NAV_TOGGLER = "app-nav-toggler"
+NAV_COLLAPSE = "app-nav-collapse"
 
 # --- overview (/) -----------------------------------------------------------
 OVERVIEW_KPIS = "overview-kpis"
@@ -37,6 +39,9 @@ EDA_CORR_GRAPH = "eda-corr-graph"
 EDA_MISSING = "eda-missing"
 EDA_PCA_GRAPH = "eda-pca-graph"
 EDA_LOADINGS_GRAPH = "eda-loadings-graph"
+EDA_DIST_STATS = "eda-dist-stats"  # one-line summary under the distribution
+EDA_CATEGORY_SPLIT = "eda-category-split"
+EDA_OUTLIER_NOTE = "eda-outlier-note"  # what the chosen method means + the loader's flags
 
 # --- model comparison (/models) ---------------------------------------------
 MODELS_TABLE = "models-table"
@@ -71,6 +76,10 @@ EXPLORER_EVIDENCE = "explorer-evidence"
 EXPLORER_GRID = "explorer-grid"
 EXPLORER_DOWNLOAD = "explorer-download"
 EXPLORER_DOWNLOAD_BUTTON = "explorer-download-button"
+EXPLORER_DEEP_LINK = "explorer-deep-link"  # dcc.Store: ?segment=<key> from the URL
+EXPLORER_DRILL_HINT = "explorer-drill-hint"
+EXPLORER_DRILL_HEADER = "explorer-drill-header"
+EXPLORER_URL_SYNC = "explorer-url-sync"  # hidden target of the clientside URL update
 
 # --- simulator (/simulator) -------------------------------------------------
 SIM_PRESET = "sim-preset"
@@ -81,10 +90,15 @@ SIM_DISTANCES_GRAPH = "sim-distances-graph"
 SIM_PCA_GRAPH = "sim-pca-graph"
 SIM_MOVES = "sim-moves"
 SIM_CONFIDENCE = "sim-confidence"
+SIM_CONTROLS = "sim-controls"  # one slider + numeric box per feature, built for the session's artifact
+SIM_BUILT = "sim-built"  # dcc.Store: the artifact id the controls were built for
+SIM_SCORED = "sim-scored"  # dcc.Store: artifact id, theme and values of the prediction on screen
+SIM_DRAWN = "sim-drawn"  # dcc.Store: artifact id + theme the simulator figures were last fully drawn for
 
 # --- segments (/segments) ---------------------------------------------------
 SEGMENTS_CARDS = "segments-cards"
 SEGMENTS_MATRIX_GRAPH = "segments-matrix-graph"
+SEGMENTS_PRIORITY = "segments-priority"
 
 # --- data (/data) -----------------------------------------------------------
 DATA_UPLOAD = "data-upload"
@@ -99,6 +113,24 @@ DATA_PROGRESS = "data-progress"
 DATA_TRAIN_STATUS = "data-train-status"
 DATA_UPLOAD_KEY = "data-upload-key"  # dcc.Store: server-side id of the pending upload
 DATA_VERSIONS = "data-versions"
+DATA_UPLOAD_CHECK = "data-upload-check"  # dcc.Store: name/size of the file picked, checked in the browser
+DATA_UPLOAD_LIMIT = "data-upload-limit"  # dcc.Store: the upload limit in bytes
+DATA_DETECTION = "data-detection"  # detected kind and its evidence
+DATA_COLUMN_TYPES = "data-column-types"
+DATA_PREVIEW_GRID = "data-preview-grid"
+DATA_MAPPING_STORE = "data-mapping-store"  # dcc.Store(session): {"key": upload key, "mapping": mapping dict}
+DATA_MAPPING_UPLOAD = "data-mapping-upload"
+DATA_MAPPING_SAVE = "data-mapping-save"
+DATA_MAPPING_DOWNLOAD = "data-mapping-download"
+DATA_MAPPING_STATUS = "data-mapping-status"
+DATA_TRAIN_HINT = "data-train-hint"  # why Train is disabled
+DATA_PROGRESS_BOX = "data-progress-box"
+DATA_PROGRESS_TEXT = "data-progress-text"
+DATA_VERSIONS_TICK = "data-versions-tick"  # dcc.Store: bumped after a deletion to redraw the list
+DATA_VERSIONS_STATUS = "data-versions-status"
+DATA_TRAINED = (
+    "data-trained"  # dcc.Store: {"id": artifact id, "at": time} of the last training, copied to ACTIVE_ARTIFACT
+)
 
 
 # --- dict ids for repeated widgets -----------------------------------------
@@ -110,6 +142,31 @@ def sim_slider(feature: str) -> dict[str, str]:
 def sim_input(feature: str) -> dict[str, str]:
     """Numeric box of one simulator feature."""
     return {"type": "sim-input", "index": feature}
+
+
+def sim_feedback(feature: str) -> dict[str, str]:
+    """Validation message under one simulator numeric box."""
+    return {"type": "sim-feedback", "index": feature}
+
+
+def sim_preset(key: str) -> dict[str, str]:
+    """The "typical customer of segment <key>" button on the simulator."""
+    return {"type": "sim-preset-button", "index": key}
+
+
+def sim_move(key: str) -> dict[str, str]:
+    """The "apply" button of the suggested change that reaches segment <key>."""
+    return {"type": "sim-move-button", "index": key}
+
+
+def sim_move_row(key: str) -> dict[str, str]:
+    """The row of the suggested change that reaches segment <key> (hidden for the predicted segment)."""
+    return {"type": "sim-move-row", "index": key}
+
+
+def sim_move_text(key: str) -> dict[str, str]:
+    """The text of the suggested change that reaches segment <key>."""
+    return {"type": "sim-move-text", "index": key}
 
 
 def segment_link(key: str) -> dict[str, str]:
