@@ -6,6 +6,11 @@ that predicts a segment from either raw marketing rows (cleaned by
 values.  Models that cannot predict new points themselves (Agglomerative,
 DBSCAN, HDBSCAN) are wrapped in :class:`NearestCentroidClusterer`, which says
 so in its ``predicts_natively`` attribute.
+
+Those three models also need time or memory growing with the square of the
+number of customers, so :func:`make_clusterer` caps the rows they are fitted
+on (:func:`max_fit_rows`): above the cap they are fitted on a random sample
+and the other customers are assigned to the nearest segment centroid.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, clone
 from sklearn.cluster import DBSCAN, HDBSCAN, AgglomerativeClustering, Birch, KMeans
 from sklearn.impute import SimpleImputer
 from sklearn.mixture import GaussianMixture
@@ -114,13 +119,36 @@ def knee_index(y: np.ndarray) -> int:
     return int(np.argmax(x - yn))
 
 
-def dbscan_eps(X: np.ndarray, min_samples: int) -> float:
-    """DBSCAN ``eps`` at the knee of the k-distance curve."""
-    curve = kdistance_curve(X, min_samples)
+def eps_at_knee(curve: np.ndarray) -> float:
+    """DBSCAN ``eps`` read off a k-distance curve: its value at :func:`knee_index` (at least 1e-6)."""
     return float(max(curve[knee_index(curve)], 1e-6))
 
 
-class NearestCentroidClusterer(ClusterMixin, BaseEstimator):
+def dbscan_eps(X: np.ndarray, min_samples: int) -> float:
+    """DBSCAN ``eps`` at the knee of the k-distance curve."""
+    return eps_at_knee(kdistance_curve(X, min_samples))
+
+
+#: Largest sample Ward linkage is fitted on: it holds n²/2 float64 distances
+#: in memory (10,000 rows → 400 MB).
+WARD_MAX_ROWS = 10_000
+
+
+def max_fit_rows(model: str, settings: Settings) -> int | None:
+    """Most rows ``model`` is fitted on; ``None`` means all rows.
+
+    Agglomerative (Ward) is capped at ``min(settings.max_exact_rows,
+    WARD_MAX_ROWS)``, DBSCAN and HDBSCAN at ``settings.max_exact_rows``;
+    KMeans, Gaussian mixture and Birch scale linearly and see every row.
+    """
+    if model == "agglomerative":
+        return min(settings.max_exact_rows, WARD_MAX_ROWS)
+    if model in ("dbscan", "hdbscan"):
+        return settings.max_exact_rows
+    return None
+
+
+class NearestCentroidClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """Wrap a clusterer that cannot predict, assigning new points to the nearest centroid.
 
     The wrapped model's training labels are kept as ``labels_`` (noise stays
@@ -135,33 +163,81 @@ class NearestCentroidClusterer(ClusterMixin, BaseEstimator):
         An unfitted clusterer with ``fit`` and ``labels_``.
     auto_eps : bool
         For DBSCAN: set ``eps`` from the knee of the k-distance curve at fit.
+    max_fit_rows : int or None
+        Fit the wrapped model on a random sample of at most this many rows
+        (``None``: every row).  Rows outside the sample get the label of
+        their nearest centroid in ``labels_``; ``fit_rows_`` says how many
+        rows the wrapped model saw.
+    random_state : int or None
+        Seed of that sample.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Segment of each training row, -1 for noise found by the wrapped model.
+    cluster_centers_ : ndarray of shape (n_clusters_, n_features)
+        Segment means of the rows the wrapped model labelled.
+    n_clusters_ : int
+        Segments found (noise excluded).
+    noise_share_ : float
+        Share of the fitted rows labelled noise.
+    fit_rows_ : int
+        Rows the wrapped model was fitted on.
+    estimator_ : estimator
+        The fitted wrapped model.
     """
 
     predicts_natively = False
 
-    def __init__(self, estimator: BaseEstimator | None = None, auto_eps: bool = False):
+    def __init__(
+        self,
+        estimator: BaseEstimator | None = None,
+        auto_eps: bool = False,
+        max_fit_rows: int | None = None,
+        random_state: int | None = None,
+    ):
         self.estimator = estimator
         self.auto_eps = auto_eps
+        self.max_fit_rows = max_fit_rows
+        self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: object = None) -> NearestCentroidClusterer:
-        """Fit the wrapped model and compute segment centroids."""
+        """Fit the wrapped model (on a sample if needed) and compute segment centroids."""
         X = np.asarray(X, dtype=float)
+        n = len(X)
+        rows = None
+        if self.max_fit_rows is not None and n > self.max_fit_rows:
+            rng = np.random.default_rng(self.random_state)
+            rows = np.sort(rng.choice(n, size=self.max_fit_rows, replace=False))
+        Xfit = X if rows is None else X[rows]
         est = clone(self.estimator)
         if self.auto_eps:
-            est.set_params(eps=dbscan_eps(X, est.get_params()["min_samples"]))
-        est.fit(X)
+            est.set_params(eps=dbscan_eps(Xfit, est.get_params()["min_samples"]))
+        est.fit(Xfit)
         raw = np.asarray(est.labels_)
         found = np.unique(raw[raw >= 0])
         if len(found) == 0:
             raise ValueError("the model found no clusters (every point is noise)")
-        remap = {int(old): new for new, old in enumerate(found)}
-        self.labels_ = np.array([remap.get(int(v), -1) for v in raw])
-        self.cluster_centers_ = np.vstack([X[self.labels_ == i].mean(axis=0) for i in range(len(found))])
+        remap = np.full(int(found.max()) + 2, -1)  # remap[-1] stays -1: every negative label is noise
+        remap[found] = np.arange(len(found))
+        fit_labels = remap[np.where(raw >= 0, raw, -1)]
+        self.cluster_centers_ = np.vstack([Xfit[fit_labels == i].mean(axis=0) for i in range(len(found))])
         self.n_clusters_ = len(found)
-        self.noise_share_ = float(np.mean(self.labels_ < 0))
+        self.noise_share_ = float(np.mean(fit_labels < 0))
+        self.fit_rows_ = len(Xfit)
         self.estimator_ = est
         self.n_features_in_ = X.shape[1]
+        if rows is None:
+            self.labels_ = fit_labels
+        else:
+            self.labels_ = self.predict(X)
+            self.labels_[rows] = fit_labels
         return self
+
+    @property
+    def _n_features_out(self) -> int:
+        """Number of ``transform`` columns (one distance per segment)."""
+        return self.n_clusters_
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Nearest-centroid segment of each row."""
@@ -175,7 +251,11 @@ class NearestCentroidClusterer(ClusterMixin, BaseEstimator):
 
 
 def make_clusterer(settings: Settings, n_rows: int | None = None) -> BaseEstimator:
-    """The unfitted clustering step for ``settings.model``."""
+    """The unfitted clustering step for ``settings.model``.
+
+    ``n_rows`` (the number of training rows) sets HDBSCAN's
+    ``min_cluster_size`` to 2% of the rows it will be fitted on (at least 10).
+    """
     k, seed = settings.k, settings.random_state
     min_samples = max(5, 2 * len(settings.features))
     if settings.model == "kmeans":
@@ -184,13 +264,19 @@ def make_clusterer(settings: Settings, n_rows: int | None = None) -> BaseEstimat
         return GaussianMixture(n_components=k, covariance_type="full", n_init=2, random_state=seed)
     if settings.model == "birch":
         return Birch(n_clusters=k)
+    cap = max_fit_rows(settings.model, settings)
+    fit_rows = min(n_rows, cap) if n_rows is not None and cap is not None else n_rows
     if settings.model == "agglomerative":
-        return NearestCentroidClusterer(AgglomerativeClustering(n_clusters=k, linkage="ward"))
+        return NearestCentroidClusterer(
+            AgglomerativeClustering(n_clusters=k, linkage="ward"), max_fit_rows=cap, random_state=seed
+        )
     if settings.model == "dbscan":
-        return NearestCentroidClusterer(DBSCAN(min_samples=min_samples), auto_eps=True)
+        return NearestCentroidClusterer(
+            DBSCAN(min_samples=min_samples), auto_eps=True, max_fit_rows=cap, random_state=seed
+        )
     if settings.model == "hdbscan":
-        size = max(10, (n_rows or 1000) // 50)
-        return NearestCentroidClusterer(HDBSCAN(min_cluster_size=size, copy=True))
+        size = max(10, (fit_rows or 1000) // 50)
+        return NearestCentroidClusterer(HDBSCAN(min_cluster_size=size, copy=True), max_fit_rows=cap, random_state=seed)
     raise ValueError(f"unknown model {settings.model!r}")
 
 
