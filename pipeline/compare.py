@@ -1082,11 +1082,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from .cli import settings_from_args
-    from .training import load_dataset
+    from .cli import dataset_from_args, settings_from_args
+    from .training import settings_for_dataset
 
-    settings = settings_from_args(args)
-    dataset = load_dataset(args.data, settings)
+    dataset = dataset_from_args(args, settings_from_args(args))
+    settings = settings_for_dataset(dataset, settings_from_args(args))
     result, cached = load_or_run_comparison(dataset, settings, force=args.force)
     payload = {**result, "cached": cached, "cache_path": str(comparison_path(dataset, settings))}
     if args.json:

@@ -122,6 +122,8 @@ class Settings:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "random_state": self.random_state,
             "n_init": self.n_init,
+            # Above this size quadratic models are fitted on a sample: it changes them.
+            "max_exact_rows": self.max_exact_rows,
         }
 
     def model_hash(self) -> str:

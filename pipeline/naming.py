@@ -29,6 +29,7 @@ keeps its colour when the model is refit.
 
 from __future__ import annotations
 
+import colorsys
 import dataclasses
 from collections.abc import Mapping, Sequence
 
@@ -270,7 +271,17 @@ def name_segments(centroids: pd.DataFrame) -> list[SegmentName]:
             )
     names = [named[int(lbl)] for lbl in centroids.index]
     _dedupe_colours(names)
+    _dedupe_names(names)
     return names
+
+
+def _dedupe_names(names: list[SegmentName]) -> None:
+    """Number any names still shared after qualification ("… (2)"); local list only."""
+    seen: dict[str, int] = {}
+    for i, seg in enumerate(names):
+        seen[seg.name] = seen.get(seg.name, 0) + 1
+        if seen[seg.name] > 1:
+            names[i] = dataclasses.replace(seg, name=f"{seg.name} ({seen[seg.name]})")
 
 
 def _qualifier(canon: pd.DataFrame, r: int, members: list[int]) -> str:
@@ -282,12 +293,18 @@ def _qualifier(canon: pd.DataFrame, r: int, members: list[int]) -> str:
     return f"{'higher' if diff[feat] > 0 else 'lower'} {short}"
 
 
+def _generated_colour(n: int) -> str:
+    """A further distinct colour once the palette is used up (golden-angle hues)."""
+    r, g, b = colorsys.hls_to_rgb(((n * 0.618034) % 1.0), 0.5, 0.55)
+    return f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
+
+
 def _dedupe_colours(names: list[SegmentName]) -> None:
     """Give every segment a distinct colour (mutates the local list only)."""
     seen: set[str] = set()
-    spare = [c for c in (*[a.colour for a in ARCHETYPES], *_EXTRA_COLOURS)]
+    spare = [*[a.colour for a in ARCHETYPES], *_EXTRA_COLOURS]
     for i, seg in enumerate(names):
         if seg.colour in seen:
-            colour = next(c for c in spare if c not in seen)
+            colour = next((c for c in spare if c not in seen), None) or _generated_colour(len(seen))
             names[i] = dataclasses.replace(seg, colour=colour)
         seen.add(names[i].colour)

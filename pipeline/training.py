@@ -273,7 +273,8 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
         customers[PC_COLUMNS[j]] = pcs[:, j] if j < pcs.shape[1] else 0.0
 
     metrics = cluster_metrics(X, fit_labels, settings.max_exact_rows, settings.random_state)
-    metrics["noise_share"] = float(np.mean(fit_labels < 0))
+    # Density models fitted on a capped sample know their true noise share.
+    metrics["noise_share"] = float(getattr(clusterer, "noise_share_", np.mean(fit_labels < 0)))
     if hasattr(clusterer, "inertia_"):
         metrics["inertia"] = float(clusterer.inertia_)
     imputed_counts = {f: int(frame[f].isna().sum()) for f in feats}

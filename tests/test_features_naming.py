@@ -110,7 +110,7 @@ def test_evidence_names_strongest_features_first() -> None:
     assert text == "spend +1.6σ, frequency +1.1σ, response −0.4σ, tenure +0.1σ"
 
 
-@pytest.mark.parametrize("k", [2, 3, 5, 6, 7, 8, 10, 12])
+@pytest.mark.parametrize("k", [2, 3, 5, 6, 7, 8, 10, 12, 20, 30])
 def test_names_are_unique_for_any_k(k: int) -> None:
     rng = np.random.default_rng(k)
     centroids = pd.DataFrame(rng.normal(0, 1, size=(k, 4)), columns=FEATURES)
