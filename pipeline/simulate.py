@@ -5,28 +5,45 @@ confident the assignment is, the distance to every segment centre, the
 customer's position in PCA space, and for every other segment the smallest
 change to a single feature that moves the customer there.  All of it comes
 from the fitted artifact; nothing is refit.
+
+Speed: the simulator calls :func:`simulate` on every slider change, so it
+scores with plain NumPy (:class:`FastScorer`) instead of going through
+``Pipeline.predict`` with a DataFrame.  The fast path reproduces the fitted
+steps exactly (median imputation, standard / log1p scaling, nearest-centre
+assignment for KMeans and the nearest-centroid wrapper); any other step is
+delegated to scikit-learn, so the results are the same as the pipeline's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from .features import FEATURE_DEFINITIONS
-from .model import scaled
+from .model import FeatureBuilder, NearestCentroidClusterer
 
 GRID_POINTS = 161
+#: Bisection steps that refine a grid hit to the segment boundary (2**-14 of a grid cell).
+REFINE_STEPS = 14
 
 
 @dataclasses.dataclass(frozen=True)
 class Move:
-    """The smallest single-feature change that reaches ``target``."""
+    """The smallest single-feature change that reaches ``target``.
+
+    ``delta`` is rounded to the precision shown in ``text`` and checked:
+    adding it to the base value really moves the customer to ``target``.
+    """
 
     target: str
     feature: str | None
@@ -47,18 +64,59 @@ class Simulation:
     moves: tuple[Move, ...]
 
 
+def feature_step(feature: str, lo: float, hi: float) -> float:
+    """The natural precision of a feature's values (slider step, rounding of changes).
+
+    Money: $10 over ranges of $1,000 or more, else $1; years: 0.1; other
+    declared features are counts (1); undeclared features get a power of ten
+    about 1/100 of their range.
+
+    Parameters
+    ----------
+    feature : str
+        Feature name.
+    lo, hi : float
+        Observed range.
+
+    Returns
+    -------
+    float
+    """
+    d = FEATURE_DEFINITIONS.get(feature)
+    if d is not None:
+        if d.unit == "$":
+            return 10.0 if hi - lo >= 1000 else 1.0
+        if d.unit == "years":
+            return 0.1
+        return 1.0
+    span = float(hi) - float(lo)
+    if not math.isfinite(span) or span <= 0:
+        return 1.0
+    return float(10.0 ** math.floor(math.log10(span / 100.0)))
+
+
+def round_to_step(value: float, step: float) -> float:
+    """``value`` rounded to a multiple of ``step`` (without float noise like 0.30000000000000004)."""
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    return round(round(float(value) / step) * step, decimals)
+
+
 def format_change(feature: str, delta: float) -> str:
     """``"+$420 spend"``, ``"−3 purchases"``, ``"+0.8 years tenure"``."""
     sign = "+" if delta >= 0 else "−"
     mag = abs(delta)
     d = FEATURE_DEFINITIONS.get(feature)
     if d is None:
-        return f"{sign}{mag:,.2f} {feature}"
+        digits = 0 if mag >= 10 else 1 if mag >= 1 else 2
+        return f"{sign}{mag:,.{digits}f} {feature.replace('_', ' ')}"
     if d.unit == "$":
         return f"{sign}${mag:,.0f} {d.short}"
     if d.unit == "years":
         return f"{sign}{mag:.1f} years {d.short}"
-    return f"{sign}{mag:,.0f} {d.unit}"
+    noun, _, rest = d.unit.partition(" ")
+    if round(mag) == 1 and noun.endswith("s"):  # "1 purchase", "1 campaign accepted"
+        noun = noun[:-1]
+    return f"{sign}{mag:,.0f} {noun}{' ' + rest if rest else ''}"
 
 
 def feature_grid(
@@ -79,6 +137,111 @@ def feature_grid(
     return grid
 
 
+class FastScorer:
+    """Scaled features, segment labels and PCs of feature rows, without pandas.
+
+    Built from a fitted pipeline ``features → impute → scale → cluster``.
+    Steps it knows (``SimpleImputer`` with a constant fill, ``StandardScaler``,
+    ``FunctionTransformer``, nested pipelines, KMeans and
+    :class:`~pipeline.model.NearestCentroidClusterer`) run as NumPy
+    arithmetic identical to scikit-learn's; other steps are called through
+    scikit-learn.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        The artifact's fitted pipeline.
+    """
+
+    def __init__(self, pipeline: Pipeline):
+        first = pipeline.steps[0][1]
+        self.features: list[str] = [str(f) for f in getattr(first, "features", ())]
+        self._pipeline = pipeline
+        self._native = isinstance(first, FeatureBuilder) and bool(self.features)
+        self._transforms: list[Callable[[np.ndarray], np.ndarray]] = [
+            _fast_transform(step) for _, step in pipeline.steps[1:-1]
+        ]
+        self._predict = _fast_predict(pipeline.steps[-1][1])
+
+    def scaled(self, X: np.ndarray) -> np.ndarray:
+        """Rows of feature values (model order) → the matrix the clusterer sees."""
+        X = np.asarray(X, dtype=float)
+        if not self._native:
+            frame = pd.DataFrame(X, columns=self.features or None)
+            return np.asarray(self._pipeline[:-1].transform(frame), dtype=float)
+        for transform in self._transforms:
+            X = transform(X)
+        return X
+
+    def labels(self, Z: np.ndarray) -> np.ndarray:
+        """Segment label of each scaled row."""
+        return np.asarray(self._predict(Z), dtype=int)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Segment label of each row of feature values."""
+        return self.labels(self.scaled(X))
+
+
+def _fast_transform(step: Any) -> Callable[[np.ndarray], np.ndarray]:
+    if step is None or step == "passthrough":
+        return lambda X: X
+    if isinstance(step, Pipeline):
+        inner = [_fast_transform(s) for _, s in step.steps]
+
+        def chain(X: np.ndarray) -> np.ndarray:
+            for t in inner:
+                X = t(X)
+            return X
+
+        return chain
+    if (
+        isinstance(step, SimpleImputer)
+        and not step.add_indicator
+        and isinstance(step.missing_values, float)
+        and math.isnan(step.missing_values)
+        and np.all(np.isfinite(np.asarray(step.statistics_, dtype=float)))
+    ):
+        fill = np.asarray(step.statistics_, dtype=float)
+        return lambda X: np.where(np.isnan(X), fill, X)
+    if isinstance(step, StandardScaler):
+        mean = step.mean_ if step.with_mean else None
+        scale = step.scale_ if step.with_std else None
+
+        def standardise(X: np.ndarray) -> np.ndarray:
+            if mean is not None:
+                X = X - mean
+            if scale is not None:
+                X = X / scale
+            return X
+
+        return standardise
+    if isinstance(step, FunctionTransformer) and step.func is not None:
+        func, kwargs = step.func, step.kw_args or {}
+        return lambda X: np.asarray(func(X, **kwargs), dtype=float)
+    names = getattr(step, "feature_names_in_", None)
+    if names is not None:
+        return lambda X: np.asarray(step.transform(pd.DataFrame(X, columns=names)), dtype=float)
+    return lambda X: np.asarray(step.transform(X), dtype=float)
+
+
+def _fast_predict(clusterer: Any) -> Callable[[np.ndarray], np.ndarray]:
+    if type(clusterer) in (KMeans, NearestCentroidClusterer):
+        centres = np.asarray(clusterer.cluster_centers_, dtype=float)
+
+        def nearest(Z: np.ndarray) -> np.ndarray:
+            d = ((Z[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+            return np.argmin(d, axis=1)
+
+        return nearest
+    return lambda Z: clusterer.predict(Z)
+
+
+def _pcs(pca: PCA, z: np.ndarray) -> np.ndarray:
+    if isinstance(pca, PCA) and not pca.whiten:
+        return (z - pca.mean_) @ pca.components_.T
+    return np.asarray(pca.transform(z), dtype=float)
+
+
 def simulate(
     pipeline: Pipeline,
     pca: PCA,
@@ -86,6 +249,7 @@ def simulate(
     segments: Sequence[Mapping[str, Any]],
     values: Mapping[str, float],
     grid: Mapping[str, np.ndarray],
+    steps: Mapping[str, float] | None = None,
 ) -> Simulation:
     """Score one hypothetical customer.
 
@@ -104,28 +268,45 @@ def simulate(
         Feature name → value in original units.
     grid : mapping
         Candidate values per feature (see :func:`feature_grid`).
+    steps : mapping, optional
+        Precision per feature for the suggested changes; default
+        :func:`feature_step` over the grid's range.
 
     Returns
     -------
     Simulation
+
+    Raises
+    ------
+    KeyError
+        A feature of the model has no value.
+    ValueError
+        A value is not a finite number.
     """
-    features = [str(f) for f in pipeline.named_steps["features"].features]
-    base = pd.DataFrame([{f: float(values[f]) for f in features}], columns=features)
-    # One batched predict: the base row, then every single-feature variant.
-    variants = [base]
-    owners: list[tuple[str, float]] = []
-    for f in features:
-        g = np.asarray(grid[f], dtype=float)
-        block = pd.concat([base] * len(g), ignore_index=True)
-        block[f] = g
-        variants.append(block)
-        owners.extend((f, v) for v in g)
-    frame = pd.concat(variants, ignore_index=True)
-    labels = np.asarray(pipeline.predict(frame), dtype=int)
+    scorer = FastScorer(pipeline)
+    features = scorer.features or [str(f) for f in pipeline.named_steps["features"].features]
+    x0 = np.array([float(values[f]) for f in features])
+    if not np.all(np.isfinite(x0)):
+        bad = [f for f, v in zip(features, x0, strict=True) if not math.isfinite(v)]
+        raise ValueError(f"not a finite number: {', '.join(bad)}")
+    grids = [np.asarray(grid[f], dtype=float) for f in features]
+    step_of = [
+        float(steps[f]) if steps and f in steps else feature_step(f, float(g.min()), float(g.max()))
+        for f, g in zip(features, grids, strict=True)
+    ]
+
+    # One batched scoring: the base row, then every single-feature variant on the grid.
+    sizes = [len(g) for g in grids]
+    rows = np.tile(x0, (1 + sum(sizes), 1))
+    col = np.concatenate([np.full(n, j) for j, n in enumerate(sizes)]) if sizes else np.zeros(0, int)
+    cand = np.concatenate(grids) if grids else np.zeros(0)
+    rows[1 + np.arange(len(cand)), col] = cand
+    Z = scorer.scaled(rows)
+    labels = scorer.labels(Z)
     label = int(labels[0])
 
-    z = scaled(pipeline, base)
-    dist = np.sqrt(((centroids_scaled - z) ** 2).sum(axis=1))
+    z = Z[:1]
+    dist = np.sqrt(((np.asarray(centroids_scaled, dtype=float) - z) ** 2).sum(axis=1))
     by_label = {int(s["label"]): s for s in segments}
     keys = [str(s["key"]) for s in segments]
     distances = {k: float(d) for k, d in zip(keys, dist, strict=True)}
@@ -133,27 +314,32 @@ def simulate(
     others = [i for i in range(len(keys)) if i != own]
     runner = min(others, key=lambda i: dist[i]) if others else None
     confidence = 1.0 - float(dist[own] / dist[runner]) if runner is not None and dist[runner] > 0 else 1.0
-    pcs = pca.transform(z)[0]
+    pcs = _pcs(pca, z)[0]
     pcs3 = tuple(float(pcs[j]) if j < len(pcs) else 0.0 for j in range(3))
 
-    stds = {f: float(np.std(grid[f])) or 1.0 for f in features}
+    spread = np.array([float(np.std(g)) or 1.0 for g in grids])
+    delta = cand - x0[col]
+    cost = np.abs(delta) / spread[col] if len(cand) else np.zeros(0)
+    found: dict[int, int] = {}  # target label → index into cand of its cheapest grid hit
+    for seg in segments:
+        t = int(seg["label"])
+        if t == label:
+            continue
+        hits = np.flatnonzero(labels[1:] == t)
+        if len(hits):
+            found[t] = int(hits[np.argmin(cost[hits])])
+    exact = _refine(scorer, x0, found, cand, col, grids, step_of)
+
     moves = []
     for seg in segments:
-        if int(seg["label"]) == label:
+        t = int(seg["label"])
+        if t == label:
             continue
-        best: tuple[float, str, float] | None = None
-        hits = np.flatnonzero(labels[1:] == int(seg["label"]))
-        for i in hits:
-            f, v = owners[i]
-            delta = v - float(values[f])
-            cost = abs(delta) / stds[f]
-            if best is None or cost < best[0]:
-                best = (cost, f, delta)
-        if best is None:
+        if t not in exact:
             moves.append(Move(str(seg["key"]), None, None, f"No single-feature change reaches {seg['name']}."))
-        else:
-            _, f, delta = best
-            moves.append(Move(str(seg["key"]), f, delta, f"{format_change(f, delta)} → {seg['name']}"))
+            continue
+        j, d = exact[t]
+        moves.append(Move(str(seg["key"]), features[j], d, f"{format_change(features[j], d)} → {seg['name']}"))
     return Simulation(
         label=label,
         segment=by_label[label],
@@ -163,3 +349,61 @@ def simulate(
         pcs=pcs3,  # type: ignore[arg-type]
         moves=tuple(moves),
     )
+
+
+def _refine(
+    scorer: FastScorer,
+    x0: np.ndarray,
+    found: Mapping[int, int],
+    cand: np.ndarray,
+    col: np.ndarray,
+    grids: Sequence[np.ndarray],
+    step_of: Sequence[float],
+) -> dict[int, tuple[int, float]]:
+    """Smallest verified change per target: bisect to the boundary, round outward, check.
+
+    Returns target label → (feature column, delta) where ``x0 + delta`` on
+    that column is assigned to the target.
+    """
+    if not found:
+        return {}
+    targets = list(found)
+    j = np.array([col[found[t]] for t in targets])
+    hi = np.array([cand[found[t]] for t in targets])  # reaches the target
+    base = x0[j]
+    lo = np.empty_like(hi)  # does not reach it: the grid neighbour towards the base, or the base
+    for i in range(len(targets)):
+        g = grids[j[i]]
+        k = int(np.searchsorted(g, hi[i]))
+        if hi[i] > base[i]:
+            lo[i] = max(base[i], g[k - 1]) if k > 0 else base[i]
+        else:
+            lo[i] = min(base[i], g[k + 1]) if k + 1 < len(g) else base[i]
+    want = np.array(targets)
+    rows = np.tile(x0, (len(targets), 1))
+    idx = np.arange(len(targets))
+    for _ in range(REFINE_STEPS):
+        mid = (lo + hi) / 2.0
+        rows[idx, j] = mid
+        ok = scorer.predict(rows) == want
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid)
+
+    # Round the change outward to the shown precision, then verify; step further if rounding fell short.
+    steps = np.array([step_of[c] for c in j])
+    sign = np.where(hi >= base, 1.0, -1.0)
+    units = np.ceil(np.abs(hi - base) / steps - 1e-9)
+    result: dict[int, tuple[int, float]] = {}
+    pending = np.ones(len(targets), dtype=bool)
+    for extra in range(4):
+        d = np.array([round_to_step(s * (u + extra) * st, st) for s, u, st in zip(sign, units, steps, strict=True)])
+        rows[idx, j] = base + d
+        ok = (scorer.predict(rows) == want) & pending
+        for i in np.flatnonzero(ok):
+            result[targets[i]] = (int(j[i]), float(d[i]))
+        pending &= ~ok
+        if not pending.any():
+            break
+    for i in np.flatnonzero(pending):  # rounding never lands in the target: give the exact grid change
+        result[targets[i]] = (int(j[i]), float(cand[found[targets[i]]] - base[i]))
+    return result

@@ -1,0 +1,82 @@
+"""The customer simulator in a real browser: presets, numeric boxes, suggested moves."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from dashboard.services import ArtifactView
+from pipeline.training import TrainResult
+
+
+def _segments(trained: TrainResult) -> list[dict]:
+    return ArtifactView(trained.artifact).segments
+
+
+def _box(page, feature: str):
+    return page.locator(f'.sim-control input[name="{feature}"]')
+
+
+def _control(page, feature: str):
+    return page.locator(".sim-control").filter(has=page.locator(f'input[name="{feature}"]'))
+
+
+def _open(page) -> None:
+    page.goto("/simulator")
+    expect(page.locator("#sim-segment-name")).to_be_visible()
+    expect(page.locator(".sim-control")).to_have_count(4)
+
+
+def test_presets_move_the_prediction_between_segments(page, trained: TrainResult) -> None:
+    _open(page)
+    first, second = _segments(trained)[0], _segments(trained)[-1]
+    presets = page.locator("#sim-preset")
+    presets.get_by_role("button", name=first["name"], exact=True).click()
+    expect(page.locator("#sim-segment-name")).to_have_text(first["name"])
+    expect(page.locator("#sim-result")).to_contain_text(first["objective"])
+    presets.get_by_role("button", name=second["name"], exact=True).click()
+    expect(page.locator("#sim-segment-name")).to_have_text(second["name"])
+    expect(page.locator("#sim-result")).to_contain_text(second["objective"])
+    # the 3D plot and the distances are drawn
+    expect(page.locator("#sim-pca-graph .gl-container canvas").first).to_be_attached()
+    expect(page.locator("#sim-distances-graph .barlayer .point")).to_have_count(len(_segments(trained)))
+
+
+def test_typing_the_suggested_change_reaches_the_other_segment(page, trained: TrainResult) -> None:
+    _open(page)
+    view = ArtifactView(trained.artifact)
+    start = view.segments[0]
+    page.locator("#sim-preset").get_by_role("button", name=start["name"], exact=True).click()
+    expect(page.locator("#sim-segment-name")).to_have_text(start["name"])
+    values = {f: float(_box(page, f).input_value()) for f in view.features}
+    move = next(m for m in view.simulate(values).moves if m.feature is not None)
+    target = view.segment_by_key[move.target]["name"]
+    expect(page.locator("#sim-moves")).to_contain_text(move.text.rsplit(" → ", 1)[0])
+
+    box = _box(page, move.feature)
+    box.fill(f"{values[move.feature] + move.delta:g}")
+    box.press("Enter")
+    expect(page.locator("#sim-segment-name")).to_have_text(target)
+    # the slider followed the box
+    slider = _control(page, move.feature).locator("[role=slider]")
+    expect(slider).to_have_attribute("aria-valuenow", f"{values[move.feature] + move.delta:g}")
+
+
+def test_apply_button_and_out_of_range_entry(page, trained: TrainResult) -> None:
+    _open(page)
+    view = ArtifactView(trained.artifact)
+    start = view.segments[-1]
+    page.locator("#sim-preset").get_by_role("button", name=start["name"], exact=True).click()
+    expect(page.locator("#sim-segment-name")).to_have_text(start["name"])
+    values = {f: float(_box(page, f).input_value()) for f in view.features}
+    move = next(m for m in view.simulate(values).moves if m.feature is not None)
+    page.locator(".sim-move", has_text=view.segment_by_key[move.target]["name"]).get_by_role(
+        "button", name="Apply"
+    ).click()
+    expect(page.locator("#sim-segment-name")).to_have_text(view.segment_by_key[move.target]["name"])
+
+    box = _box(page, "Customer_Value")
+    box.fill("99999999")
+    box.press("Enter")
+    expect(_control(page, "Customer_Value").locator(".sim-feedback")).to_contain_text("top of your customers' range")
+    top = float(box.input_value())
+    assert top < 99999999 and top >= view.manifest["feature_ranges"]["Customer_Value"]["max"]
