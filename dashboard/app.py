@@ -12,6 +12,7 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc
 import diskcache
+import plotly.graph_objects as go
 from dash import Input, Output, State, clientside_callback, dcc, html
 
 from pipeline.config import Settings
@@ -19,6 +20,7 @@ from pipeline.training import load_dataset, train
 
 from . import ids
 from .services import EXTENSION_KEY, SegmentationService, view
+from .theme import THEMES, template
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -64,6 +66,9 @@ def create_app(
     app.server.extensions[EXTENSION_KEY] = SegmentationService(settings, default_artifact_id)
     app.server.config["MAX_CONTENT_LENGTH"] = (settings.max_upload_mb + 20) * 1024 * 1024
     app.layout = shell()
+    # Warm Plotly's templates and validators here rather than in the first request.
+    for name in THEMES:
+        go.Figure(layout={"template": template(name)}).to_plotly_json()
     return app
 
 

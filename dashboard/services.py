@@ -130,16 +130,16 @@ class SegmentationService:
             return self._load(self.default_id)
 
     def _load(self, artifact_id: str) -> ArtifactView:
+        # Held while loading: concurrent first requests load an artifact once.
         with self._lock:
             if artifact_id in self._cache:
                 self._cache.move_to_end(artifact_id)
                 return self._cache[artifact_id]
-        view = ArtifactView(load_artifact(self.settings.models_dir / artifact_id))
-        with self._lock:
+            view = ArtifactView(load_artifact(self.settings.models_dir / artifact_id))
             self._cache[artifact_id] = view
             while len(self._cache) > self._max:
                 self._cache.popitem(last=False)
-        return view
+            return view
 
     def forget(self, artifact_id: str) -> None:
         """Drop an artifact from this process's cache (after deletion)."""

@@ -58,7 +58,11 @@ def free_port() -> int:
 
 
 def start_server(settings: Settings, extra_args: list[str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``python -m dashboard`` on a free port and wait until it answers."""
+    """Start ``python -m dashboard`` on a free port and wait until it answers.
+
+    The server's log goes to a file under ``settings.data_dir``: an unread pipe
+    would fill up and stall the server after a few hundred requests.
+    """
     port = free_port()
     cmd = [
         sys.executable,
@@ -72,12 +76,15 @@ def start_server(settings: Settings, extra_args: list[str] | None = None) -> tup
         str(settings.data_dir),
         *(extra_args or []),
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    log_path = Path(settings.data_dir) / f"server-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"dashboard exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"dashboard exited early:\n{log_path.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url + "/", timeout=2) as resp:
                 if resp.status == 200:
