@@ -18,12 +18,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--models-dir", type=Path, default=Path("models"))
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="uploads and background-job cache")
+    p.add_argument(
+        "--max-upload-mb", type=int, default=Settings.max_upload_mb, help="largest file accepted through the browser"
+    )
     p.add_argument("--debug", action="store_true")
     args = p.parse_args(argv)
     from .app import create_app
 
     try:
-        app = create_app(Settings(models_dir=args.models_dir, data_dir=args.data_dir), data_path=args.data)
+        settings = Settings(models_dir=args.models_dir, data_dir=args.data_dir, max_upload_mb=args.max_upload_mb)
+        app = create_app(settings, data_path=args.data)
     except SegmentationError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -61,6 +61,27 @@ MODELS_CANCEL = "models-cancel"
 MODELS_PROGRESS = "models-progress"
 MODELS_TRAIN_STATUS = "models-train-status"
 MODELS_CONTENT = "models-content"
+MODELS_PENDING = "models-pending"  # dcc.Store: {"artifact": id} whose comparison the background job computes
+MODELS_COMPUTED = "models-computed"  # dcc.Store: what the background comparison job returned
+MODELS_READY = "models-ready"  # dcc.Store: {"artifact": id, "ready": bool}: the comparison shown
+MODELS_COMPUTE_PANEL = "models-compute-panel"  # shown while the comparison is missing or computing
+MODELS_COMPUTE_STATUS = "models-compute-status"
+MODELS_COMPUTE_BOX = "models-compute-box"
+MODELS_COMPUTE_PROGRESS = "models-compute-progress"
+MODELS_COMPUTE_TEXT = "models-compute-text"
+MODELS_COMPUTE_CANCEL = "models-compute-cancel"
+MODELS_COMPUTE_RETRY = "models-compute-retry"
+MODELS_PROGRESS_BOX = "models-progress-box"  # training progress (MODELS_PROGRESS, MODELS_CANCEL)
+MODELS_PROGRESS_TEXT = "models-progress-text"
+MODELS_TRAINED = "models-trained"  # dcc.Store: {"id": artifact id, "at": time} of the last training here
+MODELS_CHOICE_NOTE = "models-choice-note"
+MODELS_IN_USE = "models-in-use"  # the model version the session uses, against the recommendation
+MODELS_METRIC_HELP = "models-metric-help"
+MODELS_NATIVE_NOTE = "models-native-note"
+MODELS_KNIFE_NOTE = "models-knife-note"
+MODELS_KDIST_NOTE = "models-kdist-note"
+MODELS_SCALING_TABLE = "models-scaling-table"
+MODELS_SWEEP_NOTE = "models-sweep-note"
 
 # --- 3D explorer (/explorer) ------------------------------------------------
 EXPLORER_AXES = "explorer-axes"
@@ -128,9 +149,7 @@ DATA_PROGRESS_BOX = "data-progress-box"
 DATA_PROGRESS_TEXT = "data-progress-text"
 DATA_VERSIONS_TICK = "data-versions-tick"  # dcc.Store: bumped after a deletion to redraw the list
 DATA_VERSIONS_STATUS = "data-versions-status"
-DATA_TRAINED = (
-    "data-trained"  # dcc.Store: {"id": artifact id, "at": time} of the last training, copied to ACTIVE_ARTIFACT
-)
+DATA_TRAINED = "data-trained"  # dcc.Store: {"id", "at"} of the last training, copied to ACTIVE_ARTIFACT
 
 
 # --- dict ids for repeated widgets -----------------------------------------

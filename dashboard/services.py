@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,11 @@ class SegmentationService:
         self.default_id = default_id
         self._max = max_items
         self._cache: collections.OrderedDict[str, ArtifactView] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        # Background callbacks run in forked processes: never inherit a held lock.
+        os.register_at_fork(after_in_child=self._reset_lock)
+
+    def _reset_lock(self) -> None:
         self._lock = threading.Lock()
 
     def view(self, artifact_id: str | None) -> ArtifactView:

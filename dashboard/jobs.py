@@ -1,0 +1,709 @@
+"""Uploaded files and the background training job (data page and model-comparison page).
+
+Uploads
+-------
+An upload arrives as a ``dcc.Upload`` data URL.  :func:`store_upload`
+decodes it, refuses it with one clear sentence (:class:`DataError`) when it is
+too big, empty, not a table, binary junk, a spreadsheet with title rows above
+the header, or a single row, and otherwise writes it to
+``settings.data_dir/uploads/<key>.upload`` with a small JSON sidecar
+(``<key>.json``: display name, size, time).  The key is a random UUID made
+here; the user's file name is only ever shown, never used as a path.  Nothing
+uploaded is ever unpickled: tables are parsed by :func:`pipeline.loading.read_table`
+(text, XLSX, Parquet) and mappings by :meth:`pipeline.mapping.Mapping.from_json`.
+
+Uploaded files are immutable, so parsed tables and validations are kept in a
+small per-process LRU cache keyed by the upload key (like the artifact cache
+of :mod:`dashboard.services`): any worker process can rebuild them from disk.
+
+Training
+--------
+:func:`train_job` is the body of a Dash background callback::
+
+    @callback(..., background=True,
+              progress=[Output(PROGRESS, "value"), Output(PROGRESS_TEXT, "children")], ...)
+    def run(set_progress, ...):
+        result = train_job(set_progress, {"artifact": active_id}, {"k": 5, "model": "gmm"})
+        return result.artifact_id, ...
+
+It builds the data set from a :class:`TrainSource` (the built-in sample, an
+upload + mapping, or the data of an existing artifact), trains through
+:func:`pipeline.training.train` and reports progress as
+``set_progress((percent, message))``: increasing percentages ending at 100.
+User mistakes raise :class:`~pipeline.errors.SegmentationError` with a
+message to show.  The job runs in the background worker process (forked by
+``DiskcacheManager``), where there is no Flask request: settings come from
+the app object the worker inherited (:func:`current_service`) unless given.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import collections
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import math
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+import dash
+import flask
+import pandas as pd
+
+from pipeline.artifacts import load_artifact, read_manifest, valid_artifact_id
+from pipeline.config import Settings, parse_date
+from pipeline.errors import ArtifactError, DataError, SegmentationError
+from pipeline.ingest import Detection, Validation, detect_kind, validate_table
+from pipeline.loading import read_table
+from pipeline.mapping import Mapping
+from pipeline.quality import DataQualityReport
+from pipeline.training import (
+    PC_COLUMNS,
+    SAMPLE_NAME,
+    Dataset,
+    TrainResult,
+    dataset_from_validation,
+    load_dataset,
+    settings_for_dataset,
+    train,
+)
+
+from .services import EXTENSION_KEY, SegmentationService
+
+#: ``set_progress`` of a Dash background callback whose ``progress`` is ``[value, text]``.
+ProgressFn = Callable[[tuple[int, str]], None]
+
+UPLOADS = "uploads"
+_KEY = re.compile(r"^[0-9a-f]{32}$")
+#: Uploads older than this are removed when a new file arrives.
+UPLOAD_MAX_AGE_S = 7 * 24 * 3600
+#: Mapping files larger than this are refused unread.
+MAX_MAPPING_BYTES = 1_000_000
+#: Settings a job may override (the rest come from the server or the artifact).
+OVERRIDABLE = ("k", "model", "scaling", "features", "as_of")
+_RESULT_COLUMNS = ("Cluster", "Segment", *PC_COLUMNS)
+#: Seconds between progress reports while a model is fitted.
+HEARTBEAT_S = 0.5
+
+
+# ---------------------------------------------------------------- app access
+
+
+def current_service() -> SegmentationService:
+    """The app's :class:`SegmentationService`, inside a request or in a background worker.
+
+    In a request this is :func:`dashboard.services.service`.  A
+    ``DiskcacheManager`` job runs in a process forked from the server with no
+    Flask context; it inherited the Dash app object, reached with
+    :func:`dash.get_app`.
+    """
+    if flask.has_app_context():
+        return flask.current_app.extensions[EXTENSION_KEY]
+    return dash.get_app().server.extensions[EXTENSION_KEY]
+
+
+# ---------------------------------------------------------------- uploads
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadInfo:
+    """A stored upload.
+
+    Attributes
+    ----------
+    key : str
+        Random hex id (the only thing the browser keeps).
+    name : str
+        The file's display name (never used as a path).
+    size : int
+        Bytes.
+    uploaded_at : str
+        ISO time (UTC).
+    """
+
+    key: str
+    name: str
+    size: int
+    uploaded_at: str
+
+    @property
+    def size_text(self) -> str:
+        """``"33.1 MB"`` / ``"412 KB"``."""
+        return size_text(self.size)
+
+
+def size_text(n_bytes: int) -> str:
+    """Human-readable file size (MB = 1024² bytes, as the limit)."""
+    if n_bytes >= 1024 * 1024:
+        return f"{n_bytes / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(n_bytes / 1024)):,} KB"
+
+
+def display_name(filename: str | None) -> str:
+    """A safe display name: the last path part, printable, at most 80 characters."""
+    base = re.split(r"[\\/]", str(filename or ""))[-1]
+    clean = "".join(ch for ch in base if ch.isprintable()).strip()
+    return clean[:80] or "upload"
+
+
+def too_big_message(name: str, n_bytes: int, settings: Settings) -> str:
+    """The refusal for a file over ``settings.max_upload_mb``."""
+    return (
+        f"{name} is {size_text(n_bytes)}; files up to {settings.max_upload_mb} MB can be uploaded in the browser. "
+        f"Train larger files with the command line's --data option (python -m pipeline train --data {name} "
+        f"--models-dir {settings.models_dir}; the result then appears in the list of data sets below), "
+        "or restart the app with a higher --max-upload-mb."
+    )
+
+
+def decode_contents(contents: str, name: str) -> bytes:
+    """Bytes of a ``dcc.Upload`` data URL (``data:<type>;base64,<payload>``)."""
+    _, sep, payload = str(contents).partition(",")
+    if not sep:
+        raise DataError(f"{name} could not be received (the upload was not a data URL); try again.")
+    try:
+        return base64.b64decode(payload, validate=False)
+    except (binascii.Error, ValueError):
+        raise DataError(f"{name} could not be received (the upload was damaged); try again.") from None
+
+
+def uploads_dir(settings: Settings) -> Path:
+    """``<data_dir>/uploads`` (created)."""
+    folder = Path(settings.data_dir) / UPLOADS
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def parse_upload(raw: bytes, name: str, settings: Settings) -> pd.DataFrame:
+    """Check an upload's size and read it as a table, or raise a :class:`DataError` saying why not.
+
+    Refused: over ``settings.max_upload_mb``; empty; binary junk; not a table
+    (one column, no separators); an unreadable or title-row spreadsheet
+    (:func:`pipeline.loading.read_table`); a header with no or one data row.
+    """
+    if len(raw) > settings.max_upload_mb * 1024 * 1024:
+        raise DataError(too_big_message(name, len(raw), settings))
+    table = read_table(raw, name)
+    if len(table) <= 1:
+        raise DataError(validate_table(table, None, settings, name).problems[0])
+    return table
+
+
+def store_upload(contents: str, filename: str | None, settings: Settings) -> UploadInfo:
+    """Decode, check, parse and save an upload; returns its record.
+
+    Raises
+    ------
+    DataError
+        The file is refused (see :func:`parse_upload`); nothing is written.
+    """
+    name = display_name(filename)
+    raw = decode_contents(contents, name)
+    table = parse_upload(raw, name, settings)
+    folder = uploads_dir(settings)
+    prune_uploads(settings)
+    key = uuid.uuid4().hex
+    info = UploadInfo(key, name, len(raw), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    try:
+        _write_atomic(folder / f"{key}.upload", raw)
+        _write_atomic(folder / f"{key}.json", json.dumps(dataclasses.asdict(info)).encode())
+    except OSError as err:
+        raise DataError(f"{name} could not be saved on the server: {err.strerror or err}.") from None
+    _TABLES.put(key, table)
+    return info
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def upload_info(key: str | None, settings: Settings) -> UploadInfo:
+    """The record of a stored upload.
+
+    Raises
+    ------
+    DataError
+        Malformed key, or the file is no longer on the server.
+    """
+    if not key or not _KEY.match(str(key)):
+        raise DataError("No uploaded file: upload a file first.")
+    path = uploads_dir(settings) / f"{key}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return UploadInfo(key, display_name(data["name"]), int(data["size"]), str(data["uploaded_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        raise DataError("The uploaded file is no longer on the server; upload it again.") from None
+
+
+def upload_table(key: str, settings: Settings) -> pd.DataFrame:
+    """The parsed table of an upload (cached per process; treat as read-only)."""
+    cached = _TABLES.get(key)
+    if cached is not None:
+        return cached
+    info = upload_info(key, settings)
+    try:
+        raw = (uploads_dir(settings) / f"{key}.upload").read_bytes()
+    except OSError:
+        raise DataError(f"{info.name} is no longer on the server; upload it again.") from None
+    table = read_table(raw, info.name)
+    _TABLES.put(key, table)
+    return table
+
+
+def upload_detection(key: str, settings: Settings) -> Detection:
+    """:func:`pipeline.ingest.detect_kind` of an upload (cached)."""
+    cached = _CACHE.get(("detection", key))
+    if cached is None:
+        cached = detect_kind(upload_table(key, settings))
+        _CACHE.put(("detection", key), cached)
+    return cached
+
+
+def validate_upload_key(key: str, mapping: Mapping | None, settings: Settings) -> Validation:
+    """:func:`pipeline.ingest.validate_table` of an upload under ``mapping`` (cached).
+
+    ``mapping=None`` detects the kind and uses the suggestion.
+    """
+    cache_key = ("validation", key, mapping.digest() if mapping else None, settings.model_hash())
+    cached = _CACHE.get(cache_key)
+    if cached is None:
+        info = upload_info(key, settings)
+        cached = validate_table(upload_table(key, settings), mapping, settings, info.name)
+        _CACHE.put(cache_key, cached)
+    return cached
+
+
+def prune_uploads(settings: Settings, max_age_s: float = UPLOAD_MAX_AGE_S) -> int:
+    """Delete uploads older than ``max_age_s``; returns how many files were removed."""
+    folder = Path(settings.data_dir) / UPLOADS
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - max_age_s
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and _KEY.match(path.stem) and path.stat().st_mtime < cutoff:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+    return removed
+
+
+def parse_mapping_upload(contents: str, filename: str | None) -> Mapping:
+    """A mapping file uploaded as a data URL, parsed as JSON (never unpickled).
+
+    Raises
+    ------
+    DataError
+        Too large, not UTF-8 text, not JSON, or not a valid mapping.
+    """
+    name = display_name(filename)
+    raw = decode_contents(contents, name)
+    if len(raw) > MAX_MAPPING_BYTES:
+        raise DataError(f"{name} is too large to be a column mapping (a mapping is a small JSON file).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"{name} is not a text file; a mapping is a small JSON file.") from None
+    return Mapping.from_json(text, name)
+
+
+class _LRU:
+    """A small thread-safe LRU cache of immutable derived data (per process)."""
+
+    def __init__(self, max_items: int) -> None:
+        self._max = max_items
+        self._items: collections.OrderedDict[Hashable, Any] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+
+    def reset_lock(self) -> None:
+        """A fresh lock (after ``fork``, the parent's could be held by a thread that no longer exists)."""
+        self._lock = threading.Lock()
+
+
+#: Parsed uploads (a 500,000-line log is about 60 MB in memory): the last few only.
+_TABLES = _LRU(3)
+#: Detections and validations (small: the customers, not the lines).
+_CACHE = _LRU(16)
+os.register_at_fork(after_in_child=_TABLES.reset_lock)
+os.register_at_fork(after_in_child=_CACHE.reset_lock)
+
+
+# ---------------------------------------------------------------- artifacts
+
+
+def is_protected(manifest: dict[str, Any], default_id: str) -> bool:
+    """True for the app's default artifact and any artifact of the built-in sample."""
+    return manifest.get("artifact_id") == default_id or manifest.get("data", {}).get("name") == SAMPLE_NAME
+
+
+def delete_artifact(svc: SegmentationService, artifact_id: str) -> str:
+    """Remove an artifact's folder; returns the data set's name.
+
+    Raises
+    ------
+    DataError
+        The default artifact or the built-in sample, an invalid id, or an
+        artifact that does not exist.
+    """
+    if not artifact_id or not valid_artifact_id(str(artifact_id)):
+        raise DataError("Unknown model version.")
+    directory = svc.artifact_dir(artifact_id)
+    try:
+        manifest = read_manifest(directory)
+    except ArtifactError:
+        raise DataError(f"Model version {artifact_id} no longer exists.") from None
+    name = str(manifest["data"]["name"])
+    if is_protected(manifest, svc.default_id):
+        raise DataError(f"{name} ({artifact_id}) is the built-in sample or the app's default data set; it is kept.")
+    shutil.rmtree(directory, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (directory.parent / f".{directory.name}.lock").unlink()
+    svc.forget(artifact_id)
+    return name
+
+
+def dataset_from_artifact(artifact_id: str, settings: Settings) -> tuple[Dataset, Settings]:
+    """The data set an artifact was trained on, and the settings it was trained with.
+
+    The artifact's scored customer table (Parquet, authenticated) holds the
+    customers with every feature and profile attribute; the columns the fit
+    added are dropped and so are the imputation notes it added to the report.
+
+    Raises
+    ------
+    ArtifactError
+        Invalid id, missing, tampered or incompatible artifact.
+    """
+    if not valid_artifact_id(str(artifact_id)):
+        raise ArtifactError(f"Invalid model version id {artifact_id!r}.")
+    art = load_artifact(Path(settings.models_dir) / artifact_id)
+    m = art.manifest
+    data = m["data"]
+    customers = art.customers.drop(columns=[c for c in _RESULT_COLUMNS if c in art.customers.columns])
+    report = DataQualityReport.from_dict(m["data_quality"])
+    report = dataclasses.replace(report, items=tuple(i for i in report.items if i.kind != "feature_imputed"))
+    mapping = Mapping.from_dict(data["mapping"]) if data.get("mapping") else None
+    dataset = Dataset(
+        name=str(data["name"]),
+        data_hash=str(data["hash"]),
+        customers=customers,
+        report=report,
+        as_of=dt.date.fromisoformat(data["as_of"]),
+        kind=str(data.get("kind", "marketing")),
+        mapping=mapping,
+    )
+    s = m["settings"]
+    trained_with = settings.replace(
+        k=int(s["k"]),
+        model=str(s["model"]),
+        scaling=str(s["scaling"]),
+        features=tuple(s["features"]),
+        as_of=dt.date.fromisoformat(s["as_of"]) if s.get("as_of") else None,
+        random_state=int(s["random_state"]),
+        n_init=int(s["n_init"]),
+    )
+    return dataset, trained_with
+
+
+# ---------------------------------------------------------------- the job
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSource:
+    """What to train on.
+
+    Build with :meth:`sample`, :meth:`upload` or :meth:`artifact`, or from the
+    JSON-safe dict of :meth:`to_dict` (``{"sample": true}``,
+    ``{"upload": key, "mapping": {...}}``, ``{"artifact": id}``).
+    """
+
+    kind: str
+    upload_key: str | None = None
+    mapping: Mapping | None = None
+    artifact_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("sample", "upload", "artifact"):
+            raise DataError(f"Unknown training source {self.kind!r}.")
+        if self.kind == "upload" and not (self.upload_key and _KEY.match(self.upload_key)):
+            raise DataError("No uploaded file: upload a file first.")
+        if self.kind == "artifact" and not (self.artifact_id and valid_artifact_id(self.artifact_id)):
+            raise DataError("Unknown model version.")
+
+    @classmethod
+    def sample(cls) -> TrainSource:
+        """The built-in sample."""
+        return cls("sample")
+
+    @classmethod
+    def upload(cls, key: str, mapping: Mapping | None = None) -> TrainSource:
+        """A stored upload read with ``mapping`` (``None``: detected and suggested)."""
+        return cls("upload", upload_key=key, mapping=mapping)
+
+    @classmethod
+    def artifact(cls, artifact_id: str) -> TrainSource:
+        """The data an existing artifact was trained on (to retrain it with other settings)."""
+        return cls("artifact", artifact_id=artifact_id)
+
+    @classmethod
+    def from_dict(cls, data: TrainSource | dict[str, Any]) -> TrainSource:
+        """Inverse of :meth:`to_dict` (a :class:`TrainSource` is returned as is)."""
+        if isinstance(data, TrainSource):
+            return data
+        if not isinstance(data, dict):
+            raise DataError("Unknown training source.")
+        if data.get("sample"):
+            return cls.sample()
+        if data.get("upload"):
+            raw = data.get("mapping")
+            mapping = raw if isinstance(raw, Mapping) else (Mapping.from_dict(raw) if raw else None)
+            return cls.upload(str(data["upload"]), mapping)
+        if data.get("artifact"):
+            return cls.artifact(str(data["artifact"]))
+        raise DataError("Unknown training source.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (small: fits a ``dcc.Store`` or callback argument)."""
+        if self.kind == "sample":
+            return {"sample": True}
+        if self.kind == "upload":
+            return {"upload": self.upload_key, "mapping": self.mapping.to_dict() if self.mapping else None}
+        return {"artifact": self.artifact_id}
+
+
+@dataclasses.dataclass(frozen=True)
+class JobResult:
+    """What :func:`train_job` returns (JSON-safe fields only).
+
+    Attributes
+    ----------
+    artifact_id : str
+        The new (or reused) model version: put it in ``ids.ACTIVE_ARTIFACT``.
+    name : str
+        Data set name.
+    n_customers : int
+        Customers segmented.
+    model, scaling : str
+        Clustering model and preprocessing.
+    k : int
+        Segments requested.
+    silhouette : float or None
+        Fit quality.
+    cached : bool
+        True when the same data and settings were already trained.
+    note : str or None
+        Why an existing artifact was not reused, if it was not.
+    """
+
+    artifact_id: str
+    name: str
+    n_customers: int
+    model: str
+    scaling: str
+    k: int
+    silhouette: float | None
+    cached: bool
+    note: str | None = None
+
+    def summary(self) -> str:
+        """One sentence for the UI."""
+        sil = f", silhouette {self.silhouette:.2f}" if self.silhouette is not None else ""
+        again = " (already trained: reused)" if self.cached else ""
+        return f"{self.name}: {self.n_customers:,} customers in {self.k} segments ({self.model}{sil}){again}."
+
+
+class _Progress:
+    """Calls ``set_progress((percent, message))`` with percentages that never go down."""
+
+    def __init__(self, set_progress: ProgressFn | None) -> None:
+        self._set = set_progress
+        self.last = 0
+
+    def __call__(self, percent: int, message: str) -> None:
+        self.last = max(self.last, min(100, int(percent)))
+        if self._set is not None:
+            self._set((self.last, message))
+
+
+def _apply_overrides(base: Settings, overrides: dict[str, Any] | None) -> Settings:
+    if not overrides:
+        return base
+    unknown = sorted(set(overrides) - set(OVERRIDABLE))
+    if unknown:
+        raise DataError(f"Cannot change {', '.join(unknown)} when training; allowed: {', '.join(OVERRIDABLE)}.")
+    changes = dict(overrides)
+    if isinstance(changes.get("as_of"), str):
+        changes["as_of"] = parse_date(changes["as_of"])
+    if "features" in changes:
+        changes["features"] = tuple(changes["features"])
+    if "k" in changes:
+        try:
+            changes["k"] = int(changes["k"])
+        except (TypeError, ValueError):
+            raise DataError(f"k must be a whole number, got {changes['k']!r}.") from None
+    return base.replace(**changes)
+
+
+def train_job(
+    set_progress: ProgressFn | None,
+    source: TrainSource | dict[str, Any],
+    overrides: dict[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+) -> JobResult:
+    """Build a data set, train it and save the artifact, reporting progress.
+
+    Parameters
+    ----------
+    set_progress : callable or None
+        Called with ``(percent, message)``: percentages increase and end at
+        100.  Pass the ``set_progress`` of a background callback whose
+        ``progress`` is ``[Output(<bar>, "value"), Output(<text>, "children")]``.
+    source : TrainSource or dict
+        The built-in sample, an upload + mapping, or an existing artifact's
+        data (see :class:`TrainSource`).
+    overrides : dict, optional
+        Settings to change: ``k``, ``model``, ``scaling``, ``features``,
+        ``as_of``.  For an artifact source they apply on top of the settings
+        that artifact was trained with; otherwise on top of the app's.
+    settings : Settings, optional
+        Models folder, data folder and defaults; the app's
+        (:func:`current_service`) when not given.
+
+    Returns
+    -------
+    JobResult
+        Its ``artifact_id`` is the version to activate.
+
+    Raises
+    ------
+    SegmentationError
+        The data or the settings cannot be trained (message for the user).
+    """
+    progress = _Progress(set_progress)
+    base = settings or current_service().settings
+    src = TrainSource.from_dict(source)
+    if src.kind == "sample":
+        progress(5, "Preparing the built-in sample…")
+        trained_with = _apply_overrides(base, overrides)
+        dataset = load_dataset(None, trained_with)
+    elif src.kind == "upload":
+        assert src.upload_key is not None
+        info = upload_info(src.upload_key, base)
+        progress(5, f"Reading {info.name} ({info.size_text})…")
+        upload_table(src.upload_key, base)
+        trained_with = _apply_overrides(base, overrides)
+        progress(25, "Checking the columns and building one row per customer…")
+        validation = validate_upload_key(src.upload_key, src.mapping, trained_with)
+        if not validation.ok:
+            raise DataError(" ".join(validation.problems) or f"{info.name} cannot be trained.")
+        dataset = dataset_from_validation(validation, _upload_bytes(src.upload_key, base))
+    else:
+        assert src.artifact_id is not None
+        progress(5, f"Loading the data of version {src.artifact_id}…")
+        dataset, previous = dataset_from_artifact(src.artifact_id, base)
+        trained_with = _apply_overrides(previous, overrides)
+    progress(50, f"Checking {len(dataset.customers):,} customers…")
+    fit_settings = settings_for_dataset(dataset, trained_with)
+    fitting = (
+        f"Fitting {fit_settings.model} (k = {fit_settings.k}, {fit_settings.scaling} scaling) "
+        f"on {len(dataset.customers):,} customers and naming the segments"
+    )
+    result = _with_heartbeat(lambda: train(dataset, fit_settings), progress, 60, fitting)
+    m = result.artifact.manifest
+    out = JobResult(
+        artifact_id=result.artifact.artifact_id,
+        name=str(m["data"]["name"]),
+        n_customers=int(m["data"]["n_customers"]),
+        model=str(m["model"]["name"]),
+        scaling=str(m["model"]["scaling"]),
+        k=int(m["model"]["k"]),
+        silhouette=m["metrics"].get("silhouette"),
+        cached=result.cached,
+        note=result.note,
+    )
+    progress(100, "Done: " + out.summary())
+    return out
+
+
+def _with_heartbeat(work: Callable[[], TrainResult], progress: _Progress, start: int, message: str) -> TrainResult:
+    """Run ``work`` in a thread, reporting the elapsed time every half second.
+
+    The percentage creeps from ``start`` towards 95 (never reaching it) so the
+    bar moves while one long step runs; the message says how long it has run.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as err:  # re-raised in the caller's thread
+            box["error"] = err
+
+    thread = threading.Thread(target=run, name="train-job", daemon=True)
+    began = time.monotonic()
+    progress(start, f"{message}…")
+    thread.start()
+    while thread.is_alive():
+        thread.join(HEARTBEAT_S)
+        elapsed = time.monotonic() - began
+        if thread.is_alive():
+            share = 1 - math.exp(-elapsed / 8.0)
+            progress(start + int((95 - start) * share), f"{message}… {elapsed:.0f} s")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def _upload_bytes(key: str, settings: Settings) -> bytes:
+    """The stored bytes of an upload (they make the data set's cache key with the mapping)."""
+    try:
+        return (uploads_dir(settings) / f"{key}.upload").read_bytes()
+    except OSError:
+        raise DataError("The uploaded file is no longer on the server; upload it again.") from None
+
+
+__all__ = [
+    "JobResult",
+    "ProgressFn",
+    "SegmentationError",
+    "TrainSource",
+    "UploadInfo",
+    "current_service",
+    "dataset_from_artifact",
+    "delete_artifact",
+    "is_protected",
+    "parse_mapping_upload",
+    "store_upload",
+    "train_job",
+    "upload_detection",
+    "upload_info",
+    "upload_table",
+    "validate_upload_key",
+]

@@ -1,0 +1,1020 @@
+"""Your data (/data): upload a table, check how it is read, train it, switch between data sets.
+
+Flow: the browser checks the file's size (clientside), :func:`receive_upload`
+stores it under a generated key (:mod:`dashboard.jobs`), :func:`build_form`
+shows the detected kind and a mapping form pre-filled by
+:func:`pipeline.ingest.suggest_mapping`, :func:`check_mapping` validates the
+mapping on every change, and :func:`train_upload` trains in a background
+callback (progress, cancel) and sets the session's ``ids.ACTIVE_ARTIFACT``.
+The browser only holds small keys: the upload key and the mapping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import flask
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import ids, jobs
+from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_header
+from dashboard.figures.data import column_types, preview_grid
+from dashboard.services import service
+from pipeline.config import DEFAULT_FEATURES, Settings, parse_date
+from pipeline.errors import DataError, SegmentationError
+from pipeline.features import FEATURE_DEFINITIONS
+from pipeline.ingest import KIND_LABELS, Detection, Validation, suggest_mapping
+from pipeline.mapping import INPUT_KINDS, TENURE, Mapping
+from pipeline.quality import DataQualityReport
+
+dash.register_page(__name__, path="/data", name="Your data", title="Your data · Customer Segments", order=6)
+
+log = logging.getLogger(__name__)
+
+KIND_OPTIONS = {
+    "marketing": "Marketing-campaign table (the reference format)",
+    "customer_table": "Customer table: one row per customer",
+    "transactions": "Transaction log: one row per order line",
+}
+#: Data-quality action → colour family of its badge (Bootstrap subtle colours; see data.css).
+ACTION_COLOURS = {"dropped": "danger", "imputed": "warning", "fixed": "info", "flagged": "primary", "info": "secondary"}
+# No ``accept`` filter on the uploads: a file the browser would drop silently
+# gets a clear message from the server instead (the content decides, not the name).
+
+# Mapping form fields: index → (label, help, multi).
+FIELD_LABELS: dict[str, tuple[str, str, bool]] = {
+    "id_column": ("Customer ID", "The column that identifies each customer.", False),
+    "Customer_Value": ("Customer value ($)", "Total spend: one column, or several that are added up.", True),
+    "Purchase_Frequency": ("Purchase frequency", "Number of purchases: one column or several added up.", True),
+    "Campaign_Response": ("Campaign response", "Campaigns or promotions accepted; leave empty if unknown.", True),
+    TENURE: ("Tenure in years", "A column of years as a customer…", True),
+    "tenure_date_column": ("…or tenure from a date", "e.g. 'Member since': counted to the as-of date.", False),
+    "recency_column": ("Days since last purchase", "Optional profile attribute.", False),
+    "timestamp_column": ("Order date / time", "When each line was bought (mixed formats are fine).", False),
+    "amount_column": ("Line amount", "Money per line; or leave empty and use quantity × unit price.", False),
+    "quantity_column": ("Quantity", "Units per line (negative = return).", False),
+    "unit_price_column": ("Unit price", "Price of one unit.", False),
+    "order_column": ("Order / invoice ID", "Optional: counts distinct orders; 'C…' invoices are cancellations.", False),
+    "campaign_column": ("Campaign flag", "Optional: marks lines bought through a campaign.", False),
+    "as_of": (
+        "As-of date",
+        "Tenure and recency are counted to this date (default: the latest date in the data).",
+        False,
+    ),
+}
+CUSTOMER_FIELDS = (
+    "id_column",
+    "Customer_Value",
+    "Purchase_Frequency",
+    "Campaign_Response",
+    TENURE,
+    "tenure_date_column",
+    "recency_column",
+)
+TRANSACTION_FIELDS = (
+    "id_column",
+    "timestamp_column",
+    "amount_column",
+    "quantity_column",
+    "unit_price_column",
+    "order_column",
+    "campaign_column",
+)
+
+
+def _limit_bytes() -> int:
+    """The browser upload limit of the app handling this request (defaults outside a request)."""
+    if flask.has_app_context():
+        return service().settings.max_upload_mb * 1024 * 1024
+    return 50 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- layout
+
+
+def layout(**_query: str) -> html.Div:
+    """The page frame; every part is filled by callbacks for this session."""
+    limit = _limit_bytes()
+    drop_zone = dcc.Upload(
+        id=ids.DATA_UPLOAD,
+        multiple=False,
+        className="data-drop",
+        className_active="data-drop is-active",
+        children=html.Div(
+            [
+                html.I(className="bi bi-cloud-arrow-up data-drop-icon"),
+                html.Div([html.Strong("Drop a file here"), " or ", html.Span("choose one", className="link-primary")]),
+                html.Div(
+                    f"CSV, TSV, TXT, XLSX or Parquet · up to {limit // (1024 * 1024)} MB",
+                    className="small text-body-secondary",
+                ),
+            ]
+        ),
+    )
+    upload = card(
+        "1 · Upload your data",
+        html.Div(
+            [
+                drop_zone,
+                html.Div(id=ids.DATA_UPLOAD_STATUS, className="mt-2", role="status"),
+                html.P(
+                    [
+                        "A customer table (one row per customer) or a transaction log (one row per order line). "
+                        "Files are stored on this server under a generated name; only you see the result. "
+                        "Larger files: ",
+                        html.Code("python -m pipeline train --data FILE"),
+                        ".",
+                    ],
+                    className="small text-body-secondary mb-0 mt-2",
+                ),
+            ]
+        ),
+    )
+    preview = card(
+        "Preview",
+        html.Div(id=ids.DATA_PREVIEW, children=_placeholder("The first rows and the type of each column appear here.")),
+    )
+    kind = card(
+        "2 · What kind of data is it?",
+        html.Div(
+            [
+                dbc.RadioItems(
+                    id=ids.DATA_KIND,
+                    options=_kind_options(disabled=True),
+                    value=None,
+                    className="data-kind mb-2",
+                ),
+                html.Div(id=ids.DATA_DETECTION),
+            ]
+        ),
+    )
+    mapping = card(
+        "3 · Map the columns",
+        html.Div(
+            [
+                html.Div(id=ids.DATA_MAPPING, children=_placeholder("Upload a file to map its columns.")),
+                html.Div(
+                    [
+                        dbc.Button(
+                            [html.I(className="bi bi-download me-1"), "Save mapping"],
+                            id=ids.DATA_MAPPING_SAVE,
+                            color="secondary",
+                            outline=True,
+                            size="sm",
+                            disabled=True,
+                        ),
+                        dcc.Upload(
+                            id=ids.DATA_MAPPING_UPLOAD,
+                            multiple=False,
+                            className="d-inline-block",
+                            children=dbc.Button(
+                                [html.I(className="bi bi-upload me-1"), "Load mapping…"],
+                                color="secondary",
+                                outline=True,
+                                size="sm",
+                            ),
+                        ),
+                        dcc.Download(id=ids.DATA_MAPPING_DOWNLOAD),
+                    ],
+                    className="d-flex gap-2 mt-3 flex-wrap",
+                ),
+                html.Div(id=ids.DATA_MAPPING_STATUS, className="mt-2"),
+            ]
+        ),
+        help_text="Each feature is one column, several columns added up, or left out.",
+    )
+    train_block = html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Button(
+                        [html.I(className="bi bi-play-fill me-1"), "Train segments"],
+                        id=ids.DATA_TRAIN,
+                        color="primary",
+                        disabled=True,
+                    ),
+                    dbc.Button(
+                        [html.I(className="bi bi-x-circle me-1"), "Cancel"],
+                        id=ids.DATA_CANCEL,
+                        color="secondary",
+                        outline=True,
+                        disabled=True,
+                    ),
+                    html.Div(id=ids.DATA_TRAIN_HINT, className="small text-body-secondary"),
+                ],
+                className="d-flex align-items-center gap-2 flex-wrap",
+            ),
+            html.Div(
+                [
+                    dbc.Progress(id=ids.DATA_PROGRESS, value=0, striped=True, animated=True, className="mt-3"),
+                    html.Div(id=ids.DATA_PROGRESS_TEXT, className="small text-body-secondary mt-1"),
+                ],
+                id=ids.DATA_PROGRESS_BOX,
+                className="d-none",
+            ),
+            html.Div(id=ids.DATA_TRAIN_STATUS, className="mt-3", role="status"),
+        ],
+        className="data-train-block",
+    )
+    check = card(
+        "4 · Check and train",
+        html.Div(
+            [
+                dcc.Loading(
+                    html.Div(id=ids.DATA_VALIDATION, children=_placeholder("The validation report appears here.")),
+                    type="dot",
+                    delay_show=300,
+                ),
+                train_block,
+            ]
+        ),
+    )
+    versions = card(
+        "Data sets and model versions on this server",
+        html.Div([html.Div(id=ids.DATA_VERSIONS_STATUS), html.Div(id=ids.DATA_VERSIONS)]),
+        help_text="Switch changes the data set every page shows in this browser tab; other people are not affected.",
+    )
+    return html.Div(
+        [
+            dcc.Store(id=ids.DATA_UPLOAD_LIMIT, data=limit),
+            dcc.Store(id=ids.DATA_UPLOAD_CHECK),
+            dcc.Store(id=ids.DATA_UPLOAD_KEY, storage_type="session"),
+            dcc.Store(id=ids.DATA_MAPPING_STORE, storage_type="session"),
+            dcc.Store(id=ids.DATA_VERSIONS_TICK, data=0),
+            dcc.Store(id=ids.DATA_TRAINED),
+            page_header(
+                "Your data",
+                "Upload your own customer table or transaction log, check how it is read, and segment it.",
+                "database-up",
+            ),
+            dbc.Row([dbc.Col(upload, lg=4), dbc.Col(preview, lg=8)], className="g-3 mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(html.Div([kind, mapping], className="d-grid gap-3"), lg=5),
+                    dbc.Col(check, lg=7),
+                ],
+                className="g-3 mb-3",
+            ),
+            versions,
+        ],
+        className="data-page",
+    )
+
+
+def _placeholder(text: str) -> html.Div:
+    return html.Div(text, className="text-body-secondary small data-placeholder")
+
+
+def _kind_options(disabled: bool) -> list[dict[str, Any]]:
+    return [{"label": label, "value": kind, "disabled": disabled} for kind, label in KIND_OPTIONS.items()]
+
+
+# ---------------------------------------------------------------- upload
+
+
+clientside_callback(
+    """function (contents, filename, limit) {
+        const nu = window.dash_clientside.no_update;
+        if (!contents) { return [nu, nu]; }
+        const comma = contents.indexOf(',');
+        const b64 = comma >= 0 ? contents.length - comma - 1 : 0;
+        const pad = contents.endsWith('==') ? 2 : (contents.endsWith('=') ? 1 : 0);
+        const size = Math.max(0, Math.floor(b64 * 3 / 4) - pad);
+        const ok = !limit || size <= limit;
+        return [{name: filename || 'upload', size: size, ok: ok, at: Date.now()}, ok ? nu : null];
+    }""",
+    Output(ids.DATA_UPLOAD_CHECK, "data"),
+    Output(ids.DATA_UPLOAD, "contents"),
+    Input(ids.DATA_UPLOAD, "contents"),
+    State(ids.DATA_UPLOAD, "filename"),
+    State(ids.DATA_UPLOAD_LIMIT, "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(ids.DATA_UPLOAD_KEY, "data"),
+    Output(ids.DATA_UPLOAD_STATUS, "children"),
+    Output(ids.DATA_UPLOAD, "contents", allow_duplicate=True),
+    Output(ids.DATA_VALIDATION, "children", allow_duplicate=True),
+    Output(ids.DATA_TRAIN, "disabled", allow_duplicate=True),
+    Output(ids.DATA_TRAIN_STATUS, "children", allow_duplicate=True),
+    Input(ids.DATA_UPLOAD_CHECK, "data"),
+    State(ids.DATA_UPLOAD, "contents"),
+    State(ids.DATA_UPLOAD_KEY, "data"),
+    prevent_initial_call=True,
+)
+def receive_upload(check: dict[str, Any] | None, contents: str | None, current_key: str | None) -> tuple[Any, ...]:
+    """Store an accepted file under a new key, or say why it is refused (the previous file stays).
+
+    Returns ``(upload key, upload status, upload contents, validation, train disabled, train status)``:
+    an accepted file clears the previous report and disables Train until its own check is done.
+    """
+    if not check:
+        raise PreventUpdate
+    settings = service().settings
+    name = jobs.display_name(check.get("name"))
+    try:
+        if not check.get("ok", True):
+            raise DataError(jobs.too_big_message(name, int(check.get("size") or 0), settings))
+        if not contents:
+            raise PreventUpdate
+        info = jobs.store_upload(contents, name, settings)
+    except SegmentationError as err:
+        return no_update, _refused(name, str(err), current_key, settings), None, no_update, no_update, no_update
+    table = jobs.upload_table(info.key, settings)
+    message = dbc.Alert(
+        [
+            html.I(className="bi bi-check-circle-fill me-2"),
+            html.Strong(info.name),
+            f" accepted: {len(table):,} rows × {table.shape[1]} columns ({info.size_text}).",
+        ],
+        color="success",
+        className="mb-0 py-2 small data-upload-ok",
+    )
+    checking = _placeholder(f"Checking {info.name}…")
+    return info.key, message, None, checking, True, None
+
+
+def _refused(name: str, reason: str, current_key: str | None, settings: Settings) -> dbc.Alert:
+    """A refusal that says why and what is still loaded."""
+    kept = None
+    if current_key:
+        try:
+            kept = jobs.upload_info(current_key, settings).name
+        except SegmentationError:
+            kept = None
+    tail = f" {kept} is still loaded." if kept else ""
+    return dbc.Alert(
+        [
+            html.I(className="bi bi-exclamation-triangle-fill me-2"),
+            html.Strong(f"{name} was not accepted. "),
+            reason,
+            tail,
+        ],
+        color="danger",
+        className="mb-0 py-2 small data-upload-refused",
+    )
+
+
+@callback(Output(ids.DATA_PREVIEW, "children"), Input(ids.DATA_UPLOAD_KEY, "data"))
+def show_preview(key: str | None) -> Any:
+    """First rows and detected column types of the session's upload."""
+    if not key:
+        return _placeholder("The first rows and the type of each column appear here.")
+    settings = service().settings
+    try:
+        info = jobs.upload_info(key, settings)
+        table = jobs.upload_table(key, settings)
+    except SegmentationError as err:
+        return error_alert(str(err))
+    rows, defs = preview_grid(table)
+    grid = dag.AgGrid(
+        id=ids.DATA_PREVIEW_GRID,
+        rowData=rows,
+        columnDefs=defs,
+        defaultColDef={"resizable": True, "sortable": False, "filter": False},
+        columnSize="autoSize",
+        dashGridOptions={"theme": GRID_THEME, "animateRows": False, "suppressMovableColumns": True},
+        style={"height": "300px", "width": "100%"},
+        className="app-grid",
+    )
+    types = column_types(table)
+    badge = {"number": "primary", "date": "info", "text": "secondary", "empty": "light"}
+    type_table = html.Table(
+        [
+            html.Thead(
+                html.Tr(
+                    [html.Th("Column"), html.Th("Type"), html.Th("Filled"), html.Th("Distinct"), html.Th("Examples")]
+                )
+            ),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(t["column"], className="fw-semibold"),
+                            html.Td(dbc.Badge(t["type_label"], color=badge[t["type"]], className="data-type-badge")),
+                            html.Td(fmt_pct(t["filled"])),
+                            html.Td(f"{t['distinct']:,}"),
+                            html.Td(
+                                ", ".join(t["examples"]), className="text-body-secondary text-truncate data-examples"
+                            ),
+                        ]
+                    )
+                    for t in types
+                ]
+            ),
+        ],
+        id=ids.DATA_COLUMN_TYPES,
+        className="table table-sm small mb-0 data-types-table",
+    )
+    head = html.Div(
+        [
+            html.I(className="bi bi-file-earmark-spreadsheet me-2"),
+            html.Strong(info.name),
+            html.Span(
+                f" · {len(table):,} rows × {table.shape[1]} columns · {info.size_text}",
+                className="text-body-secondary",
+            ),
+        ],
+        className="small mb-2",
+    )
+    tabs = dbc.Tabs(
+        [
+            dbc.Tab(grid, label=f"First {min(len(table), len(rows))} rows", tab_id="rows", className="pt-2"),
+            dbc.Tab(
+                html.Div(type_table, className="data-types-wrap"),
+                label="Column types",
+                tab_id="types",
+                className="pt-2",
+            ),
+        ],
+        active_tab="rows",
+        className="data-tabs",
+    )
+    return html.Div([head, tabs])
+
+
+# ---------------------------------------------------------------- kind and mapping form
+
+
+@callback(
+    Output(ids.DATA_KIND, "value"),
+    Output(ids.DATA_KIND, "options"),
+    Output(ids.DATA_DETECTION, "children"),
+    Output(ids.DATA_MAPPING, "children"),
+    Output(ids.DATA_MAPPING_STATUS, "children"),
+    Output(ids.DATA_MAPPING_UPLOAD, "contents"),
+    Input(ids.DATA_UPLOAD_KEY, "data"),
+    Input(ids.DATA_KIND, "value"),
+    Input(ids.DATA_MAPPING_UPLOAD, "contents"),
+    State(ids.DATA_MAPPING_UPLOAD, "filename"),
+    State(ids.DATA_MAPPING_STORE, "data"),
+)
+def build_form(
+    key: str | None,
+    kind: str | None,
+    mapping_contents: str | None,
+    mapping_filename: str | None,
+    stored: dict[str, Any] | None,
+) -> tuple[Any, ...]:
+    """Detected kind, its evidence and the mapping form (suggested, loaded from a file, or restored)."""
+    trigger = ctx.triggered_id if ctx.triggered else ids.DATA_UPLOAD_KEY
+    settings = service().settings
+    if not key:
+        status = no_update
+        if trigger == ids.DATA_MAPPING_UPLOAD and mapping_contents:
+            status = error_alert("Upload the data file first, then load its mapping.")
+        return (
+            None,
+            _kind_options(disabled=True),
+            _placeholder("The kind of data is detected when you upload a file."),
+            _placeholder("Upload a file to map its columns."),
+            status,
+            None,
+        )
+    try:
+        table = jobs.upload_table(key, settings)
+        detection = jobs.upload_detection(key, settings)
+    except SegmentationError as err:
+        return None, _kind_options(disabled=True), error_alert(str(err)), _placeholder(""), no_update, None
+    status: Any = no_update
+    mapping: Mapping | None = None
+    if trigger == ids.DATA_MAPPING_UPLOAD:
+        if not mapping_contents:
+            raise PreventUpdate
+        try:
+            mapping = jobs.parse_mapping_upload(mapping_contents, mapping_filename)
+        except SegmentationError as err:
+            return no_update, no_update, no_update, no_update, error_alert(str(err)), None
+        status = dbc.Alert(
+            f"Loaded the mapping {jobs.display_name(mapping_filename)}.", color="success", className="py-2 small mb-0"
+        )
+    elif trigger == ids.DATA_KIND and kind in INPUT_KINDS:
+        mapping = suggest_mapping(table, kind)
+        status = None
+    else:  # a new upload, or the page opened again: restore this upload's mapping if there is one
+        if stored and stored.get("key") == key and stored.get("mapping"):
+            try:
+                mapping = Mapping.from_dict(stored["mapping"])
+            except SegmentationError:
+                mapping = None
+        if mapping is None:
+            mapping = suggest_mapping(table, detection.kind)
+        status = None
+    columns = [str(c) for c in table.columns]
+    return (
+        mapping.kind,
+        _kind_options(disabled=False),
+        detection_panel(detection, mapping.kind),
+        mapping_form(mapping, columns),
+        status,
+        None,
+    )
+
+
+def detection_panel(detection: Detection, chosen: str) -> html.Div:
+    """What was detected, how sure, and why; notes a different choice by the user."""
+    colour = {"high": "success", "medium": "warning", "low": "secondary"}[detection.confidence]
+    head = html.Div(
+        [
+            html.Span("Detected: ", className="text-body-secondary"),
+            html.Strong(detection.label),
+            dbc.Badge(f"{detection.confidence} confidence", color=colour, className="ms-2 align-middle"),
+        ],
+        className="small mb-1",
+    )
+    items = [html.Li(e) for e in detection.evidence]
+    parts: list[Any] = [head, html.Ul(items, className="small mb-0 ps-3 data-evidence")]
+    if chosen != detection.kind:
+        parts.append(
+            html.Div(
+                [html.I(className="bi bi-info-circle me-1"), f"You chose to read it as {KIND_LABELS[chosen]}."],
+                className="small text-body-secondary mt-1",
+            )
+        )
+    return html.Div(parts)
+
+
+def _field_value(mapping: Mapping, field: str) -> Any:
+    if field in DEFAULT_FEATURES:
+        return list(mapping.feature_columns.get(field, ()))
+    if field == "as_of":
+        return mapping.as_of.isoformat() if mapping.as_of else None
+    return getattr(mapping, field)
+
+
+def _field(field: str, mapping: Mapping, columns: list[str]) -> html.Div:
+    label, help_text, multi = FIELD_LABELS[field]
+    value = _field_value(mapping, field)
+    wanted = value if isinstance(value, list) else ([value] if value else [])
+    options = [{"label": c, "value": c} for c in columns]
+    options += [{"label": f"{c} (not in this file)", "value": c} for c in wanted if c not in columns]
+    if field in FEATURE_DEFINITIONS:
+        d = FEATURE_DEFINITIONS[field]
+        help_text = f"{help_text} ({d.description.rstrip('.')})" if field != TENURE else help_text
+    control = dcc.Dropdown(
+        id=ids.data_map_field(field),
+        options=options,
+        value=value,
+        multi=multi,
+        clearable=True,
+        placeholder="Choose columns…" if multi else "Choose a column…",
+        className="data-map-dropdown",
+    )
+    return html.Div(
+        [
+            dbc.Label(label, html_for=f"data-map-{field}", className="small fw-semibold mb-1"),
+            control,
+            html.Div(help_text, className="form-text mt-1"),
+        ],
+        className="data-map-field",
+    )
+
+
+def mapping_form(mapping: Mapping, columns: list[str]) -> html.Div:
+    """The form for ``mapping.kind``, pre-filled with ``mapping`` (field ids: ``ids.data_map_field``)."""
+    hidden_kind = dcc.Input(id=ids.data_map_field("kind"), type="hidden", value=mapping.kind)
+    as_of = html.Div(
+        [
+            dbc.Label(FIELD_LABELS["as_of"][0], className="small fw-semibold mb-1"),
+            dbc.Input(
+                id=ids.data_map_field("as_of"),
+                type="date",
+                value=mapping.as_of.isoformat() if mapping.as_of else None,
+                size="sm",
+                className="data-as-of",
+            ),
+            html.Div(FIELD_LABELS["as_of"][1], className="form-text mt-1"),
+        ],
+        className="data-map-field",
+    )
+    if mapping.kind == "marketing":
+        body: list[Any] = [
+            html.P(
+                "The reference columns (MntWines…, Num…Purchases, AcceptedCmp1–5, Response, Dt_Customer) are read "
+                "as they are; there is nothing to map.",
+                className="small mb-2",
+            )
+        ]
+    elif mapping.kind == "transactions":
+        f = {name: _field(name, mapping, columns) for name in TRANSACTION_FIELDS}
+        body = [
+            dbc.Row([dbc.Col(f["id_column"], md=6), dbc.Col(f["timestamp_column"], md=6)], className="g-2"),
+            dbc.Row([dbc.Col(f["amount_column"], md=12)], className="g-2"),
+            dbc.Row([dbc.Col(f["quantity_column"], md=6), dbc.Col(f["unit_price_column"], md=6)], className="g-2"),
+            dbc.Row([dbc.Col(f["order_column"], md=6), dbc.Col(f["campaign_column"], md=6)], className="g-2"),
+        ]
+    else:
+        f = {name: _field(name, mapping, columns) for name in CUSTOMER_FIELDS}
+        body = [
+            f["id_column"],
+            f["Customer_Value"],
+            f["Purchase_Frequency"],
+            f["Campaign_Response"],
+            dbc.Row([dbc.Col(f[TENURE], md=6), dbc.Col(f["tenure_date_column"], md=6)], className="g-2"),
+            f["recency_column"],
+        ]
+    return html.Div([hidden_kind, *body, as_of], className="data-map-form d-grid gap-2")
+
+
+def mapping_from_fields(values: dict[str, Any]) -> Mapping:
+    """The :class:`Mapping` a filled form describes (raises ``DataError`` for a contradictory one)."""
+    kind = values.get("kind") or "customer_table"
+
+    def single(name: str) -> str | None:
+        v = values.get(name)
+        return str(v) if v else None
+
+    as_of = values.get("as_of") or None
+    fields: dict[str, Any] = {"kind": kind}
+    if as_of:
+        fields["as_of"] = parse_date(str(as_of))
+    if kind == "customer_table":
+        fields["id_column"] = single("id_column")
+        fields["feature_columns"] = {
+            f: tuple(values.get(f) or ()) for f in DEFAULT_FEATURES if isinstance(values.get(f), list) and values[f]
+        }
+        fields["tenure_date_column"] = single("tenure_date_column")
+        fields["recency_column"] = single("recency_column")
+    elif kind == "transactions":
+        for name in TRANSACTION_FIELDS:
+            fields[name] = single(name)
+    return Mapping(**fields)
+
+
+# ---------------------------------------------------------------- validation
+
+
+@callback(
+    Output(ids.DATA_VALIDATION, "children"),
+    Output(ids.DATA_TRAIN, "disabled"),
+    Output(ids.DATA_TRAIN_HINT, "children"),
+    Output(ids.DATA_MAPPING_STORE, "data"),
+    Output(ids.DATA_MAPPING_SAVE, "disabled"),
+    Input(ids.data_map_field(ALL), "value"),
+    State(ids.data_map_field(ALL), "id"),
+    State(ids.DATA_UPLOAD_KEY, "data"),
+)
+def check_mapping(values: list[Any], field_ids: list[dict[str, str]], key: str | None) -> tuple[Any, ...]:
+    """Validate the upload under the form's mapping: the report, and Train enabled or not (with why)."""
+    if not key or not field_ids:
+        return (
+            _placeholder("The validation report appears here."),
+            True,
+            "Upload a file first.",
+            no_update,
+            True,
+        )
+    settings = service().settings
+    fields = {fid["index"]: v for fid, v in zip(field_ids, values, strict=True)}
+    try:
+        mapping = mapping_from_fields(fields)
+    except SegmentationError as err:
+        return error_alert(str(err)), True, "Fix the mapping to train.", no_update, True
+    try:
+        validation = jobs.validate_upload_key(key, mapping, settings)
+    except SegmentationError as err:
+        return error_alert(str(err)), True, "Upload the file again.", no_update, True
+    stored = {"key": key, "mapping": mapping.to_dict()}
+    hint = (
+        f"{settings.model}, k = {settings.k}, on {len(validation.features)} features."
+        if validation.ok
+        else "Training is disabled until the problems above are fixed."
+    )
+    return validation_report(validation), not validation.ok, hint, stored, False
+
+
+def validation_report(v: Validation) -> html.Div:
+    """Rows read, kept, dropped, imputed; type problems with examples; blocking problems."""
+    if v.ok:
+        feats = ", ".join(FEATURE_DEFINITIONS[f].label.lower() for f in v.features)
+        left_out = [FEATURE_DEFINITIONS[f].label.lower() for f in DEFAULT_FEATURES if f not in v.features]
+        extra = f" Left out: {', '.join(left_out)}." if left_out else ""
+        banner = dbc.Alert(
+            [
+                html.I(className="bi bi-check-circle-fill me-2"),
+                html.Strong(f"Ready to train {v.name}: {v.n_customers:,} customers"),
+                f" on {feats}.{extra}",
+            ],
+            color="success",
+            className="py-2 small mb-2 data-ready",
+        )
+    else:
+        banner = dbc.Alert(
+            [
+                html.Div(
+                    [html.I(className="bi bi-x-octagon-fill me-2"), html.Strong(f"{v.name} cannot be trained yet:")],
+                ),
+                html.Ul([html.Li(p) for p in v.problems], className="mb-0 ps-3 mt-1"),
+            ],
+            color="danger",
+            className="py-2 small mb-2 data-blocked",
+        )
+    return html.Div([banner, quality_counts(v.report), quality_items(v.report)])
+
+
+def quality_counts(report: DataQualityReport) -> dbc.Row:
+    """The headline counts of a data-quality report."""
+    d = report.to_dict()
+    cells = [
+        (d["rows_read"], "rows read"),
+        (d["rows_kept"], "rows kept"),
+        (d["rows_dropped"], "rows dropped"),
+        (d["values_imputed"], "values imputed"),
+        (d["values_fixed"], "values fixed"),
+        (d["rows_flagged"], "flagged"),
+    ]
+    return dbc.Row(
+        [
+            dbc.Col([html.Div(f"{n:,}", className="data-count"), html.Small(label, className="text-body-secondary")])
+            for n, label in cells
+        ],
+        className="g-2 text-center mb-2 data-counts",
+    )
+
+
+def quality_items(report: DataQualityReport) -> html.Div:
+    """Each thing the loader did, with its action and examples."""
+    if not report.items:
+        return html.Div("Nothing was dropped, fixed or imputed.", className="small text-body-secondary")
+    rows = [
+        html.Li(
+            [
+                html.Span(
+                    item.action, className=f"badge data-action data-action-{ACTION_COLOURS.get(item.action, 'info')}"
+                ),
+                html.Span(item.message),
+            ],
+            className="data-item",
+        )
+        for item in report.items
+    ]
+    return html.Ul(rows, className="list-unstyled small mb-0 data-items")
+
+
+@callback(
+    Output(ids.DATA_MAPPING_DOWNLOAD, "data"),
+    Input(ids.DATA_MAPPING_SAVE, "n_clicks"),
+    State(ids.DATA_MAPPING_STORE, "data"),
+    State(ids.DATA_UPLOAD_KEY, "data"),
+    prevent_initial_call=True,
+)
+def save_mapping(n_clicks: int | None, stored: dict[str, Any] | None, key: str | None) -> dict[str, Any]:
+    """Download the current mapping as a small JSON file."""
+    if not n_clicks or not stored or not stored.get("mapping"):
+        raise PreventUpdate
+    mapping = Mapping.from_dict(stored["mapping"])
+    stem = "data"
+    if key:
+        with contextlib.suppress(SegmentationError):
+            stem = Path(jobs.upload_info(key, service().settings).name).stem or "data"
+    return {"content": mapping.to_json(), "filename": f"{stem}-mapping.json", "type": "application/json"}
+
+
+# ---------------------------------------------------------------- training
+
+
+@callback(
+    Output(ids.DATA_TRAINED, "data"),
+    Output(ids.DATA_TRAIN_STATUS, "children"),
+    Input(ids.DATA_TRAIN, "n_clicks"),
+    State(ids.DATA_UPLOAD_KEY, "data"),
+    State(ids.DATA_MAPPING_STORE, "data"),
+    background=True,
+    # Cancel is enabled by the job's first progress report: before that the
+    # browser does not know the job yet and a click could not cancel it.
+    progress=[
+        Output(ids.DATA_PROGRESS, "value"),
+        Output(ids.DATA_PROGRESS_TEXT, "children"),
+        Output(ids.DATA_CANCEL, "disabled"),
+    ],
+    progress_default=[0, "", True],
+    running=[
+        (Output(ids.DATA_TRAIN, "disabled"), True, False),
+        (Output(ids.DATA_PROGRESS_BOX, "className"), "data-progress-box", "d-none"),
+        (Output(ids.DATA_TRAIN_STATUS, "className"), "d-none", "mt-3"),
+    ],
+    cancel=[Input(ids.DATA_CANCEL, "n_clicks")],
+    interval=400,
+    prevent_initial_call=True,
+)
+def train_upload(
+    set_progress: Callable[[tuple[Any, ...]], None],
+    n_clicks: int | None,
+    key: str | None,
+    stored: dict[str, Any] | None,
+) -> tuple[Any, Any]:
+    """Train the upload with the checked mapping (in the background worker).
+
+    All outputs live on this page, so the job never starts when the page is
+    opened; :func:`activate_trained` then sets the session's active artifact.
+    """
+    if not n_clicks:
+        raise PreventUpdate
+    if not key or not stored or stored.get("key") != key:
+        return no_update, error_alert("Upload a file and check its mapping first.")
+    try:
+        result = jobs.train_job(
+            lambda value: set_progress((*value, False)), {"upload": key, "mapping": stored.get("mapping")}
+        )
+    except SegmentationError as err:
+        return no_update, error_alert(str(err))
+    except Exception as err:  # a bug must not show a traceback to the user
+        log.exception("training failed")
+        return no_update, error_alert(f"Training failed unexpectedly ({type(err).__name__}: {err}).")
+    return {"id": result.artifact_id, "at": time.time()}, trained_message(result)
+
+
+@callback(
+    Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
+    Input(ids.DATA_TRAINED, "data"),
+    prevent_initial_call=True,
+)
+def activate_trained(trained: dict[str, Any] | None) -> str:
+    """Make the artifact just trained this session's data set (navbar and every page follow)."""
+    if not trained or not trained.get("id"):
+        raise PreventUpdate
+    return str(trained["id"])
+
+
+def trained_message(result: jobs.JobResult) -> dbc.Alert:
+    """Success: what was trained, and where to look next."""
+    note = [html.Div(result.note, className="small mt-1")] if result.note else []
+    return dbc.Alert(
+        [
+            html.Div(
+                [html.I(className="bi bi-check-circle-fill me-2"), html.Strong("Trained. "), result.summary()],
+            ),
+            html.Div(
+                [
+                    "Every page now shows this data set in this browser tab. ",
+                    dcc.Link(
+                        ["Open the overview ", html.I(className="bi bi-arrow-right")], href="/", className="alert-link"
+                    ),
+                ],
+                className="mt-1",
+            ),
+            *note,
+        ],
+        color="success",
+        className="small mb-0 data-trained",
+    )
+
+
+@callback(
+    Output(ids.DATA_TRAIN_STATUS, "children", allow_duplicate=True),
+    Input(ids.DATA_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def cancelled(n_clicks: int | None) -> Any:
+    """Say that training was cancelled and nothing changed."""
+    if not n_clicks:
+        raise PreventUpdate
+    return dbc.Alert(
+        [
+            html.I(className="bi bi-slash-circle me-2"),
+            "Training cancelled. The data set you were using is unchanged.",
+        ],
+        color="secondary",
+        className="small mb-0 data-cancelled",
+    )
+
+
+# ---------------------------------------------------------------- versions
+
+
+@callback(
+    Output(ids.DATA_VERSIONS, "children"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+    Input(ids.DATA_VERSIONS_TICK, "data"),
+)
+def show_versions(active_id: str | None, _tick: int | None) -> Any:
+    """The artifacts of this installation, the session's one marked."""
+    svc = service()
+    active = svc.view(active_id).id
+    return versions_table(svc.versions(), active, svc.default_id)
+
+
+def versions_table(manifests: list[dict[str, Any]], active: str, default_id: str) -> Any:
+    """One row per artifact: name, rows, customers, date, model, k, silhouette, switch/delete."""
+    if not manifests:
+        return _placeholder("No data sets yet.")
+    rows = []
+    for m in manifests:
+        aid = m["artifact_id"]
+        data = m["data"]
+        sil = m["metrics"].get("silhouette")
+        in_use = aid == active
+        protected = jobs.is_protected(m, default_id)
+        name_cell = [html.Span(data["name"], className="fw-semibold")]
+        if in_use:
+            name_cell.append(dbc.Badge("in use", color="primary", className="ms-2 data-in-use"))
+        if aid == default_id:
+            name_cell.append(dbc.Badge("default", color="secondary", className="ms-1"))
+        switch = dbc.Button(
+            "Switch",
+            id=ids.data_version_action("switch", aid),
+            size="sm",
+            color="primary",
+            outline=True,
+            disabled=in_use,
+            title="Use this data set on every page (this browser tab)",
+        )
+        if protected:
+            delete: Any = html.Span(
+                html.I(className="bi bi-lock"),
+                className="text-body-secondary px-2",
+                title="The built-in sample and the app's default data set are kept.",
+            )
+        else:
+            delete = dcc.ConfirmDialogProvider(
+                dbc.Button(html.I(className="bi bi-trash"), size="sm", color="danger", outline=True, title="Delete"),
+                id=ids.data_version_action("delete", aid),
+                message=f"Delete {data['name']} ({m['model']['name']}, k = {m['model']['k']})? This cannot be undone.",
+            )
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(name_cell),
+                    html.Td(f"{data.get('rows_read', 0):,}", className="text-end"),
+                    html.Td(f"{data.get('n_customers', 0):,}", className="text-end"),
+                    html.Td(m["created_at"][:16].replace("T", " ")),
+                    html.Td(f"{m['model']['name']} · {m['model'].get('scaling', '')}"),
+                    html.Td(str(m["model"]["k"]), className="text-end"),
+                    html.Td(f"{sil:.2f}" if sil is not None else "n/a", className="text-end"),
+                    html.Td(html.Div([switch, delete], className="d-flex gap-1 justify-content-end")),
+                ],
+                className="data-version-active" if in_use else "data-version",
+                **{"data-artifact": aid},
+            )
+        )
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th("Data set"),
+                html.Th("Rows", className="text-end"),
+                html.Th("Customers", className="text-end"),
+                html.Th("Trained (UTC)"),
+                html.Th("Model"),
+                html.Th("k", className="text-end"),
+                html.Th("Silhouette", className="text-end"),
+                html.Th(""),
+            ]
+        )
+    )
+    return html.Div(
+        html.Table(
+            [head, html.Tbody(rows)], className="table table-sm table-hover align-middle small mb-0 data-versions-table"
+        ),
+        className="table-responsive",
+    )
+
+
+@callback(
+    Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
+    Output(ids.DATA_VERSIONS_TICK, "data"),
+    Output(ids.DATA_VERSIONS_STATUS, "children"),
+    Input(ids.data_version_action("switch", ALL), "n_clicks"),
+    Input(ids.data_version_action("delete", ALL), "submit_n_clicks"),
+    State(ids.ACTIVE_ARTIFACT, "data"),
+    State(ids.DATA_VERSIONS_TICK, "data"),
+    prevent_initial_call=True,
+)
+def version_action(_switch: list[Any], _delete: list[Any], active_id: str | None, tick: int | None) -> tuple[Any, ...]:
+    """Switch this session to an artifact, or delete one (never the default or the sample)."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(t.get("value") for t in ctx.triggered):
+        raise PreventUpdate
+    action = str(trigger["type"]).removeprefix("data-version-")
+    return apply_version_action(action, str(trigger["index"]), active_id, tick or 0)
+
+
+def apply_version_action(action: str, artifact_id: str, active_id: str | None, tick: int) -> tuple[Any, ...]:
+    """``(active artifact, tick, message)`` after switching to or deleting ``artifact_id``."""
+    svc = service()
+    if action == "switch":
+        return artifact_id, no_update, None
+    if action != "delete":
+        raise PreventUpdate
+    try:
+        name = jobs.delete_artifact(svc, artifact_id)
+    except SegmentationError as err:
+        return no_update, tick + 1, error_alert(str(err))
+    was_active = active_id == artifact_id
+    message = dbc.Alert(
+        f"Deleted {name} ({artifact_id})." + (" This tab is back on the default data set." if was_active else ""),
+        color="secondary",
+        className="py-2 small",
+        dismissable=True,
+    )
+    return (None if was_active else no_update), tick + 1, message
