@@ -1,4 +1,4 @@
-"""``python -m dashboard [--data FILE] [--host 127.0.0.1] [--port 8050]``."""
+"""``python -m dashboard [--data FILE] [--host 127.0.0.1] [--port 8050] [--workers N]``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--max-upload-mb", type=int, default=Settings.max_upload_mb, help="largest file accepted through the browser"
     )
+    p.add_argument("--workers", type=int, default=1, help="worker processes (>1: served by gunicorn)")
     p.add_argument("--debug", action="store_true")
     args = p.parse_args(argv)
     from .app import create_app
@@ -32,7 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"Customer Segments on http://{args.host}:{args.port}/", flush=True)
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    if args.workers > 1:
+        from .serve import serve
+
+        serve(app.server, args.host, args.port, args.workers)
+    else:
+        app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
 
 
