@@ -1,0 +1,1207 @@
+"""Model comparison (/models): which way of segmenting should we trust, and train it.
+
+The comparison (:mod:`pipeline.compare`) is computed for the session's
+artifact: its data and the settings it was trained with.  It is cached as
+JSON beside the artifacts; that file is the only shared state, so any worker
+process can draw the page from it.  Browser stores hold small keys only.
+
+Callbacks
+---------
+``load``
+    Session's artifact → when its comparison is not cached: ``MODELS_PENDING``
+    (starts the background job) and the status text.
+``compute`` (background, progress, cancel)
+    ``MODELS_PENDING`` → runs the comparison, caches it → ``MODELS_COMPUTED``.
+``computed``
+    ``MODELS_COMPUTED`` → the page, metric chart and form drawn from the new
+    cache entry, or the error.
+``fill``, ``metric_chart``, ``prefill``
+    Session's artifact and theme → recommendation, table, charts and the
+    training form, drawn from the cached comparison (the compute panel while
+    there is none).  They do not depend on ``load``, so on a visit they all
+    run at once.
+``choice_note``
+    Training form → what the chosen model means (native or nearest-centroid
+    prediction, k not used by density models) and input checks.
+``train_choice`` (background, progress, cancel) → ``activate``
+    Trains the chosen model/k/scaling on the same data and makes the new
+    version the session's artifact (navbar and every page follow).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import functools
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import ids, jobs
+from dashboard.components import GRID_THEME, card, error_alert, graph, page_header
+from dashboard.figures.common import empty_figure
+from dashboard.figures.models import (
+    METRICS,
+    SCALING_SHORT,
+    choice_label,
+    kdistance_figure,
+    knife_figure,
+    knife_segments,
+    metric_figure,
+    model_label,
+    not_native_labels,
+    plain_recommendation,
+    recommended_entry,
+    scaling_figure,
+    scaling_rows,
+    scaling_sentence,
+    sweep_figure,
+    table_column_defs,
+    table_rows,
+    why_not_others,
+)
+from dashboard.services import ArtifactView, service
+from pipeline.compare import (
+    MODEL_LABELS,
+    SCALING_LABELS,
+    SWEEP_MODELS,
+    comparison_path,
+    load_or_run_comparison,
+    read_cached,
+)
+from pipeline.config import MODEL_NAMES, SCALINGS, Settings
+from pipeline.errors import DataError, SegmentationError
+from pipeline.model import make_clusterer, predicts_natively
+from pipeline.training import Dataset, settings_for_dataset
+
+dash.register_page(__name__, path="/models", name="Models", title="Model comparison · Customer Segments", order=2)
+
+log = logging.getLogger(__name__)
+
+#: Smallest and largest k the training form accepts (as :class:`pipeline.config.Settings`).
+K_MIN, K_MAX = 2, 12
+#: The training form's note before a model is chosen.
+NO_CHOICE = "Filled in with the recommendation when the comparison is ready, or choose now."
+#: Seconds between progress reports while the comparison runs.
+HEARTBEAT_S = 0.5
+#: Progress callback of a background callback whose progress is ``[value, text, cancel disabled]``.
+SetProgress = Callable[[tuple[Any, ...]], None]
+
+
+# --- data access (server side) ---------------------------------------------------------------------------
+def comparison_inputs(artifact_id: str, settings: Settings) -> tuple[Dataset, Settings]:
+    """The data of an artifact and the settings its comparison is computed with.
+
+    Raises
+    ------
+    SegmentationError
+        The artifact cannot be read, or its data cannot be segmented.
+    """
+    dataset, trained_with = jobs.dataset_from_artifact(artifact_id, settings)
+    return dataset, settings_for_dataset(dataset, trained_with)
+
+
+def cached_comparison(artifact_id: str, settings: Settings) -> dict[str, Any] | None:
+    """The cached comparison of an artifact, or None when it has not been computed.
+
+    Parsed files are kept per process (:func:`_read_comparison`, keyed by the
+    file's modification time and size), so the page's callbacks share one
+    read.  Treat the result as read-only.
+    """
+    dataset, compare_settings = _comparison_key(artifact_id, settings)
+    try:
+        stat = comparison_path(dataset, compare_settings).stat()
+    except OSError:
+        return None
+    return _read_comparison(artifact_id, settings, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _comparison_key(artifact_id: str, settings: Settings) -> tuple[Dataset, Settings]:
+    """:func:`comparison_inputs` without the customers (an artifact never changes: cached per process)."""
+    dataset, compare_settings = comparison_inputs(artifact_id, settings)
+    return dataclasses.replace(dataset, customers=dataset.customers.iloc[:0]), compare_settings
+
+
+@functools.lru_cache(maxsize=8)
+def _read_comparison(artifact_id: str, settings: Settings, _mtime_ns: int, _size: int) -> dict[str, Any] | None:
+    dataset, compare_settings = _comparison_key(artifact_id, settings)
+    return read_cached(comparison_path(dataset, compare_settings), dataset, compare_settings)
+
+
+def comparison_job(set_progress: SetProgress | None, artifact_id: str, settings: Settings) -> dict[str, Any]:
+    """Load or compute (and cache) the comparison of an artifact, reporting progress.
+
+    Runs in the background worker.  One comparison per data set and settings
+    is computed at a time across processes (a file lock beside the cache):
+    a second session asking for the same one waits and then reads the cache.
+    Progress is ``set_progress((percent, message, False))`` (``False``
+    enables the cancel button); the message shows the elapsed seconds.
+
+    Raises
+    ------
+    SegmentationError
+        The data cannot be compared (message for the user).
+    """
+    dataset, compare_settings = comparison_inputs(artifact_id, settings)
+    path = comparison_path(dataset, compare_settings)
+    state: dict[str, Any] = {"fraction": 0.0, "message": "Starting", "began": time.monotonic()}
+
+    def update(fraction: float, message: str) -> None:  # the comparison's progress (worker thread)
+        state["fraction"] = max(state["fraction"], float(fraction))
+        state["message"] = message
+
+    def report() -> None:  # every half second, from this thread only
+        if set_progress is not None:
+            elapsed = time.monotonic() - state["began"]
+            percent = min(99, round(state["fraction"] * 100))
+            set_progress((percent, f"{state['message']}… {elapsed:.0f} s", False))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.stem}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            update(0.0, "Another session is computing this comparison; waiting for it")
+            _wait_for_lock(lock, report)
+        report()
+        result = _with_heartbeat(lambda: load_or_run_comparison(dataset, compare_settings, progress=update)[0], report)
+    if set_progress is not None:
+        set_progress((100, "Done", True))
+    return result
+
+
+def _wait_for_lock(lock: Any, report: Callable[[], None]) -> None:
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            report()
+            time.sleep(HEARTBEAT_S)
+
+
+def _with_heartbeat(work: Callable[[], dict[str, Any]], report: Callable[[], None]) -> dict[str, Any]:
+    """Run ``work`` in a thread and call ``report()`` every half second so the timer moves."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as err:  # re-raised in the caller's thread
+            box["error"] = err
+
+    thread = threading.Thread(target=run, name="models-compare", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(HEARTBEAT_S)
+        if thread.is_alive():
+            report()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def native_models() -> dict[str, bool]:
+    """Model name → whether it scores new customers itself (no fitting: unfitted estimators)."""
+    return {name: predicts_natively(make_clusterer(Settings(model=name))) for name in MODEL_NAMES}
+
+
+def training_overrides(model: str | None, k: Any, scaling: str | None) -> dict[str, Any]:
+    """The settings to train, checked; density models take no k.
+
+    Raises
+    ------
+    DataError
+        Unknown model or scaling, or k not a whole number from 2 to 12.
+    """
+    if model not in MODEL_NAMES:
+        raise DataError("Choose a model to train.")
+    if scaling not in SCALINGS:
+        raise DataError("Choose a scaling.")
+    overrides: dict[str, Any] = {"model": model, "scaling": scaling}
+    if model in SWEEP_MODELS:
+        overrides["k"] = parse_k(k)
+    return overrides
+
+
+def parse_k(k: Any) -> int:
+    """``k`` as a whole number from :data:`K_MIN` to :data:`K_MAX`.
+
+    Raises
+    ------
+    DataError
+        Missing, not a whole number, or out of range.
+    """
+    try:
+        value = float(k)
+    except (TypeError, ValueError):
+        raise DataError(f"Number of segments: enter a whole number from {K_MIN} to {K_MAX}.") from None
+    if not math.isfinite(value) or value != int(value) or not K_MIN <= value <= K_MAX:
+        raise DataError(f"Number of segments: enter a whole number from {K_MIN} to {K_MAX} (got {k}).")
+    return int(value)
+
+
+# --- layout ---------------------------------------------------------------------------------------------
+def compute_panel() -> dbc.Card:
+    """Shown while the comparison is loading, computing, cancelled or failed."""
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [dbc.Spinner(size="sm", spinner_class_name="me-2"), "Loading the comparison…"],
+                    id=ids.MODELS_COMPUTE_STATUS,
+                    role="status",
+                ),
+                html.Div(
+                    [
+                        dbc.Progress(id=ids.MODELS_COMPUTE_PROGRESS, value=0, striped=True, animated=True),
+                        html.Div(
+                            [
+                                html.Div(id=ids.MODELS_COMPUTE_TEXT, className="small text-body-secondary"),
+                                dbc.Button(
+                                    [html.I(className="bi bi-x-circle me-1"), "Cancel"],
+                                    id=ids.MODELS_COMPUTE_CANCEL,
+                                    size="sm",
+                                    color="secondary",
+                                    outline=True,
+                                    disabled=True,
+                                ),
+                            ],
+                            className="d-flex justify-content-between align-items-center mt-2 gap-2",
+                        ),
+                    ],
+                    id=ids.MODELS_COMPUTE_BOX,
+                    className="d-none",
+                ),
+                dbc.Button(
+                    [html.I(className="bi bi-arrow-clockwise me-1"), "Compare now"],
+                    id=ids.MODELS_COMPUTE_RETRY,
+                    color="primary",
+                    size="sm",
+                    className="d-none",
+                ),
+            ]
+        ),
+        id=ids.MODELS_COMPUTE_PANEL,
+        className="shadow-sm models-compute",
+    )
+
+
+def train_card() -> dbc.Card:
+    """The training form: model, k and scaling (pre-filled with the recommendation)."""
+    native = native_models()
+    # Empty until the comparison fills in its recommendation (see ``prefill``).
+    model_options = [
+        {"label": MODEL_LABELS[m] + ("" if native[m] else " (nearest-centroid prediction)"), "value": m}
+        for m in MODEL_NAMES
+    ]
+    scaling_options = [{"label": SCALING_SHORT[s], "value": s} for s in SCALINGS]
+    form = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label("Model", html_for=ids.MODELS_CHOICE_MODEL, className="seg-label"),
+                    dbc.Select(id=ids.MODELS_CHOICE_MODEL, options=model_options, placeholder="Choose a model…"),
+                ],
+                md=5,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Segments (k)", html_for=ids.MODELS_CHOICE_K, className="seg-label"),
+                    dbc.Input(id=ids.MODELS_CHOICE_K, type="number", min=K_MIN, max=K_MAX, step=1),
+                ],
+                md=3,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Scaling", html_for=ids.MODELS_CHOICE_SCALING, className="seg-label"),
+                    dbc.Select(id=ids.MODELS_CHOICE_SCALING, options=scaling_options, placeholder="Choose…"),
+                ],
+                md=4,
+            ),
+        ],
+        className="g-2",
+    )
+    return card(
+        "Train a model",
+        html.Div(
+            [
+                html.Div(id=ids.MODELS_IN_USE, className="small mb-2"),
+                form,
+                html.Div(
+                    NO_CHOICE,  # shown until the form is filled in (``choice_note`` takes over from there)
+                    id=ids.MODELS_CHOICE_NOTE,
+                    className="small text-body-secondary mt-2 models-choice-note",
+                ),
+                html.Div(
+                    [
+                        dbc.Button(
+                            [html.I(className="bi bi-play-fill me-1"), "Train and use"],
+                            id=ids.MODELS_TRAIN,
+                            color="primary",
+                        ),
+                        dbc.Button(
+                            [html.I(className="bi bi-x-circle me-1"), "Cancel"],
+                            id=ids.MODELS_CANCEL,
+                            color="secondary",
+                            outline=True,
+                            disabled=True,
+                        ),
+                    ],
+                    className="d-flex gap-2 mt-3",
+                ),
+                html.Div(
+                    [
+                        dbc.Progress(id=ids.MODELS_PROGRESS, value=0, striped=True, animated=True, className="mt-3"),
+                        html.Div(id=ids.MODELS_PROGRESS_TEXT, className="small text-body-secondary mt-1"),
+                    ],
+                    id=ids.MODELS_PROGRESS_BOX,
+                    className="d-none",
+                ),
+                html.Div(id=ids.MODELS_TRAIN_STATUS, className="mt-3", role="status"),
+                html.Div(
+                    [
+                        html.Div("What happens when you train", className="seg-label"),
+                        html.Ul(
+                            [
+                                html.Li("The model is fitted on the same customers and features, usually in seconds."),
+                                html.Li("Its segments are named and coloured from their profiles, as before."),
+                                html.Li(
+                                    [
+                                        "Every page switches to the new version in this browser tab; other users are "
+                                        "not affected. Switch back any time on ",
+                                        dcc.Link("Your data", href="/data"),
+                                        ".",
+                                    ]
+                                ),
+                            ],
+                            className="small text-body-secondary ps-3 mb-0",
+                        ),
+                    ],
+                    className="models-train-help mt-3 pt-3 border-top",
+                ),
+            ]
+        ),
+        help_text="Pre-filled with the recommendation. Training saves a new model version on the same customers; "
+        "the whole app then uses it.",
+    )
+
+
+def metric_help() -> html.Details:
+    """Every metric in one sentence (the statistics, one click deeper)."""
+    items = [html.Li([html.Strong(m.label), f" ({m.direction}): {m.explanation}"]) for m in METRICS.values()]
+    return html.Details(
+        [
+            html.Summary("What do these numbers mean?", className="small"),
+            html.Ul(items, className="small ps-3 mt-2 mb-0"),
+        ],
+        className="models-details mt-2",
+    )
+
+
+def content() -> html.Div:
+    """Everything drawn from the comparison (hidden until it is available)."""
+    grid = dag.AgGrid(
+        id=ids.MODELS_TABLE,
+        rowData=[],
+        columnDefs=table_column_defs(),
+        defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
+        dashGridOptions={
+            "theme": GRID_THEME,
+            "domLayout": "autoHeight",
+            "animateRows": False,
+            "tooltipShowDelay": 300,
+            "suppressCellFocus": True,
+        },
+        style={"width": "100%"},
+        className="app-grid",
+    )
+    metric_select = dbc.Select(
+        id=ids.MODELS_METRIC,
+        options=[{"label": m.label, "value": key} for key, m in METRICS.items()],
+        value="stability_mean",
+        size="sm",
+        className="models-metric-select",
+    )
+    return html.Div(
+        [
+            html.Div(id=ids.MODELS_SAMPLED, className="mb-3"),
+            html.Div(
+                card(
+                    "All models side by side",
+                    html.Div(
+                        [
+                            html.Div(id=ids.MODELS_NATIVE_NOTE, className="small mb-2"),
+                            grid,
+                            metric_help(),
+                        ]
+                    ),
+                    help_text="Same customers, same features, same scaling. Click a column to sort; "
+                    "hover a header for what it measures. ↑ higher is better, ↓ lower is better.",
+                ),
+                className="mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        card(
+                            None,
+                            html.Div(
+                                [
+                                    html.Div(
+                                        [
+                                            html.H3(
+                                                "One metric across models", className="h6 card-title fw-semibold mb-0"
+                                            ),
+                                            metric_select,
+                                        ],
+                                        className="d-flex justify-content-between align-items-center gap-2 mb-1",
+                                    ),
+                                    html.P(id=ids.MODELS_METRIC_HELP, className="small text-body-secondary mb-1"),
+                                    graph(ids.MODELS_METRIC_GRAPH, "model-comparison-metric", height=300),
+                                ]
+                            ),
+                        ),
+                        lg=5,
+                    ),
+                    dbc.Col(
+                        card(
+                            "How many segments? The k sweep",
+                            html.Div(
+                                [
+                                    graph(ids.MODELS_SWEEP_GRAPH, "k-sweep-elbow-silhouette", height=350),
+                                    html.Div(id=ids.MODELS_SWEEP_NOTE, className="small text-body-secondary"),
+                                ]
+                            ),
+                            help_text="Left: how tight the segments are; the bend (elbow) is where more segments stop "
+                            "paying off. Right: how clearly customers belong to their segment, for each model.",
+                        ),
+                        lg=7,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        card(
+                            "How well does each customer fit? Silhouette per customer",
+                            html.Div(
+                                [
+                                    graph(ids.MODELS_KNIFE_GRAPH, "silhouette-knife-plot", height=360),
+                                    html.Div(id=ids.MODELS_KNIFE_NOTE, className="small text-body-secondary"),
+                                ]
+                            ),
+                            help_text="One thin bar per customer, sorted within each segment. Long bars: clearly in "
+                            "their segment; bars left of zero: closer to another segment.",
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        card(
+                            "How DBSCAN sets its density threshold",
+                            html.Div(
+                                [
+                                    graph(ids.MODELS_KDIST_GRAPH, "dbscan-k-distance", height=360),
+                                    html.Div(id=ids.MODELS_KDIST_NOTE, className="small text-body-secondary"),
+                                ]
+                            ),
+                            help_text="Each customer's distance to its nearest neighbours, sorted. Where the curve "
+                            "turns up (the knee), customers stop being in dense groups; DBSCAN's eps is set there.",
+                        ),
+                        lg=6,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            card(
+                "Does the preprocessing matter? Scaling variants (KMeans at the k in use)",
+                dbc.Row(
+                    [
+                        dbc.Col(graph(ids.MODELS_SCALING_GRAPH, "scaling-variants", height=300), lg=6),
+                        dbc.Col(html.Div(id=ids.MODELS_SCALING_TABLE), lg=6),
+                    ],
+                    className="g-3",
+                ),
+                help_text="Spend is heavy-tailed: a few customers spend many times the typical amount. With standard "
+                "scaling they dominate the distances. log1p (the log of 1 + value) compresses large values, so $2,000 "
+                "is about 1.6× $100 instead of 20×; Yeo–Johnson picks the power transform that makes each feature "
+                "closest to a bell curve.",
+            ),
+        ],
+        id=ids.MODELS_CONTENT,
+        hidden=True,
+    )
+
+
+def layout(**_query: str) -> html.Div:
+    """Page frame; the comparison is filled in for the session's artifact."""
+    return html.Div(
+        [
+            page_header(
+                "Model comparison",
+                "Which way of segmenting should we trust? Six methods compared on the same customers, "
+                "with a recommendation you can train in one click.",
+                "bar-chart-steps",
+            ),
+            dcc.Store(id=ids.MODELS_PENDING),
+            dcc.Store(id=ids.MODELS_COMPUTED),
+            dcc.Store(id=ids.MODELS_TRAINED),
+            dbc.Row(
+                [
+                    dbc.Col([compute_panel(), html.Div(id=ids.MODELS_RECOMMENDATION, className="h-100")], lg=7),
+                    dbc.Col(train_card(), lg=5),
+                ],
+                className="g-3 mb-3",
+            ),
+            content(),
+        ],
+        className="models-page",
+    )
+
+
+# --- building blocks ------------------------------------------------------------------------------------
+def computing_message() -> html.Div:
+    """What the user sees while the comparison is computed for the first time."""
+    return html.Div(
+        [
+            html.Div(
+                [html.I(className="bi bi-hourglass-split me-2"), html.Strong("Comparing models on this data…")],
+                className="mb-1",
+            ),
+            html.Div(
+                "This data and settings have not been compared yet: six models, k from 2 to 10 and three scalings "
+                "are fitted now (about 5–15 seconds on the sample). You can keep using the app meanwhile.",
+                className="small text-body-secondary mb-2",
+            ),
+        ]
+    )
+
+
+def recommendation_card(result: dict[str, Any]) -> dbc.Card:
+    """The recommendation in words, why not the others, and the rule (one click deeper)."""
+    rec = result.get("recommendation") or {}
+    row = recommended_entry(result)
+    if rec.get("model") is None or row is None:
+        body: list[Any] = [
+            html.H3("No recommendation", className="h5"),
+            html.P(plain_recommendation(result), className="mb-0"),
+        ]
+        return dbc.Card(dbc.CardBody(body), className="shadow-sm h-100 models-recommendation")
+    title = f"{model_label(rec['model'])} with {rec['k']} segments"
+    scaling = SCALING_LABELS.get(rec.get("scaling") or "", rec.get("scaling") or "")
+    facts = [
+        (
+            "Stability",
+            f"{row['stability_mean']:.2f} ± {row['stability_std'] or 0:.2f}"
+            if row.get("stability_mean") is not None
+            else "n/a",
+        ),
+        ("Silhouette", f"{row['silhouette']:.3f}" if row.get("silhouette") is not None else "n/a"),
+        ("No segment", f"{row.get('noise_share') or 0:.0%}"),
+        ("Smallest segment", f"{row['min_segment_share']:.0%}" if row.get("min_segment_share") is not None else "n/a"),
+    ]
+    others = why_not_others(result)
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [html.I(className="bi bi-stars me-2"), "Our recommendation"],
+                    className="seg-label text-primary",
+                ),
+                html.H3(title, className="h4 mb-1 models-rec-title"),
+                html.Div(
+                    [
+                        scaling,
+                        " · ",
+                        "scores new customers itself"
+                        if row.get("predicts_natively")
+                        else "scores new customers by nearest segment centre",
+                    ],
+                    className="small text-body-secondary mb-2",
+                ),
+                html.P(plain_recommendation(result), className="mb-2 models-rec-text"),
+                html.Div(
+                    [
+                        html.Div(
+                            [html.Div(v, className="models-fact-value"), html.Div(k, className="models-fact-label")],
+                            className="models-fact",
+                        )
+                        for k, v in facts
+                    ],
+                    className="models-facts mb-2",
+                ),
+                html.Details(
+                    [
+                        html.Summary("Why not the others?"),
+                        html.Ul(
+                            [html.Li([html.Strong(who + ": "), why]) for who, why in others],
+                            className="small ps-3 mt-1 mb-0 models-why-not",
+                        ),
+                    ],
+                    open=True,
+                    className="models-details mb-1",
+                ),
+                html.Details(
+                    [
+                        html.Summary("The rule and the statistics"),
+                        html.Div(
+                            [
+                                html.P(rec.get("reason") or "", className="mb-1"),
+                                html.P(
+                                    "Rule: keep models with as many segments as asked for, at most "
+                                    f"{(rec.get('rule') or {}).get('max_noise_share', 0):.0%} of customers without a segment and every "
+                                    f"segment at least {(rec.get('rule') or {}).get('min_segment_share', 0):.0%} of customers; among "
+                                    "those within 0.02 of the best silhouette, take the most stable (ties: native prediction, "
+                                    "then k nearest the elbow).",
+                                    className="mb-1",
+                                ),
+                                html.Div(["Command line: ", html.Code(rec.get("command") or "")]),
+                            ],
+                            className="small text-body-secondary mt-1",
+                        ),
+                    ],
+                    className="models-details",
+                ),
+            ]
+        ),
+        className="shadow-sm h-100 models-recommendation",
+    )
+
+
+def in_use_text(result: dict[str, Any], active: ArtifactView) -> html.Div:
+    """The model the session uses, and whether it is the recommendation."""
+    model = active.manifest["model"]
+    rec = result.get("recommendation") or {}
+    same = (
+        rec.get("model") == model["name"]
+        and rec.get("scaling") == model["scaling"]
+        and (rec.get("model") not in SWEEP_MODELS or rec.get("k") == model["k"])
+    )
+    badge = (
+        dbc.Badge("recommended", color="success", className="ms-2")
+        if same
+        else dbc.Badge("not the recommendation", color="warning", text_color="dark", className="ms-2")
+    )
+    return html.Div(
+        [
+            html.Span("In use now: ", className="text-body-secondary"),
+            html.Strong(choice_label(model["name"], model["k"], model["scaling"])),
+            badge,
+        ]
+    )
+
+
+def sampled_note(result: dict[str, Any]) -> Any:
+    """The sampling message: an info alert when sampling was applied, a muted line otherwise."""
+    sampled = result.get("sampled") or {}
+    message = sampled.get("message") or ""
+    if sampled.get("applied"):
+        return dbc.Alert(
+            [html.I(className="bi bi-info-circle me-2"), message], color="info", className="small mb-0 py-2"
+        )
+    return html.Div(
+        [html.I(className="bi bi-check2-circle me-1"), message, f" Computed {(result.get('created_at') or '')[:10]}."],
+        className="small text-body-secondary",
+    )
+
+
+def native_note(result: dict[str, Any]) -> Any:
+    """Which models cannot score new customers themselves."""
+    names = not_native_labels(result)
+    if not names:
+        return "Every model here can score new customers itself."
+    return [
+        html.I(className="bi bi-info-circle me-1 text-primary"),
+        html.Strong(", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]),
+        " cannot place new customers into segments themselves. If you train one, the simulator assigns new customers "
+        "to the nearest segment centre (nearest-centroid prediction).",
+    ]
+
+
+def scaling_table(result: dict[str, Any]) -> html.Div:
+    """Scaling variants as a compact table plus the sentence on what they do here."""
+    variants = result.get("scaling_variants") or []
+    rows = scaling_rows(variants)
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th("Scaling"),
+                html.Th("Stability ↑"),
+                html.Th(
+                    "Agreement ↑", title="Adjusted Rand index with the segments of the scaling in use (1 = identical)."
+                ),
+                html.Th("Davies–Bouldin ↓"),
+                html.Th("Segment sizes"),
+            ]
+        )
+    )
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(r["scaling"]),
+                    html.Td(r["stability"], className="text-nowrap"),
+                    html.Td(r["agreement"]),
+                    html.Td(r["davies_bouldin"]),
+                    html.Td(r["sizes"], className="text-nowrap"),
+                ]
+            )
+            for r in rows
+        ]
+    )
+    return html.Div(
+        [
+            html.Table([head, body], className="table table-sm small mb-2 models-scaling-table"),
+            html.P(scaling_sentence(variants), className="small mb-1"),
+            html.P(
+                "Silhouettes of different scalings are measured in different spaces, so compare stability and "
+                "agreement across scalings, not silhouette.",
+                className="small text-body-secondary mb-0",
+            ),
+        ]
+    )
+
+
+def knife_note(result: dict[str, Any], active: ArtifactView, coloured: bool) -> str:
+    """Which model the knife plot shows, and how to read the colours."""
+    knife = result.get("silhouette_samples") or {}
+    if not knife.get("values"):
+        return ""
+    what = choice_label(knife.get("model") or "", knife.get("k"))
+    shown = (
+        f"{len(knife['values']):,} of {knife.get('rows', 0):,} customers"
+        if knife.get("rows", 0) > len(knife["values"])
+        else "all customers"
+    )
+    if coloured:
+        return f"The recommended model, {what}, is the model in use: colours are your segments. Showing {shown}."
+    return f"The recommended model, {what}, is not the model in use, so its groups are numbered, not named. Showing {shown}."
+
+
+def kdist_note(result: dict[str, Any]) -> str:
+    """DBSCAN's outcome in one sentence."""
+    kd = result.get("kdistance") or {}
+    db = next((m for m in result.get("models") or [] if m["name"] == "dbscan"), None)
+    if not kd or db is None:
+        return ""
+    return (
+        f"With eps = {kd.get('eps', 0):.2f} and at least {kd.get('min_samples')} neighbours, DBSCAN found "
+        f"{db['n_segments']} segments and left {db.get('noise_share') or 0:.0%} of customers as noise."
+    )
+
+
+def sweep_note(result: dict[str, Any], chosen_k: int | None) -> str:
+    """Where the sweep's numbers come from, and the elbow in words."""
+    elbow = result.get("elbow_k")
+    parts = []
+    if elbow is not None:
+        parts.append(f"The inertia curve bends at k = {elbow}.")
+    if chosen_k is not None:
+        parts.append(f"Dashed line: the k of the model in use ({chosen_k}).")
+    rows_used = (result.get("sampled") or {}).get("rows_used")
+    other = {r["fit_rows"] for r in result.get("k_sweep") or [] if r["model"] != "kmeans"}
+    if other and rows_used and max(other) < rows_used:
+        parts.append(f"Agglomerative, Gaussian mixture and Birch lines use a {max(other):,}-customer sample.")
+    return " ".join(parts)
+
+
+# --- callbacks ----------------------------------------------------------------------------------------------
+@callback(
+    Output(ids.MODELS_PENDING, "data"),
+    Output(ids.MODELS_COMPUTE_STATUS, "children"),
+    Output(ids.MODELS_COMPUTE_RETRY, "className"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+)
+def load(artifact_id: str | None) -> tuple[Any, ...]:
+    """Start computing the comparison of the session's artifact when it is not cached yet.
+
+    When it is cached there is nothing to do here: :func:`fill` draws it.
+    """
+    svc = service()
+    try:
+        active = svc.view(artifact_id).id
+        result = cached_comparison(active, svc.settings)
+    except SegmentationError as err:
+        return no_update, error_alert(f"The models cannot be compared: {err}"), "d-none"
+    if result is not None:
+        return no_update, None, "d-none"
+    return {"artifact": active, "at": time.time()}, computing_message(), "d-none"
+
+
+@callback(
+    Output(ids.MODELS_COMPUTED, "data"),
+    Input(ids.MODELS_PENDING, "data"),
+    background=True,
+    # Cancel is enabled by the job's first progress report (the browser must know the job first).
+    progress=[
+        Output(ids.MODELS_COMPUTE_PROGRESS, "value"),
+        Output(ids.MODELS_COMPUTE_TEXT, "children"),
+        Output(ids.MODELS_COMPUTE_CANCEL, "disabled"),
+    ],
+    progress_default=[0, "", True],
+    running=[(Output(ids.MODELS_COMPUTE_BOX, "className"), "models-progress-box", "d-none")],
+    cancel=[Input(ids.MODELS_COMPUTE_CANCEL, "n_clicks")],
+    interval=500,
+    prevent_initial_call=True,
+)
+def compute(set_progress: SetProgress, pending: dict[str, Any] | None) -> dict[str, Any]:
+    """Compute and cache the comparison of ``pending["artifact"]`` (in the background worker)."""
+    if not pending or not pending.get("artifact"):
+        raise PreventUpdate
+    artifact_id = str(pending["artifact"])
+    try:
+        comparison_job(set_progress, artifact_id, jobs.current_service().settings)
+    except SegmentationError as err:
+        return {"artifact": artifact_id, "ready": False, "error": f"The models cannot be compared: {err}"}
+    except Exception as err:  # a bug must not show a traceback to the user
+        log.exception("model comparison failed")
+        return {
+            "artifact": artifact_id,
+            "ready": False,
+            "error": f"The comparison failed unexpectedly ({type(err).__name__}: {err}).",
+        }
+    return {"artifact": artifact_id, "ready": True, "at": time.time()}
+
+
+def shown_comparison(artifact_id: str | None) -> tuple[ArtifactView, dict[str, Any] | None]:
+    """The session's artifact view and its cached comparison (None: not computed, or unreadable)."""
+    svc = service()
+    active = svc.view(artifact_id)
+    try:
+        return active, cached_comparison(active.id, svc.settings)
+    except SegmentationError:
+        return active, None
+
+
+#: What :func:`fill` draws (also redrawn by :func:`computed` when a background comparison finishes).
+PAGE_OUTPUTS: tuple[tuple[str, str], ...] = (
+    (ids.MODELS_CONTENT, "hidden"),
+    (ids.MODELS_COMPUTE_PANEL, "className"),
+    (ids.MODELS_RECOMMENDATION, "children"),
+    (ids.MODELS_IN_USE, "children"),
+    (ids.MODELS_SAMPLED, "children"),
+    (ids.MODELS_NATIVE_NOTE, "children"),
+    (ids.MODELS_TABLE, "rowData"),
+    (ids.MODELS_SWEEP_GRAPH, "figure"),
+    (ids.MODELS_SWEEP_NOTE, "children"),
+    (ids.MODELS_KNIFE_GRAPH, "figure"),
+    (ids.MODELS_KNIFE_NOTE, "children"),
+    (ids.MODELS_KDIST_GRAPH, "figure"),
+    (ids.MODELS_KDIST_NOTE, "children"),
+    (ids.MODELS_SCALING_GRAPH, "figure"),
+    (ids.MODELS_SCALING_TABLE, "children"),
+)
+#: What :func:`metric_chart` draws.
+METRIC_OUTPUTS: tuple[tuple[str, str], ...] = (
+    (ids.MODELS_METRIC_GRAPH, "figure"),
+    (ids.MODELS_METRIC_HELP, "children"),
+)
+#: What :func:`prefill` sets.
+FORM_OUTPUTS: tuple[tuple[str, str], ...] = (
+    (ids.MODELS_CHOICE_MODEL, "value"),
+    (ids.MODELS_CHOICE_K, "value"),
+    (ids.MODELS_CHOICE_SCALING, "value"),
+)
+
+
+def page_view(active: ArtifactView, result: dict[str, Any] | None, theme: str) -> tuple[Any, ...]:
+    """Values of :data:`PAGE_OUTPUTS`: the comparison drawn, or the compute panel when there is none."""
+    if result is None:
+        blank = empty_figure("", theme)
+        hidden = (None, None, None, None, [], blank, None, blank, None, blank, None, blank, None)
+        return (True, "shadow-sm models-compute", *hidden)
+    chosen_k = int(active.manifest["model"]["k"]) if active.manifest["model"]["name"] in SWEEP_MODELS else None
+    knife = result.get("silhouette_samples") or {}
+    segments = knife_segments(knife, active.manifest)
+    return (
+        False,
+        "d-none",
+        recommendation_card(result),
+        in_use_text(result, active),
+        sampled_note(result),
+        native_note(result),
+        table_rows(result),
+        sweep_figure(result, chosen_k, theme),
+        sweep_note(result, chosen_k),
+        knife_figure(knife, segments, theme),
+        knife_note(result, active, segments is not None),
+        kdistance_figure(result.get("kdistance") or {}, theme),
+        kdist_note(result),
+        scaling_figure(result.get("scaling_variants") or [], theme),
+        scaling_table(result),
+    )
+
+
+def metric_view(result: dict[str, Any] | None, metric: str | None, theme: str) -> tuple[go.Figure, str]:
+    """Values of :data:`METRIC_OUTPUTS`: one metric across models, what it means and which way is better."""
+    info = METRICS.get(metric or "")
+    if info is None:
+        return empty_figure("Choose a metric.", theme), ""
+    if result is None:
+        return empty_figure("", theme), ""
+    return metric_figure(result, info.key, theme), f"{info.explanation} {info.direction.capitalize()}."
+
+
+def form_values(active: ArtifactView, result: dict[str, Any] | None) -> tuple[Any, Any, Any]:
+    """Values of :data:`FORM_OUTPUTS`: the recommendation (the model in use when there is none)."""
+    model = active.manifest["model"]
+    rec = (result or {}).get("recommendation") or {}
+    if rec.get("model") is None:
+        return model["name"], model["k"], model["scaling"]
+    k = rec["k"] if rec["model"] in SWEEP_MODELS else model["k"]
+    return rec["model"], k, rec.get("scaling") or model["scaling"]
+
+
+def _outputs(pairs: tuple[tuple[str, str], ...], duplicate: bool = False) -> list[Output]:
+    return [Output(cid, prop, allow_duplicate=duplicate) for cid, prop in pairs]
+
+
+@callback(
+    *_outputs(PAGE_OUTPUTS, duplicate=True),
+    *_outputs(METRIC_OUTPUTS, duplicate=True),
+    *_outputs(FORM_OUTPUTS, duplicate=True),
+    Output(ids.MODELS_COMPUTE_STATUS, "children", allow_duplicate=True),
+    Output(ids.MODELS_COMPUTE_RETRY, "className", allow_duplicate=True),
+    Input(ids.MODELS_COMPUTED, "data"),
+    State(ids.ACTIVE_ARTIFACT, "data"),
+    State(ids.THEME, "data"),
+    State(ids.MODELS_METRIC, "value"),
+    prevent_initial_call=True,
+)
+def computed(
+    data: dict[str, Any] | None, artifact_id: str | None, theme: str | None, metric: str | None
+) -> tuple[Any, ...]:
+    """The background job finished: draw its comparison (page, metric chart, form), or say why there is none.
+
+    A job for a version the session no longer uses changes nothing.
+    """
+    if not data:
+        raise PreventUpdate
+    active, result = shown_comparison(artifact_id)
+    if data.get("artifact") != active.id:
+        raise PreventUpdate
+    if data.get("error") or result is None:
+        message = data.get("error") or "The comparison finished but could not be read back; try again."
+        n = len(PAGE_OUTPUTS) + len(METRIC_OUTPUTS) + len(FORM_OUTPUTS)
+        return (*([no_update] * n), error_alert(str(message)), "mt-1")
+    theme = theme or "light"
+    return (
+        *page_view(active, result, theme),
+        *metric_view(result, metric, theme),
+        *form_values(active, result),
+        None,
+        "d-none",
+    )
+
+
+@callback(
+    Output(ids.MODELS_COMPUTE_STATUS, "children", allow_duplicate=True),
+    Output(ids.MODELS_COMPUTE_RETRY, "className", allow_duplicate=True),
+    Input(ids.MODELS_COMPUTE_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def compute_cancelled(n_clicks: int | None) -> tuple[Any, str]:
+    """Say the comparison was cancelled, and offer to start it again."""
+    if not n_clicks:
+        raise PreventUpdate
+    return (
+        html.Div(
+            [html.I(className="bi bi-slash-circle me-2"), "Comparison cancelled: nothing was computed."],
+            className="mb-2",
+        ),
+        "mt-1",
+    )
+
+
+@callback(
+    Output(ids.MODELS_PENDING, "data", allow_duplicate=True),
+    Output(ids.MODELS_COMPUTE_STATUS, "children", allow_duplicate=True),
+    Output(ids.MODELS_COMPUTE_RETRY, "className", allow_duplicate=True),
+    Input(ids.MODELS_COMPUTE_RETRY, "n_clicks"),
+    State(ids.ACTIVE_ARTIFACT, "data"),
+    prevent_initial_call=True,
+)
+def compute_again(n_clicks: int | None, artifact_id: str | None) -> tuple[Any, ...]:
+    """Start the comparison again after a cancel or a failure."""
+    if not n_clicks:
+        raise PreventUpdate
+    active = service().view(artifact_id).id
+    return {"artifact": active, "at": time.time()}, computing_message(), "d-none"
+
+
+@callback(*_outputs(PAGE_OUTPUTS), Input(ids.ACTIVE_ARTIFACT, "data"), Input(ids.THEME, "data"))
+def fill(artifact_id: str | None, theme: str | None) -> tuple[Any, ...]:
+    """Draw the page from the cached comparison of the session's artifact, or show the compute panel."""
+    active, result = shown_comparison(artifact_id)
+    return page_view(active, result, theme or "light")
+
+
+@callback(
+    *_outputs(METRIC_OUTPUTS),
+    Input(ids.MODELS_METRIC, "value"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+    Input(ids.THEME, "data"),
+)
+def metric_chart(metric: str | None, artifact_id: str | None, theme: str | None) -> tuple[go.Figure, str]:
+    """One metric across models, with what it means and which direction is better."""
+    return metric_view(shown_comparison(artifact_id)[1], metric, theme or "light")
+
+
+@callback(*_outputs(FORM_OUTPUTS), Input(ids.ACTIVE_ARTIFACT, "data"))
+def prefill(artifact_id: str | None) -> tuple[Any, Any, Any]:
+    """Set the training form to the recommendation of the comparison shown (unchanged until there is one)."""
+    active, result = shown_comparison(artifact_id)
+    if result is None:
+        raise PreventUpdate
+    return form_values(active, result)
+
+
+@callback(
+    Output(ids.MODELS_CHOICE_NOTE, "children"),
+    Output(ids.MODELS_CHOICE_K, "disabled"),
+    Output(ids.MODELS_CHOICE_K, "invalid"),
+    Input(ids.MODELS_CHOICE_MODEL, "value"),
+    Input(ids.MODELS_CHOICE_K, "value"),
+)
+def choice_note(model: str | None, k: Any) -> tuple[Any, bool, bool]:
+    """What the chosen model means for the app, and a check of k."""
+    if model not in MODEL_NAMES:
+        return NO_CHOICE, False, False
+    density = model not in SWEEP_MODELS
+    notes: list[Any] = []
+    invalid = False
+    if density:
+        notes.append(f"{MODEL_LABELS[model]} finds its own number of segments; k is not used. ")
+    else:
+        try:
+            parse_k(k)
+        except DataError as err:
+            invalid = True
+            notes.append(html.Span(str(err) + " ", className="text-danger"))
+    if not native_models()[model]:
+        notes.append(
+            html.Span(
+                [
+                    html.I(className="bi bi-exclamation-circle me-1"),
+                    f"{MODEL_LABELS[model]} cannot score new customers itself: the simulator will use "
+                    "nearest-centroid prediction (the closest segment centre).",
+                ],
+                className="text-warning-emphasis",
+            )
+        )
+    elif not notes:
+        notes.append("Scores new customers itself (used by the simulator).")
+    return notes, density, invalid
+
+
+@callback(
+    Output(ids.MODELS_TRAINED, "data"),
+    Output(ids.MODELS_TRAIN_STATUS, "children"),
+    Input(ids.MODELS_TRAIN, "n_clicks"),
+    State(ids.MODELS_CHOICE_MODEL, "value"),
+    State(ids.MODELS_CHOICE_K, "value"),
+    State(ids.MODELS_CHOICE_SCALING, "value"),
+    State(ids.ACTIVE_ARTIFACT, "data"),
+    background=True,
+    # Cancel is enabled by the job's first progress report: before that the
+    # browser does not know the job yet and a click could not cancel it.
+    progress=[
+        Output(ids.MODELS_PROGRESS, "value"),
+        Output(ids.MODELS_PROGRESS_TEXT, "children"),
+        Output(ids.MODELS_CANCEL, "disabled"),
+    ],
+    progress_default=[0, "", True],
+    running=[
+        (Output(ids.MODELS_TRAIN, "disabled"), True, False),
+        (Output(ids.MODELS_PROGRESS_BOX, "className"), "models-progress-box", "d-none"),
+        (Output(ids.MODELS_TRAIN_STATUS, "className"), "d-none", "mt-3"),
+    ],
+    cancel=[Input(ids.MODELS_CANCEL, "n_clicks")],
+    interval=400,
+    prevent_initial_call=True,
+)
+def train_choice(
+    set_progress: SetProgress,
+    n_clicks: int | None,
+    model: str | None,
+    k: Any,
+    scaling: str | None,
+    artifact_id: str | None,
+) -> tuple[Any, Any]:
+    """Train the chosen model/k/scaling on the session's data (in the background worker)."""
+    if not n_clicks:
+        raise PreventUpdate
+    try:
+        overrides = training_overrides(model, k, scaling)
+        active = jobs.current_service().view(artifact_id).id
+        result = jobs.train_job(lambda value: set_progress((*value, False)), {"artifact": active}, overrides)
+    except SegmentationError as err:
+        return no_update, error_alert(str(err))
+    except Exception as err:  # a bug must not show a traceback to the user
+        log.exception("training from the models page failed")
+        return no_update, error_alert(f"Training failed unexpectedly ({type(err).__name__}: {err}).")
+    return {"id": result.artifact_id, "at": time.time()}, trained_message(result)
+
+
+def trained_message(result: jobs.JobResult) -> dbc.Alert:
+    """Success: what was trained, and that the whole app now uses it."""
+    what = choice_label(result.model, result.k, result.scaling)
+    note = [html.Div(result.note, className="small mt-1")] if result.note else []
+    return dbc.Alert(
+        [
+            html.Div([html.I(className="bi bi-check-circle-fill me-2"), html.Strong("Now using "), what, "."]),
+            html.Div(
+                [
+                    result.summary(),
+                    " Every page uses this version in this browser tab (see the model version in the top bar). ",
+                    dcc.Link(
+                        ["Open the overview ", html.I(className="bi bi-arrow-right")], href="/", className="alert-link"
+                    ),
+                ],
+                className="small mt-1",
+            ),
+            *note,
+        ],
+        color="success",
+        className="mb-0 models-trained",
+    )
+
+
+@callback(
+    Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
+    Input(ids.MODELS_TRAINED, "data"),
+    prevent_initial_call=True,
+)
+def activate(trained: dict[str, Any] | None) -> str:
+    """Make the version just trained the session's artifact (navbar and every page follow)."""
+    if not trained or not trained.get("id"):
+        raise PreventUpdate
+    return str(trained["id"])
+
+
+@callback(
+    Output(ids.MODELS_TRAIN_STATUS, "children", allow_duplicate=True),
+    Input(ids.MODELS_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def train_cancelled(n_clicks: int | None) -> Any:
+    """Say that training was cancelled and nothing changed."""
+    if not n_clicks:
+        raise PreventUpdate
+    return dbc.Alert(
+        [html.I(className="bi bi-slash-circle me-2"), "Training cancelled. The model you were using is unchanged."],
+        color="secondary",
+        className="small mb-0 models-cancelled",
+    )

@@ -1,0 +1,67 @@
+"""Model comparison (/models) in a real browser: the recommendation and the table appear (computed in the
+background on a first visit), then training another k from the page switches the whole app to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from dashboard import ids
+from dashboard.jobs import dataset_from_artifact
+from pipeline.compare import comparison_path, read_cached
+from pipeline.config import Settings
+from pipeline.training import TrainResult, settings_for_dataset
+
+#: A first visit computes the comparison in the background (5–15 s on the sample, slower on a busy machine).
+COMPUTE_TIMEOUT = 60_000
+
+
+def cached_result(trained: TrainResult, settings: Settings) -> dict[str, Any]:
+    """The comparison the page computed (or found) for the trained sample, read from the shared cache."""
+    dataset, trained_with = dataset_from_artifact(trained.artifact.artifact_id, settings)
+    compare_settings = settings_for_dataset(dataset, trained_with)
+    result = read_cached(comparison_path(dataset, compare_settings), dataset, compare_settings)
+    assert result is not None, "the page showed a recommendation but no comparison is cached"
+    return result
+
+
+def test_models_page_recommends_then_trains_another_k(page, trained, settings) -> None:
+    page.goto("/models")
+    recommendation = page.locator(f"#{ids.MODELS_RECOMMENDATION}")
+    expect(recommendation).to_contain_text("Our recommendation", timeout=COMPUTE_TIMEOUT)
+    expect(recommendation).to_contain_text("Why not the others?")
+    table = page.locator(f"#{ids.MODELS_TABLE}")
+    expect(table.locator(".ag-center-cols-container .ag-row")).to_have_count(6)
+    expect(table).to_contain_text("Nearest-centroid")
+    expect(page.locator(f"#{ids.MODELS_NATIVE_NOTE}")).to_contain_text("cannot place new customers")
+    for graph in (ids.MODELS_METRIC_GRAPH, ids.MODELS_SWEEP_GRAPH, ids.MODELS_KNIFE_GRAPH, ids.MODELS_KDIST_GRAPH):
+        expect(page.locator(f"#{graph} .main-svg").first).to_be_visible()
+    expect(page.locator(f"#{ids.MODELS_SWEEP_GRAPH}")).to_contain_text("elbow")
+
+    # the form is pre-filled with the recommendation
+    rec = cached_result(trained, settings)["recommendation"]
+    expect(page.locator(f"#{ids.MODELS_CHOICE_MODEL}")).to_have_value(rec["model"])
+    expect(page.locator(f"#{ids.MODELS_CHOICE_SCALING}")).to_have_value(rec["scaling"])
+    if rec["model"] in ("kmeans", "agglomerative", "gmm", "birch"):
+        expect(page.locator(f"#{ids.MODELS_CHOICE_K}")).to_have_value(str(rec["k"]))
+    expect(recommendation).to_contain_text(f"with {rec['k']} segments")
+
+    # a metric switch redraws the chart with its direction
+    page.select_option(f"#{ids.MODELS_METRIC}", "davies_bouldin")
+    expect(page.locator(f"#{ids.MODELS_METRIC_HELP}")).to_contain_text("Lower is better")
+
+    # train KMeans with k = 3: the navbar, and then the whole page, follow the new version
+    navbar = page.locator(f"#{ids.NAV_VERSION}")
+    expect(navbar).to_contain_text(f"k={trained.artifact.manifest['model']['k']}")
+    page.select_option(f"#{ids.MODELS_CHOICE_MODEL}", "kmeans")
+    page.select_option(f"#{ids.MODELS_CHOICE_SCALING}", "standard")
+    k_box = page.locator(f"#{ids.MODELS_CHOICE_K}")
+    k_box.fill("3")
+    expect(k_box).to_have_value("3")
+    page.locator(f"#{ids.MODELS_TRAIN}").click()
+    expect(navbar).to_contain_text("kmeans k=3", timeout=COMPUTE_TIMEOUT)
+    expect(page.locator(f"#{ids.MODELS_TRAIN_STATUS}")).to_contain_text("Now using KMeans, k = 3")
+    # the comparison of the new version (its k is 3) is computed in the background and shown without a reload
+    expect(page.locator(f"#{ids.MODELS_IN_USE}")).to_contain_text("k = 3", timeout=COMPUTE_TIMEOUT)
+    expect(recommendation).to_contain_text("Our recommendation")
