@@ -64,17 +64,22 @@ def free_port() -> int:
 
 
 def prepare_models(root: Path, data: Path | None = None) -> tuple[Path, Path]:
-    """Scratch ``models``/``data`` folders under ``root`` with the artifact already trained.
+    """Scratch ``models``/``data`` folders under ``root`` with the artifact and its comparison ready.
 
     Returns
     -------
     (models_dir, data_dir)
     """
+    from pipeline.compare import load_or_run_comparison
     from pipeline.config import Settings
-    from pipeline.training import load_dataset, train
+    from pipeline.training import load_dataset, settings_for_dataset, train
 
     settings = Settings(models_dir=root / "models", data_dir=root / "data")
-    train(load_dataset(data, settings), settings)
+    dataset = load_dataset(data, settings)
+    settings = settings_for_dataset(dataset, settings)
+    train(dataset, settings)
+    # The models page would otherwise be captured while it computes.
+    load_or_run_comparison(dataset, settings)
     return settings.models_dir, settings.data_dir
 
 
