@@ -63,7 +63,6 @@ MODELS_TRAIN_STATUS = "models-train-status"
 MODELS_CONTENT = "models-content"
 MODELS_PENDING = "models-pending"  # dcc.Store: {"artifact": id} whose comparison the background job computes
 MODELS_COMPUTED = "models-computed"  # dcc.Store: what the background comparison job returned
-MODELS_READY = "models-ready"  # dcc.Store: {"artifact": id, "ready": bool}: the comparison shown
 MODELS_COMPUTE_PANEL = "models-compute-panel"  # shown while the comparison is missing or computing
 MODELS_COMPUTE_STATUS = "models-compute-status"
 MODELS_COMPUTE_BOX = "models-compute-box"

@@ -59,6 +59,7 @@ from typing import Any
 import dash
 import flask
 import pandas as pd
+from dash import Input, Output
 
 from pipeline.artifacts import load_artifact, read_manifest, valid_artifact_id
 from pipeline.config import Settings, parse_date
@@ -568,6 +569,29 @@ def _apply_overrides(base: Settings, overrides: dict[str, Any] | None) -> Settin
         except (TypeError, ValueError):
             raise DataError(f"k must be a whole number, got {changes['k']!r}.") from None
     return base.replace(**changes)
+
+
+def background_options(
+    *, button: str, progress: str, progress_text: str, cancel: str, box: str, box_class: str, status: str
+) -> dict[str, Any]:
+    """Keyword arguments for a training background callback: progress bar, running state, cancel.
+
+    Cancel is enabled by the job's first progress report: before that the
+    browser does not know the job yet and a click could not cancel it.
+    """
+    return {
+        "background": True,
+        "progress": [Output(progress, "value"), Output(progress_text, "children"), Output(cancel, "disabled")],
+        "progress_default": [0, "", True],
+        "running": [
+            (Output(button, "disabled"), True, False),
+            (Output(box, "className"), box_class, "d-none"),
+            (Output(status, "className"), "d-none", "mt-3"),
+        ],
+        "cancel": [Input(cancel, "n_clicks")],
+        "interval": 400,
+        "prevent_initial_call": True,
+    }
 
 
 def train_job(

@@ -63,7 +63,7 @@ from .features import (
     engineer_features,
     tenure_years,
 )
-from .loading import clean_marketing, closest_columns, data_hash, read_table
+from .loading import clean_marketing, closest_columns, customer_ids, data_hash, read_table
 from .mapping import INPUT_KINDS, RESPONSE, TENURE, Mapping
 from .quality import DataQualityReport, QualityItem
 from .transactions import MAX_BAD_SHARE, Prepared, prepare_transactions, transaction_mapping_problems
@@ -529,7 +529,7 @@ def prepare_customer_table(
         return Prepared(None, empty.with_items(*items), (f"{name} has no customer rows (all rows are blank).",))
 
     out = pd.DataFrame(index=frame.index)
-    out[ID_COLUMN], id_items = _customer_ids(frame[mapping.id_column], mapping.id_column)
+    out[ID_COLUMN], id_items = customer_ids(to_ids(frame[mapping.id_column]), mapping.id_column)
     items.extend(id_items)
     numbers: dict[str, pd.Series] = {}
     for feat, cols in mapping.feature_columns.items():
@@ -595,39 +595,6 @@ def prepare_customer_table(
         *[c for c in ("Recency", "Enrolled") if c in out],
     ]
     return Prepared(out[ordered].reset_index(drop=True), report, (), as_of)
-
-
-def _customer_ids(values: pd.Series, column: str) -> tuple[pd.Series, list[QualityItem]]:
-    """Cleaned ids; missing ids named after their row, shared ids flagged (like the reference table)."""
-    ids = to_ids(values)
-    items = []
-    missing = ids.isna().to_numpy()
-    if missing.any():
-        fill = pd.Series([f"row-{i + 2}" for i in values.index[missing]], index=values.index[missing], dtype="string")
-        ids = ids.mask(pd.Series(missing, index=ids.index), fill)
-        items.append(
-            QualityItem(
-                "ids_missing",
-                "fixed",
-                int(missing.sum()),
-                f"{int(missing.sum()):,} customers had no {column}; named after their row number.",
-                column=column,
-            )
-        )
-    dup = ids.duplicated(keep=False)
-    if dup.any():
-        ex = tuple(dict.fromkeys(ids[dup].astype(str)))[:3]
-        items.append(
-            QualityItem(
-                "ids_duplicated",
-                "flagged",
-                int(dup.sum()),
-                f"{int(dup.sum()):,} rows share a {column} with another row (e.g. {', '.join(ex)}); all kept.",
-                column=column,
-                examples=ex,
-            )
-        )
-    return ids.astype(str), items
 
 
 def _numeric_column(values: pd.Series, column: str, name: str) -> tuple[pd.Series, list[QualityItem], list[str]]:

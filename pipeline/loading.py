@@ -401,17 +401,41 @@ def _ensure_ids(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:
         return out, items
     ids = out[ID_COLUMN].astype("string").str.strip()
     # Integral float ids ("5524.0" from spreadsheets) read as "5524".
-    ids = ids.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-    missing = ids.isna() | (ids == "")
+    ids = ids.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True).replace("", pd.NA)
+    ids, id_items = customer_ids(ids, ID_COLUMN)
+    items.extend(id_items)
+    out[ID_COLUMN] = ids
+    return out, items
+
+
+def customer_ids(ids: pd.Series, column: str) -> tuple[pd.Series, list[QualityItem]]:
+    """Fill missing customer ids and flag shared ones, counting both.
+
+    Parameters
+    ----------
+    ids : Series of str
+        Normalised ids (missing as NA), indexed by the row's position in the file.
+    column : str
+        The id column's name, for the messages.
+
+    Returns
+    -------
+    (Series of str, list of QualityItem)
+        A missing id becomes ``row-<file line>``; rows sharing an id are all
+        kept and flagged.
+    """
+    items = []
+    missing = ids.isna().to_numpy()
     if missing.any():
-        fill = [f"row-{i + 2}" for i in np.flatnonzero(missing.to_numpy())]
-        ids = ids.mask(missing, pd.Series(fill, index=ids.index[missing], dtype="string"))
+        fill = pd.Series([f"row-{i + 2}" for i in ids.index[missing]], index=ids.index[missing], dtype="string")
+        ids = ids.mask(pd.Series(missing, index=ids.index), fill)
         items.append(
             QualityItem(
                 "ids_missing",
                 "fixed",
                 int(missing.sum()),
-                f"{int(missing.sum()):,} customers had no {ID_COLUMN}; named after their row number.",
+                f"{int(missing.sum()):,} customers had no {column}; named after their row number.",
+                column=column,
             )
         )
     dup = ids.duplicated(keep=False)
@@ -422,13 +446,12 @@ def _ensure_ids(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:
                 "ids_duplicated",
                 "flagged",
                 int(dup.sum()),
-                f"{int(dup.sum()):,} rows share an {ID_COLUMN} with another row (e.g. {', '.join(ex)}); all kept.",
-                column=ID_COLUMN,
+                f"{int(dup.sum()):,} rows have the same {column} as another row (e.g. {', '.join(ex)}); all kept.",
+                column=column,
                 examples=ex,
             )
         )
-    out[ID_COLUMN] = ids.astype(str)
-    return out, items
+    return ids.astype(str), items
 
 
 def _regroup_categories(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:

@@ -790,23 +790,15 @@ def save_mapping(n_clicks: int | None, stored: dict[str, Any] | None, key: str |
     Input(ids.DATA_TRAIN, "n_clicks"),
     State(ids.DATA_UPLOAD_KEY, "data"),
     State(ids.DATA_MAPPING_STORE, "data"),
-    background=True,
-    # Cancel is enabled by the job's first progress report: before that the
-    # browser does not know the job yet and a click could not cancel it.
-    progress=[
-        Output(ids.DATA_PROGRESS, "value"),
-        Output(ids.DATA_PROGRESS_TEXT, "children"),
-        Output(ids.DATA_CANCEL, "disabled"),
-    ],
-    progress_default=[0, "", True],
-    running=[
-        (Output(ids.DATA_TRAIN, "disabled"), True, False),
-        (Output(ids.DATA_PROGRESS_BOX, "className"), "data-progress-box", "d-none"),
-        (Output(ids.DATA_TRAIN_STATUS, "className"), "d-none", "mt-3"),
-    ],
-    cancel=[Input(ids.DATA_CANCEL, "n_clicks")],
-    interval=400,
-    prevent_initial_call=True,
+    **jobs.background_options(
+        button=ids.DATA_TRAIN,
+        progress=ids.DATA_PROGRESS,
+        progress_text=ids.DATA_PROGRESS_TEXT,
+        cancel=ids.DATA_CANCEL,
+        box=ids.DATA_PROGRESS_BOX,
+        box_class="data-progress-box",
+        status=ids.DATA_TRAIN_STATUS,
+    ),
 )
 def train_upload(
     set_progress: Callable[[tuple[Any, ...]], None],

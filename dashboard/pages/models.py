@@ -1114,23 +1114,15 @@ def choice_note(model: str | None, k: Any) -> tuple[Any, bool, bool]:
     State(ids.MODELS_CHOICE_K, "value"),
     State(ids.MODELS_CHOICE_SCALING, "value"),
     State(ids.ACTIVE_ARTIFACT, "data"),
-    background=True,
-    # Cancel is enabled by the job's first progress report: before that the
-    # browser does not know the job yet and a click could not cancel it.
-    progress=[
-        Output(ids.MODELS_PROGRESS, "value"),
-        Output(ids.MODELS_PROGRESS_TEXT, "children"),
-        Output(ids.MODELS_CANCEL, "disabled"),
-    ],
-    progress_default=[0, "", True],
-    running=[
-        (Output(ids.MODELS_TRAIN, "disabled"), True, False),
-        (Output(ids.MODELS_PROGRESS_BOX, "className"), "models-progress-box", "d-none"),
-        (Output(ids.MODELS_TRAIN_STATUS, "className"), "d-none", "mt-3"),
-    ],
-    cancel=[Input(ids.MODELS_CANCEL, "n_clicks")],
-    interval=400,
-    prevent_initial_call=True,
+    **jobs.background_options(
+        button=ids.MODELS_TRAIN,
+        progress=ids.MODELS_PROGRESS,
+        progress_text=ids.MODELS_PROGRESS_TEXT,
+        cancel=ids.MODELS_CANCEL,
+        box=ids.MODELS_PROGRESS_BOX,
+        box_class="models-progress-box",
+        status=ids.MODELS_TRAIN_STATUS,
+    ),
 )
 def train_choice(
     set_progress: SetProgress,
