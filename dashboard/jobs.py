@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import collections
 import contextlib
 import dataclasses
 import datetime as dt
@@ -98,6 +97,21 @@ HEARTBEAT_S = 0.5
 
 
 # ---------------------------------------------------------------- app access
+
+
+def _memo(namespace: str, key: Hashable, compute: Callable[[], Any], max_items: int) -> Any:
+    """``compute()`` cached by the app's service; computed afresh outside an app."""
+    try:
+        svc = current_service()
+    except Exception:  # no Dash app in this process (plain library use, tests)
+        return compute()
+    return svc.memo(namespace, key, compute, max_items)
+
+
+#: Parsed uploads kept per process (a 500,000-line log is about 60 MB in memory).
+TABLES_KEPT = 3
+#: Detections and validations kept per process (small: customers, not lines).
+RESULTS_KEPT = 16
 
 
 def current_service() -> SegmentationService:
@@ -220,7 +234,7 @@ def store_upload(contents: str, filename: str | None, settings: Settings) -> Upl
         _write_atomic(folder / f"{key}.json", json.dumps(dataclasses.asdict(info)).encode())
     except OSError as err:
         raise DataError(f"{name} could not be saved on the server: {err.strerror or err}.") from None
-    _TABLES.put(key, table)
+    _memo("upload-tables", key, lambda: table, TABLES_KEPT)
     return info
 
 
@@ -250,26 +264,21 @@ def upload_info(key: str | None, settings: Settings) -> UploadInfo:
 
 def upload_table(key: str, settings: Settings) -> pd.DataFrame:
     """The parsed table of an upload (cached per process; treat as read-only)."""
-    cached = _TABLES.get(key)
-    if cached is not None:
-        return cached
-    info = upload_info(key, settings)
-    try:
-        raw = (uploads_dir(settings) / f"{key}.upload").read_bytes()
-    except OSError:
-        raise DataError(f"{info.name} is no longer on the server; upload it again.") from None
-    table = read_table(raw, info.name)
-    _TABLES.put(key, table)
-    return table
+
+    def parse() -> pd.DataFrame:
+        info = upload_info(key, settings)
+        try:
+            raw = (uploads_dir(settings) / f"{key}.upload").read_bytes()
+        except OSError:
+            raise DataError(f"{info.name} is no longer on the server; upload it again.") from None
+        return read_table(raw, info.name)
+
+    return _memo("upload-tables", key, parse, TABLES_KEPT)
 
 
 def upload_detection(key: str, settings: Settings) -> Detection:
     """:func:`pipeline.ingest.detect_kind` of an upload (cached)."""
-    cached = _CACHE.get(("detection", key))
-    if cached is None:
-        cached = detect_kind(upload_table(key, settings))
-        _CACHE.put(("detection", key), cached)
-    return cached
+    return _memo("upload-results", ("detection", key), lambda: detect_kind(upload_table(key, settings)), RESULTS_KEPT)
 
 
 def validate_upload_key(key: str, mapping: Mapping | None, settings: Settings) -> Validation:
@@ -277,13 +286,13 @@ def validate_upload_key(key: str, mapping: Mapping | None, settings: Settings) -
 
     ``mapping=None`` detects the kind and uses the suggestion.
     """
-    cache_key = ("validation", key, mapping.digest() if mapping else None, settings.model_hash())
-    cached = _CACHE.get(cache_key)
-    if cached is None:
+
+    def validate() -> Validation:
         info = upload_info(key, settings)
-        cached = validate_table(upload_table(key, settings), mapping, settings, info.name)
-        _CACHE.put(cache_key, cached)
-    return cached
+        return validate_table(upload_table(key, settings), mapping, settings, info.name)
+
+    cache_key = ("validation", key, mapping.digest() if mapping else None, settings.model_hash())
+    return _memo("upload-results", cache_key, validate, RESULTS_KEPT)
 
 
 def prune_uploads(settings: Settings, max_age_s: float = UPLOAD_MAX_AGE_S) -> int:
@@ -318,41 +327,6 @@ def parse_mapping_upload(contents: str, filename: str | None) -> Mapping:
     except UnicodeDecodeError:
         raise DataError(f"{name} is not a text file; a mapping is a small JSON file.") from None
     return Mapping.from_json(text, name)
-
-
-class _LRU:
-    """A small thread-safe LRU cache of immutable derived data (per process)."""
-
-    def __init__(self, max_items: int) -> None:
-        self._max = max_items
-        self._items: collections.OrderedDict[Hashable, Any] = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
-
-    def reset_lock(self) -> None:
-        """A fresh lock (after ``fork``, the parent's could be held by a thread that no longer exists)."""
-        self._lock = threading.Lock()
-
-
-#: Parsed uploads (a 500,000-line log is about 60 MB in memory): the last few only.
-_TABLES = _LRU(3)
-#: Detections and validations (small: the customers, not the lines).
-_CACHE = _LRU(16)
-os.register_at_fork(after_in_child=_TABLES.reset_lock)
-os.register_at_fork(after_in_child=_CACHE.reset_lock)
 
 
 # ---------------------------------------------------------------- artifacts

@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import os
 import threading
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,40 @@ class ArtifactView:
         return f"{m['model']['name']} k={m['model']['k']} · {m['created_at'][:10]}"
 
 
+class LRU:
+    """A small thread-safe LRU cache of immutable derived data (one process)."""
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self._items: collections.OrderedDict[Hashable, Any] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        """The cached value, or None."""
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store ``value``, evicting the least recently used beyond ``max_items``."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+    def pop(self, key: Hashable) -> None:
+        """Forget ``key``."""
+        with self._lock:
+            self._items.pop(key, None)
+
+    def reset_lock(self) -> None:
+        """A fresh lock (after ``fork`` the parent's could be held by a thread that is gone)."""
+        self._lock = threading.Lock()
+
+
 class SegmentationService:
     """Per-process cache of artifact views, keyed by artifact id.
 
@@ -119,11 +154,29 @@ class SegmentationService:
         self._max = max_items
         self._cache: collections.OrderedDict[str, ArtifactView] = collections.OrderedDict()
         self._lock = threading.Lock()
+        self._memos: dict[str, LRU] = {}
         # Background callbacks run in forked processes: never inherit a held lock.
-        os.register_at_fork(after_in_child=self._reset_lock)
+        os.register_at_fork(after_in_child=self._reset_locks)
 
-    def _reset_lock(self) -> None:
+    def _reset_locks(self) -> None:
         self._lock = threading.Lock()
+        for lru in self._memos.values():
+            lru.reset_lock()
+
+    def memo(self, namespace: str, key: Hashable, compute: Callable[[], Any], max_items: int = 16) -> Any:
+        """``compute()`` cached per process under ``(namespace, key)``.
+
+        For immutable data derived from files on disk (parsed uploads,
+        validations, comparison results): any worker process can rebuild it,
+        so the cache is an optimisation, never the place state lives.
+        """
+        with self._lock:
+            lru = self._memos.setdefault(namespace, LRU(max_items))
+        value = lru.get(key)
+        if value is None:
+            value = compute()
+            lru.put(key, value)
+        return value
 
     def view(self, artifact_id: str | None) -> ArtifactView:
         """The view of ``artifact_id``; the default one when it is unknown or gone."""

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import functools
 import logging
 import math
 import threading
@@ -114,7 +113,7 @@ def comparison_inputs(artifact_id: str, settings: Settings) -> tuple[Dataset, Se
 def cached_comparison(artifact_id: str, settings: Settings) -> dict[str, Any] | None:
     """The cached comparison of an artifact, or None when it has not been computed.
 
-    Parsed files are kept per process (:func:`_read_comparison`, keyed by the
+    Parsed files are kept per process (the service's ``memo``, keyed by the
     file's modification time and size), so the page's callbacks share one
     read.  Treat the result as read-only.
     """
@@ -123,20 +122,22 @@ def cached_comparison(artifact_id: str, settings: Settings) -> dict[str, Any] | 
         stat = comparison_path(dataset, compare_settings).stat()
     except OSError:
         return None
-    return _read_comparison(artifact_id, settings, stat.st_mtime_ns, stat.st_size)
+    return jobs.current_service().memo(
+        "comparisons",
+        (artifact_id, settings, stat.st_mtime_ns, stat.st_size),
+        lambda: read_cached(comparison_path(dataset, compare_settings), dataset, compare_settings),
+        max_items=8,
+    )
 
 
-@functools.lru_cache(maxsize=64)
 def _comparison_key(artifact_id: str, settings: Settings) -> tuple[Dataset, Settings]:
     """:func:`comparison_inputs` without the customers (an artifact never changes: cached per process)."""
-    dataset, compare_settings = comparison_inputs(artifact_id, settings)
-    return dataclasses.replace(dataset, customers=dataset.customers.iloc[:0]), compare_settings
 
+    def inputs() -> tuple[Dataset, Settings]:
+        dataset, compare_settings = comparison_inputs(artifact_id, settings)
+        return dataclasses.replace(dataset, customers=dataset.customers.iloc[:0]), compare_settings
 
-@functools.lru_cache(maxsize=8)
-def _read_comparison(artifact_id: str, settings: Settings, _mtime_ns: int, _size: int) -> dict[str, Any] | None:
-    dataset, compare_settings = _comparison_key(artifact_id, settings)
-    return read_cached(comparison_path(dataset, compare_settings), dataset, compare_settings)
+    return jobs.current_service().memo("comparison-inputs", (artifact_id, settings), inputs, max_items=64)
 
 
 def comparison_job(set_progress: SetProgress | None, artifact_id: str, settings: Settings) -> dict[str, Any]:
