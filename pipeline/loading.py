@@ -37,7 +37,17 @@ TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 TABLE_SUFFIXES = (*TEXT_SUFFIXES, ".xlsx", ".parquet")
 _ZIP_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
-_DATE_FORMATS = ("%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d")
+_DATE_FORMATS = (
+    "%d-%m-%Y",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d-%m-%y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+)
 _MARITAL_KNOWN = ("Married", "Together", "Single", "Divorced", "Widow")
 _EDUCATION_ALIASES = {"2n Cycle": "Master"}
 

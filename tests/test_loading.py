@@ -130,6 +130,16 @@ def test_iso_dates_and_mixed_formats(table: pd.DataFrame) -> None:
     assert list(parsed.dt.month.iloc[:3]) == [9, 3, 8]
 
 
+def test_us_short_dates_are_read_month_first(table: pd.DataFrame) -> None:
+    """A public copy writes enrolment dates as m/d/yy ("6/16/14")."""
+    us = table.copy()
+    dates = pd.to_datetime(us["Dt_Customer"], format="%d-%m-%Y")
+    us["Dt_Customer"] = [f"{d.month}/{d.day}/{d.year % 100:02d}" if pd.notna(d) else None for d in dates]
+    a, _ = load(to_text_bytes(us))
+    b, _ = load(to_text_bytes(table))
+    assert (a["Dt_Customer"] == b["Dt_Customer"]).all()
+
+
 def test_non_numeric_values_are_counted_with_examples(table: pd.DataFrame) -> None:
     dirty = table.astype({"MntFruits": object}).copy()
     dirty.loc[3, "MntFruits"] = "unknown"
