@@ -18,7 +18,7 @@ Numbers
 Timestamps
     A value is a date, optionally followed by a space or ``T`` and a time
     ``H:MM[:SS[.fff]]`` with an optional ``AM``/``PM``.  Dates are read with
-    :func:`pipeline.loading.parse_dates` (the format that reads the most
+    :func:`parse_dates` (the format that reads the most
     distinct values wins, day-first on ties); the values it could not read
     are read again by the format that reads the most of *them*, and so on,
     so a column mixing ``12/1/2010 8:26`` and ``2011-03-04 10:15:00`` reads
@@ -39,8 +39,6 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-
-from .loading import parse_dates
 
 _CURRENCY = r"[$€£\s\u00a0]"
 _DECIMAL_COMMA = r"^-?[\d.]*\d,\d{1,2}$"
@@ -75,6 +73,51 @@ def as_text(values: pd.Series) -> pd.Series:
     """Stripped text with empty strings as missing."""
     text = values.astype("string").str.strip()
     return text.mask(text == "")
+
+
+_DATE_FORMATS = (
+    "%d-%m-%Y",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d-%m-%y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+)
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, str]:
+    """Parse a text date column, choosing the format that reads the most values.
+
+    Day-first formats win ties (the reference file is ``dd-mm-yyyy``).
+
+    Returns
+    -------
+    (Series of datetime64, str)
+        The parsed dates (NaT where unparseable) and the format used.
+    """
+    text = values.astype("string").str.strip()
+    best: tuple[int, pd.Series, str] | None = None
+    for fmt in _DATE_FORMATS:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        n = int(parsed.notna().sum())
+        if best is None or n > best[0]:
+            best = (n, parsed, fmt)
+    assert best is not None
+    parsed = best[1]
+    if best[0] < int(text.notna().sum()):
+        # Mixed formats: fill the gaps with each explicit format in turn, then
+        # a flexible parse (year-first for ISO-looking text, else day-first).
+        for fmt in _DATE_FORMATS:
+            parsed = parsed.fillna(pd.to_datetime(text.where(parsed.isna()), format=fmt, errors="coerce"))
+        rest = text.where(parsed.isna())
+        iso = rest.str.match(r"^\d{4}\D").fillna(False).astype(bool)
+        parsed = parsed.fillna(pd.to_datetime(rest.where(iso), errors="coerce", yearfirst=True, format="mixed"))
+        parsed = parsed.fillna(pd.to_datetime(rest.where(~iso), errors="coerce", dayfirst=True, format="mixed"))
+        return parsed, best[2] + "+mixed"
+    return parsed, best[2]
 
 
 def to_number(values: pd.Series) -> pd.Series:

@@ -49,7 +49,6 @@ import hashlib
 import re
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .coerce import as_text, parse_timestamps, read_numbers, to_ids
@@ -63,7 +62,16 @@ from .features import (
     engineer_features,
     tenure_years,
 )
-from .loading import clean_marketing, closest_columns, customer_ids, data_hash, read_table
+from .loading import (
+    clean_marketing,
+    closest_columns,
+    customer_ids,
+    data_hash,
+    example_rows,
+    example_values,
+    numeric_column,
+    read_table,
+)
 from .mapping import INPUT_KINDS, RESPONSE, TENURE, Mapping
 from .quality import DataQualityReport, QualityItem
 from .transactions import MAX_BAD_SHARE, Prepared, prepare_transactions, transaction_mapping_problems
@@ -549,7 +557,7 @@ def prepare_customer_table(
         bad = stamps.unreadable.to_numpy()
         if int(stamps.values.notna().sum()) < max(1, MAX_BAD_SHARE * present):
             problems.append(
-                f"{name}: the date column {col} cannot be read as dates ({_examples_text(text, bad | text.isna().to_numpy())}). "
+                f"{name}: the date column {col} cannot be read as dates ({example_rows(text, bad | text.isna().to_numpy())}). "
                 "Use yyyy-mm-dd, dd/mm/yyyy or dd-mm-yyyy."
             )
         else:
@@ -562,9 +570,9 @@ def prepare_customer_table(
                     "date_unparsed",
                     "imputed",
                     int(missing.sum()),
-                    f"{col}: {int(missing.sum()):,} dates missing or unreadable (e.g. {_examples_text(text, missing.to_numpy())}); tenure imputed with the median.",
+                    f"{col}: {int(missing.sum()):,} dates missing or unreadable (e.g. {example_rows(text, missing.to_numpy())}); tenure imputed with the median.",
                     column=col,
-                    examples=_examples(text, missing.to_numpy()),
+                    examples=example_values(text, missing.to_numpy()),
                 )
             )
             if stamps.secondary.any():
@@ -576,7 +584,7 @@ def prepare_customer_table(
                         f"{col}: {int(stamps.secondary.sum()):,} dates written in another format than the main one "
                         f"({stamps.formats[0]}) were read in their own format ({', '.join(stamps.formats[1:])}).",
                         column=col,
-                        examples=_examples(text, stamps.secondary.to_numpy()),
+                        examples=example_values(text, stamps.secondary.to_numpy()),
                     )
                 )
     if mapping.recency_column:
@@ -599,58 +607,17 @@ def prepare_customer_table(
 
 def _numeric_column(values: pd.Series, column: str, name: str) -> tuple[pd.Series, list[QualityItem], list[str]]:
     """Non-negative numbers of a mapped column, with what was treated as missing and any type problem."""
-    num, bad = read_numbers(values)
-    text = as_text(values)
-    items: list[QualityItem] = []
-    problems: list[str] = []
-    present = int(text.notna().sum())
+    num, bad, items = numeric_column(values, column)
+    present = int(as_text(values).notna().sum())
     if present and bad.sum() > MAX_BAD_SHARE * present:
-        problems.append(
+        # Mostly text: a blocking problem instead of a count of imputed values.
+        text = as_text(values)
+        problem = (
             f"{name}: the column {column} holds text where numbers are expected "
-            f"({_examples_text(text, bad.to_numpy())}); map a numeric column."
+            f"({example_rows(text, bad.to_numpy())}); map a numeric column."
         )
-    elif bad.any():
-        items.append(
-            QualityItem(
-                "not_a_number",
-                "imputed",
-                int(bad.sum()),
-                f"{column}: {int(bad.sum()):,} values are not numbers (e.g. {_examples_text(text, bad.to_numpy())}); treated as missing.",
-                column=column,
-                examples=_examples(text, bad.to_numpy()),
-            )
-        )
-    neg = num < 0
-    if neg.any():
-        ex = tuple(f"{v:g}" for v in num[neg].head(3))
-        items.append(
-            QualityItem(
-                "negative_value",
-                "imputed",
-                int(neg.sum()),
-                f"{column}: {int(neg.sum()):,} negative values (e.g. {', '.join(ex)}); treated as missing.",
-                column=column,
-                examples=ex,
-            )
-        )
-        num = num.mask(neg)
-    return num, items, problems
-
-
-def _examples(text: pd.Series, mask: np.ndarray, n: int = 3) -> tuple[str, ...]:
-    values = text.to_numpy(dtype=object, na_value=None)[np.flatnonzero(mask)[:50]]
-    return tuple(dict.fromkeys("(empty)" if v is None else str(v) for v in values))[:n]
-
-
-def _examples_text(text: pd.Series, mask: np.ndarray) -> str:
-    """``row 12: 'abc', row 40: 'n/a'`` (file rows: the header is row 1)."""
-    values = text.to_numpy(dtype=object, na_value=None)
-    first: dict[object, Any] = {}
-    for pos in np.flatnonzero(mask)[:200]:
-        first.setdefault(values[pos], text.index[pos])
-        if len(first) == 3:
-            break
-    return ", ".join(f"row {i + 2}: {'(empty)' if v is None else repr(str(v))}" for v, i in first.items())
+        return num, [i for i in items if i.kind != "not_a_number"], [problem]
+    return num, items, []
 
 
 # ---------------------------------------------------------------- validation

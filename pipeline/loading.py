@@ -19,10 +19,12 @@ import hashlib
 import io
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .coerce import as_text, parse_dates, read_numbers
 from .errors import DataError
 from .features import (
     DATE_COLUMN,
@@ -37,17 +39,6 @@ TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 TABLE_SUFFIXES = (*TEXT_SUFFIXES, ".xlsx", ".parquet")
 _ZIP_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
-_DATE_FORMATS = (
-    "%d-%m-%Y",
-    "%Y-%m-%d",
-    "%d/%m/%Y",
-    "%m/%d/%Y",
-    "%d.%m.%Y",
-    "%Y/%m/%d",
-    "%d-%m-%y",
-    "%d/%m/%y",
-    "%m/%d/%y",
-)
 _MARITAL_KNOWN = ("Married", "Together", "Single", "Divorced", "Widow")
 _EDUCATION_ALIASES = {"2n Cycle": "Master"}
 
@@ -195,38 +186,6 @@ def require_columns(frame: pd.DataFrame, required: Iterable[str], name: str) -> 
     raise DataError(f"{name} is missing {len(missing)} required column(s): " + "; ".join(parts) + ".")
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, str]:
-    """Parse a text date column, choosing the format that reads the most values.
-
-    Day-first formats win ties (the reference file is ``dd-mm-yyyy``).
-
-    Returns
-    -------
-    (Series of datetime64, str)
-        The parsed dates (NaT where unparseable) and the format used.
-    """
-    text = values.astype("string").str.strip()
-    best: tuple[int, pd.Series, str] | None = None
-    for fmt in _DATE_FORMATS:
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        n = int(parsed.notna().sum())
-        if best is None or n > best[0]:
-            best = (n, parsed, fmt)
-    assert best is not None
-    parsed = best[1]
-    if best[0] < int(text.notna().sum()):
-        # Mixed formats: fill the gaps with each explicit format in turn, then
-        # a flexible parse (year-first for ISO-looking text, else day-first).
-        for fmt in _DATE_FORMATS:
-            parsed = parsed.fillna(pd.to_datetime(text.where(parsed.isna()), format=fmt, errors="coerce"))
-        rest = text.where(parsed.isna())
-        iso = rest.str.match(r"^\d{4}\D").fillna(False).astype(bool)
-        parsed = parsed.fillna(pd.to_datetime(rest.where(iso), errors="coerce", yearfirst=True, format="mixed"))
-        parsed = parsed.fillna(pd.to_datetime(rest.where(~iso), errors="coerce", dayfirst=True, format="mixed"))
-        return parsed, best[2] + "+mixed"
-    return parsed, best[2]
-
-
 def clean_marketing(
     raw: pd.DataFrame, name: str = "data", as_of: dt.date | None = None
 ) -> tuple[pd.DataFrame, DataQualityReport]:
@@ -329,42 +288,72 @@ def _coerce_numeric(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem
     out = frame.copy()
     items: list[QualityItem] = []
     for col in NUMERIC_COLUMNS:
-        if col not in out:
-            continue
-        text = out[col].astype("string").str.strip()
-        # Accept thousands separators and currency signs ("$58,138.00").
-        cleaned = text.str.replace(r"[$€£\s]", "", regex=True).str.replace(",", "", regex=False)
-        num = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-        bad = num.isna() & text.notna() & (text != "")
-        if bad.any():
-            ex = tuple(dict.fromkeys(text[bad].astype(str)))[:3]
+        if col in out:
+            out[col], _, col_items = numeric_column(out[col], col, non_negative=col in NON_NEGATIVE_COLUMNS)
+            items.extend(col_items)
+    return out, items
+
+
+def example_values(text: pd.Series, mask: np.ndarray, n: int = 3) -> tuple[str, ...]:
+    """Up to ``n`` distinct values of ``text`` where ``mask`` is true."""
+    values = text.to_numpy(dtype=object, na_value=None)[np.flatnonzero(mask)[:50]]
+    return tuple(dict.fromkeys("(empty)" if v is None else str(v) for v in values))[:n]
+
+
+def example_rows(text: pd.Series, mask: np.ndarray) -> str:
+    """``row 12: 'abc', row 40: 'n/a'`` (file rows: the header is row 1)."""
+    values = text.to_numpy(dtype=object, na_value=None)
+    first: dict[object, Any] = {}
+    for pos in np.flatnonzero(mask)[:200]:
+        first.setdefault(values[pos], text.index[pos])
+        if len(first) == 3:
+            break
+    return ", ".join(f"row {i + 2}: {'(empty)' if v is None else repr(str(v))}" for v, i in first.items())
+
+
+def numeric_column(
+    values: pd.Series, column: str, non_negative: bool = True
+) -> tuple[pd.Series, pd.Series, list[QualityItem]]:
+    """Numbers of a raw column; what is not a number (or is negative) becomes missing, counted.
+
+    Parsing follows :func:`pipeline.coerce.read_numbers` (currency signs,
+    thousands separators, decimal commas).
+
+    Returns
+    -------
+    (Series of float64, Series of bool, list of QualityItem)
+        The numbers, where a present value was not a number, and the report items.
+    """
+    num, bad = read_numbers(values)
+    items = []
+    if bad.any():
+        text, mask = as_text(values), bad.to_numpy()
+        items.append(
+            QualityItem(
+                "not_a_number",
+                "imputed",
+                int(bad.sum()),
+                f"{column}: {int(bad.sum()):,} values are not numbers ({example_rows(text, mask)}); treated as missing.",
+                column=column,
+                examples=example_values(text, mask),
+            )
+        )
+    if non_negative:
+        neg = num < 0
+        if neg.any():
+            ex = tuple(f"{v:g}" for v in num[neg].head(3))
             items.append(
                 QualityItem(
-                    "not_a_number",
+                    "negative_value",
                     "imputed",
-                    int(bad.sum()),
-                    f"{col}: {int(bad.sum()):,} values are not numbers (e.g. {', '.join(map(repr, ex))}); treated as missing.",
-                    column=col,
+                    int(neg.sum()),
+                    f"{column}: {int(neg.sum()):,} negative values (e.g. {', '.join(ex)}); treated as missing.",
+                    column=column,
                     examples=ex,
                 )
             )
-        if col in NON_NEGATIVE_COLUMNS:
-            neg = num < 0
-            if neg.any():
-                ex = tuple(str(v) for v in num[neg].head(3))
-                items.append(
-                    QualityItem(
-                        "negative_value",
-                        "imputed",
-                        int(neg.sum()),
-                        f"{col}: {int(neg.sum()):,} negative values (e.g. {', '.join(ex)}); treated as missing.",
-                        column=col,
-                        examples=ex,
-                    )
-                )
-                num = num.mask(neg)
-        out[col] = num
-    return out, items
+            num = num.mask(neg)
+    return num, bad, items
 
 
 def _parse_enrolment(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[QualityItem]]:

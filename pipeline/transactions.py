@@ -75,7 +75,7 @@ import pandas as pd
 from .coerce import as_text, parse_timestamps, read_numbers, to_flag, to_ids
 from .errors import DataError
 from .features import ID_COLUMN, tenure_years
-from .loading import closest_columns
+from .loading import closest_columns, example_rows, example_values
 from .mapping import Mapping
 from .quality import DataQualityReport, QualityItem
 
@@ -185,7 +185,7 @@ def prepare_transactions(
     if present_ts[keep].sum() and bad_ts[keep].sum() > MAX_BAD_SHARE * present_ts[keep].sum():
         problems.append(
             f"{name}: the timestamp column {mapping.timestamp_column} cannot be read as dates "
-            f"({_examples_text(ts_text, bad_ts & keep)}). Use a format such as yyyy-mm-dd hh:mm or dd/mm/yyyy."
+            f"({example_rows(ts_text, bad_ts & keep)}). Use a format such as yyyy-mm-dd hh:mm or dd/mm/yyyy."
         )
     no_ts = keep & np.isnat(ts)
     items.append(
@@ -193,9 +193,9 @@ def prepare_transactions(
             "date_unparsed",
             no_ts,
             f"{mapping.timestamp_column}: {int(no_ts.sum()):,} lines with a missing or unreadable timestamp dropped"
-            f" (e.g. {_examples_text(ts_text, no_ts)}).",
+            f" (e.g. {example_rows(ts_text, no_ts)}).",
             mapping.timestamp_column,
-            _examples(ts_text, no_ts),
+            example_values(ts_text, no_ts),
         )
     )
     keep &= ~no_ts
@@ -209,9 +209,9 @@ def prepare_transactions(
                 "fixed",
                 int(mixed.sum()),
                 f"{mapping.timestamp_column}: {int(mixed.sum()):,} timestamps written in another format ({others}) "
-                f"than the main one ({main}) were read in their own format (e.g. {_examples_text(ts_text, mixed)}).",
+                f"than the main one ({main}) were read in their own format (e.g. {example_rows(ts_text, mixed)}).",
                 column=mapping.timestamp_column,
-                examples=_examples(ts_text, mixed),
+                examples=example_values(ts_text, mixed),
             )
         )
 
@@ -221,10 +221,10 @@ def prepare_transactions(
         if keep.sum() and bad.sum() > MAX_BAD_SHARE * keep.sum():
             problems.append(
                 f"{name}: the column {col} holds text where numbers are expected "
-                f"({_examples_text(as_text(table[col]), bad)})."
+                f"({example_rows(as_text(table[col]), bad)})."
             )
     bad_amount = keep & np.isnan(amount)
-    shown = ", ".join(f"{c} {_examples_text(as_text(table[c]), bad)}" for c, bad in bad_by_col.items() if bad.any())
+    shown = ", ".join(f"{c} {example_rows(as_text(table[c]), bad)}" for c, bad in bad_by_col.items() if bad.any())
     items.append(
         _dropped(
             "amount_unreadable",
@@ -232,7 +232,7 @@ def prepare_transactions(
             f"{' × '.join(amount_cols)}: {int(bad_amount.sum()):,} lines with a missing or non-numeric amount dropped"
             + (f" (e.g. {shown})." if shown else "."),
             amount_cols[0],
-            tuple(v for c, bad in bad_by_col.items() for v in _examples(as_text(table[c]), bad))[:3]
+            tuple(v for c, bad in bad_by_col.items() for v in example_values(as_text(table[c]), bad))[:3]
             or _row_numbers(bad_amount),
         )
     )
@@ -271,7 +271,7 @@ def prepare_transactions(
                 f"{int(cancelled.sum()):,} lines of {n_orders:,} cancelled orders ({mapping.order_column} starting with C) "
                 "subtracted from their customers' spend; cancellations are not counted as orders.",
                 column=mapping.order_column,
-                examples=_examples(as_text(table[mapping.order_column]), cancelled),
+                examples=example_values(as_text(table[mapping.order_column]), cancelled),
             )
         )
     items.append(
@@ -440,20 +440,3 @@ def _dropped(
 def _row_numbers(mask: np.ndarray, n: int = 3) -> tuple[str, ...]:
     """File row numbers (header = row 1) of the first ``n`` flagged lines."""
     return tuple(f"row {i + 2}" for i in np.flatnonzero(mask)[:n])
-
-
-def _examples(text: pd.Series, mask: np.ndarray, n: int = 3) -> tuple[str, ...]:
-    values = text.to_numpy(dtype=object, na_value=None)[np.flatnonzero(mask)[:50]]
-    shown = ("(empty)" if v is None else str(v) for v in values)
-    return tuple(dict.fromkeys(shown))[:n]
-
-
-def _examples_text(text: pd.Series, mask: np.ndarray) -> str:
-    """``row 12: 'abc', row 40: 'n/a'``: the first row of each of up to 3 distinct values."""
-    values = text.to_numpy(dtype=object, na_value=None)
-    first: dict[object, int] = {}
-    for i in np.flatnonzero(mask)[:200]:
-        first.setdefault(values[i], int(i))
-        if len(first) == 3:
-            break
-    return ", ".join(f"row {i + 2}: {'(empty)' if v is None else repr(str(v))}" for v, i in first.items())
