@@ -85,6 +85,27 @@ def actions_list(actions: Sequence[str]) -> html.Ul:
     return html.Ul([html.Li(a) for a in actions], className="mb-0 small ps-3")
 
 
+def trained_alert(headline: Any, detail: str, note: str | None, class_name: str) -> dbc.Alert:
+    """Success after a background training: what is now in use, and a link to the overview."""
+    return dbc.Alert(
+        [
+            html.Div([html.I(className="bi bi-check-circle-fill me-2"), *headline]),
+            html.Div(
+                [
+                    detail,
+                    dcc.Link(
+                        ["Open the overview ", html.I(className="bi bi-arrow-right")], href="/", className="alert-link"
+                    ),
+                ],
+                className="small mt-1",
+            ),
+            *([html.Div(note, className="small mt-1")] if note else []),
+        ],
+        color="success",
+        className=f"mb-0 {class_name}",
+    )
+
+
 def error_alert(message: str) -> dbc.Alert:
     """A user-facing error (never a traceback)."""
     return dbc.Alert(

@@ -26,7 +26,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, jobs
-from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_header
+from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_header, trained_alert
 from dashboard.figures.data import column_types, preview_grid
 from dashboard.services import service
 from pipeline.config import DEFAULT_FEATURES, Settings, parse_date
@@ -841,25 +841,11 @@ def activate_trained(trained: dict[str, Any] | None) -> str:
 
 def trained_message(result: jobs.JobResult) -> dbc.Alert:
     """Success: what was trained, and where to look next."""
-    note = [html.Div(result.note, className="small mt-1")] if result.note else []
-    return dbc.Alert(
-        [
-            html.Div(
-                [html.I(className="bi bi-check-circle-fill me-2"), html.Strong("Trained. "), result.summary()],
-            ),
-            html.Div(
-                [
-                    "Every page now shows this data set in this browser tab. ",
-                    dcc.Link(
-                        ["Open the overview ", html.I(className="bi bi-arrow-right")], href="/", className="alert-link"
-                    ),
-                ],
-                className="mt-1",
-            ),
-            *note,
-        ],
-        color="success",
-        className="small mb-0 data-trained",
+    return trained_alert(
+        [html.Strong("Trained. "), result.summary()],
+        "Every page now shows this data set in this browser tab. ",
+        result.note,
+        "data-trained",
     )
 
 

@@ -47,7 +47,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, jobs
-from dashboard.components import GRID_THEME, card, error_alert, graph, page_header
+from dashboard.components import GRID_THEME, card, error_alert, graph, page_header, trained_alert
 from dashboard.figures.common import empty_figure
 from dashboard.figures.models import (
     METRICS,
@@ -477,15 +477,13 @@ def content() -> html.Div:
                         lg=5,
                     ),
                     dbc.Col(
-                        card(
+                        chart_card(
                             "How many segments? The k sweep",
-                            html.Div(
-                                [
-                                    graph(ids.MODELS_SWEEP_GRAPH, "k-sweep-elbow-silhouette", height=350),
-                                    html.Div(id=ids.MODELS_SWEEP_NOTE, className="small text-body-secondary"),
-                                ]
-                            ),
-                            help_text="Left: how tight the segments are; the bend (elbow) is where more segments stop "
+                            ids.MODELS_SWEEP_GRAPH,
+                            "k-sweep-elbow-silhouette",
+                            350,
+                            ids.MODELS_SWEEP_NOTE,
+                            "Left: how tight the segments are; the bend (elbow) is where more segments stop "
                             "paying off. Right: how clearly customers belong to their segment, for each model.",
                         ),
                         lg=7,
@@ -496,29 +494,25 @@ def content() -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        card(
+                        chart_card(
                             "How well does each customer fit? Silhouette per customer",
-                            html.Div(
-                                [
-                                    graph(ids.MODELS_KNIFE_GRAPH, "silhouette-knife-plot", height=360),
-                                    html.Div(id=ids.MODELS_KNIFE_NOTE, className="small text-body-secondary"),
-                                ]
-                            ),
-                            help_text="One thin bar per customer, sorted within each segment. Long bars: clearly in "
+                            ids.MODELS_KNIFE_GRAPH,
+                            "silhouette-knife-plot",
+                            360,
+                            ids.MODELS_KNIFE_NOTE,
+                            "One thin bar per customer, sorted within each segment. Long bars: clearly in "
                             "their segment; bars left of zero: closer to another segment.",
                         ),
                         lg=6,
                     ),
                     dbc.Col(
-                        card(
+                        chart_card(
                             "How DBSCAN sets its density threshold",
-                            html.Div(
-                                [
-                                    graph(ids.MODELS_KDIST_GRAPH, "dbscan-k-distance", height=360),
-                                    html.Div(id=ids.MODELS_KDIST_NOTE, className="small text-body-secondary"),
-                                ]
-                            ),
-                            help_text="Each customer's distance to its nearest neighbours, sorted. Where the curve "
+                            ids.MODELS_KDIST_GRAPH,
+                            "dbscan-k-distance",
+                            360,
+                            ids.MODELS_KDIST_NOTE,
+                            "Each customer's distance to its nearest neighbours, sorted. Where the curve "
                             "turns up (the knee), customers stop being in dense groups; DBSCAN's eps is set there.",
                         ),
                         lg=6,
@@ -543,6 +537,17 @@ def content() -> html.Div:
         ],
         id=ids.MODELS_CONTENT,
         hidden=True,
+    )
+
+
+def chart_card(title: str, graph_id: str, filename: str, height: int, note_id: str, help_text: str) -> dbc.Card:
+    """A card with one chart and a generated note under it."""
+    return card(
+        title,
+        html.Div(
+            [graph(graph_id, filename, height=height), html.Div(id=note_id, className="small text-body-secondary")]
+        ),
+        help_text=help_text,
     )
 
 
@@ -1150,25 +1155,11 @@ def train_choice(
 
 def trained_message(result: jobs.JobResult) -> dbc.Alert:
     """Success: what was trained, and that the whole app now uses it."""
-    what = choice_label(result.model, result.k, result.scaling)
-    note = [html.Div(result.note, className="small mt-1")] if result.note else []
-    return dbc.Alert(
-        [
-            html.Div([html.I(className="bi bi-check-circle-fill me-2"), html.Strong("Now using "), what, "."]),
-            html.Div(
-                [
-                    result.summary(),
-                    " Every page uses this version in this browser tab (see the model version in the top bar). ",
-                    dcc.Link(
-                        ["Open the overview ", html.I(className="bi bi-arrow-right")], href="/", className="alert-link"
-                    ),
-                ],
-                className="small mt-1",
-            ),
-            *note,
-        ],
-        color="success",
-        className="mb-0 models-trained",
+    return trained_alert(
+        [html.Strong("Now using "), choice_label(result.model, result.k, result.scaling), "."],
+        f"{result.summary()} Every page uses this version in this browser tab (see the model version in the top bar). ",
+        result.note,
+        "models-trained",
     )
 
 

@@ -113,38 +113,17 @@ def segment_cards(v: ArtifactView) -> html.Div:
 
 def quality_summary(dq: dict[str, Any]) -> html.Div:
     """Rows read/kept/dropped and every fix the loader made."""
+    counts = [
+        ("rows_read", "rows read"),
+        ("rows_kept", "customers kept"),
+        ("rows_dropped", "rows dropped"),
+        ("values_imputed", "values imputed"),
+        ("rows_flagged", "outliers flagged"),
+    ]
     head = dbc.Row(
         [
-            dbc.Col(
-                [
-                    html.Div(f"{dq['rows_read']:,}", className="h5 mb-0"),
-                    html.Small("rows read", className="text-body-secondary"),
-                ]
-            ),
-            dbc.Col(
-                [
-                    html.Div(f"{dq['rows_kept']:,}", className="h5 mb-0"),
-                    html.Small("customers kept", className="text-body-secondary"),
-                ]
-            ),
-            dbc.Col(
-                [
-                    html.Div(f"{dq['rows_dropped']:,}", className="h5 mb-0"),
-                    html.Small("rows dropped", className="text-body-secondary"),
-                ]
-            ),
-            dbc.Col(
-                [
-                    html.Div(f"{dq['values_imputed']:,}", className="h5 mb-0"),
-                    html.Small("values imputed", className="text-body-secondary"),
-                ]
-            ),
-            dbc.Col(
-                [
-                    html.Div(f"{dq['rows_flagged']:,}", className="h5 mb-0"),
-                    html.Small("outliers flagged", className="text-body-secondary"),
-                ]
-            ),
+            dbc.Col([html.Div(f"{dq[key]:,}", className="h5 mb-0"), html.Small(label, className="text-body-secondary")])
+            for key, label in counts
         ],
         className="mb-2 text-center",
     )
