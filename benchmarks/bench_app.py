@@ -332,7 +332,7 @@ def measure_inprocess(models_dir: Path, data_dir: Path, calls: int) -> dict[str,
     from dashboard import ids
     from dashboard.app import create_app
     from pipeline.config import Settings
-    from pipeline.training import load_dataset, train
+    from pipeline.segmentation.training import load_dataset, train
 
     settings = Settings(models_dir=models_dir, data_dir=data_dir)
     artifact_id = train(load_dataset(None, settings), settings).artifact.artifact_id
@@ -462,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(Row("  sync_feature (slider ↔ box)", server["sync_feature"], None))
     rows.append(Row("  update_prediction (text)", server["update_prediction"], None))
     rows.append(Row("  update_figures (3 patches)", server["update_figures"], None))
-    rows.append(Row("  scoring engine (pipeline.simulate)", server["simulate"], None))
+    rows.append(Row("  scoring engine (pipeline.segmentation.simulate)", server["simulate"], None))
     import dash
     import plotly
 

@@ -3,7 +3,7 @@
 Each run is a fresh process (interpreter start-up, imports, reading and
 cleaning the data included) with ``--force``, so nothing comes from the
 comparison cache.  Two data sets: the default sample (2,240 customers) and
-100,000 generated customers (``pipeline.sample.generate_sample``, written as
+100,000 generated customers (``pipeline.synthetic.customers.generate_sample``, written as
 the tab-separated text the public file uses).  Targets (issue #3): the sample
 under 15 s; 100,000 customers under 60 s with peak memory under 2 GB, on this
 2-core machine.  The machine is shared: the load average is printed before
@@ -26,7 +26,7 @@ TARGETS = {"sample": (15.0, None), "large": (60.0, 2048.0)}
 
 def write_large(path: Path, rows: int, seed: int) -> None:
     """Write ``rows`` generated customers to ``path`` (tab-separated text)."""
-    from pipeline.sample import generate_sample, to_text_bytes
+    from pipeline.synthetic.customers import generate_sample, to_text_bytes
 
     table, _ = generate_sample(rows, seed)
     path.write_bytes(to_text_bytes(table))

@@ -1,6 +1,6 @@
 """``python -m benchmarks.bench_ingest``: a 500,000-line transaction log, end to end.
 
-Generates a dirty order-line export (:func:`pipeline.ingest_sample.generate_transactions`:
+Generates a dirty order-line export (:func:`pipeline.synthetic.inputs.generate_transactions`:
 cancellations, returns, lines without customer, duplicates, mixed date
 formats) and times, in fresh processes (imports included), median of
 ``--repeat`` runs, each into an empty models folder:
@@ -32,8 +32,8 @@ TARGET_S = 30.0
 def app_path(data: Path, models: Path) -> None:
     """Run the data page's sequence of calls on ``data`` and print a JSON summary."""
     from pipeline.config import Settings
-    from pipeline.ingest import validate_upload
-    from pipeline.training import dataset_from_validation, settings_for_dataset, train
+    from pipeline.data.ingest import validate_upload
+    from pipeline.segmentation.training import dataset_from_validation, settings_for_dataset, train
 
     raw = data.read_bytes()
     settings = Settings(models_dir=models)
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         app_path(*args.app_path)
         return
 
-    from pipeline.ingest_sample import transactions_bytes
+    from pipeline.synthetic.inputs import transactions_bytes
 
     print(f"bench_ingest: {load()}")
     rows = []

@@ -1,6 +1,6 @@
 """``python -m benchmarks.bench_upload``: a 500,000-line transaction log through the browser.
 
-Generates a dirty order-line export (:func:`pipeline.ingest_sample.transactions_bytes`),
+Generates a dirty order-line export (:func:`pipeline.synthetic.inputs.transactions_bytes`),
 then, for each run, starts ``python -m dashboard`` on fresh ``models``/``data``
 folders (the sample artifact trained beforehand, so nothing is cached for the
 log) and drives headless Chromium at 1280×720:
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from pipeline.ingest_sample import transactions_bytes
+    from pipeline.synthetic.inputs import transactions_bytes
 
     print(f"bench_upload: {load()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, clientside_callback, dcc, html
 
 from pipeline.config import Settings
-from pipeline.training import load_dataset, train
+from pipeline.segmentation.training import load_dataset, train
 
 from . import ids
 from .services import EXTENSION_KEY, SegmentationService, view

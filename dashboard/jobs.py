@@ -9,8 +9,8 @@ the header, or a single row, and otherwise writes it to
 ``settings.data_dir/uploads/<key>.upload`` with a small JSON sidecar
 (``<key>.json``: display name, size, time).  The key is a random UUID made
 here; the user's file name is only ever shown, never used as a path.  Nothing
-uploaded is ever unpickled: tables are parsed by :func:`pipeline.loading.read_table`
-(text, XLSX, Parquet) and mappings by :meth:`pipeline.mapping.Mapping.from_json`.
+uploaded is ever unpickled: tables are parsed by :func:`pipeline.data.loading.read_table`
+(text, XLSX, Parquet) and mappings by :meth:`pipeline.data.mapping.Mapping.from_json`.
 
 Uploaded files are immutable, so parsed tables and validations are kept in a
 small per-process LRU cache keyed by the upload key (like the artifact cache
@@ -28,7 +28,7 @@ Training
 
 It builds the data set from a :class:`TrainSource` (the built-in sample, an
 upload + mapping, or the data of an existing artifact), trains through
-:func:`pipeline.training.train` and reports progress as
+:func:`pipeline.segmentation.training.train` and reports progress as
 ``set_progress((percent, message))``: increasing percentages ending at 100.
 User mistakes raise :class:`~pipeline.errors.SegmentationError` with a
 message to show.  The job runs in the background worker process (forked by
@@ -60,14 +60,13 @@ import flask
 import pandas as pd
 from dash import Input, Output
 
-from pipeline.artifacts import load_artifact, read_manifest, valid_artifact_id
 from pipeline.config import Settings, parse_date
+from pipeline.data.ingest import Detection, Validation, detect_kind, validate_table
+from pipeline.data.loading import read_table
+from pipeline.data.mapping import Mapping
+from pipeline.data.quality import DataQualityReport
 from pipeline.errors import ArtifactError, DataError, SegmentationError
-from pipeline.ingest import Detection, Validation, detect_kind, validate_table
-from pipeline.loading import read_table
-from pipeline.mapping import Mapping
-from pipeline.quality import DataQualityReport
-from pipeline.training import (
+from pipeline.segmentation.training import (
     PC_COLUMNS,
     SAMPLE_NAME,
     Dataset,
@@ -77,6 +76,7 @@ from pipeline.training import (
     settings_for_dataset,
     train,
 )
+from pipeline.store.artifacts import load_artifact, read_manifest, valid_artifact_id
 
 from .services import EXTENSION_KEY, SegmentationService
 
@@ -204,7 +204,7 @@ def parse_upload(raw: bytes, name: str, settings: Settings) -> pd.DataFrame:
 
     Refused: over ``settings.max_upload_mb``; empty; binary junk; not a table
     (one column, no separators); an unreadable or title-row spreadsheet
-    (:func:`pipeline.loading.read_table`); a header with no or one data row.
+    (:func:`pipeline.data.loading.read_table`); a header with no or one data row.
     """
     if len(raw) > settings.max_upload_mb * 1024 * 1024:
         raise DataError(too_big_message(name, len(raw), settings))
@@ -277,12 +277,12 @@ def upload_table(key: str, settings: Settings) -> pd.DataFrame:
 
 
 def upload_detection(key: str, settings: Settings) -> Detection:
-    """:func:`pipeline.ingest.detect_kind` of an upload (cached)."""
+    """:func:`pipeline.data.ingest.detect_kind` of an upload (cached)."""
     return _memo("upload-results", ("detection", key), lambda: detect_kind(upload_table(key, settings)), RESULTS_KEPT)
 
 
 def validate_upload_key(key: str, mapping: Mapping | None, settings: Settings) -> Validation:
-    """:func:`pipeline.ingest.validate_table` of an upload under ``mapping`` (cached).
+    """:func:`pipeline.data.ingest.validate_table` of an upload under ``mapping`` (cached).
 
     ``mapping=None`` detects the kind and uses the suggestion.
     """

@@ -70,9 +70,9 @@ def prepare_models(root: Path, data: Path | None = None) -> tuple[Path, Path]:
     -------
     (models_dir, data_dir)
     """
-    from pipeline.compare import load_or_run_comparison
     from pipeline.config import Settings
-    from pipeline.training import load_dataset, settings_for_dataset, train
+    from pipeline.segmentation.compare import load_or_run_comparison
+    from pipeline.segmentation.training import load_dataset, settings_for_dataset, train
 
     settings = Settings(models_dir=root / "models", data_dir=root / "data")
     dataset = load_dataset(data, settings)

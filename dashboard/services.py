@@ -23,10 +23,10 @@ import flask
 import numpy as np
 import pandas as pd
 
-from pipeline.artifacts import LoadedArtifact, list_manifests, load_artifact, valid_artifact_id
 from pipeline.config import Settings
 from pipeline.errors import ArtifactError
-from pipeline.simulate import Simulation, feature_grid, simulate
+from pipeline.segmentation.simulate import Simulation, feature_grid, simulate
+from pipeline.store.artifacts import LoadedArtifact, list_manifests, load_artifact, valid_artifact_id
 
 EXTENSION_KEY = "segmentation_service"
 

@@ -1,7 +1,7 @@
 """Visual theme: Plotly templates matching the Bootstrap light/dark modes.
 
 Segment colours are not defined here: they come from the fitted artifact
-(see :mod:`pipeline.naming`).
+(see :mod:`pipeline.segmentation.naming`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from .config import MODEL_NAMES, SCALINGS, Settings, parse_date
 from .errors import SegmentationError
 
 if TYPE_CHECKING:
-    from .training import Dataset
+    from pipeline.segmentation.training import Dataset
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -58,7 +58,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def dataset_from_args(args: argparse.Namespace, settings: Settings) -> Dataset:
     """The data set named by ``--data`` (and ``--mapping``), or the built-in sample."""
-    from .training import load_dataset
+    from pipeline.segmentation.training import load_dataset
 
     return load_dataset(args.data, settings, getattr(args, "mapping", None))
 
@@ -72,7 +72,7 @@ def _emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[dic
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Write the built-in sample data (and optionally its ground truth)."""
-    from .sample import generate_sample, to_text_bytes
+    from pipeline.synthetic.customers import generate_sample, to_text_bytes
 
     table, truth = generate_sample(args.rows, args.seed)
     sep = "," if args.out.suffix.lower() == ".csv" and args.comma else "\t"
@@ -112,7 +112,7 @@ def train_text(s: dict[str, Any]) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train (or reuse) an artifact and print its summary."""
-    from .training import settings_for_dataset, summary, train
+    from pipeline.segmentation.training import settings_for_dataset, summary, train
 
     settings = settings_from_args(args)
     dataset = dataset_from_args(args, settings)
@@ -123,8 +123,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_mapping(args: argparse.Namespace) -> int:
     """Write the suggested column mapping of a file, for the user to check and edit."""
-    from .ingest import detect_kind, suggest_mapping, validate_table
-    from .loading import file_bytes, read_table
+    from pipeline.data.ingest import detect_kind, suggest_mapping, validate_table
+    from pipeline.data.loading import file_bytes, read_table
 
     table = read_table(file_bytes(args.data), args.data.name)
     detection = detect_kind(table)
@@ -161,8 +161,8 @@ def mapping_text(p: dict[str, Any]) -> str:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Write each input customer's segment."""
-    from .artifacts import load_artifact
-    from .training import load_dataset, score, train
+    from pipeline.segmentation.training import load_dataset, score, train
+    from pipeline.store.artifacts import load_artifact
 
     settings = settings_from_args(args)
     if args.model_dir is not None:
@@ -232,7 +232,7 @@ def build_parser(
 
 def _extra_commands() -> list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]]:
     try:
-        from .compare import cli_command
+        from pipeline.segmentation.compare import cli_command
     except ImportError:
         return []
     return [cli_command()]

@@ -26,7 +26,7 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "Customer_For_Years",
 )
 
-#: Model names accepted by :func:`pipeline.model.make_clusterer`.
+#: Model names accepted by :func:`pipeline.segmentation.model.make_clusterer`.
 MODEL_NAMES: tuple[str, ...] = (
     "kmeans",
     "agglomerative",
@@ -36,7 +36,7 @@ MODEL_NAMES: tuple[str, ...] = (
     "hdbscan",
 )
 
-#: Preprocessing variants accepted by :func:`pipeline.model.make_scaler`.
+#: Preprocessing variants accepted by :func:`pipeline.segmentation.model.make_scaler`.
 SCALINGS: tuple[str, ...] = ("standard", "log1p", "yeo-johnson")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings
-from pipeline.training import TrainResult, load_dataset, train
+from pipeline.segmentation.training import TrainResult, load_dataset, train
 
 
 @pytest.fixture(scope="session")

@@ -24,14 +24,14 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from pipeline import compare
+from pipeline.segmentation import compare
 from pipeline.cli import main
 from pipeline.config import MODEL_NAMES, Settings
+from pipeline.data.quality import DataQualityReport
 from pipeline.errors import DataError, SegmentationError
-from pipeline.model import NearestCentroidClusterer, build_pipeline, make_clusterer
-from pipeline.quality import DataQualityReport
-from pipeline.sample import sample_bytes
-from pipeline.training import Dataset
+from pipeline.segmentation.model import NearestCentroidClusterer, build_pipeline, make_clusterer
+from pipeline.segmentation.training import Dataset
+from pipeline.synthetic.customers import sample_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING_KEYS = {"seconds", "fit_seconds", "created_at"}

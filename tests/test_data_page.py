@@ -27,10 +27,10 @@ from dash._utils import AttributeDict
 
 from dashboard import ids, jobs
 from pipeline.config import Settings
+from pipeline.data.mapping import Mapping
 from pipeline.errors import DataError
-from pipeline.ingest_sample import customer_table_bytes, transactions_bytes
-from pipeline.mapping import Mapping
-from pipeline.training import SAMPLE_NAME, TrainResult
+from pipeline.segmentation.training import SAMPLE_NAME, TrainResult
+from pipeline.synthetic.inputs import customer_table_bytes, transactions_bytes
 
 TENURE = "Customer_For_Years"
 

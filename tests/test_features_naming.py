@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.features import FEATURE_DEFINITIONS, engineer_features
-from pipeline.loading import clean_marketing, read_table
-from pipeline.naming import ARCHETYPES, evidence_text, name_segments, standardised_centroids
-from pipeline.sample import generate_sample, to_text_bytes
+from pipeline.data.loading import clean_marketing, read_table
+from pipeline.features.definitions import FEATURE_DEFINITIONS, engineer_features
+from pipeline.segmentation.naming import ARCHETYPES, evidence_text, name_segments, standardised_centroids
+from pipeline.synthetic.customers import generate_sample, to_text_bytes
 
 FEATURES = list(FEATURE_DEFINITIONS)
 

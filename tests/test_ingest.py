@@ -13,34 +13,34 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
-from pipeline.coerce import parse_timestamps, read_numbers, to_flag, to_ids
 from pipeline.config import DEFAULT_FEATURES, Settings
-from pipeline.errors import DataError
-from pipeline.ingest import (
+from pipeline.data.coerce import parse_timestamps, read_numbers, to_flag, to_ids
+from pipeline.data.ingest import (
     detect_kind,
     require_valid,
     suggest_mapping,
     validate_table,
     validate_upload,
 )
-from pipeline.ingest_sample import (
-    customer_table_bytes,
-    generate_customer_table,
-    generate_transactions,
-    transactions_bytes,
-)
-from pipeline.loading import data_hash, read_table
-from pipeline.mapping import Mapping
-from pipeline.naming import ARCHETYPE_BY_KEY, candidate_archetypes
-from pipeline.sample import generate_sample, sample_bytes, to_text_bytes
-from pipeline.training import (
+from pipeline.data.loading import data_hash, read_table
+from pipeline.data.mapping import Mapping
+from pipeline.data.transactions import aggregate_transactions
+from pipeline.errors import DataError
+from pipeline.segmentation.naming import ARCHETYPE_BY_KEY, candidate_archetypes
+from pipeline.segmentation.training import (
     dataset_from_bytes,
     dataset_from_validation,
     load_dataset,
     settings_for_dataset,
     train,
 )
-from pipeline.transactions import aggregate_transactions
+from pipeline.synthetic.customers import generate_sample, sample_bytes, to_text_bytes
+from pipeline.synthetic.inputs import (
+    customer_table_bytes,
+    generate_customer_table,
+    generate_transactions,
+    transactions_bytes,
+)
 
 ONLINE_RETAIL = Mapping(
     "transactions",

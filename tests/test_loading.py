@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.data.loading import clean_marketing, parse_dates, read_table
 from pipeline.errors import DataError
-from pipeline.features import MARKETING_COLUMNS
-from pipeline.loading import clean_marketing, parse_dates, read_table
-from pipeline.sample import generate_sample, to_text_bytes
+from pipeline.features.definitions import MARKETING_COLUMNS
+from pipeline.synthetic.customers import generate_sample, to_text_bytes
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,10 @@ from dash import no_update
 
 from dashboard import ids, jobs
 from dashboard.figures import models as fig
-from pipeline.compare import comparison_path
 from pipeline.config import MODEL_NAMES, Settings
 from pipeline.errors import DataError
-from pipeline.training import TrainResult, settings_for_dataset
+from pipeline.segmentation.compare import comparison_path
+from pipeline.segmentation.training import TrainResult, settings_for_dataset
 
 THEMES = ("light", "dark")
 

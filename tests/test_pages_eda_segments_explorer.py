@@ -17,7 +17,7 @@ import pytest
 from dashboard.figures import eda as eda_fig
 from dashboard.figures import explorer as explorer_fig
 from dashboard.figures import segments as segments_fig
-from pipeline.naming import RISK_ORDER
+from pipeline.segmentation.naming import RISK_ORDER
 
 THEMES = ("light", "dark")
 

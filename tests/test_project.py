@@ -40,7 +40,7 @@ def test_imports_do_no_work(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    code = "import pipeline, pipeline.training, pipeline.cli, pipeline.sample, dashboard.app"
+    code = "import pipeline, pipeline.segmentation.training, pipeline.cli, pipeline.synthetic.customers, dashboard.app"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env

@@ -1,4 +1,4 @@
-"""The simulator's engine (pipeline.simulate): fast scoring, moves, formatting."""
+"""The simulator's engine (pipeline.segmentation.simulate): fast scoring, moves, formatting."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Settings
-from pipeline.model import build_pipeline
-from pipeline.simulate import (
+from pipeline.segmentation.model import build_pipeline
+from pipeline.segmentation.simulate import (
     FastScorer,
     Simulation,
     feature_grid,
@@ -20,7 +20,7 @@ from pipeline.simulate import (
     round_to_step,
     simulate,
 )
-from pipeline.training import TrainResult
+from pipeline.segmentation.training import TrainResult
 
 
 def _engine(trained: TrainResult) -> dict:

@@ -21,8 +21,8 @@ from dash.exceptions import PreventUpdate
 from dashboard import ids
 from dashboard.figures import simulator as fig
 from dashboard.theme import RISK_COLOURS
-from pipeline.naming import ARCHETYPES
-from pipeline.training import TrainResult
+from pipeline.segmentation.naming import ARCHETYPES
+from pipeline.segmentation.training import TrainResult
 
 THEMES = ("light", "dark")
 

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from pipeline import artifacts
-from pipeline.artifacts import MANIFEST_NAME, load_artifact, read_manifest
+from pipeline.store import artifacts
 from pipeline.config import Settings
 from pipeline.errors import ArtifactError, ArtifactVersionError, DataError, SegmentationError
-from pipeline.sample import generate_sample, to_text_bytes
-from pipeline.training import TrainResult, dataset_from_bytes, fit_segmentation, load_dataset, score, train
+from pipeline.segmentation.training import TrainResult, dataset_from_bytes, fit_segmentation, load_dataset, score, train
+from pipeline.store.artifacts import MANIFEST_NAME, load_artifact, read_manifest
+from pipeline.synthetic.customers import generate_sample, to_text_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,7 +84,7 @@ def test_pipeline_predicts_from_raw_rows_and_from_feature_values(trained: TrainR
     from_features = pipe.predict(customers[feats])
     np.testing.assert_array_equal(from_features, customers["Cluster"])
     frame, _ = generate_sample(2240, 2014)
-    from pipeline.loading import clean_marketing, read_table
+    from pipeline.data.loading import clean_marketing, read_table
 
     clean, _ = clean_marketing(read_table(to_text_bytes(frame), "raw.tsv"))
     np.testing.assert_array_equal(pipe.predict(clean), customers["Cluster"])
@@ -147,7 +147,7 @@ def test_artifact_round_trip_and_manifest_contents(fresh: Settings) -> None:
 def test_same_data_and_settings_reuse_the_cache(fresh: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     ds, _ = small(fresh)
     first = train(ds, fresh)
-    monkeypatch.setattr("pipeline.training.fit_segmentation", lambda *a, **k: pytest.fail("retrained"))
+    monkeypatch.setattr("pipeline.segmentation.training.fit_segmentation", lambda *a, **k: pytest.fail("retrained"))
     second = train(ds, fresh)
     assert second.cached and second.artifact.artifact_id == first.artifact.artifact_id
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.coerce import as_text, parse_timestamps, read_numbers
+from pipeline.data.coerce import as_text, parse_timestamps, read_numbers
 
 #: Rows shown in the preview grid.
 PREVIEW_ROWS = 20

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from pipeline.features import PROFILE_LABELS
+from pipeline.features.definitions import PROFILE_LABELS
 
 from ..theme import NEUTRAL
 from .common import empty_figure, themed

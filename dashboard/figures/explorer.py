@@ -17,8 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipeline.config import DEFAULT_FEATURES
-from pipeline.features import FEATURE_DEFINITIONS
-from pipeline.training import PC_COLUMNS
+from pipeline.features.definitions import FEATURE_DEFINITIONS
+from pipeline.segmentation.training import PC_COLUMNS
 
 from .common import empty_figure, themed
 from .eda import CATEGORICAL_PROFILE, NUMERIC_PROFILE, escape_hover, variable_label, variable_unit

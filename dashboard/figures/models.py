@@ -1,7 +1,7 @@
 """Model comparison figures and facts: pure functions of a comparison result.
 
 Every function here takes the JSON-safe dict of
-:func:`pipeline.compare.run_comparison` (or a part of it) and returns a
+:func:`pipeline.segmentation.compare.run_comparison` (or a part of it) and returns a
 Plotly figure, table rows or plain-language text; none reads files, the
 request or the session.  The page (:mod:`dashboard.pages.models`) composes them.
 
@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from pipeline.compare import MODEL_LABELS, SILHOUETTE_TOLERANCE, STABILITY_TOLERANCE, SWEEP_MODELS
+from pipeline.segmentation.compare import MODEL_LABELS, SILHOUETTE_TOLERANCE, STABILITY_TOLERANCE, SWEEP_MODELS
 
 from ..theme import NEUTRAL
 from .common import empty_figure, themed

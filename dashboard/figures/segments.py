@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from pipeline.naming import RISK_ORDER
+from pipeline.segmentation.naming import RISK_ORDER
 
 from ..theme import RISK_COLOURS
 from .common import empty_figure, themed

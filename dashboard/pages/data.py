@@ -3,7 +3,7 @@
 Flow: the browser checks the file's size (clientside), :func:`receive_upload`
 stores it under a generated key (:mod:`dashboard.jobs`), :func:`build_form`
 shows the detected kind and a mapping form pre-filled by
-:func:`pipeline.ingest.suggest_mapping`, :func:`check_mapping` validates the
+:func:`pipeline.data.ingest.suggest_mapping`, :func:`check_mapping` validates the
 mapping on every change, and :func:`train_upload` trains in a background
 callback (progress, cancel) and sets the session's ``ids.ACTIVE_ARTIFACT``.
 The browser only holds small keys: the upload key and the mapping.
@@ -30,11 +30,11 @@ from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_he
 from dashboard.figures.data import column_types, preview_grid
 from dashboard.services import service
 from pipeline.config import DEFAULT_FEATURES, Settings, parse_date
+from pipeline.data.ingest import KIND_LABELS, Detection, Validation, suggest_mapping
+from pipeline.data.mapping import INPUT_KINDS, TENURE, Mapping
+from pipeline.data.quality import DataQualityReport
 from pipeline.errors import DataError, SegmentationError
-from pipeline.features import FEATURE_DEFINITIONS
-from pipeline.ingest import KIND_LABELS, Detection, Validation, suggest_mapping
-from pipeline.mapping import INPUT_KINDS, TENURE, Mapping
-from pipeline.quality import DataQualityReport
+from pipeline.features.definitions import FEATURE_DEFINITIONS
 
 dash.register_page(__name__, path="/data", name="Your data", title="Your data · Customer Segments", order=6)
 

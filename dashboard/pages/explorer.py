@@ -42,7 +42,7 @@ from dashboard.figures.explorer import (
 )
 from dashboard.figures.segments import evidence_phrases
 from dashboard.services import ArtifactView, view
-from pipeline.features import FEATURE_DEFINITIONS
+from pipeline.features.definitions import FEATURE_DEFINITIONS
 
 dash.register_page(__name__, path="/explorer", name="3D Explorer", title="3D Explorer · Customer Segments", order=3)
 

@@ -1,6 +1,6 @@
 """Model comparison (/models): which way of segmenting should we trust, and train it.
 
-The comparison (:mod:`pipeline.compare`) is computed for the session's
+The comparison (:mod:`pipeline.segmentation.compare`) is computed for the session's
 artifact: its data and the settings it was trained with.  It is cached as
 JSON beside the artifacts; that file is the only shared state, so any worker
 process can draw the page from it.  Browser stores hold small keys only.
@@ -70,7 +70,9 @@ from dashboard.figures.models import (
     why_not_others,
 )
 from dashboard.services import ArtifactView, service
-from pipeline.compare import (
+from pipeline.config import MODEL_NAMES, SCALINGS, Settings
+from pipeline.errors import DataError, SegmentationError
+from pipeline.segmentation.compare import (
     MODEL_LABELS,
     SCALING_LABELS,
     SWEEP_MODELS,
@@ -78,10 +80,8 @@ from pipeline.compare import (
     load_or_run_comparison,
     read_cached,
 )
-from pipeline.config import MODEL_NAMES, SCALINGS, Settings
-from pipeline.errors import DataError, SegmentationError
-from pipeline.model import make_clusterer, predicts_natively
-from pipeline.training import Dataset, settings_for_dataset
+from pipeline.segmentation.model import make_clusterer, predicts_natively
+from pipeline.segmentation.training import Dataset, settings_for_dataset
 
 dash.register_page(__name__, path="/models", name="Models", title="Model comparison · Customer Segments", order=2)
 

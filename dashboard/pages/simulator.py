@@ -50,8 +50,8 @@ from dashboard.figures.simulator import (
     risk_gauge_patch,
 )
 from dashboard.services import ArtifactView, view
-from pipeline.features import FEATURE_DEFINITIONS
-from pipeline.simulate import Simulation, feature_step, round_to_step
+from pipeline.features.definitions import FEATURE_DEFINITIONS
+from pipeline.segmentation.simulate import Simulation, feature_step, round_to_step
 
 dash.register_page(__name__, path="/simulator", name="Simulator", title="Simulator · Customer Segments", order=4)
 

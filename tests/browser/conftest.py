@@ -19,7 +19,7 @@ import pytest
 
 from dashboard.screenshots import CHROMIUM, CHROMIUM_ARGS, free_port
 from pipeline.config import Settings
-from pipeline.training import TrainResult
+from pipeline.segmentation.training import TrainResult
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from pipeline.ingest_sample import customer_table_bytes, transactions_bytes
+from pipeline.synthetic.inputs import customer_table_bytes, transactions_bytes
 
 TRAIN_TIMEOUT_MS = 120_000
 

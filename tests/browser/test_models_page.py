@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 
 from dashboard import ids
 from dashboard.jobs import dataset_from_artifact
-from pipeline.compare import comparison_path, read_cached
 from pipeline.config import Settings
-from pipeline.training import TrainResult, settings_for_dataset
+from pipeline.segmentation.compare import comparison_path, read_cached
+from pipeline.segmentation.training import TrainResult, settings_for_dataset
 
 #: A first visit computes the comparison in the background (5–15 s on the sample, slower on a busy machine).
 COMPUTE_TIMEOUT = 60_000

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from dashboard.services import ArtifactView
 from pipeline.config import Settings
-from pipeline.training import TrainResult
+from pipeline.segmentation.training import TrainResult
 
 from .conftest import start_server
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from dashboard.services import ArtifactView
-from pipeline.training import TrainResult
+from pipeline.segmentation.training import TrainResult
 
 
 def _segments(trained: TrainResult) -> list[dict]:

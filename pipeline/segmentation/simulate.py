@@ -29,8 +29,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from .features import FEATURE_DEFINITIONS
-from .model import FeatureBuilder, NearestCentroidClusterer
+from pipeline.features.definitions import FEATURE_DEFINITIONS
+from pipeline.segmentation.model import FeatureBuilder, NearestCentroidClusterer
 
 GRID_POINTS = 161
 #: Bisection steps that refine a grid hit to the segment boundary (2**-14 of a grid cell).
@@ -143,7 +143,7 @@ class FastScorer:
     Built from a fitted pipeline ``features → impute → scale → cluster``.
     Steps it knows (``SimpleImputer`` with a constant fill, ``StandardScaler``,
     ``FunctionTransformer``, nested pipelines, KMeans and
-    :class:`~pipeline.model.NearestCentroidClusterer`) run as NumPy
+    :class:`~pipeline.segmentation.model.NearestCentroidClusterer`) run as NumPy
     arithmetic identical to scikit-learn's; other steps are called through
     scikit-learn.
 

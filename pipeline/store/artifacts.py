@@ -40,7 +40,7 @@ from typing import Any
 import joblib
 import pandas as pd
 
-from .errors import ArtifactError, ArtifactVersionError
+from pipeline.errors import ArtifactError, ArtifactVersionError
 
 SCHEMA = "customer-segmentation/artifact"
 FORMAT_VERSION = 1

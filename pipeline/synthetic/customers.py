@@ -1,7 +1,7 @@
 """A deterministic generator of realistic, dirty marketing-campaign data.
 
 Customers are drawn from four latent types that match the four core segment
-archetypes (see :mod:`pipeline.naming`).  Within a type, attributes are
+archetypes (see :mod:`pipeline.segmentation.naming`).  Within a type, attributes are
 correlated the way they are in the public data set: income drives spend,
 children lower it, spend is heavy-tailed (log-normal), purchase counts are
 Poisson, campaign acceptance is rare, enrolment dates span about two years.
@@ -21,7 +21,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .features import MARKETING_COLUMNS, SPEND_COLUMNS
+from pipeline.features.definitions import MARKETING_COLUMNS, SPEND_COLUMNS
 
 #: Enrolment window of the public data set.
 FIRST_ENROLMENT = dt.date(2012, 7, 30)
@@ -69,7 +69,7 @@ def generate_sample(rows: int = 2240, seed: int = 2014) -> tuple[pd.DataFrame, p
     Returns
     -------
     (DataFrame, Series)
-        The table with exactly :data:`~pipeline.features.MARKETING_COLUMNS`
+        The table with exactly :data:`~pipeline.features.definitions.MARKETING_COLUMNS`
         (blank rows at the end are all-missing), and the latent type key of
         each customer indexed by ``ID``.
     """

@@ -5,7 +5,7 @@ Two steps, each a pure function:
 * :func:`read_table` turns bytes (CSV/TSV/TXT with any of tab, comma or
   semicolon, a byte-order mark, XLSX, Parquet) into a frame of raw columns;
 * :func:`clean_marketing` validates and cleans the reference schema and
-  returns the cleaned frame with a :class:`~pipeline.quality.DataQualityReport`.
+  returns the cleaned frame with a :class:`~pipeline.data.quality.DataQualityReport`.
 
 Every user mistake raises :class:`~pipeline.errors.DataError` with a message
 that names the problem.
@@ -24,16 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .coerce import as_text, parse_dates, read_numbers
-from .errors import DataError
-from .features import (
+from pipeline.data.coerce import as_text, parse_dates, read_numbers
+from pipeline.data.quality import DataQualityReport, QualityItem
+from pipeline.errors import DataError
+from pipeline.features.definitions import (
     DATE_COLUMN,
     ID_COLUMN,
     NON_NEGATIVE_COLUMNS,
     NUMERIC_COLUMNS,
     REQUIRED_COLUMNS,
 )
-from .quality import DataQualityReport, QualityItem
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 TABLE_SUFFIXES = (*TEXT_SUFFIXES, ".xlsx", ".parquet")
@@ -316,7 +316,7 @@ def numeric_column(
 ) -> tuple[pd.Series, pd.Series, list[QualityItem]]:
     """Numbers of a raw column; what is not a number (or is negative) becomes missing, counted.
 
-    Parsing follows :func:`pipeline.coerce.read_numbers` (currency signs,
+    Parsing follows :func:`pipeline.data.coerce.read_numbers` (currency signs,
     thousands separators, decimal commas).
 
     Returns

@@ -1,9 +1,9 @@
 """Model comparison: which clustering, which k, how stable, which preprocessing.
 
 :func:`run_comparison` fits every candidate model on the same features and
-scaling as :func:`pipeline.training.train` (the preprocessing part of
-:func:`pipeline.model.build_pipeline`, the clusterers of
-:func:`pipeline.model.make_clusterer`) and returns one JSON-safe dict;
+scaling as :func:`pipeline.segmentation.training.train` (the preprocessing part of
+:func:`pipeline.segmentation.model.build_pipeline`, the clusterers of
+:func:`pipeline.segmentation.model.make_clusterer`) and returns one JSON-safe dict;
 :func:`load_or_run_comparison` caches it beside the artifacts.  Nothing here
 imports Dash.
 
@@ -11,10 +11,10 @@ Candidates
 ----------
 KMeans, Agglomerative (Ward), Gaussian mixture and Birch at the chosen
 ``settings.k``; DBSCAN (``eps`` at the knee of the k-distance curve, see
-:func:`pipeline.model.dbscan_eps`) and HDBSCAN find their own number of
+:func:`pipeline.segmentation.model.dbscan_eps`) and HDBSCAN find their own number of
 segments.  Agglomerative, DBSCAN and HDBSCAN cannot assign new customers
 themselves: they are compared, but offered for live prediction only through
-:class:`pipeline.model.NearestCentroidClusterer` (``predicts_natively`` is
+:class:`pipeline.segmentation.model.NearestCentroidClusterer` (``predicts_natively`` is
 false and each entry says so).  Ward's tree is built once with SciPy's
 ``linkage`` (what scikit-learn's ``AgglomerativeClustering`` runs for
 unstructured Ward) and cut at every k.
@@ -30,7 +30,7 @@ labels and the labels of the same model refitted on each of
 with replacement and the model is refitted on the distinct rows drawn (about
 63%; duplicated rows would fake density for DBSCAN and HDBSCAN); the ARI is
 computed on those rows, noise counted as one more label.  Refits go through
-:func:`pipeline.model.make_clusterer` for the resample, so DBSCAN reads its
+:func:`pipeline.segmentation.model.make_clusterer` for the resample, so DBSCAN reads its
 ``eps`` off the resample's own knee and HDBSCAN's ``min_cluster_size`` is 2%
 of the resample; a refit that finds no segment counts as all noise.  Every
 model sees the same resamples, drawn from ``settings.random_state``.  The k sweep
@@ -48,7 +48,7 @@ Elbow
 The elbow of the KMeans inertia curve is the k whose inertia lies farthest
 below the straight line from the inertia at k = 2 to the inertia at k = 10,
 both axes scaled to [0, 1] (the kneedle rule of
-:func:`pipeline.model.knee_index`, applied to the curve read from k = 10
+:func:`pipeline.segmentation.model.knee_index`, applied to the curve read from k = 10
 down to k = 2, where it increases).
 
 Scaling variants
@@ -86,8 +86,8 @@ Sizes (n customers, M = ``settings.max_exact_rows``)
   segments of all n (every segment represented); the scaling is still fitted
   on all n.  The result says so (``sampled``).
 * Ward holds m²/2 distances in memory, so it is fitted on at most
-  :data:`pipeline.model.WARD_MAX_ROWS` (10,000) of those customers (see
-  :func:`pipeline.model.max_fit_rows`).
+  :data:`pipeline.segmentation.model.WARD_MAX_ROWS` (10,000) of those customers (see
+  :func:`pipeline.segmentation.model.max_fit_rows`).
 * Stability resamples are drawn from at most ``max(M // 4, 1000)`` of them
   (5,000 by default) and inside Ward's rows, so every model has labels there.
   The k sweep of Agglomerative, Gaussian mixture and Birch is read on those
@@ -102,7 +102,7 @@ Caching
 -------
 :func:`load_or_run_comparison` stores the result as JSON (never pickle) in
 ``<models_dir>/comparisons/<data-name>-<data hash>-<comparison hash>.json``
-with :func:`pipeline.artifacts.write_json_atomic`.  The comparison hash
+with :func:`pipeline.store.artifacts.write_json_atomic`.  The comparison hash
 (:func:`comparison_hash`) covers every setting that changes the result (not
 ``settings.model``, since all models are compared) plus the library versions
 and :data:`COMPARISON_FORMAT`; a file whose recorded hashes differ is ignored
@@ -133,11 +133,10 @@ from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies
 from sklearn.metrics.pairwise import euclidean_distances
 from threadpoolctl import threadpool_limits
 
-from .artifacts import artifact_id, library_versions, write_json_atomic
-from .config import MODEL_NAMES, SCALINGS, Settings
-from .errors import DataError, SegmentationError
-from .metrics import stratified_indices
-from .model import (
+from pipeline.config import MODEL_NAMES, SCALINGS, Settings
+from pipeline.errors import DataError, SegmentationError
+from pipeline.segmentation.metrics import stratified_indices
+from pipeline.segmentation.model import (
     build_pipeline,
     eps_at_knee,
     kdistance_curve,
@@ -146,7 +145,8 @@ from .model import (
     max_fit_rows,
     predicts_natively,
 )
-from .training import Dataset, validate_for_training
+from pipeline.segmentation.training import Dataset, validate_for_training
+from pipeline.store.artifacts import artifact_id, library_versions, write_json_atomic
 
 #: Bump when the computation changes, so cached comparisons are recomputed.
 COMPARISON_FORMAT = 1
@@ -613,7 +613,7 @@ def run_comparison(dataset: Dataset, settings: Settings, *, progress: Progress |
     Parameters
     ----------
     dataset : Dataset
-        The customers (see :func:`pipeline.training.load_dataset`).
+        The customers (see :func:`pipeline.segmentation.training.load_dataset`).
     settings : Settings
         ``k`` (the chosen k), ``scaling`` (the scaling compared), ``features``,
         ``random_state``, ``n_init``, ``bootstrap_resamples`` and
@@ -1075,15 +1075,15 @@ def read_cached(path: Path, dataset: Dataset, settings: Settings) -> dict[str, A
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    from .cli import add_settings_options
+    from pipeline.cli import add_settings_options
 
     add_settings_options(parser)
     parser.add_argument("--force", action="store_true", help="recompute even if a cached comparison exists")
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from .cli import dataset_from_args, settings_from_args
-    from .training import settings_for_dataset
+    from pipeline.cli import dataset_from_args, settings_from_args
+    from pipeline.segmentation.training import settings_for_dataset
 
     dataset = dataset_from_args(args, settings_from_args(args))
     settings = settings_for_dataset(dataset, settings_from_args(args))

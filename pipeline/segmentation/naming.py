@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from .features import FEATURE_DEFINITIONS
+from pipeline.features.definitions import FEATURE_DEFINITIONS
 
 
 @dataclasses.dataclass(frozen=True)

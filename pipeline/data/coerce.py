@@ -1,7 +1,7 @@
 """Reading typed values out of raw text columns (numbers, timestamps, flags, ids).
 
-Shared by the customer-table mapping (:mod:`pipeline.ingest`) and the
-transaction-log aggregation (:mod:`pipeline.transactions`).  Every function
+Shared by the customer-table mapping (:mod:`pipeline.data.ingest`) and the
+transaction-log aggregation (:mod:`pipeline.data.transactions`).  Every function
 is vectorised and, where values repeat (timestamps, prices, flags), works on
 the distinct values only, so a 500,000-line column costs a fraction of a
 second.  Nothing here raises on bad values: unreadable values become

@@ -1,6 +1,6 @@
 """Aggregating a transaction log (one row per order line) into one row per customer.
 
-Features (names from :data:`pipeline.features.FEATURE_DEFINITIONS`):
+Features (names from :data:`pipeline.features.definitions.FEATURE_DEFINITIONS`):
 
 ``Customer_Value``
     Net spend: the sum of line amounts (amount column, or quantity × unit
@@ -13,7 +13,7 @@ Features (names from :data:`pipeline.features.FEATURE_DEFINITIONS`):
     Years from the day of the first purchase to the as-of date.
 ``Campaign_Response``
     Only if a campaign flag column is mapped: distinct orders with at least
-    one flagged purchase line (flag values: see :mod:`pipeline.coerce`).
+    one flagged purchase line (flag values: see :mod:`pipeline.data.coerce`).
 
 Profile attributes: ``Recency`` (whole days from the day of the last purchase
 to the as-of date) and ``Enrolled`` (the first purchase).  The as-of date is the one given
@@ -34,7 +34,7 @@ Missing or unreadable timestamps
 Mixed date formats
     Each distinct timestamp is read by the format that reads most of the
     remaining ones (US, ISO, day-first, dotted...), see
-    :func:`pipeline.coerce.parse_timestamps`; lines read with a format other
+    :func:`pipeline.data.coerce.parse_timestamps`; lines read with a format other
     than the main one are counted (``date_formats_mixed``, nothing dropped).
 Unreadable amounts
     Lines whose amount (or quantity or unit price) is missing or not a number
@@ -72,12 +72,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .coerce import as_text, parse_timestamps, read_numbers, to_flag, to_ids
-from .errors import DataError
-from .features import ID_COLUMN, tenure_years
-from .loading import closest_columns, example_rows, example_values
-from .mapping import Mapping
-from .quality import DataQualityReport, QualityItem
+from pipeline.data.coerce import as_text, parse_timestamps, read_numbers, to_flag, to_ids
+from pipeline.data.loading import closest_columns, example_rows, example_values
+from pipeline.data.mapping import Mapping
+from pipeline.data.quality import DataQualityReport, QualityItem
+from pipeline.errors import DataError
+from pipeline.features.definitions import ID_COLUMN, tenure_years
 
 _CANCEL = r"^[Cc][-_ ]?\d+$"
 _DIGITS = r"^\d+$"
@@ -116,7 +116,7 @@ def aggregate_transactions(
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`pipeline.loading.read_table`.
+        Output of :func:`pipeline.data.loading.read_table`.
     mapping : Mapping
         A ``"transactions"`` mapping naming the columns.
     as_of : date or None

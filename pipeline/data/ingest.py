@@ -2,18 +2,18 @@
 
 The data page (and the CLI without ``--mapping``) calls, in this order:
 
-1. :func:`pipeline.loading.read_table` (or :func:`validate_upload`, which
+1. :func:`pipeline.data.loading.read_table` (or :func:`validate_upload`, which
    also catches an unreadable file): raw columns;
 2. :func:`detect_kind`: ``"marketing"``, ``"customer_table"`` or
    ``"transactions"``, with a confidence and the evidence in words;
-3. :func:`suggest_mapping`: a :class:`~pipeline.mapping.Mapping` pre-filled
+3. :func:`suggest_mapping`: a :class:`~pipeline.data.mapping.Mapping` pre-filled
    from column names and types, for the user to review and edit;
 4. :func:`validate_table`: the customers the mapping yields, the
    data-quality report and the list of blocking problems, *without raising*;
-5. :func:`pipeline.training.dataset_from_validation` (or
-   :func:`pipeline.training.dataset_from_bytes`) then
-   :func:`pipeline.training.settings_for_dataset` and
-   :func:`pipeline.training.train`.
+5. :func:`pipeline.segmentation.training.dataset_from_validation` (or
+   :func:`pipeline.segmentation.training.dataset_from_bytes`) then
+   :func:`pipeline.segmentation.training.settings_for_dataset` and
+   :func:`pipeline.segmentation.training.train`.
 
 :func:`require_valid` raises a :class:`~pipeline.errors.DataError` with all
 the blocking problems, for the command line.
@@ -21,7 +21,7 @@ the blocking problems, for the command line.
 Detection
 ---------
 * ``marketing``: every column the reference table's four features need is
-  present (:data:`pipeline.features.REQUIRED_COLUMNS`).
+  present (:data:`pipeline.features.definitions.REQUIRED_COLUMNS`).
 * ``transactions``: a customer-id column (named like customer, client,
   user, member, account or buyer) whose values repeat, a column of
   timestamps, and an amount column (amount, total, revenue, sales, value,
@@ -51,18 +51,9 @@ from typing import Any
 
 import pandas as pd
 
-from .coerce import as_text, parse_timestamps, read_numbers, to_ids
-from .config import Settings
-from .errors import DataError
-from .features import (
-    FEATURE_DEFINITIONS,
-    ID_COLUMN,
-    REQUIRED_COLUMNS,
-    default_as_of,
-    engineer_features,
-    tenure_years,
-)
-from .loading import (
+from pipeline.config import Settings
+from pipeline.data.coerce import as_text, parse_timestamps, read_numbers, to_ids
+from pipeline.data.loading import (
     clean_marketing,
     closest_columns,
     customer_ids,
@@ -72,9 +63,18 @@ from .loading import (
     numeric_column,
     read_table,
 )
-from .mapping import INPUT_KINDS, RESPONSE, TENURE, Mapping
-from .quality import DataQualityReport, QualityItem
-from .transactions import MAX_BAD_SHARE, Prepared, prepare_transactions, transaction_mapping_problems
+from pipeline.data.mapping import INPUT_KINDS, RESPONSE, TENURE, Mapping
+from pipeline.data.quality import DataQualityReport, QualityItem
+from pipeline.data.transactions import MAX_BAD_SHARE, Prepared, prepare_transactions, transaction_mapping_problems
+from pipeline.errors import DataError
+from pipeline.features.definitions import (
+    FEATURE_DEFINITIONS,
+    ID_COLUMN,
+    REQUIRED_COLUMNS,
+    default_as_of,
+    engineer_features,
+    tenure_years,
+)
 
 __all__ = [
     "INPUT_KINDS",
@@ -130,7 +130,7 @@ class Detection:
     Attributes
     ----------
     kind : str
-        One of :data:`~pipeline.mapping.INPUT_KINDS`.
+        One of :data:`~pipeline.data.mapping.INPUT_KINDS`.
     confidence : str
         ``"high"``, ``"medium"`` or ``"low"``.
     evidence : tuple of str
@@ -691,7 +691,7 @@ def validate_table(
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`pipeline.loading.read_table`.
+        Output of :func:`pipeline.data.loading.read_table`.
     mapping : Mapping or None
         The user's mapping; ``None`` detects the kind and uses the suggestion
         (and then reports a suggestion too incomplete to trust as a problem).
@@ -788,7 +788,7 @@ def require_valid(validation: Validation) -> None:
 def dataset_hash(raw: bytes, mapping: Mapping | None) -> str:
     """Cache key of the data: the file's bytes and, when one is used, the mapping.
 
-    Without a mapping it is :func:`pipeline.loading.data_hash`, so the
+    Without a mapping it is :func:`pipeline.data.loading.data_hash`, so the
     reference table keeps its artifacts.
     """
     if mapping is None or mapping == Mapping("marketing"):

@@ -13,17 +13,8 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
-from .artifacts import (
-    LoadedArtifact,
-    artifact_id,
-    library_versions,
-    load_artifact,
-    write_artifact,
-)
-from .config import DEFAULT_FEATURES, Settings
-from .errors import ArtifactError, DataError
-from .features import DATE_COLUMN, ID_COLUMN, default_as_of, engineer_features, feature_definitions
-from .ingest import (
+from pipeline.config import DEFAULT_FEATURES, Settings
+from pipeline.data.ingest import (
     Validation,
     auto_mapping_problem,
     dataset_hash,
@@ -33,13 +24,22 @@ from .ingest import (
     training_problems,
     validate_table,
 )
-from .loading import clean_marketing, data_hash, file_bytes, read_table
-from .mapping import Mapping
-from .metrics import cluster_metrics
-from .model import build_pipeline, predicts_natively, scaled
-from .naming import SegmentName, name_segments, standardised_centroids
-from .quality import DataQualityReport, QualityItem
-from .sample import sample_bytes
+from pipeline.data.loading import clean_marketing, data_hash, file_bytes, read_table
+from pipeline.data.mapping import Mapping
+from pipeline.data.quality import DataQualityReport, QualityItem
+from pipeline.errors import ArtifactError, DataError
+from pipeline.features.definitions import DATE_COLUMN, ID_COLUMN, default_as_of, engineer_features, feature_definitions
+from pipeline.segmentation.metrics import cluster_metrics
+from pipeline.segmentation.model import build_pipeline, predicts_natively, scaled
+from pipeline.segmentation.naming import SegmentName, name_segments, standardised_centroids
+from pipeline.store.artifacts import (
+    LoadedArtifact,
+    artifact_id,
+    library_versions,
+    load_artifact,
+    write_artifact,
+)
+from pipeline.synthetic.customers import sample_bytes
 
 SAMPLE_NAME = "Built-in sample"
 PC_COLUMNS = ("PC1", "PC2", "PC3")
@@ -96,7 +96,7 @@ def dataset_from_bytes(raw: bytes, name: str, settings: Settings, mapping: Mappi
         How to read the columns.  ``None``: the reference marketing table
         (or a damaged copy with at least half its columns, which then gets
         the missing-columns error) is read as before; any other table is
-        detected and mapped automatically (:func:`pipeline.ingest.validate_table`),
+        detected and mapped automatically (:func:`pipeline.data.ingest.validate_table`),
         which must succeed without guessing.
 
     Raises
@@ -121,7 +121,7 @@ def dataset_from_bytes(raw: bytes, name: str, settings: Settings, mapping: Mappi
 
 
 def dataset_from_validation(validation: Validation, raw: bytes) -> Dataset:
-    """The :class:`Dataset` of a successful :func:`pipeline.ingest.validate_table`.
+    """The :class:`Dataset` of a successful :func:`pipeline.data.ingest.validate_table`.
 
     Parameters
     ----------
@@ -151,7 +151,7 @@ def dataset_from_validation(validation: Validation, raw: bytes) -> Dataset:
 def load_dataset(path: str | Path | None, settings: Settings, mapping: Mapping | str | Path | None = None) -> Dataset:
     """The data set at ``path``, or the built-in sample when ``path`` is None.
 
-    ``mapping`` is a :class:`~pipeline.mapping.Mapping` or the path of a
+    ``mapping`` is a :class:`~pipeline.data.mapping.Mapping` or the path of a
     mapping JSON file; ``None`` detects the kind of input.
     """
     if mapping is not None and not isinstance(mapping, Mapping):

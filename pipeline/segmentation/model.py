@@ -2,7 +2,7 @@
 
 :func:`build_pipeline` returns one scikit-learn :class:`~sklearn.pipeline.Pipeline`
 that predicts a segment from either raw marketing rows (cleaned by
-:func:`pipeline.loading.clean_marketing`) or a frame holding the feature
+:func:`pipeline.data.loading.clean_marketing`) or a frame holding the feature
 values.  Models that cannot predict new points themselves (Agglomerative,
 DBSCAN, HDBSCAN) are wrapped in :class:`NearestCentroidClusterer`, which says
 so in its ``predicts_natively`` attribute.
@@ -28,8 +28,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, PowerTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from .config import Settings
-from .features import engineer_features, is_feature_frame
+from pipeline.config import Settings
+from pipeline.features.definitions import engineer_features, is_feature_frame
 
 
 class FeatureBuilder(TransformerMixin, BaseEstimator):

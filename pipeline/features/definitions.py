@@ -193,7 +193,7 @@ def engineer_features(clean: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     Parameters
     ----------
     clean : DataFrame
-        Output of :func:`pipeline.loading.clean_marketing`: numeric columns
+        Output of :func:`pipeline.data.loading.clean_marketing`: numeric columns
         already coerced, ``Dt_Customer`` parsed to datetimes.
     as_of : date
         Reference date for tenure and age.

@@ -1,7 +1,7 @@
 """How to read a user's table: the column mapping, saved as a small JSON file.
 
 A :class:`Mapping` says which kind of input a table is and where each of the
-four behavioural features (:data:`pipeline.features.FEATURE_DEFINITIONS`)
+four behavioural features (:data:`pipeline.features.definitions.FEATURE_DEFINITIONS`)
 and the customer id come from.
 
 ``"marketing"``
@@ -13,7 +13,7 @@ and the customer id come from.
     column of days since the last purchase becomes the ``Recency`` profile
     attribute.
 ``"transactions"``
-    One row per order line, aggregated by :mod:`pipeline.transactions`:
+    One row per order line, aggregated by :mod:`pipeline.data.transactions`:
     customer id, timestamp, an amount column *or* quantity and unit price,
     optionally an order (invoice) id and a campaign flag.
 
@@ -50,9 +50,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULT_FEATURES
-from .errors import DataError
-from .loading import file_bytes
+from pipeline.config import DEFAULT_FEATURES
+from pipeline.data.loading import file_bytes
+from pipeline.errors import DataError
 
 #: The kinds of input the app understands.
 INPUT_KINDS: tuple[str, ...] = ("marketing", "customer_table", "transactions")

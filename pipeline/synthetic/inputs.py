@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .features import CAMPAIGN_COLUMNS, SPEND_COLUMNS
-from .sample import generate_sample, to_text_bytes
+from pipeline.features.definitions import CAMPAIGN_COLUMNS, SPEND_COLUMNS
+from pipeline.synthetic.customers import generate_sample, to_text_bytes
 
 TRANSACTION_COLUMNS: tuple[str, ...] = (
     "InvoiceNo",

@@ -1,0 +1,1 @@
+"""Where results live: signed, versioned model artifacts."""
