@@ -74,6 +74,10 @@ class Settings:
         Where uploaded files and the background-job cache live.
     max_upload_mb : int
         Largest file accepted through the browser (larger: use the CLI).
+    secret_file : Path or None
+        Where this installation's secret is kept (see :mod:`pipeline.store.keys`);
+        ``None`` means ``$XDG_CONFIG_HOME/customer-segments/secret-key``.  Never
+        inside the repository or the models folder; not part of the model hash.
     """
 
     k: int = 4
@@ -90,6 +94,7 @@ class Settings:
     max_exact_rows: int = 20_000
     data_dir: Path = Path("data")
     max_upload_mb: int = 50
+    secret_file: Path | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.k, int) or isinstance(self.k, bool) or not 2 <= self.k <= 12:
@@ -107,6 +112,8 @@ class Settings:
         object.__setattr__(self, "features", tuple(self.features))
         object.__setattr__(self, "models_dir", Path(self.models_dir))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.secret_file is not None:
+            object.__setattr__(self, "secret_file", Path(self.secret_file))
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with ``changes`` applied (validated again)."""

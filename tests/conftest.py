@@ -11,6 +11,21 @@ from pipeline.config import Settings
 from pipeline.segmentation.training import TrainResult, load_dataset, train
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_secret(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point the installation secret at a scratch config folder for the whole session.
+
+    ``XDG_CONFIG_HOME`` is set in ``os.environ`` (so server subprocesses started by
+    browser tests inherit it) and ``SEGMENTS_SECRET_KEY`` is removed: tests never
+    read or create the real ``~/.config/customer-segments/secret-key``.
+    """
+    config_home = tmp_path_factory.mktemp("xdg-config")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CONFIG_HOME", str(config_home))
+        mp.delenv("SEGMENTS_SECRET_KEY", raising=False)
+        yield config_home
+
+
 @pytest.fixture(scope="session")
 def app_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scratch folder with models/ and data/ for the whole session."""
@@ -18,7 +33,7 @@ def app_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(app_root: Path) -> Settings:
+def settings(app_root: Path, isolated_secret: Path) -> Settings:
     """Default settings pointing at the session's scratch folders."""
     return Settings(models_dir=app_root / "models", data_dir=app_root / "data")
 
