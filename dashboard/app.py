@@ -7,18 +7,24 @@ shell holds only small state: the session's artifact id and the theme.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
 import diskcache
+import flask
 import plotly.graph_objects as go
 from dash import Input, Output, State, clientside_callback, dcc, html
+from flask.sessions import SecureCookieSessionInterface
 
 from pipeline.config import Settings
 from pipeline.segmentation.training import load_dataset, train
+from pipeline.store.keys import FLASK_SESSION, derived_key
 
 from . import ids
+from .identity import IdentityConfig
+from .identity import install as install_identity
 from .services import EXTENSION_KEY, SegmentationService, view
 from .theme import THEMES, template
 
@@ -31,6 +37,8 @@ def create_app(
     settings: Settings | None = None,
     data_path: str | Path | None = None,
     default_artifact_id: str | None = None,
+    identity: IdentityConfig | None = None,
+    share_cli_models: bool = False,
 ) -> dash.Dash:
     """Build the Dash app.
 
@@ -42,6 +50,12 @@ def create_app(
         Customer table for the default data set; the built-in sample if None.
     default_artifact_id : str, optional
         Use this existing artifact instead of training/loading one.
+    identity : IdentityConfig, optional
+        Login users or a trusted SSO header; default: each browser is its own
+        anonymous owner (:mod:`dashboard.identity`).
+    share_cli_models : bool
+        List versions trained outside the app (command line) for everyone,
+        read-only; by default browsers do not see them.
 
     Returns
     -------
@@ -63,13 +77,46 @@ def create_app(
         background_callback_manager=dash.DiskcacheManager(diskcache.Cache(str(jobs_dir))),
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.server.extensions[EXTENSION_KEY] = SegmentationService(settings, default_artifact_id)
+    svc = SegmentationService(settings, default_artifact_id, share_cli_models=share_cli_models)
+    svc.register_default()
+    app.server.extensions[EXTENSION_KEY] = svc
+    configure_sessions(app.server, settings)
+    install_identity(app.server, identity or IdentityConfig())
     app.server.config["MAX_CONTENT_LENGTH"] = (settings.max_upload_mb + 20) * 1024 * 1024
     app.layout = shell()
     # Warm Plotly's templates and validators here rather than in the first request.
     for name in THEMES:
         go.Figure(layout={"template": template(name)}).to_plotly_json()
     return app
+
+
+def configure_sessions(server: flask.Flask, settings: Settings) -> None:
+    """Signed session cookie: key derived from the installation secret; HttpOnly, SameSite=Lax, Secure over HTTPS.
+
+    ``Secure`` is set per response when the request came over HTTPS (directly
+    or, behind a proxy, with ``X-Forwarded-Proto: https``), so plain-HTTP use
+    on a laptop keeps working.
+    """
+    server.secret_key = derived_key(settings, FLASK_SESSION)
+    server.config.update(
+        SESSION_COOKIE_NAME="segments_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=30),
+    )
+    server.session_interface = _HttpsAwareSessions()
+
+
+class _HttpsAwareSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, with ``Secure`` whenever the request is HTTPS."""
+
+    def get_cookie_secure(self, app: flask.Flask) -> bool:
+        if flask.has_request_context():
+            forwarded = flask.request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+            if flask.request.is_secure or forwarded == "https":
+                return True
+        return bool(app.config["SESSION_COOKIE_SECURE"])
 
 
 def navbar() -> dbc.Navbar:
@@ -138,6 +185,8 @@ def shell() -> html.Div:
 def show_active_dataset(artifact_id: str | None) -> tuple[str, str]:
     """Navbar text for the session's data set and model version."""
     v = view(artifact_id)
+    if v.notice:  # the session's choice is not shown: say so instead of swapping silently
+        return v.manifest["data"]["name"], f"⚠ {v.notice}"
     return v.manifest["data"]["name"], v.label
 
 

@@ -1,19 +1,28 @@
-"""Server-side data for callbacks: artifacts by version, cached per process.
+"""Server-side data for callbacks: artifacts by version, cached per process, handed out by owner.
 
 Callbacks never receive DataFrames from the browser.  A browser session holds
 only an artifact id in a ``dcc.Store``; callbacks ask the
 :class:`SegmentationService` (one per app, reached with :func:`service`) for
-the :class:`ArtifactView` of that id.  Artifacts are immutable on disk, so a
-per-process LRU cache is safe with several worker processes: each process
-loads from the same authenticated files.
+the :class:`ArtifactView` of that id.  The service checks with its
+:class:`~pipeline.store.registry.Registry` (``service().store``) that the
+request's owner (:func:`dashboard.identity.current_owner`) may read that
+version: an id from the browser is never a key by itself.  A version the
+owner may not read, or whose files fail their hash check, is never loaded;
+the default data set is shown instead *with a notice* saying why
+(:attr:`ArtifactView.notice`, shown in the navbar and on /data).
+
+Artifacts are immutable on disk, so a per-process LRU cache is safe with
+several worker processes: each process loads from the same authenticated files.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import functools
 import os
+import shutil
 import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -24,9 +33,19 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Settings
-from pipeline.errors import ArtifactError
+from pipeline.errors import AccessDenied, ArtifactError, SegmentationError
 from pipeline.segmentation.simulate import Simulation, feature_grid, simulate
-from pipeline.store.artifacts import LoadedArtifact, list_manifests, load_artifact, valid_artifact_id
+from pipeline.segmentation.training import SAMPLE_NAME
+from pipeline.store.artifacts import (
+    MANIFEST_NAME,
+    LoadedArtifact,
+    load_artifact,
+    read_manifest,
+    sha256_file,
+    valid_artifact_id,
+)
+from pipeline.store.db import database_path
+from pipeline.store.registry import NOT_AVAILABLE, Registry, VersionRecord
 
 EXTENSION_KEY = "segmentation_service"
 
@@ -36,6 +55,8 @@ class ArtifactView:
     """Read-only conveniences over one loaded artifact, shared by all pages."""
 
     artifact: LoadedArtifact
+    #: Why this (default) view is shown instead of the version the session asked for, if it is.
+    notice: str | None = None
 
     @property
     def id(self) -> str:
@@ -136,25 +157,42 @@ class LRU:
 
 
 class SegmentationService:
-    """Per-process cache of artifact views, keyed by artifact id.
+    """Per-process cache of artifact views, keyed by artifact id, handed out by owner.
 
     Parameters
     ----------
     settings : Settings
         Where artifacts live.
     default_id : str
-        The artifact shown to a session that has not chosen another.
+        The artifact shown to a session that has not chosen another (owned by
+        ``"system"``, readable by everyone).
     max_items : int
         Artifacts kept in memory per process.
+    store : Registry, optional
+        Owners of uploads and versions; ``Registry(database_path(settings))`` if not given.
+    share_cli_models : bool
+        Artifacts found in the models folder that no one registered (trained
+        with the command line) are listed for everyone as the server's
+        (read-only).  Off by default: they stay invisible to browsers.
     """
 
-    def __init__(self, settings: Settings, default_id: str, max_items: int = 6):
+    def __init__(
+        self,
+        settings: Settings,
+        default_id: str,
+        max_items: int = 6,
+        store: Registry | None = None,
+        share_cli_models: bool = False,
+    ):
         self.settings = settings
         self.default_id = default_id
+        self.store = store if store is not None else Registry(database_path(settings))
+        self.share_cli_models = share_cli_models
         self._max = max_items
         self._cache: collections.OrderedDict[str, ArtifactView] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._memos: dict[str, LRU] = {}
+        self._checks: dict[str, tuple[Any, dict[str, Any] | None, str | None]] = {}
         # Background callbacks run in forked processes: never inherit a held lock.
         os.register_at_fork(after_in_child=self._reset_locks)
 
@@ -178,15 +216,83 @@ class SegmentationService:
             lru.put(key, value)
         return value
 
-    def view(self, artifact_id: str | None) -> ArtifactView:
-        """The view of ``artifact_id``; the default one when it is unknown or gone."""
-        wanted = artifact_id if artifact_id and valid_artifact_id(artifact_id) else self.default_id
-        try:
-            return self._load(wanted)
-        except ArtifactError:
-            if wanted == self.default_id:
-                raise
+    # ------------------------------------------------------------ owner checks
+
+    def owner(self, owner: str | None = None) -> str:
+        """``owner``, or the current request's (:func:`dashboard.identity.current_owner`).
+
+        Raises
+        ------
+        AccessDenied
+            No owner given outside a request (a background job must pass the
+            owner it captured in the request that started it).
+        """
+        if owner is not None:
+            return owner
+        from dashboard.identity import current_owner
+
+        return current_owner()
+
+    def register_default(self) -> None:
+        """Record the default artifact as the server's (shared read-only; nobody can delete it)."""
+        manifest = read_manifest(self.artifact_dir(self.default_id), self.settings)
+        name = str(manifest["data"]["name"])
+        source = "sample" if name == SAMPLE_NAME else "default"
+        self.store.add_system_version(self.default_id, name, source)
+
+    def readable(self, artifact_id: str | None, owner: str | None = None) -> VersionRecord:
+        """The version as the owner sees it; :class:`AccessDenied` if missing or not theirs/shared."""
+        who = self.owner(owner)
+        if not artifact_id or not valid_artifact_id(str(artifact_id)):
+            return self.store.version(who, None)  # raises the one "not available" message
+        return self.store.version(who, str(artifact_id))
+
+    def checked_view(self, artifact_id: str | None, owner: str | None = None) -> ArtifactView:
+        """The view of a version the owner may read, or an error (never another data set).
+
+        For downloads and anything that must not fall back to the default.
+
+        Raises
+        ------
+        AccessDenied
+            Missing, or not the owner's, shared or the server's.
+        ArtifactError
+            The version is damaged or foreign (message without server paths).
+        """
+        if not artifact_id:
             return self._load(self.default_id)
+        self.readable(artifact_id, owner)
+        try:
+            return self._load(str(artifact_id))
+        except ArtifactError as err:
+            raise ArtifactError(f"This version is damaged, not loaded: {self._reason(err, str(artifact_id))}") from None
+
+    def view(self, artifact_id: str | None, owner: str | None = None) -> ArtifactView:
+        """The view of ``artifact_id`` if the owner may read it and it loads.
+
+        Otherwise the default view with :attr:`ArtifactView.notice` saying why
+        (not available to this owner, or damaged and not loaded): a page never
+        shows another data set without saying so.
+        """
+        if not artifact_id or artifact_id == self.default_id:
+            return self._load(self.default_id)
+        try:
+            return self.checked_view(artifact_id, owner)
+        except SegmentationError as err:
+            return self._with_notice(f"{err} Showing the default data set instead.")
+
+    def _with_notice(self, notice: str) -> ArtifactView:
+        default = self._load(self.default_id)
+        key = (default.id, notice)
+        return self.memo("noticed-views", key, lambda: dataclasses.replace(default, notice=notice), max_items=8)
+
+    def _reason(self, err: Exception, artifact_id: str) -> str:
+        """An artifact error's message without the server's folders."""
+        text = str(err)
+        for path in (self.settings.models_dir / artifact_id, self.settings.models_dir):
+            for form in (str(path), str(path.resolve())):
+                text = text.replace(form, artifact_id if path.name == artifact_id else "the models folder")
+        return text
 
     def _load(self, artifact_id: str) -> ArtifactView:
         # Held while loading: concurrent first requests load an artifact once.
@@ -194,7 +300,7 @@ class SegmentationService:
             if artifact_id in self._cache:
                 self._cache.move_to_end(artifact_id)
                 return self._cache[artifact_id]
-            view = ArtifactView(load_artifact(self.settings.models_dir / artifact_id))
+            view = ArtifactView(load_artifact(self.settings.models_dir / artifact_id, self.settings))
             self._cache[artifact_id] = view
             while len(self._cache) > self._max:
                 self._cache.popitem(last=False)
@@ -204,10 +310,99 @@ class SegmentationService:
         """Drop an artifact from this process's cache (after deletion)."""
         with self._lock:
             self._cache.pop(artifact_id, None)
+            self._checks.pop(artifact_id, None)
 
-    def versions(self) -> list[dict[str, Any]]:
-        """Manifests of every artifact in this installation, newest first."""
-        return list_manifests(self.settings.models_dir)
+    # ------------------------------------------------------------ listing and deleting
+
+    def versions(self, owner: str | None = None) -> list[VersionEntry]:
+        """Every version the owner may read (own, shared, the server's), newest first, each checked.
+
+        A version whose manifest or files fail their checks is listed with
+        ``problem`` set (shown as "damaged, not loaded: ...").
+        """
+        who = self.owner(owner)
+        if self.share_cli_models:
+            self.adopt_unregistered()
+        out = []
+        for record in self.store.versions(who):
+            manifest, problem = self.check(record.artifact_id)
+            out.append(VersionEntry(record, manifest, problem))
+        return sorted(out, key=lambda e: (e.manifest or {}).get("created_at", e.record.added_at), reverse=True)
+
+    def check(self, artifact_id: str) -> tuple[dict[str, Any] | None, str | None]:
+        """``(manifest, None)`` for a sound version, ``(manifest or None, reason)`` for a damaged one.
+
+        Checks the manifest signature and every file's SHA-256 without
+        unpickling anything; cached per process until a file changes.
+        """
+        directory = self.artifact_dir(artifact_id)
+        try:
+            stamp = tuple(
+                (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(directory.iterdir()) if p.is_file()
+            )
+        except OSError:
+            return None, "its folder is missing"
+        with self._lock:
+            cached = self._checks.get(artifact_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1], cached[2]
+        manifest: dict[str, Any] | None = None
+        problem: str | None = None
+        try:
+            manifest = read_manifest(directory, self.settings)
+            for role, entry in sorted((manifest.get("files") or {}).items()):
+                name = str(entry.get("name", "")) if isinstance(entry, dict) else ""
+                path = directory / name
+                if not name or "/" in name or name.startswith(".") or not path.is_file():
+                    raise ArtifactError(f"its {role} file is missing")
+                if sha256_file(path) != str(entry.get("sha256", "")):
+                    raise ArtifactError(f"its {role} file does not match its manifest hash (modified or damaged)")
+        except ArtifactError as err:
+            problem = self._reason(err, artifact_id)
+        with self._lock:
+            self._checks[artifact_id] = (stamp, manifest, problem)
+        return manifest, problem
+
+    def adopt_unregistered(self) -> int:
+        """List unregistered, validly signed artifacts as the server's (``--share-cli-models``); returns how many."""
+        root = self.settings.models_dir
+        added = 0
+        if not root.is_dir():
+            return 0
+        for child in sorted(root.iterdir()):
+            if not (child.is_dir() and valid_artifact_id(child.name) and (child / MANIFEST_NAME).is_file()):
+                continue
+            if self.store.known(child.name):
+                continue
+            try:
+                manifest = read_manifest(child, self.settings)
+            except ArtifactError:
+                continue
+            self.store.add_system_version(child.name, str(manifest["data"]["name"]), "cli")
+            added += 1
+        return added
+
+    def delete(self, artifact_id: str, owner: str | None = None) -> str:
+        """Remove the owner's version; the folder goes when nobody else holds it. Returns the data set's name.
+
+        Raises
+        ------
+        AccessDenied
+            Missing, not the owner's (shared and server versions included).
+        """
+        who = self.owner(owner)
+        if not artifact_id or not valid_artifact_id(str(artifact_id)):
+            raise AccessDenied(NOT_AVAILABLE)
+        if artifact_id == self.default_id:
+            self.store.owned(who, artifact_id)  # the one refusal unless this owner also trained it
+        record, orphaned = self.store.remove_version(who, str(artifact_id))
+        if orphaned and artifact_id != self.default_id:
+            directory = self.artifact_dir(str(artifact_id))
+            shutil.rmtree(directory, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (directory.parent / f".{directory.name}.lock").unlink()
+            self.forget(str(artifact_id))
+        return record.dataset_name
 
     def artifact_dir(self, artifact_id: str) -> Path:
         """Folder of an artifact (id validated)."""
@@ -216,11 +411,35 @@ class SegmentationService:
         return self.settings.models_dir / artifact_id
 
 
+@dataclasses.dataclass(frozen=True)
+class VersionEntry:
+    """One line of the versions list: who holds it, its manifest, and what is wrong with it if anything.
+
+    Attributes
+    ----------
+    record : VersionRecord
+        Ownership as the asking owner sees it.
+    manifest : dict or None
+        The authenticated manifest (None when it cannot be read).
+    problem : str or None
+        Why the version cannot be loaded ("damaged, not loaded: <problem>").
+    """
+
+    record: VersionRecord
+    manifest: dict[str, Any] | None
+    problem: str | None
+
+    @property
+    def artifact_id(self) -> str:
+        """The version id."""
+        return self.record.artifact_id
+
+
 def service() -> SegmentationService:
     """The service of the app handling the current request."""
     return flask.current_app.extensions[EXTENSION_KEY]
 
 
 def view(artifact_id: str | None) -> ArtifactView:
-    """Shorthand: the artifact view for a session's artifact id."""
+    """Shorthand: the artifact view for a session's artifact id, if the request's owner may read it."""
     return service().view(artifact_id)

@@ -23,3 +23,7 @@ class ArtifactError(SegmentationError):
 
 class ArtifactVersionError(ArtifactError):
     """An artifact was written with other library versions than the running ones."""
+
+
+class AccessDenied(SegmentationError):
+    """An upload, data set or model version that does not exist or is not the asker's (same message for both)."""
