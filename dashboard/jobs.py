@@ -43,6 +43,7 @@ import binascii
 import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -65,7 +66,7 @@ from pipeline.data.ingest import Detection, Validation, detect_kind, validate_ta
 from pipeline.data.loading import read_table
 from pipeline.data.mapping import Mapping
 from pipeline.data.quality import DataQualityReport
-from pipeline.errors import ArtifactError, DataError, SegmentationError
+from pipeline.errors import AccessDenied, ArtifactError, DataError, SegmentationError
 from pipeline.segmentation.training import (
     PC_COLUMNS,
     SAMPLE_NAME,
@@ -76,8 +77,11 @@ from pipeline.segmentation.training import (
     settings_for_dataset,
     train,
 )
-from pipeline.store.artifacts import load_artifact, read_manifest, valid_artifact_id
+from pipeline.store.artifacts import load_artifact, valid_artifact_id
+from pipeline.store.db import database_path
+from pipeline.store.registry import UPLOAD_NOT_AVAILABLE, Registry, UploadRecord
 
+from .identity import current_owner
 from .services import EXTENSION_KEY, SegmentationService
 
 #: ``set_progress`` of a Dash background callback whose ``progress`` is ``[value, text]``.
@@ -85,6 +89,7 @@ ProgressFn = Callable[[tuple[int, str]], None]
 
 UPLOADS = "uploads"
 _KEY = re.compile(r"^[0-9a-f]{32}$")
+_STORED = re.compile(r"^uploads/[0-9a-f]{32}\.upload$")
 #: Uploads older than this are removed when a new file arrives.
 UPLOAD_MAX_AGE_S = 7 * 24 * 3600
 #: Mapping files larger than this are refused unread.
@@ -172,12 +177,11 @@ def display_name(filename: str | None) -> str:
 
 
 def too_big_message(name: str, n_bytes: int, settings: Settings) -> str:
-    """The refusal for a file over ``settings.max_upload_mb``."""
+    """The refusal for a file over ``settings.max_upload_mb`` (no server paths in it)."""
     return (
         f"{name} is {size_text(n_bytes)}; files up to {settings.max_upload_mb} MB can be uploaded in the browser. "
-        f"Train larger files with the command line's --data option (python -m pipeline train --data {name} "
-        f"--models-dir {settings.models_dir}; the result then appears in the list of data sets below), "
-        "or restart the app with a higher --max-upload-mb."
+        f"Train larger files with the command line (python -m pipeline train --data {name}) and ask whoever runs "
+        "this server to share the result, or restart the app with a higher --max-upload-mb."
     )
 
 
@@ -214,28 +218,78 @@ def parse_upload(raw: bytes, name: str, settings: Settings) -> pd.DataFrame:
     return table
 
 
-def store_upload(contents: str, filename: str | None, settings: Settings) -> UploadInfo:
-    """Decode, check, parse and save an upload; returns its record.
+def _owner(owner: str | None) -> str:
+    """``owner``, or the current request's; :class:`AccessDenied` outside a request without one.
+
+    A background job has no request: it passes the owner it captured when it
+    was submitted (``JobContext.owner``).
+    """
+    if owner is not None:
+        return owner
+    if flask.has_request_context():
+        return current_owner()
+    raise AccessDenied("No owner for this upload: a background job must pass the owner that submitted it.")
+
+
+def _store(settings: Settings) -> Registry:
+    """The app's registry when it serves ``settings``' data folder, else one opened on that folder."""
+    with contextlib.suppress(Exception):
+        svc = current_service()
+        if Path(svc.settings.data_dir) == Path(settings.data_dir):
+            return svc.store
+    return Registry(database_path(settings))
+
+
+def _upload_path(record: UploadRecord, settings: Settings) -> Path:
+    """Where an upload's bytes are (only ``uploads/<32 hex>.upload`` under the data folder is ever used)."""
+    if not _STORED.match(record.path):
+        raise AccessDenied(UPLOAD_NOT_AVAILABLE)
+    return Path(settings.data_dir) / record.path
+
+
+def store_upload(contents: str, filename: str | None, settings: Settings, owner: str | None = None) -> UploadInfo:
+    """Decode, check, parse and save an upload for ``owner``; returns its record.
+
+    The same bytes uploaded again by the same owner are stored once: the
+    first record is returned (under its first name).
 
     Raises
     ------
     DataError
         The file is refused (see :func:`parse_upload`); nothing is written.
     """
+    who = _owner(owner)
     name = display_name(filename)
     raw = decode_contents(contents, name)
+    digest = hashlib.sha256(raw).hexdigest()
+    store = _store(settings)
+    existing = store.find_upload(who, digest)
+    if existing is not None:
+        path = _upload_path(existing, settings)
+        if path.is_file():
+            store.touch_upload(who, existing.key)
+            return _info(existing)
+        store.forget_upload(existing.key)  # its file expired: store it again
     table = parse_upload(raw, name, settings)
     folder = uploads_dir(settings)
     prune_uploads(settings)
     key = uuid.uuid4().hex
-    info = UploadInfo(key, name, len(raw), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    relative = f"{UPLOADS}/{key}.upload"
     try:
         _write_atomic(folder / f"{key}.upload", raw)
-        _write_atomic(folder / f"{key}.json", json.dumps(dataclasses.asdict(info)).encode())
     except OSError as err:
-        raise DataError(f"{name} could not be saved on the server: {err.strerror or err}.") from None
-    _memo("upload-tables", key, lambda: table, TABLES_KEPT)
-    return info
+        raise DataError(f"{name} could not be saved on the server ({err.strerror or 'write error'}).") from None
+    record, created = store.add_upload(who, key, name, len(raw), digest, relative)
+    if not created:  # the same owner stored the same bytes at the same moment in another process
+        with contextlib.suppress(OSError):
+            (folder / f"{key}.upload").unlink()
+    else:
+        _memo("upload-tables", key, lambda: table, TABLES_KEPT)
+    return _info(record)
+
+
+def _info(record: UploadRecord) -> UploadInfo:
+    return UploadInfo(record.key, display_name(record.name), record.size, record.uploaded_at)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -244,63 +298,67 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def upload_info(key: str | None, settings: Settings) -> UploadInfo:
-    """The record of a stored upload.
+def upload_info(key: str | None, settings: Settings, owner: str | None = None) -> UploadInfo:
+    """The record of the owner's stored upload (``owner``: the current request's if not given).
 
     Raises
     ------
-    DataError
-        Malformed key, or the file is no longer on the server.
+    AccessDenied
+        Malformed, unknown or another owner's key (one message for all).
     """
-    if not key or not _KEY.match(str(key)):
-        raise DataError("No uploaded file: upload a file first.")
-    path = uploads_dir(settings) / f"{key}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return UploadInfo(key, display_name(data["name"]), int(data["size"]), str(data["uploaded_at"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        raise DataError("The uploaded file is no longer on the server; upload it again.") from None
+    return _info(_store(settings).upload(_owner(owner), key))
 
 
-def upload_table(key: str, settings: Settings) -> pd.DataFrame:
-    """The parsed table of an upload (cached per process; treat as read-only)."""
+def upload_table(key: str, settings: Settings, owner: str | None = None) -> pd.DataFrame:
+    """The parsed table of the owner's upload (cached per process; treat as read-only).
+
+    The owner is checked on every call, before the cache is consulted.
+    """
+    record = _store(settings).upload(_owner(owner), key)
 
     def parse() -> pd.DataFrame:
-        info = upload_info(key, settings)
         try:
-            raw = (uploads_dir(settings) / f"{key}.upload").read_bytes()
+            raw = _upload_path(record, settings).read_bytes()
         except OSError:
-            raise DataError(f"{info.name} is no longer on the server; upload it again.") from None
-        return read_table(raw, info.name)
+            raise DataError(f"{display_name(record.name)} is no longer on the server; upload it again.") from None
+        return read_table(raw, display_name(record.name))
 
-    return _memo("upload-tables", key, parse, TABLES_KEPT)
-
-
-def upload_detection(key: str, settings: Settings) -> Detection:
-    """:func:`pipeline.data.ingest.detect_kind` of an upload (cached)."""
-    return _memo("upload-results", ("detection", key), lambda: detect_kind(upload_table(key, settings)), RESULTS_KEPT)
+    return _memo("upload-tables", record.key, parse, TABLES_KEPT)
 
 
-def validate_upload_key(key: str, mapping: Mapping | None, settings: Settings) -> Validation:
-    """:func:`pipeline.data.ingest.validate_table` of an upload under ``mapping`` (cached).
+def upload_detection(key: str, settings: Settings, owner: str | None = None) -> Detection:
+    """:func:`pipeline.data.ingest.detect_kind` of the owner's upload (cached)."""
+    table = upload_table(key, settings, owner)
+    return _memo("upload-results", ("detection", key), lambda: detect_kind(table), RESULTS_KEPT)
+
+
+def validate_upload_key(
+    key: str, mapping: Mapping | None, settings: Settings, owner: str | None = None
+) -> Validation:
+    """:func:`pipeline.data.ingest.validate_table` of the owner's upload under ``mapping`` (cached).
 
     ``mapping=None`` detects the kind and uses the suggestion.
     """
+    info = upload_info(key, settings, owner)
+    table = upload_table(key, settings, owner)
 
     def validate() -> Validation:
-        info = upload_info(key, settings)
-        return validate_table(upload_table(key, settings), mapping, settings, info.name)
+        return validate_table(table, mapping, settings, info.name)
 
     cache_key = ("validation", key, mapping.digest() if mapping else None, settings.model_hash())
     return _memo("upload-results", cache_key, validate, RESULTS_KEPT)
 
 
 def prune_uploads(settings: Settings, max_age_s: float = UPLOAD_MAX_AGE_S) -> int:
-    """Delete uploads older than ``max_age_s``; returns how many files were removed."""
+    """Delete uploads older than ``max_age_s`` (files and registry rows); returns how many files were removed."""
     folder = Path(settings.data_dir) / UPLOADS
     if not folder.is_dir():
         return 0
     cutoff = time.time() - max_age_s
+    store = _store(settings)
+    cutoff_iso = dt.datetime.fromtimestamp(cutoff, dt.UTC).isoformat(timespec="seconds")
+    for record in store.uploads_before(cutoff_iso):
+        store.forget_upload(record.key)
     removed = 0
     for path in folder.iterdir():
         if path.is_file() and _KEY.match(path.stem) and path.stat().st_mtime < cutoff:
@@ -337,30 +395,17 @@ def is_protected(manifest: dict[str, Any], default_id: str) -> bool:
     return manifest.get("artifact_id") == default_id or manifest.get("data", {}).get("name") == SAMPLE_NAME
 
 
-def delete_artifact(svc: SegmentationService, artifact_id: str) -> str:
-    """Remove an artifact's folder; returns the data set's name.
+def delete_artifact(svc: SegmentationService, artifact_id: str, owner: str | None = None) -> str:
+    """Remove the owner's version (:meth:`SegmentationService.delete`); returns the data set's name.
+
+    The folder is deleted only when no other owner holds the same version.
 
     Raises
     ------
-    DataError
-        The default artifact or the built-in sample, an invalid id, or an
-        artifact that does not exist.
+    AccessDenied
+        Missing, another owner's, shared by someone else, or the server's default.
     """
-    if not artifact_id or not valid_artifact_id(str(artifact_id)):
-        raise DataError("Unknown model version.")
-    directory = svc.artifact_dir(artifact_id)
-    try:
-        manifest = read_manifest(directory)
-    except ArtifactError:
-        raise DataError(f"Model version {artifact_id} no longer exists.") from None
-    name = str(manifest["data"]["name"])
-    if is_protected(manifest, svc.default_id):
-        raise DataError(f"{name} ({artifact_id}) is the built-in sample or the app's default data set; it is kept.")
-    shutil.rmtree(directory, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        (directory.parent / f".{directory.name}.lock").unlink()
-    svc.forget(artifact_id)
-    return name
+    return svc.delete(artifact_id, owner)
 
 
 def dataset_from_artifact(artifact_id: str, settings: Settings) -> tuple[Dataset, Settings]:
@@ -377,7 +422,7 @@ def dataset_from_artifact(artifact_id: str, settings: Settings) -> tuple[Dataset
     """
     if not valid_artifact_id(str(artifact_id)):
         raise ArtifactError(f"Invalid model version id {artifact_id!r}.")
-    art = load_artifact(Path(settings.models_dir) / artifact_id)
+    art = load_artifact(Path(settings.models_dir) / artifact_id, settings)
     m = art.manifest
     data = m["data"]
     customers = art.customers.drop(columns=[c for c in _RESULT_COLUMNS if c in art.customers.columns])
@@ -679,10 +724,11 @@ def _with_heartbeat(work: Callable[[], TrainResult], progress: _Progress, start:
     return box["result"]
 
 
-def _upload_bytes(key: str, settings: Settings) -> bytes:
-    """The stored bytes of an upload (they make the data set's cache key with the mapping)."""
+def _upload_bytes(key: str, settings: Settings, owner: str | None = None) -> bytes:
+    """The stored bytes of the owner's upload (they make the data set's cache key with the mapping)."""
+    record = _store(settings).upload(_owner(owner), key)
     try:
-        return (uploads_dir(settings) / f"{key}.upload").read_bytes()
+        return _upload_path(record, settings).read_bytes()
     except OSError:
         raise DataError("The uploaded file is no longer on the server; upload it again.") from None
 

@@ -161,19 +161,22 @@ def mapping_text(p: dict[str, Any]) -> str:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Write each input customer's segment."""
-    from pipeline.segmentation.training import load_dataset, score, train
+    from pipeline.data.export import check_output_path, write_table
+    from pipeline.segmentation.training import load_dataset, score, train, validate_for_scoring
     from pipeline.store.artifacts import load_artifact
 
     settings = settings_from_args(args)
+    check_output_path(args.out)
     if args.model_dir is not None:
-        artifact = load_artifact(args.model_dir)
+        # Only a model signed with this installation's key is unpickled, wherever its folder is.
+        artifact = load_artifact(args.model_dir, settings)
     else:
-        artifact = train(
-            load_dataset(None, Settings(models_dir=args.models_dir)), Settings(models_dir=args.models_dir)
-        ).artifact
-    scored = score(artifact, load_dataset(args.data, settings))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    scored.to_csv(args.out, index=False)
+        base = Settings(models_dir=args.models_dir, secret_file=settings.secret_file)
+        artifact = train(load_dataset(None, base), base).artifact
+    dataset = load_dataset(args.data, settings)
+    validate_for_scoring(dataset, artifact.manifest)
+    scored = score(artifact, dataset)
+    write_table(scored, args.out)
     counts = scored["Segment_Name"].value_counts()
     print(f"wrote {len(scored):,} customers to {args.out} using {artifact.artifact_id}")
     for name, n in counts.items():
@@ -206,7 +209,9 @@ def build_parser(
     p.add_argument(
         "--model", dest="model_dir", type=Path, help="artifact folder (default: the model of the built-in sample)"
     )
-    p.add_argument("--out", type=Path, required=True, help="output CSV: ID, Segment_Key, Segment_Name")
+    p.add_argument(
+        "--out", type=Path, required=True, help="output table (.csv, .xlsx or .parquet): ID, Segment_Key, Segment_Name"
+    )
     p.add_argument(
         "--as-of", dest="as_of", help="reference date YYYY-MM-DD for tenure (default: latest enrolment in the file)"
     )

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from pipeline.store import artifacts
 from pipeline.config import Settings
 from pipeline.errors import ArtifactError, ArtifactVersionError, DataError, SegmentationError
 from pipeline.segmentation.training import TrainResult, dataset_from_bytes, fit_segmentation, load_dataset, score, train
+from pipeline.store import artifacts
 from pipeline.store.artifacts import MANIFEST_NAME, load_artifact, read_manifest
 from pipeline.synthetic.customers import generate_sample, to_text_bytes
 
@@ -120,7 +120,7 @@ def test_artifact_round_trip_and_manifest_contents(fresh: Settings) -> None:
     ds, _ = small(fresh)
     result = train(ds, fresh)
     assert not result.cached
-    loaded = load_artifact(result.artifact.directory)
+    loaded = load_artifact(result.artifact.directory, fresh)
     m = loaded.manifest
     for key in (
         "library_versions",
@@ -166,11 +166,11 @@ def test_tampered_bundle_is_refused(fresh: Settings) -> None:
     bundle = next(directory.glob("bundle-*.joblib"))
     bundle.write_bytes(bundle.read_bytes() + b"evil")
     with pytest.raises(ArtifactError, match="does not match its manifest hash"):
-        load_artifact(directory)
+        load_artifact(directory, fresh)
     # train() refuses to reuse it and replaces it with a fresh fit.
     again = train(ds, fresh)
     assert not again.cached and "not reused" in again.note
-    load_artifact(directory)
+    load_artifact(directory, fresh)
 
 
 def test_forged_manifest_is_refused(fresh: Settings) -> None:
@@ -180,7 +180,7 @@ def test_forged_manifest_is_refused(fresh: Settings) -> None:
     manifest["segments"][0]["name"] = "Forged"
     (directory / MANIFEST_NAME).write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match="not signed by this installation"):
-        read_manifest(directory)
+        read_manifest(directory, fresh)
 
 
 def test_foreign_folder_is_refused(tmp_path: Path) -> None:
@@ -198,14 +198,14 @@ def test_library_version_mismatch(fresh: Settings) -> None:
     directory = train(ds, fresh).artifact.directory
     manifest = json.loads((directory / MANIFEST_NAME).read_text())
     manifest["library_versions"]["scikit-learn"] = "0.0.1"
-    key = artifacts.signing_key(fresh.models_dir, create=False)
+    key = artifacts.signing_key(fresh, create=False)
     manifest["signature"] = artifacts._signature(manifest, key)
     (directory / MANIFEST_NAME).write_text(json.dumps(manifest))
     with pytest.raises(ArtifactVersionError, match=r"scikit-learn 0.0.1 → \d"):
-        load_artifact(directory)
+        load_artifact(directory, fresh)
     result = train(ds, fresh)
     assert not result.cached and "library versions" in result.note
-    load_artifact(directory)
+    load_artifact(directory, fresh)
 
 
 def test_crash_while_writing_keeps_previous_artifact(fresh: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -221,7 +221,7 @@ def test_crash_while_writing_keeps_previous_artifact(fresh: Settings, monkeypatc
         train(ds, fresh, force=True)
     monkeypatch.undo()
     assert (good.artifact.directory / MANIFEST_NAME).read_bytes() == before
-    reloaded = load_artifact(good.artifact.directory)
+    reloaded = load_artifact(good.artifact.directory, fresh)
     assert reloaded.manifest["created_at"] == good.artifact.manifest["created_at"]
     assert not list(good.artifact.directory.glob(".tmp-*"))
 

@@ -154,6 +154,23 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return neutralise(out)
 
 
+def check_output_path(path: Path) -> str:
+    """The lower-case suffix of ``path`` if :func:`write_table` can write it (check before long work).
+
+    Raises
+    ------
+    DataError
+        Unknown suffix.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise DataError(
+            f"Cannot write {path.name!r}: the output must end in {', '.join(SUFFIXES)} (got {suffix or 'no suffix'})."
+        )
+    return suffix
+
+
 def write_table(frame: pd.DataFrame, path: Path) -> Path:
     """Write ``frame`` to ``path`` safely; the format follows the suffix.
 
@@ -175,11 +192,7 @@ def write_table(frame: pd.DataFrame, path: Path) -> Path:
         Unknown suffix.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise DataError(
-            f"Cannot write {path.name!r}: the output must end in {', '.join(SUFFIXES)} (got {suffix or 'no suffix'})."
-        )
+    suffix = check_output_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         path.write_bytes(csv_bytes(frame))
@@ -190,4 +203,12 @@ def write_table(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-__all__ = ["FORMULA_TRIGGERS", "csv_bytes", "is_dangerous", "neutralise", "neutralise_text", "write_table"]
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "check_output_path",
+    "csv_bytes",
+    "is_dangerous",
+    "neutralise",
+    "neutralise_text",
+    "write_table",
+]

@@ -227,7 +227,7 @@ def train(dataset: Dataset, settings: Settings, force: bool = False) -> TrainRes
     note = None
     if not force and (directory / "manifest.json").exists():
         try:
-            return TrainResult(load_artifact(directory), cached=True)
+            return TrainResult(load_artifact(directory, settings), cached=True)
         except ArtifactError as err:
             note = f"Existing artifact not reused: {err}"
     validate_for_training(dataset, settings)
@@ -236,9 +236,9 @@ def train(dataset: Dataset, settings: Settings, force: bool = False) -> TrainRes
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory.parent / f".{directory.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        write_artifact(directory, manifest, bundle, customers)
+        write_artifact(directory, manifest, bundle, customers, settings)
     # Return what was written, read back: callers see exactly what the app will load.
-    return TrainResult(load_artifact(directory), cached=False, note=note)
+    return TrainResult(load_artifact(directory, settings), cached=False, note=note)
 
 
 def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
@@ -426,3 +426,48 @@ def score(artifact: LoadedArtifact, dataset: Dataset) -> pd.DataFrame:
             "Segment_Name": [names[int(v)]["name"] for v in labels],
         }
     )
+
+
+def validate_for_scoring(dataset: Dataset, manifest: dict[str, Any]) -> None:
+    """Refuse data that a saved model cannot score meaningfully (the checks ``train`` makes that apply).
+
+    A feature the model uses must be present and hold at least one number
+    (a column of words is read as empty, as in :func:`validate_for_training`);
+    there must be customers; and the as-of date must not precede every
+    customer's enrolment (each tenure would be clipped to zero).  A constant
+    feature or fewer customers than segments are fine for scoring.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The customers to score.
+    manifest : dict
+        The authenticated manifest of the model (its ``features``).
+
+    Raises
+    ------
+    DataError
+        Every problem found, in one message.
+    """
+    name = dataset.name
+    customers = dataset.customers
+    feats = [str(f["name"]) for f in manifest.get("features", [])]
+    problems = []
+    if len(customers) == 0:
+        problems.append(f"{name} has no customers to score.")
+    missing = [f for f in feats if f not in customers.columns]
+    if missing:
+        problems.append(f"{name} lacks the model's feature(s): {', '.join(missing)}.")
+    for f in feats:
+        if f in customers.columns and len(customers) and customers[f].notna().sum() == 0:
+            problems.append(f"{name}: the feature {f} has no values (no cell could be read as a number).")
+    if "Enrolled" in customers.columns:
+        enrolled = pd.to_datetime(customers["Enrolled"], errors="coerce").dropna()
+        if len(enrolled) and pd.Timestamp(dataset.as_of) < enrolled.min().normalize():
+            first = enrolled.min().date().isoformat()
+            problems.append(
+                f"The as-of date {dataset.as_of.isoformat()} is before the first enrolment in {name} ({first}): "
+                f"every tenure would be zero. Choose a date on or after {first}."
+            )
+    if problems:
+        raise DataError(" ".join(problems))

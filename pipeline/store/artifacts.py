@@ -14,10 +14,14 @@ renamed to content-addressed names, then the manifest is replaced in one
 files that still exist.
 
 Reads are defensive: the manifest must carry this app's schema tag and a
-valid HMAC made with this installation's key (``<models_dir>/.signing-key``),
+valid HMAC made with this installation's artifact-signing key (derived from
+the installation secret, see :mod:`pipeline.store.keys`, which lives in the
+user's config folder or ``SEGMENTS_SECRET_KEY``, never in the models folder),
 file names must be plain content-addressed names inside the folder, and each
-file's SHA-256 must match before anything is unpickled.  A library-version
-mismatch raises :class:`~pipeline.errors.ArtifactVersionError`.
+file's SHA-256 must match before anything is unpickled.  A folder that brings
+its own key file and a re-signed manifest is therefore refused wherever it
+is, and reading never creates a key.  A library-version mismatch raises
+:class:`~pipeline.errors.ArtifactVersionError`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ import hmac
 import json
 import os
 import re
-import secrets
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -40,17 +43,20 @@ from typing import Any
 import joblib
 import pandas as pd
 
+from pipeline.config import Settings
 from pipeline.errors import ArtifactError, ArtifactVersionError
+from pipeline.store.keys import ARTIFACT_SIGNING, derived_key, existing_derived_key
 
 SCHEMA = "customer-segmentation/artifact"
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
-KEY_NAME = ".signing-key"
 #: Libraries whose versions must match for the pickled bundle to be trusted.
 PICKLED_LIBRARIES: tuple[str, ...] = ("scikit-learn", "numpy", "scipy", "joblib")
 RECORDED_LIBRARIES: tuple[str, ...] = (*PICKLED_LIBRARIES, "pandas", "pyarrow")
-_FILE_NAME = re.compile(r"^[a-z]+-[0-9a-f]{16}\.(joblib|parquet|json)$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+_FILE_NAME = re.compile(r"[a-z]+-[0-9a-f]{16}\.(joblib|parquet|json)")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}")
+#: The file each manifest role must name: ``<role>-<sha16><suffix>``.
+_ROLE_SUFFIX = {"bundle": ".joblib", "customers": ".parquet"}
 
 
 def library_versions() -> dict[str, str]:
@@ -79,21 +85,21 @@ def artifact_id(dataset_name: str, data_hash: str, settings_hash: str) -> str:
     return f"{slug}-{data_hash[:10]}-{settings_hash[:10]}"
 
 
-def signing_key(models_dir: Path, create: bool) -> bytes | None:
-    """This installation's HMAC key; created (mode 0600) on first write."""
-    path = Path(models_dir) / KEY_NAME
-    if path.exists():
-        return path.read_bytes()
-    if not create:
-        return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(secrets.token_bytes(32))
-    return path.read_bytes()
+def signing_key(settings: Settings | None, create: bool) -> bytes | None:
+    """This installation's artifact-signing key (never read from a models folder).
+
+    Parameters
+    ----------
+    settings : Settings or None
+        Where the installation secret lives (``None``: the default location).
+    create : bool
+        Writers pass ``True`` (the secret is created on first need); readers
+        pass ``False`` and get ``None`` when no secret exists, so nothing verifies.
+    """
+    settings = settings if settings is not None else Settings()
+    if create:
+        return derived_key(settings, ARTIFACT_SIGNING)
+    return existing_derived_key(settings, ARTIFACT_SIGNING)
 
 
 def _canonical(manifest: dict[str, Any]) -> bytes:
@@ -146,6 +152,7 @@ def write_artifact(
     manifest: dict[str, Any],
     bundle: dict[str, Any],
     customers: pd.DataFrame,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Write an artifact atomically and return the final, signed manifest.
 
@@ -159,10 +166,12 @@ def write_artifact(
         Fitted estimators, pickled with joblib.
     customers : DataFrame
         Scored customer table, written as Parquet.
+    settings : Settings, optional
+        Where this installation's secret lives (default location if ``None``).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    key = signing_key(directory.parent, create=True)
+    key = signing_key(settings, create=True)
     assert key is not None
     files = {
         "bundle": _commit_content(directory, "bundle", ".joblib", lambda p: joblib.dump(bundle, p, compress=3)),
@@ -175,13 +184,20 @@ def write_artifact(
     write_json_atomic(directory / MANIFEST_NAME, final)
     keep = {f["name"] for f in files.values()}
     for stale in directory.glob("*-*.*"):
-        if _FILE_NAME.match(stale.name) and stale.name not in keep and stale.suffix != ".json":
+        if _FILE_NAME.fullmatch(stale.name) and stale.name not in keep and stale.suffix != ".json":
             stale.unlink(missing_ok=True)
     return final
 
 
-def read_manifest(directory: Path) -> dict[str, Any]:
-    """Read and authenticate an artifact's manifest (nothing is unpickled).
+def read_manifest(directory: Path, settings: Settings | None = None) -> dict[str, Any]:
+    """Read and authenticate an artifact's manifest (nothing is unpickled, no key is created).
+
+    Parameters
+    ----------
+    directory : Path
+        The artifact folder, anywhere on disk.
+    settings : Settings, optional
+        Where this installation's secret lives (default location if ``None``).
 
     Raises
     ------
@@ -203,16 +219,26 @@ def read_manifest(directory: Path) -> dict[str, Any]:
             f"{directory} uses artifact format {manifest.get('format_version')}, "
             f"this app reads format {FORMAT_VERSION}; retrain."
         )
-    key = signing_key(directory.parent, create=False)
+    key = signing_key(settings, create=False)
+    if key is None:
+        raise ArtifactError(
+            f"The model in {directory} cannot be verified: this installation has no signing key yet "
+            "(it has trained nothing); refusing to load it."
+        )
     sig = manifest.get("signature")
-    if key is None or not isinstance(sig, str) or not hmac.compare_digest(sig, _signature(manifest, key)):
-        raise ArtifactError(f"The manifest in {directory} is not signed by this installation; refusing to load it.")
+    if not isinstance(sig, str) or not hmac.compare_digest(sig, _signature(manifest, key)):
+        raise ArtifactError(
+            f"The model in {directory} is not signed by this installation; refusing to load it "
+            "(retrain it here with `python -m pipeline train`)."
+        )
     return manifest
 
 
 def _checked_file(directory: Path, manifest: dict[str, Any], role: str) -> Path:
-    entry = manifest.get("files", {}).get(role)
-    if not isinstance(entry, dict) or not _FILE_NAME.match(str(entry.get("name", ""))):
+    files = manifest.get("files")
+    entry = files.get(role) if isinstance(files, dict) else None
+    name = str(entry.get("name", "")) if isinstance(entry, dict) else ""
+    if not _FILE_NAME.fullmatch(name) or not name.startswith(f"{role}-") or not name.endswith(_ROLE_SUFFIX[role]):
         raise ArtifactError(f"The manifest in {directory} does not name a valid {role} file.")
     path = directory / entry["name"]
     if not path.is_file():
@@ -252,8 +278,15 @@ class LoadedArtifact:
         return str(self.manifest["artifact_id"])
 
 
-def load_artifact(directory: Path) -> LoadedArtifact:
+def load_artifact(directory: Path, settings: Settings | None = None) -> LoadedArtifact:
     """Authenticate and load an artifact.
+
+    Parameters
+    ----------
+    directory : Path
+        The artifact folder, anywhere on disk.
+    settings : Settings, optional
+        Where this installation's secret lives (default location if ``None``).
 
     Raises
     ------
@@ -263,7 +296,7 @@ def load_artifact(directory: Path) -> LoadedArtifact:
         Saved with other versions of the pickled libraries.
     """
     directory = Path(directory)
-    manifest = read_manifest(directory)
+    manifest = read_manifest(directory, settings)
     bundle_path = _checked_file(directory, manifest, "bundle")
     customers_path = _checked_file(directory, manifest, "customers")
     check_versions(manifest)
@@ -272,19 +305,22 @@ def load_artifact(directory: Path) -> LoadedArtifact:
     return LoadedArtifact(directory=directory, manifest=manifest, bundle=bundle, customers=customers)
 
 
-def list_manifests(models_dir: Path) -> list[dict[str, Any]]:
-    """Authenticated manifests of every artifact under ``models_dir``, newest first."""
+def list_manifests(models_dir: Path, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Authenticated manifests of every artifact under ``models_dir``, newest first.
+
+    Folders that fail authentication (foreign, forged, damaged manifest) are left out.
+    """
     out = []
     root = Path(models_dir)
     if not root.is_dir():
         return out
     for child in sorted(root.iterdir()):
-        if child.is_dir() and _ID.match(child.name) and (child / MANIFEST_NAME).is_file():
+        if child.is_dir() and valid_artifact_id(child.name) and (child / MANIFEST_NAME).is_file():
             with contextlib.suppress(ArtifactError):
-                out.append(read_manifest(child))
+                out.append(read_manifest(child, settings))
     return sorted(out, key=lambda m: m.get("created_at", ""), reverse=True)
 
 
 def valid_artifact_id(value: str) -> bool:
     """True if ``value`` is a safe artifact folder name (no path parts)."""
-    return bool(_ID.match(value)) and ".." not in value
+    return isinstance(value, str) and bool(_ID.fullmatch(value)) and ".." not in value
