@@ -8,7 +8,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from .theme import RISK_COLOURS, graph_config
+from . import churn
+from .theme import graph_config
 
 #: AG Grid theme that follows Bootstrap's light/dark colour variables.
 GRID_THEME = {
@@ -50,8 +51,10 @@ def card(title: str | None, body: Any, className: str = "", help_text: str | Non
     return dbc.Card(dbc.CardBody([*header, body]), className=f"shadow-sm h-100 {className}")
 
 
-def kpi_card(label: str, value: str, detail: str | None = None, icon: str = "graph-up") -> dbc.Card:
-    """One headline number."""
+def kpi_card(
+    label: str, value: str, detail: str | None = None, icon: str = "graph-up", note: str | None = None
+) -> dbc.Card:
+    """One headline number; ``note`` says how it is measured (small text, also the number's tooltip)."""
     return dbc.Card(
         dbc.CardBody(
             [
@@ -59,17 +62,43 @@ def kpi_card(label: str, value: str, detail: str | None = None, icon: str = "gra
                     [html.I(className=f"bi bi-{icon} me-2"), label],
                     className="kpi-label small text-body-secondary text-uppercase",
                 ),
-                html.Div(value, className="kpi-value"),
+                html.Div(value, className="kpi-value", **({"title": note} if note else {})),
                 html.Div(detail or "", className="small text-body-secondary"),
+                *([html.Div(note, className="kpi-note text-body-secondary")] if note else []),
             ]
         ),
         className="shadow-sm h-100 kpi-card",
     )
 
 
-def risk_badge(risk: str) -> dbc.Badge:
-    """Churn-risk badge in the risk colour."""
-    return dbc.Badge(f"{risk} churn risk", color=RISK_COLOURS.get(risk, "#6C757D"), className="risk-badge")
+def churn_badge(segment: Mapping[str, Any]) -> html.Span:
+    """The segment's measured share of likely inactive customers, as a badge filled to that share.
+
+    Dark text on a light fill in the light theme, light text on a dark fill in
+    the dark one (Bootstrap's subtle colours), so it reads in both.
+    """
+    share = churn.share_inactive(segment)
+    if share is None:
+        return html.Span(churn.badge_text(segment), className="churn-badge churn-badge-none")
+    return html.Span(
+        churn.badge_text(segment),
+        className="churn-badge",
+        style={"--churn-share": f"{share:.0%}"},
+        title=f"{share:.1%} of this segment's customers have P(alive) below the threshold",
+    )
+
+
+def how_measured(text: str) -> html.Div:
+    """A short "how this is measured" note."""
+    return html.Div([html.I(className="bi bi-info-circle me-1"), text], className="how-measured small")
+
+
+def not_measured(reason: str, what: str = "Customer activity is not measured") -> html.Div:
+    """The not-measured state: what is missing and why (never a guessed number)."""
+    return html.Div(
+        [html.I(className="bi bi-slash-circle me-2"), html.Strong(f"{what}. "), reason],
+        className="not-measured small text-body-secondary",
+    )
 
 
 def segment_chip(segment: Mapping[str, Any]) -> html.Span:

@@ -81,6 +81,8 @@ MODELS_KNIFE_NOTE = "models-knife-note"
 MODELS_KDIST_NOTE = "models-kdist-note"
 MODELS_SCALING_TABLE = "models-scaling-table"
 MODELS_SWEEP_NOTE = "models-sweep-note"
+MODELS_CHURN_GRAPH = "models-churn-graph"  # predicted vs actual purchases after the cut-off
+MODELS_CHURN_SUMMARY = "models-churn-summary"  # totals and how measured, or why not checked
 
 # --- 3D explorer (/explorer) ------------------------------------------------
 EXPLORER_AXES = "explorer-axes"
@@ -105,7 +107,9 @@ EXPLORER_URL_SYNC = "explorer-url-sync"  # hidden target of the clientside URL u
 SIM_PRESET = "sim-preset"
 SIM_RESULT = "sim-result"
 SIM_SEGMENT_NAME = "sim-segment-name"
-SIM_GAUGE = "sim-risk-gauge"
+SIM_GAUGE = "sim-activity-gauge"  # this customer's P(alive), 0-100 %
+SIM_CHURN = "sim-churn"  # expected purchases and value over the horizon, or "not measured"
+SIM_CHURN_DETAIL = "sim-churn-detail"
 SIM_DISTANCES_GRAPH = "sim-distances-graph"
 SIM_PCA_GRAPH = "sim-pca-graph"
 SIM_MOVES = "sim-moves"
@@ -119,6 +123,7 @@ SIM_DRAWN = "sim-drawn"  # dcc.Store: artifact id + theme the simulator figures 
 SEGMENTS_CARDS = "segments-cards"
 SEGMENTS_MATRIX_GRAPH = "segments-matrix-graph"
 SEGMENTS_PRIORITY = "segments-priority"
+SEGMENTS_HOW_MEASURED = "segments-how-measured"  # how the matrix's inactivity axis is measured, or why not
 
 # --- data (/data) -----------------------------------------------------------
 DATA_UPLOAD = "data-upload"

@@ -14,7 +14,6 @@ import plotly.io as pio
 
 THEMES = ("light", "dark")
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-RISK_COLOURS = {"low": "#009E73", "medium": "#E69F00", "high": "#D55E00"}
 NEUTRAL = "#6C757D"
 
 

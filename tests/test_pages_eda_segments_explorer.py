@@ -17,7 +17,6 @@ import pytest
 from dashboard.figures import eda as eda_fig
 from dashboard.figures import explorer as explorer_fig
 from dashboard.figures import segments as segments_fig
-from pipeline.segmentation.naming import RISK_ORDER
 
 THEMES = ("light", "dark")
 
@@ -239,7 +238,7 @@ def test_correlation_pca_and_quality(eda, trained, theme) -> None:
 # --- Segments ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("theme", THEMES)
 def test_segment_cards_and_priority_matrix(segments, trained, theme) -> None:
-    cards, matrix, priorities = segments.render(None, theme)
+    cards, matrix, priorities, note = segments.render(None, theme)
     ordered = display_order(trained)
     assert len(cards) == len(ordered)
     for card, seg in zip(cards, ordered, strict=True):
@@ -251,15 +250,26 @@ def test_segment_cards_and_priority_matrix(segments, trained, theme) -> None:
         assert "▲" in text or "▼" in text
         link = find_all(card, dash.dcc.Link)[0]
         assert link.href == f"/explorer?segment={seg['key']}"
+    if "churn_model" not in trained.artifact.manifest or not trained.artifact.manifest["churn_model"].get("model"):
+        assert not matrix.data and "not measured" in text_of(note)  # never placed on an unmeasured axis
+        return
+    assert "P(alive) < " in text_of(note)
     assert len(matrix.data) == len(ordered)
     for trace, seg in zip(matrix.data, ordered, strict=True):
         assert trace.name == seg["name"] and trace.marker.color == seg["colour"]
         assert trace.x[0] == pytest.approx(seg["value_share"])
-        assert round(trace.y[0]) == RISK_ORDER[seg["risk"]]
+        assert trace.y[0] == pytest.approx(seg["churn"]["share_likely_inactive"])  # measured, not a fixed label
+        assert f"{seg['churn']['share_likely_inactive']:.0%} likely inactive" in text_of(cards[ordered.index(seg)])
     sizes = {t.name: t.marker.size for t in matrix.data}
     biggest = max(ordered, key=lambda s: s["size"])
     assert sizes[biggest["name"]] == max(sizes.values())
     first = segments_fig.priority_order(ordered)[0]
+
+    def at_stake(s: dict[str, Any]) -> tuple[float, float]:  # value at risk, then customers likely inactive
+        var = s["churn"]["value_at_risk"]
+        return (-1.0 if var is None else var, s["churn"]["share_likely_inactive"] * s["size"])
+
+    assert first["key"] == max(ordered, key=at_stake)["key"]
     assert text_of(priorities).index(first["name"]) == min(text_of(priorities).index(s["name"]) for s in ordered)
 
 

@@ -20,7 +20,6 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.figures import simulator as fig
-from dashboard.theme import RISK_COLOURS
 from pipeline.segmentation.naming import ARCHETYPES
 from pipeline.segmentation.training import TrainResult
 
@@ -142,9 +141,13 @@ def test_page_is_registered_and_layout_builds(sim: ModuleType) -> None:
 def test_controls_are_built_from_the_artifact(sim: ModuleType, v) -> None:
     built = built_controls(sim, v)
     assert built["built"] == v.id
-    assert list(built["sliders"]) == v.features == list(built["boxes"])
+    # one slider per feature, then "days since last purchase" when the activity model is fitted
+    extra = ["Recency"] if sim.recency_spec(v) is not None else []
+    assert list(built["sliders"]) == v.features + extra == list(built["boxes"])
     ranges = v.manifest["feature_ranges"]
     for f, slider in built["sliders"].items():
+        if f not in v.features:
+            continue
         assert slider.min <= ranges[f]["min"] and slider.max >= ranges[f]["max"]
         assert slider.max - slider.min < (ranges[f]["max"] - ranges[f]["min"]) + 2 * slider.step
         assert slider.updatemode == "drag" and slider.allow_direct_input is False
@@ -173,11 +176,16 @@ def test_session_artifact_wins_over_unknown_ids(sim: ModuleType, v) -> None:
 def test_deep_link_starts_from_a_segment(sim: ModuleType, v) -> None:
     key = v.segments[-1]["key"]
     built = built_controls(sim, v, f"?segment={key}")
-    values = {f: s.value for f, s in built["sliders"].items()}
+    values = {f: s.value for f, s in built["sliders"].items() if f in v.features}
     assert v.simulate(values).segment["key"] == key
     # an unknown key falls back to the median customer
     median = built_controls(sim, v, "?segment=nope")
-    assert {f: s.value for f, s in median["sliders"].items()} == sim.median_values(v)
+    assert {f: s.value for f, s in median["sliders"].items() if f in v.features} == sim.median_values(v)
+    recency = sim.recency_spec(v)
+    if recency is not None:  # "days since last purchase" starts at the segment's median, else everyone's
+        assert built["sliders"]["Recency"].value == sim.clamp(sim.segment_recency(v, key), recency)
+        median_days = float(v.customers["Recency"].median())
+        assert median["sliders"]["Recency"].value == sim.clamp(median_days, recency)
 
 
 @pytest.mark.parametrize(
@@ -209,7 +217,7 @@ def test_each_preset_predicts_its_segment(sim: ModuleType, v) -> None:
     vals, sids = slider_state({f: s.value for f, s in built["sliders"].items()})
     for s in v.segments:
         new = triggered_by(sim.apply_preset_or_move, ids.sim_preset(s["key"]), "n_clicks", 1, [1], [], vals, sids, v.id)
-        values = dict(zip(v.features, new, strict=True))
+        values = {f: x for f, x in zip(built["sliders"], new, strict=True) if f in v.features}
         assert v.simulate(values).segment["key"] == s["key"], s["name"]
         # typical = centroid rounded to the slider steps ("sensibly"), inside the slider range
         for f, value in values.items():
@@ -232,7 +240,7 @@ def test_unclicked_buttons_do_not_change_sliders(sim: ModuleType, v) -> None:
 def test_prediction_shows_segment_objective_actions_and_confidence(sim: ModuleType, v) -> None:
     values = sim.median_values(v)
     expected = v.simulate(values)
-    result, confidence, texts, classes, disabled, scored = predict(sim, v, values)
+    result, confidence, texts, classes, disabled, _churn, scored = predict(sim, v, values)
     seg = expected.segment
     name = find(result, ids.SIM_SEGMENT_NAME)
     assert name.children == seg["name"] and name.style["color"].startswith("#")
@@ -241,7 +249,7 @@ def test_prediction_shows_segment_objective_actions_and_confidence(sim: ModuleTy
     assert result.to_plotly_json()["props"]["data-values"] == sim.values_signature(values)
     words = text_of(confidence)
     assert seg["name"] in words and ("Clearly" in words or "Probably" in words or "Borderline" in words)
-    assert scored == {"artifact": v.id, "theme": "light", "values": values}
+    assert scored == {"artifact": v.id, "theme": "light", "values": values, "churn": sim.churn_estimate(v, values)}
     # moves: one row per segment in display order; the predicted segment's row hidden
     keys = [s["key"] for s in v.segments]
     for key, text, cls, off in zip(keys, texts, classes, disabled, strict=True):
@@ -291,20 +299,22 @@ def test_confidence_words_clear_and_borderline(sim: ModuleType, v) -> None:
 
 # --- figures ------------------------------------------------------------------------
 @pytest.mark.parametrize("theme", THEMES)
-def test_gauge_value_matches_each_segments_risk(sim: ModuleType, v, theme: str) -> None:
+def test_gauge_shows_each_presets_measured_p_alive(sim: ModuleType, v, theme: str) -> None:
+    threshold = sim.churn.threshold(sim.churn.churn_model(v.manifest))
     for s in v.segments:
         values = sim.preset_values(v, s["key"])
         *_, scored = predict(sim, v, values, theme)
         gauge, _bars, _pca, drawn = sim.update_figures(scored, None)
         assert isinstance(gauge, go.Figure) and drawn == f"{v.id}|{theme}"
-        level = ("low", "medium", "high").index(s["risk"])
         indicator = gauge.data[0]
-        assert level < indicator.value < level + 1
-        assert indicator.value == fig.risk_value(s["risk"])
-        steps = indicator.gauge.steps
-        assert [st.range for st in steps] == [(0, 1), (1, 2), (2, 3)]
-        assert steps[level].color == RISK_COLOURS[s["risk"]]
-        assert s["risk"].capitalize() in gauge.layout.annotations[0].text
+        estimate = sim.churn_estimate(v, values)
+        if estimate is None:  # no activity model for this data: nothing on the dial
+            assert indicator.mode == "gauge" and "not measured" in gauge.layout.annotations[0].text
+            continue
+        assert indicator.value == round(100 * estimate["p_alive"], 1)
+        assert 0 <= indicator.value <= 100 and indicator.gauge.threshold.value == 100 * threshold
+        words = "Likely inactive" if estimate["p_alive"] < threshold else "Likely still active"
+        assert words in gauge.layout.annotations[0].text
 
 
 def test_distances_figure_has_one_bar_per_segment(v) -> None:

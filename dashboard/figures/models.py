@@ -895,3 +895,51 @@ def scaling_sentence(variants: Sequence[Mapping[str, Any]]) -> str:
     head = f"Compared with {SCALING_SHORT.get(compared['scaling'], compared['scaling']).lower()} scaling"
     head += f" (smallest segment {base:.0%})" if base is not None else ""
     return f"{head}: " + "; ".join(parts) + "."
+
+
+def holdout_figure(rows: Sequence[Mapping[str, Any]], theme: str = "light") -> go.Figure:
+    """How well churn is predicted: actual (bars) against predicted (line) purchases after the cut-off.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        From :func:`dashboard.churn.holdout_rows`: per number of repeat
+        purchases before the cut-off, ``label``, ``n_customers``,
+        ``predicted`` and ``actual`` (mean purchase days per customer after it).
+    theme : str
+        ``"light"`` or ``"dark"``.
+    """
+    if not rows:
+        return empty_figure("No holdout period to compare with.", theme)
+    labels = [str(r["label"]) for r in rows]
+    counts = [int(r.get("n_customers") or 0) for r in rows]
+    fig = go.Figure()
+    fig.add_bar(
+        x=labels,
+        y=[float(r["actual"]) for r in rows],
+        name="Actual",
+        marker={"color": "#56B4E9"},
+        customdata=counts,
+        hovertemplate="%{x} repeat purchases before (%{customdata:,} customers)<br>actual %{y:.2f} per customer"
+        "<extra></extra>",
+    )
+    fig.add_scatter(
+        x=labels,
+        y=[float(r["predicted"]) for r in rows],
+        name="Predicted (BG/NBD)",
+        mode="lines+markers",
+        line={"color": "#D55E00", "width": 2.5},
+        marker={"size": 8},
+        customdata=counts,
+        hovertemplate="%{x} repeat purchases before (%{customdata:,} customers)<br>predicted %{y:.2f} per customer"
+        "<extra></extra>",
+    )
+    return themed(
+        fig,
+        theme,
+        xaxis={"title": "Repeat purchases before the cut-off", "type": "category"},
+        yaxis={"title": "Purchase days after, per customer", "rangemode": "tozero"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0},
+        bargap=0.3,
+        margin={"l": 60, "r": 10, "t": 30, "b": 50},
+    )

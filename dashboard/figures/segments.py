@@ -10,16 +10,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 
-from pipeline.segmentation.naming import RISK_ORDER
-
-from ..theme import RISK_COLOURS
+from .. import churn
 from .common import empty_figure, themed
 from .eda import NUMERIC_PROFILE, fmt_value, unit_note, variable_label, variable_unit
-
-RISK_LABELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
 
 
 def profile_variables(segment: Mapping[str, Any], features: Sequence[str]) -> list[str]:
@@ -152,96 +147,101 @@ def evidence_phrases(
     return out
 
 
-def priority_score(segment: Mapping[str, Any]) -> float:
-    """Value at stake weighted by churn risk: ``value_share × (1 + risk level)``."""
-    return float(segment.get("value_share") or 0.0) * (1 + RISK_ORDER.get(segment.get("risk", "medium"), 1))
-
-
 def priority_order(segments: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Segments by priority (most value at most risk first)."""
-    return sorted(segments, key=lambda s: (-priority_score(s), -(s.get("value_share") or 0.0)))
+    """Segments in the order to act on: most measured value at risk first (see :func:`dashboard.churn.act_first_order`)."""
+    return churn.act_first_order(segments)
 
 
-def _risk_rows(segments: Sequence[Mapping[str, Any]]) -> list[float]:
-    """y position per segment: its risk level, spread apart when several share a level."""
-    ys = [float(RISK_ORDER.get(s.get("risk", "medium"), 1)) for s in segments]
-    out = list(ys)
-    for level in set(ys):
-        idx = [i for i, y in enumerate(ys) if y == level]
-        if len(idx) > 1:
-            idx.sort(key=lambda i: segments[i].get("value_share") or 0.0)
-            offsets = np.linspace(-0.22, 0.22, len(idx))
-            for i, off in zip(idx, offsets, strict=True):
-                out[i] = level + float(off)
-    return out
-
-
-def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str) -> go.Figure:
-    """Priority matrix: share of total spend (x) against churn risk (y), bubble = customers.
+def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measured: str | None = None) -> go.Figure:
+    """Priority matrix: share of total spend (x) against the measured share likely inactive (y), bubble = customers.
 
     Parameters
     ----------
     segments : sequence of dict
-        The segment map (``name``, ``colour``, ``size``, ``share``, ``value_share``, ``risk``).
+        The segment map (``name``, ``colour``, ``size``, ``share``, ``value_share``,
+        ``churn.share_likely_inactive``, ``churn.value_at_risk``).
     theme : str
         ``"light"`` or ``"dark"``.
+    not_measured : str, optional
+        Why inactivity is not measured (then the figure says so instead of
+        placing segments on an axis nobody measured).
 
     Returns
     -------
     go.Figure
         One bubble trace per segment (segment colours), labelled, with the
-        four action quadrants annotated.
+        four action quadrants annotated.  The dotted lines are the fair share
+        of spend (1 / number of segments) and the share likely inactive among
+        all customers.
     """
     if not segments:
         return empty_figure("No segments in this model.", theme)
+    ys_or_none = [churn.share_inactive(s) for s in segments]
+    if not_measured is not None or any(y is None for y in ys_or_none):
+        return empty_figure(
+            "Customer activity is not measured for this data,<br>so segments cannot be placed by it.", theme
+        )
     dark = theme == "dark"
     xs = [float(s.get("value_share") or 0.0) for s in segments]
-    ys = _risk_rows(segments)
+    ys = [float(y) for y in ys_or_none]  # type: ignore[arg-type]
     sizes = [int(s.get("size") or 0) for s in segments]
     biggest = max([*sizes, 1])
+    total = max(sum(sizes), 1)
     x_max = max([*xs, 0.1]) * 1.3
     x_mid = 1.0 / len(segments)
+    y_mid = sum(y * n for y, n in zip(ys, sizes, strict=True)) / total
+    y_top = min(1.0, max([*ys, 0.1]) * 1.15 + 0.05)
+    y_range = [-0.04 * y_top - 0.02, y_top + 0.06]
     fig = go.Figure()
-    band = "rgba(213,94,0,0.10)" if not dark else "rgba(213,94,0,0.16)"
-    fig.add_shape(type="rect", x0=0, x1=x_max, y0=1.5, y1=2.6, fillcolor=band, line={"width": 0}, layer="below")
+    band = "rgba(213,94,0,0.08)" if not dark else "rgba(213,94,0,0.14)"
     fig.add_shape(
-        type="line",
-        x0=x_mid,
-        x1=x_mid,
-        y0=-0.6,
-        y1=2.6,
-        line={"dash": "dot", "width": 1, "color": "rgba(128,128,128,0.6)"},
-        layer="below",
+        type="rect", x0=0, x1=x_max, y0=y_mid, y1=y_range[1], fillcolor=band, line={"width": 0}, layer="below"
     )
+    guide = {"dash": "dot", "width": 1, "color": "rgba(128,128,128,0.6)"}
+    fig.add_shape(type="line", x0=x_mid, x1=x_mid, y0=y_range[0], y1=y_range[1], line=guide, layer="below")
+    fig.add_shape(type="line", x0=0, x1=x_max, y0=y_mid, y1=y_mid, line=guide, layer="below")
     muted = "rgba(222,226,230,0.55)" if dark else "rgba(33,37,41,0.45)"
+    top, bottom = y_range[1] - 0.02 * y_top, y_range[0] + 0.02 * y_top
     corners = [
-        (0.005, 2.55, "left", "Win back at low cost"),
-        (x_max * 0.995, 2.55, "right", "Protect now"),
-        (0.005, -0.55, "left", "Automate & serve efficiently"),
-        (x_max * 0.995, -0.55, "right", "Reward & grow"),
+        (0.005, top, "left", "top", "Win back at low cost"),
+        (x_max * 0.995, top, "right", "top", "Protect now"),
+        (0.005, bottom, "left", "bottom", "Automate & serve efficiently"),
+        (x_max * 0.995, bottom, "right", "bottom", "Reward & grow"),
     ]
-    for x, y, anchor, text in corners:
+    for x, y, anchor, vanchor, text in corners:
         fig.add_annotation(
             x=x,
             y=y,
             text=text.upper(),
             showarrow=False,
             xanchor=anchor,
-            yanchor="middle",
+            yanchor=vanchor,
             font={"size": 11, "color": muted},
         )
     fig.add_annotation(
         x=x_mid,
-        y=-0.38,
+        y=bottom,
         text="fair share",
         showarrow=False,
         xanchor="left",
+        yanchor="bottom",
         xshift=4,
+        yshift=16,
+        font={"size": 10, "color": muted},
+    )
+    fig.add_annotation(
+        x=x_max * 0.995,
+        y=y_mid,
+        text=f"all customers: {y_mid:.0%}",
+        showarrow=False,
+        xanchor="right",
+        yanchor="bottom",
         font={"size": 10, "color": muted},
     )
     for s, x, y, n in zip(segments, xs, ys, sizes, strict=True):
         diameter = 22 + 48 * math.sqrt(n / biggest)
         right = x < x_max * 0.62
+        var = churn.value_at_risk(s)
         fig.add_scatter(
             x=[x],
             y=[y],
@@ -257,34 +257,28 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str) -> go.Fig
             textposition="middle right" if right else "middle left",
             textfont={"size": 12},
             cliponaxis=False,
-            customdata=[[s.get("share") or 0.0, RISK_LABELS.get(s.get("risk", ""), s.get("risk", "")), n]],
+            customdata=[[s.get("share") or 0.0, n, _money(var)]],
             hovertemplate=(
                 "<b>%{fullData.name}</b><br>%{x:.0%} of total spend<br>%{customdata[0]:.0%} of customers "
-                "(%{customdata[2]:,})<br>%{customdata[1]} churn risk<extra></extra>"
+                "(%{customdata[1]:,})<br>%{y:.0%} likely inactive<br>value at risk %{customdata[2]}<extra></extra>"
             ),
         )
     return themed(
         fig,
         theme,
         showlegend=False,
-        xaxis={
-            "title": "Share of total spend",
-            "tickformat": ".0%",
-            "range": [0, x_max],
-            "zeroline": False,
-        },
+        xaxis={"title": "Share of total spend", "tickformat": ".0%", "range": [0, x_max], "zeroline": False},
         yaxis={
-            "title": "Churn risk",
-            "tickvals": [0, 1, 2],
-            "ticktext": ["Low", "Medium", "High"],
-            "range": [-0.7, 2.7],
+            "title": "Likely inactive (share of customers)",
+            "tickformat": ".0%",
+            "range": y_range,
             "zeroline": False,
-            "tickfont": {"size": 13},
         },
         margin={"l": 70, "r": 20, "t": 10, "b": 50},
     )
 
 
-def risk_colour(risk: str) -> str:
-    """Colour of a churn-risk level."""
-    return RISK_COLOURS.get(risk, "#6C757D")
+def _money(value: float | None) -> str:
+    if value is None:
+        return "not measured"
+    return f"${value / 1e6:,.1f}M" if abs(value) >= 1e6 else f"${value:,.0f}"

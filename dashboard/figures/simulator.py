@@ -1,4 +1,4 @@
-"""Customer simulator figures: risk gauge, distance to each segment, 3D PCA position.
+"""Customer simulator figures: P(alive) gauge, distance to each segment, 3D PCA position.
 
 Each figure has a full builder (first render, theme or model change) and a
 ``*_patch`` twin that updates only what a slider change moves, so a
@@ -17,32 +17,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Patch
 
-from ..theme import NEUTRAL, RISK_COLOURS
+from ..theme import NEUTRAL
 from .common import themed
 
-RISK_LEVELS: tuple[str, ...] = ("low", "medium", "high")
+#: Gauge colours below (likely inactive) and above (likely active) the P(alive) threshold (Okabe-Ito).
+INACTIVE_COLOUR = "#D55E00"
+ACTIVE_COLOUR = "#009E73"
 #: Most customers drawn in the 3D plot (a per-segment stratified sample above this).
 MAX_PCA_POINTS = 4000
-
-
-def risk_value(risk: str) -> float | None:
-    """Position of a risk level on the gauge: the centre of its band (0.5, 1.5, 2.5).
-
-    Returns
-    -------
-    float or None
-        ``None`` for an unknown level.
-    """
-    return RISK_LEVELS.index(risk) + 0.5 if risk in RISK_LEVELS else None
-
-
-def _gauge_steps(risk: str) -> list[dict[str, Any]]:
-    """Low/medium/high bands; the active band in full colour, the others faded."""
-    steps = []
-    for i, level in enumerate(RISK_LEVELS):
-        colour = RISK_COLOURS[level]
-        steps.append({"range": [i, i + 1], "color": colour if level == risk else _fade(colour, 0.28)})
-    return steps
 
 
 def _fade(hex_colour: str, alpha: float) -> str:
@@ -51,65 +33,96 @@ def _fade(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _risk_label(risk: str) -> str:
-    return f"{risk.capitalize()} churn risk" if risk in RISK_LEVELS else "Churn risk unknown"
-
-
-def risk_gauge_figure(risk: str, theme: str) -> go.Figure:
-    """A half-dial gauge with low/medium/high bands in the risk colours.
+def gauge_state(p_alive: float | None, threshold: float) -> dict[str, Any]:
+    """What the P(alive) gauge shows for one customer.
 
     Parameters
     ----------
-    risk : str
-        ``"low"``, ``"medium"`` or ``"high"`` (the predicted segment's risk).
+    p_alive : float or None
+        Probability (0-1) that the customer is still active; None when not measured.
+    threshold : float
+        P(alive) below which a customer counts as likely inactive.
+
+    Returns
+    -------
+    dict
+        ``value`` (0-100, the dial), ``colour`` (bar), ``label`` (the words under the dial),
+        ``mode`` (the indicator's mode: no number when not measured).
+    """
+    if p_alive is None:
+        return {"value": 0.0, "colour": "rgba(0,0,0,0)", "label": "Activity not measured", "mode": "gauge"}
+    inactive = p_alive < threshold
+    return {
+        "value": round(100.0 * p_alive, 1),
+        "colour": INACTIVE_COLOUR if inactive else ACTIVE_COLOUR,
+        "label": "Likely inactive" if inactive else "Likely still active",
+        "mode": "gauge+number",
+    }
+
+
+def activity_gauge_figure(p_alive: float | None, threshold: float, theme: str) -> go.Figure:
+    """A half dial of this customer's P(alive), 0-100 %, with the likely-inactive threshold marked.
+
+    Parameters
+    ----------
+    p_alive : float or None
+        The simulated customer's probability of still being active (None: not measured).
+    threshold : float
+        P(alive) below which a customer counts as likely inactive (0-1).
     theme : str
         ``"light"`` or ``"dark"``.
     """
     fg = "#DEE2E6" if theme == "dark" else "#212529"
-    value = risk_value(risk)
+    g = gauge_state(p_alive, threshold)
+    cut = 100.0 * threshold
     fig = go.Figure(
         go.Indicator(
-            mode="gauge",
-            value=value if value is not None else 0.0,
-            domain={"x": [0, 1], "y": [0.18, 1]},
+            mode=g["mode"],
+            value=g["value"],
+            number={"suffix": "%", "valueformat": ".0f", "font": {"size": 26}},
+            domain={"x": [0, 1], "y": [0.2, 1]},
             gauge={
                 "shape": "angular",
                 "axis": {
-                    "range": [0, 3],
-                    "tickvals": [0.5, 1.5, 2.5],
-                    "ticktext": ["Low", "Medium", "High"],
+                    "range": [0, 100],
+                    "tickvals": [0, cut, 100],
+                    "ticktext": ["0%", f"{cut:g}%", "100%"],
                     "ticks": "",
-                    "tickfont": {"size": 12},
+                    "tickfont": {"size": 11},
                 },
-                "bar": {"color": "rgba(0,0,0,0)", "thickness": 0},
+                "bar": {"color": g["colour"], "thickness": 0.45},
                 "bgcolor": "rgba(0,0,0,0)",
                 "borderwidth": 0,
-                "steps": _gauge_steps(risk),
-                "threshold": {"line": {"color": fg, "width": 5}, "thickness": 1.0, "value": value or 0.0},
+                "steps": [
+                    {"range": [0, cut], "color": _fade(INACTIVE_COLOUR, 0.16)},
+                    {"range": [cut, 100], "color": _fade(ACTIVE_COLOUR, 0.16)},
+                ],
+                "threshold": {"line": {"color": fg, "width": 3}, "thickness": 0.9, "value": cut},
             },
         )
     )
     fig.add_annotation(
-        text=f"<b>{_risk_label(risk)}</b>",
+        text=f"<b>{g['label']}</b> · P(alive)",
         x=0.5,
         y=0.02,
         xref="paper",
         yref="paper",
         showarrow=False,
-        font={"size": 15, "color": RISK_COLOURS.get(risk, NEUTRAL)},
+        font={"size": 14, "color": fg if p_alive is not None else NEUTRAL},
     )
     return themed(fig, theme, margin={"l": 28, "r": 28, "t": 18, "b": 6})
 
 
-def risk_gauge_patch(risk: str) -> Patch:
-    """What :func:`risk_gauge_figure` changes when only the risk changes."""
-    value = risk_value(risk)
+def activity_gauge_patch(p_alive: float | None, threshold: float, theme: str) -> Patch:
+    """What :func:`activity_gauge_figure` changes when only the customer changes."""
+    fg = "#DEE2E6" if theme == "dark" else "#212529"
+    g = gauge_state(p_alive, threshold)
     p = Patch()
-    p["data"][0]["value"] = value if value is not None else 0.0
-    p["data"][0]["gauge"]["threshold"]["value"] = value or 0.0
-    p["data"][0]["gauge"]["steps"] = _gauge_steps(risk)
-    p["layout"]["annotations"][0]["text"] = f"<b>{_risk_label(risk)}</b>"
-    p["layout"]["annotations"][0]["font"]["color"] = RISK_COLOURS.get(risk, NEUTRAL)
+    p["data"][0]["value"] = g["value"]
+    p["data"][0]["gauge"]["bar"]["color"] = g["colour"]
+    p["data"][0]["mode"] = g["mode"]
+    p["layout"]["annotations"][0]["text"] = f"<b>{g['label']}</b> · P(alive)"
+    p["layout"]["annotations"][0]["font"]["color"] = fg if p_alive is not None else NEUTRAL
     return p
 
 

@@ -18,11 +18,11 @@ from dashboard.components import (
     GRID_THEME,
     actions_list,
     card,
+    churn_badge,
     error_alert,
     fmt_pct,
     graph,
     page_header,
-    risk_badge,
     segment_chip,
 )
 from dashboard.figures.common import empty_figure
@@ -207,11 +207,11 @@ def averages(v: ArtifactView) -> dict[str, float]:
 
 
 def drill_header(segment: dict[str, Any]) -> html.Div:
-    """Name, risk, size and value share of the drilled segment."""
+    """Name, measured share likely inactive, size and value share of the drilled segment."""
     return html.Div(
         [
             html.H3(segment_chip(segment), className="h5 mb-0 me-3"),
-            risk_badge(segment["risk"]),
+            churn_badge(segment),
             html.Span(
                 f"{segment['size']:,} customers · {fmt_pct(segment.get('share'))} of customers · "
                 f"{fmt_pct(segment.get('value_share'))} of total spend",

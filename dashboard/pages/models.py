@@ -46,13 +46,23 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids, jobs
-from dashboard.components import GRID_THEME, card, error_alert, graph, page_header, trained_alert
+from dashboard import churn, ids, jobs
+from dashboard.components import (
+    GRID_THEME,
+    card,
+    error_alert,
+    graph,
+    how_measured,
+    not_measured,
+    page_header,
+    trained_alert,
+)
 from dashboard.figures.common import empty_figure
 from dashboard.figures.models import (
     METRICS,
     SCALING_SHORT,
     choice_label,
+    holdout_figure,
     kdistance_figure,
     knife_figure,
     knife_segments,
@@ -572,6 +582,7 @@ def layout(**_query: str) -> html.Div:
                 className="g-3 mb-3",
             ),
             content(),
+            churn_check_card(),
         ],
         className="models-page",
     )
@@ -1189,3 +1200,73 @@ def train_cancelled(n_clicks: int | None) -> Any:
         color="secondary",
         className="small mb-0 models-cancelled",
     )
+
+
+# --- how well churn is predicted (its own block and callback, independent of the comparison) ----------------
+def churn_check_card() -> html.Div:
+    """Card "How well churn is predicted": the holdout chart and its totals, filled by :func:`churn_check`."""
+    return html.Div(
+        card(
+            "How well churn is predicted",
+            html.Div(
+                [
+                    html.Div(id=ids.MODELS_CHURN_SUMMARY, className="mb-2"),
+                    graph(ids.MODELS_CHURN_GRAPH, "churn-holdout-check", height=320),
+                ]
+            ),
+            help_text="The activity model is fitted on purchases up to a cut-off date and asked how many purchases "
+            "each group of customers makes after it; bars are what they actually bought.",
+        ),
+        className="mt-3 models-churn-check",
+    )
+
+
+def churn_check_summary(v: ArtifactView) -> html.Div:
+    """Totals predicted against actual after the cut-off, with how it is measured; or why it is not checked."""
+    cm = churn.churn_model(v.manifest)
+    if cm is None:
+        return not_measured(churn.not_measured_reason(v.manifest))
+    totals = churn.holdout_totals(cm.get("holdout"))
+    if totals is None:
+        why = (
+            "This data has no purchase dates (only counts and the days since the last purchase), so there is no "
+            "later period to compare predictions with. A transaction log can be checked this way."
+            if cm.get("source") == "marketing"
+            else "No purchases after the cut-off to compare predictions with."
+        )
+        return html.Div([not_measured(why, "Not checked on later purchases"), how_measured(churn.how_measured(cm))])
+    err = totals["error"]
+    period = f" ({totals['start']} to {totals['end']})" if totals.get("start") and totals.get("end") else ""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span("Purchase days after the cut-off" + period + ": ", className="text-body-secondary"),
+                    html.Strong(f"predicted {totals['predicted']:,.0f}"),
+                    f", actual {totals['actual']:,.0f}",
+                    f" ({err:+.1%})" if err is not None else "",
+                ],
+                className="small",
+            ),
+            how_measured(totals["how_measured"] or churn.how_measured(cm, value=False)),
+        ]
+    )
+
+
+@callback(
+    Output(ids.MODELS_CHURN_SUMMARY, "children"),
+    Output(ids.MODELS_CHURN_GRAPH, "figure"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+    Input(ids.THEME, "data"),
+)
+def churn_check(artifact_id: str | None, theme: str | None) -> tuple[Any, go.Figure]:
+    """The session's artifact → how well its churn model predicted purchases after the cut-off."""
+    v = service().view(artifact_id)
+    cm = churn.churn_model(v.manifest)
+    rows = churn.holdout_rows(cm.get("holdout")) if cm else []
+    figure = (
+        holdout_figure(rows, theme or "light")
+        if rows
+        else empty_figure("Not checked on later purchases.", theme or "light")
+    )
+    return churn_check_summary(v), figure

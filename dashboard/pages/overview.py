@@ -8,8 +8,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
 
-from dashboard import ids
-from dashboard.components import card, fmt_money, fmt_pct, graph, kpi_card, page_header, risk_badge, segment_chip
+from dashboard import churn, ids
+from dashboard.components import card, churn_badge, fmt_money, fmt_pct, graph, kpi_card, page_header, segment_chip
 from dashboard.figures.overview import segment_share_figure
 from dashboard.services import ArtifactView, view
 
@@ -56,7 +56,6 @@ def kpis(v: ArtifactView) -> list[dbc.Col]:
     segs = v.segments
     n = v.manifest["data"]["n_customers"]
     value = v.customers["Customer_Value"] if "Customer_Value" in v.customers else None
-    high_risk = sum(s["share"] for s in segs if s["risk"] == "high")
     top = max(segs, key=lambda s: s.get("value_share") or 0.0)
     items = [
         kpi_card("Customers", f"{n:,}", f"{v.manifest['data']['rows_read']:,} rows read", "people"),
@@ -72,7 +71,7 @@ def kpis(v: ArtifactView) -> list[dbc.Col]:
             kpi_card("Total customer value", fmt_money(float(value.sum())), "all customers, 2 years", "cash-stack"),
         ]
     items += [
-        kpi_card("At high churn risk", fmt_pct(high_risk), "share of customers", "exclamation-triangle"),
+        *churn_kpis(v),
         kpi_card(
             "Value concentration",
             f"{fmt_pct(top.get('value_share'))} of spend",
@@ -80,7 +79,50 @@ def kpis(v: ArtifactView) -> list[dbc.Col]:
             "pie-chart",
         ),
     ]
-    return [dbc.Col(i, xs=6, md=4, xl=2) for i in items]
+    return [dbc.Col(i, xs=6, md=4, xl=True) for i in items]
+
+
+def churn_kpis(v: ArtifactView) -> list[dbc.Card]:
+    """KPIs "Likely inactive" and "Value at risk", measured by the churn model, each with how it is measured.
+
+    Without a churn model both say "not measured" and why (never a guess).
+    """
+    cm = churn.churn_model(v.manifest)
+    if cm is None:
+        reason = churn.not_measured_reason(v.manifest)
+        return [
+            kpi_card("Likely inactive", "not measured", None, "hourglass-bottom", note=reason),
+            kpi_card("Value at risk", "not measured", None, "exclamation-triangle", note=reason),
+        ]
+    pop = churn.population_churn(v.segments)
+    thr = churn.threshold(cm)
+    share, n_inactive = pop["share_likely_inactive"], pop["n_likely_inactive"]
+    note = churn.how_measured(cm)
+    inactive = kpi_card(
+        "Likely inactive",
+        fmt_pct(share),
+        f"{n_inactive:,} customers with P(alive) < {thr:g}" if n_inactive is not None else "of customers",
+        "hourglass-bottom",
+        note=churn.how_measured(cm, value=False),
+    )
+    months = churn.horizon_months(cm)
+    if pop["value_at_risk"] is None:
+        at_risk = kpi_card(
+            "Value at risk",
+            "not measured",
+            None,
+            "exclamation-triangle",
+            note="No spend per purchase in this data, so expected value cannot be measured.",
+        )
+    else:
+        at_risk = kpi_card(
+            "Value at risk",
+            fmt_money(pop["value_at_risk"]),
+            f"expected {months}-month value of likely inactive customers",
+            "exclamation-triangle",
+            note=note,
+        )
+    return [inactive, at_risk]
 
 
 def segment_cards(v: ArtifactView) -> html.Div:
@@ -92,7 +134,7 @@ def segment_cards(v: ArtifactView) -> html.Div:
                 html.Div(
                     [
                         html.Div(
-                            [segment_chip(s), risk_badge(s["risk"])],
+                            [segment_chip(s), churn_badge(s)],
                             className="d-flex justify-content-between align-items-center",
                         ),
                         html.Div(

@@ -9,10 +9,21 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids
-from dashboard.components import actions_list, card, fmt_pct, graph, page_header, risk_badge, segment_chip
+from dashboard import churn, ids
+from dashboard.components import (
+    actions_list,
+    card,
+    churn_badge,
+    fmt_money,
+    fmt_pct,
+    graph,
+    how_measured,
+    not_measured,
+    page_header,
+    segment_chip,
+)
 from dashboard.figures.eda import numeric_variables, population_means
-from dashboard.figures.segments import evidence_phrases, priority_figure, priority_order, profile_rows
+from dashboard.figures.segments import evidence_phrases, priority_figure, profile_rows
 from dashboard.services import ArtifactView, view
 
 dash.register_page(__name__, path="/segments", name="Segments", title="Segments · Customer Segments", order=5)
@@ -32,9 +43,14 @@ def layout(**_query: str) -> html.Div:
                     dbc.Col(
                         card(
                             "Priority matrix",
-                            graph(ids.SEGMENTS_MATRIX_GRAPH, "segment-priority-matrix", height=400),
-                            help_text="Right = more of total spend, up = higher churn risk, bubble = number of "
-                            "customers. Top right needs attention first.",
+                            html.Div(
+                                [
+                                    graph(ids.SEGMENTS_MATRIX_GRAPH, "segment-priority-matrix", height=400),
+                                    html.Div(id=ids.SEGMENTS_HOW_MEASURED),
+                                ]
+                            ),
+                            help_text="Right = more of total spend, up = more customers likely inactive, bubble = "
+                            "number of customers. Top right needs attention first.",
                         ),
                         lg=8,
                     ),
@@ -146,7 +162,7 @@ def segment_card(segment: Mapping[str, Any], v: ArtifactView, avg: Mapping[str, 
     rows = profile_rows(segment, avg, v.features, v.feature_defs)
     body = [
         html.Div(
-            [html.H3(segment_chip(segment), className="h6 mb-0"), risk_badge(segment["risk"])],
+            [html.H3(segment_chip(segment), className="h6 mb-0"), churn_badge(segment)],
             className="d-flex justify-content-between align-items-center mb-2 gap-2",
         ),
         stats,
@@ -172,34 +188,69 @@ def segment_card(segment: Mapping[str, Any], v: ArtifactView, avg: Mapping[str, 
     )
 
 
-def priority_list(v: ArtifactView) -> html.Ol:
-    """Segments ranked by value at stake and churn risk, one line of advice each."""
+def act_figures(segment: Mapping[str, Any]) -> list[Any]:
+    """The measured figures behind a segment's place in "where to act first"."""
+    c = churn.segment_churn(segment)
+    spend = f"{fmt_pct(segment.get('value_share'))} of spend, {fmt_pct(segment.get('share'))} of customers"
+    if c is None:
+        return [f": {spend}."]
+    var = churn.value_at_risk(segment)
+    parts: list[Any] = [f": {spend}, {fmt_pct(c['share_likely_inactive'])} likely inactive"]
+    if var is not None:
+        parts += [", ", html.Strong(f"{fmt_money(var)} at risk", className="act-figures")]
+    return [*parts, "."]
+
+
+def priority_list(v: ArtifactView) -> html.Div:
+    """Segments ranked by measured value at risk, with the figures and one line of advice each."""
+    cm = churn.churn_model(v.manifest)
     items = []
-    for s in priority_order(v.segments):
+    for s in churn.act_first_order(v.segments):
         items.append(
             html.Li(
                 [
                     html.Div([segment_chip(s)], className="mb-1"),
-                    html.Div(
-                        [
-                            html.Strong(s["objective"]),
-                            f": {fmt_pct(s.get('value_share'))} of spend, {fmt_pct(s.get('share'))} of customers, ",
-                            html.Span(f"{s['risk']} churn risk", className=f"risk-text risk-{s['risk']}"),
-                            ".",
-                        ],
-                        className="small",
-                    ),
+                    html.Div([html.Strong(s["objective"]), *act_figures(s)], className="small"),
                 ],
                 className="mb-2",
             )
         )
-    return html.Ol(items, className="priority-list ps-3 mb-0")
+    if cm is None:
+        note = not_measured(churn.not_measured_reason(v.manifest))
+        intro = "Ordered by share of total spend."
+    else:
+        order = (
+            "Ordered by value at risk: the expected value of customers likely inactive. "
+            if all(churn.value_at_risk(s) is not None for s in v.segments)
+            else "Ordered by the number of customers likely inactive (no value at risk without spend per purchase). "
+        )
+        note = how_measured(order + churn.how_measured(cm))
+        intro = None
+    return html.Div(
+        [
+            *([html.P(intro, className="small text-body-secondary mb-2")] if intro else []),
+            html.Ol(items, className="priority-list ps-3 mb-2"),
+            note,
+        ]
+    )
+
+
+def matrix_note(v: ArtifactView) -> html.Div:
+    """How the matrix's vertical axis is measured, or why it is not."""
+    cm = churn.churn_model(v.manifest)
+    if cm is None:
+        return not_measured(churn.not_measured_reason(v.manifest))
+    return how_measured(
+        churn.how_measured(cm, value=False) + " Dotted lines: a fair share of spend (1 / number of segments) "
+        "and the share likely inactive among all customers."
+    )
 
 
 @callback(
     Output(ids.SEGMENTS_CARDS, "children"),
     Output(ids.SEGMENTS_MATRIX_GRAPH, "figure"),
     Output(ids.SEGMENTS_PRIORITY, "children"),
+    Output(ids.SEGMENTS_HOW_MEASURED, "children"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
 )
@@ -208,4 +259,6 @@ def render(artifact_id: str | None, theme: str | None) -> tuple[Any, ...]:
     v = view(artifact_id)
     avg = averages(v)
     cards = [dbc.Col(segment_card(s, v, avg), lg=6) for s in v.segments]
-    return cards, priority_figure(v.segments, theme or "light"), priority_list(v)
+    cm = churn.churn_model(v.manifest)
+    reason = None if cm is not None else churn.not_measured_reason(v.manifest)
+    return cards, priority_figure(v.segments, theme or "light", reason), priority_list(v), matrix_note(v)

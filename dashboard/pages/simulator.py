@@ -2,8 +2,10 @@
 
 One slider and one numeric box per clustered feature (ranges and marks from
 the data's percentiles), presets "typical customer of segment X", and on
-every change: the predicted segment with its objective, actions and churn
-risk, how clear-cut the assignment is, the distance to every segment centre,
+every change: the predicted segment with its objective and actions, the
+customer's measured chance of still being active (P(alive), from the
+artifact's fitted BG/NBD model, with a "days since last purchase" input
+where the data has recency) and expected value, how clear-cut the assignment is, the distance to every segment centre,
 the customer's place among all customers in 3D PCA space, and the smallest
 single-feature change that reaches each other segment.
 
@@ -17,10 +19,13 @@ Callbacks
 ``apply_preset_or_move``
     Preset or "apply" button → all slider values.
 ``update_prediction``
-    Slider values → segment, confidence and the text of the suggested moves
-    (no figures, so it paints at once), and the scored values in ``SIM_SCORED``.
+    Slider values → segment, confidence, the text of the suggested moves and
+    the expected value (no figures, so it paints at once), and the scored
+    values and P(alive) in ``SIM_SCORED``.
+``preset_recency``
+    Preset button → "days since last purchase" at that segment's median.
 ``update_figures``
-    ``SIM_SCORED`` → gauge, distances, 3D position.  After the first full
+    ``SIM_SCORED`` → P(alive) gauge, distances, 3D position.  After the first full
     drawing for a model and theme, only ``dash.Patch`` updates are sent (the
     3D scatter's customers are not resent).
 """
@@ -38,18 +43,27 @@ import numpy as np
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids
-from dashboard.components import actions_list, card, error_alert, graph, page_header
+from dashboard import churn, ids
+from dashboard.components import (
+    actions_list,
+    card,
+    error_alert,
+    fmt_money,
+    graph,
+    how_measured,
+    not_measured,
+    page_header,
+)
 from dashboard.figures.simulator import (
+    activity_gauge_figure,
+    activity_gauge_patch,
     distances_figure,
     distances_patch,
     pca_figure,
     pca_marker_patch,
     readable_colour,
-    risk_gauge_figure,
-    risk_gauge_patch,
 )
-from dashboard.services import ArtifactView, view
+from dashboard.services import ArtifactView, service, view
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 from pipeline.segmentation.simulate import Simulation, feature_step, round_to_step
 
@@ -151,6 +165,80 @@ def control_specs(v: ArtifactView) -> list[ControlSpec]:
     """One :class:`ControlSpec` per clustered feature, in model order."""
     ranges = v.manifest["feature_ranges"]
     return [control_spec(f, v.feature_defs.get(f, {}), ranges[f]) for f in v.features]
+
+
+def recency_spec(v: ArtifactView) -> ControlSpec | None:
+    """The "days since last purchase" control, when the churn model is fitted and recency is not a clustered feature.
+
+    Its range and marks come from the customers' own recency (0 to the
+    largest value, marks at the percentiles).  None when the data has no
+    recency, no churn model, or recency already has a feature slider.
+    """
+    if churn.churn_model(v.manifest) is None or churn.RECENCY in v.features:
+        return None
+    stats = churn_defaults(v)
+    if "recency_max" not in stats:
+        return None
+    hi = max(1.0, float(math.ceil(stats["recency_max"])))
+    ranges = {p: stats[f"recency_{p}"] for p in MARK_PERCENTILES if f"recency_{p}" in stats}
+    return ControlSpec(
+        feature=churn.RECENCY,
+        label="Days since last purchase",
+        unit="days",
+        description="Not used to place the customer in a segment: only for whether they are still active.",
+        lo=0.0,
+        hi=hi,
+        step=1.0,
+        marks=slider_marks(ranges, 0.0, hi, "days"),
+    )
+
+
+def churn_defaults(v: ArtifactView) -> dict[str, float]:
+    """Medians of the churn inputs over the customers (for inputs without a slider), and recency's percentiles.
+
+    Computed once per artifact and process (``service().memo``), never in a slider update.
+    """
+
+    def compute() -> dict[str, float]:
+        out: dict[str, float] = {}
+        for col in churn.CHURN_INPUTS.values():
+            if col in v.customers:
+                values = v.customers[col].astype("float64").dropna()
+                if len(values):
+                    out[col] = float(values.median())
+        if churn.RECENCY in v.customers:
+            rec = v.customers[churn.RECENCY].astype("float64").dropna()
+            if len(rec):
+                out["recency_max"] = float(rec.max())
+                for p in MARK_PERCENTILES:
+                    out[f"recency_{p}"] = float(rec.quantile(int(p[1:]) / 100))
+        return out
+
+    return service().memo("sim-churn-defaults", v.id, compute)
+
+
+def churn_estimate(v: ArtifactView, values: Mapping[str, Any]) -> dict[str, float | None] | None:
+    """This customer's P(alive), expected purchases and value, from the slider values (medians for the rest).
+
+    Closed-form under the artifact's fitted model: nothing is refitted.  None
+    when the artifact has no churn model (or the inputs cannot be scored).
+    """
+    cm = churn.churn_model(v.manifest)
+    if cm is None:
+        return None
+    defaults = churn_defaults(v)
+    inputs: dict[str, float] = {}
+    for key, col in churn.CHURN_INPUTS.items():
+        try:
+            number = float(values[col])
+        except (KeyError, TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number):
+            number = defaults.get(col, math.nan)
+        if not math.isfinite(number):
+            return None
+        inputs[key] = number
+    return churn.customer_estimate(cm, inputs)
 
 
 def clamp(value: float, spec: ControlSpec) -> float:
@@ -478,7 +566,14 @@ def layout(**_query: str) -> html.Div:
                         ],
                         md=7,
                     ),
-                    dbc.Col(graph(ids.SIM_GAUGE, "simulator-churn-risk", height=175), md=5, className="sim-gauge"),
+                    dbc.Col(
+                        [
+                            graph(ids.SIM_GAUGE, "simulator-p-alive", height=175),
+                            html.Div(id=ids.SIM_CHURN, className="sim-churn"),
+                        ],
+                        md=5,
+                        className="sim-gauge",
+                    ),
                 ],
                 className="g-2 align-items-start",
             )
@@ -592,7 +687,25 @@ def build_controls(
     wanted = _query_segment(search)
     start = preset_values(v, wanted, specs) if wanted in v.segment_by_key else median_values(v, specs)
     controls = [feature_control(s, start[s.feature]) for s in specs]
+    recency = recency_spec(v)
+    if recency is not None:
+        days = segment_recency(v, wanted) if wanted in v.segment_by_key else churn_defaults(v)[churn.RECENCY]
+        controls += [
+            html.Div("For the activity estimate only", className="sim-extra-label small text-body-secondary"),
+            feature_control(recency, clamp(days, recency)),
+        ]
     return controls, preset_buttons(v), moves_frame(v), distances_style(len(v.segments)), v.id
+
+
+def segment_recency(v: ArtifactView, key: str) -> float:
+    """Median days since last purchase of the segment's customers (all customers' median when it has none)."""
+
+    def compute() -> dict[str, float]:
+        rec = v.customers[[churn.RECENCY, "Segment"]].dropna()
+        return {str(k): float(x) for k, x in rec.groupby("Segment")[churn.RECENCY].median().items()}
+
+    by_segment = service().memo("sim-segment-recency", v.id, compute)
+    return by_segment.get(key, churn_defaults(v)[churn.RECENCY])
 
 
 def distances_style(n_segments: int) -> dict[str, str]:
@@ -602,9 +715,8 @@ def distances_style(n_segments: int) -> dict[str, str]:
 
 def _spec_for(feature: str, lo: float, hi: float, step: float) -> ControlSpec:
     d = FEATURE_DEFINITIONS.get(feature)
-    return ControlSpec(
-        feature, d.label if d else feature, d.unit if d else "", "", float(lo), float(hi), float(step), {}
-    )
+    unit = d.unit if d else ("days" if feature == churn.RECENCY else "")
+    return ControlSpec(feature, d.label if d else feature, unit, "", float(lo), float(hi), float(step), {})
 
 
 @callback(
@@ -673,6 +785,10 @@ def apply_preset_or_move(
         if trigger["index"] not in v.segment_by_key:
             raise PreventUpdate
         target = preset_values(v, trigger["index"], [specs[f] for f in features if f in specs])
+        recency = recency_spec(v)
+        if recency is not None and recency.feature in features:
+            specs[recency.feature] = recency
+            target[recency.feature] = clamp(segment_recency(v, trigger["index"]), recency)
         return [_number(target[f], specs[f].step) if f in target else no_update for f in features]
     current = complete_values(v, slider_values(values, slider_ids))
     move = next((m for m in v.simulate(current).moves if m.target == trigger["index"]), None)
@@ -706,6 +822,7 @@ def complete_values(v: ArtifactView, given: Mapping[str, Any]) -> dict[str, floa
     Output(ids.sim_move_text(ALL), "children"),
     Output(ids.sim_move_row(ALL), "className"),
     Output(ids.sim_move(ALL), "disabled"),
+    Output(ids.SIM_CHURN, "children"),
     Output(ids.SIM_SCORED, "data"),
     Input(ids.sim_slider(ALL), "value"),
     Input(ids.SIM_BUILT, "data"),
@@ -715,23 +832,68 @@ def complete_values(v: ArtifactView, given: Mapping[str, Any]) -> dict[str, floa
 def update_prediction(
     values: list[float | None], built: str | None, theme: str | None, slider_ids: list[dict[str, str]]
 ) -> tuple[Any, ...]:
-    """Score the simulated customer: segment, confidence and suggested moves.
+    """Score the simulated customer: segment, confidence, suggested moves and expected value.
 
     Only text is sent here, so the prediction is painted without waiting for
-    the charts; :func:`update_figures` follows from ``SIM_SCORED``.
+    the charts; :func:`update_figures` follows from ``SIM_SCORED`` (which
+    carries the P(alive) computed here, so it is computed once per change).
     """
     if not built:
         raise PreventUpdate
     theme = theme or "light"
     v = view(built)
-    current = complete_values(v, slider_values(values, slider_ids))
+    given = slider_values(values, slider_ids)
+    current = complete_values(v, given)
     try:
         sim = v.simulate(current)
     except (KeyError, ValueError) as err:
-        return error_alert(f"Cannot score this customer: {err}"), "", no_update, no_update, no_update, no_update
+        failed = error_alert(f"Cannot score this customer: {err}")
+        return failed, "", no_update, no_update, no_update, no_update, no_update
     texts, classes, disabled = move_outputs(sim, _move_keys(v))
-    scored = {"artifact": v.id, "theme": theme, "values": current}
-    return result_block(sim, current, theme), confidence_block(sim, v.names), texts, classes, disabled, scored
+    estimate = churn_estimate(v, {**given, **current})
+    scored = {"artifact": v.id, "theme": theme, "values": current, "churn": estimate}
+    return (
+        result_block(sim, current, theme),
+        confidence_block(sim, v.names),
+        texts,
+        classes,
+        disabled,
+        churn_block(v, estimate),
+        scored,
+    )
+
+
+def churn_block(v: ArtifactView, estimate: Mapping[str, float | None] | None) -> html.Div:
+    """Expected purchases and value over the horizon for this customer, and how they are measured.
+
+    Without a churn model: "not measured" and why.
+    """
+    cm = churn.churn_model(v.manifest)
+    if cm is None:
+        return not_measured(churn.not_measured_reason(v.manifest))
+    if estimate is None:
+        return not_measured("These values cannot be scored by the activity model.", "Not estimated")
+    months = churn.horizon_months(cm)
+    clv, purchases = estimate.get("expected_clv"), estimate.get("expected_purchases")
+    p_alive = float(estimate["p_alive"] or 0.0)
+    headline = (
+        [
+            html.Div(f"Expected value, next {months} months", className="sim-eyebrow"),
+            html.Div(fmt_money(clv), className="sim-clv"),
+        ]
+        if clv is not None
+        else [html.Div(f"Expected purchases, next {months} months", className="sim-eyebrow")]
+    )
+    detail = f"{purchases:.1f} expected purchases · P(alive) {p_alive:.0%}" if purchases is not None else ""
+    return html.Div(
+        [
+            *headline,
+            html.Div(detail, className="small", id=ids.SIM_CHURN_DETAIL),
+            how_measured(churn.how_measured(cm)),
+        ],
+        className="sim-churn-inner",
+        **{"data-p-alive": f"{p_alive:.4f}"},
+    )
 
 
 def _move_keys(v: ArtifactView) -> list[str]:
@@ -752,7 +914,7 @@ def _move_keys(v: ArtifactView) -> list[str]:
     State(ids.SIM_DRAWN, "data"),
 )
 def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple[Any, ...]:
-    """Risk gauge, distances and the 3D position of the scored customer.
+    """P(alive) gauge, distances and the 3D position of the scored customer.
 
     The first time for a model and theme the figures are drawn in full; after
     that a slider change only sends ``dash.Patch`` updates (the gauge's value,
@@ -769,15 +931,18 @@ def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple
         raise PreventUpdate from None
     seg = sim.segment
     revision = f"{v.id}|{theme}"
+    estimate = scored.get("churn") or {}
+    p_alive = estimate.get("p_alive") if isinstance(estimate, Mapping) else None
+    threshold = churn.threshold(churn.churn_model(v.manifest))
     if drawn == revision:
         return (
-            risk_gauge_patch(seg["risk"]),
+            activity_gauge_patch(p_alive, threshold, theme),
             distances_patch(v.segments, sim.distances, str(seg["key"]), theme),
             pca_marker_patch(len(v.segments), sim.pcs, seg),
             no_update,
         )
     return (
-        risk_gauge_figure(seg["risk"], theme),
+        activity_gauge_figure(p_alive, threshold, theme),
         distances_figure(v.segments, sim.distances, str(seg["key"]), theme),
         pca_figure(
             v.customers,
