@@ -44,6 +44,33 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
+def add_value_options(p: argparse.ArgumentParser, default: str = "12 months, margin 1, rate 0") -> None:
+    """Options of the expected customer lifetime value (``train`` and ``score``); unset options are None."""
+    p.add_argument(
+        "--horizon-months",
+        dest="horizon_months",
+        type=int,
+        help=f"future period of the expected lifetime value, in months (default: {default})",
+    )
+    p.add_argument("--margin", type=float, help="share of revenue kept as profit, above 0 and at most 1")
+    p.add_argument(
+        "--discount-rate",
+        dest="discount_rate",
+        type=float,
+        help="annual discount rate of future purchases, e.g. 0.1 for 10%%",
+    )
+
+
+def value_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The lifetime-value options given on the command line, as :class:`Settings` fields."""
+    given = {
+        "horizon_months": getattr(args, "horizon_months", None),
+        "margin": getattr(args, "margin", None),
+        "annual_discount_rate": getattr(args, "discount_rate", None),
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """The :class:`Settings` described by parsed options."""
     return Settings(
@@ -53,6 +80,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         as_of=parse_date(args.as_of) if args.as_of else None,
         random_state=getattr(args, "seed", 42),
         models_dir=args.models_dir,
+        **value_overrides(args),
     )
 
 
@@ -175,10 +203,17 @@ def cmd_score(args: argparse.Namespace) -> int:
         artifact = train(load_dataset(None, base), base).artifact
     dataset = load_dataset(args.data, settings)
     validate_for_scoring(dataset, artifact.manifest)
-    scored = score(artifact, dataset)
+    scored = score(artifact, dataset, value_overrides(args))
     write_table(scored, args.out)
     counts = scored["Segment_Name"].value_counts()
     print(f"wrote {len(scored):,} customers to {args.out} using {artifact.artifact_id}")
+    measured = int(scored["p_alive"].notna().sum())
+    churn = artifact.manifest.get("churn_model") or {}
+    print(
+        f"p_alive and expected_clv: {measured:,} customers measured"
+        if measured
+        else f"p_alive and expected_clv: {churn.get('reason') or 'not measured on this data'}"
+    )
     for name, n in counts.items():
         print(f"  {name}: {n:,}")
     return 0
@@ -201,6 +236,7 @@ def build_parser(
 
     p = sub.add_parser("train", help="train a segmentation (or reuse the cached one)")
     add_settings_options(p)
+    add_value_options(p)
     p.add_argument("--force", action="store_true", help="retrain even if a cached artifact exists")
     p.set_defaults(handler=cmd_train)
 
@@ -216,6 +252,7 @@ def build_parser(
         "--as-of", dest="as_of", help="reference date YYYY-MM-DD for tenure (default: latest enrolment in the file)"
     )
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="artifact folder (default models/)")
+    add_value_options(p, "the model's")
     p.set_defaults(handler=cmd_score)
 
     p = sub.add_parser("mapping", help="write the suggested column mapping of a file (JSON, to edit)")

@@ -74,6 +74,20 @@ class Settings:
         Where uploaded files and the background-job cache live.
     max_upload_mb : int
         Largest file accepted through the browser (larger: use the CLI).
+    horizon_months : int
+        Future period of the expected customer lifetime value (CLV), in
+        months (1 to 120; default 12).
+    margin : float
+        Share of revenue kept as profit, applied to the expected CLV
+        (0 < margin <= 1; default 1: the CLV is revenue).
+    annual_discount_rate : float
+        Yearly rate the future purchases of the CLV are discounted at
+        (0 <= rate < 1; default 0: no discounting).
+    inactive_threshold : float
+        A customer is *likely inactive* when the churn model's probability
+        of still being active (``p_alive``) is below this (default 0.5: more
+        likely inactive than active).  Segments report the share of likely
+        inactive customers and their expected CLV (value at risk).
     secret_file : Path or None
         Where this installation's secret is kept (see :mod:`pipeline.store.keys`);
         ``None`` means ``$XDG_CONFIG_HOME/customer-segments/secret-key``.  Never
@@ -94,6 +108,10 @@ class Settings:
     max_exact_rows: int = 20_000
     data_dir: Path = Path("data")
     max_upload_mb: int = 50
+    horizon_months: int = 12
+    margin: float = 1.0
+    annual_discount_rate: float = 0.0
+    inactive_threshold: float = 0.5
     secret_file: Path | None = None
 
     def __post_init__(self) -> None:
@@ -109,6 +127,22 @@ class Settings:
             raise SegmentationError("The sample needs at least 10 rows.")
         if self.max_exact_rows < 100:
             raise SegmentationError("max_exact_rows must be at least 100.")
+        if not isinstance(self.horizon_months, int) or isinstance(self.horizon_months, bool):
+            raise SegmentationError(f"The horizon must be a whole number of months, got {self.horizon_months!r}.")
+        if not 1 <= self.horizon_months <= 120:
+            raise SegmentationError(f"The horizon must be 1 to 120 months, got {self.horizon_months}.")
+        if not 0 < self.margin <= 1:
+            raise SegmentationError(
+                f"The margin must be above 0 and at most 1 (a share of revenue), got {self.margin!r}."
+            )
+        if not 0 <= self.annual_discount_rate < 1:
+            raise SegmentationError(
+                f"The annual discount rate must be at least 0 and below 1 (0.1 = 10%), got {self.annual_discount_rate!r}."
+            )
+        if not 0 < self.inactive_threshold < 1:
+            raise SegmentationError(
+                f"The inactive threshold must be a probability above 0 and below 1, got {self.inactive_threshold!r}."
+            )
         object.__setattr__(self, "features", tuple(self.features))
         object.__setattr__(self, "models_dir", Path(self.models_dir))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -131,6 +165,11 @@ class Settings:
             "n_init": self.n_init,
             # Above this size quadratic models are fitted on a sample: it changes them.
             "max_exact_rows": self.max_exact_rows,
+            # The churn figures (per-customer expected CLV, per-segment value at risk) are stored in the artifact.
+            "horizon_months": self.horizon_months,
+            "margin": self.margin,
+            "annual_discount_rate": self.annual_discount_rate,
+            "inactive_threshold": self.inactive_threshold,
         }
 
     def model_hash(self) -> str:

@@ -268,7 +268,7 @@ def test_cli_sample_then_score(tmp_path: Path) -> None:
     proc = run_cli("score", "--data", "s.tsv", "--out", "scored.csv", "--models-dir", "m", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     scored = pd.read_csv(tmp_path / "scored.csv")
-    assert list(scored.columns) == ["ID", "Segment_Key", "Segment_Name"]
+    assert list(scored.columns) == ["ID", "Segment_Key", "Segment_Name", "p_alive", "expected_clv"]
     assert sorted(scored["ID"]) == sorted(truth["ID"])
 
 

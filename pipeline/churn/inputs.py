@@ -14,14 +14,10 @@ in days:
     Mean net spend per purchase day (spend / ``(x + 1)``).
 
 Transaction logs
-    :func:`purchase_day_columns` computes them from the purchase lines
-    (returns and cancellations are not purchases; their amounts are already
-    subtracted from the spend) and :func:`pipeline.data.transactions.prepare_transactions`
-    stores them as the columns in :data:`BTYD_COLUMNS`.  It also stores a
-    holdout (:data:`HOLDOUT_COLUMNS`): when the log has purchase lines after the
-    as-of date, the purchase days each customer made after it; otherwise an
-    internal one, the same summary at a cut-off two thirds of the way from
-    the log's first day to the as-of date and the purchase days after the cut-off.
+    :func:`pipeline.data.purchase_days.purchase_day_columns` computes them from
+    the purchase lines when the log is aggregated (returns and cancellations are
+    not purchases; their amounts are subtracted from the spend), with a holdout
+    period to check the predictions; :func:`transaction_inputs` reads them.
 Summary tables (the reference marketing table, or a mapped customer table with
 purchase counts, days since the last purchase and an enrolment date)
     No purchase dates: :func:`summary_from_counts` derives ``x``, ``t_x`` and
@@ -39,38 +35,24 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from pipeline.data.purchase_days import (
+    BTYD_COLUMNS,
+    FIRST_TO_LAST,
+    HOLDOUT_ACTUAL,
+    HOLDOUT_AFTER_AS_OF,
+    HOLDOUT_COLUMNS,
+    HOLDOUT_FIRST_TO_LAST,
+    HOLDOUT_PERIOD,
+    HOLDOUT_REPEAT_DAYS,
+    HOLDOUT_SINCE_FIRST,
+    REPEAT_DAYS,
+    SINCE_FIRST,
+    SPEND_PER_DAY,
+)
 from pipeline.features.definitions import ID_COLUMN
 
 #: Days in a year, as in the tenure feature (``Customer_For_Years`` = days / 365.25).
 DAYS_PER_YEAR = 365.25
-NS_PER_DAY = 86_400 * 10**9
-#: The internal holdout refits on this share of the period from the log's first day to the as-of date.
-INTERNAL_CALIBRATION_SHARE = 2 / 3
-#: Shortest holdout period worth comparing (days).
-MIN_HOLDOUT_DAYS = 7
-
-#: Per-customer BTYD summary of a transaction log (``x``, ``t_x``, ``T``, ``monetary``).
-REPEAT_DAYS = "Repeat_Purchase_Days"
-FIRST_TO_LAST = "Days_First_To_Last_Purchase"
-SINCE_FIRST = "Days_Since_First_Purchase"
-SPEND_PER_DAY = "Spend_Per_Purchase_Day"
-BTYD_COLUMNS: tuple[str, ...] = (REPEAT_DAYS, FIRST_TO_LAST, SINCE_FIRST, SPEND_PER_DAY)
-#: Holdout of a transaction log: calibration summary at the cut-off, actual purchase days after it,
-#: the period's length (days, same on every row) and whether the period is after the as-of date (1) or internal (0).
-HOLDOUT_REPEAT_DAYS = "Holdout_Repeat_Days"
-HOLDOUT_FIRST_TO_LAST = "Holdout_First_To_Last_Days"
-HOLDOUT_SINCE_FIRST = "Holdout_Since_First_Days"
-HOLDOUT_ACTUAL = "Holdout_Actual_Days"
-HOLDOUT_PERIOD = "Holdout_Period_Days"
-HOLDOUT_AFTER_AS_OF = "Holdout_After_As_Of"
-HOLDOUT_COLUMNS: tuple[str, ...] = (
-    HOLDOUT_REPEAT_DAYS,
-    HOLDOUT_FIRST_TO_LAST,
-    HOLDOUT_SINCE_FIRST,
-    HOLDOUT_ACTUAL,
-    HOLDOUT_PERIOD,
-    HOLDOUT_AFTER_AS_OF,
-)
 
 NO_RECENCY = "not measured: the data has no days since last purchase"
 NO_COUNTS = "not measured: the data has no purchase counts"
@@ -153,117 +135,6 @@ class ChurnInputs:
 
 
 # ------------------------------------------------------------------ transaction logs
-
-
-def purchase_day_columns(
-    cust: np.ndarray,
-    day: np.ndarray,
-    n: int,
-    as_of_day: int,
-    spend: np.ndarray,
-    late_cust: np.ndarray | None = None,
-    late_day: np.ndarray | None = None,
-    log_end_day: int | None = None,
-) -> dict[str, np.ndarray]:
-    """The BTYD and holdout columns of a transaction log, one value per customer.
-
-    Parameters
-    ----------
-    cust : ndarray of int
-        Customer code (0..n-1) of each purchase line up to the as-of date.
-    day : ndarray of int
-        Its day number (days since 1970-01-01).
-    n : int
-        Number of customers.
-    as_of_day : int
-        Day number of the as-of date.
-    spend : ndarray of float
-        Net spend of each customer (returns subtracted), ``n`` values; negative counts as 0.
-    late_cust, late_day : ndarray of int or None
-        Customer code (-1: not a calibration customer) and day of purchase lines after the as-of date.
-    log_end_day : int or None
-        Day of the log's last line after the as-of date (default: the last late purchase).
-
-    Returns
-    -------
-    dict
-        Arrays for :data:`BTYD_COLUMNS` and :data:`HOLDOUT_COLUMNS` (NaN for
-        customers without a purchase, and for the holdout when there is none).
-    """
-    first, last, count = _day_summary(cust, day, n)
-    x = count - 1.0
-    out = {
-        REPEAT_DAYS: x,
-        FIRST_TO_LAST: last - first,
-        SINCE_FIRST: as_of_day - first,
-        SPEND_PER_DAY: np.clip(np.asarray(spend, dtype="float64"), 0.0, None) / np.maximum(count, 1.0),
-    }
-    nan = np.full(n, np.nan)
-    hold = {c: nan.copy() for c in HOLDOUT_COLUMNS}
-    late_ok = late_cust is not None and late_day is not None and (np.asarray(late_cust) >= 0).any()
-    if late_ok:
-        assert late_cust is not None and late_day is not None
-        sel = np.asarray(late_cust) >= 0
-        _, _, after = _day_summary(np.asarray(late_cust)[sel], np.asarray(late_day)[sel], n)
-        end = int(log_end_day if log_end_day is not None else np.max(late_day))
-        period = end - as_of_day
-        has = count > 0
-        hold.update(
-            {
-                HOLDOUT_REPEAT_DAYS: np.where(has, x, np.nan),
-                HOLDOUT_FIRST_TO_LAST: np.where(has, last - first, np.nan),
-                HOLDOUT_SINCE_FIRST: np.where(has, as_of_day - first, np.nan),
-                HOLDOUT_ACTUAL: np.where(has, after, np.nan),
-                HOLDOUT_PERIOD: np.full(n, float(period)),
-                HOLDOUT_AFTER_AS_OF: np.ones(n),
-            }
-        )
-    elif len(day):
-        start = int(np.min(day))
-        cutoff = start + int(np.floor(INTERNAL_CALIBRATION_SHARE * (as_of_day - start)))
-        if as_of_day - cutoff >= MIN_HOLDOUT_DAYS:
-            before = day <= cutoff
-            c_first, c_last, c_count = _day_summary(cust[before], day[before], n)
-            _, _, after = _day_summary(cust[~before], day[~before], n)
-            has = c_count > 0
-            hold.update(
-                {
-                    HOLDOUT_REPEAT_DAYS: np.where(has, c_count - 1.0, np.nan),
-                    HOLDOUT_FIRST_TO_LAST: np.where(has, c_last - c_first, np.nan),
-                    HOLDOUT_SINCE_FIRST: np.where(has, cutoff - c_first, np.nan),
-                    HOLDOUT_ACTUAL: np.where(has, after, np.nan),
-                    HOLDOUT_PERIOD: np.full(n, float(as_of_day - cutoff)),
-                    HOLDOUT_AFTER_AS_OF: np.zeros(n),
-                }
-            )
-    out.update(hold)
-    return out
-
-
-def _day_summary(cust: np.ndarray, day: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """First day, last day and number of distinct days per customer (NaN/0 for none)."""
-    cust = np.asarray(cust, dtype=np.int64)
-    day = np.asarray(day, dtype=np.int64)
-    first = np.full(n, np.nan)
-    last = np.full(n, np.nan)
-    if not len(day):
-        return first, last, np.zeros(n)
-    d0 = int(day.min())
-    span = int(day.max()) - d0 + 1
-    pairs = np.unique(cust * span + (day - d0))
-    c = pairs // span
-    d = (pairs % span + d0).astype("float64")
-    count = np.bincount(c, minlength=n).astype("float64")
-    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    ends = np.r_[starts[1:] - 1, len(c) - 1]
-    first[c[starts]] = d[starts]
-    last[c[ends]] = d[ends]
-    return first, last, count
-
-
-def day_number(date: dt.date) -> int:
-    """Days from 1970-01-01 to ``date``."""
-    return (date - dt.date(1970, 1, 1)).days
 
 
 def transaction_inputs(customers: pd.DataFrame, as_of: dt.date) -> ChurnInputs:
@@ -379,8 +250,8 @@ def summary_assumptions(as_of: dt.date, offset: int, n_one_day: int, n_missing: 
             else " (the as-of date)."
         )
         + " T = days from enrolment to that date; t_x = T − days since last purchase.",
-        f"{n_one_day:,} customers whose last purchase is on their enrolment day are counted as buying on one day "
-        "only (x = 0).",
+        f"Customers whose last purchase is on their enrolment day are counted as buying on one day only "
+        f"(x = 0): {n_one_day:,}.",
         "Spend per purchase = customer value / purchases.",
     ]
     if n_missing:

@@ -75,6 +75,7 @@ import pandas as pd
 from pipeline.data.coerce import as_text, parse_timestamps, read_numbers, to_flag, to_ids
 from pipeline.data.loading import closest_columns, example_rows, example_values
 from pipeline.data.mapping import Mapping
+from pipeline.data.purchase_days import NS_PER_DAY, day_number, purchase_day_columns
 from pipeline.data.quality import DataQualityReport, QualityItem
 from pipeline.errors import DataError
 from pipeline.features.definitions import ID_COLUMN, tenure_years
@@ -241,6 +242,7 @@ def prepare_transactions(
         return Prepared(None, empty.with_items(*items), tuple(problems))
 
     as_of = as_of or mapping.as_of
+    late = np.zeros(len(table), dtype=bool)
     if as_of is not None:
         late = keep & (ts >= np.datetime64(pd.Timestamp(as_of) + pd.Timedelta(days=1), "ns"))
         items.append(
@@ -286,7 +288,7 @@ def prepare_transactions(
     )
 
     customers, extra_items, kept_lines = _per_customer(
-        table, mapping, keep, ids, ts, amount, cancelled | returns, as_of
+        table, mapping, keep, ids, ts, amount, cancelled | returns, as_of, late=late
     )
     items.extend(extra_items)
     report = DataQualityReport(rows_read=rows_read, rows_kept=kept_lines).with_items(*items)
@@ -359,8 +361,13 @@ def _per_customer(
     amount: np.ndarray,
     not_purchase: np.ndarray,
     as_of: dt.date,
+    late: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, list[QualityItem], int]:
-    """The vectorised group-by: returns (customers, items, lines used)."""
+    """The vectorised group-by: returns (customers, items, lines used).
+
+    ``late`` marks the usable lines after the as-of date: not aggregated, but
+    their purchase days are the churn model's holdout (:mod:`pipeline.churn.inputs`).
+    """
     rows = np.flatnonzero(keep)
     cust, cust_ids = pd.factorize(ids[rows])
     n = len(cust_ids)
@@ -407,6 +414,9 @@ def _per_customer(
     out["Customer_For_Years"] = tenure_years(pd.Series(first_ts).dt.normalize(), as_of).to_numpy()
     out["Recency"] = (pd.Timestamp(as_of) - pd.Series(last_ts).dt.normalize()).dt.days.clip(lower=0).astype("float64")
     out["Enrolled"] = pd.Series(first_ts).dt.normalize().to_numpy()
+    churn = _churn_columns(table, mapping, cust, cust_ids, ts_kept, purchase, value, as_of, ids, ts, amount, late)
+    for col, values in churn.items():
+        out[col] = values
     out = out.loc[has_purchase].reset_index(drop=True)
 
     negative = out["Customer_Value"] < 0
@@ -423,6 +433,42 @@ def _per_customer(
     )
     out["Customer_Value"] = out["Customer_Value"].clip(lower=0.0).round(2)
     return out, items, int(len(rows) - lonely_lines.sum())
+
+
+def _churn_columns(
+    table: pd.DataFrame,
+    mapping: Mapping,
+    cust: np.ndarray,
+    cust_ids: np.ndarray,
+    ts_kept: np.ndarray,
+    purchase: np.ndarray,
+    value: np.ndarray,
+    as_of: dt.date,
+    ids: np.ndarray,
+    ts: np.ndarray,
+    amount: np.ndarray,
+    late: np.ndarray | None,
+) -> dict[str, np.ndarray]:
+    """Distinct purchase days per customer (x, t_x, T, spend per day) and the holdout after the as-of date."""
+    late_cust = late_day = None
+    end_day = None
+    if late is not None and late.any():
+        late_rows = np.flatnonzero(late)
+        buy = (amount[late_rows] >= 0) & ~_cancellations(table, mapping, late)[late_rows]
+        late_rows_buy = late_rows[buy]
+        late_cust = pd.Index(cust_ids).get_indexer(ids[late_rows_buy])
+        late_day = ts[late_rows_buy].astype("int64") // NS_PER_DAY
+        end_day = int(ts[late_rows].astype("int64").max() // NS_PER_DAY)
+    return purchase_day_columns(
+        cust[purchase],
+        ts_kept[purchase] // NS_PER_DAY,
+        len(cust_ids),
+        day_number(as_of),
+        np.round(np.clip(value, 0.0, None), 2),
+        late_cust,
+        late_day,
+        end_day,
+    )
 
 
 def _distinct_per_customer(pairs: np.ndarray, span: int, n: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
+from pipeline.churn.measure import ChurnMeasurement, measure_churn, score_churn, transactions_after_as_of
 from pipeline.config import DEFAULT_FEATURES, Settings
 from pipeline.data.ingest import (
     Validation,
@@ -271,6 +272,9 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     customers["Segment"] = [by_label[v].key for v in labels]
     for j in range(3):
         customers[PC_COLUMNS[j]] = pcs[:, j] if j < pcs.shape[1] else 0.0
+    churn = measure_churn(frame, dataset.kind, dataset.as_of, settings, transactions_after_as_of(dataset.report.items))
+    customers["p_alive"] = churn.p_alive
+    customers["expected_clv"] = churn.expected_clv
 
     metrics = cluster_metrics(X, fit_labels, settings.max_exact_rows, settings.random_state)
     # Density models fitted on a capped sample know their true noise share.
@@ -307,7 +311,8 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
         },
         "features": [d.to_dict() for d in feature_definitions(settings.features)],
         "metrics": metrics,
-        "segments": describe_segments(imputed, customers, names),
+        "segments": describe_segments(imputed, customers, names, churn),
+        "churn_model": churn.to_dict(),
         "population": {f: float(imputed[f].mean()) for f in feats},
         "feature_ranges": feature_ranges(imputed),
         "pca": {
@@ -327,8 +332,17 @@ def _scaled_centroids(X: np.ndarray, labels: np.ndarray, names: list[SegmentName
     return np.vstack([X[labels == s.label].mean(axis=0) for s in names])
 
 
-def describe_segments(imputed: pd.DataFrame, customers: pd.DataFrame, names: list[SegmentName]) -> list[dict[str, Any]]:
-    """The segment map: name, strategy, size, value share and profile of each segment."""
+def describe_segments(
+    imputed: pd.DataFrame,
+    customers: pd.DataFrame,
+    names: list[SegmentName],
+    churn: ChurnMeasurement | None = None,
+) -> list[dict[str, Any]]:
+    """The segment map: name, strategy, size, value share, profile and measured churn of each segment.
+
+    ``churn`` gives each segment its ``churn`` figures
+    (:class:`pipeline.churn.measure.SegmentChurn`), or None when not measured.
+    """
     n = len(customers)
     value = imputed.get("Customer_Value", None)
     total_value = float(value.sum()) if value is not None else 0.0
@@ -347,10 +361,16 @@ def describe_segments(imputed: pd.DataFrame, customers: pd.DataFrame, names: lis
                 "centroid": {f: float(imputed.loc[members, f].mean()) for f in imputed.columns},
                 "centroid_z": {f: float(z.loc[seg.label, f]) for f in imputed.columns},
                 "profile": {c: float(customers.loc[members, c].mean()) for c in profile_cols},
+                "churn": _segment_churn(churn, members),
             }
         )
         out.append(entry)
     return out
+
+
+def _segment_churn(churn: ChurnMeasurement | None, members: np.ndarray) -> dict[str, float | None] | None:
+    figures = churn.segment(members) if churn is not None else None
+    return figures.to_dict() if figures is not None else None
 
 
 def feature_ranges(imputed: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -393,10 +413,14 @@ def summary(result: TrainResult) -> dict[str, Any]:
         },
         "as_of": m["data"]["as_of"],
         "data_quality": m["data_quality"],
+        "churn_model": m.get("churn_model"),
         "segments": [
             {
-                k: s[k]
-                for k in ("key", "name", "size", "share", "value_share", "centroid", "evidence", "objective", "risk")
+                **{
+                    k: s[k]
+                    for k in ("key", "name", "size", "share", "value_share", "centroid", "evidence", "objective")
+                },
+                "churn": s.get("churn"),
             }
             for s in m["segments"]
         ],
@@ -404,13 +428,25 @@ def summary(result: TrainResult) -> dict[str, Any]:
     }
 
 
-def score(artifact: LoadedArtifact, dataset: Dataset) -> pd.DataFrame:
+def score(artifact: LoadedArtifact, dataset: Dataset, value_settings: dict[str, Any] | None = None) -> pd.DataFrame:
     """Segment of every customer of ``dataset`` under ``artifact``'s model.
+
+    Parameters
+    ----------
+    artifact : LoadedArtifact
+        The model.
+    dataset : Dataset
+        The customers to score.
+    value_settings : dict or None
+        ``horizon_months``, ``margin`` and/or ``annual_discount_rate`` to use
+        for the expected CLV instead of the model's.
 
     Returns
     -------
     DataFrame
-        ``ID``, ``Segment_Key``, ``Segment_Name``.
+        ``ID``, ``Segment_Key``, ``Segment_Name``, ``p_alive`` and
+        ``expected_clv`` (the model's churn and spend models applied to the
+        customers' own history, derived as in training; NaN where not measured).
     """
     pipe: Pipeline = artifact.bundle["pipeline"]
     names = {s["label"]: s for s in artifact.manifest["segments"]}
@@ -419,11 +455,16 @@ def score(artifact: LoadedArtifact, dataset: Dataset) -> pd.DataFrame:
     if missing:
         raise DataError(f"{dataset.name} lacks the model's feature(s): {', '.join(missing)}.")
     labels = pipe.predict(dataset.customers)
+    p_alive, clv = score_churn(
+        artifact.manifest.get("churn_model"), dataset.customers, dataset.kind, dataset.as_of, value_settings
+    )
     return pd.DataFrame(
         {
             ID_COLUMN: dataset.customers[ID_COLUMN].to_numpy(),
             "Segment_Key": [names[int(v)]["key"] for v in labels],
             "Segment_Name": [names[int(v)]["name"] for v in labels],
+            "p_alive": p_alive,
+            "expected_clv": clv,
         }
     )
 

@@ -1,0 +1,620 @@
+"""Measured churn risk and lifetime value of a data set: fit, per customer, per segment, holdout.
+
+:func:`measure_churn` fits a BG/NBD model (:class:`~pipeline.churn.bgnbd.BetaGeoModel`)
+on every measurable customer's ``(x, t_x, T)`` in days (:mod:`pipeline.churn.inputs`)
+and a Gamma-Gamma model (:class:`~pipeline.churn.gamma_gamma.GammaGammaModel`) on the
+spend per purchase day of the customers with repeat purchases, then gives each
+customer
+
+``p_alive``
+    The probability that the customer is still active at the as-of date.
+``expected_purchases``
+    Expected purchase days over the horizon (``horizon_months``).
+``expected_clv``
+    Expected purchases × expected spend per purchase × ``margin``, discounted
+    at ``annual_discount_rate`` (:func:`~pipeline.churn.clv.expected_clv`); NaN
+    when there is no spend model.
+
+A customer is *likely inactive* when ``p_alive < inactive_threshold``; a
+segment's *value at risk* is the total expected CLV of its likely inactive
+customers.  How well the model predicts is checked on a holdout period
+(transaction logs only): the log's lines after the as-of date, or else an
+internal one (refit on the first two thirds of the period, compared on the rest).
+
+The manifest form (:meth:`ChurnMeasurement.to_dict`) is the ``churn_model`` object
+of ``train --json``; :func:`customer_churn` gives one customer's figures from it with
+the training derivation (the simulator).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.churn.bgnbd import BetaGeoModel
+from pipeline.churn.clv import expected_clv
+from pipeline.churn.gamma_gamma import GammaGammaModel
+from pipeline.churn.inputs import (
+    DAYS_PER_YEAR,
+    ChurnInputs,
+    HoldoutInputs,
+    NotMeasured,
+    churn_inputs,
+    summary_from_counts,
+)
+from pipeline.config import Settings
+from pipeline.errors import DataError
+
+#: Calibration groups of the holdout check: 0, 1, ..., 6 repeat purchases, then 7 or more.
+HOLDOUT_GROUPS = 7
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerChurn:
+    """One customer's measured figures (see the module docstring).
+
+    ``expected_clv`` is None when the model has no spend part; all are NaN
+    when the customer's inputs cannot be measured.
+    """
+
+    p_alive: float
+    expected_purchases: float
+    expected_clv: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SegmentChurn:
+    """A segment's churn figures (over its members with a measured ``p_alive``).
+
+    Attributes
+    ----------
+    share_likely_inactive : float or None
+        Share of members with ``p_alive`` below the threshold.
+    mean_p_alive : float or None
+    mean_clv, total_clv : float or None
+        Mean and total expected CLV; None without a spend model.
+    value_at_risk : float or None
+        Total expected CLV of the likely inactive members; None without a spend model.
+    """
+
+    share_likely_inactive: float | None
+    mean_p_alive: float | None
+    mean_clv: float | None
+    total_clv: float | None
+    value_at_risk: float | None
+
+    def to_dict(self) -> dict[str, float | None]:
+        """JSON-safe form (the manifest's per-segment ``churn``)."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class HoldoutGroup:
+    """Calibration customers with a given number of repeat purchases, predicted vs actual."""
+
+    repeat_purchases: str
+    n_customers: int
+    predicted_mean: float
+    actual_mean: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class HoldoutCheck:
+    """Predicted and actual purchase days in a period the model did not see.
+
+    Attributes
+    ----------
+    kind : str
+        ``"after_as_of"`` (the log's lines after the as-of date) or
+        ``"internal"`` (refitted on the period up to ``calibration_end``).
+    calibration_end, end : date
+        The holdout period is ``(calibration_end, end]``.
+    n_customers : int
+        Customers who had bought by ``calibration_end``.
+    predicted_total, actual_total : float
+        Purchase days in the period, predicted and counted.
+    groups : tuple of HoldoutGroup
+        Per number of calibration repeat purchases (0..6, 7+).
+    params : dict
+        BG/NBD parameters used for the prediction (the refit, for an internal holdout).
+    """
+
+    kind: str
+    calibration_end: dt.date
+    end: dt.date
+    n_customers: int
+    predicted_total: float
+    actual_total: float
+    groups: tuple[HoldoutGroup, ...]
+    params: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (``churn_model["holdout"]``)."""
+        days = (self.end - self.calibration_end).days
+        if self.kind == "after_as_of":
+            how = (
+                f"Model fitted on purchases up to {self.calibration_end.isoformat()} (the as-of date); "
+                f"purchase days in the log after it, to {self.end.isoformat()}, compared with the prediction."
+            )
+        else:
+            how = (
+                "The log has no lines after the as-of date, so the model was refitted on purchases up to "
+                f"{self.calibration_end.isoformat()} (two thirds of the period) and its prediction compared "
+                f"with the purchase days from then to {self.end.isoformat()}."
+            )
+        return {
+            "kind": self.kind,
+            "period": {"start": self.calibration_end.isoformat(), "end": self.end.isoformat(), "days": days},
+            "n_customers": self.n_customers,
+            "predicted_total": self.predicted_total,
+            "actual_total": self.actual_total,
+            "by_repeat_purchases": [g.to_dict() for g in self.groups],
+            "params": dict(self.params),
+            "how_measured": how,
+        }
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ChurnMeasurement:
+    """The fitted churn and spend models of a data set and every customer's figures.
+
+    Attributes
+    ----------
+    reason : str or None
+        Why nothing was measured (then every other model field is empty and
+        the per-customer arrays are NaN).
+    p_alive, expected_purchases, expected_clv : ndarray
+        One value per row of the customer table (NaN where not measured).
+    """
+
+    reason: str | None
+    p_alive: np.ndarray
+    expected_purchases: np.ndarray
+    expected_clv: np.ndarray
+    bg_params: dict[str, float] = dataclasses.field(default_factory=dict)
+    gg_params: dict[str, float] | None = None
+    n_customers_fitted: int = 0
+    transactions_after_as_of: int = 0
+    holdout: HoldoutCheck | None = None
+    as_of: dt.date | None = None
+    horizon_months: int = 12
+    margin: float = 1.0
+    annual_discount_rate: float = 0.0
+    inactive_threshold: float = 0.5
+    source: str = ""
+    assumptions: tuple[str, ...] = ()
+    tenure_offset_days: int = 0
+    spend_note: str = ""
+
+    @property
+    def measured(self) -> bool:
+        """True when the model was fitted."""
+        return self.reason is None
+
+    def how_measured(self) -> str:
+        """A short plain-language note on how the figures were measured."""
+        if not self.measured:
+            return self.reason or ""
+        unit = "customers' repeat purchase days, days from first to last purchase and age in days"
+        text = (
+            f"BG/NBD model (Fader, Hardie & Lee 2005) fitted by maximum likelihood on {self.n_customers_fitted:,} "
+            f"{unit} at {self.as_of.isoformat() if self.as_of else '?'}. p_alive is the probability that a customer "
+            f"is still active; likely inactive means p_alive below {self.inactive_threshold:g}. "
+        )
+        if self.gg_params is None:
+            text += f"No expected lifetime value: {self.spend_note}"
+        else:
+            text += (
+                f"Expected CLV = expected purchases over the next {self.horizon_months} months × expected spend per "
+                f"purchase (Gamma-Gamma model, Fader & Hardie 2013) × margin {self.margin:g}, discounted at "
+                f"{self.annual_discount_rate:.0%} a year. Value at risk = expected CLV of the likely inactive customers."
+            )
+            if self.spend_note:
+                text += f" {self.spend_note}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's ``churn_model`` (``{"model": None, "reason": ...}`` when not measured)."""
+        if not self.measured:
+            return {"model": None, "reason": self.reason}
+        return {
+            "model": "bg/nbd",
+            "time_unit": "day",
+            "params": dict(self.bg_params),
+            "spend_model": None if self.gg_params is None else {"model": "gamma-gamma", "params": dict(self.gg_params)},
+            "n_customers_fitted": self.n_customers_fitted,
+            "transactions_after_as_of": self.transactions_after_as_of,
+            "holdout": None if self.holdout is None else self.holdout.to_dict(),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "horizon_months": self.horizon_months,
+            "margin": self.margin,
+            "annual_discount_rate": self.annual_discount_rate,
+            "inactive_threshold": self.inactive_threshold,
+            "source": self.source,
+            "assumptions": list(self.assumptions),
+            "how_measured": self.how_measured(),
+            "tenure_offset_days": self.tenure_offset_days,
+        }
+
+    def segment(self, members: np.ndarray) -> SegmentChurn | None:
+        """Figures of the customers selected by the boolean mask ``members`` (None when not measured)."""
+        if not self.measured:
+            return None
+        return segment_churn(
+            self.p_alive[members],
+            self.expected_clv[members],
+            self.inactive_threshold,
+            has_spend_model=self.gg_params is not None,
+        )
+
+
+def segment_churn(
+    p_alive: np.ndarray, clv: np.ndarray, threshold: float, *, has_spend_model: bool = True
+) -> SegmentChurn:
+    """Aggregate members' ``p_alive`` and expected CLV (customers with NaN ``p_alive`` are left out).
+
+    Parameters
+    ----------
+    p_alive, clv : ndarray
+        The members' values.
+    threshold : float
+        Likely inactive: ``p_alive < threshold``.
+    has_spend_model : bool
+        False: the CLV figures are None.
+    """
+    p = np.asarray(p_alive, dtype="float64")
+    v = np.asarray(clv, dtype="float64")
+    ok = np.isfinite(p)
+    if not ok.any():
+        return SegmentChurn(None, None, None, None, None)
+    inactive = ok & (p < threshold)
+    out = {
+        "share_likely_inactive": float(inactive.sum() / ok.sum()),
+        "mean_p_alive": float(p[ok].mean()),
+        "mean_clv": None,
+        "total_clv": None,
+        "value_at_risk": None,
+    }
+    valued = ok & np.isfinite(v)
+    if has_spend_model and valued.any():
+        out["mean_clv"] = float(v[valued].mean())
+        out["total_clv"] = float(v[valued].sum())
+        out["value_at_risk"] = float(v[valued & inactive].sum())
+    return SegmentChurn(**out)
+
+
+def transactions_after_as_of(report_items: Any) -> int:
+    """Lines dropped as later than the as-of date, from a data-quality report's items."""
+    return int(sum(int(i.count) for i in report_items if getattr(i, "kind", None) == "after_as_of"))
+
+
+def not_measured(n: int, reason: str, settings: Settings) -> ChurnMeasurement:
+    """A :class:`ChurnMeasurement` that says why nothing was measured."""
+    nan = np.full(n, np.nan)
+    return ChurnMeasurement(
+        reason=reason,
+        p_alive=nan,
+        expected_purchases=nan.copy(),
+        expected_clv=nan.copy(),
+        horizon_months=settings.horizon_months,
+        margin=settings.margin,
+        annual_discount_rate=settings.annual_discount_rate,
+        inactive_threshold=settings.inactive_threshold,
+    )
+
+
+def measure_churn(
+    customers: pd.DataFrame,
+    kind: str,
+    as_of: dt.date,
+    settings: Settings,
+    n_after_as_of: int = 0,
+) -> ChurnMeasurement:
+    """Fit the churn and spend models on a customer table and measure every customer.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        The data set's customers (:attr:`pipeline.segmentation.training.Dataset.customers`).
+    kind : str
+        Input kind (``"transactions"``, ``"marketing"``, ``"customer_table"``).
+    as_of : date
+        The data set's as-of date.
+    settings : Settings
+        ``horizon_months``, ``margin``, ``annual_discount_rate``, ``inactive_threshold``.
+    n_after_as_of : int
+        Log lines after the as-of date (reported; their purchases are the holdout).
+
+    Returns
+    -------
+    ChurnMeasurement
+        Not measured (with the reason) when the data has no days since the
+        last purchase, too few customers, or nobody with a repeat purchase.
+    """
+    n = len(customers)
+    inputs = churn_inputs(customers, kind, as_of)
+    if isinstance(inputs, NotMeasured):
+        return not_measured(n, inputs.reason, settings)
+    ok = inputs.measured
+    try:
+        bg = BetaGeoModel().fit(inputs.x[ok], inputs.t_x[ok], inputs.T[ok])
+    except DataError as err:
+        return not_measured(n, f"not measured: {err}", settings)
+    gg, spend_note = _fit_spend(inputs, ok)
+    p_alive, purchases, clv = _predict(bg, gg, inputs, ok, settings)
+    holdout = _holdout(bg, inputs.holdout) if inputs.holdout is not None else None
+    return ChurnMeasurement(
+        reason=None,
+        p_alive=p_alive,
+        expected_purchases=purchases,
+        expected_clv=clv,
+        bg_params=dict(bg.params_),
+        gg_params=None if gg is None else dict(gg.params_),
+        n_customers_fitted=int(bg.n_customers_),
+        transactions_after_as_of=int(n_after_as_of),
+        holdout=holdout,
+        as_of=inputs.as_of,
+        horizon_months=settings.horizon_months,
+        margin=settings.margin,
+        annual_discount_rate=settings.annual_discount_rate,
+        inactive_threshold=settings.inactive_threshold,
+        source=inputs.source,
+        assumptions=inputs.assumptions,
+        tenure_offset_days=inputs.tenure_offset_days,
+        spend_note=spend_note,
+    )
+
+
+def _fit_spend(inputs: ChurnInputs, ok: np.ndarray) -> tuple[GammaGammaModel | None, str]:
+    """The Gamma-Gamma fit on repeat customers with a positive spend, or None and why."""
+    m = inputs.monetary
+    usable = ok & (inputs.x > 0) & np.isfinite(m) & (m > 0)
+    if not np.isfinite(m).any():
+        return None, "the data has no spend."
+    try:
+        # The spend is averaged over all x + 1 purchase days, so x + 1 is the number of purchases in the mean.
+        gg = GammaGammaModel().fit(inputs.x[usable] + 1.0, m[usable])
+    except DataError as err:
+        return None, f"the spend model could not be fitted ({err})."
+    if gg.params_["q"] <= 1.0:
+        return None, "the fitted spend model has no finite mean spend (q ≤ 1)."
+    corr = gg.frequency_monetary_corr_
+    note = f"Spend model fitted on {gg.n_customers_:,} customers with repeat purchases and a positive spend" + (
+        f"; correlation of repeat purchases and spend per purchase {corr:+.2f} (the model assumes 0)."
+        if np.isfinite(corr)
+        else "."
+    )
+    return gg, note
+
+
+def _predict(
+    bg: BetaGeoModel, gg: GammaGammaModel | None, inputs: ChurnInputs, ok: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``p_alive``, expected purchases and expected CLV of every row (NaN where not measured)."""
+    n = len(ok)
+    p_alive = np.full(n, np.nan)
+    purchases = np.full(n, np.nan)
+    clv = np.full(n, np.nan)
+    if not ok.any():
+        return p_alive, purchases, clv
+    x, t_x, T = inputs.x[ok], inputs.t_x[ok], inputs.T[ok]
+    # Identical (x, t_x, T) rows are predicted once: whole days repeat a lot.
+    keys = np.column_stack([x, t_x, T])
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    ux, utx, uT = uniq[:, 0], uniq[:, 1], uniq[:, 2]
+    horizon = settings.horizon_months * DAYS_PER_MONTH
+    p_alive[ok] = bg.p_alive(ux, utx, uT)[inv]
+    purchases[ok] = bg.expected_purchases(horizon, ux, utx, uT)[inv]
+    if gg is not None:
+        clv[ok] = _clv(bg, gg, x, t_x, T, inputs.monetary[ok], settings, (ux, utx, uT, inv))
+    return p_alive, purchases, clv
+
+
+def _clv(
+    bg: BetaGeoModel,
+    gg: GammaGammaModel,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    monetary: np.ndarray,
+    settings: Settings,
+    grouped: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Expected CLV per customer; NaN where the spend is unknown.
+
+    The expected spend per purchase is the Gamma-Gamma expectation given the
+    customer's mean spend over their ``x + 1`` purchase days.  A customer whose
+    net spend is 0 (returned everything) gets its limit as the spend tends to 0.
+    """
+    out = np.full(len(x), np.nan)
+    known = np.isfinite(monetary)
+    if not known.any():
+        return out
+    m = np.maximum(np.nan_to_num(monetary, nan=0.0), 1e-9)
+    # expected_clv = margin × expected spend (Gamma-Gamma) × discounted expected purchases (BG/NBD);
+    # the purchases part depends on (x, t_x, T) only, so it is computed once per distinct row.
+    if grouped is None:
+        ux, utx, uT = x, t_x, T
+        inv = np.arange(len(x))
+    else:
+        ux, utx, uT, inv = grouped
+    # With p = 1, q = 2, gamma = 1 and a spend of 1 the Gamma-Gamma expectation is 1 for every x, so
+    # expected_clv gives the discounted expected purchases, which depend on (x, t_x, T) only.
+    unit = GammaGammaModel.from_params({"p": 1.0, "q": 2.0, "gamma": 1.0})
+    per_purchase = expected_clv(
+        bg,
+        unit,
+        ux,
+        utx,
+        uT,
+        np.ones_like(ux),
+        horizon=settings.horizon_months * DAYS_PER_MONTH,
+        periods_per_year=DAYS_PER_YEAR,
+        margin=1.0,
+        annual_discount_rate=settings.annual_discount_rate,
+        steps=12 if settings.annual_discount_rate else 1,  # the undiscounted sum does not depend on steps
+    )[inv]
+    spend = gg.expected_average_value(x[known] + 1.0, m[known])
+    out[known] = settings.margin * spend * per_purchase[known]
+    return out
+
+
+def _holdout(bg: BetaGeoModel, h: HoldoutInputs) -> HoldoutCheck | None:
+    """Predicted vs actual purchase days in the holdout period (refit for an internal holdout)."""
+    model = bg
+    if not h.after_as_of:
+        try:
+            model = BetaGeoModel().fit(h.x, h.t_x, h.T)
+        except DataError:
+            return None
+    predicted = model.expected_purchases(float(h.days), h.x, h.t_x, h.T)
+    group = np.minimum(h.x, HOLDOUT_GROUPS).astype(int)
+    groups = []
+    for g in range(HOLDOUT_GROUPS + 1):
+        sel = group == g
+        if not sel.any():
+            continue
+        groups.append(
+            HoldoutGroup(
+                repeat_purchases=f"{g}+" if g == HOLDOUT_GROUPS else str(g),
+                n_customers=int(sel.sum()),
+                predicted_mean=float(predicted[sel].mean()),
+                actual_mean=float(h.actual[sel].mean()),
+            )
+        )
+    return HoldoutCheck(
+        kind="after_as_of" if h.after_as_of else "internal",
+        calibration_end=h.calibration_end,
+        end=h.end,
+        n_customers=len(h.x),
+        predicted_total=float(predicted.sum()),
+        actual_total=float(h.actual.sum()),
+        groups=tuple(groups),
+        params=dict(model.params_),
+    )
+
+
+# ------------------------------------------------------------------ scoring and the simulator
+
+
+def _models(churn_model: Mapping[str, Any]) -> tuple[BetaGeoModel, GammaGammaModel | None] | None:
+    if not churn_model or churn_model.get("model") is None:
+        return None
+    bg = BetaGeoModel.from_params(churn_model["params"])
+    spend = churn_model.get("spend_model")
+    gg = GammaGammaModel.from_params(spend["params"]) if spend else None
+    return bg, gg
+
+
+def _settings_of(churn_model: Mapping[str, Any]) -> Settings:
+    return Settings(
+        horizon_months=int(churn_model.get("horizon_months", 12)),
+        margin=float(churn_model.get("margin", 1.0)),
+        annual_discount_rate=float(churn_model.get("annual_discount_rate", 0.0)),
+        inactive_threshold=float(churn_model.get("inactive_threshold", 0.5)),
+    )
+
+
+def customer_churn(
+    churn_model: Mapping[str, Any],
+    *,
+    frequency: float,
+    tenure_years: float,
+    recency_days: float,
+    value: float | None,
+    repeat_purchases: float | None = None,
+) -> CustomerChurn:
+    """One customer's ``p_alive``, expected purchases and expected CLV under a stored model.
+
+    The derivation is the one training uses for summary tables
+    (:func:`pipeline.churn.inputs.summary_from_counts`): ``x = frequency − 1``,
+    ``T = tenure in days (+ the model's tenure offset)``, ``t_x = T − recency``.
+    For a transaction log, frequency counts orders while the model counts
+    purchase days; pass ``repeat_purchases`` (distinct purchase days − 1) to
+    reproduce a data row exactly.
+
+    Parameters
+    ----------
+    churn_model : mapping
+        The manifest's ``churn_model``.
+    frequency : float
+        Purchases (``Purchase_Frequency``).
+    tenure_years : float
+        ``Customer_For_Years`` (to the data's as-of date).
+    recency_days : float
+        Days since the last purchase.
+    value : float or None
+        ``Customer_Value`` (total spend); None: no CLV.
+    repeat_purchases : float or None
+        Overrides ``frequency − 1``.
+
+    Returns
+    -------
+    CustomerChurn
+        NaN figures when the model was not measured or an input is missing.
+    """
+    models = _models(churn_model)
+    nan = float("nan")
+    if models is None:
+        return CustomerChurn(nan, nan, None)
+    bg, gg = models
+    settings = _settings_of(churn_model)
+    offset = int(churn_model.get("tenure_offset_days", 0) or 0)
+    purchases = frequency if repeat_purchases is None else float(repeat_purchases) + 1.0
+    x, t_x, T, monetary = summary_from_counts(
+        np.array([purchases]),
+        np.array([tenure_years]),
+        np.array([recency_days]),
+        None if value is None else np.array([value]),
+        offset,
+    )
+    inputs = ChurnInputs(x=x, t_x=t_x, T=T, monetary=monetary, source="", as_of=dt.date.today())
+    ok = inputs.measured
+    p, e, v = _predict(bg, gg if value is not None else None, inputs, ok, settings)
+    clv = None if gg is None or value is None else float(v[0])
+    return CustomerChurn(float(p[0]), float(e[0]), clv)
+
+
+def score_churn(
+    churn_model: Mapping[str, Any] | None,
+    customers: pd.DataFrame,
+    kind: str,
+    as_of: dt.date,
+    value_settings: Mapping[str, Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``p_alive`` and expected CLV of every row of a customer table under a stored model.
+
+    The inputs are derived from ``customers`` as in training; NaN where the
+    model was not measured, the table cannot be measured, or there is no spend
+    model.  ``value_settings`` (``horizon_months``, ``margin``,
+    ``annual_discount_rate``) replace the model's for the CLV.
+
+    Raises
+    ------
+    SegmentationError
+        Invalid ``value_settings``.
+    """
+    n = len(customers)
+    nan = np.full(n, np.nan)
+    models = _models(churn_model or {})
+    if models is None:
+        return nan, nan.copy()
+    inputs = churn_inputs(customers, kind, as_of)
+    if isinstance(inputs, NotMeasured):
+        return nan, nan.copy()
+    assert churn_model is not None
+    bg, gg = models
+    settings = _settings_of({**churn_model, **(value_settings or {})})
+    p, _, clv = _predict(bg, gg, inputs, inputs.measured, settings)
+    return p, clv
