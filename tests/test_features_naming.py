@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from pipeline.data.loading import clean_marketing, read_table
-from pipeline.features.definitions import FEATURE_DEFINITIONS, engineer_features
-from pipeline.segmentation.naming import ARCHETYPES, evidence_text, name_segments, standardised_centroids
+from pipeline.features.definitions import BEHAVIOURAL_FEATURES, engineer_features
+from pipeline.segmentation.naming import ARCHETYPES, DESCRIPTIVE, evidence_text, name_segments, standardised_centroids
 from pipeline.synthetic.customers import generate_sample, to_text_bytes
 
-FEATURES = list(FEATURE_DEFINITIONS)
+FEATURES = list(BEHAVIOURAL_FEATURES)
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +90,9 @@ EXPECTED = ["high_value_loyal", "high_spend_low_engagement", "new_occasional", "
 def test_core_centroids_get_their_archetype() -> None:
     names = name_segments(CORE)
     assert [n.key for n in names] == EXPECTED
-    assert names[0].name == "High-Value Loyal" and names[0].risk == "low"
-    assert names[1].objective == "Prevent churn" and names[1].risk == "high"
+    assert names[0].name == "High-Value Loyal"
+    assert names[1].name == "High Spend – Low Campaign Engagement"
+    assert names[1].objective == "Engage beyond campaigns"
 
 
 @pytest.mark.parametrize("perm", list(itertools.permutations(range(4))))
@@ -126,13 +127,15 @@ def test_k_below_four_uses_core_archetypes_only() -> None:
     assert {n.key for n in names} == {"high_value_loyal", "new_occasional"}
 
 
-def test_more_segments_than_archetypes_are_qualified() -> None:
+def test_more_segments_than_archetypes_get_descriptive_names() -> None:
     rng = np.random.default_rng(0)
     centroids = pd.DataFrame(rng.normal(0, 1, size=(len(ARCHETYPES) + 3, 4)), columns=FEATURES)
     names = name_segments(centroids)
-    qualified = [n for n in names if "·" in n.name]
-    assert qualified, "duplicates of an archetype must be qualified"
-    assert all(n.name.split(" · ")[1].split()[0] in ("higher", "lower") for n in qualified)
+    archetypes = [n.archetype for n in names if n.archetype != DESCRIPTIVE]
+    assert len(archetypes) == len(set(archetypes)), "an archetype names one segment at most"
+    described = [n for n in names if n.archetype == DESCRIPTIVE]
+    assert len(described) >= 3
+    assert all(n.key and n.objective and n.actions for n in described)
 
 
 def test_naming_works_on_three_features() -> None:

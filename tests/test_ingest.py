@@ -640,7 +640,7 @@ def test_cli_trains_a_log_without_mapping_and_reports_customers(tmp_path: Path, 
     bought = usable[~usable["InvoiceNo"].str.startswith("C") & (usable["Quantity"].astype(int) > 0)]
     assert out["n_customers"] == bought["CustomerID"].nunique()
     assert out["data_quality"]["rows_read"] == 4_000
-    assert out["features"] == ["Customer_Value", "Purchase_Frequency", "Customer_For_Years"]
+    assert out["features"] == ["Customer_Value", "Purchase_Frequency", "Customer_For_Years", "Recency"]
 
 
 def test_cli_renamed_customer_table_with_a_mapping_file(tmp_path: Path, capsys) -> None:

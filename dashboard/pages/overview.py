@@ -66,9 +66,17 @@ def kpis(v: ArtifactView) -> list[dbc.Col]:
     if value is not None:
         items += [
             kpi_card(
-                "Avg customer value", fmt_money(float(value.mean())), "spend per customer, 2 years", "currency-dollar"
+                "Avg customer value",
+                fmt_money(float(value.mean())),
+                f"spend per customer, {period_text(v.manifest)}",
+                "currency-dollar",
             ),
-            kpi_card("Total customer value", fmt_money(float(value.sum())), "all customers, 2 years", "cash-stack"),
+            kpi_card(
+                "Total customer value",
+                fmt_money(float(value.sum())),
+                f"all customers, {period_text(v.manifest)}",
+                "cash-stack",
+            ),
         ]
     items += [
         *churn_kpis(v),
@@ -153,11 +161,18 @@ def segment_cards(v: ArtifactView) -> html.Div:
     return html.Div(rows, className="d-grid gap-2")
 
 
-def quality_summary(dq: dict[str, Any]) -> html.Div:
-    """Rows read/kept/dropped and every fix the loader made."""
+def period_text(manifest: dict[str, Any]) -> str:
+    """The measured period of the data (``data.period``), or "period not recorded" for older models."""
+    period = manifest["data"].get("period") or {}
+    return str(period.get("text") or "period not recorded")
+
+
+def quality_summary(dq: dict[str, Any], n_customers: int | None = None) -> html.Div:
+    """Rows read/kept/dropped, customers kept (rows kept when unknown) and every fix the loader made."""
+    dq = {**dq, "n_customers": dq["rows_kept"] if n_customers is None else n_customers}
     counts = [
         ("rows_read", "rows read"),
-        ("rows_kept", "customers kept"),
+        ("n_customers", "customers kept"),
         ("rows_dropped", "rows dropped"),
         ("values_imputed", "values imputed"),
         ("rows_flagged", "outliers flagged"),
@@ -210,6 +225,6 @@ def render(artifact_id: str | None, theme: str | None) -> tuple[Any, ...]:
         kpis(v),
         segment_share_figure(v.segments, theme or "light"),
         segment_cards(v),
-        quality_summary(v.manifest["data_quality"]),
+        quality_summary(v.manifest["data_quality"], v.manifest["data"]["n_customers"]),
         model_summary(v),
     )

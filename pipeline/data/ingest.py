@@ -51,7 +51,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.config import Settings
+from pipeline.config import DEFAULT_FEATURES, Settings
 from pipeline.data.coerce import as_text, parse_timestamps, read_numbers, to_ids
 from pipeline.data.loading import (
     clean_marketing,
@@ -70,9 +70,11 @@ from pipeline.errors import DataError
 from pipeline.features.definitions import (
     FEATURE_DEFINITIONS,
     ID_COLUMN,
+    LOG_FEATURES,
     REQUIRED_COLUMNS,
     default_as_of,
     engineer_features,
+    negligible_spread,
     tenure_years,
 )
 
@@ -86,6 +88,7 @@ __all__ = [
     "mapping_problems",
     "prepare_customer_table",
     "require_valid",
+    "spread_items",
     "suggest_mapping",
     "training_problems",
     "validate_table",
@@ -597,11 +600,8 @@ def prepare_customer_table(
     report = DataQualityReport(rows_read=rows_read, rows_kept=len(out)).with_items(*items)
     if problems:
         return Prepared(None, report, tuple(problems), as_of)
-    ordered = [
-        ID_COLUMN,
-        *[f for f in FEATURE_DEFINITIONS if f in out],
-        *[c for c in ("Recency", "Enrolled") if c in out],
-    ]
+    ordered = list(dict.fromkeys([ID_COLUMN, *[f for f in FEATURE_DEFINITIONS if f in out], "Recency", "Enrolled"]))
+    ordered = [c for c in ordered if c in out]
     return Prepared(out[ordered].reset_index(drop=True), report, (), as_of)
 
 
@@ -683,6 +683,24 @@ def training_problems(customers: pd.DataFrame, features: tuple[str, ...], k: int
     return problems
 
 
+def spread_items(customers: pd.DataFrame, features: tuple[str, ...]) -> tuple[QualityItem, ...]:
+    """One ``feature_left_out`` info item per feature whose real spread is negligible.
+
+    See :func:`pipeline.features.definitions.negligible_spread` (the rule) and
+    :func:`pipeline.segmentation.training.settings_for_dataset` (which leaves them out).
+    """
+    return tuple(
+        QualityItem(
+            "feature_left_out",
+            "info",
+            len(customers),
+            f"{fact}; {f} is left out of the clustering (standardising would blow it up into the largest split).",
+            column=f,
+        )
+        for f, fact in negligible_spread(customers, features).items()
+    )
+
+
 def validate_table(
     table: pd.DataFrame, mapping: Mapping | None = None, settings: Settings | None = None, name: str = "data"
 ) -> Validation:
@@ -724,7 +742,9 @@ def validate_table(
             problems.append(
                 f"{auto}; {name} looks like {detection.label} but its columns could not all be mapped automatically."
             )
-    features = tuple(f for f in settings.features if f in mapping.features)
+    offered = (*mapping.features, *(LOG_FEATURES if mapping.kind == "transactions" else ()))
+    requested = offered if settings.features == DEFAULT_FEATURES else settings.features
+    features = tuple(f for f in requested if f in offered)
     if problems:
         return Validation(name, mapping.kind, mapping, detection, empty, tuple(problems), None, features, None)
 
@@ -734,6 +754,9 @@ def validate_table(
         prepared = dataclasses.replace(prepared, report=prepared.report.with_items(_auto_item(mapping)))
     problems = list(prepared.problems)
     if prepared.customers is not None:
+        flat = spread_items(prepared.customers, features)
+        prepared = dataclasses.replace(prepared, report=prepared.report.with_items(*flat))
+        features = tuple(f for f in features if f not in {i.column for i in flat})
         problems += training_problems(prepared.customers, features, settings.k, name)
     return Validation(
         name=name,

@@ -82,5 +82,5 @@ class DataQualityReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary, one line per item."""
-        head = f"{self.rows_read:,} rows read, {self.rows_kept:,} customers kept"
+        head = f"{self.rows_read:,} rows read, {self.rows_kept:,} rows kept"
         return [head] + [f"- {i.message}" for i in self.items]

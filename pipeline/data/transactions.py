@@ -23,9 +23,13 @@ How real exports are handled (each counted in the data-quality report)
 ------------------------------------------------------------------------
 Blank lines
     Dropped (``blank_rows``).
-Duplicated lines
-    A line identical to an earlier one in *every* column is an export
-    glitch and is dropped (``duplicate_lines``); the first copy is kept.
+Identical lines
+    When an order (invoice) or line id is mapped, a line identical to an
+    earlier one in *every* column, id included, is a copy (an export glitch)
+    and is dropped (``duplicate_lines``); the first copy is kept.  Without
+    an order id, identical lines are most likely real repeat purchases on
+    the same day (two of the same item at the same price): they are kept and
+    counted (``identical_lines_kept``, info).
 Lines with no customer id
     Cannot be attributed to anybody: dropped (``missing_customer_id``).
 Missing or unreadable timestamps
@@ -153,16 +157,31 @@ def prepare_transactions(
     items: list[QualityItem] = []
 
     blank = table.isna().all(axis=1).to_numpy()
-    dup = table.duplicated(keep="first").to_numpy() & ~blank
+    identical = table.duplicated(keep="first").to_numpy() & ~blank
     items.append(_dropped("blank_rows", blank, f"{int(blank.sum()):,} blank lines dropped."))
-    items.append(
-        _dropped(
-            "duplicate_lines",
-            dup,
-            f"{int(dup.sum()):,} lines identical to an earlier line in every column dropped (export duplicates).",
-            examples=_row_numbers(dup),
+    if mapping.order_column:  # the order id says they are copies of one line
+        dup = identical
+        items.append(
+            _dropped(
+                "duplicate_lines",
+                dup,
+                f"{int(dup.sum()):,} lines identical to an earlier line in every column, order id "
+                f"{mapping.order_column} included, dropped (export duplicates).",
+                examples=_row_numbers(dup),
+            )
         )
-    )
+    else:  # nothing says they are copies: most likely repeat purchases on one day
+        dup = np.zeros(len(table), dtype=bool)
+        items.append(
+            QualityItem(
+                "identical_lines_kept",
+                "info",
+                int(identical.sum()),
+                f"{int(identical.sum()):,} lines identical to an earlier line in every column were kept as repeat "
+                "purchases: without an order or line id nothing shows they are copies (map one to drop copies).",
+                examples=_row_numbers(identical),
+            )
+        )
     keep = ~(blank | dup)
 
     ids = to_ids(table[mapping.id_column]).to_numpy(dtype=object, na_value=None)

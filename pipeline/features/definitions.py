@@ -1,7 +1,26 @@
 """Feature definitions and feature engineering.
 
-The four behavioural features are declared once, as data, so the CLI, the
-manifest and the app display the same name, formula, unit and description.
+The four behavioural features (plus ``Recency``, clustered for transaction
+logs) are declared once, as data, so the CLI, the manifest and the app display
+the same name, formula, unit and description.
+
+Descriptions state only what the data shows: the reference marketing table
+documents its spend and purchase counts as "over the last two years"; a
+transaction log covers the period between its first purchase and the as-of
+date (:func:`data_period`, :func:`describe_features`); a customer table's
+period is whatever its export covered, which the data does not say.
+
+Negligible spread
+-----------------
+Standardising a feature divides by its spread, so a feature that barely
+varies is blown up into the largest split (a log whose customers all first
+bought within a few weeks has tenures that differ by days, yet tenure would
+drive the segmentation).  :func:`negligible_spread` measures each feature's
+real spread as the range between its 1st and 99th percentiles, *in the
+feature's own unit*, and calls it negligible below :attr:`FeatureDefinition.min_spread`:
+90 days of tenure, 30 days of recency, one purchase, one campaign; for spend
+(whose unit depends on the currency) below 5% of its median.  A constant
+feature is not "negligible" but refused (the mapping is likely wrong).
 """
 
 from __future__ import annotations
@@ -98,11 +117,21 @@ class FeatureDefinition:
     unit: str
     description: str
     short: str
+    #: Smallest 1st–99th percentile range that is a real difference, in ``unit``
+    #: (``None``: relative rule, 5% of the median).
+    min_spread: float | None = None
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-safe form, as stored in the manifest."""
         return dataclasses.asdict(self)
 
+
+#: Tenures closer than this (a quarter) are not different kinds of customers.
+TENURE_MIN_SPREAD_DAYS = 90.0
+#: Last purchases closer than this (a month) are not a real difference in recency.
+RECENCY_MIN_SPREAD_DAYS = 30.0
+#: For a feature without an absolute threshold: spread below this share of its median is negligible.
+RELATIVE_MIN_SPREAD = 0.05
 
 FEATURE_DEFINITIONS: dict[str, FeatureDefinition] = {
     d.name: d
@@ -112,16 +141,18 @@ FEATURE_DEFINITIONS: dict[str, FeatureDefinition] = {
             label="Customer value",
             formula=" + ".join(SPEND_COLUMNS),
             unit="$",
-            description="Total amount spent over the last two years, across all product families.",
+            description="Total amount spent over the period the data covers, across all product families.",
             short="spend",
+            min_spread=None,
         ),
         FeatureDefinition(
             name="Purchase_Frequency",
             label="Purchase frequency",
             formula=" + ".join(PURCHASE_COLUMNS),
             unit="purchases",
-            description="Number of purchases over the last two years, across web, catalogue, store and deals.",
+            description="Number of purchases over the period the data covers.",
             short="frequency",
+            min_spread=1.0,
         ),
         FeatureDefinition(
             name="Campaign_Response",
@@ -130,6 +161,7 @@ FEATURE_DEFINITIONS: dict[str, FeatureDefinition] = {
             unit="campaigns accepted",
             description="How many of the six marketing campaigns the customer accepted (0 to 6).",
             short="response",
+            min_spread=1.0,
         ),
         FeatureDefinition(
             name="Customer_For_Years",
@@ -138,9 +170,28 @@ FEATURE_DEFINITIONS: dict[str, FeatureDefinition] = {
             unit="years",
             description="Years since the customer enrolled, counted to the as-of date.",
             short="tenure",
+            min_spread=TENURE_MIN_SPREAD_DAYS / 365.25,
+        ),
+        FeatureDefinition(
+            name="Recency",
+            label="Recency",
+            formula="as-of date − day of the last purchase",
+            unit="days",
+            description="Days since the customer's last purchase, counted to the as-of date (the R of RFM).",
+            short="recency",
+            min_spread=RECENCY_MIN_SPREAD_DAYS,
         ),
     )
 }
+#: The features computed for every kind of input (``Recency`` is clustered for transaction logs only).
+BEHAVIOURAL_FEATURES: tuple[str, ...] = (
+    "Customer_Value",
+    "Purchase_Frequency",
+    "Campaign_Response",
+    "Customer_For_Years",
+)
+#: Features a transaction log adds to the default set (the R of RFM).
+LOG_FEATURES: tuple[str, ...] = ("Recency",)
 
 #: Profile attributes derived for drill-down (not clustered by default).
 PROFILE_ATTRIBUTES: tuple[str, ...] = (
@@ -165,12 +216,184 @@ PROFILE_LABELS: dict[str, str] = {
 }
 
 
-def feature_definitions(names: tuple[str, ...]) -> list[FeatureDefinition]:
-    """Definitions of ``names``, in that order (unknown names get a plain one)."""
-    return [
-        FEATURE_DEFINITIONS.get(n, FeatureDefinition(n, n.replace("_", " "), n, "", n.replace("_", " "), n.lower()))
-        for n in names
-    ]
+def feature_definitions(
+    names: tuple[str, ...], kind: str | None = None, period: DataPeriod | None = None
+) -> list[FeatureDefinition]:
+    """Definitions of ``names``, in that order (unknown names get a plain one).
+
+    Parameters
+    ----------
+    names : tuple of str
+        Feature names.
+    kind : str or None
+        The input kind (``"marketing"``, ``"customer_table"``,
+        ``"transactions"``); with it, formulas and descriptions say what that
+        kind of data measures and over which period (:func:`describe_features`).
+    period : DataPeriod or None
+        The measured period of the data (:func:`data_period`).
+    """
+    out = []
+    for n in names:
+        d = FEATURE_DEFINITIONS.get(n, FeatureDefinition(n, n.replace("_", " "), n, "", n.replace("_", " "), n.lower()))
+        if kind is not None:
+            d = dataclasses.replace(d, **describe_features(kind, period).get(n, {}))
+        out.append(d)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class DataPeriod:
+    """The period a data set covers, measured from its dates.
+
+    Attributes
+    ----------
+    start : date or None
+        The first enrolment or first purchase (``None``: the data has no such date).
+    end : date
+        The as-of date (for a log: the last purchase unless an earlier date was given).
+    text : str
+        ``"1997-01-01 to 1998-06-30 (18 months)"``, or ``"to 2014-06-29"`` without a start.
+    """
+
+    start: dt.date | None
+    end: dt.date
+    text: str
+
+    def to_dict(self) -> dict[str, str | None]:
+        """JSON-safe form (``data.period`` in the manifest)."""
+        return {"start": self.start.isoformat() if self.start else None, "end": self.end.isoformat(), "text": self.text}
+
+
+def data_period(customers: pd.DataFrame, as_of: dt.date) -> DataPeriod:
+    """The period from the earliest ``Enrolled`` date (first enrolment or first purchase) to ``as_of``.
+
+    Examples
+    --------
+    Customers enrolled (or first buying) from 1997-01-01, as of 1998-06-30:
+    ``DataPeriod(1997-01-01, 1998-06-30, "1997-01-01 to 1998-06-30 (18 months)")``.
+    """
+    start = None
+    if "Enrolled" in customers.columns:
+        first = pd.to_datetime(customers["Enrolled"], errors="coerce").min()
+        if not pd.isna(first):
+            start = min(first.date(), as_of)
+    if start is None:
+        return DataPeriod(None, as_of, f"to {as_of.isoformat()}")
+    months = (as_of.year - start.year) * 12 + as_of.month - start.month + (1 if as_of.day >= start.day else 0)
+    length = f"{months} month{'s' if months != 1 else ''}" if months < 24 or months % 12 else f"{months // 12} years"
+    return DataPeriod(start, as_of, f"{start.isoformat()} to {as_of.isoformat()} ({length})")
+
+
+def describe_features(kind: str, period: DataPeriod | None = None) -> dict[str, dict[str, str]]:
+    """Formula and description overrides per feature for one kind of input.
+
+    Only what the data shows: the reference table documents "the last two
+    years"; a log states its measured period; a customer table's columns
+    cover whatever period its export did, which the data does not say.
+    """
+    span = f"from {period.start.isoformat()} to {period.end.isoformat()}" if period and period.start else "in the log"
+    if kind == "marketing":
+        return {
+            "Customer_Value": {
+                "description": "Total amount spent over the last two years (as the source table documents), "
+                "across all product families."
+            },
+            "Purchase_Frequency": {
+                "description": "Number of purchases over the last two years (as the source table documents), "
+                "across web, catalogue, store and deals."
+            },
+        }
+    if kind == "transactions":
+        return {
+            "Customer_Value": {
+                "formula": "sum of line amounts (purchases − returns − cancellations)",
+                "description": f"Net spend {span}: purchases minus returns and cancellations.",
+            },
+            "Purchase_Frequency": {
+                "formula": "distinct orders (order ids, else timestamps)",
+                "description": f"Number of distinct orders {span}.",
+            },
+            "Campaign_Response": {
+                "formula": "distinct orders with a campaign flag",
+                "unit": "orders",
+                "description": f"Number of orders placed through a campaign {span}.",
+            },
+            "Customer_For_Years": {
+                "formula": "(as-of date − first purchase) / 365.25",
+                "description": "Years since the customer's first purchase in the log, counted to the as-of date.",
+            },
+        }
+    if kind == "customer_table":
+        return {
+            "Customer_Value": {
+                "formula": "the mapped spend column(s)",
+                "description": "Total spend as given in the mapped column(s); the data does not say which period it covers.",
+            },
+            "Purchase_Frequency": {
+                "formula": "the mapped purchase column(s)",
+                "description": "Number of purchases as given in the mapped column(s); the data does not say which "
+                "period it covers.",
+            },
+            "Campaign_Response": {
+                "formula": "the mapped response column(s)",
+                "unit": "responses",
+                "description": "Campaign or promotion responses as given in the mapped column(s).",
+            },
+        }
+    return {}
+
+
+def negligible_spread(customers: pd.DataFrame, features: tuple[str, ...]) -> dict[str, str]:
+    """Features whose real spread is negligible, each with the reason in words.
+
+    The spread is the range between the 1st and 99th percentiles of the
+    feature's values, in its own unit; it is negligible when below the
+    feature's :attr:`FeatureDefinition.min_spread` (or, without one, below
+    5% of its median).  Missing, empty and constant features are left to
+    :func:`pipeline.data.ingest.training_problems` (refused, not left out).
+
+    Parameters
+    ----------
+    customers : DataFrame
+        One row per customer.
+    features : tuple of str
+        The features to check.
+
+    Returns
+    -------
+    dict of str to str
+        ``{feature: fact}`` for each negligible feature, in ``features`` order; the fact reads
+        "Tenure: 98% of customers lie within 84 days of each other (1st to 99th percentile),
+        less than the 90 days that count as a real difference".
+    """
+    out = {}
+    for f in features:
+        if f not in customers.columns:
+            continue
+        col = pd.to_numeric(customers[f], errors="coerce").dropna().to_numpy(dtype=float)
+        if len(col) == 0 or np.unique(col).size <= 1:
+            continue
+        lo, hi = np.quantile(col, [0.01, 0.99])
+        spread = float(hi - lo)
+        d = FEATURE_DEFINITIONS.get(f)
+        label = d.label if d else f.replace("_", " ")
+        if d is not None and d.min_spread is not None:
+            if spread >= d.min_spread:
+                continue
+            if d.unit == "years":
+                shown, limit = f"{spread * 365.25:,.0f} days", f"{d.min_spread * 365.25:,.0f} days"
+            else:
+                shown, limit = f"{spread:,.4g} {d.unit}", f"{d.min_spread:,.4g} {d.unit}"
+        else:
+            median = abs(float(np.median(col)))
+            if spread >= RELATIVE_MIN_SPREAD * median or median == 0:
+                continue
+            shown, limit = f"{spread:,.4g}", f"{RELATIVE_MIN_SPREAD:.0%} of its median ({median:,.4g})"
+        out[f] = (
+            f"{label}: 98% of customers lie within {shown} of each other "
+            f"(1st to 99th percentile), less than the {limit} that count as a real difference"
+        )
+    return out
 
 
 def default_as_of(enrolment: pd.Series) -> dt.date:
@@ -213,7 +436,7 @@ def engineer_features(clean: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     out["Purchase_Frequency"] = clean[list(PURCHASE_COLUMNS)].sum(axis=1, min_count=len(PURCHASE_COLUMNS))
     out["Campaign_Response"] = clean[list(CAMPAIGN_COLUMNS)].sum(axis=1, min_count=len(CAMPAIGN_COLUMNS))
     out["Customer_For_Years"] = tenure_years(clean[DATE_COLUMN], as_of)
-    out = out.astype({name: "float64" for name in FEATURE_DEFINITIONS})
+    out = out.astype({name: "float64" for name in BEHAVIOURAL_FEATURES})
     return pd.concat([out, profile_attributes(clean, as_of)], axis=1)
 
 

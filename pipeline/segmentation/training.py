@@ -22,6 +22,7 @@ from pipeline.data.ingest import (
     is_marketing,
     near_marketing,
     require_valid,
+    spread_items,
     training_problems,
     validate_table,
 )
@@ -29,10 +30,21 @@ from pipeline.data.loading import clean_marketing, data_hash, file_bytes, read_t
 from pipeline.data.mapping import Mapping
 from pipeline.data.quality import DataQualityReport, QualityItem
 from pipeline.errors import ArtifactError, DataError
-from pipeline.features.definitions import DATE_COLUMN, ID_COLUMN, default_as_of, engineer_features, feature_definitions
+from pipeline.features.definitions import (
+    DATE_COLUMN,
+    FEATURE_DEFINITIONS,
+    ID_COLUMN,
+    LOG_FEATURES,
+    DataPeriod,
+    data_period,
+    default_as_of,
+    engineer_features,
+    feature_definitions,
+    negligible_spread,
+)
 from pipeline.segmentation.metrics import cluster_metrics
 from pipeline.segmentation.model import build_pipeline, predicts_natively, scaled
-from pipeline.segmentation.naming import SegmentName, name_segments, standardised_centroids
+from pipeline.segmentation.naming import SegmentName, name_segments, segment_facts, standardised_centroids
 from pipeline.store.artifacts import (
     LoadedArtifact,
     artifact_id,
@@ -78,8 +90,18 @@ class Dataset:
 
     @property
     def features(self) -> tuple[str, ...]:
-        """The behavioural features this data set provides, in display order."""
-        return tuple(f for f in DEFAULT_FEATURES if f in self.customers.columns)
+        """The features this data set provides and clusters by default, in display order.
+
+        The behavioural features it has; a transaction log adds ``Recency``
+        (days since the last purchase, the R of RFM).
+        """
+        offered = (*DEFAULT_FEATURES, *(LOG_FEATURES if self.kind == "transactions" else ()))
+        return tuple(f for f in offered if f in self.customers.columns)
+
+    @property
+    def period(self) -> DataPeriod:
+        """The period the data covers: first enrolment or purchase to the as-of date."""
+        return data_period(self.customers, self.as_of)
 
 
 def dataset_from_bytes(raw: bytes, name: str, settings: Settings, mapping: Mapping | None = None) -> Dataset:
@@ -111,6 +133,7 @@ def dataset_from_bytes(raw: bytes, name: str, settings: Settings, mapping: Mappi
         clean, report = clean_marketing(table, name, settings.as_of)
         as_of = settings.as_of or default_as_of(clean[DATE_COLUMN])
         customers = engineer_features(clean, as_of)
+        report = report.with_items(*spread_items(customers, DEFAULT_FEATURES))
         return Dataset(name=name, data_hash=data_hash(raw), customers=customers, report=report, as_of=as_of)
     validation = validate_table(table, mapping, settings, name)
     if mapping is None and validation.mapping and auto_mapping_problem(table, validation.mapping, name):
@@ -166,27 +189,41 @@ def load_dataset(path: str | Path | None, settings: Settings, mapping: Mapping |
 
 
 def settings_for_dataset(dataset: Dataset, settings: Settings) -> Settings:
-    """``settings`` restricted to the features ``dataset`` provides.
+    """``settings`` restricted to the features ``dataset`` provides and can support.
 
-    A mapped table may leave a feature out (no campaign data): the model is
-    then trained on the others.  Use the returned settings for
-    :func:`train` (and anything keyed by the settings hash).
+    * The default feature set (``Settings().features``) stands for "the
+      data's default features" (:attr:`Dataset.features`): for a transaction
+      log it includes ``Recency``.  Any other set is taken as asked.
+    * A requested feature the data lacks is left out (a mapped table without
+      campaign data is trained on the others).
+    * A feature whose real spread is negligible
+      (:func:`pipeline.features.definitions.negligible_spread`: tenure within
+      90 days, recency within 30 days, ...) is left out; the data set's
+      quality report says which and why (``feature_left_out``).
+
+    Use the returned settings for :func:`train` (and anything keyed by the
+    settings hash).
 
     Raises
     ------
     DataError
-        Fewer than two of the requested features are available.
+        Fewer than two usable features remain.
     """
-    available = tuple(f for f in settings.features if f in dataset.features)
-    if available == settings.features:
+    requested = dataset.features if settings.features == DEFAULT_FEATURES else settings.features
+    provided = set(dataset.features) | {f for f in FEATURE_DEFINITIONS if f in dataset.customers.columns}
+    available = tuple(f for f in requested if f in provided)
+    flat = negligible_spread(dataset.customers, available)
+    usable = tuple(f for f in available if f not in flat)
+    if usable == settings.features:
         return settings
-    if len(available) < 2:
-        have = ", ".join(dataset.features) or "none"
+    if len(usable) < 2:
+        have = ", ".join(f for f in dataset.features if f not in flat) or "none"
+        why = "".join(f" {fact}." for fact in flat.values())
         raise DataError(
-            f"{dataset.name} provides {len(available)} of the requested features (it has: {have}); "
-            "at least two are needed to segment."
+            f"{dataset.name} provides {len(usable)} usable feature(s) of those requested (it has: {have}); "
+            f"at least two are needed to segment.{why}"
         )
-    return settings.replace(features=available)
+    return settings.replace(features=usable)
 
 
 def validate_for_training(dataset: Dataset, settings: Settings) -> None:
@@ -195,10 +232,17 @@ def validate_for_training(dataset: Dataset, settings: Settings) -> None:
     Raises
     ------
     DataError
-        A clustered feature is missing, empty or constant, or there are fewer
-        customers than segments.
+        A clustered feature is missing, empty, constant or without real
+        spread (:func:`pipeline.features.definitions.negligible_spread`;
+        :func:`settings_for_dataset` leaves such a feature out), or there are
+        fewer customers than segments.
     """
     problems = training_problems(dataset.customers, settings.features, settings.k, dataset.name)
+    for f, fact in negligible_spread(dataset.customers, settings.features).items():
+        problems.append(
+            f"{dataset.name}: the feature {f} barely varies ({fact}); standardising would blow it up into the "
+            "largest split. Leave it out."
+        )
     if problems:
         raise DataError(" ".join(problems))
 
@@ -264,7 +308,7 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     pcs = pca.transform(X)
 
     imputed = pd.DataFrame(pipe[:2].transform(frame), columns=feats, index=frame.index)
-    names = name_segments(standardised_centroids(imputed, labels))
+    names = name_segments(standardised_centroids(imputed, labels), segment_facts(frame, labels))
     by_label = {s.label: s for s in names}
 
     customers = frame.copy()
@@ -298,6 +342,7 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
             "n_customers": len(frame),
             "as_of": dataset.as_of.isoformat(),
             "kind": dataset.kind,
+            "period": dataset.period.to_dict(),
             "mapping": dataset.mapping.to_dict() if dataset.mapping else None,
         },
         "settings": settings.model_fields(),
@@ -309,7 +354,7 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
             "n_segments": len(names),
             "predicts_natively": predicts_natively(clusterer),
         },
-        "features": [d.to_dict() for d in feature_definitions(settings.features)],
+        "features": [d.to_dict() for d in feature_definitions(settings.features, dataset.kind, dataset.period)],
         "metrics": metrics,
         "segments": describe_segments(imputed, customers, names, churn),
         "churn_model": churn.to_dict(),
