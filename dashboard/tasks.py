@@ -1,0 +1,262 @@
+"""The app's background work: the job kinds (training, model comparison), their memory
+estimates, the app's :class:`~dashboard.runner.JobRunner`, and the progress widgets every
+page uses to submit, follow and cancel a job.
+
+Job functions run in a child process started by the runner (no Flask app
+there): they get a :class:`~dashboard.runner.JobContext` with the server's
+settings and the owner that submitted the job, and return JSON.
+
+- ``train`` (:func:`run_train`): ``{"source": TrainSource.to_dict(), "overrides": {...}}``
+  → :func:`dashboard.jobs.train_job`, which records the new version as the
+  owner's in the registry; returns :class:`dashboard.jobs.JobResult` as a dict.
+- ``compare`` (:func:`run_compare`): ``{"artifact": id}`` → :func:`compare_job`
+  (computes and caches the comparison); returns ``{"artifact": id, "ready": true}``.
+
+Pages hold the job id in a ``dcc.Store`` and poll :func:`job_status` with a
+``dcc.Interval``; :class:`JobWidgets` maps a :class:`~dashboard.runner.JobStatus`
+to the page's button, progress bar, caption and cancel button.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import flask
+from dash import Output, no_update
+
+from dashboard import jobs
+from dashboard.runner import JobContext, JobKind, JobRunner, JobStatus
+from pipeline.config import Settings
+from pipeline.segmentation.compare import load_or_run_comparison
+from pipeline.segmentation.training import settings_for_dataset
+from pipeline.store.artifacts import read_manifest, valid_artifact_id
+from pipeline.store.db import database_path
+
+RUNNER_KEY = "segments_job_runner"
+#: Environment variable that overrides the server's limit of running jobs.
+MAX_JOBS_ENV = "SEGMENTS_MAX_JOBS"
+MB = 1024 * 1024
+# Peak memory of a job child (resident set), measured with benchmarks/bench_jobs.py on this machine
+# (python -m benchmarks.bench_jobs --sizes): a spawned child with the imports, plus a share per
+# uploaded byte (parsing, one row per customer, the fit), or per customer for a retrain / comparison.
+#: Resident memory of a job child after its imports, before it reads anything.
+CHILD_BASE_BYTES = 250 * MB
+#: Peak bytes per uploaded byte (worst of the customer-table and transaction-log cases measured).
+BYTES_PER_UPLOAD_BYTE = 12.0
+#: Peak bytes per customer when training from an existing version's customers.
+BYTES_PER_CUSTOMER_TRAIN = 4_000
+#: Peak bytes per customer of a comparison (its quadratic steps work on at most ``max_exact_rows``).
+BYTES_PER_CUSTOMER_COMPARE = 6_000
+
+
+# ---------------------------------------------------------------- job functions (in the child)
+
+
+def run_train(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Job ``train``: train (the new version is recorded as the owner's), return the :class:`jobs.JobResult` dict."""
+    source = jobs.TrainSource.from_dict(parameters.get("source") or {})
+    settings: Settings = context.settings
+    result = jobs.train_job(context, source, parameters.get("overrides"), settings=settings, owner=context.owner)
+    return dataclasses.asdict(result)
+
+
+def compare_job(reporter: Any, artifact_id: str, settings: Settings, owner: str | None = None) -> dict[str, Any]:
+    """Load or compute (and cache) the comparison of an artifact, reporting progress.
+
+    The comparison's own progress (a fraction and a step) goes to
+    ``reporter.progress``; the reporter's heartbeat adds the seconds elapsed.
+
+    Raises
+    ------
+    SegmentationError
+        The data cannot be compared (message for the user), or the version
+        is not the owner's.
+    """
+    dataset, trained_with = jobs.dataset_from_artifact(artifact_id, settings, owner)
+    compare_settings = settings_for_dataset(dataset, trained_with)
+
+    def update(fraction: float, message: str) -> None:
+        percent = min(99, round(float(fraction) * 100))
+        reporter.progress(percent, message, creep_to=percent)
+
+    update(0.0, "Starting")
+    result, _cached = load_or_run_comparison(dataset, compare_settings, progress=update)
+    reporter.progress(100, "Done")
+    return result
+
+
+def run_compare(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Job ``compare``: compute and cache the comparison of ``parameters["artifact"]``."""
+    artifact_id = str(parameters.get("artifact") or "")
+    compare_job(context, artifact_id, context.settings, context.owner)
+    return {"artifact": artifact_id, "ready": True}
+
+
+# ---------------------------------------------------------------- memory estimates (in the server)
+
+
+def _customers(artifact_id: Any, settings: Settings) -> int:
+    """Customers of a version from its manifest (0 when it cannot be read: the job will say why)."""
+    if not artifact_id or not valid_artifact_id(str(artifact_id)):
+        return 0
+    with contextlib.suppress(Exception):
+        manifest = read_manifest(Path(settings.models_dir) / str(artifact_id), settings)
+        return int(manifest["data"]["n_customers"])
+    return 0
+
+
+def estimate_train(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
+    """Peak bytes of a training job: from the upload's size, or the customers of the version retrained."""
+    source = parameters.get("source") or {}
+    if source.get("upload"):
+        size = 0
+        with contextlib.suppress(Exception):  # a key that is not the owner's: the job fails with the message
+            size = jobs.upload_info(str(source["upload"]), settings, owner).size
+        return int(CHILD_BASE_BYTES + BYTES_PER_UPLOAD_BYTE * size)
+    if source.get("artifact"):
+        return int(CHILD_BASE_BYTES + BYTES_PER_CUSTOMER_TRAIN * _customers(source["artifact"], settings))
+    return int(CHILD_BASE_BYTES + BYTES_PER_CUSTOMER_TRAIN * settings.sample_rows)
+
+
+def estimate_compare(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
+    """Peak bytes of a comparison: per customer of the version compared."""
+    return int(CHILD_BASE_BYTES + BYTES_PER_CUSTOMER_COMPARE * _customers(parameters.get("artifact"), settings))
+
+
+#: The job kinds of the app.
+JOB_KINDS: dict[str, JobKind] = {
+    "train": JobKind("dashboard.tasks:run_train", estimate_train),
+    "compare": JobKind("dashboard.tasks:run_compare", estimate_compare),
+}
+
+
+# ---------------------------------------------------------------- the app's runner
+
+
+def make_runner(settings: Settings, max_running: int | None = None) -> JobRunner:
+    """The runner of an app serving ``settings`` (limit: ``max_running``, else ``$SEGMENTS_MAX_JOBS``,
+    else ``max(1, cores // 2)``)."""
+    if max_running is None and os.environ.get(MAX_JOBS_ENV, "").strip().isdigit():
+        max_running = int(os.environ[MAX_JOBS_ENV])
+    return JobRunner(database_path(settings), JOB_KINDS, settings, max_running=max_running)
+
+
+def runner() -> JobRunner:
+    """The runner of the app handling the current request."""
+    return flask.current_app.extensions[RUNNER_KEY]
+
+
+def _owner() -> str:
+    from dashboard.identity import current_owner
+
+    return current_owner()
+
+
+def submit(kind: str, parameters: dict[str, Any]) -> str:
+    """Submit a job for the current request's owner; returns its id (:class:`JobRefused` with the reason)."""
+    return runner().submit(_owner(), kind, parameters)
+
+
+def job_status(job_id: str | None) -> JobStatus:
+    """The current owner's job (:class:`JobRefused` for anyone else's or an unknown id)."""
+    return runner().status(job_id, _owner())
+
+
+def cancel_job(job_id: str | None) -> JobStatus:
+    """Cancel the current owner's job."""
+    return runner().cancel(job_id, _owner())
+
+
+# ---------------------------------------------------------------- progress widgets
+
+
+@dataclasses.dataclass(frozen=True)
+class JobWidgets:
+    """The ids of one page's job widgets, and their values for each moment of a job.
+
+    Attributes
+    ----------
+    store, poll : str
+        ``dcc.Store`` holding ``{"id": job id}`` and the ``dcc.Interval`` that polls it.
+    button, cancel : str or None
+        The start button (disabled while a job runs) and the cancel button.
+    box, box_class : str
+        The progress block and its class while shown (``"d-none"`` hides it).
+    bar, caption : str
+        ``dbc.Progress`` and the caption under it.
+    """
+
+    store: str
+    poll: str
+    button: str | None
+    cancel: str
+    box: str
+    box_class: str
+    bar: str
+    caption: str
+
+    def outputs(self, duplicate: bool = False) -> dict[str, Output]:
+        """Named outputs: ``job``, ``poll``, ``button``, ``cancel``, ``box``, ``bar``, ``caption``."""
+        props = {
+            "job": (self.store, "data"),
+            "poll": (self.poll, "disabled"),
+            "button": (self.button, "disabled"),
+            "cancel": (self.cancel, "disabled"),
+            "box": (self.box, "className"),
+            "bar": (self.bar, "value"),
+            "caption": (self.caption, "children"),
+        }
+        return {
+            name: Output(cid, prop, allow_duplicate=duplicate) for name, (cid, prop) in props.items() if cid is not None
+        }
+
+    def _values(self, **values: Any) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if k != "button" or self.button is not None}
+
+    def started(self, job_id: str, **extra: Any) -> dict[str, Any]:
+        """A job was submitted: poll it (the store holds ``{"id": job_id, **extra}``), show the bar, allow cancel."""
+        return self._values(
+            job={"id": job_id, **extra},
+            poll=False,
+            button=True,
+            cancel=False,
+            box=self.box_class,
+            bar=0,
+            caption="Submitting…",
+        )
+
+    def progress(self, status: JobStatus) -> dict[str, Any]:
+        """A job still queued or running: its percentage and what it is doing (or its place in line)."""
+        return self._values(
+            job=no_update,
+            poll=False,
+            button=True,
+            cancel=False,
+            box=self.box_class,
+            bar=status.percent,
+            caption=status.text(),
+        )
+
+    def idle(self) -> dict[str, Any]:
+        """No job (finished, cancelled, refused or unknown): stop polling, hide the bar."""
+        return self._values(job=None, poll=True, button=False, cancel=True, box="d-none", bar=0, caption="")
+
+
+__all__ = [
+    "JOB_KINDS",
+    "JobWidgets",
+    "cancel_job",
+    "compare_job",
+    "estimate_compare",
+    "estimate_train",
+    "job_status",
+    "make_runner",
+    "run_compare",
+    "run_train",
+    "runner",
+    "submit",
+]
