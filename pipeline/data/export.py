@@ -12,7 +12,10 @@ cells too and get the same rule.  The CSV writer quotes any cell holding the
 separator, a quote or a line break, so a cell cannot spill into the next one.
 
 Parquet cells are typed, but text columns are neutralised as well so that a
-Parquet file converted to a spreadsheet later is still safe.
+Parquet file converted to a spreadsheet later is still safe.  CSV and Parquet
+keep every number exactly; XLSX keeps 16 significant digits (openpyxl writes
+``%.16g``; Excel itself shows 15).  Control characters that XLSX cannot hold
+are shown as U+FFFD there.
 
 The rule is implemented here rather than taken from ``defusedcsv``: that
 package wraps only the ``csv`` module (no XLSX or Parquet), leaves number-like
@@ -72,8 +75,10 @@ def _neutralise_series(series: pd.Series) -> pd.Series:
             new = [neutralise_text(c) for c in cats]
             if len(set(new)) == len(new):
                 return series.cat.rename_categories(new)
-        return series.astype(object).map(neutralise_text, na_action="ignore")
-    return series.map(neutralise_text, na_action="ignore")
+        return _neutralise_series(series.astype(object))
+    # A list, not Series.map: map turns None into NaN in object columns.
+    out = pd.Series([neutralise_text(v) for v in series.to_numpy(dtype=object)], index=series.index, dtype=object)
+    return out if pd.api.types.is_object_dtype(series.dtype) else out.astype(series.dtype)
 
 
 def _column_name(name: Any) -> Any:
@@ -110,6 +115,10 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
 def csv_bytes(frame: pd.DataFrame, *, date_format: str | None = None) -> bytes:
     """UTF-8 CSV of ``frame`` (no index), neutralised, every risky cell quoted.
 
+    Rows end in CRLF (RFC 4180).  That also makes the ``csv`` module quote any
+    cell holding a bare carriage return, which a reader would otherwise take
+    for the start of a new row (a new, unneutralised first cell).
+
     Parameters
     ----------
     frame : DataFrame
@@ -117,7 +126,7 @@ def csv_bytes(frame: pd.DataFrame, *, date_format: str | None = None) -> bytes:
     date_format : str, optional
         ``strftime`` format for datetime columns (default: ISO).
     """
-    text = neutralise(frame).to_csv(index=False, lineterminator="\n", date_format=date_format)
+    text = neutralise(frame).to_csv(index=False, lineterminator="\r\n", date_format=date_format)
     return text.encode("utf-8")
 
 
