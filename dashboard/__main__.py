@@ -1,4 +1,4 @@
-"""``python -m dashboard [--data FILE] [--host 127.0.0.1] [--port 8050] [--workers N]``."""
+"""``python -m dashboard [--data FILE] [--host 127.0.0.1] [--port 8050] [--workers N] [--auth FILE | --trusted-user-header NAME]``."""
 
 from __future__ import annotations
 
@@ -23,12 +23,33 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--workers", type=int, default=1, help="worker processes (>1: served by gunicorn)")
     p.add_argument("--debug", action="store_true")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument(
+        "--auth",
+        type=Path,
+        metavar="FILE",
+        help='sign-in required: JSON {"users": {"name": "<werkzeug password hash>"}} (default: anonymous browsers)',
+    )
+    who.add_argument(
+        "--trusted-user-header",
+        metavar="NAME",
+        help="behind an SSO proxy: the user is this request header's value (the proxy must set and strip it)",
+    )
+    p.add_argument(
+        "--share-cli-models",
+        action="store_true",
+        help="list versions trained with the command line in this models folder for everyone (read-only)",
+    )
     args = p.parse_args(argv)
     from .app import create_app
+    from .identity import IdentityConfig, load_users
 
     try:
         settings = Settings(models_dir=args.models_dir, data_dir=args.data_dir, max_upload_mb=args.max_upload_mb)
-        app = create_app(settings, data_path=args.data)
+        identity = IdentityConfig(
+            users=load_users(args.auth) if args.auth else None, trusted_header=args.trusted_user_header
+        )
+        app = create_app(settings, data_path=args.data, identity=identity, share_cli_models=args.share_cli_models)
     except SegmentationError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

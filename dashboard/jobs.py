@@ -6,8 +6,12 @@ An upload arrives as a ``dcc.Upload`` data URL.  :func:`store_upload`
 decodes it, refuses it with one clear sentence (:class:`DataError`) when it is
 too big, empty, not a table, binary junk, a spreadsheet with title rows above
 the header, or a single row, and otherwise writes it to
-``settings.data_dir/uploads/<key>.upload`` with a small JSON sidecar
-(``<key>.json``: display name, size, time).  The key is a random UUID made
+``settings.data_dir/uploads/<key>.upload`` and records it, with its owner,
+size and SHA-256, in the registry (:mod:`pipeline.store.registry`).  The same
+bytes uploaded again by the same owner are stored once.  Every function that
+reads an upload takes the ``owner`` (the current request's when not given)
+and raises :class:`~pipeline.errors.AccessDenied` for a key that is not
+theirs.  The key is a random UUID made
 here; the user's file name is only ever shown, never used as a path.  Nothing
 uploaded is ever unpickled: tables are parsed by :func:`pipeline.data.loading.read_table`
 (text, XLSX, Parquet) and mappings by :meth:`pipeline.data.mapping.Mapping.from_json`.
@@ -18,22 +22,16 @@ of :mod:`dashboard.services`): any worker process can rebuild them from disk.
 
 Training
 --------
-:func:`train_job` is the body of a Dash background callback::
-
-    @callback(..., background=True,
-              progress=[Output(PROGRESS, "value"), Output(PROGRESS_TEXT, "children")], ...)
-    def run(set_progress, ...):
-        result = train_job(set_progress, {"artifact": active_id}, {"k": 5, "model": "gmm"})
-        return result.artifact_id, ...
-
-It builds the data set from a :class:`TrainSource` (the built-in sample, an
-upload + mapping, or the data of an existing artifact), trains through
-:func:`pipeline.segmentation.training.train` and reports progress as
-``set_progress((percent, message))``: increasing percentages ending at 100.
-User mistakes raise :class:`~pipeline.errors.SegmentationError` with a
-message to show.  The job runs in the background worker process (forked by
-``DiskcacheManager``), where there is no Flask request: settings come from
-the app object the worker inherited (:func:`current_service`) unless given.
+:func:`train_job` builds the data set from a :class:`TrainSource` (the
+built-in sample, an upload + mapping, or the data of an existing artifact),
+trains through :func:`pipeline.segmentation.training.train` and reports
+progress through a :class:`Reporter` (``progress(percent, message,
+creep_to=None)``; increasing percentages ending at 100).  It runs as a job of
+the one job runner (:mod:`dashboard.runner`, wired in :mod:`dashboard.tasks`),
+in a child process with no Flask request: the runner's
+:class:`~dashboard.runner.JobContext` is the reporter and brings the settings
+and the owner that submitted the job.  User mistakes raise
+:class:`~pipeline.errors.SegmentationError` with a message to show.
 """
 
 from __future__ import annotations
@@ -44,22 +42,17 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import json
-import math
 import os
 import re
-import shutil
-import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import dash
 import flask
 import pandas as pd
-from dash import Input, Output
 
 from pipeline.config import Settings, parse_date
 from pipeline.data.ingest import Detection, Validation, detect_kind, validate_table
@@ -71,7 +64,6 @@ from pipeline.segmentation.training import (
     PC_COLUMNS,
     SAMPLE_NAME,
     Dataset,
-    TrainResult,
     dataset_from_validation,
     load_dataset,
     settings_for_dataset,
@@ -84,9 +76,6 @@ from pipeline.store.registry import UPLOAD_NOT_AVAILABLE, Registry, UploadRecord
 from .identity import current_owner
 from .services import EXTENSION_KEY, SegmentationService
 
-#: ``set_progress`` of a Dash background callback whose ``progress`` is ``[value, text]``.
-ProgressFn = Callable[[tuple[int, str]], None]
-
 UPLOADS = "uploads"
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 _STORED = re.compile(r"^uploads/[0-9a-f]{32}\.upload$")
@@ -97,8 +86,6 @@ MAX_MAPPING_BYTES = 1_000_000
 #: Settings a job may override (the rest come from the server or the artifact).
 OVERRIDABLE = ("k", "model", "scaling", "features", "as_of")
 _RESULT_COLUMNS = ("Cluster", "Segment", *PC_COLUMNS)
-#: Seconds between progress reports while a model is fitted.
-HEARTBEAT_S = 0.5
 
 
 # ---------------------------------------------------------------- app access
@@ -120,12 +107,12 @@ RESULTS_KEPT = 16
 
 
 def current_service() -> SegmentationService:
-    """The app's :class:`SegmentationService`, inside a request or in a background worker.
+    """The app's :class:`SegmentationService`, in a request or in a process that built the app.
 
-    In a request this is :func:`dashboard.services.service`.  A
-    ``DiskcacheManager`` job runs in a process forked from the server with no
-    Flask context; it inherited the Dash app object, reached with
-    :func:`dash.get_app`.
+    In a request this is :func:`dashboard.services.service`; outside one the
+    Dash app of this process (:func:`dash.get_app`).  A job's child process
+    (:mod:`dashboard.runner`) has no app: job functions pass the settings and
+    the owner explicitly, and the caches here fall back to computing.
     """
     if flask.has_app_context():
         return flask.current_app.extensions[EXTENSION_KEY]
@@ -332,9 +319,7 @@ def upload_detection(key: str, settings: Settings, owner: str | None = None) -> 
     return _memo("upload-results", ("detection", key), lambda: detect_kind(table), RESULTS_KEPT)
 
 
-def validate_upload_key(
-    key: str, mapping: Mapping | None, settings: Settings, owner: str | None = None
-) -> Validation:
+def validate_upload_key(key: str, mapping: Mapping | None, settings: Settings, owner: str | None = None) -> Validation:
     """:func:`pipeline.data.ingest.validate_table` of the owner's upload under ``mapping`` (cached).
 
     ``mapping=None`` detects the kind and uses the suggestion.
@@ -408,20 +393,29 @@ def delete_artifact(svc: SegmentationService, artifact_id: str, owner: str | Non
     return svc.delete(artifact_id, owner)
 
 
-def dataset_from_artifact(artifact_id: str, settings: Settings) -> tuple[Dataset, Settings]:
+def dataset_from_artifact(artifact_id: str, settings: Settings, owner: str | None = None) -> tuple[Dataset, Settings]:
     """The data set an artifact was trained on, and the settings it was trained with.
 
     The artifact's scored customer table (Parquet, authenticated) holds the
     customers with every feature and profile attribute; the columns the fit
     added are dropped and so are the imputation notes it added to the report.
 
+    ``owner`` (the current request's when not given) must be allowed to read
+    the version.  A background job with no request passes the owner that
+    submitted it; without one there is no check, so only server code that
+    checked already may call it that way.
+
     Raises
     ------
+    AccessDenied
+        The version is not the owner's, shared or the server's.
     ArtifactError
         Invalid id, missing, tampered or incompatible artifact.
     """
     if not valid_artifact_id(str(artifact_id)):
         raise ArtifactError(f"Invalid model version id {artifact_id!r}.")
+    if owner is not None or flask.has_request_context():
+        _store(settings).version(_owner(owner), str(artifact_id))
     art = load_artifact(Path(settings.models_dir) / artifact_id, settings)
     m = art.manifest
     data = m["data"]
@@ -558,17 +552,18 @@ class JobResult:
         return f"{self.name}: {self.n_customers:,} customers in {self.k} segments ({self.model}{sil}){again}."
 
 
-class _Progress:
-    """Calls ``set_progress((percent, message))`` with percentages that never go down."""
+class Reporter(Protocol):
+    """Where a job reports progress (:class:`dashboard.runner.JobContext`, or a recorder in tests)."""
 
-    def __init__(self, set_progress: ProgressFn | None) -> None:
-        self._set = set_progress
-        self.last = 0
+    def progress(self, percent: float, message: str, creep_to: float | None = None) -> None:
+        """``percent`` (never going down) and what is happening; ``creep_to``: a long step starts."""
 
-    def __call__(self, percent: int, message: str) -> None:
-        self.last = max(self.last, min(100, int(percent)))
-        if self._set is not None:
-            self._set((self.last, message))
+
+class _Silent:
+    """A :class:`Reporter` that drops every report (library use without a job)."""
+
+    def progress(self, percent: float, message: str, creep_to: float | None = None) -> None:
+        """Ignore the report."""
 
 
 def _apply_overrides(base: Settings, overrides: dict[str, Any] | None) -> Settings:
@@ -590,44 +585,22 @@ def _apply_overrides(base: Settings, overrides: dict[str, Any] | None) -> Settin
     return base.replace(**changes)
 
 
-def background_options(
-    *, button: str, progress: str, progress_text: str, cancel: str, box: str, box_class: str, status: str
-) -> dict[str, Any]:
-    """Keyword arguments for a training background callback: progress bar, running state, cancel.
-
-    Cancel is enabled by the job's first progress report: before that the
-    browser does not know the job yet and a click could not cancel it.
-    """
-    return {
-        "background": True,
-        "progress": [Output(progress, "value"), Output(progress_text, "children"), Output(cancel, "disabled")],
-        "progress_default": [0, "", True],
-        "running": [
-            (Output(button, "disabled"), True, False),
-            (Output(box, "className"), box_class, "d-none"),
-            (Output(status, "className"), "d-none", "mt-3"),
-        ],
-        "cancel": [Input(cancel, "n_clicks")],
-        "interval": 400,
-        "prevent_initial_call": True,
-    }
-
-
 def train_job(
-    set_progress: ProgressFn | None,
+    reporter: Reporter | None,
     source: TrainSource | dict[str, Any],
     overrides: dict[str, Any] | None = None,
     *,
     settings: Settings | None = None,
+    owner: str | None = None,
 ) -> JobResult:
     """Build a data set, train it and save the artifact, reporting progress.
 
     Parameters
     ----------
-    set_progress : callable or None
-        Called with ``(percent, message)``: percentages increase and end at
-        100.  Pass the ``set_progress`` of a background callback whose
-        ``progress`` is ``[Output(<bar>, "value"), Output(<text>, "children")]``.
+    reporter : Reporter or None
+        Gets ``progress(percent, message, creep_to=None)``: percentages
+        increase and end at 100; the fit is one long step that creeps to 95.
+        The job runner passes its :class:`~dashboard.runner.JobContext`.
     source : TrainSource or dict
         The built-in sample, an upload + mapping, or an existing artifact's
         data (see :class:`TrainSource`).
@@ -638,18 +611,22 @@ def train_job(
     settings : Settings, optional
         Models folder, data folder and defaults; the app's
         (:func:`current_service`) when not given.
+    owner : str, optional
+        Whose upload or version is read (checked by the registry); the current
+        request's when not given.  A job passes the owner that submitted it.
 
     Returns
     -------
     JobResult
-        Its ``artifact_id`` is the version to activate.
+        Its ``artifact_id`` is the version to activate; it is recorded as the
+        owner's in the registry (:meth:`pipeline.store.registry.Registry.add_version`).
 
     Raises
     ------
     SegmentationError
         The data or the settings cannot be trained (message for the user).
     """
-    progress = _Progress(set_progress)
+    progress = (reporter or _Silent()).progress
     base = settings or current_service().settings
     src = TrainSource.from_dict(source)
     if src.kind == "sample":
@@ -658,19 +635,19 @@ def train_job(
         dataset = load_dataset(None, trained_with)
     elif src.kind == "upload":
         assert src.upload_key is not None
-        info = upload_info(src.upload_key, base)
+        info = upload_info(src.upload_key, base, owner)
         progress(5, f"Reading {info.name} ({info.size_text})…")
-        upload_table(src.upload_key, base)
+        upload_table(src.upload_key, base, owner)
         trained_with = _apply_overrides(base, overrides)
         progress(25, "Checking the columns and building one row per customer…")
-        validation = validate_upload_key(src.upload_key, src.mapping, trained_with)
+        validation = validate_upload_key(src.upload_key, src.mapping, trained_with, owner)
         if not validation.ok:
             raise DataError(" ".join(validation.problems) or f"{info.name} cannot be trained.")
-        dataset = dataset_from_validation(validation, _upload_bytes(src.upload_key, base))
+        dataset = dataset_from_validation(validation, _upload_bytes(src.upload_key, base, owner))
     else:
         assert src.artifact_id is not None
         progress(5, f"Loading the data of version {src.artifact_id}…")
-        dataset, previous = dataset_from_artifact(src.artifact_id, base)
+        dataset, previous = dataset_from_artifact(src.artifact_id, base, owner)
         trained_with = _apply_overrides(previous, overrides)
     progress(50, f"Checking {len(dataset.customers):,} customers…")
     fit_settings = settings_for_dataset(dataset, trained_with)
@@ -678,7 +655,8 @@ def train_job(
         f"Fitting {fit_settings.model} (k = {fit_settings.k}, {fit_settings.scaling} scaling) "
         f"on {len(dataset.customers):,} customers and naming the segments"
     )
-    result = _with_heartbeat(lambda: train(dataset, fit_settings), progress, 60, fitting)
+    progress(60, fitting, creep_to=95)
+    result = train(dataset, fit_settings)
     m = result.artifact.manifest
     out = JobResult(
         artifact_id=result.artifact.artifact_id,
@@ -691,37 +669,11 @@ def train_job(
         cached=result.cached,
         note=result.note,
     )
+    if owner is not None or flask.has_request_context():  # the new version is the owner's (same id: kept once)
+        label = {"upload": "upload", "artifact": "retrain"}.get(src.kind, "sample")
+        _store(base).add_version(_owner(owner), out.artifact_id, out.name, label)
     progress(100, "Done: " + out.summary())
     return out
-
-
-def _with_heartbeat(work: Callable[[], TrainResult], progress: _Progress, start: int, message: str) -> TrainResult:
-    """Run ``work`` in a thread, reporting the elapsed time every half second.
-
-    The percentage creeps from ``start`` towards 95 (never reaching it) so the
-    bar moves while one long step runs; the message says how long it has run.
-    """
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = work()
-        except BaseException as err:  # re-raised in the caller's thread
-            box["error"] = err
-
-    thread = threading.Thread(target=run, name="train-job", daemon=True)
-    began = time.monotonic()
-    progress(start, f"{message}…")
-    thread.start()
-    while thread.is_alive():
-        thread.join(HEARTBEAT_S)
-        elapsed = time.monotonic() - began
-        if thread.is_alive():
-            share = 1 - math.exp(-elapsed / 8.0)
-            progress(start + int((95 - start) * share), f"{message}… {elapsed:.0f} s")
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
 
 
 def _upload_bytes(key: str, settings: Settings, owner: str | None = None) -> bytes:
@@ -735,7 +687,7 @@ def _upload_bytes(key: str, settings: Settings, owner: str | None = None) -> byt
 
 __all__ = [
     "JobResult",
-    "ProgressFn",
+    "Reporter",
     "SegmentationError",
     "TrainSource",
     "UploadInfo",

@@ -385,6 +385,8 @@ class SegmentationService:
     def delete(self, artifact_id: str, owner: str | None = None) -> str:
         """Remove the owner's version; the folder goes when nobody else holds it. Returns the data set's name.
 
+        The folder of a built-in-sample version is kept (it only leaves this owner's list).
+
         Raises
         ------
         AccessDenied
@@ -396,7 +398,9 @@ class SegmentationService:
         if artifact_id == self.default_id:
             self.store.owned(who, artifact_id)  # the one refusal unless this owner also trained it
         record, orphaned = self.store.remove_version(who, str(artifact_id))
-        if orphaned and artifact_id != self.default_id:
+        manifest, _problem = self.check(str(artifact_id))
+        # Versions of the built-in sample are cheap to keep and may be reused by anyone's training.
+        if orphaned and artifact_id != self.default_id and (manifest or {}).get("data", {}).get("name") != SAMPLE_NAME:
             directory = self.artifact_dir(str(artifact_id))
             shutil.rmtree(directory, ignore_errors=True)
             with contextlib.suppress(OSError):

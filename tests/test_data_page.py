@@ -2,8 +2,9 @@
 
 Page callbacks are called as plain functions inside a request context; the
 ones that read ``dash.ctx`` get a hand-made callback context
-(:func:`triggered`).  The background job is :func:`dashboard.jobs.train_job`,
-called directly with a recording ``set_progress``.
+(:func:`triggered`).  The training job's body is :func:`dashboard.jobs.train_job`,
+called directly with a recording reporter (the job runner and the page's
+submit / poll / cancel callbacks are tested in tests/test_runner.py).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
 from dashboard import ids, jobs
+from dashboard.identity import current_owner
 from pipeline.config import Settings
 from pipeline.data.mapping import Mapping
-from pipeline.errors import DataError
+from pipeline.errors import AccessDenied, DataError
 from pipeline.segmentation.training import SAMPLE_NAME, TrainResult
+from pipeline.store.registry import NOT_AVAILABLE
 from pipeline.synthetic.inputs import customer_table_bytes, transactions_bytes
 
 TENURE = "Customer_For_Years"
@@ -88,13 +91,13 @@ def upload(data: ModuleType, raw: bytes, name: str, current: str | None = None) 
 
 
 class Recorder:
-    """A ``set_progress`` that records what it is given."""
+    """A progress reporter (like the runner's ``JobContext``) that records what it is given."""
 
     def __init__(self) -> None:
         self.values: list[tuple[int, str]] = []
 
-    def __call__(self, value: tuple[int, str]) -> None:
-        self.values.append(value)
+    def progress(self, percent: float, message: str, creep_to: float | None = None) -> None:
+        self.values.append((max([int(percent), *self.percents]), message))
 
     @property
     def percents(self) -> list[int]:
@@ -154,6 +157,7 @@ def test_too_big_upload_is_refused_with_the_cli_hint(data, request_ctx, monkeypa
     assert key is no_update
     assert "big.csv is 1.3 MB; files up to 1 MB can be uploaded in the browser" in message
     assert "--data" in message and "--max-upload-mb" in message
+    assert str(svc.settings.models_dir) not in message and "models" not in message  # no server paths (finding 8)
 
 
 def test_too_big_flag_from_the_browser_is_refused_without_the_contents(data) -> None:
@@ -180,7 +184,7 @@ def test_upload_is_stored_under_a_generated_name(data, settings: Settings) -> No
     assert stored.read_bytes() == raw
     assert jobs.upload_info(key, settings).name == "orders.csv"
     assert not (settings.data_dir.parent / "etc").exists()
-    with pytest.raises(DataError, match="upload a file first"):
+    with pytest.raises(AccessDenied, match="not available to you"):
         jobs.upload_info("../../models", settings)
 
 
@@ -358,6 +362,10 @@ def test_stored_mapping_is_restored_when_the_page_is_opened_again(data) -> None:
 # ---------------------------------------------------------------- the training job
 
 
+#: The owner the training-job tests upload and train as (a job has no request: it passes its owner).
+JOB_OWNER = "anon-" + "7" * 32
+
+
 def assert_progress(rec: Recorder) -> None:
     assert rec.percents == sorted(rec.percents), rec.values
     assert rec.percents[0] < 100 and rec.percents[-1] == 100
@@ -365,7 +373,7 @@ def assert_progress(rec: Recorder) -> None:
 
 
 def test_job_trains_a_renamed_customer_table(settings: Settings) -> None:
-    info = jobs.store_upload(data_url(customer_table_bytes(400, seed=6)), "crm export.csv", settings)
+    info = jobs.store_upload(data_url(customer_table_bytes(400, seed=6)), "crm export.csv", settings, JOB_OWNER)
     mapping = Mapping(
         "customer_table",
         id_column="Client Ref",
@@ -373,7 +381,7 @@ def test_job_trains_a_renamed_customer_table(settings: Settings) -> None:
         tenure_date_column="Member since",
     )
     rec = Recorder()
-    result = jobs.train_job(rec, {"upload": info.key, "mapping": mapping.to_dict()}, settings=settings)
+    result = jobs.train_job(rec, {"upload": info.key, "mapping": mapping.to_dict()}, settings=settings, owner=JOB_OWNER)
     assert_progress(rec)
     assert (settings.models_dir / result.artifact_id / "manifest.json").is_file()
     assert result.name == "crm export.csv" and result.k == 4
@@ -383,9 +391,9 @@ def test_job_trains_a_renamed_customer_table(settings: Settings) -> None:
 
 
 def test_job_trains_a_transaction_log_and_retrains_it_with_other_settings(settings: Settings) -> None:
-    info = jobs.store_upload(data_url(transactions_bytes(12_000, seed=8)), "orders.csv", settings)
+    info = jobs.store_upload(data_url(transactions_bytes(12_000, seed=8)), "orders.csv", settings, JOB_OWNER)
     rec = Recorder()
-    result = jobs.train_job(rec, jobs.TrainSource.upload(info.key), settings=settings)
+    result = jobs.train_job(rec, jobs.TrainSource.upload(info.key), settings=settings, owner=JOB_OWNER)
     assert_progress(rec)
     assert result.n_customers > 50 and not result.cached
     manifest = json.loads((settings.models_dir / result.artifact_id / "manifest.json").read_text())
@@ -394,31 +402,41 @@ def test_job_trains_a_transaction_log_and_retrains_it_with_other_settings(settin
 
     # The model-comparison page's use: the same data, another k.
     rec = Recorder()
-    again = jobs.train_job(rec, {"artifact": result.artifact_id}, {"k": 3, "scaling": "log1p"}, settings=settings)
+    again = jobs.train_job(
+        rec, {"artifact": result.artifact_id}, {"k": 3, "scaling": "log1p"}, settings=settings, owner=JOB_OWNER
+    )
     assert_progress(rec)
     assert again.artifact_id != result.artifact_id
     assert (again.k, again.scaling, again.n_customers) == (3, "log1p", result.n_customers)
     # Same data + same settings: the artifact is reused.
-    assert jobs.train_job(None, {"artifact": again.artifact_id}, settings=settings).cached
+    assert jobs.train_job(None, {"artifact": again.artifact_id}, settings=settings, owner=JOB_OWNER).cached
 
 
 def test_job_refuses_bad_sources_and_overrides(settings: Settings) -> None:
     with pytest.raises(DataError, match="upload a file first"):
-        jobs.train_job(None, {"upload": "../x"}, settings=settings)
+        jobs.train_job(None, {"upload": "../x"}, settings=settings, owner=JOB_OWNER)
     with pytest.raises(DataError, match="Unknown training source"):
-        jobs.train_job(None, {"path": "/etc/passwd"}, settings=settings)
+        jobs.train_job(None, {"path": "/etc/passwd"}, settings=settings, owner=JOB_OWNER)
     with pytest.raises(DataError, match="Cannot change models_dir"):
-        jobs.train_job(None, {"sample": True}, {"models_dir": "/tmp"}, settings=settings)
-    bad = jobs.store_upload(data_url(customer_table_bytes(300, seed=4)), "crm.csv", settings)
+        jobs.train_job(None, {"sample": True}, {"models_dir": "/tmp"}, settings=settings, owner=JOB_OWNER)
+    bad = jobs.store_upload(data_url(customer_table_bytes(300, seed=4)), "crm.csv", settings, JOB_OWNER)
     with pytest.raises(DataError, match="at least two features"):
         jobs.train_job(
             None,
             {"upload": bad.key, "mapping": {"kind": "customer_table", "id_column": "Client Ref"}},
             settings=settings,
+            owner=JOB_OWNER,
         )
 
 
 # ---------------------------------------------------------------- versions: switch and delete
+
+
+def train_mine(settings: Settings, source: dict[str, Any], overrides: dict[str, Any] | None = None) -> str:
+    """Train as the current request's owner and record the version as theirs (what the ``train`` job does)."""
+    result = jobs.train_job(None, source, overrides, settings=settings)
+    jobs.current_service().store.add_version(current_owner(), result.artifact_id, result.name, "test")
+    return result.artifact_id
 
 
 def test_versions_list_marks_the_session_and_protects_the_default(data, trained: TrainResult) -> None:
@@ -433,7 +451,7 @@ def test_versions_list_marks_the_session_and_protects_the_default(data, trained:
 
 def test_switching_sets_the_session_store(data, settings: Settings) -> None:
     info = jobs.store_upload(data_url(transactions_bytes(4_000, seed=5)), "switch.csv", settings)
-    aid = jobs.train_job(None, {"upload": info.key}, settings=settings).artifact_id
+    aid = train_mine(settings, {"upload": info.key})
     button = ids.data_version_action("switch", aid)
     with triggered(button, "n_clicks", 1):
         active, tick, message = data.version_action([1], [], None, 0)
@@ -449,19 +467,19 @@ def test_deleting_never_removes_the_default_or_the_sample(data, settings: Settin
     assert active is no_update and tick == 1
     assert "is kept" in text_of(message)
     assert (settings.models_dir / default / "manifest.json").is_file()
-    other_sample = jobs.train_job(None, {"sample": True}, {"k": 3}, settings=settings).artifact_id
+    other_sample = train_mine(settings, {"sample": True}, {"k": 3})
     assert other_sample != default
     data.apply_version_action("delete", other_sample, None, 0)
     assert (settings.models_dir / other_sample / "manifest.json").is_file()
     _, _, message = data.apply_version_action("delete", "../../etc", None, 0)
-    assert "Unknown model version" in text_of(message)
+    assert NOT_AVAILABLE in text_of(message)  # unknown and foreign ids get the same refusal
 
 
 def test_deleting_the_active_upload_falls_back_to_the_default(data, settings: Settings) -> None:
     info = jobs.store_upload(data_url(transactions_bytes(4_000, seed=11)), "gone.csv", settings)
-    aid = jobs.train_job(None, {"upload": info.key}, settings=settings).artifact_id
+    aid = train_mine(settings, {"upload": info.key})
     other = jobs.store_upload(data_url(transactions_bytes(4_000, seed=12)), "kept.csv", settings)
-    kept = jobs.train_job(None, {"upload": other.key}, settings=settings).artifact_id
+    kept = train_mine(settings, {"upload": other.key})
 
     active, tick, message = data.apply_version_action("delete", aid, aid, 3)
     assert active is None and tick == 4

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipeline.config import DEFAULT_FEATURES
+from pipeline.data.export import csv_bytes
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 from pipeline.segmentation.training import PC_COLUMNS
 
@@ -319,7 +320,7 @@ def member_column_defs(
 
 
 def members_csv(frame: pd.DataFrame, key: str, names: Mapping[str, str]) -> str:
-    """CSV text of one segment's customers (every customer attribute, no model internals).
+    """CSV text of one segment's customers (every customer attribute, no model internals), via the safe writer.
 
     Parameters
     ----------
@@ -333,7 +334,7 @@ def members_csv(frame: pd.DataFrame, key: str, names: Mapping[str, str]) -> str:
     sub = frame.loc[frame["Segment"] == key].drop(columns=["Cluster", *PC_COLUMNS], errors="ignore")
     sub = sub.rename(columns={"Segment": "Segment_Key"})
     sub.insert(1, "Segment_Name", names.get(key, key))
-    return sub.to_csv(index=False, date_format="%Y-%m-%d")
+    return csv_bytes(sub, date_format="%Y-%m-%d").decode("utf-8")  # the one safe writer (formula cells neutralised)
 
 
 def csv_filename(key: str) -> str:

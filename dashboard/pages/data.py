@@ -4,8 +4,9 @@ Flow: the browser checks the file's size (clientside), :func:`receive_upload`
 stores it under a generated key (:mod:`dashboard.jobs`), :func:`build_form`
 shows the detected kind and a mapping form pre-filled by
 :func:`pipeline.data.ingest.suggest_mapping`, :func:`check_mapping` validates the
-mapping on every change, and :func:`train_upload` trains in a background
-callback (progress, cancel) and sets the session's ``ids.ACTIVE_ARTIFACT``.
+mapping on every change, :func:`train_upload` submits the training to the one
+job runner (:mod:`dashboard.tasks`), :func:`follow_training` polls it (progress,
+place in line, cancel) and the session's ``ids.ACTIVE_ARTIFACT`` follows.
 The browser only holds small keys: the upload key and the mapping.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,11 @@ import flask
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids, jobs
+from dashboard import ids, jobs, tasks
 from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_header, trained_alert
 from dashboard.figures.data import column_types, preview_grid
-from dashboard.services import service
+from dashboard.identity import display_owner
+from dashboard.services import VersionEntry, service
 from pipeline.config import DEFAULT_FEATURES, Settings, parse_date
 from pipeline.data.ingest import KIND_LABELS, Detection, Validation, suggest_mapping
 from pipeline.data.mapping import INPUT_KINDS, TENURE, Mapping
@@ -241,7 +242,8 @@ def layout(**_query: str) -> html.Div:
     versions = card(
         "Data sets and model versions on this server",
         html.Div([html.Div(id=ids.DATA_VERSIONS_STATUS), html.Div(id=ids.DATA_VERSIONS)]),
-        help_text="Switch changes the data set every page shows in this browser tab; other people are not affected.",
+        help_text="Switch changes the data set every page shows in this browser tab; other people are not affected. "
+        "Only you see your uploads and versions unless you Share one (read-only, with everyone on this server).",
     )
     return html.Div(
         [
@@ -251,6 +253,8 @@ def layout(**_query: str) -> html.Div:
             dcc.Store(id=ids.DATA_MAPPING_STORE, storage_type="session"),
             dcc.Store(id=ids.DATA_VERSIONS_TICK, data=0),
             dcc.Store(id=ids.DATA_TRAINED),
+            dcc.Store(id=ids.DATA_JOB),
+            dcc.Interval(id=ids.DATA_JOB_POLL, interval=500, disabled=True),
             page_header(
                 "Your data",
                 "Upload your own customer table or transaction log, check how it is read, and segment it.",
@@ -784,47 +788,76 @@ def save_mapping(n_clicks: int | None, stored: dict[str, Any] | None, key: str |
 # ---------------------------------------------------------------- training
 
 
-@callback(
-    Output(ids.DATA_TRAINED, "data"),
-    Output(ids.DATA_TRAIN_STATUS, "children"),
-    Input(ids.DATA_TRAIN, "n_clicks"),
-    State(ids.DATA_UPLOAD_KEY, "data"),
-    State(ids.DATA_MAPPING_STORE, "data"),
-    **jobs.background_options(
-        button=ids.DATA_TRAIN,
-        progress=ids.DATA_PROGRESS,
-        progress_text=ids.DATA_PROGRESS_TEXT,
-        cancel=ids.DATA_CANCEL,
-        box=ids.DATA_PROGRESS_BOX,
-        box_class="data-progress-box",
-        status=ids.DATA_TRAIN_STATUS,
-    ),
+#: The training job's widgets on this page (:class:`dashboard.tasks.JobWidgets`).
+TRAIN_WIDGETS = tasks.JobWidgets(
+    store=ids.DATA_JOB,
+    poll=ids.DATA_JOB_POLL,
+    button=ids.DATA_TRAIN,
+    cancel=ids.DATA_CANCEL,
+    box=ids.DATA_PROGRESS_BOX,
+    box_class="data-progress-box",
+    bar=ids.DATA_PROGRESS,
+    caption=ids.DATA_PROGRESS_TEXT,
 )
-def train_upload(
-    set_progress: Callable[[tuple[Any, ...]], None],
-    n_clicks: int | None,
-    key: str | None,
-    stored: dict[str, Any] | None,
-) -> tuple[Any, Any]:
-    """Train the upload with the checked mapping (in the background worker).
 
-    All outputs live on this page, so the job never starts when the page is
-    opened; :func:`activate_trained` then sets the session's active artifact.
+
+@callback(
+    output={
+        **TRAIN_WIDGETS.outputs(duplicate=True),
+        "status": Output(ids.DATA_TRAIN_STATUS, "children", allow_duplicate=True),
+    },
+    inputs={
+        "n_clicks": Input(ids.DATA_TRAIN, "n_clicks"),
+        "key": State(ids.DATA_UPLOAD_KEY, "data"),
+        "stored": State(ids.DATA_MAPPING_STORE, "data"),
+    },
+    prevent_initial_call=True,
+)
+def train_upload(n_clicks: int | None, key: str | None, stored: dict[str, Any] | None) -> dict[str, Any]:
+    """Submit the training of the upload with the checked mapping to the job runner.
+
+    The job id goes to ``ids.DATA_JOB``; :func:`follow_training` polls it and
+    :func:`activate_trained` then sets the session's active artifact.  A
+    refusal (no upload, someone else's key, not enough memory) is shown at once.
     """
     if not n_clicks:
         raise PreventUpdate
     if not key or not stored or stored.get("key") != key:
-        return no_update, error_alert("Upload a file and check its mapping first.")
+        return {**TRAIN_WIDGETS.idle(), "status": error_alert("Upload a file and check its mapping first.")}
     try:
-        result = jobs.train_job(
-            lambda value: set_progress((*value, False)), {"upload": key, "mapping": stored.get("mapping")}
-        )
+        jobs.upload_info(key, service().settings)  # the owner's upload, or the one refusal
+        job_id = tasks.submit("train", {"source": {"upload": key, "mapping": stored.get("mapping")}})
     except SegmentationError as err:
-        return no_update, error_alert(str(err))
-    except Exception as err:  # a bug must not show a traceback to the user
-        log.exception("training failed")
-        return no_update, error_alert(f"Training failed unexpectedly ({type(err).__name__}: {err}).")
-    return {"id": result.artifact_id, "at": time.time()}, trained_message(result)
+        return {**TRAIN_WIDGETS.idle(), "status": error_alert(str(err))}
+    return {**TRAIN_WIDGETS.started(job_id), "status": None}
+
+
+@callback(
+    output={
+        **TRAIN_WIDGETS.outputs(duplicate=True),
+        "status": Output(ids.DATA_TRAIN_STATUS, "children", allow_duplicate=True),
+        "trained": Output(ids.DATA_TRAINED, "data"),
+    },
+    inputs={"_tick": Input(ids.DATA_JOB_POLL, "n_intervals"), "job": State(ids.DATA_JOB, "data")},
+    prevent_initial_call=True,
+)
+def follow_training(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any]:
+    """Poll the training job: progress or place in line; when it ends, the result, the error or the cancel."""
+    idle = {**TRAIN_WIDGETS.idle(), "trained": no_update}
+    if not job or not job.get("id"):
+        return {**idle, "status": no_update}
+    try:
+        status = tasks.job_status(job["id"])
+    except SegmentationError as err:
+        return {**idle, "status": error_alert(str(err))}
+    if not status.finished:
+        return {**TRAIN_WIDGETS.progress(status), "status": no_update, "trained": no_update}
+    if status.state == "cancelled":
+        return {**idle, "status": cancelled_alert()}
+    if status.state == "failed" or not status.result:
+        return {**idle, "status": error_alert(status.error or "Training failed.")}
+    result = jobs.JobResult(**status.result)
+    return {**idle, "status": trained_message(result), "trained": {"id": result.artifact_id, "at": time.time()}}
 
 
 @callback(
@@ -851,13 +884,22 @@ def trained_message(result: jobs.JobResult) -> dbc.Alert:
 
 @callback(
     Output(ids.DATA_TRAIN_STATUS, "children", allow_duplicate=True),
+    Output(ids.DATA_CANCEL, "disabled", allow_duplicate=True),
     Input(ids.DATA_CANCEL, "n_clicks"),
+    State(ids.DATA_JOB, "data"),
     prevent_initial_call=True,
 )
-def cancelled(n_clicks: int | None) -> Any:
-    """Say that training was cancelled and nothing changed."""
+def cancelled(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool]:
+    """Cancel the training job (any worker process can) and say that nothing changed."""
     if not n_clicks:
         raise PreventUpdate
+    with contextlib.suppress(SegmentationError):  # already gone: nothing to cancel
+        tasks.cancel_job((job or {}).get("id"))
+    return cancelled_alert(), True
+
+
+def cancelled_alert() -> dbc.Alert:
+    """Training was cancelled: the session keeps its data set."""
     return dbc.Alert(
         [
             html.I(className="bi bi-slash-circle me-2"),
@@ -877,65 +919,27 @@ def cancelled(n_clicks: int | None) -> Any:
     Input(ids.DATA_VERSIONS_TICK, "data"),
 )
 def show_versions(active_id: str | None, _tick: int | None) -> Any:
-    """The artifacts of this installation, the session's one marked."""
+    """The versions this owner may use (own, shared, the server's), the session's one marked.
+
+    When the session's version cannot be shown (damaged, or no longer
+    available to this owner) a warning says so above the list.
+    """
     svc = service()
-    active = svc.view(active_id).id
-    return versions_table(svc.versions(), active, svc.default_id)
+    active = svc.view(active_id)
+    table = versions_table(svc.versions(), active.id, svc.default_id)
+    if active.notice:
+        return html.Div([html.Div(error_alert(active.notice), className="data-active-notice"), table])
+    return table
 
 
-def versions_table(manifests: list[dict[str, Any]], active: str, default_id: str) -> Any:
-    """One row per artifact: name, rows, customers, date, model, k, silhouette, switch/delete."""
-    if not manifests:
+def versions_table(entries: list[VersionEntry], active: str, default_id: str) -> Any:
+    """One row per version: name, owner, rows, customers, date, model, k, silhouette, switch/share/delete.
+
+    A version that fails its checks is listed as "damaged, not loaded: <reason>" with no Switch.
+    """
+    if not entries:
         return _placeholder("No data sets yet.")
-    rows = []
-    for m in manifests:
-        aid = m["artifact_id"]
-        data = m["data"]
-        sil = m["metrics"].get("silhouette")
-        in_use = aid == active
-        protected = jobs.is_protected(m, default_id)
-        name_cell = [html.Span(data["name"], className="fw-semibold")]
-        if in_use:
-            name_cell.append(dbc.Badge("in use", color="primary", className="ms-2 data-in-use"))
-        if aid == default_id:
-            name_cell.append(dbc.Badge("default", color="secondary", className="ms-1"))
-        switch = dbc.Button(
-            "Switch",
-            id=ids.data_version_action("switch", aid),
-            size="sm",
-            color="primary",
-            outline=True,
-            disabled=in_use,
-            title="Use this data set on every page (this browser tab)",
-        )
-        if protected:
-            delete: Any = html.Span(
-                html.I(className="bi bi-lock"),
-                className="text-body-secondary px-2",
-                title="The built-in sample and the app's default data set are kept.",
-            )
-        else:
-            delete = dcc.ConfirmDialogProvider(
-                dbc.Button(html.I(className="bi bi-trash"), size="sm", color="danger", outline=True, title="Delete"),
-                id=ids.data_version_action("delete", aid),
-                message=f"Delete {data['name']} ({m['model']['name']}, k = {m['model']['k']})? This cannot be undone.",
-            )
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(name_cell),
-                    html.Td(f"{data.get('rows_read', 0):,}", className="text-end"),
-                    html.Td(f"{data.get('n_customers', 0):,}", className="text-end"),
-                    html.Td(m["created_at"][:16].replace("T", " ")),
-                    html.Td(f"{m['model']['name']} · {m['model'].get('scaling', '')}"),
-                    html.Td(str(m["model"]["k"]), className="text-end"),
-                    html.Td(f"{sil:.2f}" if sil is not None else "n/a", className="text-end"),
-                    html.Td(html.Div([switch, delete], className="d-flex gap-1 justify-content-end")),
-                ],
-                className="data-version-active" if in_use else "data-version",
-                **{"data-artifact": aid},
-            )
-        )
+    rows = [_version_row(e, active, default_id) for e in entries]
     head = html.Thead(
         html.Tr(
             [
@@ -958,18 +962,121 @@ def versions_table(manifests: list[dict[str, Any]], active: str, default_id: str
     )
 
 
+def _ownership_badges(entry: VersionEntry, default_id: str) -> list[Any]:
+    record = entry.record
+    if entry.artifact_id == default_id:
+        return [dbc.Badge("default", color="secondary", className="ms-1")]
+    if record.system:
+        return [dbc.Badge("server", color="secondary", className="ms-1", title="Shared read-only by the server")]
+    if not record.mine:
+        who = display_owner(record.owner)
+        return [dbc.Badge(f"shared by {who}", color="info", className="ms-1 data-shared-by")]
+    if record.shared:
+        return [
+            dbc.Badge("shared", color="info", className="ms-1 data-shared", title="Everyone on this server can read it")
+        ]
+    return []
+
+
+def _version_row(entry: VersionEntry, active: str, default_id: str) -> html.Tr:
+    aid = entry.artifact_id
+    record = entry.record
+    m = entry.manifest or {}
+    data = m.get("data") or {}
+    model = m.get("model") or {}
+    in_use = aid == active and entry.problem is None
+    name_cell: list[Any] = [html.Span(data.get("name") or record.dataset_name, className="fw-semibold")]
+    if in_use:
+        name_cell.append(dbc.Badge("in use", color="primary", className="ms-2 data-in-use"))
+    name_cell += _ownership_badges(entry, default_id)
+    if entry.problem:
+        name_cell.append(
+            html.Div(f"damaged, not loaded: {entry.problem}", className="text-danger small data-version-damaged")
+        )
+    actions: list[Any] = [
+        dbc.Button(
+            "Switch",
+            id=ids.data_version_action("switch", aid),
+            size="sm",
+            color="primary",
+            outline=True,
+            disabled=in_use or entry.problem is not None,
+            title="Use this data set on every page (this browser tab)",
+        )
+    ]
+    if record.mine:
+        actions.append(
+            dbc.Button(
+                "Unshare" if record.shared else "Share",
+                id=ids.data_version_action("unshare" if record.shared else "share", aid),
+                size="sm",
+                color="secondary",
+                outline=True,
+                title="Stop showing it to others"
+                if record.shared
+                else "Let everyone on this server see and switch to it (read-only)",
+            )
+        )
+        actions.append(
+            dcc.ConfirmDialogProvider(
+                dbc.Button(html.I(className="bi bi-trash"), size="sm", color="danger", outline=True, title="Delete"),
+                id=ids.data_version_action("delete", aid),
+                message=f"Delete {data.get('name') or record.dataset_name} "
+                f"({model.get('name', '?')}, k = {model.get('k', '?')})? This cannot be undone.",
+            )
+        )
+    else:
+        actions.append(
+            html.Span(
+                html.I(className="bi bi-lock"),
+                className="text-body-secondary px-2",
+                title="Read-only: shared by its owner or the server.",
+            )
+        )
+    sil = (m.get("metrics") or {}).get("silhouette")
+    return html.Tr(
+        [
+            html.Td(name_cell),
+            html.Td(f"{data.get('rows_read', 0):,}", className="text-end"),
+            html.Td(f"{data.get('n_customers', 0):,}", className="text-end"),
+            html.Td(str(m.get("created_at") or record.added_at)[:16].replace("T", " ")),
+            html.Td(f"{model.get('name', '?')} · {model.get('scaling', '')}" if model else "n/a"),
+            html.Td(str(model.get("k", "")), className="text-end"),
+            html.Td(f"{sil:.2f}" if sil is not None else "n/a", className="text-end"),
+            html.Td(html.Div(actions, className="d-flex gap-1 justify-content-end")),
+        ],
+        className="data-version-active"
+        if in_use
+        else ("data-version-damaged-row" if entry.problem else "data-version"),
+        **{"data-artifact": aid},
+    )
+
+
 @callback(
-    Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
-    Output(ids.DATA_VERSIONS_TICK, "data"),
-    Output(ids.DATA_VERSIONS_STATUS, "children"),
-    Input(ids.data_version_action("switch", ALL), "n_clicks"),
-    Input(ids.data_version_action("delete", ALL), "submit_n_clicks"),
-    State(ids.ACTIVE_ARTIFACT, "data"),
-    State(ids.DATA_VERSIONS_TICK, "data"),
+    output=[
+        Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
+        Output(ids.DATA_VERSIONS_TICK, "data"),
+        Output(ids.DATA_VERSIONS_STATUS, "children"),
+    ],
+    inputs={
+        "_switch": Input(ids.data_version_action("switch", ALL), "n_clicks"),
+        "_delete": Input(ids.data_version_action("delete", ALL), "submit_n_clicks"),
+        "_share": Input(ids.data_version_action("share", ALL), "n_clicks"),
+        "_unshare": Input(ids.data_version_action("unshare", ALL), "n_clicks"),
+        "active_id": State(ids.ACTIVE_ARTIFACT, "data"),
+        "tick": State(ids.DATA_VERSIONS_TICK, "data"),
+    },
     prevent_initial_call=True,
 )
-def version_action(_switch: list[Any], _delete: list[Any], active_id: str | None, tick: int | None) -> tuple[Any, ...]:
-    """Switch this session to an artifact, or delete one (never the default or the sample)."""
+def version_action(
+    _switch: list[Any],
+    _delete: list[Any],
+    active_id: str | None,
+    tick: int | None,
+    _share: list[Any] | None = None,
+    _unshare: list[Any] | None = None,
+) -> tuple[Any, ...]:
+    """Switch this session to a version, share/unshare one, or delete one (each checked against the owner)."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(t.get("value") for t in ctx.triggered):
         raise PreventUpdate
@@ -978,13 +1085,29 @@ def version_action(_switch: list[Any], _delete: list[Any], active_id: str | None
 
 
 def apply_version_action(action: str, artifact_id: str, active_id: str | None, tick: int) -> tuple[Any, ...]:
-    """``(active artifact, tick, message)`` after switching to or deleting ``artifact_id``."""
+    """``(active artifact, tick, message)`` after switching to, sharing, unsharing or deleting ``artifact_id``.
+
+    Every action is checked on the server against the request's owner
+    (:class:`~pipeline.errors.AccessDenied` is shown as a message; nothing changes).
+    """
     svc = service()
-    if action == "switch":
-        return artifact_id, no_update, None
-    if action != "delete":
+    if action not in ("switch", "delete", "share", "unshare"):
         raise PreventUpdate
     try:
+        if action == "switch":
+            svc.readable(artifact_id)
+            _manifest, problem = svc.check(artifact_id)
+            if problem:
+                return no_update, no_update, error_alert(f"This version is damaged, not loaded: {problem}")
+            return artifact_id, no_update, None
+        if action in ("share", "unshare"):
+            record = svc.store.share(svc.owner(), artifact_id, shared=action == "share")
+            text = (
+                f"{record.dataset_name} is now shared read-only with everyone on this server."
+                if record.shared
+                else f"{record.dataset_name} is no longer shared; only you see it."
+            )
+            return no_update, tick + 1, dbc.Alert(text, color="secondary", className="py-2 small", dismissable=True)
         name = jobs.delete_artifact(svc, artifact_id)
     except SegmentationError as err:
         return no_update, tick + 1, error_alert(str(err))

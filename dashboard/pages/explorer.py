@@ -5,6 +5,7 @@ Deep link: ``/explorer?segment=<segment key>`` opens that segment's drill-down.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dash
@@ -41,10 +42,13 @@ from dashboard.figures.explorer import (
     scatter_figure,
 )
 from dashboard.figures.segments import evidence_phrases
-from dashboard.services import ArtifactView, view
+from dashboard.services import ArtifactView, service, view
+from pipeline.errors import SegmentationError
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 
 dash.register_page(__name__, path="/explorer", name="3D Explorer", title="3D Explorer · Customer Segments", order=3)
+
+log = logging.getLogger(__name__)
 
 #: AG Grid theme following Bootstrap's light/dark colours (CSS variables).
 #: Feature labels before the session's artifact is known (the same declared definitions).
@@ -405,9 +409,19 @@ def render_drill(
     prevent_initial_call=True,
 )
 def download_members(n_clicks: int | None, segment: str | None, artifact_id: str | None) -> dict[str, Any]:
-    """CSV of the drilled segment's customers, built server-side from the cache."""
-    v = view(artifact_id)
-    if not n_clicks or segment not in v.segment_by_key:
+    """CSV of the drilled segment's customers, built server-side through the one safe writer.
+
+    Only a version the request's owner may read is exported (never the
+    default in its place); anything else downloads nothing.
+    """
+    if not n_clicks:
+        return no_update
+    try:
+        v = service().checked_view(artifact_id)
+    except SegmentationError as err:
+        log.warning("download refused: %s", err)
+        return no_update
+    if segment not in v.segment_by_key:
         return no_update
     return {
         "content": members_csv(v.customers, segment, v.names),

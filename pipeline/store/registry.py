@@ -43,6 +43,10 @@ SYSTEM = "system"
 NOT_AVAILABLE = "This data set or model version is not available to you: it does not exist or belongs to someone else."
 #: The refusal for an upload key that is missing or not the asker's.
 UPLOAD_NOT_AVAILABLE = "That uploaded file is not available to you: it does not exist or belongs to someone else."
+#: Refusal to change or delete a version shared by another owner.
+ONLY_OWNER = "Only the owner can change or delete this version; you can switch to it and read it."
+#: Refusal to change or delete the built-in sample or the server's default.
+SYSTEM_KEPT = "The built-in sample or the server's default data set is kept for everyone; you can switch to it."
 _OWNER = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 
@@ -236,6 +240,11 @@ class Registry:
             raise AccessDenied(UPLOAD_NOT_AVAILABLE)
         return _upload(row)
 
+    def touch_upload(self, owner: str, key: str) -> None:
+        """Mark the owner's upload as uploaded now (the same file came again: keep it from expiring)."""
+        record = self.upload(owner, key)
+        self._conn().execute("UPDATE uploads SET uploaded_at = ? WHERE key = ?", (_now(), record.key))
+
     def uploads(self, owner: str) -> list[UploadRecord]:
         """The owner's uploads, newest first."""
         check_owner(owner)
@@ -337,13 +346,11 @@ class Registry:
         A shared or system version that is readable but not the owner's is refused too.
         """
         record = self.version(owner, artifact_id)
-        if not record.mine:
-            raise AccessDenied(
-                "Only the owner can change or delete this version; you can switch to it and read it."
-                if record.shared
-                else NOT_AVAILABLE
-            )
-        return record
+        if record.mine:
+            return record
+        if record.system:
+            raise AccessDenied(SYSTEM_KEPT)
+        raise AccessDenied(ONLY_OWNER)
 
     def share(self, owner: str, artifact_id: str, shared: bool = True) -> VersionRecord:
         """Share the owner's version read-only with everyone on the server (``shared=False``: unshare)."""
@@ -365,7 +372,7 @@ class Registry:
         """
         record = self.owned(owner, artifact_id)
         if record.owner == SYSTEM:
-            raise AccessDenied("The built-in sample and the server's default data set are kept.")
+            raise AccessDenied(SYSTEM_KEPT)
         conn = self._conn()
         with transaction(conn):
             conn.execute("DELETE FROM versions WHERE owner = ? AND artifact_id = ?", (owner, artifact_id))
@@ -405,7 +412,9 @@ def _as_seen(rows: list[sqlite3.Row], owner: str) -> VersionRecord:
 
 __all__ = [
     "NOT_AVAILABLE",
+    "ONLY_OWNER",
     "SYSTEM",
+    "SYSTEM_KEPT",
     "UPLOAD_NOT_AVAILABLE",
     "Registry",
     "UploadRecord",
