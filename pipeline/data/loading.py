@@ -13,6 +13,7 @@ that names the problem.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import difflib
 import hashlib
@@ -79,21 +80,26 @@ def read_table(raw: bytes, name: str = "data.csv") -> pd.DataFrame:
     Raises
     ------
     DataError
-        Empty file, binary junk, an unreadable spreadsheet, or content with
-        fewer than two columns.
+        Empty file, binary junk, an unreadable spreadsheet, content with
+        fewer than two columns, or a header that names two columns alike
+        (pandas would rename the copy ``X.1`` and the copy would be lost
+        without a word; the message names them so the user can choose).
     """
     suffix = Path(name).suffix.lower()
     if not raw.strip():
         raise DataError(f"{name} is empty.")
     if raw.startswith(_PARQUET_MAGIC):
         frame = _read_parquet(raw, name)
+        header = [str(c) for c in frame.columns]
     elif raw.startswith(_ZIP_MAGIC):
         frame = _read_excel(raw, name)
+        header = _excel_header(raw)
     elif suffix in (".xlsx", ".parquet", ".xls"):
         raise DataError(f"{name} is not a valid {suffix[1:].upper()} file.")
     else:
-        frame = _read_text(raw, name)
-    frame.columns = [str(c).strip().lstrip("\ufeff").strip() for c in frame.columns]
+        frame, header = _read_text(raw, name)
+    frame.columns = [_clean_name(c) for c in frame.columns]
+    _refuse_duplicate_names(header, name)
     if frame.shape[1] < 2:
         raise DataError(
             f"{name} does not look like a table: found {frame.shape[1]} column. "
@@ -109,7 +115,50 @@ def read_table(raw: bytes, name: str = "data.csv") -> pd.DataFrame:
     return frame
 
 
-def _read_text(raw: bytes, name: str) -> pd.DataFrame:
+def _clean_name(column: Any) -> str:
+    return str(column).strip().lstrip("\ufeff").strip()
+
+
+def duplicate_names(header: Iterable[Any]) -> dict[str, list[int]]:
+    """Column names given more than once in a header row, with their 1-based positions.
+
+    Names are compared as the loader cleans them (surrounding spaces and a
+    byte-order mark removed); blank header cells are not names and are ignored.
+    """
+    seen: dict[str, list[int]] = {}
+    for i, raw_name in enumerate(header, start=1):
+        if raw_name is None or (isinstance(raw_name, float) and np.isnan(raw_name)):
+            continue
+        clean = _clean_name(raw_name)
+        if clean:
+            seen.setdefault(clean, []).append(i)
+    return {k: v for k, v in seen.items() if len(v) > 1}
+
+
+def _refuse_duplicate_names(header: list[Any] | None, name: str) -> None:
+    dupes = duplicate_names(header or [])
+    if not dupes:
+        return
+    listed = "; ".join(
+        f"{col!r} (columns {', '.join(map(str, pos[:-1]))} and {pos[-1]})" for col, pos in list(dupes.items())[:5]
+    )
+    more = f" and {len(dupes) - 5} more" if len(dupes) > 5 else ""
+    raise DataError(
+        f"{name} names more than one column alike: {listed}{more}. "
+        "Each column needs its own name: rename or delete the copies and load it again."
+    )
+
+
+def _excel_header(raw: bytes) -> list[Any] | None:
+    """The first row of the first sheet as written (pandas renames a repeated name ``X.1``)."""
+    try:
+        first = pd.read_excel(io.BytesIO(raw), sheet_name=0, header=None, nrows=1, dtype=object, engine="openpyxl")
+    except Exception:  # the full read succeeded; without a header row there is nothing to check
+        return None
+    return first.iloc[0].tolist() if len(first) else None
+
+
+def _read_text(raw: bytes, name: str) -> tuple[pd.DataFrame, list[str]]:
     head = raw[:8192]
     if b"\x00" in head:
         raise DataError(f"{name} is not a text table (it contains binary data).")
@@ -120,7 +169,11 @@ def _read_text(raw: bytes, name: str) -> pd.DataFrame:
     if counts[sep] == 0:
         raise DataError(f"{name} does not look like a table: its first line has no tab, comma or semicolon separators.")
     try:
-        return pd.read_csv(
+        header = next(csv.reader([first], delimiter=sep), [])
+    except csv.Error:  # e.g. a header cell longer than the csv module's field limit: pandas decides below
+        header = []
+    try:
+        frame = pd.read_csv(
             io.StringIO(text),
             sep=sep,
             dtype=str,
@@ -129,6 +182,7 @@ def _read_text(raw: bytes, name: str) -> pd.DataFrame:
         )
     except (pd.errors.ParserError, ValueError) as err:
         raise DataError(f"{name} could not be parsed as a table: {_first_line(err)}") from None
+    return frame, header
 
 
 def _decode(raw: bytes, name: str) -> str:
