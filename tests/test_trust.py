@@ -287,3 +287,23 @@ def test_manifest_without_files_is_refused(fresh: Settings) -> None:
     (directory / MANIFEST_NAME).write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match="does not name a valid bundle file"):
         load_artifact(directory, fresh)
+
+
+def test_the_app_refuses_a_forged_version_and_says_so(tmp_path: Path, fresh: Settings) -> None:
+    """The dashboard's service: a forged version is reported as such, never loaded, never swapped silently."""
+    from dashboard.services import SegmentationService
+
+    good = train(small_dataset(fresh, seed=5), fresh).artifact.directory
+    forged = train(small_dataset(fresh, seed=6), fresh).artifact.directory
+    sentinel = tmp_path / "payload-ran"
+    forge(forged, sentinel)
+    svc = SegmentationService(fresh, default_id=good.name)
+    svc.store.add_system_version(forged.name, "forged.tsv")  # even if listed for everyone
+    _manifest, problem = svc.check(forged.name)
+    assert problem is not None and "not signed by this installation" in problem
+    assert str(fresh.models_dir) not in problem
+    with pytest.raises(ArtifactError, match=r"damaged, not loaded: .*not signed by this installation"):
+        svc.checked_view(forged.name, owner="anon-0123456789abcdef")
+    shown = svc.view(forged.name, owner="anon-0123456789abcdef")
+    assert shown.id == good.name and "not signed by this installation" in (shown.notice or "")
+    assert not sentinel.exists()
