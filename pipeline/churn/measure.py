@@ -50,6 +50,9 @@ from pipeline.churn.inputs import (
 from pipeline.config import Settings
 from pipeline.errors import DataError
 
+#: Most customers the spend model is fitted on (a random sample above this; the estimate is already precise).
+MAX_SPEND_FIT = 100_000
+_KEY_SPAN = 1 << 21
 #: Calibration groups of the holdout check: 0, 1, ..., 6 repeat purchases, then 7 or more.
 HOLDOUT_GROUPS = 7
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -347,10 +350,10 @@ def measure_churn(
         return not_measured(n, inputs.reason, settings)
     ok = inputs.measured
     try:
-        bg = BetaGeoModel().fit(inputs.x[ok], inputs.t_x[ok], inputs.T[ok])
+        bg = _fit_bgnbd(inputs.x[ok], inputs.t_x[ok], inputs.T[ok])
     except DataError as err:
         return not_measured(n, f"not measured: {err}", settings)
-    gg, spend_note = _fit_spend(inputs, ok)
+    gg, spend_note = _fit_spend(inputs, ok, settings.random_state)
     p_alive, purchases, clv = _predict(bg, gg, inputs, ok, settings)
     holdout = _holdout(bg, inputs.holdout) if inputs.holdout is not None else None
     return ChurnMeasurement(
@@ -375,21 +378,58 @@ def measure_churn(
     )
 
 
-def _fit_spend(inputs: ChurnInputs, ok: np.ndarray) -> tuple[GammaGammaModel | None, str]:
-    """The Gamma-Gamma fit on repeat customers with a positive spend, or None and why."""
+def group_rows(
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``(x, t_x, T)`` rows (sorted), each row's position among them, and their counts.
+
+    Whole days up to 2**21 are packed into one integer key (fast); other values use a row-wise unique.
+    """
+    stacked = (x, t_x, T)
+    whole = all(
+        len(v) == 0 or (v.min() >= 0 and v.max() < _KEY_SPAN and np.array_equal(v, np.floor(v))) for v in stacked
+    )
+    if whole:
+        key = (x.astype(np.int64) << 42) | (t_x.astype(np.int64) << 21) | T.astype(np.int64)
+        uk, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+        mask = _KEY_SPAN - 1
+        return (uk >> 42).astype(float), ((uk >> 21) & mask).astype(float), (uk & mask).astype(float), inv, counts
+    uniq, inv, counts = np.unique(np.column_stack(stacked), axis=0, return_inverse=True, return_counts=True)
+    return uniq[:, 0], uniq[:, 1], uniq[:, 2], inv.ravel(), counts
+
+
+def _fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BetaGeoModel:
+    """BG/NBD maximum-likelihood fit on the distinct rows weighted by their counts (same estimate, faster)."""
+    ux, utx, uT, _, counts = group_rows(x, t_x, T)
+    return BetaGeoModel().fit(ux, utx, uT, sample_weight=counts)
+
+
+def _fit_spend(inputs: ChurnInputs, ok: np.ndarray, random_state: int = 0) -> tuple[GammaGammaModel | None, str]:
+    """The Gamma-Gamma fit on repeat customers with a positive spend, or None and why.
+
+    Above :data:`MAX_SPEND_FIT` such customers, it is fitted on a random
+    sample of that many (``random_state``), and the note says so.
+    """
     m = inputs.monetary
     usable = ok & (inputs.x > 0) & np.isfinite(m) & (m > 0)
     if not np.isfinite(m).any():
         return None, "the data has no spend."
+    rows = np.flatnonzero(usable)
+    sampled = len(rows) > MAX_SPEND_FIT
+    if sampled:
+        rows = np.sort(np.random.default_rng(random_state).choice(rows, MAX_SPEND_FIT, replace=False))
     try:
         # The spend is averaged over all x + 1 purchase days, so x + 1 is the number of purchases in the mean.
-        gg = GammaGammaModel().fit(inputs.x[usable] + 1.0, m[usable])
+        gg = GammaGammaModel().fit(inputs.x[rows] + 1.0, m[rows])
     except DataError as err:
         return None, f"the spend model could not be fitted ({err})."
     if gg.params_["q"] <= 1.0:
         return None, "the fitted spend model has no finite mean spend (q ≤ 1)."
     corr = gg.frequency_monetary_corr_
-    note = f"Spend model fitted on {gg.n_customers_:,} customers with repeat purchases and a positive spend" + (
+    fitted = (
+        f"a random sample of {gg.n_customers_:,} of the {int(usable.sum()):,}" if sampled else f"{gg.n_customers_:,}"
+    )
+    note = f"Spend model fitted on {fitted} customers with repeat purchases and a positive spend" + (
         f"; correlation of repeat purchases and spend per purchase {corr:+.2f} (the model assumes 0)."
         if np.isfinite(corr)
         else "."
@@ -409,10 +449,7 @@ def _predict(
         return p_alive, purchases, clv
     x, t_x, T = inputs.x[ok], inputs.t_x[ok], inputs.T[ok]
     # Identical (x, t_x, T) rows are predicted once: whole days repeat a lot.
-    keys = np.column_stack([x, t_x, T])
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    inv = inv.ravel()
-    ux, utx, uT = uniq[:, 0], uniq[:, 1], uniq[:, 2]
+    ux, utx, uT, inv, _ = group_rows(x, t_x, T)
     horizon = settings.horizon_months * DAYS_PER_MONTH
     p_alive[ok] = bg.p_alive(ux, utx, uT)[inv]
     purchases[ok] = bg.expected_purchases(horizon, ux, utx, uT)[inv]
@@ -475,7 +512,7 @@ def _holdout(bg: BetaGeoModel, h: HoldoutInputs) -> HoldoutCheck | None:
     model = bg
     if not h.after_as_of:
         try:
-            model = BetaGeoModel().fit(h.x, h.t_x, h.T)
+            model = _fit_bgnbd(h.x, h.t_x, h.T)
         except DataError:
             return None
     predicted = model.expected_purchases(float(h.days), h.x, h.t_x, h.T)
