@@ -279,8 +279,12 @@ def data_period(customers: pd.DataFrame, as_of: dt.date) -> DataPeriod:
             start = min(first.date(), as_of)
     if start is None:
         return DataPeriod(None, as_of, f"to {as_of.isoformat()}")
-    months = (as_of.year - start.year) * 12 + as_of.month - start.month + (1 if as_of.day >= start.day else 0)
-    length = f"{months} month{'s' if months != 1 else ''}" if months < 24 or months % 12 else f"{months // 12} years"
+    days = (as_of - start).days
+    months = round(days / 30.4375)
+    if days < 61:
+        length = f"{days} day{'s' if days != 1 else ''}"
+    else:
+        length = f"{months} months" if months < 24 or months % 12 else f"{months // 12} years"
     return DataPeriod(start, as_of, f"{start.isoformat()} to {as_of.isoformat()} ({length})")
 
 
