@@ -203,3 +203,17 @@ def test_property_mixed_column_neutralises_only_text(values: list) -> None:
             assert after in (before, "'" + before)
         else:
             assert after is before or (after == before)
+
+
+def test_string_dtype_and_timezones(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "s": pd.array(["=1", None, "ok"], dtype="string"),
+            "t": pd.to_datetime(["2024-01-02 03:04", "2024-05-06 07:08", None]).tz_localize("UTC"),
+        }
+    )
+    out = neutralise(frame)
+    assert str(out["s"].dtype) == "string" and out["s"].tolist()[::2] == ["'=1", "ok"] and out["s"].isna()[1]
+    rows = read_xlsx(write_table(frame, tmp_path / "t.xlsx"))
+    assert rows[1][0] == "'=1" and rows[1][1].isoformat() == "2024-01-02T03:04:00"
+    assert pd.read_parquet(write_table(frame, tmp_path / "t.parquet"))["s"].tolist()[0] == "'=1"

@@ -307,3 +307,24 @@ def test_the_app_refuses_a_forged_version_and_says_so(tmp_path: Path, fresh: Set
     shown = svc.view(forged.name, owner="anon-0123456789abcdef")
     assert shown.id == good.name and "not signed by this installation" in (shown.notice or "")
     assert not sentinel.exists()
+
+
+def test_relative_xdg_config_home_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", "relative/dir")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert keys.config_dir() == tmp_path / ".config" / "customer-segments"
+
+
+def test_a_secret_created_meanwhile_by_another_process_is_used(fresh: Settings) -> None:
+    path = keys.secret_path(fresh)
+    first = keys.installation_secret(fresh, create=True)
+    assert keys._create_secret(path) == first  # O_EXCL lost the race: read, do not overwrite
+
+
+def test_an_unwritable_config_folder_gives_one_clear_message(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    custom = Settings(secret_file=blocker / "secret-key")
+    with pytest.raises(keys.SecretKeyError, match=r"Cannot create the secret key file .*Set SEGMENTS_SECRET_KEY"):
+        keys.derived_key(custom, "artifact-signing")
+    assert keys.installation_secret(custom, create=False) is None

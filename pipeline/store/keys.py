@@ -60,6 +60,13 @@ def secret_path(settings: Settings) -> Path:
 
 
 def _read_secret(path: Path) -> bytes:
+    try:
+        return _read_secret_file(path)
+    except OSError as err:
+        raise SecretKeyError(f"Cannot read the secret key file {path}: {err.strerror or err}.") from None
+
+
+def _read_secret_file(path: Path) -> bytes:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise SecretKeyError(
@@ -72,11 +79,17 @@ def _read_secret(path: Path) -> bytes:
 
 
 def _create_secret(path: Path) -> bytes:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first
-        return _read_secret(path)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first
+            return _read_secret(path)
+    except OSError as err:
+        raise SecretKeyError(
+            f"Cannot create the secret key file {path}: {err.strerror or err}. "
+            f"Set {ENV_VAR} or make its folder writable."
+        ) from None
     with os.fdopen(fd, "wb") as fh:
         fh.write(secrets.token_hex(32).encode())
         fh.flush()
