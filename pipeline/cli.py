@@ -117,16 +117,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def train_text(s: dict[str, Any]) -> str:
     """Human-readable ``train`` summary."""
     art = s["artifact"]
+    width = max([32, *(len(seg["name"]) + 2 for seg in s["segments"])])
     lines = [
         f"{s['n_customers']:,} customers, {s['model']} k={s['k']} on {', '.join(s['features'])} ({s['scaling']} scaling)",
         f"silhouette {s['silhouette']:.3f}" if s["silhouette"] is not None else "silhouette n/a",
         f"artifact {art['id']} ({'reused from cache' if art['cached'] else 'trained'}) in {art['path']}",
         "",
-        f"{'segment':<32}{'customers':>10}{'share':>8}{'value':>8}  evidence",
+        f"{'segment':<{width}}{'customers':>10}{'share':>8}{'value':>8}  evidence",
     ]
     for seg in s["segments"]:
         vs = f"{seg['value_share']:.0%}" if seg["value_share"] is not None else "n/a"
-        lines.append(f"{seg['name']:<32}{seg['size']:>10,}{seg['share']:>8.0%}{vs:>8}  {seg['evidence']}")
+        lines.append(f"{seg['name']:<{width}}{seg['size']:>10,}{seg['share']:>8.0%}{vs:>8}  {seg['evidence']}")
     dq = s["data_quality"]
     lines += [
         "",
