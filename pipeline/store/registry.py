@@ -171,7 +171,7 @@ class Registry:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
-        self._schema_ready = False
+        self._schema_pid: int | None = None
 
     # ------------------------------------------------------------ plumbing
 
@@ -181,7 +181,9 @@ class Registry:
         conn = getattr(self._local, "conn", None)
         if conn is None or getattr(self._local, "pid", None) != pid:
             conn = connect(self.path)
-            conn.executescript(SCHEMA)
+            if self._schema_pid != pid:  # once per process (CREATE ... IF NOT EXISTS)
+                conn.executescript(SCHEMA)
+                self._schema_pid = pid
             self._local.conn = conn
             self._local.pid = pid
         return conn
