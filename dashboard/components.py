@@ -52,9 +52,17 @@ def card(title: str | None, body: Any, className: str = "", help_text: str | Non
 
 
 def kpi_card(
-    label: str, value: str, detail: str | None = None, icon: str = "graph-up", note: str | None = None
+    label: str,
+    value: str,
+    detail: str | None = None,
+    icon: str = "graph-up",
+    note: str | None = None,
+    tooltip: str | None = None,
 ) -> dbc.Card:
-    """One headline number; ``note`` says how it is measured (small text, also the number's tooltip)."""
+    """One headline number; ``note`` says how it is measured (small text), ``tooltip`` the number's
+    hover text (defaults to ``note``).  A value of ``"not measured"`` is shown smaller and muted."""
+    tooltip = tooltip or note
+    value_class = "kpi-value kpi-value-none" if value == "not measured" else "kpi-value"
     return dbc.Card(
         dbc.CardBody(
             [
@@ -62,7 +70,7 @@ def kpi_card(
                     [html.I(className=f"bi bi-{icon} me-2"), label],
                     className="kpi-label small text-body-secondary text-uppercase",
                 ),
-                html.Div(value, className="kpi-value", **({"title": note} if note else {})),
+                html.Div(value, className=value_class, **({"title": tooltip} if tooltip else {})),
                 html.Div(detail or "", className="small text-body-secondary"),
                 *([html.Div(note, className="kpi-note text-body-secondary")] if note else []),
             ]

@@ -83,6 +83,7 @@ MODELS_SCALING_TABLE = "models-scaling-table"
 MODELS_SWEEP_NOTE = "models-sweep-note"
 MODELS_CHURN_GRAPH = "models-churn-graph"  # predicted vs actual purchases after the cut-off
 MODELS_CHURN_SUMMARY = "models-churn-summary"  # totals and how measured, or why not checked
+MODELS_CHURN_CHART = "models-churn-chart"  # the holdout chart's box (hidden without a holdout)
 
 # --- 3D explorer (/explorer) ------------------------------------------------
 EXPLORER_AXES = "explorer-axes"

@@ -188,6 +188,17 @@ def test_priority_matrix_places_segments_by_measured_figures(theme: str) -> None
     assert "$500" in b["B"].customdata[0][2]
 
 
+def test_close_bubbles_get_labels_that_do_not_collide() -> None:
+    # two level bubbles side by side: the first label goes beside (left, right half of the plot), the second
+    # would cover it there and goes above; a bubble far away keeps its label beside it
+    assert segments_fig.label_positions([0.40, 0.45, 0.05], [0.25, 0.25, 0.10], 0.6, 0.4) == [
+        "middle left",
+        "top center",
+        "middle right",
+    ]
+    assert segments_fig.label_positions([0.1, 0.5], [0.1, 0.3], 0.6, 0.4) == ["middle right", "middle left"]
+
+
 def test_priority_matrix_not_measured_places_nothing() -> None:
     fig = segments_fig.priority_figure(THREE, "light", not_measured="no recency")
     assert not fig.data and "not measured" in fig.layout.annotations[0].text
@@ -336,15 +347,17 @@ def test_models_page_churn_check(pages, trained) -> None:
     m = pages["models"]
     v = fabricated(trained, CHURN_MODEL, [0.3], "models")
     text = text_of(m.churn_check_summary(v))
-    assert "predicted 1,100" in text and "actual 1,000" in text and "+10.0%" in text
+    assert "predicted 1,100" in text and "actual 1,000" in text and "prediction 10.0% above actual" in text
     assert "1997-09-30 to 1998-06-30" in text and "fitted on purchases up to 1997-09-30" in text
     marketing = fabricated(trained, {**CHURN_MODEL, "holdout": None, "source": "marketing"}, [0.3], "models-mkt")
     assert "no purchase dates" in text_of(m.churn_check_summary(marketing))
     none = fabricated(trained, None, [None], "models-none")
     assert churn.NOT_MEASURED_OLD in text_of(m.churn_check_summary(none))
     # the callback draws the session's artifact (the trained sample)
-    _summary, figure = m.churn_check(trained.artifact.artifact_id, "dark")
+    _summary, figure, style = m.churn_check(trained.artifact.artifact_id, "dark")
     assert isinstance(figure, go.Figure)
+    holdout = (churn.churn_model(trained.artifact.manifest) or {}).get("holdout")
+    assert style == ({} if churn.holdout_rows(holdout) else {"display": "none"})
     assert m.PAGE_OUTPUTS  # untouched positional tuple of the comparison callbacks
 
 
@@ -384,12 +397,32 @@ def test_simulator_recency_input_gauge_and_value(pages, trained, fake_measure) -
     assert call["recency_days"] == 100 and call["frequency"] == values["Purchase_Frequency"]
     assert call["tenure_years"] == values["Customer_For_Years"] and call["value"] == values["Customer_Value"]
     block = sim.churn_block(v, estimate)
-    assert "$50" in text_of(block) and "1.0 expected purchases" in text_of(block) and "P(alive) 50%" in text_of(block)
+    assert "$50" in text_of(block) and "1.0 expected purchases" in text_of(block)
+    assert block.to_plotly_json()["props"]["data-p-alive"] == "0.5000"
     # no recency slider value: the customers' median recency is used
     sim.churn_estimate(v, sim.median_values(v))
     assert fake_measure[-1]["recency_days"] == float(v.customers["Recency"].median())
     gauge = sim_fig.activity_gauge_figure(estimate["p_alive"], churn.threshold(CHURN_MODEL), "light")
     assert gauge.data[0].value == 50.0
+
+
+def test_simulator_value_not_measured_for_some_inputs(pages, trained) -> None:
+    sim = pages["simulator"]
+    v = fabricated(trained, CHURN_MODEL, [0.3], "sim-partial")
+    nothing = text_of(sim.churn_block(v, {"p_alive": 0.8, "expected_purchases": None, "expected_clv": None}))
+    assert "not measured for these values" in nothing and "$" not in nothing
+    only = text_of(sim.churn_block(v, {"p_alive": 0.8, "expected_purchases": 2.25, "expected_clv": None}))
+    assert "Expected purchases, next 12 months" in only and "2.2" in only and "value not measured" in only
+
+
+def test_simulator_says_which_inputs_are_taken_at_the_median(pages, trained) -> None:
+    sim = pages["simulator"]
+    v = fabricated(trained, CHURN_MODEL, [0.3], "sim-median")
+    median = float(v.customers["Customer_For_Years"].median())
+    assert sim.median_note(v, ["Customer_For_Years"]) == f" Taken at the customers' median: Tenure {median:.1f} years."
+    assert sim.median_note(v, []) == ""
+    block = sim.churn_block(v, {"p_alive": 0.8, "expected_purchases": 1.0, "expected_clv": 9.0}, ["Customer_For_Years"])
+    assert "Taken at the customers' median: Tenure" in text_of(block)
 
 
 def test_simulator_not_measured(pages, trained, fake_measure) -> None:
@@ -424,7 +457,9 @@ def test_simulator_callbacks_on_the_trained_sample(pages, trained) -> None:
     gauge, *_ = sim.update_figures(scored, None)
     if measured:
         assert scored["churn"]["p_alive"] == pytest.approx(gauge.data[0].value / 100, abs=0.0005)
-        assert "P(alive)" in text_of(block)
+        assert float(block.to_plotly_json()["props"]["data-p-alive"]) == pytest.approx(
+            scored["churn"]["p_alive"], abs=1e-4
+        )
     else:
         assert scored["churn"] is None and gauge.data[0].mode == "gauge" and "not measured" in text_of(block)
     patch = sim.update_figures(scored, f"{v.id}|light")[0]

@@ -465,6 +465,11 @@ def test_cli_train_json_contract_on_the_sample(tmp_path: Path) -> None:
     assert churn["source"] == "marketing" and churn["holdout"] is None and churn["transactions_after_as_of"] == 0
     assert (churn["horizon_months"], churn["margin"], churn["annual_discount_rate"]) == (12, 1.0, 0.0)
     assert churn["n_customers_fitted"] == 2240
+    # The sample shows no sign that dropout varies between customers: the plain fit runs along the ridge
+    # (a, b -> infinity); the smallest penalty that gives finite values is used and said.
+    assert any("no maximum at finite a and b" in a for a in churn["assumptions"])
+    assert max(churn["params"]["a"], churn["params"]["b"]) < 1e4
+    assert all(s["churn"]["mean_clv"] is not None and s["churn"]["mean_clv"] > 0 for s in out["segments"])
 
 
 def test_cli_train_json_contract_on_a_generated_log(tmp_path: Path) -> None:

@@ -18,10 +18,10 @@ from .eda import NUMERIC_PROFILE, fmt_value, unit_note, variable_label, variable
 
 
 def profile_variables(segment: Mapping[str, Any], features: Sequence[str]) -> list[str]:
-    """Variables with a segment average: clustered features, then profile attributes."""
+    """Variables with a segment average: clustered features, then profile attributes (each once)."""
     centroid = segment.get("centroid") or {}
     profile = segment.get("profile") or {}
-    return [f for f in features if f in centroid] + [p for p in NUMERIC_PROFILE if p in profile]
+    return [f for f in features if f in centroid] + [p for p in NUMERIC_PROFILE if p in profile and p not in features]
 
 
 def segment_mean(segment: Mapping[str, Any], variable: str) -> float | None:
@@ -191,7 +191,8 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measu
     x_mid = 1.0 / len(segments)
     y_mid = sum(y * n for y, n in zip(ys, sizes, strict=True)) / total
     y_top = min(1.0, max([*ys, 0.1]) * 1.15 + 0.05)
-    y_range = [-0.04 * y_top - 0.02, y_top + 0.06]
+    # room below 0 and above the top for the bubbles and the quadrant labels
+    y_range = [-0.2 * y_top, y_top * 1.12]
     fig = go.Figure()
     band = "rgba(213,94,0,0.08)" if not dark else "rgba(213,94,0,0.14)"
     fig.add_shape(
@@ -201,7 +202,7 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measu
     fig.add_shape(type="line", x0=x_mid, x1=x_mid, y0=y_range[0], y1=y_range[1], line=guide, layer="below")
     fig.add_shape(type="line", x0=0, x1=x_max, y0=y_mid, y1=y_mid, line=guide, layer="below")
     muted = "rgba(222,226,230,0.55)" if dark else "rgba(33,37,41,0.45)"
-    top, bottom = y_range[1] - 0.02 * y_top, y_range[0] + 0.02 * y_top
+    top, bottom = y_range[1] - 0.01 * y_top, y_range[0] + 0.01 * y_top
     corners = [
         (0.005, top, "left", "top", "Win back at low cost"),
         (x_max * 0.995, top, "right", "top", "Protect now"),
@@ -238,9 +239,11 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measu
         yanchor="bottom",
         font={"size": 10, "color": muted},
     )
-    for s, x, y, n in zip(segments, xs, ys, sizes, strict=True):
+    diameters = [22 + 48 * math.sqrt(n / biggest) for n in sizes]
+    shifted = [y - y_range[0] for y in ys]
+    positions = label_positions(xs, shifted, x_max, y_range[1] - y_range[0], [s["name"] for s in segments], diameters)
+    for s, x, y, n, position in zip(segments, xs, ys, sizes, positions, strict=True):
         diameter = 22 + 48 * math.sqrt(n / biggest)
-        right = x < x_max * 0.62
         var = churn.value_at_risk(s)
         fig.add_scatter(
             x=[x],
@@ -254,7 +257,7 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measu
                 "line": {"width": 1.5, "color": "rgba(255,255,255,0.9)" if not dark else "rgba(0,0,0,0.6)"},
             },
             text=[f"<b>{s['name']}</b><br>{n:,} customers"],
-            textposition="middle right" if right else "middle left",
+            textposition=position,
             textfont={"size": 12},
             cliponaxis=False,
             customdata=[[s.get("share") or 0.0, n, _money(var)]],
@@ -271,11 +274,74 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measu
         yaxis={
             "title": "Likely inactive (share of customers)",
             "tickformat": ".0%",
+            "tickvals": share_ticks(y_top),
             "range": y_range,
             "zeroline": False,
         },
         margin={"l": 70, "r": 20, "t": 10, "b": 50},
     )
+
+
+def share_ticks(top: float) -> list[float]:
+    """Tick values from 0 % to ``top`` at a round step (no negative shares on the axis)."""
+    step = 0.05 if top <= 0.4 else 0.1 if top <= 0.8 else 0.2
+    return [round(i * step, 2) for i in range(int(top / step + 1e-9) + 1)]
+
+
+#: Plot area of the priority matrix in pixels (graph height 400 minus margins), for label placement.
+PLOT_PX = (560.0, 320.0)
+
+
+def label_positions(
+    xs: Sequence[float],
+    ys: Sequence[float],
+    x_span: float,
+    y_span: float,
+    names: Sequence[str] | None = None,
+    diameters: Sequence[float] | None = None,
+) -> list[str]:
+    """Where each bubble's two-line label goes, so that labels do not cover each other or other bubbles.
+
+    Greedy, biggest bubble first: the first of beside (right in the left 62 %
+    of the plot, else left), above, below, the other side whose box (text
+    width estimated from the name's length) overlaps no label placed so far
+    and no other bubble; the preferred side when none fits.
+    """
+    n = len(xs)
+    names = list(names) if names is not None else ["x" * 12] * n
+    diameters = list(diameters) if diameters is not None else [40.0] * n
+    w_px, h_px = PLOT_PX
+    centres = [(x / x_span * w_px, y / y_span * h_px) for x, y in zip(xs, ys, strict=True)]
+    bubbles = [(cx - d / 2, cy - d / 2, cx + d / 2, cy + d / 2) for (cx, cy), d in zip(centres, diameters, strict=True)]
+
+    def box(i: int, position: str) -> tuple[float, float, float, float]:
+        (cx, cy), r = centres[i], diameters[i] / 2
+        w, h = 7.2 * max(len(names[i]), 13) + 6, 34.0
+        if position == "middle right":
+            return (cx + r, cy - h / 2, cx + r + w, cy + h / 2)
+        if position == "middle left":
+            return (cx - r - w, cy - h / 2, cx - r, cy + h / 2)
+        if position == "top center":
+            return (cx - w / 2, cy + r, cx + w / 2, cy + r + h)
+        return (cx - w / 2, cy - r - h, cx + w / 2, cy - r)
+
+    def hits(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    out = [""] * n
+    placed: list[tuple[float, float, float, float]] = []
+    for i in sorted(range(n), key=lambda k: -diameters[k]):
+        beside = "middle right" if xs[i] < x_span * 0.62 else "middle left"
+        other = "middle left" if beside == "middle right" else "middle right"
+        for position in (beside, "top center", "bottom center", other):
+            b = box(i, position)
+            if not any(hits(b, p) for p in placed) and not any(hits(b, bubbles[j]) for j in range(n) if j != i):
+                break
+        else:
+            position = beside
+        out[i] = position
+        placed.append(box(i, position))
+    return out
 
 
 def _money(value: float | None) -> str:

@@ -1211,7 +1211,9 @@ def churn_check_card() -> html.Div:
             html.Div(
                 [
                     html.Div(id=ids.MODELS_CHURN_SUMMARY, className="mb-2"),
-                    graph(ids.MODELS_CHURN_GRAPH, "churn-holdout-check", height=320),
+                    html.Div(
+                        graph(ids.MODELS_CHURN_GRAPH, "churn-holdout-check", height=320), id=ids.MODELS_CHURN_CHART
+                    ),
                 ]
             ),
             help_text="The activity model is fitted on purchases up to a cut-off date and asked how many purchases "
@@ -1244,7 +1246,7 @@ def churn_check_summary(v: ArtifactView) -> html.Div:
                     html.Span("Purchase days after the cut-off" + period + ": ", className="text-body-secondary"),
                     html.Strong(f"predicted {totals['predicted']:,.0f}"),
                     f", actual {totals['actual']:,.0f}",
-                    f" ({err:+.1%})" if err is not None else "",
+                    f" (prediction {abs(err):.1%} {'above' if err > 0 else 'below'} actual)" if err else "",
                 ],
                 className="small",
             ),
@@ -1256,11 +1258,15 @@ def churn_check_summary(v: ArtifactView) -> html.Div:
 @callback(
     Output(ids.MODELS_CHURN_SUMMARY, "children"),
     Output(ids.MODELS_CHURN_GRAPH, "figure"),
+    Output(ids.MODELS_CHURN_CHART, "style"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
 )
-def churn_check(artifact_id: str | None, theme: str | None) -> tuple[Any, go.Figure]:
-    """The session's artifact → how well its churn model predicted purchases after the cut-off."""
+def churn_check(artifact_id: str | None, theme: str | None) -> tuple[Any, go.Figure, dict[str, str]]:
+    """The session's artifact → how well its churn model predicted purchases after the cut-off.
+
+    The chart is hidden when there is no holdout (the summary says why).
+    """
     v = service().view(artifact_id)
     cm = churn.churn_model(v.manifest)
     rows = churn.holdout_rows(cm.get("holdout")) if cm else []
@@ -1269,4 +1275,4 @@ def churn_check(artifact_id: str | None, theme: str | None) -> tuple[Any, go.Fig
         if rows
         else empty_figure("Not checked on later purchases.", theme or "light")
     )
-    return churn_check_summary(v), figure
+    return churn_check_summary(v), figure, {} if rows else {"display": "none"}

@@ -102,6 +102,7 @@ def churn_kpis(v: ArtifactView) -> list[dbc.Card]:
             kpi_card("Likely inactive", "not measured", None, "hourglass-bottom", note=reason),
             kpi_card("Value at risk", "not measured", None, "exclamation-triangle", note=reason),
         ]
+    measured_by = "BG/NBD model of each customer's purchases"
     pop = churn.population_churn(v.segments)
     thr = churn.threshold(cm)
     share, n_inactive = pop["share_likely_inactive"], pop["n_likely_inactive"]
@@ -111,7 +112,8 @@ def churn_kpis(v: ArtifactView) -> list[dbc.Card]:
         fmt_pct(share),
         f"{n_inactive:,} customers with P(alive) < {thr:g}" if n_inactive is not None else "of customers",
         "hourglass-bottom",
-        note=churn.how_measured(cm, value=False),
+        note=measured_by,
+        tooltip=churn.how_measured(cm, value=False),
     )
     months = churn.horizon_months(cm)
     if pop["value_at_risk"] is None:
@@ -120,7 +122,7 @@ def churn_kpis(v: ArtifactView) -> list[dbc.Card]:
             "not measured",
             None,
             "exclamation-triangle",
-            note="No spend per purchase in this data, so expected value cannot be measured.",
+            note="Expected value is not measured for this data (no usable spend model).",
         )
     else:
         at_risk = kpi_card(
@@ -128,7 +130,8 @@ def churn_kpis(v: ArtifactView) -> list[dbc.Card]:
             fmt_money(pop["value_at_risk"]),
             f"expected {months}-month value of likely inactive customers",
             "exclamation-triangle",
-            note=note,
+            note=measured_by + " × expected order value",
+            tooltip=note,
         )
     return [inactive, at_risk]
 
@@ -143,7 +146,7 @@ def segment_cards(v: ArtifactView) -> html.Div:
                     [
                         html.Div(
                             [segment_chip(s), churn_badge(s)],
-                            className="d-flex justify-content-between align-items-center",
+                            className="d-flex justify-content-between align-items-center flex-wrap gap-1",
                         ),
                         html.Div(
                             f"{s['size']:,} customers · {fmt_pct(s['share'])} · {fmt_pct(s.get('value_share'))} of spend",

@@ -219,12 +219,13 @@ def priority_list(v: ArtifactView) -> html.Div:
         note = not_measured(churn.not_measured_reason(v.manifest))
         intro = "Ordered by share of total spend."
     else:
+        valued = all(churn.value_at_risk(s) is not None for s in v.segments)
         order = (
             "Ordered by value at risk: the expected value of customers likely inactive. "
-            if all(churn.value_at_risk(s) is not None for s in v.segments)
-            else "Ordered by the number of customers likely inactive (no value at risk without spend per purchase). "
+            if valued
+            else "Ordered by the number of customers likely inactive (value at risk is not measured for this data). "
         )
-        note = how_measured(order + churn.how_measured(cm))
+        note = how_measured(order + churn.how_measured(cm, value=valued))
         intro = None
     return html.Div(
         [

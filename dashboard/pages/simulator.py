@@ -697,6 +697,19 @@ def build_controls(
     return controls, preset_buttons(v), moves_frame(v), distances_style(len(v.segments)), v.id
 
 
+def median_note(v: ArtifactView, fixed: Sequence[str]) -> str:
+    """`` Tenure: the customers' median, 0.6 years.``: inputs of the estimate that have no slider."""
+    defaults = churn_defaults(v)
+    parts = []
+    for col in fixed:
+        if col in defaults:
+            d = FEATURE_DEFINITIONS.get(col)
+            label = d.label if d else ("Days since last purchase" if col == churn.RECENCY else col)
+            unit = d.unit if d else ("days" if col == churn.RECENCY else "")
+            parts.append(f"{label} {full_value(defaults[col], unit, 0.1 if unit == 'years' else 1.0)}")
+    return f" Taken at the customers' median: {', '.join(parts)}." if parts else ""
+
+
 def segment_recency(v: ArtifactView, key: str) -> float:
     """Median days since last purchase of the segment's customers (all customers' median when it has none)."""
 
@@ -852,21 +865,23 @@ def update_prediction(
     texts, classes, disabled = move_outputs(sim, _move_keys(v))
     estimate = churn_estimate(v, {**given, **current})
     scored = {"artifact": v.id, "theme": theme, "values": current, "churn": estimate}
+    fixed = [col for col in churn.CHURN_INPUTS.values() if col not in current and col not in given]
     return (
         result_block(sim, current, theme),
         confidence_block(sim, v.names),
         texts,
         classes,
         disabled,
-        churn_block(v, estimate),
+        churn_block(v, estimate, fixed),
         scored,
     )
 
 
-def churn_block(v: ArtifactView, estimate: Mapping[str, float | None] | None) -> html.Div:
+def churn_block(v: ArtifactView, estimate: Mapping[str, float | None] | None, fixed: Sequence[str] = ()) -> html.Div:
     """Expected purchases and value over the horizon for this customer, and how they are measured.
 
-    Without a churn model: "not measured" and why.
+    ``fixed``: inputs of the estimate without a slider, taken at the customers'
+    median (said under the figures).  Without a churn model: "not measured" and why.
     """
     cm = churn.churn_model(v.manifest)
     if cm is None:
@@ -876,20 +891,26 @@ def churn_block(v: ArtifactView, estimate: Mapping[str, float | None] | None) ->
     months = churn.horizon_months(cm)
     clv, purchases = estimate.get("expected_clv"), estimate.get("expected_purchases")
     p_alive = float(estimate["p_alive"] or 0.0)
-    headline = (
-        [
+    if clv is not None:
+        headline = [
             html.Div(f"Expected value, next {months} months", className="sim-eyebrow"),
             html.Div(fmt_money(clv), className="sim-clv"),
         ]
-        if clv is not None
-        else [html.Div(f"Expected purchases, next {months} months", className="sim-eyebrow")]
-    )
-    detail = f"{purchases:.1f} expected purchases · P(alive) {p_alive:.0%}" if purchases is not None else ""
+        detail = f"{purchases or 0:.1f} expected purchases"
+    elif purchases is not None:
+        headline = [
+            html.Div(f"Expected purchases, next {months} months", className="sim-eyebrow"),
+            html.Div(f"{purchases:.1f}", className="sim-clv"),
+        ]
+        detail = "expected value not measured (no spend model)"
+    else:
+        headline = [html.Div(f"Next {months} months", className="sim-eyebrow")]
+        detail = "expected purchases and value: not measured for these values"
     return html.Div(
         [
             *headline,
             html.Div(detail, className="small", id=ids.SIM_CHURN_DETAIL),
-            how_measured(churn.how_measured(cm)),
+            how_measured(churn.how_measured(cm, value=clv is not None) + median_note(v, fixed)),
         ],
         className="sim-churn-inner",
         **{"data-p-alive": f"{p_alive:.4f}"},

@@ -53,6 +53,9 @@ from pipeline.errors import DataError
 #: Most customers the spend model is fitted on (a random sample above this; the estimate is already precise).
 MAX_SPEND_FIT = 100_000
 _KEY_SPAN = 1 << 21
+#: BG/NBD a or b above this: the fit ran along the likelihood's ridge (see :func:`_fit_bgnbd`).
+RIDGE = 1e4
+RIDGE_PENALTIES = (1e-10, 1e-9, 1e-8, 1e-7, 1e-6)
 #: Calibration groups of the holdout check: 0, 1, ..., 6 repeat purchases, then 7 or more.
 HOLDOUT_GROUPS = 7
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -350,7 +353,7 @@ def measure_churn(
         return not_measured(n, inputs.reason, settings)
     ok = inputs.measured
     try:
-        bg = _fit_bgnbd(inputs.x[ok], inputs.t_x[ok], inputs.T[ok])
+        bg, fit_note = _fit_bgnbd(inputs.x[ok], inputs.t_x[ok], inputs.T[ok])
     except DataError as err:
         return not_measured(n, f"not measured: {err}", settings)
     gg, spend_note = _fit_spend(inputs, ok, settings.random_state)
@@ -372,7 +375,7 @@ def measure_churn(
         annual_discount_rate=settings.annual_discount_rate,
         inactive_threshold=settings.inactive_threshold,
         source=inputs.source,
-        assumptions=inputs.assumptions,
+        assumptions=inputs.assumptions + ((fit_note,) if fit_note else ()),
         tenure_offset_days=inputs.tenure_offset_days,
         spend_note=spend_note,
     )
@@ -398,10 +401,32 @@ def group_rows(
     return uniq[:, 0], uniq[:, 1], uniq[:, 2], inv.ravel(), counts
 
 
-def _fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BetaGeoModel:
-    """BG/NBD maximum-likelihood fit on the distinct rows weighted by their counts (same estimate, faster)."""
+def _fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[BetaGeoModel, str]:
+    """BG/NBD maximum-likelihood fit on the distinct rows weighted by their counts (same estimate, faster).
+
+    When the likelihood has no maximum at finite ``a`` and ``b`` (the fit runs
+    along the ridge where the dropout probability is the same for everyone,
+    ``a, b > RIDGE``), the smallest penalty of :data:`RIDGE_PENALTIES` that
+    gives finite values is used; the returned note says so and what it cost
+    in log-likelihood.  Otherwise the note is empty.
+    """
     ux, utx, uT, _, counts = group_rows(x, t_x, T)
-    return BetaGeoModel().fit(ux, utx, uT, sample_weight=counts)
+    bg = BetaGeoModel().fit(ux, utx, uT, sample_weight=counts)
+    a, b = bg.params_["a"], bg.params_["b"]
+    if max(a, b) < RIDGE:
+        return bg, ""
+    for penalty in RIDGE_PENALTIES:
+        model = BetaGeoModel(penalizer=penalty).fit(ux, utx, uT, sample_weight=counts)
+        if max(model.params_["a"], model.params_["b"]) < RIDGE:
+            drop = bg.log_likelihood_ - model.log_likelihood_
+            note = (
+                f"The purchase model's likelihood has no maximum at finite a and b (no sign that the chance of "
+                f"dropping out differs between customers: the plain fit runs to a = {a:.3g}, b = {b:.3g}); a penalty "
+                f"of {penalty:g} × (r² + alpha² + a² + b²) picks finite values, at a log-likelihood {drop:.1f} lower "
+                f"({drop / max(bg.n_customers_, 1):.4f} per customer)."
+            )
+            return model, note
+    return bg, ""
 
 
 def _fit_spend(inputs: ChurnInputs, ok: np.ndarray, random_state: int = 0) -> tuple[GammaGammaModel | None, str]:
@@ -512,7 +537,7 @@ def _holdout(bg: BetaGeoModel, h: HoldoutInputs) -> HoldoutCheck | None:
     model = bg
     if not h.after_as_of:
         try:
-            model = _fit_bgnbd(h.x, h.t_x, h.T)
+            model, _ = _fit_bgnbd(h.x, h.t_x, h.T)
         except DataError:
             return None
     predicted = model.expected_purchases(float(h.days), h.x, h.t_x, h.T)
