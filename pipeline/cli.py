@@ -114,6 +114,41 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def churn_lines(s: dict[str, Any], width: int = 32) -> list[str]:
+    """The measured churn and lifetime value of a ``train`` summary, as text lines."""
+    churn = s.get("churn_model")
+    if not churn:
+        return []
+    if churn.get("model") is None:
+        return ["", f"churn and lifetime value: {churn.get('reason')}"]
+    lines = [
+        "",
+        f"churn (BG/NBD, {churn['n_customers_fitted']:,} customers, as of {churn['as_of']}); "
+        f"likely inactive: p_alive < {churn['inactive_threshold']:g}; CLV over {churn['horizon_months']} months",
+        f"{'segment':<{width}}{'inactive':>10}{'p_alive':>9}{'mean CLV':>11}{'at risk':>13}",
+    ]
+
+    def money(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:,.0f}"
+
+    for seg in s["segments"]:
+        c = seg.get("churn") or {}
+        share = "n/a" if c.get("share_likely_inactive") is None else f"{c['share_likely_inactive']:.0%}"
+        p = "n/a" if c.get("mean_p_alive") is None else f"{c['mean_p_alive']:.2f}"
+        lines.append(
+            f"{seg['name']:<{width}}{share:>10}{p:>9}{money(c.get('mean_clv')):>11}{money(c.get('value_at_risk')):>13}"
+        )
+    hold = churn.get("holdout")
+    if hold:
+        lines.append(
+            f"holdout ({hold['kind']}, {hold['period']['start']} to {hold['period']['end']}): "
+            f"{hold['predicted_total']:,.0f} purchase days predicted, {hold['actual_total']:,.0f} made"
+        )
+    lines.append(f"how measured: {churn['how_measured']}")
+    lines += [f"  - {a}" for a in churn.get("assumptions", [])]
+    return lines
+
+
 def train_text(s: dict[str, Any]) -> str:
     """Human-readable ``train`` summary."""
     art = s["artifact"]
@@ -128,6 +163,7 @@ def train_text(s: dict[str, Any]) -> str:
     for seg in s["segments"]:
         vs = f"{seg['value_share']:.0%}" if seg["value_share"] is not None else "n/a"
         lines.append(f"{seg['name']:<{width}}{seg['size']:>10,}{seg['share']:>8.0%}{vs:>8}  {seg['evidence']}")
+    lines += churn_lines(s, width)
     dq = s["data_quality"]
     lines += [
         "",
