@@ -31,7 +31,9 @@ Life of a job
 - A monitor thread in the starting process joins the child (every child is
   reaped, whatever happened), writes the heartbeat while the child lives,
   and terminates the child when a cancel was requested; cancel is a flag in
-  the row, so any worker process can set it.
+  the row, so any worker process can set it.  The job leaves ``running``
+  (and its slot frees) only once its child has been reaped, so a finishing
+  child never overlaps the next one.
 
 Job functions report progress with :meth:`JobContext.progress`; its
 ``creep_to`` lets one long step move the bar by itself while a heartbeat
@@ -88,6 +90,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     percent INTEGER NOT NULL DEFAULT 0,
     message TEXT NOT NULL DEFAULT '',
     estimate_bytes INTEGER NOT NULL DEFAULT 0,
+    outcome TEXT CHECK (outcome IN ('done', 'failed')),
     result TEXT,
     error TEXT,
     pid INTEGER,
@@ -306,11 +309,13 @@ def _child_main(
         state, error = FAILED, f"The job failed unexpectedly ({type(err).__name__}: {err})."
     finally:
         context.close()
+    # The outcome is recorded here; the state changes (and the slot frees) only when the monitor has
+    # reaped this process, so a finishing child never overlaps the next one.
     conn = connect(Path(db_path))
     conn.execute(
-        "UPDATE jobs SET state = ?, result = ?, error = ?, percent = CASE WHEN ? = 'done' THEN 100 ELSE percent END, "
-        "finished_at = ? WHERE id = ? AND state = 'running' AND cancel_requested = 0",
-        (state, result, error, state, time.time(), job_id),
+        "UPDATE jobs SET outcome = ?, result = ?, error = ?, percent = CASE WHEN ? = 'done' THEN 100 ELSE percent END "
+        "WHERE id = ? AND state = 'running' AND cancel_requested = 0",
+        (state, result, error, state, job_id),
     )
     conn.close()
 
@@ -501,8 +506,9 @@ class JobRunner:
         now = time.time()
         claimed: list[sqlite3.Row] = []
         with self._db() as conn, transaction(conn):
-            conn.execute(
-                "UPDATE jobs SET state = 'failed', error = ?, finished_at = ? "
+            conn.execute(  # nobody reaps these any more: keep an outcome the child recorded, else failed
+                "UPDATE jobs SET state = COALESCE(outcome, 'failed'), "
+                "error = CASE WHEN outcome IS NULL THEN ? ELSE error END, finished_at = ? "
                 "WHERE state = 'running' AND heartbeat_at < ?",
                 (STALE_MESSAGE, now, now - self.stale_after_s),
             )
@@ -639,11 +645,12 @@ class JobRunner:
             proc.join()
 
     def _finish(self, job_id: str, state: str, error: str) -> None:
-        """Record the end of a job the child did not record (cancelled, killed, crashed)."""
+        """The child is reaped: its recorded outcome, or cancelled, or ``state``/``error`` (killed, crashed)."""
         with contextlib.suppress(Exception), self._db() as conn:
             conn.execute(
-                "UPDATE jobs SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE ? END, "
-                "error = CASE WHEN cancel_requested = 1 THEN NULL ELSE ? END, "
+                "UPDATE jobs SET "
+                "state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE COALESCE(outcome, ?) END, "
+                "error = CASE WHEN cancel_requested = 1 THEN NULL WHEN outcome IS NOT NULL THEN error ELSE ? END, "
                 "message = CASE WHEN cancel_requested = 1 THEN 'Cancelled' ELSE message END, "
                 "finished_at = ? WHERE id = ? AND state = 'running'",
                 (state, error, time.time(), job_id),

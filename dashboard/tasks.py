@@ -40,17 +40,30 @@ RUNNER_KEY = "segments_job_runner"
 #: Environment variable that overrides the server's limit of running jobs.
 MAX_JOBS_ENV = "SEGMENTS_MAX_JOBS"
 MB = 1024 * 1024
-# Peak memory of a job child (resident set), measured with benchmarks/bench_jobs.py on this machine
-# (python -m benchmarks.bench_jobs --sizes): a spawned child with the imports, plus a share per
-# uploaded byte (parsing, one row per customer, the fit), or per customer for a retrain / comparison.
+# Peak memory of a job child (resident set).  Measured on this machine (python -m benchmarks.bench_jobs
+# prints measured peak against these estimates): the child's interpreter and imports, plus a share per
+# uploaded byte (raw bytes, parsed table, one row per customer), plus the pairwise-distance work of the
+# fit's silhouette, which scikit-learn does in chunks of at most ``working_memory`` (1 GiB by default)
+# on at most ``settings.max_exact_rows`` customers.  E.g. a 20,000-customer table (0.7 MB) peaked at
+# 1,263 MB, a 100,000-customer one (3.7 MB) at 1,331 MB, a 500,000-line log (33 MB, 4,529 customers)
+# at 612 MB.
 #: Resident memory of a job child after its imports, before it reads anything.
 CHILD_BASE_BYTES = 250 * MB
-#: Peak bytes per uploaded byte (worst of the customer-table and transaction-log cases measured).
-BYTES_PER_UPLOAD_BYTE = 12.0
-#: Peak bytes per customer when training from an existing version's customers.
-BYTES_PER_CUSTOMER_TRAIN = 4_000
-#: Peak bytes per customer of a comparison (its quadratic steps work on at most ``max_exact_rows``).
-BYTES_PER_CUSTOMER_COMPARE = 6_000
+#: Peak bytes per uploaded byte (raw bytes, parsed table, per-customer rows; a log measured about 9).
+BYTES_PER_UPLOAD_BYTE = 10.0
+#: Fewest bytes a table row takes in a text upload (bounds the customers an upload can hold).
+MIN_ROW_BYTES = 30
+#: Bytes per customer of the per-customer tables (features, profile, scores) in a fit or comparison.
+BYTES_PER_CUSTOMER = 4_000
+#: scikit-learn's pairwise-distance chunk (``working_memory``), the ceiling of the silhouette step.
+PAIRWISE_CHUNK_BYTES = 1024 * MB
+
+
+def fit_peak_bytes(n_customers: int, settings: Settings) -> int:
+    """Estimated peak of fitting and scoring ``n_customers`` (without the child's base and the raw upload)."""
+    n = max(0, int(n_customers))
+    exact = min(n, settings.max_exact_rows)
+    return int(BYTES_PER_CUSTOMER * n + min(8 * exact * exact, PAIRWISE_CHUNK_BYTES))
 
 
 # ---------------------------------------------------------------- job functions (in the child)
@@ -110,21 +123,26 @@ def _customers(artifact_id: Any, settings: Settings) -> int:
 
 
 def estimate_train(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
-    """Peak bytes of a training job: from the upload's size, or the customers of the version retrained."""
+    """Peak bytes of a training job: from the upload's size, or the customers of the version retrained.
+
+    An upload's customers are not known before it is parsed: at most one per
+    :data:`MIN_ROW_BYTES` bytes (an overestimate for logs, whose many lines
+    make few customers).
+    """
     source = parameters.get("source") or {}
     if source.get("upload"):
         size = 0
         with contextlib.suppress(Exception):  # a key that is not the owner's: the job fails with the message
             size = jobs.upload_info(str(source["upload"]), settings, owner).size
-        return int(CHILD_BASE_BYTES + BYTES_PER_UPLOAD_BYTE * size)
+        return int(CHILD_BASE_BYTES + BYTES_PER_UPLOAD_BYTE * size + fit_peak_bytes(size // MIN_ROW_BYTES, settings))
     if source.get("artifact"):
-        return int(CHILD_BASE_BYTES + BYTES_PER_CUSTOMER_TRAIN * _customers(source["artifact"], settings))
-    return int(CHILD_BASE_BYTES + BYTES_PER_CUSTOMER_TRAIN * settings.sample_rows)
+        return int(CHILD_BASE_BYTES + fit_peak_bytes(_customers(source["artifact"], settings), settings))
+    return int(CHILD_BASE_BYTES + fit_peak_bytes(settings.sample_rows, settings))
 
 
 def estimate_compare(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
-    """Peak bytes of a comparison: per customer of the version compared."""
-    return int(CHILD_BASE_BYTES + BYTES_PER_CUSTOMER_COMPARE * _customers(parameters.get("artifact"), settings))
+    """Peak bytes of a comparison: the customers of the version compared (models refitted one at a time)."""
+    return int(CHILD_BASE_BYTES + 2 * fit_peak_bytes(_customers(parameters.get("artifact"), settings), settings))
 
 
 #: The job kinds of the app.
@@ -253,6 +271,7 @@ __all__ = [
     "compare_job",
     "estimate_compare",
     "estimate_train",
+    "fit_peak_bytes",
     "job_status",
     "make_runner",
     "run_compare",

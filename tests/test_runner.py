@@ -1,66 +1,44 @@
 """The one job runner (:mod:`dashboard.runner`): bounded queue, positions, cancel, heartbeat expiry,
 memory refusal, and every child process reaped.
 
-Jobs here are tiny functions of this module (``tests.test_runner:<name>``):
-they run in real ``spawn`` children, so the process handling is the real one,
-but each takes well under a second unless it is told to wait.
+Jobs here are tiny functions of :mod:`tests.runner_jobs` (a module with light
+imports): they run in real ``spawn`` children, so the process handling is the
+real one, but each takes well under a second unless it is told to wait.  The
+app's job kinds (training) and the pages' submit / poll / cancel callbacks
+are tested at the end.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
+from dash import no_update
 
+from dashboard import jobs, tasks
 from dashboard import runner as rn
+from dashboard.identity import current_owner
 from dashboard.runner import JobKind, JobRefused, JobRunner
-from pipeline.errors import DataError
-from pipeline.store.db import connect
+from pipeline.config import Settings
+from pipeline.store.db import connect, database_path
+from pipeline.store.registry import UPLOAD_NOT_AVAILABLE, Registry
+from pipeline.synthetic.inputs import transactions_bytes
+from tests.runner_jobs import estimate_gb
 
 GB = 1024**3
 
-# ---------------------------------------------------------------- job functions (run in the child)
-
-
-def sleep_job(context: rn.JobContext, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Report progress, wait ``seconds`` (or until a ``release`` file exists), then return."""
-    context.progress(10, "Sleeping", creep_to=90)
-    release = parameters.get("release")
-    deadline = time.monotonic() + float(parameters.get("seconds", 0.0))
-    while time.monotonic() < deadline or (release and not Path(release).exists()):
-        time.sleep(0.05)
-    return {"pid": os.getpid(), "owner": context.owner, "settings": context.settings}
-
-
-def failing_job(context: rn.JobContext, parameters: dict[str, Any]) -> dict[str, Any]:
-    """A user mistake: the message reaches the owner."""
-    raise DataError("The file has no customer id column.")
-
-
-def buggy_job(context: rn.JobContext, parameters: dict[str, Any]) -> dict[str, Any]:
-    """A bug: a sentence for the user, the traceback in the log."""
-    return {"x": 1 / 0}
-
-
-def crashing_job(context: rn.JobContext, parameters: dict[str, Any]) -> dict[str, Any]:
-    """The process dies without recording anything."""
-    os._exit(7)
-
-
-def _estimate(parameters: dict[str, Any], settings: Any, owner: str) -> int:
-    return int(parameters.get("gb", 0) * GB)
-
-
 KINDS = {
-    "sleep": JobKind("tests.test_runner:sleep_job", _estimate),
-    "fail": JobKind("tests.test_runner:failing_job"),
-    "bug": JobKind("tests.test_runner:buggy_job"),
-    "crash": JobKind("tests.test_runner:crashing_job"),
+    "sleep": JobKind("tests.runner_jobs:sleep_job", estimate_gb),
+    "fail": JobKind("tests.runner_jobs:failing_job"),
+    "bug": JobKind("tests.runner_jobs:buggy_job"),
+    "crash": JobKind("tests.runner_jobs:crashing_job"),
 }
 
 
@@ -309,3 +287,142 @@ def test_default_server_limit_is_half_the_cores() -> None:
 def test_fork_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="spawn"):
         JobRunner(tmp_path / "s.sqlite3", KINDS, start_method="fork")
+
+
+# ---------------------------------------------------------------- the app's job kinds and pages
+
+
+def page_module(name: str) -> Any:
+    """The page module exactly as Dash imported it."""
+    import sys
+
+    import dash
+
+    for page in dash.page_registry.values():
+        if page["module"].rsplit(".", 1)[-1] == name:
+            return sys.modules[page["module"]]
+    raise LookupError(name)
+
+
+def text_of(component: Any) -> str:
+    """All text inside a Dash component tree."""
+    if component is None:
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None))
+
+
+def data_url(raw: bytes) -> str:
+    return f"data:text/csv;base64,{base64.b64encode(raw).decode()}"
+
+
+def poll_to_end(poll: Any, job: dict[str, Any], timeout: float = 300.0) -> dict[str, Any]:
+    """Call a page's poll callback (as its ``dcc.Interval`` does) until polling stops."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = poll(1, job)
+        if out["poll"] is True:
+            return out
+        assert out["cancel"] is False and out["box"] != "d-none", out
+        assert time.monotonic() < deadline, out["caption"]
+        time.sleep(0.2)
+
+
+def app_runner(tmp_path: Path, settings: Settings, **kwargs: Any) -> JobRunner:
+    """A runner of the app's job kinds on a scratch database, with the app's settings."""
+    scratch = settings.replace(data_dir=tmp_path / "data", models_dir=settings.models_dir)
+    return JobRunner(database_path(scratch), tasks.JOB_KINDS, scratch, heartbeat_s=0.2, **kwargs)
+
+
+def test_a_made_up_upload_key_fails_cleanly_and_is_reaped(tmp_path: Path, settings: Settings) -> None:
+    runner = app_runner(tmp_path, settings)
+    job = runner.submit("anon-" + "1" * 32, "train", {"source": {"upload": "f" * 32}})
+    status = runner.wait(job, "anon-" + "1" * 32, timeout=120)
+    assert (status.state, status.error) == ("failed", UPLOAD_NOT_AVAILABLE)
+    assert_all_reaped(runner)
+
+
+def test_four_concurrent_train_requests_run_one_at_a_time(tmp_path: Path, settings: Settings) -> None:
+    """Finding 4: four owners ask to train at the same moment; with a server limit of 1 one runs, three queue."""
+    runner = app_runner(tmp_path, settings, max_running=1)
+    owners = [f"anon-{i:032x}" for i in range(4)]
+    keys = {}
+    for i, owner in enumerate(owners):
+        raw = transactions_bytes(2_000, seed=40 + i)
+        keys[owner] = jobs.store_upload(data_url(raw), f"orders-{i}.csv", runner.settings, owner).key
+    barrier = threading.Barrier(4)
+    submitted: dict[str, str] = {}
+
+    def submit(owner: str) -> None:
+        barrier.wait()
+        submitted[owner] = runner.submit(owner, "train", {"source": {"upload": keys[owner], "mapping": None}})
+
+    threads = [threading.Thread(target=submit, args=(o,)) for o in owners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    first = {o: runner.status(submitted[o], o) for o in owners}
+    assert sorted(s.state for s in first.values()) == ["queued", "queued", "queued", "running"]
+    assert sorted(s.position for s in first.values() if s.position) == [1, 2, 3]
+    most = 0
+    while not all(runner.status(submitted[o], o).finished for o in owners):
+        most = max(most, runner.counts()["running"], len(runner.children()))
+        time.sleep(0.1)
+    assert most == 1  # never more than the configured number at once
+    results = [runner.status(submitted[o], o) for o in owners]
+    assert [r.state for r in results] == ["done"] * 4, [r.error for r in results]
+    registry = Registry(database_path(runner.settings))
+    for owner, r in zip(owners, results, strict=True):  # each new version is its owner's
+        assert registry.version(owner, r.result["artifact_id"]).artifact_id == r.result["artifact_id"]
+    assert_all_reaped(runner)
+
+
+def test_train_estimates_grow_with_the_input_and_stop_at_the_pairwise_chunk(settings: Settings) -> None:
+    small, large = tasks.fit_peak_bytes(1_000, settings), tasks.fit_peak_bytes(100_000, settings)
+    assert small == 4_000 * 1_000 + 8 * 1_000**2
+    assert large == 4_000 * 100_000 + tasks.PAIRWISE_CHUNK_BYTES
+    sample = tasks.estimate_train({"source": {"sample": True}}, settings, "anon-" + "2" * 32)
+    assert sample == tasks.CHILD_BASE_BYTES + tasks.fit_peak_bytes(settings.sample_rows, settings)
+    unknown = tasks.estimate_train({"source": {"upload": "f" * 32}}, settings, "anon-" + "2" * 32)
+    assert unknown == tasks.CHILD_BASE_BYTES  # nothing to read: the job itself says why
+
+
+def test_data_page_submits_polls_and_activates(dash_app, settings: Settings) -> None:
+    with dash_app.server.test_request_context("/"):
+        data = page_module("data")
+        info = jobs.store_upload(data_url(transactions_bytes(3_000, seed=31)), "jobs page.csv", settings)
+        started = data.train_upload(1, info.key, {"key": info.key, "mapping": None})
+        assert started["status"] is None and started["job"]["id"]
+        assert (started["poll"], started["button"], started["cancel"], started["box"]) == (
+            False,
+            True,
+            False,
+            "data-progress-box",
+        )
+        out = poll_to_end(data.follow_training, started["job"])
+        assert "Trained." in text_of(out["status"]) and "jobs page.csv" in text_of(out["status"])
+        assert (out["poll"], out["button"], out["cancel"], out["box"]) == (True, False, True, "d-none")
+        aid = out["trained"]["id"]
+        assert data.activate_trained(out["trained"]) == aid
+        assert dash_app.server.extensions["segmentation_service"].store.version(current_owner(), aid)
+
+
+def test_data_page_cancel_and_refusals(dash_app, settings: Settings) -> None:
+    with dash_app.server.test_request_context("/"):
+        data = page_module("data")
+        info = jobs.store_upload(data_url(transactions_bytes(3_500, seed=32)), "cancel me.csv", settings)
+        started = data.train_upload(1, info.key, {"key": info.key, "mapping": None})
+        alert, cancel_disabled = data.cancelled(1, started["job"])
+        assert "Training cancelled" in text_of(alert) and cancel_disabled is True
+        out = poll_to_end(data.follow_training, started["job"])
+        assert "Training cancelled" in text_of(out["status"]) and out["trained"] is no_update
+        # someone else's (or a made-up) key is refused before any job exists
+        refused = data.train_upload(1, "e" * 32, {"key": "e" * 32, "mapping": None})
+        assert refused["job"] is None and UPLOAD_NOT_AVAILABLE in text_of(refused["status"])
+        # a job id that is not this session's is not followed
+        other = data.follow_training(1, {"id": "0" * 32})
+        assert "Unknown job" in text_of(other["status"]) and other["poll"] is True
