@@ -12,7 +12,6 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-import diskcache
 import flask
 import plotly.graph_objects as go
 from dash import Input, Output, State, clientside_callback, dcc, html
@@ -26,6 +25,7 @@ from . import ids
 from .identity import IdentityConfig
 from .identity import install as install_identity
 from .services import EXTENSION_KEY, SegmentationService, view
+from .tasks import RUNNER_KEY, make_runner
 from .theme import THEMES, template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,8 +64,6 @@ def create_app(
     settings = settings or Settings()
     if default_artifact_id is None:
         default_artifact_id = train(load_dataset(data_path, settings), settings).artifact.artifact_id
-    jobs_dir = settings.data_dir / "jobs"
-    jobs_dir.mkdir(parents=True, exist_ok=True)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -74,12 +72,13 @@ def create_app(
         title=TITLE,
         update_title=None,
         suppress_callback_exceptions=True,
-        background_callback_manager=dash.DiskcacheManager(diskcache.Cache(str(jobs_dir))),
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     svc = SegmentationService(settings, default_artifact_id, share_cli_models=share_cli_models)
     svc.register_default()
     app.server.extensions[EXTENSION_KEY] = svc
+    # Training and comparisons: the one bounded job runner (dashboard.runner), shared by every worker process.
+    app.server.extensions[RUNNER_KEY] = make_runner(settings)
     configure_sessions(app.server, settings)
     install_identity(app.server, identity or IdentityConfig())
     app.server.config["MAX_CONTENT_LENGTH"] = (settings.max_upload_mb + 20) * 1024 * 1024

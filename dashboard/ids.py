@@ -73,6 +73,10 @@ MODELS_COMPUTE_RETRY = "models-compute-retry"
 MODELS_PROGRESS_BOX = "models-progress-box"  # training progress (MODELS_PROGRESS, MODELS_CANCEL)
 MODELS_PROGRESS_TEXT = "models-progress-text"
 MODELS_TRAINED = "models-trained"  # dcc.Store: {"id": artifact id, "at": time} of the last training here
+MODELS_TRAIN_JOB = "models-train-job"  # dcc.Store: {"id": job id} of the training job this page follows
+MODELS_TRAIN_POLL = "models-train-poll"  # dcc.Interval polling it
+MODELS_COMPUTE_JOB = "models-compute-job"  # dcc.Store: {"id": job id} of the comparison job
+MODELS_COMPUTE_POLL = "models-compute-poll"  # dcc.Interval polling it
 MODELS_CHOICE_NOTE = "models-choice-note"
 MODELS_IN_USE = "models-in-use"  # the model version the session uses, against the recommendation
 MODELS_METRIC_HELP = "models-metric-help"
@@ -155,6 +159,8 @@ DATA_PROGRESS_TEXT = "data-progress-text"
 DATA_VERSIONS_TICK = "data-versions-tick"  # dcc.Store: bumped after a deletion to redraw the list
 DATA_VERSIONS_STATUS = "data-versions-status"
 DATA_TRAINED = "data-trained"  # dcc.Store: {"id", "at"} of the last training, copied to ACTIVE_ARTIFACT
+DATA_JOB = "data-job"  # dcc.Store: {"id": job id} of the training job this page follows
+DATA_JOB_POLL = "data-job-poll"  # dcc.Interval polling that job (disabled when there is none)
 
 
 # --- dict ids for repeated widgets -----------------------------------------

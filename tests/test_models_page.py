@@ -2,14 +2,16 @@
 
 The comparison of the trained sample is computed once for the module with the
 app's own settings (so the page callbacks find it in the cache); figure
-builders are checked against its numbers.  Background callbacks are plain
-functions too: they are called with a recording ``set_progress``.
+builders are checked against its numbers.  The job bodies are called directly
+with a recording reporter; the submit and poll callbacks run real jobs through
+the app's job runner (:mod:`dashboard.runner`) and are polled to the end.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -19,12 +21,14 @@ import plotly.graph_objects as go
 import pytest
 from dash import no_update
 
-from dashboard import ids, jobs
+from dashboard import ids, jobs, tasks
 from dashboard.figures import models as fig
 from pipeline.config import MODEL_NAMES, Settings
 from pipeline.errors import DataError
 from pipeline.segmentation.compare import comparison_path
 from pipeline.segmentation.training import TrainResult, settings_for_dataset
+from pipeline.store.db import database_path
+from pipeline.store.registry import Registry
 
 THEMES = ("light", "dark")
 
@@ -38,13 +42,25 @@ def page_module(name: str) -> ModuleType:
 
 
 class Recorder:
-    """A ``set_progress`` that remembers every report."""
+    """A progress reporter (like the runner's ``JobContext``) that remembers every report."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
 
-    def __call__(self, value: tuple[Any, ...]) -> None:
-        self.calls.append(tuple(value))
+    def progress(self, percent: float, message: str, creep_to: float | None = None) -> None:
+        self.calls.append((int(percent), message))
+
+
+def poll_to_end(poll: Any, job: dict[str, Any], timeout: float = 300.0) -> dict[str, Any]:
+    """Call a page's job-poll callback (as its ``dcc.Interval`` does) until the job has ended."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = poll(1, job)
+        if out["poll"] is True:  # polling stopped: the job ended
+            return out
+        assert out["cancel"] is False and out["box"] != "d-none"  # running or queued: bar shown, cancel allowed
+        assert time.monotonic() < deadline, f"job still running: {out['caption']}"
+        time.sleep(0.2)
 
 
 def text_of(component: Any) -> str:
@@ -69,8 +85,7 @@ def computed(dash_app, trained: TrainResult, settings: Settings) -> tuple[dict[s
     """The comparison of the trained sample, computed (or read) by the page's job and cached."""
     rec = Recorder()
     with dash_app.server.test_request_context("/"):
-        mod = page_module("models")
-        result = mod.comparison_job(rec, trained.artifact.artifact_id, settings)
+        result = tasks.compare_job(rec, trained.artifact.artifact_id, settings)
     return result, rec
 
 
@@ -86,6 +101,8 @@ def retrained(dash_app, trained: TrainResult, settings: Settings) -> tuple[jobs.
     rec = Recorder()
     overrides = {"model": "gmm", "k": 5, "scaling": "yeo-johnson"}
     job = jobs.train_job(rec, {"artifact": trained.artifact.artifact_id}, overrides, settings=settings)
+    # Trained outside a request (no owner): shared read-only, so every test's anonymous session may open it.
+    Registry(database_path(settings)).add_system_version(job.artifact_id, job.name, "test")
     return job, rec
 
 
@@ -104,8 +121,7 @@ def test_comparison_job_reports_progress_and_caches(computed, trained, settings,
     assert rec.calls, "no progress reported"
     percents = [c[0] for c in rec.calls]
     assert percents == sorted(percents) and percents[-1] == 100
-    assert rec.calls[-1][2] is True  # the cancel button is disabled again at the end
-    assert all(c[2] is False for c in rec.calls[:-1])
+    assert all(isinstance(c[1], str) and c[1] for c in rec.calls)
     assert models.cached_comparison(trained.artifact.artifact_id, settings) == result
 
 
@@ -348,13 +364,14 @@ def test_cancel_and_compute_again(models, trained) -> None:
     assert "Comparing models" in text_of(status)
 
 
-def test_compute_background_callback_as_plain_function(models, computed, trained) -> None:
-    rec = Recorder()
-    out = models.compute(rec, {"artifact": trained.artifact.artifact_id})
-    assert out["ready"] is True and out["artifact"] == trained.artifact.artifact_id
-    assert rec.calls[-1][0] == 100
-    bad = models.compute(Recorder(), {"artifact": "no-such-version"})
-    assert bad["ready"] is False and "cannot be compared" in bad["error"]
+def test_compute_submits_a_job_and_its_poll_reports_the_result(models, computed, trained) -> None:
+    aid = trained.artifact.artifact_id
+    started = models.compute({"artifact": aid})
+    assert started["job"]["artifact"] == aid and started["poll"] is False and started["cancel"] is False
+    out = poll_to_end(models.follow_compute, started["job"])["computed"]
+    assert out["ready"] is True and out["artifact"] == aid
+    bad = poll_to_end(models.follow_compute, models.compute({"artifact": "no-such-version"})["job"])["computed"]
+    assert bad["ready"] is False and bad["artifact"] == "no-such-version" and "cannot be compared" in bad["error"]
 
 
 def test_train_job_makes_the_requested_version(retrained, trained) -> None:
@@ -369,14 +386,16 @@ def test_train_job_makes_the_requested_version(retrained, trained) -> None:
 def test_train_choice_background_callback(models, trained, retrained) -> None:
     """The Train button's callback, run as a plain function: same choice → the same version, reused."""
     job = retrained[0]
-    rec = Recorder()
-    data, status = models.train_choice(rec, 1, "gmm", 5, "yeo-johnson", trained.artifact.artifact_id)
+    started = models.train_choice(1, "gmm", 5, "yeo-johnson", trained.artifact.artifact_id)
+    assert started["button"] is True and started["status"] is None  # Train is disabled while the job runs
+    out = poll_to_end(models.follow_train, started["job"])
+    data, status = out["trained"], out["status"]
     assert data["id"] == job.artifact_id
     assert "Now using" in text_of(status) and "k = 5" in text_of(status)
-    assert all(len(c) == 3 and c[2] is False for c in rec.calls)
+    assert out["button"] is False and out["box"] == "d-none"
     assert models.activate(data) == job.artifact_id
-    data, status = models.train_choice(Recorder(), 1, "kmeans", 40, "standard", None)
-    assert data is no_update and "whole number from 2 to 12" in text_of(status)
+    refused = models.train_choice(1, "kmeans", 40, "standard", None)
+    assert refused["job"] is None and "whole number from 2 to 12" in text_of(refused["status"])
 
 
 def test_training_overrides(models) -> None:

@@ -9,9 +9,11 @@ Callbacks
 ---------
 ``load``
     Session's artifact → when its comparison is not cached: ``MODELS_PENDING``
-    (starts the background job) and the status text.
-``compute`` (background, progress, cancel)
-    ``MODELS_PENDING`` → runs the comparison, caches it → ``MODELS_COMPUTED``.
+    (starts the comparison job) and the status text.
+``compute`` → ``follow_compute`` (job runner: progress, place in line, cancel)
+    ``MODELS_PENDING`` → submits the ``compare`` job of :mod:`dashboard.tasks`
+    (computes and caches the comparison in a child process); its poll
+    writes ``MODELS_COMPUTED`` when the job ends.
 ``computed``
     ``MODELS_COMPUTED`` → the page, metric chart and form drawn from the new
     cache entry, or the error.
@@ -23,20 +25,19 @@ Callbacks
 ``choice_note``
     Training form → what the chosen model means (native or nearest-centroid
     prediction, k not used by density models) and input checks.
-``train_choice`` (background, progress, cancel) → ``activate``
-    Trains the chosen model/k/scaling on the same data and makes the new
-    version the session's artifact (navbar and every page follow).
+``train_choice`` → ``follow_train`` (job runner) → ``activate``
+    Submits the ``train`` job for the chosen model/k/scaling on the same data;
+    when it is done the new version becomes the session's artifact (navbar
+    and every page follow).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import fcntl
 import logging
 import math
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import dash
@@ -46,7 +47,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import churn, ids, jobs
+from dashboard import churn, ids, jobs, tasks
 from dashboard.components import (
     GRID_THEME,
     card,
@@ -87,7 +88,6 @@ from pipeline.segmentation.compare import (
     SCALING_LABELS,
     SWEEP_MODELS,
     comparison_path,
-    load_or_run_comparison,
     read_cached,
 )
 from pipeline.segmentation.model import make_clusterer, predicts_natively
@@ -101,10 +101,6 @@ log = logging.getLogger(__name__)
 K_MIN, K_MAX = 2, 12
 #: The training form's note before a model is chosen.
 NO_CHOICE = "Filled in with the recommendation when the comparison is ready, or choose now."
-#: Seconds between progress reports while the comparison runs.
-HEARTBEAT_S = 0.5
-#: Progress callback of a background callback whose progress is ``[value, text, cancel disabled]``.
-SetProgress = Callable[[tuple[Any, ...]], None]
 
 
 # --- data access (server side) ---------------------------------------------------------------------------
@@ -148,79 +144,6 @@ def _comparison_key(artifact_id: str, settings: Settings) -> tuple[Dataset, Sett
         return dataclasses.replace(dataset, customers=dataset.customers.iloc[:0]), compare_settings
 
     return jobs.current_service().memo("comparison-inputs", (artifact_id, settings), inputs, max_items=64)
-
-
-def comparison_job(set_progress: SetProgress | None, artifact_id: str, settings: Settings) -> dict[str, Any]:
-    """Load or compute (and cache) the comparison of an artifact, reporting progress.
-
-    Runs in the background worker.  One comparison per data set and settings
-    is computed at a time across processes (a file lock beside the cache):
-    a second session asking for the same one waits and then reads the cache.
-    Progress is ``set_progress((percent, message, False))`` (``False``
-    enables the cancel button); the message shows the elapsed seconds.
-
-    Raises
-    ------
-    SegmentationError
-        The data cannot be compared (message for the user).
-    """
-    dataset, compare_settings = comparison_inputs(artifact_id, settings)
-    path = comparison_path(dataset, compare_settings)
-    state: dict[str, Any] = {"fraction": 0.0, "message": "Starting", "began": time.monotonic()}
-
-    def update(fraction: float, message: str) -> None:  # the comparison's progress (worker thread)
-        state["fraction"] = max(state["fraction"], float(fraction))
-        state["message"] = message
-
-    def report() -> None:  # every half second, from this thread only
-        if set_progress is not None:
-            elapsed = time.monotonic() - state["began"]
-            percent = min(99, round(state["fraction"] * 100))
-            set_progress((percent, f"{state['message']}… {elapsed:.0f} s", False))
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / f".{path.stem}.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            update(0.0, "Another session is computing this comparison; waiting for it")
-            _wait_for_lock(lock, report)
-        report()
-        result = _with_heartbeat(lambda: load_or_run_comparison(dataset, compare_settings, progress=update)[0], report)
-    if set_progress is not None:
-        set_progress((100, "Done", True))
-    return result
-
-
-def _wait_for_lock(lock: Any, report: Callable[[], None]) -> None:
-    while True:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            report()
-            time.sleep(HEARTBEAT_S)
-
-
-def _with_heartbeat(work: Callable[[], dict[str, Any]], report: Callable[[], None]) -> dict[str, Any]:
-    """Run ``work`` in a thread and call ``report()`` every half second so the timer moves."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = work()
-        except BaseException as err:  # re-raised in the caller's thread
-            box["error"] = err
-
-    thread = threading.Thread(target=run, name="models-compare", daemon=True)
-    thread.start()
-    while thread.is_alive():
-        thread.join(HEARTBEAT_S)
-        if thread.is_alive():
-            report()
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
 
 
 def native_models() -> dict[str, bool]:
@@ -574,6 +497,10 @@ def layout(**_query: str) -> html.Div:
             dcc.Store(id=ids.MODELS_PENDING),
             dcc.Store(id=ids.MODELS_COMPUTED),
             dcc.Store(id=ids.MODELS_TRAINED),
+            dcc.Store(id=ids.MODELS_COMPUTE_JOB),
+            dcc.Interval(id=ids.MODELS_COMPUTE_POLL, interval=500, disabled=True),
+            dcc.Store(id=ids.MODELS_TRAIN_JOB),
+            dcc.Interval(id=ids.MODELS_TRAIN_POLL, interval=500, disabled=True),
             dbc.Row(
                 [
                     dbc.Col([compute_panel(), html.Div(id=ids.MODELS_RECOMMENDATION, className="h-100")], lg=7),
@@ -857,39 +784,73 @@ def load(artifact_id: str | None) -> tuple[Any, ...]:
     return {"artifact": active, "at": time.time()}, computing_message(), "d-none"
 
 
+#: The comparison job's widgets (:class:`dashboard.tasks.JobWidgets`).
+COMPUTE_WIDGETS = tasks.JobWidgets(
+    store=ids.MODELS_COMPUTE_JOB,
+    poll=ids.MODELS_COMPUTE_POLL,
+    button=None,
+    cancel=ids.MODELS_COMPUTE_CANCEL,
+    box=ids.MODELS_COMPUTE_BOX,
+    box_class="models-progress-box",
+    bar=ids.MODELS_COMPUTE_PROGRESS,
+    caption=ids.MODELS_COMPUTE_TEXT,
+)
+#: The training job's widgets.
+TRAIN_WIDGETS = tasks.JobWidgets(
+    store=ids.MODELS_TRAIN_JOB,
+    poll=ids.MODELS_TRAIN_POLL,
+    button=ids.MODELS_TRAIN,
+    cancel=ids.MODELS_CANCEL,
+    box=ids.MODELS_PROGRESS_BOX,
+    box_class="models-progress-box",
+    bar=ids.MODELS_PROGRESS,
+    caption=ids.MODELS_PROGRESS_TEXT,
+)
+
+
 @callback(
-    Output(ids.MODELS_COMPUTED, "data"),
-    Input(ids.MODELS_PENDING, "data"),
-    background=True,
-    # Cancel is enabled by the job's first progress report (the browser must know the job first).
-    progress=[
-        Output(ids.MODELS_COMPUTE_PROGRESS, "value"),
-        Output(ids.MODELS_COMPUTE_TEXT, "children"),
-        Output(ids.MODELS_COMPUTE_CANCEL, "disabled"),
-    ],
-    progress_default=[0, "", True],
-    running=[(Output(ids.MODELS_COMPUTE_BOX, "className"), "models-progress-box", "d-none")],
-    cancel=[Input(ids.MODELS_COMPUTE_CANCEL, "n_clicks")],
-    interval=500,
+    output={**COMPUTE_WIDGETS.outputs(duplicate=True), "computed": Output(ids.MODELS_COMPUTED, "data")},
+    inputs={"pending": Input(ids.MODELS_PENDING, "data")},
     prevent_initial_call=True,
 )
-def compute(set_progress: SetProgress, pending: dict[str, Any] | None) -> dict[str, Any]:
-    """Compute and cache the comparison of ``pending["artifact"]`` (in the background worker)."""
+def compute(pending: dict[str, Any] | None) -> dict[str, Any]:
+    """Submit the comparison of ``pending["artifact"]`` to the job runner (:func:`follow_compute` polls it)."""
     if not pending or not pending.get("artifact"):
         raise PreventUpdate
     artifact_id = str(pending["artifact"])
     try:
-        comparison_job(set_progress, artifact_id, jobs.current_service().settings)
+        job_id = tasks.submit("compare", {"artifact": artifact_id})
     except SegmentationError as err:
-        return {"artifact": artifact_id, "ready": False, "error": f"The models cannot be compared: {err}"}
-    except Exception as err:  # a bug must not show a traceback to the user
-        log.exception("model comparison failed")
-        return {
-            "artifact": artifact_id,
-            "ready": False,
-            "error": f"The comparison failed unexpectedly ({type(err).__name__}: {err}).",
-        }
-    return {"artifact": artifact_id, "ready": True, "at": time.time()}
+        error = {"artifact": artifact_id, "ready": False, "error": f"The models cannot be compared: {err}"}
+        return {**COMPUTE_WIDGETS.idle(), "computed": error}
+    return {**COMPUTE_WIDGETS.started(job_id, artifact=artifact_id), "computed": no_update}
+
+
+@callback(
+    output={
+        **COMPUTE_WIDGETS.outputs(duplicate=True),
+        "computed": Output(ids.MODELS_COMPUTED, "data", allow_duplicate=True),
+    },
+    inputs={"_tick": Input(ids.MODELS_COMPUTE_POLL, "n_intervals"), "job": State(ids.MODELS_COMPUTE_JOB, "data")},
+    prevent_initial_call=True,
+)
+def follow_compute(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any]:
+    """Poll the comparison job; when it ends, ``MODELS_COMPUTED`` says ready or why not (:func:`computed` draws it)."""
+    idle = {**COMPUTE_WIDGETS.idle(), "computed": no_update}
+    if not job or not job.get("id"):
+        return idle
+    try:
+        status = tasks.job_status(job["id"])
+    except SegmentationError:
+        return idle
+    if not status.finished:
+        return {**COMPUTE_WIDGETS.progress(status), "computed": no_update}
+    if status.state == "cancelled":
+        return idle  # :func:`compute_cancelled` said so
+    if status.state == "done" and status.result:
+        return {**idle, "computed": {**status.result, "at": time.time()}}
+    error = f"The models cannot be compared: {status.error}" if status.error else "The comparison failed."
+    return {**idle, "computed": {"artifact": job.get("artifact"), "ready": False, "error": error}}
 
 
 def shown_comparison(artifact_id: str | None) -> tuple[ArtifactView, dict[str, Any] | None]:
@@ -1027,12 +988,15 @@ def computed(
     Output(ids.MODELS_COMPUTE_STATUS, "children", allow_duplicate=True),
     Output(ids.MODELS_COMPUTE_RETRY, "className", allow_duplicate=True),
     Input(ids.MODELS_COMPUTE_CANCEL, "n_clicks"),
+    State(ids.MODELS_COMPUTE_JOB, "data"),
     prevent_initial_call=True,
 )
-def compute_cancelled(n_clicks: int | None) -> tuple[Any, str]:
-    """Say the comparison was cancelled, and offer to start it again."""
+def compute_cancelled(n_clicks: int | None, job: dict[str, Any] | None = None) -> tuple[Any, str]:
+    """Cancel the comparison job, say so, and offer to start it again."""
     if not n_clicks:
         raise PreventUpdate
+    with contextlib.suppress(SegmentationError):  # already gone: nothing to cancel
+        tasks.cancel_job((job or {}).get("id"))
     return (
         html.Div(
             [html.I(className="bi bi-slash-circle me-2"), "Comparison cancelled: nothing was computed."],
@@ -1124,44 +1088,60 @@ def choice_note(model: str | None, k: Any) -> tuple[Any, bool, bool]:
 
 
 @callback(
-    Output(ids.MODELS_TRAINED, "data"),
-    Output(ids.MODELS_TRAIN_STATUS, "children"),
-    Input(ids.MODELS_TRAIN, "n_clicks"),
-    State(ids.MODELS_CHOICE_MODEL, "value"),
-    State(ids.MODELS_CHOICE_K, "value"),
-    State(ids.MODELS_CHOICE_SCALING, "value"),
-    State(ids.ACTIVE_ARTIFACT, "data"),
-    **jobs.background_options(
-        button=ids.MODELS_TRAIN,
-        progress=ids.MODELS_PROGRESS,
-        progress_text=ids.MODELS_PROGRESS_TEXT,
-        cancel=ids.MODELS_CANCEL,
-        box=ids.MODELS_PROGRESS_BOX,
-        box_class="models-progress-box",
-        status=ids.MODELS_TRAIN_STATUS,
-    ),
+    output={
+        **TRAIN_WIDGETS.outputs(duplicate=True),
+        "status": Output(ids.MODELS_TRAIN_STATUS, "children", allow_duplicate=True),
+    },
+    inputs={
+        "n_clicks": Input(ids.MODELS_TRAIN, "n_clicks"),
+        "model": State(ids.MODELS_CHOICE_MODEL, "value"),
+        "k": State(ids.MODELS_CHOICE_K, "value"),
+        "scaling": State(ids.MODELS_CHOICE_SCALING, "value"),
+        "artifact_id": State(ids.ACTIVE_ARTIFACT, "data"),
+    },
+    prevent_initial_call=True,
 )
 def train_choice(
-    set_progress: SetProgress,
-    n_clicks: int | None,
-    model: str | None,
-    k: Any,
-    scaling: str | None,
-    artifact_id: str | None,
-) -> tuple[Any, Any]:
-    """Train the chosen model/k/scaling on the session's data (in the background worker)."""
+    n_clicks: int | None, model: str | None, k: Any, scaling: str | None, artifact_id: str | None
+) -> dict[str, Any]:
+    """Submit the training of the chosen model/k/scaling on the session's data (:func:`follow_train` polls it)."""
     if not n_clicks:
         raise PreventUpdate
     try:
         overrides = training_overrides(model, k, scaling)
-        active = jobs.current_service().view(artifact_id).id
-        result = jobs.train_job(lambda value: set_progress((*value, False)), {"artifact": active}, overrides)
+        active = service().view(artifact_id).id
+        job_id = tasks.submit("train", {"source": {"artifact": active}, "overrides": overrides})
     except SegmentationError as err:
-        return no_update, error_alert(str(err))
-    except Exception as err:  # a bug must not show a traceback to the user
-        log.exception("training from the models page failed")
-        return no_update, error_alert(f"Training failed unexpectedly ({type(err).__name__}: {err}).")
-    return {"id": result.artifact_id, "at": time.time()}, trained_message(result)
+        return {**TRAIN_WIDGETS.idle(), "status": error_alert(str(err))}
+    return {**TRAIN_WIDGETS.started(job_id), "status": None}
+
+
+@callback(
+    output={
+        **TRAIN_WIDGETS.outputs(duplicate=True),
+        "status": Output(ids.MODELS_TRAIN_STATUS, "children", allow_duplicate=True),
+        "trained": Output(ids.MODELS_TRAINED, "data"),
+    },
+    inputs={"_tick": Input(ids.MODELS_TRAIN_POLL, "n_intervals"), "job": State(ids.MODELS_TRAIN_JOB, "data")},
+    prevent_initial_call=True,
+)
+def follow_train(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any]:
+    """Poll the training job: progress or place in line; when it ends, the new version, the error or the cancel."""
+    idle = {**TRAIN_WIDGETS.idle(), "trained": no_update}
+    if not job or not job.get("id"):
+        return {**idle, "status": no_update}
+    try:
+        status = tasks.job_status(job["id"])
+    except SegmentationError as err:
+        return {**idle, "status": error_alert(str(err))}
+    if not status.finished:
+        return {**TRAIN_WIDGETS.progress(status), "status": no_update, "trained": no_update}
+    if status.state == "cancelled":
+        return {**idle, "status": train_cancelled_alert()}
+    if status.state == "failed" or not status.result:
+        return {**idle, "status": error_alert(status.error or "Training failed.")}
+    result = jobs.JobResult(**status.result)
+    return {**idle, "status": trained_message(result), "trained": {"id": result.artifact_id, "at": time.time()}}
 
 
 def trained_message(result: jobs.JobResult) -> dbc.Alert:
@@ -1188,13 +1168,22 @@ def activate(trained: dict[str, Any] | None) -> str:
 
 @callback(
     Output(ids.MODELS_TRAIN_STATUS, "children", allow_duplicate=True),
+    Output(ids.MODELS_CANCEL, "disabled", allow_duplicate=True),
     Input(ids.MODELS_CANCEL, "n_clicks"),
+    State(ids.MODELS_TRAIN_JOB, "data"),
     prevent_initial_call=True,
 )
-def train_cancelled(n_clicks: int | None) -> Any:
-    """Say that training was cancelled and nothing changed."""
+def train_cancelled(n_clicks: int | None, job: dict[str, Any] | None = None) -> tuple[Any, bool]:
+    """Cancel the training job and say that nothing changed."""
     if not n_clicks:
         raise PreventUpdate
+    with contextlib.suppress(SegmentationError):  # already gone: nothing to cancel
+        tasks.cancel_job((job or {}).get("id"))
+    return train_cancelled_alert(), True
+
+
+def train_cancelled_alert() -> dbc.Alert:
+    """Training was cancelled: the session keeps its model."""
     return dbc.Alert(
         [html.I(className="bi bi-slash-circle me-2"), "Training cancelled. The model you were using is unchanged."],
         color="secondary",
