@@ -19,6 +19,7 @@ Request identities always carry a prefix, so no browser can ever be the
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -31,6 +32,8 @@ from pipeline.errors import AccessDenied, DataError
 from pipeline.store.registry import new_anonymous_owner
 
 SESSION_OWNER = "owner"
+SESSION_USER = "user"
+SESSION_USER_HASH = "user_hash"
 CONFIG_KEY = "SEGMENTS_IDENTITY"
 _ANON = re.compile(r"^anon-[0-9a-f]{32}$")
 _USER = re.compile(r"^[A-Za-z0-9._@+-]{1,100}$")
@@ -102,30 +105,55 @@ def install(server: flask.Flask, config: IdentityConfig) -> None:
 
     @server.before_request
     def _identify() -> Any:
-        if config.mode == "anonymous":
-            owner = flask.session.get(SESSION_OWNER)
-            if not isinstance(owner, str) or not _ANON.match(owner):
-                flask.session[SESSION_OWNER] = new_anonymous_owner()
-                flask.session.permanent = True
-            return None
-        if _request_user(config) is None:
+        owner = _resolve(config)
+        if owner is None:
             headers = {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'} if config.mode == "login" else {}
             return flask.Response("Sign-in required.\n", 401, headers, mimetype="text/plain")
+        flask.g.segments_owner = owner
         return None
 
 
-def _request_user(config: IdentityConfig) -> str | None:
-    """The signed-in user name of the current request, or None."""
+def _resolve(config: IdentityConfig) -> str | None:
+    """The owner of the current request, or None when it has no valid identity.
+
+    Login mode checks the password hash once per browser session (a scrypt
+    check takes a noticeable fraction of a second) and then trusts the signed
+    session, as long as the user still has the same password hash.
+    """
+    if config.mode == "anonymous":
+        owner = flask.session.get(SESSION_OWNER)
+        if not isinstance(owner, str) or not _ANON.match(owner):
+            owner = new_anonymous_owner()
+            flask.session[SESSION_OWNER] = owner
+            flask.session.permanent = True
+        return owner
     if config.mode == "header":
         value = (flask.request.headers.get(str(config.trusted_header)) or "").strip()
-        return value if _USER.match(value) else None
+        return f"user:{value}" if _USER.match(value) else None
+    users = config.users or {}
     auth = flask.request.authorization
-    if auth is None or auth.type != "basic" or not auth.username or config.users is None:
+    remembered = flask.session.get(SESSION_USER)
+    if (
+        isinstance(remembered, str)
+        and remembered in users
+        and flask.session.get(SESSION_USER_HASH) == _fingerprint(users[remembered])
+        and (auth is None or auth.username == remembered)
+    ):
+        return f"user:{remembered}"
+    if auth is None or auth.type != "basic" or not auth.username:
         return None
-    hashed = config.users.get(auth.username)
+    hashed = users.get(auth.username)
     if hashed is None or not check_password_hash(hashed, auth.password or ""):
         return None
-    return auth.username
+    flask.session[SESSION_USER] = auth.username
+    flask.session[SESSION_USER_HASH] = _fingerprint(hashed)
+    flask.session.permanent = True
+    return f"user:{auth.username}"
+
+
+def _fingerprint(hashed: str) -> str:
+    """A short digest of a password hash: a changed password ends the sessions signed in with the old one."""
+    return hashlib.sha256(hashed.encode()).hexdigest()[:16]
 
 
 def current_owner() -> str:
@@ -139,18 +167,15 @@ def current_owner() -> str:
     """
     if not flask.has_request_context():
         raise AccessDenied("No request identity here; pass the owner explicitly.")
-    config: IdentityConfig = flask.current_app.config.get(CONFIG_KEY) or IdentityConfig()
-    if config.mode == "anonymous":
-        owner = flask.session.get(SESSION_OWNER)
-        if not isinstance(owner, str) or not _ANON.match(owner):
-            owner = new_anonymous_owner()
-            flask.session[SESSION_OWNER] = owner
-            flask.session.permanent = True
+    owner = flask.g.get("segments_owner")
+    if isinstance(owner, str):
         return owner
-    user = _request_user(config)
-    if user is None:
+    config: IdentityConfig = flask.current_app.config.get(CONFIG_KEY) or IdentityConfig()
+    owner = _resolve(config)  # a request context without the hook (tests, scripts)
+    if owner is None:
         raise AccessDenied("Sign-in required.")
-    return f"user:{user}"
+    flask.g.segments_owner = owner
+    return owner
 
 
 def display_owner(owner: str) -> str:

@@ -287,6 +287,17 @@ def test_login_mode_checks_werkzeug_password_hashes(tmp_path: Path) -> None:
     assert client.get("/who", headers={"Authorization": "Bearer x"}).status_code == 401
     ok = client.get("/who", auth=("alice", "s3cret"))
     assert ok.status_code == 200 and ok.text == "user:alice"
+    # The signed session remembers the sign-in (the slow hash is checked once per session) ...
+    assert client.get("/who").text == "user:alice"
+    copy = login_app(tmp_path, users=load_users(path)).test_client()  # the same cookie on a restarted server
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/who").text == "user:alice"
+    # ... until the user's password hash changes on the server.
+    path.write_text(json.dumps({"users": {"alice": generate_password_hash("new")}}))
+    again = login_app(tmp_path, users=load_users(path)).test_client()
+    again.set_cookie("session", client.get_cookie("session").value)
+    assert again.get("/who").status_code == 401
+    assert again.get("/who", auth=("alice", "new")).text == "user:alice"
 
 
 @pytest.mark.parametrize(
