@@ -383,7 +383,7 @@ def test_train_job_makes_the_requested_version(retrained, trained) -> None:
     assert percents == sorted(percents) and percents[-1] == 100
 
 
-def test_train_choice_background_callback(models, trained, retrained) -> None:
+def test_train_choice_submits_a_job_and_its_poll_activates_it(models, trained, retrained) -> None:
     """The Train button's callback, run as a plain function: same choice → the same version, reused."""
     job = retrained[0]
     started = models.train_choice(1, "gmm", 5, "yeo-johnson", trained.artifact.artifact_id)
