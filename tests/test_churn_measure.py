@@ -153,6 +153,15 @@ def test_hand_log_internal_holdout_when_nothing_after_as_of(fresh: Settings) -> 
     np.testing.assert_array_equal(h.actual, [1.0, 0.0, 1.0])
 
 
+def test_internal_holdout_ends_at_the_last_purchase_when_the_as_of_date_is_later(fresh: Settings) -> None:
+    ds = hand(fresh, dt.date(2024, 3, 1))
+    h = churn_inputs(ds.customers, ds.kind, ds.as_of).holdout
+    assert h is not None and not h.after_as_of
+    # Nothing happens after 25 Jan: the period ends there, not on 1 Mar (cut-off as when the as-of date is 25 Jan).
+    assert (h.calibration_end, h.end) == (dt.date(2024, 1, 17), dt.date(2024, 1, 25))
+    np.testing.assert_array_equal(h.T, [16.0, 14.0, 15.0])
+
+
 def test_holdout_check_groups_by_calibration_repeat_purchases() -> None:
     model = BetaGeoModel.from_params(CDNOW_BGNBD)
     x = np.array([0.0, 0.0, 1.0, 7.0, 9.0])

@@ -41,6 +41,7 @@ from pipeline.data.purchase_days import (
     HOLDOUT_ACTUAL,
     HOLDOUT_AFTER_AS_OF,
     HOLDOUT_COLUMNS,
+    HOLDOUT_END,
     HOLDOUT_FIRST_TO_LAST,
     HOLDOUT_PERIOD,
     HOLDOUT_REPEAT_DAYS,
@@ -168,7 +169,8 @@ def holdout_inputs(customers: pd.DataFrame, as_of: dt.date) -> HoldoutInputs | N
         return None
     after = bool(customers[HOLDOUT_AFTER_AS_OF].iloc[0] == 1)
     days = int(period[0])
-    cal_end = as_of if after else as_of - dt.timedelta(days=days)
+    end = dt.date(1970, 1, 1) + dt.timedelta(days=int(customers[HOLDOUT_END].iloc[0]))
+    cal_end = end - dt.timedelta(days=days)
     x = customers[HOLDOUT_REPEAT_DAYS].to_numpy(dtype="float64")
     ok = np.isfinite(x)
     if not ok.any():
@@ -176,7 +178,7 @@ def holdout_inputs(customers: pd.DataFrame, as_of: dt.date) -> HoldoutInputs | N
     return HoldoutInputs(
         after_as_of=after,
         calibration_end=cal_end,
-        end=cal_end + dt.timedelta(days=days),
+        end=end,
         x=x[ok],
         t_x=customers[HOLDOUT_FIRST_TO_LAST].to_numpy(dtype="float64")[ok],
         T=customers[HOLDOUT_SINCE_FIRST].to_numpy(dtype="float64")[ok],

@@ -43,13 +43,15 @@ SINCE_FIRST = "Days_Since_First_Purchase"
 SPEND_PER_DAY = "Spend_Per_Purchase_Day"
 BTYD_COLUMNS: tuple[str, ...] = (REPEAT_DAYS, FIRST_TO_LAST, SINCE_FIRST, SPEND_PER_DAY)
 #: Holdout of a transaction log: calibration summary at the cut-off, actual purchase days after it,
-#: the period's length (days, same on every row) and whether the period is after the as-of date (1) or internal (0).
+#: the period's length (days, same on every row), whether the period is after the as-of date (1) or internal (0),
+#: and the day number of its end (the log's last line, or for an internal holdout the as-of date or the last purchase).
 HOLDOUT_REPEAT_DAYS = "Holdout_Repeat_Days"
 HOLDOUT_FIRST_TO_LAST = "Holdout_First_To_Last_Days"
 HOLDOUT_SINCE_FIRST = "Holdout_Since_First_Days"
 HOLDOUT_ACTUAL = "Holdout_Actual_Days"
 HOLDOUT_PERIOD = "Holdout_Period_Days"
 HOLDOUT_AFTER_AS_OF = "Holdout_After_As_Of"
+HOLDOUT_END = "Holdout_End_Day"
 HOLDOUT_COLUMNS: tuple[str, ...] = (
     HOLDOUT_REPEAT_DAYS,
     HOLDOUT_FIRST_TO_LAST,
@@ -57,6 +59,7 @@ HOLDOUT_COLUMNS: tuple[str, ...] = (
     HOLDOUT_ACTUAL,
     HOLDOUT_PERIOD,
     HOLDOUT_AFTER_AS_OF,
+    HOLDOUT_END,
 )
 
 
@@ -121,12 +124,14 @@ def purchase_day_columns(
                 HOLDOUT_ACTUAL: np.where(has, after, np.nan),
                 HOLDOUT_PERIOD: np.full(n, float(period)),
                 HOLDOUT_AFTER_AS_OF: np.ones(n),
+                HOLDOUT_END: np.full(n, float(end)),
             }
         )
     elif len(day):
         start = int(np.min(day))
-        cutoff = start + int(np.floor(INTERNAL_CALIBRATION_SHARE * (as_of_day - start)))
-        if as_of_day - cutoff >= MIN_HOLDOUT_DAYS:
+        end = min(as_of_day, int(np.max(day)))  # an as-of date after the log's end has no purchases to compare
+        cutoff = start + int(np.floor(INTERNAL_CALIBRATION_SHARE * (end - start)))
+        if end - cutoff >= MIN_HOLDOUT_DAYS:
             before = day <= cutoff
             c_first, c_last, c_count = _day_summary(cust[before], day[before], n)
             _, _, after = _day_summary(cust[~before], day[~before], n)
@@ -137,8 +142,9 @@ def purchase_day_columns(
                     HOLDOUT_FIRST_TO_LAST: np.where(has, c_last - c_first, np.nan),
                     HOLDOUT_SINCE_FIRST: np.where(has, cutoff - c_first, np.nan),
                     HOLDOUT_ACTUAL: np.where(has, after, np.nan),
-                    HOLDOUT_PERIOD: np.full(n, float(as_of_day - cutoff)),
+                    HOLDOUT_PERIOD: np.full(n, float(end - cutoff)),
                     HOLDOUT_AFTER_AS_OF: np.zeros(n),
+                    HOLDOUT_END: np.full(n, float(end)),
                 }
             )
     out.update(hold)
