@@ -24,6 +24,8 @@ from pipeline.store.keys import FLASK_SESSION, derived_key
 from . import ids
 from .identity import IdentityConfig
 from .identity import install as install_identity
+from .security import install as install_security
+from .serve import setup_now
 from .services import EXTENSION_KEY, SegmentationService, view
 from .tasks import RUNNER_KEY, make_runner
 from .theme import THEMES, template
@@ -83,6 +85,8 @@ def create_app(
     install_identity(app.server, identity or IdentityConfig())
     app.server.config["MAX_CONTENT_LENGTH"] = (settings.max_upload_mb + 20) * 1024 * 1024
     app.layout = shell()
+    setup_now(app)  # every callback registered before the first request (Dash does it lazily, racing)
+    install_security(app.server, app.csp_hashes())
     # Warm Plotly's templates and validators here rather than in the first request.
     for name in THEMES:
         go.Figure(layout={"template": template(name)}).to_plotly_json()
