@@ -1,8 +1,8 @@
 """Your data (/data) in a real browser: upload, detection, background training, cancel, isolation.
 
 Files go through the real ``dcc.Upload`` input (Playwright ``set_input_files``),
-training through the real ``DiskcacheManager`` background worker.  Every wait
-is an ``expect`` on a state, never a sleep.
+training through the real job runner (:mod:`dashboard.runner`: a child process,
+polled by the page).  Every wait is an ``expect`` on a state, never a sleep.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def test_cancel_keeps_the_active_data_set(page: Page, logs: dict[str, Path]) -> 
     page.locator("#data-train").click()
     expect(page.locator("#data-progress-box")).to_be_visible()
     cancel = page.locator("#data-cancel")
-    expect(cancel).to_be_enabled()  # by the job's first progress report: the job is running
+    expect(cancel).to_be_enabled()  # as soon as the job is submitted (queued or running)
     cancel.click()
     expect(page.locator("#data-train-status")).to_contain_text("Training cancelled")
     expect(page.locator("#data-progress-box")).to_be_hidden()
