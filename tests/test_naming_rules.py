@@ -498,6 +498,27 @@ def test_validation_reports_the_flat_feature_and_clusters_the_rest() -> None:
     assert [i.column for i in left] == [T] and left[0].action == "info" and left[0].count == v.n_customers
 
 
+def test_a_table_left_with_one_usable_feature_is_refused_with_the_reason() -> None:
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame(
+        {
+            "client": [f"c{i}" for i in range(200)],
+            "spend": rng.gamma(2.0, 50.0, 200).round(2),
+            "joined": (pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 20, 200), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
+        }
+    )
+    mapping = Mapping(
+        "customer_table", id_column="client", feature_columns={V: ("spend",)}, tenure_date_column="joined"
+    )
+    v = validate_table(read_table(csv(table), "t.csv"), mapping, Settings(k=2), "t.csv")
+    assert not v.ok
+    text = " ".join(v.problems)
+    assert "at least two features are needed to segment; the mapping provides 1 (Customer_Value)" in text
+    assert "t.csv: Customer_For_Years cannot be used: Tenure: 98% of customers lie within" in text
+
+
 def test_the_sample_keeps_all_four_features(base: Settings) -> None:
     ds = load_dataset(None, base)
     assert settings_for_dataset(ds, base).features == DEFAULT_FEATURES

@@ -758,6 +758,8 @@ def validate_table(
         prepared = dataclasses.replace(prepared, report=prepared.report.with_items(*flat))
         features = tuple(f for f in features if f not in {i.column for i in flat})
         problems += training_problems(prepared.customers, features, settings.k, name)
+        if flat and len(features) < 2:
+            problems += [f"{name}: {i.column} cannot be used: {i.message.split(';')[0]}." for i in flat]
     return Validation(
         name=name,
         kind=mapping.kind,
