@@ -5,11 +5,12 @@ JSON, assets, errors):
 
 - ``Content-Security-Policy``: scripts only from this server plus Dash's own
   inline scripts by hash (``Dash.csp_hashes()``: the renderer start-up and the
-  clientside callbacks); ``'unsafe-eval'`` because plotly.js and dash-ag-grid's
-  ``{"function": ...}`` value formatters compile code at run time; inline
-  styles because React and Plotly set style attributes; images, fonts and
-  workers also from ``data:``/``blob:`` (Plotly's image export, icon fonts);
-  no plugins, no foreign forms, and ``frame-ancestors 'none'``;
+  clientside callbacks), no ``eval`` (plotly.js, the 3D scatter and
+  dash-ag-grid's ``{"function": ...}`` formatters work without it: checked in
+  Chromium by ``tests/browser/test_csp.py``); inline styles because React and
+  Plotly set style attributes; images, fonts and workers also from
+  ``data:``/``blob:`` (Plotly's image export, icon fonts); no plugins, no
+  foreign forms, and ``frame-ancestors 'none'``;
 - ``X-Frame-Options: DENY`` (the same for older browsers),
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``,
   ``Cross-Origin-Opener-Policy: same-origin``;
@@ -41,7 +42,7 @@ def content_security_policy(script_hashes: Sequence[str]) -> str:
     """The CSP header value, with Dash's inline-script hashes (``'sha256-...'``) allowed."""
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-eval'", *script_hashes],
+        "script-src": ["'self'", *script_hashes],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
