@@ -299,6 +299,8 @@ def test_overview_kpis_and_cards_measured(pages, trained) -> None:
     assert f"{expected:.0%}" in inactive and "P(alive) < 0.5" in inactive and "BG/NBD" in inactive
     var = sum(s["churn"]["value_at_risk"] for s in v.segments)
     assert f"${var:,.0f}" in at_risk and "12-month" in at_risk
+    total = sum(s["churn"]["total_clv"] for s in v.segments)
+    assert f"({var / total:.0%} of all)" in at_risk
     assert cards[0].children.children[1].title.startswith("BG/NBD")  # the how-measured note is also the tooltip
     rows = text_of(pages["overview"].segment_cards(v))
     assert "38% likely inactive" in rows and "10% likely inactive" in rows and "churn risk" not in rows

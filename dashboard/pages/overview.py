@@ -128,7 +128,8 @@ def churn_kpis(v: ArtifactView) -> list[dbc.Card]:
         at_risk = kpi_card(
             "Value at risk",
             fmt_money(pop["value_at_risk"]),
-            f"expected {months}-month value of likely inactive customers",
+            f"expected {months}-month value of likely inactive customers"
+            + (f" ({pop['value_at_risk'] / pop['total_clv']:.0%} of all)" if pop["total_clv"] else ""),
             "exclamation-triangle",
             note=measured_by + " × expected order value",
             tooltip=note,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from dashboard.services import ArtifactView
@@ -20,14 +22,21 @@ def _control(page, feature: str):
     return page.locator(".sim-control").filter(has=page.locator(f'input[name="{feature}"]'))
 
 
-def _open(page) -> None:
+def _open(page, trained: TrainResult) -> None:
     page.goto("/simulator")
     expect(page.locator("#sim-segment-name")).to_be_visible()
-    expect(page.locator(".sim-control")).to_have_count(4)
+    # one control per feature, and "days since last purchase" when activity is measured and it is not a feature
+    view = ArtifactView(trained.artifact)
+    measured = bool((view.manifest.get("churn_model") or {}).get("model"))
+    extra = int(measured and "Recency" not in view.features and "Recency" in view.customers)
+    expect(page.locator(".sim-control")).to_have_count(len(view.features) + extra)
+    if measured:  # the gauge shows this customer's P(alive) and the expected value is said in words
+        expect(page.locator("#sim-churn")).to_contain_text(re.compile("next 12 months", re.IGNORECASE))
+        expect(page.locator("#sim-activity-gauge")).to_contain_text("%")
 
 
 def test_presets_move_the_prediction_between_segments(page, trained: TrainResult) -> None:
-    _open(page)
+    _open(page, trained)
     first, second = _segments(trained)[0], _segments(trained)[-1]
     presets = page.locator("#sim-preset")
     presets.get_by_role("button", name=first["name"], exact=True).click()
@@ -42,7 +51,7 @@ def test_presets_move_the_prediction_between_segments(page, trained: TrainResult
 
 
 def test_typing_the_suggested_change_reaches_the_other_segment(page, trained: TrainResult) -> None:
-    _open(page)
+    _open(page, trained)
     view = ArtifactView(trained.artifact)
     start = view.segments[0]
     page.locator("#sim-preset").get_by_role("button", name=start["name"], exact=True).click()
@@ -62,7 +71,7 @@ def test_typing_the_suggested_change_reaches_the_other_segment(page, trained: Tr
 
 
 def test_apply_button_and_out_of_range_entry(page, trained: TrainResult) -> None:
-    _open(page)
+    _open(page, trained)
     view = ArtifactView(trained.artifact)
     start = view.segments[-1]
     page.locator("#sim-preset").get_by_role("button", name=start["name"], exact=True).click()
