@@ -258,7 +258,7 @@ def layout(**_query: str) -> html.Div:
             dcc.Store(id=ids.DATA_MAPPING_STORE, storage_type="session"),
             dcc.Store(id=ids.DATA_VERSIONS_TICK, data=0),
             dcc.Store(id=ids.DATA_TRAINED),
-            dcc.Store(id=ids.DATA_JOB),
+            dcc.Store(id=ids.DATA_JOB, storage_type="session"),  # followed again after a page change
             dcc.Interval(id=ids.DATA_JOB_POLL, interval=500, disabled=True),
             page_header(
                 "Your data",
@@ -835,6 +835,12 @@ def train_upload(n_clicks: int | None, key: str | None, stored: dict[str, Any] |
     except SegmentationError as err:
         return {**TRAIN_WIDGETS.idle(), "status": error_alert(str(err))}
     return {**TRAIN_WIDGETS.started(job_id), "status": None}
+
+
+@callback(Output(ids.DATA_JOB_POLL, "disabled"), Input(ids.DATA_JOB, "data"))
+def poll_when_a_job_is_followed(job: dict[str, Any] | None) -> bool:
+    """Poll while the session follows a job: also when the page is opened again while it runs."""
+    return not (job and job.get("id"))
 
 
 @callback(

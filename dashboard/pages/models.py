@@ -499,7 +499,7 @@ def layout(**_query: str) -> html.Div:
             dcc.Store(id=ids.MODELS_TRAINED),
             dcc.Store(id=ids.MODELS_COMPUTE_JOB),
             dcc.Interval(id=ids.MODELS_COMPUTE_POLL, interval=500, disabled=True),
-            dcc.Store(id=ids.MODELS_TRAIN_JOB),
+            dcc.Store(id=ids.MODELS_TRAIN_JOB, storage_type="session"),  # followed again after a page change
             dcc.Interval(id=ids.MODELS_TRAIN_POLL, interval=500, disabled=True),
             dbc.Row(
                 [
@@ -1114,6 +1114,12 @@ def train_choice(
     except SegmentationError as err:
         return {**TRAIN_WIDGETS.idle(), "status": error_alert(str(err))}
     return {**TRAIN_WIDGETS.started(job_id), "status": None}
+
+
+@callback(Output(ids.MODELS_TRAIN_POLL, "disabled"), Input(ids.MODELS_TRAIN_JOB, "data"))
+def poll_when_training_is_followed(job: dict[str, Any] | None) -> bool:
+    """Poll while the session follows a training job: also when the page is opened again while it runs."""
+    return not (job and job.get("id"))
 
 
 @callback(

@@ -23,7 +23,12 @@ TRAIN_TIMEOUT_MS = 120_000
 def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Generated transaction logs and a large customer table (written once for this module)."""
     folder = tmp_path_factory.mktemp("uploads")
-    sizes = {"shop_orders.csv": (6_000, 21), "north_store.csv": (4_000, 31), "south_store.csv": (9_000, 41)}
+    sizes = {
+        "shop_orders.csv": (6_000, 21),
+        "north_store.csv": (4_000, 31),
+        "south_store.csv": (9_000, 41),
+        "while_away.csv": (5_000, 61),
+    }
     out = {}
     for name, (lines, seed) in sizes.items():
         out[name] = folder / name
@@ -88,6 +93,20 @@ def test_cancel_keeps_the_active_data_set(page: Page, logs: dict[str, Path]) -> 
     open_data_page(page)
     expect(page.locator("#data-versions")).not_to_contain_text("big_crm.csv")
     expect(page.locator("#app-nav-dataset")).to_have_text("Built-in sample")
+
+
+def test_leaving_the_page_while_training_then_coming_back(page: Page, logs: dict[str, Path]) -> None:
+    """The job runs on without the page; back on /data the page follows it again and switches to the result."""
+    open_data_page(page)
+    upload_file(page, logs["while_away.csv"])
+    page.locator("#data-train").click()
+    expect(page.locator("#data-progress-box")).to_be_visible()  # submitted: the session holds the job id
+    page.get_by_role("link", name="Segments").click()
+    expect(page).to_have_url(re.compile(r"/segments$"))
+    expect(page.locator("#app-nav-dataset")).to_have_text("Built-in sample")
+    page.get_by_role("link", name="Your data").click()
+    expect(page.locator("#data-train-status")).to_contain_text("Trained.", timeout=TRAIN_TIMEOUT_MS)
+    expect(page.locator("#app-nav-dataset")).to_have_text("while_away.csv")
 
 
 @pytest.fixture
