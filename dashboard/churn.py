@@ -51,7 +51,15 @@ def not_measured_reason(manifest: Mapping[str, Any]) -> str:
     if not isinstance(cm, Mapping):
         return NOT_MEASURED_OLD
     reason = str(cm.get("reason") or "").strip()
-    return reason or NOT_MEASURED_UNKNOWN
+    # "not measured: the data has no days since last purchase" → "The data has no days since last purchase."
+    for prefix in ("not measured:", "not measured -", "not measured"):
+        if reason.lower().startswith(prefix):
+            reason = reason[len(prefix) :].strip()
+            break
+    if not reason:
+        return NOT_MEASURED_UNKNOWN
+    reason = reason[0].upper() + reason[1:]
+    return reason if reason.endswith((".", "!", "?")) else reason + "."
 
 
 def threshold(cm: Mapping[str, Any] | None) -> float:

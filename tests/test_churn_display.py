@@ -104,6 +104,10 @@ def test_churn_model_reader_and_reasons() -> None:
     assert churn.churn_model(no_recency) is None
     assert churn.not_measured_reason(no_recency) == "The data has no recency column."
     assert churn.not_measured_reason({"churn_model": {"model": None}}) == churn.NOT_MEASURED_UNKNOWN
+    pipeline_words = {
+        "churn_model": {"model": None, "reason": "not measured: the data has no days since last purchase"}
+    }
+    assert churn.not_measured_reason(pipeline_words) == "The data has no days since last purchase."
     assert churn.churn_model({"churn_model": CHURN_MODEL})["params"]["r"] == 0.24
     assert churn.threshold(CHURN_MODEL) == 0.5 and churn.threshold({}) == churn.DEFAULT_THRESHOLD
     assert churn.threshold({"inactive_threshold": 0.3}) == 0.3
