@@ -175,3 +175,5 @@ def test_concurrent_callbacks_right_after_start(
     failed = [r for r in results if r[0] not in (200, 204)]
     assert not failed, f"{len(failed)} of {CONCURRENT} failed: {failed}\n{log[-2000:]}"
     assert "Callback function not found" not in log and "Traceback" not in log, log[-2000:]
+    # gunicorn's control socket (one shared ~/.gunicorn/gunicorn.ctl per machine) stays off
+    assert "Control socket listening" not in log
