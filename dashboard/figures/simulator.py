@@ -60,6 +60,11 @@ def gauge_state(p_alive: float | None, threshold: float) -> dict[str, Any]:
     }
 
 
+def gauge_caption(label: str, measured: bool) -> str:
+    """The words under the dial: ``"<b>Likely inactive</b> · P(alive)"``, or just the not-measured label."""
+    return f"<b>{label}</b> · P(alive)" if measured else f"<b>{label}</b>"
+
+
 def activity_gauge_figure(p_alive: float | None, threshold: float, theme: str) -> go.Figure:
     """A half dial of this customer's P(alive), 0-100 %, with the likely-inactive threshold marked.
 
@@ -75,6 +80,7 @@ def activity_gauge_figure(p_alive: float | None, threshold: float, theme: str) -
     fg = "#DEE2E6" if theme == "dark" else "#212529"
     g = gauge_state(p_alive, threshold)
     cut = 100.0 * threshold
+    measured = p_alive is not None
     fig = go.Figure(
         go.Indicator(
             mode=g["mode"],
@@ -94,15 +100,15 @@ def activity_gauge_figure(p_alive: float | None, threshold: float, theme: str) -
                 "bgcolor": "rgba(0,0,0,0)",
                 "borderwidth": 0,
                 "steps": [
-                    {"range": [0, cut], "color": _fade(INACTIVE_COLOUR, 0.16)},
-                    {"range": [cut, 100], "color": _fade(ACTIVE_COLOUR, 0.16)},
+                    {"range": [0, cut], "color": _fade(INACTIVE_COLOUR, 0.16) if measured else _fade(NEUTRAL, 0.15)},
+                    {"range": [cut, 100], "color": _fade(ACTIVE_COLOUR, 0.16) if measured else _fade(NEUTRAL, 0.15)},
                 ],
-                "threshold": {"line": {"color": fg, "width": 3}, "thickness": 0.9, "value": cut},
+                "threshold": {"line": {"color": fg, "width": 3 if measured else 0}, "thickness": 0.9, "value": cut},
             },
         )
     )
     fig.add_annotation(
-        text=f"<b>{g['label']}</b> · P(alive)",
+        text=gauge_caption(g["label"], measured),
         x=0.5,
         y=0.02,
         xref="paper",
@@ -121,7 +127,7 @@ def activity_gauge_patch(p_alive: float | None, threshold: float, theme: str) ->
     p["data"][0]["value"] = g["value"]
     p["data"][0]["gauge"]["bar"]["color"] = g["colour"]
     p["data"][0]["mode"] = g["mode"]
-    p["layout"]["annotations"][0]["text"] = f"<b>{g['label']}</b> · P(alive)"
+    p["layout"]["annotations"][0]["text"] = gauge_caption(g["label"], p_alive is not None)
     p["layout"]["annotations"][0]["font"]["color"] = fg if p_alive is not None else NEUTRAL
     return p
 
