@@ -21,33 +21,38 @@ Numerics
   have few distinct rows), and terms that depend on ``x`` only are computed once per
   distinct ``x``.  The fit is therefore independent of the order of customers.
 * Expected purchases need the Gaussian hypergeometric function.  FHL's eq. (10) has
-  ``((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)`` with ``z = t/(alpha+T+t)``,
-  which is unstable as ``z -> 1`` (long horizons, young customers, large ``x``: a huge
-  2F1 times a tiny power).  Pfaff's transformation turns that product into
-  ``2F1(r+x, a-1; a+b+x-1; -t/(alpha+T))``, which has no large factor to cancel and is
-  evaluated by :func:`scipy.special.hyp2f1` (checked against mpmath in the tests).
-  At ``a = 1`` the formula is 0/0; within ``1e-4`` of it the value is interpolated
-  between ``a = 1 -/+ 1e-4`` (error far below the data's precision).
+  ``(1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z)`` with ``z = t/(alpha+T+t)``, which is
+  unstable as ``z -> 1`` (long horizons, young customers, large ``x``: a huge 2F1 times a
+  tiny power; :func:`scipy.special.hyp2f1` returns inf or wrong values there).  Euler's
+  transformation turns that product into ``(1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)``,
+  whose first two parameters do not grow with ``x`` and whose ``c-a-b = x+r-a+1`` keeps
+  the series finite at ``z = 1``.  Checked against mpmath (40 digits) on 3,000 random
+  parameter sets (``x`` up to 300, ``t/(alpha+T)`` up to 30,000): relative error below
+  1e-8 everywhere, while the original form and Pfaff's form fail on about 4 % and 11 %
+  of them.  The tests repeat a smaller version of that check.
+  At ``a = 1`` the formula is 0/0; within ``0.01`` of it the value is interpolated
+  (cubic, through ``a = 1 -/+ 0.01, 1 -/+ 0.02``; relative error below 1e-6 in the same check).
 * When ``a`` and ``b`` grow without bound (data with no sign of dropout) the likelihood
   is flat along a ridge; the logarithms of the parameters are bounded by +/-25.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, special
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from pipeline.churn._validation import MIN_CUSTOMERS, as_float_array, broadcast_flat, check_summary, check_weights
 from pipeline.errors import DataError
 
 PARAM_NAMES = ("r", "alpha", "a", "b")
 _LOG_BOUND = 25.0
-_A_NEAR_ONE = 1e-4
+_A_NEAR_ONE = 1e-2
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,20 @@ class _Grouped:
     @classmethod
     def build(cls, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray) -> _Grouped:
         keep = w > 0
-        rows = np.column_stack([x[keep], tx[keep], T[keep]])
-        uniq, inv = np.unique(rows, axis=0, return_inverse=True)
-        weights = np.bincount(inv.ravel(), weights=w[keep], minlength=len(uniq))
-        ux, ix = np.unique(uniq[:, 0], return_inverse=True)
-        return cls(uniq[:, 0].copy(), uniq[:, 1].copy(), uniq[:, 2].copy(), weights, ux, ix)
+        x, tx, T, w = x[keep], tx[keep], T[keep], w[keep]
+        order = np.lexsort((T, tx, x))  # numeric sorts: much faster than np.unique(axis=0)
+        x, tx, T, w = x[order], tx[order], T[order], w[order]
+        new = np.ones(x.size, dtype=bool)
+        new[1:] = (x[1:] != x[:-1]) | (tx[1:] != tx[:-1]) | (T[1:] != T[:-1])
+        starts = np.flatnonzero(new)
+        weights = np.add.reduceat(w, starts) if starts.size else w
+        ux, ix = np.unique(x[starts], return_inverse=True)
+        return cls(x[starts], tx[starts], T[starts], weights, ux, ix)
+
+
+def _wsum(w: np.ndarray, v: np.ndarray) -> float:
+    """``sum(w * v)`` without BLAS: a threaded ``w @ v`` is hundreds of times slower on a busy machine."""
+    return float(np.add.reduce(w * v))
 
 
 def _neg_log_likelihood(log_params: np.ndarray, g: _Grouped, penalizer: float) -> tuple[float, np.ndarray]:
@@ -106,15 +120,78 @@ def _log_likelihood_and_grad(theta: np.ndarray, g: _Grouped) -> tuple[float, np.
     p1 = np.exp(l1 - lse)
     p2 = np.exp(l2 - lse)
     const = -special.gammaln(r) + r * np.log(alpha) - special.betaln(a, b)
-    ll = float(w @ (u_gl[ix] + lse)) + const * w.sum()
+    ll = _wsum(w, (u_gl[ix] + lse)) + const * w.sum()
 
     dga, dgb, dgab = special.digamma([a, b, a + b])
     sw = w.sum()
-    d_r = float(w @ (u_dr[ix] - p1 * lat - p2 * latx)) + (np.log(alpha) - special.digamma(r)) * sw
-    d_alpha = r / alpha * sw - float(w @ (rx * (p1 / (alpha + g.T) + p2 / (alpha + g.tx))))
-    d_a = (dgab - dga) * sw + float(w @ (p1 * dga + p2 * special.digamma(a + 1.0) - u_dabx[ix]))
-    d_b = (dgab - dgb) * sw + float(w @ (p1 * (u_dbx[ix] - u_dabx[ix]) + p2 * (u_dbx1[ix] - u_dabx[ix])))
+    d_r = _wsum(w, (u_dr[ix] - p1 * lat - p2 * latx)) + (np.log(alpha) - special.digamma(r)) * sw
+    d_alpha = r / alpha * sw - _wsum(w, (rx * (p1 / (alpha + g.T) + p2 / (alpha + g.tx))))
+    d_a = (dgab - dga) * sw + _wsum(w, (p1 * dga + p2 * special.digamma(a + 1.0) - u_dabx[ix]))
+    d_b = (dgab - dgb) * sw + _wsum(w, (p1 * (u_dbx[ix] - u_dabx[ix]) + p2 * (u_dbx1[ix] - u_dabx[ix])))
     return ll, np.array([d_r, d_alpha, d_a, d_b])
+
+
+def minimise(
+    fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, max_iter: int, tol: float
+) -> optimize.OptimizeResult:
+    """Minimise ``fun`` (value and gradient) over bounded log-parameters.
+
+    L-BFGS-B first.  Its line search may stop ("abnormal termination") once the gradient
+    is at rounding noise; a result whose largest gradient component is below
+    ``max(tol, 1e-6)`` counts as converged.  Otherwise Nelder-Mead from where it stopped,
+    then L-BFGS-B again, and the better of the two is kept.  BLAS runs on one thread
+    here: threaded BLAS on these small vectors only waits on a busy machine.
+    """
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
+    opts = {"maxiter": max_iter, "gtol": tol, "ftol": 1e-15}
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
+        res.success = bool(res.success or np.abs(res.jac).max() <= max(tol, 1e-6))
+        if not res.success:
+            nm = optimize.minimize(
+                lambda z: fun(z)[0],
+                res.x,
+                method="Nelder-Mead",
+                bounds=bounds,
+                options={"maxiter": max_iter * 4, "xatol": 1e-10, "fatol": 1e-14},
+            )
+            res2 = optimize.minimize(fun, nm.x, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
+            res2.success = bool(res2.success or np.abs(res2.jac).max() <= max(tol, 1e-6))
+            if res2.fun <= res.fun:
+                res = res2
+    return res
+
+
+def standard_errors(grad: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> np.ndarray:
+    """Asymptotic standard errors from the observed information (central differences of the gradient).
+
+    Parameters
+    ----------
+    grad : callable
+        Gradient of the total log-likelihood in the natural parameters.
+    theta : numpy.ndarray
+        The maximum-likelihood estimate.
+
+    Returns
+    -------
+    numpy.ndarray
+        One standard error per parameter; NaN when the information matrix is not
+        positive definite (an estimate on a bound or a flat likelihood).
+    """
+    k = theta.size
+    hess = np.empty((k, k))
+    for j in range(k):
+        h = 1e-5 * theta[j]
+        up, down = theta.copy(), theta.copy()
+        up[j] += h
+        down[j] -= h
+        hess[:, j] = (grad(up) - grad(down)) / (2.0 * h)
+    info = -(hess + hess.T) / 2.0
+    try:
+        np.linalg.cholesky(info)
+    except np.linalg.LinAlgError:
+        return np.full(k, np.nan)
+    return np.sqrt(np.diag(np.linalg.inv(info)))
 
 
 def _check_params(params: Mapping[str, float], names: tuple[str, ...], model: str) -> dict[str, float]:
@@ -134,18 +211,30 @@ def _check_params(params: Mapping[str, float], names: tuple[str, ...], model: st
 
 
 def _expected_purchases(t: np.ndarray, x: np.ndarray, T: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
-    """``(a+b+x-1)/(a-1) * (1 - 2F1(r+x, a-1; a+b+x-1; -t/(alpha+T)))``: purchases in (T, T+t] if alive at T."""
+    """Expected purchases in ``(T, T+t]`` for a customer still active at ``T``.
+
+    ``(a+b+x-1)/(a-1) * (1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z))`` with
+    ``z = t/(alpha+T+t)``: FHL's eq. (10) without its ``P(alive)`` factor, after
+    Euler's transformation (see the module notes).
+    """
     r, alpha, a, b = (params[n] for n in PARAM_NAMES)
+    log_1mz = np.log(alpha + T) - np.log(alpha + T + t)
+    z = -np.expm1(log_1mz)
 
     def at(a_: float) -> np.ndarray:
         c = a_ + b + x - 1.0
-        hyp = special.hyp2f1(r + x, a_ - 1.0, c, -t / (alpha + T))
+        hyp = np.exp((a_ - 1.0) * log_1mz) * special.hyp2f1(a_ + b - 1.0 - r, a_ - 1.0, c, z)
         return c / (a_ - 1.0) * (1.0 - hyp)
 
     if abs(a - 1.0) >= _A_NEAR_ONE:
         return at(a)
-    lo, hi = 1.0 - _A_NEAR_ONE, 1.0 + _A_NEAR_ONE
-    return at(lo) + (at(hi) - at(lo)) * (a - lo) / (hi - lo)
+    # 0/0 at a = 1: cubic Lagrange interpolation through a = 1 -/+ h, 1 -/+ 2h (error O(h^4))
+    nodes = 1.0 + _A_NEAR_ONE * np.array([-2.0, -1.0, 1.0, 2.0])
+    out = np.zeros(np.broadcast_shapes(np.shape(t), np.shape(x), np.shape(T)))
+    for i, node in enumerate(nodes):
+        others = np.delete(nodes, i)
+        out = out + at(node) * float(np.prod((a - others) / (node - others)))
+    return out
 
 
 class BetaGeoModel(BaseEstimator):
@@ -165,6 +254,9 @@ class BetaGeoModel(BaseEstimator):
     ----------
     params_ : dict
         ``{"r", "alpha", "a", "b"}`` (``alpha`` in the time unit of the data).
+    params_se_ : dict
+        Asymptotic standard errors of ``params_`` (observed information; assume the
+        customers are independent draws, NaN when not estimable or from :meth:`from_params`).
     log_likelihood_ : float
         Total log-likelihood at ``params_`` (NaN for a model made by :meth:`from_params`).
     n_customers_ : int
@@ -213,43 +305,25 @@ class BetaGeoModel(BaseEstimator):
         if self.penalizer < 0:
             raise DataError(f"penalizer must not be negative, got {self.penalizer}")
         g = _Grouped.build(x, tx, t, w)
-        scale = float(g.w @ g.T) / max(float(g.w @ g.x), 1.0)  # time per purchase, sets alpha's order
+        scale = _wsum(g.w, g.T) / max(_wsum(g.w, g.x), 1.0)  # time per purchase, sets alpha's order
         x0 = np.log([1.0, max(scale, 1e-6), 1.0, 1.0])
-        res = self._minimise(x0, g)
+        res = minimise(lambda z: _neg_log_likelihood(z, g, self.penalizer), x0, self.max_iter, self.tol)
         theta = np.exp(res.x)
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in theta), strict=True))
         self.log_likelihood_ = _log_likelihood_and_grad(theta, g)[0]
+        se = standard_errors(lambda th: _log_likelihood_and_grad(th, g)[1], theta)
+        self.params_se_ = dict(zip(PARAM_NAMES, (float(v) for v in se), strict=True))
         self.n_customers_ = round(n)
         self.n_distinct_ = int(g.x.size)
         self.converged_ = bool(res.success)
         return self
-
-    def _minimise(self, x0: np.ndarray, g: _Grouped) -> optimize.OptimizeResult:
-        bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
-        opts = {"maxiter": self.max_iter, "gtol": self.tol, "ftol": 1e-15}
-
-        def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
-            return _neg_log_likelihood(z, g, self.penalizer)
-
-        res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
-        if not res.success:
-            nm = optimize.minimize(
-                lambda z: fun(z)[0],
-                res.x,
-                method="Nelder-Mead",
-                bounds=bounds,
-                options={"maxiter": self.max_iter * 4, "xatol": 1e-10, "fatol": 1e-14},
-            )
-            res2 = optimize.minimize(fun, nm.x, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
-            if res2.fun <= res.fun:
-                res = res2
-        return res
 
     @classmethod
     def from_params(cls, params: Mapping[str, float]) -> BetaGeoModel:
         """A fitted model from stored parameters ``{"r", "alpha", "a", "b"}`` (e.g. read from JSON)."""
         model = cls()
         model.params_ = _check_params(params, PARAM_NAMES, "BG/NBD")
+        model.params_se_ = dict.fromkeys(PARAM_NAMES, float("nan"))
         model.log_likelihood_ = float("nan")
         model.n_customers_ = 0
         model.n_distinct_ = 0
@@ -307,14 +381,44 @@ class BetaGeoModel(BaseEstimator):
         Returns
         -------
         numpy.ndarray
-            ``P(alive) * (a+b+x-1)/(a-1) * (1 - 2F1(r+x, a-1; a+b+x-1; -t/(alpha+T)))``.
+            ``P(alive) * (a+b+x-1)/(a-1) * (1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z))``, ``z = t/(alpha+T+t)``.
         """
         check_is_fitted(self, "params_")
+        if np.ndim(t) == 0:  # one horizon for everyone: the fast path
+            shape = np.broadcast_shapes(np.shape(frequency), np.shape(recency), np.shape(T))
+            return self.expected_purchases_curve([t], frequency, recency, T)[0].reshape(shape)
         shape, (h, x, tx, big_t) = broadcast_flat(t, frequency, recency, T)
         x, tx, big_t = check_summary(x, tx, big_t)
         h = _check_horizon(h)
         out = self._p_alive(x, tx, big_t) * _expected_purchases(h, x, big_t, self.params_)
         return out.reshape(shape)
+
+    def expected_purchases_curve(self, times: object, frequency: object, recency: object, T: object) -> np.ndarray:
+        """Expected purchases in ``(T, T+t]`` for several horizons ``t``: one row per horizon.
+
+        The Gaussian hypergeometric part depends on ``(x, T)`` only, so it is computed
+        once per distinct ``(x, T)`` pair (few in a log measured in whole days).
+
+        Parameters
+        ----------
+        times : array-like
+            Horizons, in the data's time unit.
+        frequency, recency, T : array-like
+            The customers' ``(x, t_x, T)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(times), n_customers)``.
+        """
+        check_is_fitted(self, "params_")
+        _, flat = broadcast_flat(frequency, recency, T)
+        x, tx, big_t = check_summary(*flat)
+        h = _check_horizon(times)
+        first, inverse = _distinct_rows(x, big_t)
+        ux, ut = x[first], big_t[first]
+        curve = _expected_purchases(h[:, None], ux[None, :], ut[None, :], self.params_)
+        return self._p_alive(x, tx, big_t)[None, :] * curve[:, inverse]
 
     def expected_purchases_new(self, t: object) -> np.ndarray | float:
         """Expected purchases ``E[X(t)]`` in ``(0, t]`` by a customer of age ``t`` (FHL 2005, eq. 9).
@@ -326,6 +430,19 @@ class BetaGeoModel(BaseEstimator):
         h = _check_horizon(t)
         out = _expected_purchases(h, np.zeros_like(h), np.zeros_like(h), self.params_)
         return float(out[0]) if np.ndim(t) == 0 else out.reshape(np.shape(t))
+
+
+def _distinct_rows(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of one row per distinct combination of ``cols``, and each row's position among them."""
+    order = np.lexsort(cols[::-1])
+    new = np.ones(order.size, dtype=bool)
+    for c in cols:
+        sc = c[order]
+        new[1:] |= sc[1:] != sc[:-1]
+    group = np.cumsum(new) - 1
+    inverse = np.empty(order.size, dtype=np.intp)
+    inverse[order] = group
+    return order[new], inverse
 
 
 def _check_horizon(t: object) -> np.ndarray:

@@ -72,10 +72,7 @@ def expected_clv(
         raise DataError(f"steps must be a whole number of at least 1, got {steps!r}")
     value = gamma_gamma.expected_average_value(frequency, monetary_value)
     ends = horizon * np.arange(1, int(steps) + 1) / int(steps)
-    cumulative = [bgnbd.expected_purchases(t, frequency, recency, T) for t in ends]
-    previous = np.zeros_like(cumulative[0])
-    total = np.zeros_like(cumulative[0])
-    for t, now in zip(ends, cumulative, strict=True):
-        total += (now - previous) * (1.0 + annual_discount_rate) ** (-t / periods_per_year)
-        previous = now
-    return margin * value * total
+    cumulative = bgnbd.expected_purchases_curve(ends, frequency, recency, T)
+    per_step = np.diff(cumulative, axis=0, prepend=0.0)
+    discount = (1.0 + annual_discount_rate) ** (-ends / periods_per_year)
+    return margin * value * (discount[:, None] * per_step).sum(axis=0).reshape(value.shape)

@@ -20,18 +20,18 @@ mean value of the repeat purchases, the convention of the published CDNOW fit).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from pipeline.churn._validation import MIN_CUSTOMERS, as_float_array, broadcast_flat, check_weights
-from pipeline.churn.bgnbd import _check_params
+from pipeline.churn.bgnbd import _check_params, _wsum, minimise, standard_errors
 from pipeline.errors import DataError
 
 PARAM_NAMES = ("p", "q", "gamma")
-_LOG_BOUND = 25.0
 
 
 def _check_spend(frequency: object, monetary_value: object) -> tuple[tuple[int, ...], np.ndarray, np.ndarray]:
@@ -57,22 +57,42 @@ def _check_spend(frequency: object, monetary_value: object) -> tuple[tuple[int, 
     return shape, x, np.where(rep, m, np.nan)
 
 
-def _neg_log_likelihood(
-    log_params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray, penalizer: float
-) -> tuple[float, np.ndarray]:
+@dataclass(frozen=True)
+class _Spend:
+    """Repeat customers' ``x``, ``zbar`` and weights, with the logs and distinct ``x`` values the likelihood reuses."""
+
+    x: np.ndarray
+    m: np.ndarray
+    w: np.ndarray
+    log_m: np.ndarray
+    log_x: np.ndarray
+    ux: np.ndarray
+    ix: np.ndarray
+
+    @classmethod
+    def build(cls, x: np.ndarray, m: np.ndarray, w: np.ndarray) -> _Spend:
+        ux, ix = np.unique(x, return_inverse=True)
+        return cls(x, m, w, np.log(m), np.log(x), ux, ix)
+
+
+def _neg_log_likelihood(log_params: np.ndarray, s: _Spend, penalizer: float) -> tuple[float, np.ndarray]:
     """Mean negative log-likelihood (+ penalty) and its gradient in log-parameter space."""
     theta = np.exp(log_params)
-    p, q, g = theta
+    p, q, g = (float(v) for v in theta)
+    pux = p * s.ux  # terms in x only, once per distinct x
+    u_gl = special.gammaln(pux + q) - special.gammaln(pux)
+    u_dpq = special.digamma(pux + q)
+    u_dp = u_dpq - special.digamma(pux)
+    x, w = s.x, s.w
     px = p * x
-    gxm = g + x * m
+    gxm = g + x * s.m
     lg = np.log(gxm)
-    ll_rows = special.gammaln(px + q) - special.gammaln(px) + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * lg
     sw = w.sum()
-    ll = float(w @ ll_rows) + (q * np.log(g) - special.gammaln(q)) * sw
-    dpq = special.digamma(px + q)
-    d_p = float(w @ (x * (dpq - special.digamma(px) + np.log(m) + np.log(x) - lg)))
-    d_q = float(w @ (dpq - lg)) + (np.log(g) - special.digamma(q)) * sw
-    d_g = q / g * sw - float(w @ ((px + q) / gxm))
+    ll = _wsum(w, u_gl[s.ix] + (px - 1.0) * s.log_m + px * s.log_x - (px + q) * lg)
+    ll += (q * np.log(g) - special.gammaln(q)) * sw
+    d_p = _wsum(w, x * (u_dp[s.ix] + s.log_m + s.log_x - lg))
+    d_q = _wsum(w, u_dpq[s.ix] - lg) + (np.log(g) - special.digamma(q)) * sw
+    d_g = q / g * sw - _wsum(w, (px + q) / gxm)
     grad = np.array([d_p, d_q, d_g])
     value = -ll / sw + penalizer * float(theta @ theta)
     return float(value), -grad * theta / sw + 2.0 * penalizer * theta * theta
@@ -94,6 +114,8 @@ class GammaGammaModel(BaseEstimator):
     ----------
     params_ : dict
         ``{"p", "q", "gamma"}`` (``gamma`` in money units).
+    params_se_ : dict
+        Asymptotic standard errors of ``params_`` (NaN when not estimable or from :meth:`from_params`).
     log_likelihood_ : float
         Total log-likelihood of the fitted customers' average values (NaN from :meth:`from_params`).
     n_customers_ : int
@@ -140,27 +162,18 @@ class GammaGammaModel(BaseEstimator):
         x, m, w = x[keep], m[keep], w[keep]
         order = np.lexsort((m, x))  # a fixed order: the fit does not depend on the customers' order
         x, m, w = x[order], m[order], w[order]
-        mean_m = float(w @ m) / n
-        var_m = max(float(w @ (m - mean_m) ** 2) / n, 1e-12 * mean_m**2)
+        mean_m = _wsum(w, m) / n
+        var_m = max(_wsum(w, (m - mean_m) ** 2) / n, 1e-12 * mean_m**2)
         # moments of zbar for x = 1: mean p*gamma/(q-1); a rough start is enough
         x0 = np.log([max(mean_m**2 / var_m, 0.1), 2.0, max(mean_m / max(mean_m**2 / var_m, 0.1), 1e-6)])
-        bounds = [(-_LOG_BOUND, _LOG_BOUND)] * 3
-        opts = {"maxiter": self.max_iter, "gtol": self.tol, "ftol": 1e-15}
-
-        def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
-            return _neg_log_likelihood(z, x, m, w, self.penalizer)
-
-        res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
-        if not res.success:
-            nm = optimize.minimize(
-                lambda z: fun(z)[0], res.x, method="Nelder-Mead", bounds=bounds, options={"maxiter": self.max_iter * 4}
-            )
-            res2 = optimize.minimize(fun, nm.x, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
-            if res2.fun <= res.fun:
-                res = res2
+        data = _Spend.build(x, m, w)
+        res = minimise(lambda z: _neg_log_likelihood(z, data, self.penalizer), x0, self.max_iter, self.tol)
         theta = np.exp(res.x)
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in theta), strict=True))
-        self.log_likelihood_ = -_neg_log_likelihood(res.x, x, m, w, 0.0)[0] * float(w.sum())
+        sw = float(w.sum())
+        self.log_likelihood_ = -_neg_log_likelihood(res.x, data, 0.0)[0] * sw
+        se = standard_errors(lambda th: -_neg_log_likelihood(np.log(th), data, 0.0)[1] * sw / th, theta)
+        self.params_se_ = dict(zip(PARAM_NAMES, (float(v) for v in se), strict=True))
         self.n_customers_ = round(n)
         self.frequency_monetary_corr_ = _weighted_corr(x, m, w)
         self.converged_ = bool(res.success)
@@ -171,6 +184,7 @@ class GammaGammaModel(BaseEstimator):
         """A fitted model from stored parameters ``{"p", "q", "gamma"}``."""
         model = cls()
         model.params_ = _check_params(params, PARAM_NAMES, "Gamma-Gamma")
+        model.params_se_ = dict.fromkeys(PARAM_NAMES, float("nan"))
         model.log_likelihood_ = float("nan")
         model.n_customers_ = 0
         model.frequency_monetary_corr_ = float("nan")
@@ -205,6 +219,6 @@ def _weighted_corr(x: np.ndarray, m: np.ndarray, w: np.ndarray) -> float:
     if np.ptp(x) == 0 or np.ptp(m) == 0:
         return float("nan")
     sw = w.sum()
-    mx, mm = (w @ x) / sw, (w @ m) / sw
-    cov = w @ ((x - mx) * (m - mm))
-    return float(cov / np.sqrt((w @ (x - mx) ** 2) * (w @ (m - mm) ** 2)))
+    mx, mm = _wsum(w, x) / sw, _wsum(w, m) / sw
+    cov = _wsum(w, (x - mx) * (m - mm))
+    return float(cov / np.sqrt(_wsum(w, (x - mx) ** 2) * _wsum(w, (m - mm) ** 2)))

@@ -63,10 +63,10 @@ def simulate_bgnbd(
     rng = check_random_state(random_state)
     lam = rng.gamma(prm["r"], 1.0 / prm["alpha"], size=n)
     p = rng.beta(prm["a"], prm["b"], size=n)
-    drop_after = rng.geometric(np.clip(p, 1e-300, 1.0))
+    drop_after = _geometric(rng, p)
     events = rng.poisson(lam * ages)
     alive = events < drop_after
-    x = np.minimum(events, drop_after)
+    x = np.minimum(events, drop_after).astype("int64")
     recency = np.zeros(n)
     rep = x > 0
     recency[rep] = ages[rep] * rng.beta(x[rep], events[rep] - x[rep] + 1)
@@ -77,9 +77,17 @@ def simulate_bgnbd(
         if not np.isfinite(holdout) or holdout < 0:
             raise DataError("holdout must be a non-negative number")
         later = rng.poisson(lam * holdout)
-        more = rng.geometric(np.clip(p, 1e-300, 1.0))
-        out["holdout_purchases"] = np.where(alive, np.minimum(later, more), 0).astype("int64")
+        more = _geometric(rng, p)
+        out["holdout_purchases"] = np.where(alive, np.minimum(later, more), 0.0).astype("int64")
     return out
+
+
+def _geometric(rng: np.random.RandomState, p: np.ndarray) -> np.ndarray:
+    """Geometric draws on 1, 2, ... by inversion, in floats (no integer overflow for tiny ``p``)."""
+    u = 1.0 - rng.random_sample(p.shape)  # in (0, 1]
+    with np.errstate(divide="ignore"):
+        k = np.ceil(np.log(u) / np.log1p(-np.clip(p, 0.0, 1.0)))
+    return np.clip(np.nan_to_num(k, nan=1.0, posinf=np.inf, neginf=np.inf), 1.0, np.inf)
 
 
 def simulate_gamma_gamma(
