@@ -15,7 +15,16 @@ import sys
 
 from .common import ROOT, load
 
-ALL = ("bench_train", "bench_compare", "bench_ingest", "bench_app", "bench_upload", "bench_churn", "bench_jobs")
+ALL = (
+    "bench_train",
+    "bench_compare",
+    "bench_ingest",
+    "bench_app",
+    "bench_upload",
+    "bench_churn",
+    "bench_churn_fit",
+    "bench_jobs",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
