@@ -19,6 +19,7 @@ from dash._utils import AttributeDict
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
+from dashboard import simulator_inputs as inputs
 from dashboard.figures import simulator as fig
 from pipeline.segmentation.naming import ARCHETYPES
 from pipeline.segmentation.training import TrainResult
@@ -200,12 +201,12 @@ def test_deep_link_starts_from_a_segment(sim: ModuleType, v) -> None:
     ],
 )
 def test_short_value(sim: ModuleType, value: float, unit: str, text: str) -> None:
-    assert sim.short_value(value, unit) == text
+    assert inputs.short_value(value, unit) == text
 
 
 def test_overlapping_marks_are_dropped_keeping_the_median(sim: ModuleType) -> None:
     ranges = {"p5": 10.0, "p25": 12.0, "p50": 14.0, "p75": 60.0, "p95": 98.0}
-    marks = sim.slider_marks(ranges, 0.0, 100.0, "$")
+    marks = inputs.slider_marks(ranges, 0.0, 100.0, "$")
     assert 14.0 in marks and 12.0 not in marks and 10.0 not in marks
     assert list(marks) == sorted(marks)
     assert marks[98.0] == "$98"
