@@ -101,10 +101,10 @@ def test_leaving_the_page_while_training_then_coming_back(page: Page, logs: dict
     upload_file(page, logs["while_away.csv"])
     page.locator("#data-train").click()
     expect(page.locator("#data-progress-box")).to_be_visible()  # submitted: the session holds the job id
-    page.get_by_role("link", name="Segments").click()
+    page.locator(".app-navbar").get_by_role("link", name="Segments", exact=True).click()
     expect(page).to_have_url(re.compile(r"/segments$"))
     expect(page.locator("#app-nav-dataset")).to_have_text("Built-in sample")
-    page.get_by_role("link", name="Your data").click()
+    page.locator(".app-navbar").get_by_role("link", name="Your data", exact=True).click()
     expect(page.locator("#data-train-status")).to_contain_text("Trained.", timeout=TRAIN_TIMEOUT_MS)
     expect(page.locator("#app-nav-dataset")).to_have_text("while_away.csv")
 
