@@ -23,6 +23,7 @@ ALL = (
     "bench_upload",
     "bench_churn",
     "bench_churn_fit",
+    "bench_load",
     "bench_jobs",
 )
 
