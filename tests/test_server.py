@@ -23,12 +23,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import flask
 import pytest
 
 from dashboard import ids
 from dashboard.screenshots import free_port
+from dashboard.serve import setup_now
 from pipeline.config import Settings
 from pipeline.segmentation.training import TrainResult
 
@@ -97,6 +100,34 @@ def test_callbacks_registered_when_create_app_returns(dash_app) -> None:
     assert set(server_side) <= set(dash_app.callback_map)
     assert f"..{ids.NAV_DATASET}.children...{ids.NAV_VERSION}.children.." in dash_app.callback_map
     assert ".._pages_content.children..._pages_store.data.." in dash_app.callback_map
+
+
+def _fake_app(router_name: str | None) -> SimpleNamespace:
+    """Just what :func:`setup_now` touches: the set-up hook, ``use_pages`` and the Flask server's hooks."""
+    calls: list[str] = []
+    server = flask.Flask(__name__)
+    if router_name:
+
+        def router() -> None:
+            calls.append("router")
+
+        router.__name__ = router_name
+        server.before_request(router)
+    return SimpleNamespace(_setup_server=lambda: calls.append("setup"), use_pages=True, server=server, calls=calls)
+
+
+def test_setup_now_runs_both_hooks_once() -> None:
+    app = _fake_app("router_sync")
+    setup_now(app)
+    assert app.calls == ["setup", "router"]
+
+
+@pytest.mark.parametrize("router_name", [None, "router_async"])
+def test_setup_now_refuses_without_the_sync_router(router_name: str | None) -> None:
+    """A Dash without the hook (or the async one) would leave the race in place: refused at start, loudly."""
+    app = _fake_app(router_name)
+    with pytest.raises(RuntimeError, match="router"):
+        setup_now(app)
 
 
 def test_page_load_callbacks_answer_in_process(dash_app, bodies: list[dict[str, Any]]) -> None:
