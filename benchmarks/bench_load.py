@@ -221,6 +221,22 @@ def user(
             time.sleep(min(max(0.0, until - time.monotonic()), think * rng.uniform(0.5, 1.5)))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (alive ones)."""
+    total = 0.0
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
+
+
 def monitor(pid: int, stop: threading.Event, samples: list[tuple[float, float, float]]) -> None:
     """Every second: (server RSS MB, server USS MB, 1-minute load average)."""
     while not stop.is_set():
@@ -303,7 +319,9 @@ def main(argv: list[str] | None = None) -> int:
             recorded = record_requests(url)
             idle_rss, idle_uss = server_memory(proc.pid)
             load_start = load()
+            server_cpu, client_cpu = cpu_seconds(proc.pid), cpu_seconds(os.getpid())
             results, wall, samples = run_load(url, proc.pid, recorded, args.users, args.seconds, args.think)
+            server_cpu, client_cpu = cpu_seconds(proc.pid) - server_cpu, cpu_seconds(os.getpid()) - client_cpu
             load_end = load()
         finally:
             stop_server(proc)
@@ -317,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine load: before the server started: {load_before}")
     print(f"              when the load started:     {load_start}")
     print(f"              at the end of the load:    {load_end}")
+    during = [x[2] for x in samples]
+    if during:
+        print(f"              during (1-min average, sampled each second): mean {sum(during) / len(during):.2f}, "
+              f"max {max(during):.2f}")  # fmt: skip
     calls = {k: len(v) for k, v in recorded.items()}
     print(f"recorded callback requests per action (from headless Chromium): {calls}")
     ok = report(results, wall, vars(args))
@@ -326,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         f"server memory (master + {args.workers} workers): before the load RSS {idle_rss:.0f} MB / USS "
         f"{idle_uss:.0f} MB; peak during RSS {peak_rss:.0f} MB / USS {peak_uss:.0f} MB "
         "(RSS counts pages shared after fork once per process; USS does not count them)"
+    )
+    print(
+        f"CPU used during the load: server {server_cpu:.0f} s, this client {client_cpu:.0f} s, "
+        f"of {wall * (os.cpu_count() or 1):.0f} core-seconds available (the rest went to other processes or idle)"
     )
     tracebacks = log.count("Traceback")
     if tracebacks:
