@@ -232,6 +232,21 @@ def test_prediction_shapes() -> None:
     assert m.expected_purchases_new([1.0, 2.0]).shape == (2,)
 
 
+def test_distinct_row_shortcuts_match_row_by_row(cdnow: pd.DataFrame, cdnow_bg: BetaGeoModel) -> None:
+    x, tx, T = cdnow["x"].to_numpy(), cdnow["t_x"].to_numpy(), cdnow["T"].to_numpy()
+    times = np.array([1.0, 13.0, 52.0])
+    curve = cdnow_bg.expected_purchases_curve(times, x, tx, T)
+    assert curve.shape == (3, len(cdnow))
+    for i, t in enumerate(times):
+        row_by_row = cdnow_bg.expected_purchases(np.full(len(cdnow), t), x, tx, T)  # array t: no grouping
+        np.testing.assert_allclose(curve[i], row_by_row, rtol=1e-12)
+        np.testing.assert_allclose(cdnow_bg.expected_purchases(t, x, tx, T), row_by_row, rtol=1e-12)
+    gg = GammaGammaModel.from_params({"p": 6.25, "q": 3.74, "gamma": 15.44})
+    clv = expected_clv(cdnow_bg, gg, x, tx, T, cdnow["zbar"], horizon=52.0, periods_per_year=52.0, steps=4)
+    steps = np.diff(cdnow_bg.expected_purchases_curve([13.0, 26.0, 39.0, 52.0], x, tx, T), axis=0, prepend=0.0)
+    np.testing.assert_allclose(clv, gg.expected_average_value(x, cdnow["zbar"]) * steps.sum(axis=0), rtol=1e-12)
+
+
 # --------------------------------------------------------------------------- simulation against the formulas
 def test_simulation_agrees_with_the_model_formulas() -> None:
     params = {"r": 0.8, "alpha": 5.0, "a": 0.6, "b": 2.5}

@@ -435,7 +435,8 @@ class BetaGeoModel(BaseEstimator):
 def _distinct_rows(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of one row per distinct combination of ``cols``, and each row's position among them."""
     order = np.lexsort(cols[::-1])
-    new = np.ones(order.size, dtype=bool)
+    new = np.zeros(order.size, dtype=bool)
+    new[:1] = True
     for c in cols:
         sc = c[order]
         new[1:] |= sc[1:] != sc[:-1]

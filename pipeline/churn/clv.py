@@ -10,8 +10,10 @@ the period with ``(1 + annual_discount_rate) ** (-t_k / periods_per_year)``.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
-from pipeline.churn.bgnbd import BetaGeoModel
+from pipeline.churn._validation import broadcast_flat, check_summary
+from pipeline.churn.bgnbd import BetaGeoModel, _distinct_rows, _expected_purchases
 from pipeline.churn.gamma_gamma import GammaGammaModel
 from pipeline.errors import DataError
 
@@ -70,9 +72,16 @@ def expected_clv(
         raise DataError(f"annual_discount_rate must be a number above -1, got {annual_discount_rate!r}")
     if int(steps) != steps or steps < 1:
         raise DataError(f"steps must be a whole number of at least 1, got {steps!r}")
+    check_is_fitted(bgnbd, "params_")
     value = gamma_gamma.expected_average_value(frequency, monetary_value)
+    shape, flat = broadcast_flat(frequency, recency, T)
+    x, tx, big_t = check_summary(*flat)
     ends = horizon * np.arange(1, int(steps) + 1) / int(steps)
-    cumulative = bgnbd.expected_purchases_curve(ends, frequency, recency, T)
-    per_step = np.diff(cumulative, axis=0, prepend=0.0)
     discount = (1.0 + annual_discount_rate) ** (-ends / periods_per_year)
-    return margin * value * (discount[:, None] * per_step).sum(axis=0).reshape(value.shape)
+    # The purchases curve of a customer still active depends on (x, T) only: once per distinct pair.
+    first, inverse = _distinct_rows(x, big_t)
+    curve = _expected_purchases(ends[:, None], x[first][None, :], big_t[first][None, :], bgnbd.params_)
+    per_step = np.diff(curve, axis=0, prepend=0.0)
+    discounted = (discount[:, None] * per_step).sum(axis=0)
+    purchases = bgnbd._p_alive(x, tx, big_t) * discounted[inverse]
+    return margin * value * purchases.reshape(shape)
