@@ -320,6 +320,18 @@ def _child_main(
     conn.close()
 
 
+def _still_to_grow(running: list[sqlite3.Row]) -> int:
+    """Bytes the running jobs may still take: their estimates less what their children hold now."""
+    total = 0
+    for row in running:
+        held = 0
+        if row["pid"]:
+            with contextlib.suppress(psutil.Error):
+                held = psutil.Process(int(row["pid"])).memory_info().rss
+        total += max(0, int(row["estimate_bytes"] or 0) - held)
+    return total
+
+
 class JobRunner:
     """Bounded queue of background jobs shared by every server process (see the module docstring).
 
@@ -505,14 +517,23 @@ class JobRunner:
         """Expire dead jobs, then claim free slots and start their children; returns the ids started."""
         now = time.time()
         claimed: list[sqlite3.Row] = []
+        with self._db() as conn:
+            work = conn.execute(  # a read first: most polls find nothing to do and take no write lock
+                "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued') "
+                "OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND heartbeat_at < ?)",
+                (now - self.stale_after_s,),
+            ).fetchone()[0]
+            if not work:
+                return []
         with self._db() as conn, transaction(conn):
             conn.execute(  # nobody reaps these any more: keep an outcome the child recorded, else failed
-                "UPDATE jobs SET state = COALESCE(outcome, 'failed'), "
-                "error = CASE WHEN outcome IS NULL THEN ? ELSE error END, finished_at = ? "
+                "UPDATE jobs SET "
+                "state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE COALESCE(outcome, 'failed') END, "
+                "error = CASE WHEN cancel_requested = 1 OR outcome IS NOT NULL THEN error ELSE ? END, finished_at = ? "
                 "WHERE state = 'running' AND heartbeat_at < ?",
                 (STALE_MESSAGE, now, now - self.stale_after_s),
             )
-            running = conn.execute("SELECT owner, estimate_bytes FROM jobs WHERE state = 'running'").fetchall()
+            running = conn.execute("SELECT owner, estimate_bytes, pid FROM jobs WHERE state = 'running'").fetchall()
             per_owner: dict[str, int] = {}
             for r in running:
                 per_owner[r["owner"]] = per_owner.get(r["owner"], 0) + 1
@@ -525,7 +546,7 @@ class JobRunner:
                 if per_owner.get(row["owner"], 0) >= self.per_owner:
                     continue
                 if row["estimate_bytes"]:
-                    free = self.memory() if free is None else free
+                    free = self.memory() - _still_to_grow(running) if free is None else free
                     if row["estimate_bytes"] > free:
                         if n_running:
                             break  # wait for the running jobs to give memory back (first come, first served)
@@ -613,10 +634,15 @@ class JobRunner:
                     proc.join(self.heartbeat_s)
                     if proc.exitcode is not None:
                         break
-                    conn.execute(
-                        "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND state = 'running'", (time.time(), job_id)
-                    )
-                    row = conn.execute("SELECT state, cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                    try:
+                        conn.execute(
+                            "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND state = 'running'", (time.time(), job_id)
+                        )
+                        query = "SELECT state, cancel_requested FROM jobs WHERE id = ?"
+                        row = conn.execute(query, (job_id,)).fetchone()
+                    except sqlite3.OperationalError:  # busy for longer than the timeout: try again next beat
+                        log.warning("heartbeat of job %s not written (database busy)", job_id)
+                        continue
                     if row is None or row["state"] != RUNNING or row["cancel_requested"]:
                         self._stop(proc)
             finally:

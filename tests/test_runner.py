@@ -253,6 +253,33 @@ def test_a_job_whose_heartbeat_stopped_is_failed_and_frees_its_slot(runner: JobR
     assert runner.wait(waiting, "alice", timeout=60).state == "done"
 
 
+def test_a_cancel_whose_server_died_ends_cancelled(runner: JobRunner) -> None:
+    with connect(runner.db_path) as conn:
+        conn.executescript(rn.SCHEMA)
+        old = time.time() - 120
+        conn.execute(
+            "INSERT INTO jobs (id, owner, kind, parameters, state, submitted_at, started_at, heartbeat_at, "
+            "cancel_requested) VALUES ('gone', 'zed', 'sleep', '{}', 'running', ?, ?, ?, 1)",
+            (old, old, old),
+        )
+    status = runner.status("gone", "zed")
+    assert (status.state, status.error) == ("cancelled", None)
+
+
+def test_memory_a_running_job_will_still_take_is_counted(tmp_path: Path) -> None:
+    runner = make_runner(tmp_path, max_running=2, memory=lambda: 8 * GB)
+    release = tmp_path / "go"
+    big = runner.submit("a", "sleep", {"gb": 6, "release": str(release)})
+    wait_until(lambda: runner.status(big, "a").percent >= 10)
+    # 8 GB free now, but the running job expects to grow to 6 GB: 3 more would not fit, so it waits
+    other = runner.submit("b", "sleep", {"gb": 3})
+    assert runner.status(other, "b").state == "queued"
+    release.touch()
+    assert runner.wait(big, "a", timeout=60).state == "done"
+    assert runner.wait(other, "b", timeout=60).state == "done"
+    assert_all_reaped(runner)
+
+
 def test_a_live_heartbeat_keeps_a_long_job(tmp_path: Path) -> None:
     runner = make_runner(tmp_path, stale_after_s=1.0)
     job = runner.submit("a", "sleep", {"seconds": 2.5})
