@@ -333,7 +333,9 @@ def test_segments_page_act_first_and_notes(pages, trained) -> None:
     assert f"${1000 * len(v.segments):,.0f} at risk" in text and "Ordered by value at risk" in text
     assert "BG/NBD" in text_of(pages["segments"].matrix_note(v))
     card = pages["segments"].segment_card(v.segments[0], v, pages["segments"].averages(v))
-    assert "38% likely inactive" in text_of(card)
+    text = text_of(card)
+    assert "38% likely inactive" in text and "62% mean P(alive)" in text
+    assert "$50 expected per customer, 12 months" in text and "$1,000 value at risk" in text
 
 
 def test_segments_page_not_measured(pages, trained) -> None:

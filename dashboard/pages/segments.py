@@ -131,6 +131,31 @@ def evidence_block(segment: Mapping[str, Any], v: ArtifactView) -> html.Details:
     )
 
 
+def activity_stats(segment: Mapping[str, Any], months: int) -> list[html.Div]:
+    """The segment's measured activity and value: mean P(alive), expected value per customer, value at risk.
+
+    Empty when not measured (the badge says so); value figures only with a spend model.
+    """
+    c = churn.segment_churn(segment)
+    if c is None:
+        return []
+    out = [html.Div([html.Div(fmt_pct(c.get("mean_p_alive")), className="seg-stat"), html.Small("mean P(alive)")])]
+    if c.get("mean_clv") is not None:
+        out.append(
+            html.Div(
+                [
+                    html.Div(fmt_money(c["mean_clv"]), className="seg-stat"),
+                    html.Small(f"expected per customer, {months} months"),
+                ],
+                title=f"{fmt_money(c.get('total_clv'))} for the whole segment",
+            )
+        )
+    var = churn.value_at_risk(segment)
+    if var is not None:
+        out.append(html.Div([html.Div(fmt_money(var), className="seg-stat"), html.Small("value at risk")]))
+    return out
+
+
 def segment_card(segment: Mapping[str, Any], v: ArtifactView, avg: Mapping[str, float]) -> dbc.Card:
     """One segment: size and value, objective and actions, profile vs average, evidence."""
     stats = html.Div(
@@ -140,8 +165,9 @@ def segment_card(segment: Mapping[str, Any], v: ArtifactView, avg: Mapping[str, 
             html.Div(
                 [html.Div(fmt_pct(segment.get("value_share")), className="seg-stat"), html.Small("of total spend")]
             ),
+            *activity_stats(segment, churn.horizon_months(churn.churn_model(v.manifest))),
         ],
-        className="seg-stats d-flex gap-4 mb-2",
+        className="seg-stats d-flex flex-wrap column-gap-4 row-gap-1 mb-2",
     )
     strategy = dbc.Row(
         [
