@@ -354,8 +354,11 @@ def main(argv: list[str] | None = None) -> int:
         f"of {wall * (os.cpu_count() or 1):.0f} core-seconds available (the rest went to other processes or idle)"
     )
     tracebacks = log.count("Traceback")
-    if tracebacks:
-        print(f"server log: {tracebacks} tracebacks")
+    restarts = log.count("Booting worker") - args.workers
+    print(
+        f"server log: {tracebacks} tracebacks, {log.count('WORKER TIMEOUT')} worker timeouts, "
+        f"{max(0, restarts)} worker restarts"
+    )
     return 0 if ok and not tracebacks else 1
 
 
