@@ -15,7 +15,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from pipeline.churn import BetaGeoModel, GammaGammaModel, expected_clv, simulate_bgnbd, simulate_gamma_gamma
-from pipeline.churn.bgnbd import _expected_purchases
+from pipeline.churn.bgnbd import _expected_purchases, _expected_purchases_quadrature
 from pipeline.errors import DataError
 
 CDNOW = Path(__file__).parent / "data" / "cdnow_summary.csv"
@@ -132,6 +132,22 @@ def test_expected_purchases_against_mpmath_where_the_plain_formula_fails() -> No
             plain.append((a + b + x - 1) / (a - 1) * (1 - hyp) / float(ref))
     # FHL's eq. (10) as written, with scipy's 2F1, is inf or wrong in the first case (the reason for Euler's form)
     assert not abs(plain[0] - 1) < 1e-3
+
+
+def test_large_a_uses_an_integral_that_agrees_with_the_formula() -> None:
+    t, x, T = np.array([365.0, 365.0, 3000.0, 10.0]), np.array([0.0, 3.0, 50.0, 1.0]), np.array([30.0, 30.0, 300, 5])
+    for a in (5.0, 50.0):
+        params = {"r": 0.5, "alpha": 10.0, "a": a, "b": 3 * a}
+        np.testing.assert_allclose(
+            _expected_purchases_quadrature(t, x, T, params), _expected_purchases(t, x, T, params), rtol=1e-10
+        )
+    # a, b on the ridge (e^25): the limit of a constant dropout probability p0 = a / (a + b)
+    ridge = BetaGeoModel.from_params({"r": 0.5, "alpha": 10.0, "a": 7.2e10, "b": 2.16e11})
+    got = ridge.expected_purchases(t, x, x * 0.5 * T / np.maximum(x, 1), T)
+    p_alive = ridge.p_alive(x, x * 0.5 * T / np.maximum(x, 1), T)
+    limit = p_alive / 0.25 * (1 - ((10 + T) / (10 + T + 0.25 * t)) ** (0.5 + x))
+    np.testing.assert_allclose(got, limit, rtol=1e-8)
+    assert ridge.expected_purchases_new(365.0) == pytest.approx(4 * (1 - (10 / (10 + 0.25 * 365)) ** 0.5), rel=1e-8)
 
 
 def test_a_equal_one_is_continuous() -> None:
