@@ -31,6 +31,7 @@ from dash import Output, no_update
 from dashboard import jobs
 from dashboard.runner import JobContext, JobKind, JobRunner, JobStatus
 from pipeline.config import Settings
+from pipeline.data.mapping import Mapping
 from pipeline.segmentation.compare import load_or_run_comparison
 from pipeline.segmentation.training import settings_for_dataset
 from pipeline.store.artifacts import read_manifest, valid_artifact_id
@@ -123,18 +124,24 @@ def _customers(artifact_id: Any, settings: Settings) -> int:
 
 
 def estimate_train(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
-    """Peak bytes of a training job: from the upload's size, or the customers of the version retrained.
+    """Peak bytes of a training job: from the upload's size and customers, or the version retrained.
 
-    An upload's customers are not known before it is parsed: at most one per
-    :data:`MIN_ROW_BYTES` bytes (an overestimate for logs, whose many lines
-    make few customers).
+    An upload's customers come from its validation (the one the data page
+    showed, cached per process; computed here otherwise).  When it cannot be
+    validated the bound is one customer per :data:`MIN_ROW_BYTES` bytes, and
+    the job itself then says what is wrong.
     """
     source = parameters.get("source") or {}
     if source.get("upload"):
-        size = 0
+        size, customers = 0, None
         with contextlib.suppress(Exception):  # a key that is not the owner's: the job fails with the message
-            size = jobs.upload_info(str(source["upload"]), settings, owner).size
-        return int(CHILD_BASE_BYTES + BYTES_PER_UPLOAD_BYTE * size + fit_peak_bytes(size // MIN_ROW_BYTES, settings))
+            key = str(source["upload"])
+            size = jobs.upload_info(key, settings, owner).size
+            mapping = Mapping.from_dict(source["mapping"]) if source.get("mapping") else None
+            validation = jobs.validate_upload_key(key, mapping, settings, owner)
+            customers = len(validation.customers) if validation.customers is not None else None
+        n = customers if customers is not None else size // MIN_ROW_BYTES
+        return int(CHILD_BASE_BYTES + BYTES_PER_UPLOAD_BYTE * size + fit_peak_bytes(n, settings))
     if source.get("artifact"):
         return int(CHILD_BASE_BYTES + fit_peak_bytes(_customers(source["artifact"], settings), settings))
     return int(CHILD_BASE_BYTES + fit_peak_bytes(settings.sample_rows, settings))

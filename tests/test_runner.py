@@ -418,6 +418,19 @@ def test_train_estimates_grow_with_the_input_and_stop_at_the_pairwise_chunk(sett
     assert unknown == tasks.CHILD_BASE_BYTES  # nothing to read: the job itself says why
 
 
+def test_an_upload_is_estimated_from_its_validated_customers(tmp_path: Path, settings: Settings) -> None:
+    scratch = settings.replace(data_dir=tmp_path / "data")
+    owner = "anon-" + "3" * 32
+    info = jobs.store_upload(data_url(transactions_bytes(2_000, seed=9)), "est.csv", scratch, owner)
+    customers = len(jobs.validate_upload_key(info.key, None, scratch, owner).customers)
+    estimate = tasks.estimate_train({"source": {"upload": info.key, "mapping": None}}, scratch, owner)
+    assert estimate == int(
+        tasks.CHILD_BASE_BYTES + tasks.BYTES_PER_UPLOAD_BYTE * info.size + tasks.fit_peak_bytes(customers, scratch)
+    )
+    # another owner's view of the same key: no size, no customers (the job itself will refuse it)
+    assert tasks.estimate_train({"source": {"upload": info.key}}, scratch, "anon-" + "4" * 32) == tasks.CHILD_BASE_BYTES
+
+
 def test_data_page_submits_polls_and_activates(dash_app, settings: Settings) -> None:
     with dash_app.server.test_request_context("/"):
         data = page_module("data")
