@@ -151,6 +151,34 @@ def population_churn(segments: Sequence[Mapping[str, Any]]) -> dict[str, float |
     }
 
 
+def population_from_customers(customers: Any, thr: float) -> dict[str, float | None] | None:
+    """All customers' figures from the per-customer ``p_alive`` and ``expected_clv`` columns.
+
+    Customers whose ``p_alive`` could not be measured (NaN) are left out of
+    the share.  Returns None when the table has no measured ``p_alive``
+    (then :func:`population_churn` over the segments is used).
+    """
+    if "p_alive" not in getattr(customers, "columns", ()):
+        return None
+    p = customers["p_alive"].astype("float64")
+    measured = p.notna()
+    if not measured.any():
+        return None
+    inactive = measured & (p < thr)
+    out: dict[str, float | None] = {
+        "share_likely_inactive": float(inactive.sum() / measured.sum()),
+        "n_likely_inactive": int(inactive.sum()),
+        "value_at_risk": None,
+        "total_clv": None,
+    }
+    if "expected_clv" in customers.columns:
+        clv = customers["expected_clv"].astype("float64")
+        if clv[measured].notna().any():
+            out["value_at_risk"] = float(clv[inactive].sum())
+            out["total_clv"] = float(clv[measured].sum())
+    return out
+
+
 def act_first_order(segments: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Segments in the order to act on: most value at risk first.
 

@@ -154,6 +154,19 @@ def test_population_figures_are_size_weighted_sums() -> None:
     assert no_value["share_likely_inactive"] == pytest.approx(110 / 400) and no_value["value_at_risk"] is None
 
 
+def test_population_figures_from_the_customer_table() -> None:
+    import pandas as pd
+
+    table = pd.DataFrame({"p_alive": [0.2, 0.6, float("nan"), 0.4], "expected_clv": [10.0, 20.0, float("nan"), 5.0]})
+    pop = churn.population_from_customers(table, 0.5)
+    # the unmeasured customer is left out: 2 of 3 likely inactive, their expected value 10 + 5 of 35
+    assert pop == {"share_likely_inactive": 2 / 3, "n_likely_inactive": 2, "value_at_risk": 15.0, "total_clv": 35.0}
+    no_value = churn.population_from_customers(table.assign(expected_clv=float("nan")), 0.5)
+    assert no_value["value_at_risk"] is None and no_value["n_likely_inactive"] == 2
+    assert churn.population_from_customers(table.assign(p_alive=float("nan")), 0.5) is None
+    assert churn.population_from_customers(table.drop(columns="p_alive"), 0.5) is None
+
+
 def test_act_first_order_is_by_value_at_risk() -> None:
     assert [s["key"] for s in churn.act_first_order(THREE)] == ["b", "c", "a"]
     # without a value at risk: after the measured ones, by number of likely inactive customers
@@ -286,7 +299,8 @@ def fabricated(trained, churn_model: dict[str, Any] | None, shares: list[float |
                 "total_clv": 50.0 * s["size"],
                 "value_at_risk": 1000.0 * (i + 1),
             }
-    return ArtifactView(dataclasses.replace(trained.artifact, manifest=manifest))
+    customers = trained.artifact.customers.drop(columns=["p_alive", "expected_clv"], errors="ignore")
+    return ArtifactView(dataclasses.replace(trained.artifact, manifest=manifest, customers=customers))
 
 
 @pytest.fixture
@@ -308,6 +322,15 @@ def test_overview_kpis_and_cards_measured(pages, trained) -> None:
     assert cards[0].children.children[1].title.startswith("BG/NBD")  # the how-measured note is also the tooltip
     rows = text_of(pages["overview"].segment_cards(v))
     assert "38% likely inactive" in rows and "10% likely inactive" in rows and "churn risk" not in rows
+
+
+def test_overview_kpi_counts_the_customers_below_the_threshold(pages, trained) -> None:
+    v = ArtifactView(trained.artifact)
+    assert churn.churn_model(v.manifest) is not None  # the built-in sample has recency: measured
+    p = v.customers["p_alive"]
+    inactive = int((p < churn.threshold(churn.churn_model(v.manifest))).sum())
+    text = text_of(pages["overview"].churn_kpis(v)[0])
+    assert f"{inactive / p.notna().sum():.0%}" in text and f"{inactive:,} customers with P(alive) < 0.5" in text
 
 
 @pytest.mark.parametrize("state", ["old", "no-recency"])

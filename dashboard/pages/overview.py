@@ -103,8 +103,8 @@ def churn_kpis(v: ArtifactView) -> list[dbc.Card]:
             kpi_card("Value at risk", "not measured", None, "exclamation-triangle", note=reason),
         ]
     measured_by = "BG/NBD model of each customer's purchases"
-    pop = churn.population_churn(v.segments)
     thr = churn.threshold(cm)
+    pop = churn.population_from_customers(v.customers, thr) or churn.population_churn(v.segments)
     share, n_inactive = pop["share_likely_inactive"], pop["n_likely_inactive"]
     note = churn.how_measured(cm)
     inactive = kpi_card(
