@@ -272,6 +272,19 @@ def test_lapsed_needs_mostly_lapsed_customers() -> None:
     assert_plausible(names, evidence_of(c, facts))
 
 
+def test_segment_facts_known_answers() -> None:
+    # period: longest tenure 2 years -> lapsed after 365.25 days without a purchase
+    profile = pd.DataFrame({REC: [10.0, 400.0, 500.0, 20.0, 366.0, 5.0], T: [2.0, 1.0, 1.5, 0.5, 1.2, 0.1]})
+    facts = segment_facts(profile, np.array([0, 0, 0, 1, 1, -1]))
+    assert list(facts.index) == [0, 1]
+    assert facts["lapsed_share"].tolist() == pytest.approx([2 / 3, 1 / 2])
+    assert facts["lapsed_after_days"].tolist() == [365.25, 365.25]
+    # not measurable: no recency, no tenure, or no period at all
+    assert segment_facts(profile.drop(columns=REC), np.zeros(6)) is None
+    assert segment_facts(profile.drop(columns=T), np.zeros(6)) is None
+    assert segment_facts(profile.assign(**{T: 0.0}), np.zeros(6)) is None
+
+
 # --- descriptive fallback: known answers ---------------------------------------------------------------------------
 
 

@@ -300,6 +300,9 @@ NAME_RULES: tuple[NameRule, ...] = (
 )
 
 
+_HIGH_VALUE = next(r for r in NAME_RULES if r.claim == "spend above average")
+
+
 def contradictions(name: str, evidence: SegmentEvidence) -> list[str]:
     """The claims of ``name`` that ``evidence`` does not support (empty: plausible).
 
@@ -379,6 +382,8 @@ def segment_facts(profile: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame | N
     if not known.any() or np.isnan(tenure).all():
         return None
     half = float(np.nanmax(tenure)) * 365.25 / 2
+    if half <= 0:
+        return None
     frame = pd.DataFrame({"_label": labels[known], "lapsed": recency[known] > half})
     frame = frame[frame["_label"] >= 0]
     share = frame.groupby("_label")["lapsed"].mean().sort_index()
@@ -471,7 +476,7 @@ def _prefer_higher_value(
     while changed:  # each swap raises the holder's spend, so this ends
         changed = False
         for r, a in enumerate(chosen):
-            if a < 0 or not NAME_RULES[0].applies(pool[a].name):
+            if a < 0 or not _HIGH_VALUE.applies(pool[a].name):
                 continue
             better = [
                 d
