@@ -641,7 +641,7 @@ def customer_churn(
         None if value is None else np.array([value]),
         offset,
     )
-    inputs = ChurnInputs(x=x, t_x=t_x, T=T, monetary=monetary, source="", as_of=dt.date.today())
+    inputs = ChurnInputs(x=x, t_x=t_x, T=T, monetary=monetary, source="", as_of=dt.date(1970, 1, 1))  # as_of unused
     ok = inputs.measured
     p, e, v = _predict(bg, gg if value is not None else None, inputs, ok, settings)
     clv = None if gg is None or value is None else float(v[0])
