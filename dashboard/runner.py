@@ -407,6 +407,9 @@ class JobRunner:
     def submit(self, owner: str, kind: str, parameters: dict[str, Any] | None = None) -> str:
         """Queue a job for ``owner`` and start it when a slot is free; returns its id.
 
+        The same owner asking for the same kind with the same parameters while
+        such a job is queued or running gets that job's id (no second job).
+
         Raises
         ------
         JobRefused
@@ -428,6 +431,13 @@ class JobRunner:
         job_id = uuid.uuid4().hex
         now = time.time()
         with self._db() as conn, transaction(conn):
+            same = conn.execute(  # a second click, or the page opened again: follow the job already there
+                "SELECT id FROM jobs WHERE owner = ? AND kind = ? AND parameters = ? AND state IN ('queued', 'running') "
+                "AND cancel_requested = 0 ORDER BY seq LIMIT 1",
+                (owner, kind, blob),
+            ).fetchone()
+            if same is not None:
+                return str(same["id"])
             running = conn.execute("SELECT COALESCE(SUM(estimate_bytes), 0) FROM jobs WHERE state = 'running'")
             returning = int(running.fetchone()[0])
             available = self.memory()

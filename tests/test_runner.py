@@ -109,7 +109,7 @@ def test_a_job_runs_in_a_child_and_returns_its_result(runner: JobRunner) -> None
 def test_one_owner_four_jobs_one_runs_the_rest_queue_in_order(tmp_path: Path) -> None:
     runner = make_runner(tmp_path, max_running=4)  # the server has room: the per-owner limit holds them back
     release = tmp_path / "go"
-    jobs = [runner.submit("alice", "sleep", {"release": str(release)}) for _ in range(4)]
+    jobs = [runner.submit("alice", "sleep", {"release": str(release), "n": i}) for i in range(4)]
     statuses = [runner.status(j, "alice") for j in jobs]
     assert [s.state for s in statuses] == ["running", "queued", "queued", "queued"]
     assert [s.position for s in statuses] == [None, 1, 2, 3]
@@ -155,10 +155,24 @@ def test_two_runners_share_the_limit_like_two_worker_processes(tmp_path: Path) -
     assert_all_reaped(second)
 
 
+def test_the_same_request_twice_follows_one_job(runner: JobRunner, tmp_path: Path) -> None:
+    params = {"release": str(tmp_path / "go")}
+    first = runner.submit("alice", "sleep", params)
+    assert runner.submit("alice", "sleep", dict(params)) == first  # a double click: the same job
+    other = runner.submit("bob", "sleep", params)  # someone else: their own job
+    assert other != first and runner.counts()["queued"] + runner.counts()["running"] == 2
+    (tmp_path / "go").touch()
+    runner.wait(first, "alice", timeout=60)
+    runner.wait(other, "bob", timeout=60)
+    again = runner.submit("alice", "sleep", params)  # finished: a new request is a new job
+    assert again != first
+    runner.wait(again, "alice", timeout=60)
+
+
 def test_cancel_a_running_and_a_queued_job(runner: JobRunner, tmp_path: Path) -> None:
     never = tmp_path / "never"
-    running = runner.submit("alice", "sleep", {"release": str(never)})
-    queued = runner.submit("alice", "sleep", {"release": str(never)})
+    running = runner.submit("alice", "sleep", {"release": str(never), "n": 1})
+    queued = runner.submit("alice", "sleep", {"release": str(never), "n": 2})
     wait_until(lambda: runner.status(running, "alice").percent >= 10)
     pid = job_pids(runner)[0]
     assert runner.cancel(queued, "alice").state == "cancelled"
