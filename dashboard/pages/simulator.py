@@ -567,7 +567,7 @@ def update_prediction(
     scored = {"artifact": v.id, "theme": theme, "values": current, "churn": estimate}
     fixed = [col for col in churn.CHURN_INPUTS.values() if col not in current and col not in given]
     return (
-        result_block(sim, current, theme),
+        result_block(sim, shown_values(current, given), theme),
         confidence_block(sim, v.names),
         texts,
         classes,
@@ -575,6 +575,18 @@ def update_prediction(
         churn_block(v, estimate, fixed),
         scored,
     )
+
+
+def shown_values(current: Mapping[str, float], given: Mapping[str, Any]) -> dict[str, float]:
+    """The features, plus days since last purchase when it has its own input: what the result is for.
+
+    Its ``data-values`` signature then changes with every input on the page
+    (read by the browser tests and the app benchmark).
+    """
+    extra = given.get(churn.RECENCY)
+    if churn.RECENCY in current or not isinstance(extra, int | float) or not math.isfinite(extra):
+        return dict(current)
+    return {**current, churn.RECENCY: float(extra)}
 
 
 def churn_block(v: ArtifactView, estimate: Mapping[str, float | None] | None, fixed: Sequence[str] = ()) -> html.Div:
