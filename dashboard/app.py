@@ -18,7 +18,7 @@ from dash import Input, Output, State, clientside_callback, dcc, html
 from flask.sessions import SecureCookieSessionInterface
 
 from pipeline.config import Settings
-from pipeline.segmentation.training import load_dataset, train
+from pipeline.segmentation.training import load_dataset, settings_for_dataset, train
 from pipeline.store.keys import FLASK_SESSION, derived_key
 
 from . import ids
@@ -65,7 +65,10 @@ def create_app(
     """
     settings = settings or Settings()
     if default_artifact_id is None:
-        default_artifact_id = train(load_dataset(data_path, settings), settings).artifact.artifact_id
+        dataset = load_dataset(data_path, settings)
+        # The same feature choice as `python -m pipeline train`: a log clusters recency, a
+        # feature without real spread is left out.
+        default_artifact_id = train(dataset, settings_for_dataset(dataset, settings)).artifact.artifact_id
     app = dash.Dash(
         __name__,
         use_pages=True,

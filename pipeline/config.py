@@ -71,7 +71,7 @@ class Settings:
         Above this many customers, silhouette and quadratic-memory models
         are computed on a stratified sample of this size.
     data_dir : Path
-        Where uploaded files and the background-job cache live.
+        Where uploaded files and the state database (owners, versions, jobs) live.
     max_upload_mb : int
         Largest file accepted through the browser (larger: use the CLI).
     horizon_months : int

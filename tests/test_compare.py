@@ -24,11 +24,11 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from pipeline.segmentation import compare
 from pipeline.cli import main
 from pipeline.config import MODEL_NAMES, Settings
 from pipeline.data.quality import DataQualityReport
 from pipeline.errors import DataError, SegmentationError
+from pipeline.segmentation import compare
 from pipeline.segmentation.model import NearestCentroidClusterer, build_pipeline, make_clusterer
 from pipeline.segmentation.training import Dataset
 from pipeline.synthetic.customers import sample_bytes

@@ -35,7 +35,7 @@ MEMBER_PROFILE: tuple[str, ...] = ("Age", "Income", "Children", "Recency", "Web_
 def default_axis_choices() -> list[str]:
     """Axis columns every data set has (the declared features and numeric profile
     attributes), for the layout before the session's data set is known."""
-    return [*FEATURE_DEFINITIONS, *[c for c in NUMERIC_PROFILE if c != "Complain"]]
+    return [*FEATURE_DEFINITIONS, *[c for c in NUMERIC_PROFILE if c != "Complain" and c not in FEATURE_DEFINITIONS]]
 
 
 def default_axes() -> list[str]:

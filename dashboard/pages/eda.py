@@ -286,7 +286,7 @@ def quality_table(dq: dict[str, Any]) -> html.Div:
     """Every fix the loader made, with what kind of fix it was."""
     head = html.Div(
         [
-            html.Span([html.Strong(f"{dq['rows_kept']:,}"), " customers kept"]),
+            html.Span([html.Strong(f"{dq['rows_kept']:,}"), " rows kept"]),
             html.Span([html.Strong(f"{dq['rows_dropped']:,}"), " rows dropped"]),
             html.Span([html.Strong(f"{dq['values_imputed']:,}"), " values imputed"]),
             html.Span([html.Strong(f"{dq['values_fixed']:,}"), " values fixed"]),
