@@ -17,7 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--models-dir", type=Path, default=Path("models"))
-    p.add_argument("--data-dir", type=Path, default=Path("data"), help="uploads and the state database (owners, versions, jobs)")
+    p.add_argument(
+        "--data-dir", type=Path, default=Path("data"), help="uploads and the state database (owners, versions, jobs)"
+    )
     p.add_argument(
         "--max-upload-mb", type=int, default=Settings.max_upload_mb, help="largest file accepted through the browser"
     )
