@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +31,11 @@ import flask
 from dash import Output, no_update
 
 from dashboard import jobs
+from dashboard.components import error_alert
 from dashboard.runner import JobContext, JobKind, JobRunner, JobStatus
 from pipeline.config import Settings
 from pipeline.data.mapping import Mapping
+from pipeline.errors import SegmentationError
 from pipeline.segmentation.compare import load_or_run_comparison
 from pipeline.segmentation.training import settings_for_dataset
 from pipeline.store.artifacts import read_manifest, valid_artifact_id
@@ -269,6 +273,33 @@ class JobWidgets:
     def idle(self) -> dict[str, Any]:
         """No job (finished, cancelled, refused or unknown): stop polling, hide the bar."""
         return self._values(job=None, poll=True, button=False, cancel=True, box="d-none", bar=0, caption="")
+
+    def follow_training(
+        self,
+        job: dict[str, Any] | None,
+        cancelled: Callable[[], Any],
+        trained: Callable[[jobs.JobResult], Any],
+    ) -> dict[str, Any]:
+        """One poll of a training job, for a callback whose outputs are :meth:`outputs` plus ``status`` and ``trained``.
+
+        Progress or place in line while it waits or runs; when it ends, ``trained(result)`` and the new
+        version (``{"id": artifact id, "at": time}``), ``cancelled()``, or the job's error.
+        """
+        idle = {**self.idle(), "trained": no_update}
+        if not job or not job.get("id"):
+            return {**idle, "status": no_update}
+        try:
+            status = job_status(job["id"])
+        except SegmentationError as err:
+            return {**idle, "status": error_alert(str(err))}
+        if not status.finished:
+            return {**self.progress(status), "status": no_update, "trained": no_update}
+        if status.state == "cancelled":
+            return {**idle, "status": cancelled()}
+        if status.state == "failed" or not status.result:
+            return {**idle, "status": error_alert(status.error or "Training failed.")}
+        result = jobs.JobResult(**status.result)
+        return {**idle, "status": trained(result), "trained": {"id": result.artifact_id, "at": time.time()}}
 
 
 __all__ = [

@@ -1133,21 +1133,7 @@ def poll_when_training_is_followed(job: dict[str, Any] | None) -> bool:
 )
 def follow_train(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any]:
     """Poll the training job: progress or place in line; when it ends, the new version, the error or the cancel."""
-    idle = {**TRAIN_WIDGETS.idle(), "trained": no_update}
-    if not job or not job.get("id"):
-        return {**idle, "status": no_update}
-    try:
-        status = tasks.job_status(job["id"])
-    except SegmentationError as err:
-        return {**idle, "status": error_alert(str(err))}
-    if not status.finished:
-        return {**TRAIN_WIDGETS.progress(status), "status": no_update, "trained": no_update}
-    if status.state == "cancelled":
-        return {**idle, "status": train_cancelled_alert()}
-    if status.state == "failed" or not status.result:
-        return {**idle, "status": error_alert(status.error or "Training failed.")}
-    result = jobs.JobResult(**status.result)
-    return {**idle, "status": trained_message(result), "trained": {"id": result.artifact_id, "at": time.time()}}
+    return TRAIN_WIDGETS.follow_training(job, train_cancelled_alert, trained_message)
 
 
 def trained_message(result: jobs.JobResult) -> dbc.Alert:
