@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from pipeline.cli import main
+from pipeline.cli.compare import comparison_text
 from pipeline.config import MODEL_NAMES, Settings
 from pipeline.data.quality import DataQualityReport
 from pipeline.errors import DataError, SegmentationError
@@ -310,7 +311,7 @@ def test_large_data_sweeps_other_models_on_the_stability_sample() -> None:
     kmeans = by_name(result, "kmeans")
     assert sweep_row(result, "kmeans", 4)["silhouette"] == kmeans["silhouette"]
     assert len(kmeans["stability_scores"]) == 2
-    assert "stability sample" in compare.comparison_text(result)
+    assert "stability sample" in comparison_text(result)
 
 
 def test_same_settings_give_identical_results_apart_from_timings() -> None:

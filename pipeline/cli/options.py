@@ -1,0 +1,89 @@
+"""Options and helpers shared by the sub-commands of ``python -m pipeline``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.config import MODEL_NAMES, SCALINGS, Settings, parse_date
+
+if TYPE_CHECKING:
+    from pipeline.segmentation.training import Dataset
+
+
+def add_settings_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by every command that trains or compares."""
+    p.add_argument(
+        "--data",
+        type=Path,
+        help="customer table or transaction log (.csv/.tsv/.txt/.xlsx/.parquet); default: built-in sample",
+    )
+    p.add_argument(
+        "--mapping",
+        type=Path,
+        help="column mapping JSON (see `mapping`); default: detect the kind of input and map it automatically",
+    )
+    p.add_argument("--k", type=int, default=4, help="number of segments (default 4)")
+    p.add_argument("--model", choices=MODEL_NAMES, default="kmeans", help="clustering model (default kmeans)")
+    p.add_argument("--scaling", choices=SCALINGS, default="standard", help="preprocessing (default standard)")
+    p.add_argument("--as-of", dest="as_of", help="reference date YYYY-MM-DD for tenure (default: latest enrolment)")
+    p.add_argument("--seed", type=int, default=42, help="random_state (default 42)")
+    p.add_argument("--models-dir", type=Path, default=Path("models"), help="artifact folder (default models/)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def add_value_options(p: argparse.ArgumentParser, default: str = "12 months, margin 1, rate 0") -> None:
+    """Options of the expected customer lifetime value (``train`` and ``score``); unset options are None."""
+    p.add_argument(
+        "--horizon-months",
+        dest="horizon_months",
+        type=int,
+        help=f"future period of the expected lifetime value, in months (default: {default})",
+    )
+    p.add_argument("--margin", type=float, help="share of revenue kept as profit, above 0 and at most 1")
+    p.add_argument(
+        "--discount-rate",
+        dest="discount_rate",
+        type=float,
+        help="annual discount rate of future purchases, e.g. 0.1 for 10%%",
+    )
+
+
+def value_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The lifetime-value options given on the command line, as :class:`Settings` fields."""
+    given = {
+        "horizon_months": getattr(args, "horizon_months", None),
+        "margin": getattr(args, "margin", None),
+        "annual_discount_rate": getattr(args, "discount_rate", None),
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """The :class:`Settings` described by parsed options."""
+    return Settings(
+        k=getattr(args, "k", 4),
+        model=getattr(args, "model", "kmeans"),
+        scaling=getattr(args, "scaling", "standard"),
+        as_of=parse_date(args.as_of) if args.as_of else None,
+        random_state=getattr(args, "seed", 42),
+        models_dir=args.models_dir,
+        **value_overrides(args),
+    )
+
+
+def dataset_from_args(args: argparse.Namespace, settings: Settings) -> Dataset:
+    """The data set named by ``--data`` (and ``--mapping``), or the built-in sample."""
+    from pipeline.segmentation.training import load_dataset
+
+    return load_dataset(args.data, settings, getattr(args, "mapping", None))
+
+
+def emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[dict[str, Any]], str]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        print(text(payload))
