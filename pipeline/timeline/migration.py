@@ -128,10 +128,11 @@ def migrate(before: Snapshot, after: Snapshot) -> Migration:
     check_pair(before, after)
     a = before.customers
     b = after.customers
-    ids_a = a[ID_COLUMN].to_numpy(dtype=object)
-    ids_b = b[ID_COLUMN].to_numpy(dtype=object)
-    index_a = pd.Index(ids_a)
-    pos = index_a.get_indexer(ids_b)  # position in `before` of each `after` customer, -1 if new
+    # One hash pass over both id columns (ids are unique within a snapshot).
+    codes, _ = pd.factorize(pd.concat([a[ID_COLUMN], b[ID_COLUMN]], ignore_index=True))
+    lookup = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+    lookup[codes[: len(a)]] = np.arange(len(a))
+    pos = lookup[codes[len(a) :]]  # position in `before` of each `after` customer, -1 if new
     if not (pos >= 0).any():
         raise DataError(
             f"{before.data_name} ({before.as_of.isoformat()}) and {after.data_name} ({after.as_of.isoformat()}) "
@@ -172,7 +173,7 @@ def migrate(before: Snapshot, after: Snapshot) -> Migration:
     )
     moves = pd.DataFrame(
         {
-            ID_COLUMN: np.concatenate([ids_b, ids_a[gone]]),
+            ID_COLUMN: pd.concat([b[ID_COLUMN], a[ID_COLUMN].iloc[gone]], ignore_index=True),
             "from": pd.Categorical.from_codes(frm, categories=keys_from),
             "to": pd.Categorical.from_codes(to, categories=keys_to),
             "value_before": v_before,
