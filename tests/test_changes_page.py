@@ -57,14 +57,14 @@ def test_clicking_a_flow_lists_and_downloads_its_customers(changes, request_ctx)
     m = timeline.pair("builtin-0", "builtin-1").report.migration
     index = next(i for i, r in enumerate(m.flows.to_dict("records")) if r["from"] != r["to"] and r["to"] != "gone")
     row = m.flows.iloc[index]
-    click = {"points": [{"pointNumber": index, "source": {}, "target": {}}]}
+    click = {"points": [{"pointNumber": index, "label": f"flow:{index}", "value": int(row["customers"])}]}
     flow, listing, disabled = changes.show_flow(click, "builtin-0", "builtin-1")
     assert flow == {"from": row["from"], "to": row["to"]} and disabled is False
     assert f"{int(row['customers']):,} customers" in str(listing)
     sent = changes.download_flow(1, flow, "builtin-0", "builtin-1")
     lines = sent["content"].strip().splitlines()
     assert lines[0].startswith("ID,from,to,value_before,value_after") and len(lines) == int(row["customers"]) + 1
-    node_click = {"points": [{"pointNumber": 0}]}
+    node_click = {"points": [{"pointNumber": 0, "label": "Low-Value (2014-03-31)"}]}
     assert changes.show_flow(node_click, "builtin-0", "builtin-1")[1] == "Click a flow (a band), not a segment box."
 
 

@@ -18,6 +18,7 @@ from ..theme import NEUTRAL
 from .common import themed
 
 NEW_LABEL = "New customers"
+FLOW_PREFIX = "flow:"
 GONE_LABEL = "Gone"
 
 
@@ -38,6 +39,16 @@ def labels(m: Migration) -> dict[str, str]:
 def flow_keys(m: Migration) -> list[tuple[str, str]]:
     """``(from, to)`` of each Sankey link, in link order (what a click's ``pointNumber`` indexes)."""
     return [(str(r["from"]), str(r["to"])) for r in m.flows.to_dict("records")]
+
+
+def clicked_flow(click: Mapping[str, object] | None) -> int | None:
+    """The link index of a Sankey click (``None`` for a click on a segment box or nothing)."""
+    points = (click or {}).get("points") or [{}]
+    label = points[0].get("label") if isinstance(points, list) and isinstance(points[0], dict) else None
+    text = str(label or "")
+    if text.startswith(FLOW_PREFIX) and text[len(FLOW_PREFIX) :].isdigit():
+        return int(text[len(FLOW_PREFIX) :])
+    return None
 
 
 def sankey_figure(m: Migration, theme: str) -> go.Figure:
@@ -70,6 +81,8 @@ def sankey_figure(m: Migration, theme: str) -> go.Figure:
                 "source": [left_at[f] for f in flows["from"]],
                 "target": [right_at[t] for t in flows["to"]],
                 "value": flows["customers"].tolist(),
+                # A click reports the link's label (Dash keeps only plain fields): "flow:<index>".
+                "label": [f"{FLOW_PREFIX}{i}" for i in range(len(flows))],
                 "color": [_rgba(colours.get(f, NEUTRAL), 0.45) for f in flows["from"]],
                 "customdata": [
                     [f, t, names[f], names[t], v]

@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import ids, timeline
 from dashboard.components import card, error_alert, graph, how_measured, page_header
 from dashboard.figures.changes import (
+    clicked_flow,
     drift_table,
     flow_keys,
     inflow_table,
@@ -52,14 +53,14 @@ def controls() -> dbc.Card:
                 dbc.Col(
                     [
                         dbc.Label("From (earlier snapshot)", html_for=ids.CHANGES_FROM, className="small mb-1"),
-                        dcc.Dropdown(id=ids.CHANGES_FROM, clearable=False, placeholder="Choose a snapshot"),
+                        dbc.Select(id=ids.CHANGES_FROM, options=[], size="sm"),
                     ],
                     md=5,
                 ),
                 dbc.Col(
                     [
                         dbc.Label("To (later snapshot)", html_for=ids.CHANGES_TO, className="small mb-1"),
-                        dcc.Dropdown(id=ids.CHANGES_TO, clearable=False, placeholder="Choose a snapshot"),
+                        dbc.Select(id=ids.CHANGES_TO, options=[], size="sm"),
                     ],
                     md=5,
                 ),
@@ -299,14 +300,13 @@ def render(from_id: str | None, to_id: str | None, theme: str | None) -> dict[st
 )
 def show_flow(click: dict[str, Any] | None, from_id: str | None, to_id: str | None) -> tuple[Any, Any, bool]:
     """The customers of the clicked flow (first 20) and the download button."""
-    point = ((click or {}).get("points") or [{}])[0]
     try:
         m = timeline.pair(from_id, to_id).report.migration
     except SegmentationError as err:
         return None, error_alert(str(err)), True
     keys = flow_keys(m)
-    index = point.get("pointNumber")
-    if not isinstance(index, int) or not 0 <= index < len(keys) or "source" not in point:
+    index = clicked_flow(click)
+    if index is None or index >= len(keys):
         return no_update, "Click a flow (a band), not a segment box.", True
     start, end = keys[index]
     movers = m.movers(start, end)
