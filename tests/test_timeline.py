@@ -347,3 +347,16 @@ def test_cli_snapshot_and_log_migration(tmp_path: Path, capsys) -> None:
     assert payload["from"]["segments"] == snap_json["segments"]  # same data, same model: same snapshot
     assert payload["to"]["n_customers"] >= payload["from"]["n_customers"]  # a log only adds customers
     assert not any(f["to"] == "gone" for f in payload["flows"])
+
+
+def test_cli_retrain_matches_the_new_segments_to_the_old_names(series, tmp_path: Path, capsys) -> None:
+    folder, dates, _ = series
+    args = ["migrate", "--from", str(folder / f"customers_{dates[0]}.csv"), "--to"]
+    args += [str(folder / f"customers_{dates[1]}.csv"), "--models-dir", str(tmp_path / "m"), "--json", "--retrain"]
+    assert main(args) == 0
+    payload = json.loads(capsys.readouterr().out)
+    matches = payload["matches"]
+    # The same four planted types in both periods: every new segment finds its old one, centres close.
+    assert sorted(m["old_key"] for m in matches) == sorted(payload["from"]["segments"])
+    assert all(m["similarity"] > 0.7 for m in matches)
+    assert set(payload["to"]["segments"]) == set(payload["from"]["segments"])

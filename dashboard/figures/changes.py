@@ -65,8 +65,10 @@ def sankey_figure(m: Migration, theme: str) -> go.Figure:
     right_at = {k: len(left) + i for i, k in enumerate(right)}
     flows = m.flows
     before, after = m.before.as_of.isoformat(), m.after.as_of.isoformat()
-    node_labels = [f"{names[k]} ({before})" if k != NEW else NEW_LABEL for k in left]
-    node_labels += [f"{names[k]} ({after})" if k != GONE else GONE_LABEL for k in right]
+    # Dates stay out of the labels (left is earlier, right is later) so long names do not collide; hover shows them.
+    node_labels = [names[k] for k in left + right]
+    node_dates = [f"customers at {before}" if k != NEW else f"new by {after}" for k in left]
+    node_dates += [f"customers at {after}" if k != GONE else f"gone by {after}" for k in right]
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
@@ -76,6 +78,8 @@ def sankey_figure(m: Migration, theme: str) -> go.Figure:
                 "pad": 14,
                 "thickness": 16,
                 "line": {"width": 0},
+                "customdata": node_dates,
+                "hovertemplate": "%{label}: %{value:,} %{customdata}<extra></extra>",
             },
             link={
                 "source": [left_at[f] for f in flows["from"]],

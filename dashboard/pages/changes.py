@@ -69,7 +69,7 @@ def controls() -> dbc.Card:
                         dbc.Button(
                             [html.I(className="bi bi-camera me-1"), "Save snapshot of current data"],
                             id=ids.CHANGES_SAVE,
-                            color="secondary",
+                            color="primary",
                             outline=True,
                             size="sm",
                             className="mt-md-4",
@@ -109,7 +109,7 @@ def layout(**_query: str) -> html.Div:
                             help_text="Left: segments at the earlier date; right: at the later date. "
                             "Click a flow to list its customers.",
                         ),
-                        lg=7,
+                        lg=8,
                     ),
                     dbc.Col(
                         card(
@@ -129,7 +129,7 @@ def layout(**_query: str) -> html.Div:
                                 ]
                             ),
                         ),
-                        lg=5,
+                        lg=4,
                     ),
                 ],
                 className="g-3 mb-3",

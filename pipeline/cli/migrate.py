@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.segmentation.training import load_dataset
     from pipeline.timeline.build import check_dates, datasets_at, load_model, retrained, score_all, train_model
     from pipeline.timeline.report import compare_snapshots
+    from pipeline.timeline.snapshot import score_snapshot
 
     log_mode = args.data is not None
     table_mode = args.from_file is not None or args.to_file is not None
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     matches = None
     if args.retrain:
         artifact = load_model(args.model, settings) if args.model else train_model(datasets[0], settings)
-        before = score_all([datasets[0]], settings, artifact.directory)[0]
+        before = score_snapshot(artifact, datasets[0])
         after, matches = retrained(before, datasets[1], settings)
     else:
         before, after = score_all(datasets, settings, args.model)
