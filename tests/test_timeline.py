@@ -24,7 +24,7 @@ from pipeline.timeline.build import check_dates, score_all
 from pipeline.timeline.drift import PSI_EPSILON, drift, psi, psi_band
 from pipeline.timeline.matching import match_centroids, match_snapshots
 from pipeline.timeline.migration import migrate
-from pipeline.timeline.snapshot import SegmentInfo, log_datasets, snapshot_from_labels
+from pipeline.timeline.snapshot import SegmentInfo, as_of_dates, log_datasets, snapshot_from_labels
 
 SEGS = (SegmentInfo("a", "Alpha", "#111111"), SegmentInfo("b", "Beta", "#222222"))
 
@@ -360,3 +360,38 @@ def test_cli_retrain_matches_the_new_segments_to_the_old_names(series, tmp_path:
     assert sorted(m["old_key"] for m in matches) == sorted(payload["from"]["segments"])
     assert all(m["similarity"] > 0.7 for m in matches)
     assert set(payload["to"]["segments"]) == set(payload["from"]["segments"])
+
+
+def test_as_of_dates_month_and_quarter_ends() -> None:
+    assert as_of_dates(dt.date(2014, 1, 15), dt.date(2014, 4, 30), "monthly") == [
+        dt.date(2014, 1, 31),
+        dt.date(2014, 2, 28),
+        dt.date(2014, 3, 31),
+        dt.date(2014, 4, 30),
+    ]
+    assert as_of_dates(dt.date(2014, 1, 1), dt.date(2014, 12, 31), "quarterly") == [
+        dt.date(2014, 3, 31),
+        dt.date(2014, 6, 30),
+        dt.date(2014, 9, 30),
+        dt.date(2014, 12, 31),
+    ]
+    with pytest.raises(DataError, match="No quarterly period ends between 2014-01-01 and 2014-02-01"):
+        as_of_dates(dt.date(2014, 1, 1), dt.date(2014, 2, 1), "quarterly")
+    with pytest.raises(DataError, match="Unknown frequency 'weekly'"):
+        as_of_dates(dt.date(2014, 1, 1), dt.date(2014, 2, 1), "weekly")
+
+
+def test_cli_snapshot_every_quarter_of_a_log(tmp_path: Path, capsys) -> None:
+    log = tmp_path / "log.csv"
+    generate_btyd_log(500, seed=4).to_csv(log, index=False)
+    args = ["snapshot", "--data", str(log), "--every", "quarterly", "--since", "1997-01-01", "--as-of", "1997-12-31"]
+    args += ["--models-dir", str(tmp_path / "m"), "--data-dir", str(tmp_path), "--owner", "anon-x", "--json"]
+    assert main(args) == 0
+    snaps = json.loads(capsys.readouterr().out)["snapshots"]
+    assert [s["as_of"] for s in snaps] == ["1997-03-31", "1997-06-30", "1997-09-30", "1997-12-31"]
+    assert len({s["model_id"] for s in snaps}) == 1  # one model (trained at the first date) scores all
+    counts = [s["n_customers"] for s in snaps]
+    assert counts == sorted(counts)  # a log only adds customers
+    store = SnapshotStore(tmp_path / "state.sqlite3", tmp_path / "snapshots")
+    assert [r.as_of.isoformat() for r in store.list("anon-x")] == [s["as_of"] for s in snaps]
+    assert store.list("anon-y") == []

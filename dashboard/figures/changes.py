@@ -144,10 +144,10 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[object]], table_id: str 
     )
 
 
-def matrix_table(m: Migration) -> html.Div:
-    """Customers from each segment (rows, then new) to each segment (columns, then gone), with row totals."""
+def matrix_table(m: Migration, what: str = "customers") -> html.Div:
+    """Customers (or value) from each segment (rows, then new) to each segment (columns, then gone), with totals."""
     names = labels(m)
-    counts = m.matrix("customers")
+    counts = m.matrix(what)
     head = ["From \\ to", *[names[c] for c in counts.columns], "Total"]
     rows = []
     for key, row in counts.iterrows():

@@ -279,7 +279,18 @@ def render(from_id: str | None, to_id: str | None, theme: str | None) -> dict[st
         "summary": summary,
         "alerts": alerts,
         "sankey": sankey_figure(m, theme),
-        "matrix": html.Div([matrix_table(m), html.H4("Inflow and outflow", className="h6 mt-3"), inflow_table(m)]),
+        "matrix": html.Div(
+            [
+                matrix_table(m),
+                html.H4(
+                    "Value moved (spend up to the earlier date; new customers: up to the later date)",
+                    className="h6 mt-3",
+                ),
+                matrix_table(m, "value"),
+                html.H4("Inflow and outflow", className="h6 mt-3"),
+                inflow_table(m),
+            ]
+        ),
         "drift": drift_table(d),
         "matches": matches,
         "shares": shares_figure(points, names, colours, theme)

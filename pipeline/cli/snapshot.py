@@ -17,7 +17,19 @@ HELP = "score a data set at an as-of date and store the snapshot (for `migrate` 
 def configure(p: argparse.ArgumentParser) -> None:
     """Options of ``snapshot``."""
     p.add_argument("--data", type=Path, required=True, help="customer table or transaction log")
-    p.add_argument("--as-of", dest="as_of", required=True, help="as-of date YYYY-MM-DD (a log: lines up to it only)")
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        required=True,
+        nargs="+",
+        help="as-of date YYYY-MM-DD (a log: lines up to it only); a log takes several dates, one snapshot each",
+    )
+    p.add_argument(
+        "--every",
+        choices=("monthly", "quarterly"),
+        help="a log: one snapshot at every month or quarter end from --since to --as-of",
+    )
+    p.add_argument("--since", help="first date of --every (YYYY-MM-DD)")
     p.add_argument(
         "--model", help="model version (artifact id in --models-dir, or folder); default: train on this data"
     )
@@ -46,16 +58,28 @@ def text(payload: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build, store and describe the snapshot."""
+    from pipeline.errors import DataError
     from pipeline.store.db import database_path
     from pipeline.store.snapshots import SnapshotStore
     from pipeline.timeline.build import datasets_at, score_all
+    from pipeline.timeline.snapshot import as_of_dates
 
-    as_of = parse_date(args.as_of)
-    settings = settings_of(args, as_of)
-    (snap,) = score_all(datasets_at(args.data, [as_of], settings, args.mapping), settings, args.model)
+    dates = [parse_date(d) for d in args.as_of]
+    if args.every:
+        if not args.since or len(dates) != 1:
+            raise DataError("--every needs --since DATE and one --as-of DATE (the last one).")
+        dates = as_of_dates(parse_date(args.since), dates[0], args.every)
+    settings = settings_of(args, dates[0] if len(dates) == 1 else None)
+    snaps = score_all(datasets_at(args.data, dates, settings, args.mapping), settings, args.model)
     store = SnapshotStore(database_path(settings), settings.data_dir / "snapshots")
-    record = store.add(args.owner, snap, args.series)
-    payload = {"id": record.id, "data": snap.data_name, "series": record.series, "model_id": snap.model_id}
-    payload.update(snap.summary())
-    emit(args, payload, text)
+    payloads = []
+    for snap in snaps:
+        record = store.add(args.owner, snap, args.series)
+        payload = {"id": record.id, "data": snap.data_name, "series": record.series, "model_id": snap.model_id}
+        payload.update(snap.summary())
+        payloads.append(payload)
+    if len(payloads) == 1:
+        emit(args, payloads[0], text)
+    else:
+        emit(args, {"snapshots": payloads}, lambda p: "\n".join(text(x) for x in p["snapshots"]))
     return 0

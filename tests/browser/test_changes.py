@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.browser.test_csp import COLLECT_VIOLATIONS
+
 WAIT = 60_000  # the first visit builds and scores the built-in series once per server process
 
 
 def test_changes_page_shows_flows_and_lists_a_clicked_flow(page) -> None:
+    page.add_init_script(COLLECT_VIOLATIONS)
     page.goto("/changes")
     expect(page.locator("#changes-summary")).to_contain_text("2014-03-31 → 2014-06-30", timeout=WAIT)
     expect(page.locator("#changes-matrix")).to_contain_text("New customers")
@@ -25,6 +28,7 @@ def test_changes_page_shows_flows_and_lists_a_clicked_flow(page) -> None:
     with page.expect_download() as info:
         button.click()
     assert info.value.suggested_filename == "movers.csv"
+    assert page.evaluate("() => window.__cspViolations") == []  # the Sankey draws under the app's policy
 
 
 def test_changes_page_refuses_a_backward_pair(page) -> None:
