@@ -150,6 +150,16 @@ def test_migration_known_answer_with_new_and_gone() -> None:
 
 @hsettings(max_examples=60, deadline=None)
 @given(
+    expected=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=200),
+    actual=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=200),
+)
+def test_psi_is_never_negative_and_zero_on_itself(expected: list[float], actual: list[float]) -> None:
+    assert psi(np.array(expected), np.array(actual)) >= 0
+    assert psi(np.array(expected), np.array(expected)) == 0
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(
     before_ids=st.sets(st.integers(0, 60), min_size=1, max_size=40),
     after_ids=st.sets(st.integers(0, 60), min_size=1, max_size=40),
     seed=st.integers(0, 2**16),
@@ -340,7 +350,8 @@ def test_cli_snapshot_and_log_migration(tmp_path: Path, capsys) -> None:
     snap_json = json.loads(capsys.readouterr().out)
     assert snap_json["as_of"] == "1997-06-30" and sum(snap_json["segments"].values()) == snap_json["n_customers"]
     store = SnapshotStore(tmp_path / "state.sqlite3", tmp_path / "snapshots")
-    assert [r.id for r in store.list("system")] == [snap_json["id"]]
+    assert [r.id for r in store.list("cli")] == [snap_json["id"]]
+    assert store.list("anon-browser") == []  # kept out of the app unless --owner says whose it is
     args = ["migrate", "--data", str(log), "--from-as-of", "1997-06-30", "--to-as-of", "1998-03-31", *common]
     assert main(args) == 0
     payload = json.loads(capsys.readouterr().out)

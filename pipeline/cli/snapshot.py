@@ -35,7 +35,12 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--mapping", type=Path, help="column mapping JSON (default: detect)")
     p.add_argument("--series", default="", help="series name the snapshot belongs to (default: the data's name)")
-    p.add_argument("--owner", default="system", help="owner stored with the snapshot (default system: everyone)")
+    p.add_argument(
+        "--owner",
+        default="cli",
+        help="owner stored with the snapshot: a browser's identity (e.g. user:NAME), or system to show it to "
+        "everyone (default cli: kept out of the app, like models trained here)",
+    )
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="artifact folder (default models/)")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="state folder (default data/)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
