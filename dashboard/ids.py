@@ -231,3 +231,7 @@ CHANGES_FLOW = "changes-flow"  # dcc.Store: {"from": key, "to": key} of the clic
 CHANGES_MOVERS = "changes-movers"
 CHANGES_DOWNLOAD_BUTTON = "changes-download-button"
 CHANGES_DOWNLOAD = "changes-download"
+CHANGES_LOG_BUTTON = "changes-log-button"  # button: snapshots of the session's transaction log, every quarter
+CHANGES_LOG_JOB = "changes-log-job"  # dcc.Store: {"id": job id} of that background job
+CHANGES_LOG_POLL = "changes-log-poll"  # dcc.Interval polling it
+CHANGES_LOG_STATUS = "changes-log-status"

@@ -16,8 +16,11 @@ and drift of a pair) is computed once per process and key through
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -55,8 +58,7 @@ class PairReport:
 
 def store() -> SnapshotStore:
     """The snapshot store of the app's state database."""
-    settings = service().settings
-    return SnapshotStore(database_path(settings), settings.data_dir / "snapshots")
+    return store_for(service().settings)
 
 
 def builtin_series() -> list[Snapshot]:
@@ -171,3 +173,80 @@ def save_current(v: ArtifactView, owner: str | None = None) -> SnapshotRecord:
         model_id=str(m["artifact_id"]),
     )
     return store().add(service().owner(owner), snap, series=str(m["data"]["name"]))
+
+
+# ---------------------------------------------------------------- snapshots of an uploaded log (a background job)
+
+#: Most snapshots one job stores (the latest period ends are kept).
+MAX_LOG_SNAPSHOTS = 12
+
+
+def run_log_snapshots(context: Any, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Job ``snapshots``: the owner's uploaded transaction log at every month or quarter end, scored by its model.
+
+    Parameters (JSON): ``artifact`` (a version the owner trained on an
+    upload of a transaction log) and ``every`` (``"monthly"`` or
+    ``"quarterly"``).  Each snapshot uses only the lines up to its date and
+    is stored as the owner's, in the series ``"<data name> · <every>"``.
+
+    Raises
+    ------
+    SegmentationError
+        Not the owner's version or upload, not a transaction log, no period end in the log.
+    """
+    from pipeline.data.mapping import Mapping
+    from pipeline.store.artifacts import load_artifact, valid_artifact_id
+    from pipeline.store.registry import Registry
+    from pipeline.timeline.snapshot import FREQUENCIES, as_of_dates, log_datasets, score_snapshot
+
+    settings, owner = context.settings, context.owner
+    artifact_id = str(parameters.get("artifact") or "")
+    every = str(parameters.get("every") or "quarterly")
+    if every not in FREQUENCIES or not valid_artifact_id(artifact_id):
+        raise DataError("Choose a model version and monthly or quarterly snapshots.")
+    registry = Registry(database_path(settings))
+    version = registry.version(owner, artifact_id)  # AccessDenied unless readable by the owner
+    if not version.mine or not version.source.startswith("upload:"):
+        raise DataError("Snapshots at several dates are made from a transaction log you uploaded (on Your data).")
+    upload = registry.upload(owner, version.source.split(":", 1)[1])
+    artifact = load_artifact(settings.models_dir / artifact_id, settings)
+    data = artifact.manifest["data"]
+    if data.get("kind") != "transactions":
+        raise DataError(
+            f"{data['name']} is a customer table: one state of the customers. Snapshots at several dates need a transaction log."
+        )
+    start = dt.date.fromisoformat((data.get("period") or {}).get("start") or data["as_of"])
+    dates = as_of_dates(start, dt.date.fromisoformat(data["as_of"]), every)[-MAX_LOG_SNAPSHOTS:]
+    context.progress(5, f"Aggregating {data['name']} at {len(dates)} dates", creep_to=60)
+    mapping = Mapping.from_dict(data["mapping"]) if data.get("mapping") else None
+    raw = Path(upload.path).read_bytes()
+    datasets = log_datasets(raw, str(data["name"]), dates, settings.replace(as_of=None), mapping)
+    snapshots = store_for(settings)
+    series = f"{data['name']} · {every}"
+    ids_ = []
+    for i, dataset in enumerate(datasets):
+        ids_.append(snapshots.add(owner, score_snapshot(artifact, dataset), series=series).id)
+        context.progress(60 + 40 * (i + 1) / len(datasets), f"Stored {i + 1} of {len(datasets)} snapshots")
+    return {"series": series, "ids": ids_}
+
+
+def store_for(settings: Any) -> SnapshotStore:
+    """The snapshot store of ``settings`` (in a job child, where there is no app)."""
+    return SnapshotStore(database_path(settings), settings.data_dir / "snapshots")
+
+
+def estimate_log_snapshots(parameters: dict[str, Any], settings: Any, owner: str) -> int:
+    """Peak bytes: the log read once and aggregated per date, plus scoring (as a training of that version)."""
+    from dashboard.tasks import BYTES_PER_UPLOAD_BYTE, estimate_train
+
+    size = 0
+    with contextlib.suppress(Exception):
+        from pipeline.store.registry import Registry
+
+        registry = Registry(database_path(settings))
+        version = registry.version(owner, str(parameters.get("artifact")))
+        size = registry.upload(owner, version.source.split(":", 1)[1]).size
+    return int(
+        estimate_train({"source": {"artifact": parameters.get("artifact")}}, settings, owner)
+        + BYTES_PER_UPLOAD_BYTE * size
+    )

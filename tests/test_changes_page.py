@@ -96,3 +96,76 @@ def test_saved_snapshot_of_the_current_data_is_listed_for_its_owner(changes, req
     # Comparing the built-in series with it needs segment matching: different models, different customers.
     out = changes.render("builtin-0", saved["id"], "light")
     assert "share no customer id" in str(out["summary"])
+
+
+class FakeContext:
+    """What a job function gets in the runner's child: settings, owner, progress."""
+
+    def __init__(self, settings, owner: str) -> None:
+        self.settings, self.owner, self.reports = settings, owner, []
+
+    def progress(self, percent: float, message: str, creep_to: float | None = None) -> None:
+        self.reports.append((round(percent), message))
+
+
+def test_log_snapshots_job_stores_every_quarter_for_its_owner(settings, dash_app, trained) -> None:
+    import hashlib
+
+    from pipeline.segmentation.training import load_dataset, settings_for_dataset, train
+    from pipeline.store.db import database_path
+    from pipeline.store.registry import Registry
+    from pipeline.synthetic.btyd_log import btyd_log_bytes
+    from pipeline.timeline.snapshot import as_of_dates
+
+    owner, other = "anon-" + "1" * 32, "anon-" + "2" * 32
+    raw = btyd_log_bytes(500, seed=5)
+    key = "ab" * 16
+    path = settings.data_dir / "uploads" / f"{key}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw)
+    registry = Registry(database_path(settings))
+    registry.add_upload(owner, key, "orders.csv", len(raw), hashlib.sha256(raw).hexdigest(), str(path))
+    dataset = load_dataset(path, settings)
+    artifact = train(dataset, settings_for_dataset(dataset, settings)).artifact
+    registry.add_version(owner, artifact.artifact_id, "orders.csv", f"upload:{key}")
+
+    context = FakeContext(settings, owner)
+    result = timeline.run_log_snapshots(context, {"artifact": artifact.artifact_id, "every": "quarterly"})
+    first = dt_date(artifact.manifest["data"]["period"]["start"])
+    want = as_of_dates(first, dt_date(artifact.manifest["data"]["as_of"]), "quarterly")
+    stored = timeline.store_for(settings).list(owner, series=result["series"])
+    assert [r.as_of for r in stored] == want and [r.id for r in stored] == result["ids"]
+    assert {r.model_id for r in stored} == {artifact.artifact_id}
+    assert context.reports[-1] == (100, f"Stored {len(want)} of {len(want)} snapshots")
+    assert timeline.store_for(settings).list(other, series=result["series"]) == []
+    with pytest.raises(AccessDenied):
+        timeline.run_log_snapshots(FakeContext(settings, other), {"artifact": artifact.artifact_id})
+    default = trained.artifact.artifact_id  # the built-in sample: the system's, not an upload
+    with pytest.raises(Exception, match="made from a transaction log you uploaded"):
+        timeline.run_log_snapshots(FakeContext(settings, owner), {"artifact": default})
+
+
+def dt_date(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
+def test_log_snapshot_buttons_run_through_the_job_runner(changes, request_ctx) -> None:
+    import time
+
+    as_owner("anon-" + "3" * 32)
+    job, polling_off, status = changes.start_log_snapshots(1, None)
+    assert polling_off is False and status == "Queued…"
+    deadline = time.monotonic() + 120
+    while True:  # poll as the dcc.Interval does, until the job has finished
+        saved, polling_off, status = changes.follow_log_snapshots(1, job)
+        if polling_off:
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    # The session shows the built-in sample: not a log the owner uploaded, so the job explains and stores nothing.
+    assert saved is dash.no_update
+    assert "made from a transaction log you uploaded" in str(status)
+    _, off, refused = changes.follow_log_snapshots(1, {"id": "nope"})
+    assert off is True and "text-danger" in str(refused)

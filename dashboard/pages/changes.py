@@ -76,6 +76,19 @@ def controls() -> dbc.Card:
                             title="Store the data set you are viewing, as its model scores it, at its as-of date",
                         ),
                         html.Div(id=ids.CHANGES_SAVE_STATUS, className="small mt-1", role="status"),
+                        dbc.Button(
+                            [html.I(className="bi bi-calendar3 me-1"), "Quarterly snapshots of this log"],
+                            id=ids.CHANGES_LOG_BUTTON,
+                            color="primary",
+                            outline=True,
+                            size="sm",
+                            className="mt-2",
+                            title="For a transaction log you uploaded: one snapshot at every quarter end, "
+                            "each from the lines up to that date, scored by the current model (runs in the background)",
+                        ),
+                        html.Div(id=ids.CHANGES_LOG_STATUS, className="small mt-1", role="status"),
+                        dcc.Store(id=ids.CHANGES_LOG_JOB),
+                        dcc.Interval(id=ids.CHANGES_LOG_POLL, interval=1000, disabled=True),
                     ],
                     md=2,
                 ),
@@ -178,6 +191,8 @@ def fill_pickers(saved: dict[str, Any] | None, current_from: str | None, current
     end = current_to if current_to in known else opts[1].id
     if saved and saved.get("id") in known:
         end = saved["id"]
+        if saved.get("from") in known:
+            start = saved["from"]
     return items, items, start, end
 
 
@@ -350,3 +365,53 @@ def download_flow(n_clicks: int | None, flow: dict[str, Any] | None, from_id: st
         "type": "text/csv",
         "base64": False,
     }
+
+
+@callback(
+    Output(ids.CHANGES_LOG_JOB, "data"),
+    Output(ids.CHANGES_LOG_POLL, "disabled", allow_duplicate=True),
+    Output(ids.CHANGES_LOG_STATUS, "children", allow_duplicate=True),
+    Input(ids.CHANGES_LOG_BUTTON, "n_clicks"),
+    State(ids.ACTIVE_ARTIFACT, "data"),
+    prevent_initial_call=True,
+)
+def start_log_snapshots(n_clicks: int | None, artifact_id: str | None) -> tuple[Any, Any, Any]:
+    """Submit the background job that stores the session's log at every quarter end (the one job runner)."""
+    from dashboard import tasks
+
+    if not n_clicks:
+        return no_update, no_update, no_update
+    try:
+        job_id = tasks.submit("snapshots", {"artifact": view(artifact_id).id, "every": "quarterly"})
+    except SegmentationError as err:
+        return None, True, html.Span(str(err), className="text-danger")
+    return {"id": job_id}, False, "Queued…"
+
+
+@callback(
+    Output(ids.CHANGES_SAVED, "data", allow_duplicate=True),
+    Output(ids.CHANGES_LOG_POLL, "disabled"),
+    Output(ids.CHANGES_LOG_STATUS, "children"),
+    Input(ids.CHANGES_LOG_POLL, "n_intervals"),
+    State(ids.CHANGES_LOG_JOB, "data"),
+    prevent_initial_call=True,
+)
+def follow_log_snapshots(_n: int | None, job: dict[str, Any] | None) -> tuple[Any, bool, Any]:
+    """Progress of the log job; when done, the pickers offer its first and last snapshot."""
+    from dashboard import tasks
+
+    try:
+        status = tasks.job_status((job or {}).get("id"))
+    except SegmentationError as err:
+        return no_update, True, html.Span(str(err), className="text-danger")
+    if not status.finished:
+        return no_update, False, f"{status.percent}% · {status.text()}"
+    if status.state != "done" or not status.result:
+        return no_update, True, html.Span(status.text(), className="text-danger")
+    made = status.result.get("ids") or []
+    saved = {"id": made[-1], "from": made[0], "at": dt.datetime.now(dt.UTC).isoformat()} if made else no_update
+    return (
+        saved,
+        True,
+        html.Span(f"Stored {len(made)} snapshots: {status.result.get('series')}", className="text-success"),
+    )
