@@ -82,9 +82,12 @@ def builtin_series() -> list[Snapshot]:
 
 def options(owner: str | None = None) -> list[SnapshotOption]:
     """The built-in series then the owner's stored snapshots (and the server's), oldest first per series."""
+    from pipeline.synthetic.series import period_dates
+
+    # The built-in series' dates are known without building it (that happens when a pair is first compared).
     out = [
-        SnapshotOption(f"{BUILTIN_PREFIX}{i}", f"{s.as_of.isoformat()} · built-in series", BUILTIN_SERIES, s.as_of)
-        for i, s in enumerate(builtin_series())
+        SnapshotOption(f"{BUILTIN_PREFIX}{i}", f"{d.isoformat()} · built-in series", BUILTIN_SERIES, d)
+        for i, d in enumerate(period_dates(BUILTIN_PERIODS))
     ]
     records: list[SnapshotRecord] = store().list(service().owner(owner))
     out += [SnapshotOption(r.id, r.label, r.series, r.as_of) for r in records]
