@@ -212,3 +212,26 @@ def data_map_field(feature: str) -> dict[str, str]:
 def data_version_action(action: str, artifact_id: str) -> dict[str, str]:
     """A switch/delete button of one artifact in the versions list."""
     return {"type": f"data-version-{action}", "index": artifact_id}
+
+
+# --- over time (/changes) ---------------------------------------------------
+CHANGES_FROM = "changes-from"  # dropdown: the earlier snapshot
+CHANGES_TO = "changes-to"  # dropdown: the later snapshot
+CHANGES_SAVE = "changes-save"  # button: save a snapshot of the session's data set
+CHANGES_SAVE_STATUS = "changes-save-status"
+CHANGES_SAVED = "changes-saved"  # dcc.Store: {"id", "at"} of the last snapshot saved here (refreshes the lists)
+CHANGES_SUMMARY = "changes-summary"
+CHANGES_ALERTS = "changes-alerts"
+CHANGES_SANKEY = "changes-sankey"
+CHANGES_MATRIX = "changes-matrix"
+CHANGES_DRIFT = "changes-drift"
+CHANGES_SHARES = "changes-shares"
+CHANGES_MATCHES = "changes-matches"
+CHANGES_FLOW = "changes-flow"  # dcc.Store: {"from": key, "to": key} of the clicked flow
+CHANGES_MOVERS = "changes-movers"
+CHANGES_DOWNLOAD_BUTTON = "changes-download-button"
+CHANGES_DOWNLOAD = "changes-download"
+CHANGES_LOG_BUTTON = "changes-log-button"  # button: snapshots of the session's transaction log, every quarter
+CHANGES_LOG_JOB = "changes-log-job"  # dcc.Store: {"id": job id} of that background job
+CHANGES_LOG_POLL = "changes-log-poll"  # dcc.Interval polling it
+CHANGES_LOG_STATUS = "changes-log-status"

@@ -160,7 +160,14 @@ def estimate_compare(parameters: dict[str, Any], settings: Settings, owner: str)
 JOB_KINDS: dict[str, JobKind] = {
     "train": JobKind("dashboard.tasks:run_train", estimate_train),
     "compare": JobKind("dashboard.tasks:run_compare", estimate_compare),
+    "snapshots": JobKind("dashboard.timeline:run_log_snapshots", lambda p, s, o: _log_snapshots_estimate(p, s, o)),
 }
+
+
+def _log_snapshots_estimate(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
+    from dashboard.timeline import estimate_log_snapshots  # the page's module (imports this one)
+
+    return estimate_log_snapshots(parameters, settings, owner)
 
 
 # ---------------------------------------------------------------- the app's runner
