@@ -35,7 +35,11 @@ section.page:last-child {{ break-after: auto; }}
 h1 {{ font-size: 24pt; margin: 0 0 4mm; }} h2 {{ font-size: 17pt; margin: 0 0 3mm; }}
 h3 {{ font-size: 12pt; margin: 3mm 0 1mm; }}
 .sub {{ color: #444; }} .logo {{ max-height: 22mm; max-width: 70mm; float: right; }}
-.glance {{ font-size: 14pt; }} .glance li {{ margin: 2mm 0; }}
+.glance {{ font-size: 14pt; }}
+.kpis {{ display: flex; gap: 5mm; margin: 4mm 0 6mm; }}
+.kpi {{ flex: 1; border: 1px solid #1a1a1a; border-top: 4px solid #0072B2; padding: 3mm 4mm; }}
+.kpi-label {{ font-size: 10pt; color: #333; }} .kpi-value {{ font-size: 24pt; font-weight: bold; }}
+.kpi-note {{ font-size: 9pt; color: #333; }} .glance li {{ margin: 2mm 0; }}
 .cols {{ display: flex; gap: 8mm; }} .cols > div {{ flex: 1; }} .cols > div.wide {{ flex: 1.4; }}
 #method {{ font-size: 8.5pt; }} #method table {{ font-size: 8pt; }} #method .note {{ font-size: 7.5pt; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 10pt; }}
@@ -53,6 +57,15 @@ def _list(items: Iterable[str], cls: str = "") -> str:
     return f"<ul{attr}>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
 
 
+def _kpi_tiles(story: ReportStory) -> str:
+    tiles = "".join(
+        f'<div class="kpi"><div class="kpi-label">{escape(k.label)}</div><div class="kpi-value">{escape(k.value)}</div>'
+        f'<div class="kpi-note">{escape(k.note)}</div></div>'
+        for k in story.kpis
+    )
+    return f'<div class="kpis">{tiles}</div>'
+
+
 def _title_page(story: ReportStory, logo: Logo | None) -> str:
     img = f'<img class="logo" alt="{escape(story.brand)} logo" src="{logo.data_url}">' if logo else ""
     return (
@@ -61,7 +74,7 @@ def _title_page(story: ReportStory, logo: Logo | None) -> str:
         f"period {escape(story.period)}</p>"
         f'<p class="sub">Model version: <b>{escape(story.model_version)}</b> (trained {escape(story.model_made)}) · '
         f"report made {escape(story.made_on)}</p>"
-        f"<h2>At a glance</h2>{_list(story.glance, 'glance')}</section>"
+        f"<h2>At a glance</h2>{_kpi_tiles(story)}{_list(story.glance, 'glance')}</section>"
     )
 
 

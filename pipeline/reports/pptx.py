@@ -116,7 +116,15 @@ def _title_slide(deck: _Deck, logo: Logo | None) -> None:
         Inches(12.3),
         14,
     )
-    deck.text(slide, ["At a glance", *st.glance], Inches(0.5), Inches(2.6), Inches(12.3), 20)
+    width = Inches(12.3 / max(1, len(st.kpis)))
+    for i, k in enumerate(st.kpis):
+        box = deck.text(
+            slide, [k.label, k.value, k.note], Inches(0.5) + i * width, Inches(2.4), width - Inches(0.15), 12
+        )
+        value = box.text_frame.paragraphs[1]
+        value.font.size, value.font.bold = Pt(30), True
+        box.line.color.rgb = INK
+    deck.text(slide, ["At a glance", *st.glance], Inches(0.5), Inches(4.0), Inches(12.3), 18)
     if logo is not None:
         slide.shapes.add_picture(io.BytesIO(logo.data), Inches(10.8), Inches(5.4), height=Inches(1.2))
 

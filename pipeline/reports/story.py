@@ -168,6 +168,15 @@ class ActFirst:
 
 
 @dataclasses.dataclass(frozen=True)
+class Kpi:
+    """A headline number of the title page: ``value`` with its ``label`` and a short ``note``."""
+
+    label: str
+    value: str
+    note: str
+
+
+@dataclasses.dataclass(frozen=True)
 class FeatureNote:
     """A clustered feature: label, formula and meaning."""
 
@@ -214,6 +223,8 @@ class ReportStory:
         The period the data covers.
     glance : tuple of str
         The at-a-glance sentences (customers, segments, value concentration, measured risk).
+    kpis : tuple of Kpi
+        The same facts as headline numbers.
     churn_measured : bool
     segments : tuple of SegmentStory
         Largest share of spend first.
@@ -233,6 +244,7 @@ class ReportStory:
     n_segments: int
     period: str
     glance: tuple[str, ...]
+    kpis: tuple[Kpi, ...]
     churn_measured: bool
     segments: tuple[SegmentStory, ...]
     priority: PriorityMatrix
@@ -352,6 +364,24 @@ def _glance(segments: Sequence[SegmentStory], n: int, churn: Mapping[str, Any], 
     else:
         lines.append(f"Churn risk {NOT_MEASURED}: {churn.get('reason') or 'no churn model in this version'}.")
     return tuple(lines)
+
+
+def _kpis(segments: Sequence[SegmentStory], n: int, churn: Mapping[str, Any], measured: bool) -> tuple[Kpi, ...]:
+    out = [Kpi("Customers", count(n), "in the data set"), Kpi("Segments", str(len(segments)), "found by the model")]
+    valued = [s for s in segments if s.value_share is not None]
+    if valued:
+        out.append(Kpi("Value concentration", pct(valued[0].value_share), f"of spend in {valued[0].name}"))
+    if measured:
+        inactive = sum(s.risk.share_likely_inactive * s.size for s in segments if s.risk) / max(1, n)
+        out.append(Kpi("Likely inactive", pct(inactive), "of customers (measured)"))
+        at_risk = [s.risk.value_at_risk for s in segments if s.risk and s.risk.value_at_risk is not None]
+        if at_risk:
+            out.append(
+                Kpi("Value at risk", amount(sum(at_risk), "$"), f"expected over {churn.get('horizon_months')} months")
+            )
+    else:
+        out.append(Kpi("Churn risk", NOT_MEASURED, str(churn.get("reason") or "no churn model")))
+    return tuple(out)
 
 
 def _priority(segments: Sequence[SegmentStory], measured: bool) -> PriorityMatrix:
@@ -482,6 +512,7 @@ def build_story(
         n_segments=len(segments),
         period=str((data.get("period") or {}).get("text", "")),
         glance=_glance(segments, n, churn, measured),
+        kpis=_kpis(segments, n, churn, measured),
         churn_measured=measured,
         segments=segments,
         priority=_priority(segments, measured),

@@ -95,7 +95,7 @@ def profile_bars(rows: Sequence[ProfileRow], width: int = 560) -> str:
         body.append(
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="18" fill="{fill}" stroke="{INK}" stroke-width="0.5"/>'
         )
-        body.append(_text(label_w + w + 4, y + 16, f"{ratio * 100:.0f} ({values})", 11))
+        body.append(_text(max(label_w + w, x100) + 4, y + 16, f"{ratio * 100:.0f} ({values})", 11))
     body.append(
         f'<line x1="{x100:.1f}" y1="{top - 4}" x2="{x100:.1f}" y2="{height - 18}" stroke="{INK}" stroke-dasharray="4 3"/>'
     )
@@ -108,7 +108,7 @@ def _ticks(peak: float) -> list[float]:
     return [i * step for i in range(int(peak / step) + 2)]
 
 
-def priority_chart(matrix: PriorityMatrix, width: int = 900, height: int = 430) -> str:
+def priority_chart(matrix: PriorityMatrix, width: int = 1000, height: int = 470) -> str:
     """Bubble chart: x and y as in ``matrix``, bubble area proportional to customers, names as labels."""
     left, bottom, top, right = 110, 50, 30, 110
     px, py = width - left - right, height - top - bottom
@@ -117,11 +117,13 @@ def priority_chart(matrix: PriorityMatrix, width: int = 900, height: int = 430) 
     xmax, ymax = xs[-1], ys[-1]
     biggest = max([1, *(p.size for p in matrix.points)])
 
+    pad = 40  # keeps bubbles at 0 off the axes
+
     def X(v: float) -> float:
-        return left + px * v / xmax
+        return left + pad + (px - pad) * v / xmax
 
     def Y(v: float) -> float:
-        return top + py * (1 - v / ymax)
+        return top + (py - pad) * (1 - v / ymax)
 
     body = []
     for t in xs:
@@ -139,15 +141,19 @@ def priority_chart(matrix: PriorityMatrix, width: int = 900, height: int = 430) 
         f'<text transform="translate(16 {top + py / 2:.1f}) rotate(-90)" font-size="12" font-weight="bold" '
         f'text-anchor="middle" fill="{INK}">{escape(matrix.y_label)}</text>'
     )
+
+    def radius(size: int) -> float:
+        return 8 + 30 * math.sqrt(size / biggest)
+
     for p in sorted(matrix.points, key=lambda p: -p.size):
-        r = 8 + 30 * math.sqrt(p.size / biggest)
+        r = radius(p.size)
         body.append(
             f'<circle cx="{X(p.x):.1f}" cy="{Y(p.y):.1f}" r="{r:.1f}" fill="{p.colour}" fill-opacity="0.55" '
             f'stroke="{INK}" stroke-width="1"/>'
         )
     for p in matrix.points:
         anchor = "end" if X(p.x) > left + px * 0.7 else "start"
-        dx = -6 if anchor == "end" else 6
+        dx = -(radius(p.size) + 4) if anchor == "end" else radius(p.size) + 4
         body.append(_text(X(p.x) + dx, Y(p.y) - 4, p.name, 12, anchor, "bold", halo=True))
         body.append(_text(X(p.x) + dx, Y(p.y) + 11, f"{pct(p.x)}, {pct(p.y)}", 11, anchor, halo=True))
     return _svg(width, height, body, "Priority matrix")
