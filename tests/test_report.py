@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.errors import DataError
@@ -394,3 +396,36 @@ def test_transaction_log_report(tmp_path: Path, capsys: pytest.CaptureFixture[st
     for seg in summary["segments"]:
         assert f"{seg['name']}: {seg['share']:.0%} of customers" in text
         assert f"Churn risk: {seg['churn']['share_likely_inactive']:.0%} likely inactive" in text
+
+
+# ---------------------------------------------------------------- properties of input handling
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=512), png_header=st.booleans())
+def test_any_logo_bytes_are_a_logo_or_one_clear_refusal(data: bytes, png_header: bool) -> None:
+    raw = (b"\x89PNG\r\n\x1a\n" + data) if png_header else data
+    try:
+        logo = logo_from_bytes(raw, "logo.png")
+    except DataError as err:
+        assert str(err).startswith("The logo logo.png ")
+    else:
+        assert logo.mime in ("image/png", "image/jpeg") and logo.width > 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(name=st.text(max_size=120))
+def test_any_brand_name_is_escaped_or_refused(name: str) -> None:
+    from pipeline.reports.branding import check_brand_name
+    from pipeline.reports.html import render_html
+
+    try:
+        brand = check_brand_name(name)
+    except DataError as err:
+        assert "brand name" in str(err)
+        return
+    story = build_story(tiny_manifest(), TINY_CUSTOMERS, brand, dt.date(2026, 11, 30))
+    parser = _Text()
+    parser.feed(render_html(story))
+    assert story.title in " ".join(parser.parts)  # the name comes back as text, never as markup
+    assert story.brand == (brand or "Customer segments")
