@@ -27,6 +27,8 @@ WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 INK = RGBColor(0x1A, 0x1A, 0x1A)
 DARK = RGBColor(0x00, 0x72, 0xB2)
 LIGHT = RGBColor(0xE6, 0x9F, 0x00)
+#: Loader notes listed on the method slide (all of them are in its speaker notes).
+SHOWN_QUALITY_ITEMS = 6
 
 
 def _rgb(hex_colour: str) -> RGBColor:
@@ -88,6 +90,7 @@ def _bar_chart(
     chart.category_axis.reverse_order = True
     chart.category_axis.tick_labels.font.size = Pt(12)
     chart.value_axis.tick_labels.font.size = Pt(10)
+    chart.value_axis.tick_labels.number_format, chart.value_axis.tick_labels.number_format_is_linked = fmt, False
     for i, s in enumerate(plot.series):
         s.format.fill.solid()
         s.format.fill.fore_color.rgb = (DARK, LIGHT)[i % 2]
@@ -198,6 +201,10 @@ def _priority_slide(deck: _Deck) -> None:
     ).chart
     chart.has_legend, chart.legend.position = True, XL_LEGEND_POSITION.RIGHT
     chart.legend.include_in_layout = False
+    labels = chart.plots[0].data_labels  # names on the bubbles: readable without colour
+    labels.show_series_name, labels.show_value = True, False
+    labels.position = XL_LABEL_POSITION.RIGHT
+    labels.font.size = Pt(11)
     for plot_series, p in zip(chart.plots[0].series, m.points, strict=True):
         plot_series.format.fill.solid()
         plot_series.format.fill.fore_color.rgb = _rgb(p.colour)
@@ -231,11 +238,14 @@ def _method_slide(deck: _Deck) -> None:
         f"Data: {count(m.rows_read)} rows read, {count(m.rows_kept)} kept, {count(m.rows_dropped)} dropped, "
         f"{count(m.values_fixed)} values fixed, {count(m.values_imputed)} imputed, {count(m.rows_flagged)} flagged."
     )
+    shown = m.quality_items[:SHOWN_QUALITY_ITEMS]
+    more = len(m.quality_items) - len(shown)
     lines = [
         f"Model: {m.model}, k = {m.k}, {m.scaling} scaling; silhouette {sil}; stability {m.stability}.",
         "Features: " + "; ".join(f"{f.label} = {f.formula}" for f in m.features),
         quality,
-        *m.quality_items,
+        *(f"• {item}" for item in shown),
+        *([f"… and {more} more in the speaker notes."] if more else []),
     ]
     slide = deck.slide(
         "Method and data quality",
@@ -243,10 +253,12 @@ def _method_slide(deck: _Deck) -> None:
             f"How churn is measured: {m.churn}",
             *m.churn_assumptions,
             *(f"{f.label}: {f.description}" for f in m.features),
+            "What the loader fixed:",
+            *m.quality_items,
         ],
     )
-    deck.text(slide, lines, Inches(0.5), Inches(1.3), Inches(12.3), 14)
-    deck.text(slide, [f"Churn: {m.churn}"], Inches(0.5), Inches(4.6), Inches(12.3), 11)
+    deck.text(slide, lines, Inches(0.5), Inches(1.3), Inches(6.4), 11)
+    deck.text(slide, [f"How churn is measured: {m.churn}"], Inches(7.1), Inches(1.3), Inches(5.7), 11)
 
 
 def render_pptx(story: ReportStory, out: Path, logo: Logo | None = None) -> Path:
