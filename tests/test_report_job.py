@@ -73,3 +73,32 @@ def test_report_estimate_adds_chromium_for_pdf(settings: Settings, owned: str) -
     pdf = tasks.estimate_report({"artifact": owned, "format": ".pdf"}, settings, OWNER)
     assert html == tasks.CHILD_BASE_BYTES + tasks.BYTES_PER_CUSTOMER * 2240
     assert pdf - html == tasks.CHROMIUM_BYTES
+
+
+@pytest.mark.parametrize("suffix", [".pptx", ".pdf"])
+def test_report_job_on_an_uploaded_transaction_log(settings: Settings, suffix: str, tmp_path: Path) -> None:
+    """A version trained on a transaction log (as after an upload): the job's file carries its segments."""
+    from pipeline.reports.pdf import ChromiumMissing, find_chromium
+    from pipeline.segmentation.training import load_dataset, settings_for_dataset, train
+    from pipeline.synthetic.btyd_log import btyd_log_bytes
+    from tests.test_report import IN_CI, pdf_text, pptx_text
+
+    if suffix == ".pdf":
+        try:
+            find_chromium()
+        except ChromiumMissing:
+            if IN_CI:
+                raise
+            pytest.skip("Chromium is not installed")
+    log = tmp_path / "orders.csv"
+    log.write_bytes(btyd_log_bytes(600, 1))
+    dataset = load_dataset(log, settings)
+    artifact = train(dataset, settings_for_dataset(dataset, settings)).artifact
+    Registry(database_path(settings)).add_version(OWNER, artifact.artifact_id, "orders.csv", "upload")
+    context = FakeContext(settings, OWNER)
+    tasks.run_report(context, {"artifact": artifact.artifact_id, "format": suffix})
+    path = tasks.report_file(settings, context.job_id, suffix)
+    text = " ".join((pptx_text(path) if suffix == ".pptx" else pdf_text(path)).split())
+    assert "Data: orders.csv" in text
+    for seg in artifact.manifest["segments"]:
+        assert f"{seg['name']}: {seg['share']:.0%} of customers" in text
