@@ -429,3 +429,26 @@ def test_any_brand_name_is_escaped_or_refused(name: str) -> None:
     parser.feed(render_html(story))
     assert story.title in " ".join(parser.parts)  # the name comes back as text, never as markup
     assert story.brand == (brand or "Customer segments")
+
+
+def test_brand_and_logo_reach_every_format(
+    sample_reports: tuple[dict, dict[str, Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pptx import Presentation
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    summary, _outs = sample_reports
+    models = Path(summary["artifact"]["path"]).parent
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(tiny_png(30, 10))
+    for suffix in ("html", "pptx"):
+        out = tmp_path / f"brand.{suffix}"
+        argv = ["report", "--model", summary["artifact"]["id"], "--models-dir", str(models), "--out", str(out)]
+        code, _, err = run_cli([*argv, "--brand-name", "Acme Retail", "--logo", str(logo)], capsys)
+        assert code == 0, err
+    deck = Presentation(str(tmp_path / "brand.pptx"))
+    first = deck.slides[0]
+    assert first.shapes.title.text == f"Acme Retail: {len(summary['segments'])} segments of 2,240 customers"
+    assert [s.shape_type for s in first.shapes].count(MSO_SHAPE_TYPE.PICTURE) == 1
+    page = (tmp_path / "brand.html").read_text()
+    assert '<img class="logo" alt="Acme Retail logo" src="data:image/png;base64,' in page
