@@ -26,6 +26,7 @@ ALL = (
     "bench_load",
     "bench_jobs",
     "bench_migration",
+    "bench_report",
 )
 
 

@@ -163,7 +163,23 @@ DATA_JOB = "data-job"  # dcc.Store: {"id": job id} of the training job this page
 DATA_JOB_POLL = "data-job-poll"  # dcc.Interval polling that job (disabled when there is none)
 
 
+# --- executive report menu (dashboard/report_menu.py, on the Overview page) ---
+REPORT_MENU = "report-menu"
+REPORT_HTML = "report-html"
+REPORT_PDF = "report-pdf"
+REPORT_PPTX = "report-pptx"
+REPORT_JOB = "report-job"  # dcc.Store: {"id": job id, "format": suffix}
+REPORT_POLL = "report-poll"
+REPORT_CANCEL = "report-cancel"
+REPORT_BOX = "report-box"
+REPORT_PROGRESS = "report-progress"
+REPORT_CAPTION = "report-caption"
+REPORT_STATUS = "report-status"
+REPORT_DOWNLOAD = "report-download"
+
 # --- dict ids for repeated widgets -----------------------------------------
+
+
 def sim_slider(feature: str) -> dict[str, str]:
     """Slider of one simulator feature."""
     return {"type": "sim-slider", "index": feature}

@@ -52,6 +52,7 @@ COMMANDS: tuple[str, ...] = (
     "compare",
     "snapshot",
     "migrate",
+    "report",
 )
 
 
