@@ -123,7 +123,7 @@ def test_names_do_not_depend_on_cluster_numbering() -> None:
 def test_refits_with_other_seeds_give_the_same_names(tmp_path: Path) -> None:
     names = []
     for seed in (1, 2):
-        dataset, s, groups = _planted_dataset(tmp_path, seed=5)
+        dataset, s, _groups = _planted_dataset(tmp_path, seed=5)
         result = train(dataset, s.replace(random_state=seed, models_dir=tmp_path / f"m{seed}"))
         names.append(sorted(seg["name"] for seg in result.artifact.manifest["segments"]))
     assert names[0] == names[1]

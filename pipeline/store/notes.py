@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 from pathlib import Path
 
 from pipeline.config import Settings
@@ -62,7 +63,7 @@ def clean_note(text: object) -> str:
     return note
 
 
-def _conn(path: Path):  # noqa: ANN202 - sqlite3.Connection
+def _conn(path: Path) -> sqlite3.Connection:
     conn = connect(path)
     conn.executescript(SCHEMA)
     return conn
