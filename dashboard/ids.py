@@ -212,3 +212,19 @@ def data_map_field(feature: str) -> dict[str, str]:
 def data_version_action(action: str, artifact_id: str) -> dict[str, str]:
     """A switch/delete button of one artifact in the versions list."""
     return {"type": f"data-version-{action}", "index": artifact_id}
+
+
+# Feature picker on /data (dashboard/feature_picker.py).
+FEATURE_PICKER_VIEW = "feature-picker-view"  # distributions, correlations and checks of the chosen columns
+FEATURE_PICKER_DETAILS = "feature-picker-details"
+SEGMENT_NOTE_STATUS = "segment-note-status"
+
+
+def segment_note(key: str) -> dict[str, str]:
+    """The editable note of segment <key> (saved with the model version)."""
+    return {"type": "segment-note", "index": key}
+
+
+def segment_note_save(key: str) -> dict[str, str]:
+    """The save button of segment <key>'s note."""
+    return {"type": "segment-note-save", "index": key}
