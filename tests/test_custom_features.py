@@ -37,7 +37,8 @@ PLANTED_CENTRES = [
 
 def test_label_and_unit_come_from_the_column_name() -> None:
     assert label_and_unit(INCOME) == ("Annual Income", "k$")
-    assert label_and_unit(SCORE) == ("Spending Score", "1-100")
+    assert label_and_unit(SCORE) == ("Spending Score (1-100)", "")
+    assert custom_definition(SCORE).short == "spending score"
     assert label_and_unit("Kelp harvest [t]") == ("Kelp harvest", "t")
     assert label_and_unit("loyalty_points") == ("loyalty points", "")
     d = custom_definition(INCOME)
@@ -158,7 +159,7 @@ def test_mall_k5_on_income_and_score_matches_the_well_known_result(tmp_path: Pat
     assert adjusted_rand_score(groups, result.artifact.customers["Cluster"]) == 1.0
     # Age is profiled (a custom column not clustered), and the units come from the columns.
     assert "Age" in m["segments"][0]["profile"]
-    assert {d["name"]: d["unit"] for d in m["features"]} == {INCOME: "k$", SCORE: "1-100"}
+    assert {d["name"]: d["unit"] for d in m["features"]} == {INCOME: "k$", SCORE: ""}
 
 
 def test_cli_train_with_features_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

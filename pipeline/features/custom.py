@@ -59,6 +59,7 @@ MAX_CATEGORIES = 12
 #: Above this skewness a feature is called heavy-tailed.
 HEAVY_TAIL_SKEW = 2.0
 
+_SCALE = re.compile(r"^-?\d+(\.\d+)?\s*(-|–|to)\s*-?\d+(\.\d+)?$")
 _UNIT = re.compile(r"^(?P<label>.*?)\s*[\(\[](?P<unit>[^\)\]]{1,20})[\)\]]\s*$")
 
 
@@ -78,12 +79,17 @@ def split_indicator(name: str) -> tuple[str, str] | None:
 def label_and_unit(column: str) -> tuple[str, str]:
     """A column name split into label and unit: ``"Annual Income (k$)"`` → ``("Annual Income", "k$")``.
 
-    Without a trailing parenthesis the unit is empty; underscores read as spaces.
+    Without a trailing parenthesis the unit is empty; a parenthesised scale
+    such as ``(1-100)`` stays in the label (``"Spending Score (1-100)"``, no
+    unit); underscores read as spaces.
     """
     text = str(column).replace("_", " ").strip()
     m = _UNIT.match(text)
     if m and m.group("label"):
-        return m.group("label").strip(), m.group("unit").strip()
+        unit = m.group("unit").strip()
+        if _SCALE.match(unit):  # "(1-100)" is a scale, not a unit: it stays in the label
+            return text, ""
+        return m.group("label").strip(), unit
     return text, ""
 
 
@@ -116,7 +122,7 @@ def custom_definition(name: str) -> FeatureDefinition:
         formula=f'column "{name}" as given',
         unit=unit,
         description=f'The column "{name}" as given in the data; the data does not say how it was measured.',
-        short=label.lower(),
+        short=_UNIT.sub(lambda m: m.group("label"), label).lower(),
         min_spread=None,
     )
 

@@ -454,7 +454,7 @@ def known_facts(imputed: pd.DataFrame, members: np.ndarray, entry: dict[str, Any
         else:
             unit = f" {d.unit}" if d.unit else ""
             seg_mean, all_mean = imputed.loc[members, f].mean(), imputed[f].mean()
-            who.append(f"{d.label} {seg_mean:,.4g}{unit} on average (all customers: {all_mean:,.4g}{unit})")
+            who.append(f"{d.label} {seg_mean:,.3g}{unit} on average (all customers: {all_mean:,.3g}{unit})")
     worth = (
         f"Worth: {entry['value_share']:.0%} of total spend."
         if entry.get("value_share") is not None

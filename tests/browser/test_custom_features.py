@@ -36,7 +36,9 @@ def test_upload_choose_features_train_and_visit_every_page(page: Page, tmp_path:
     expect(page.locator("#data-versions")).to_contain_text("Built-in sample")
     page.locator("#data-upload input[type=file]").set_input_files(str(path))
     expect(page.locator("#data-upload-status")).to_contain_text("Mall_Customers.csv accepted", timeout=60_000)
-    expect(page.locator("#data-detection")).to_contain_text("Numeric columns offered as your own features", timeout=60_000)
+    expect(page.locator("#data-detection")).to_contain_text(
+        "Numeric columns offered as your own features", timeout=60_000
+    )
     validation = page.locator("#data-validation")
     expect(validation).to_contain_text("Ready to train Mall_Customers.csv", timeout=60_000)
     expect(validation).to_contain_text("on age, annual income, spending score", timeout=60_000)
@@ -70,3 +72,13 @@ def test_upload_choose_features_train_and_visit_every_page(page: Page, tmp_path:
     page.goto("/segments")
     expect(page.locator("body")).to_contain_text("annual income", timeout=60_000)
     expect(page.locator("body")).to_contain_text("Yours to decide", timeout=30_000)
+
+    # An editable note per segment, saved with the model version and kept on reload.
+    first_note = page.locator("textarea[id*='segment-note']").first
+    first_note.fill("Invite them to the spring preview")
+    page.locator("button[id*='segment-note-save']").first.click()
+    expect(page.locator("[id*='segment-note-status']").first).to_have_text("Saved.", timeout=30_000)
+    page.reload()
+    expect(page.locator("textarea[id*='segment-note']").first).to_have_value(
+        "Invite them to the spring preview", timeout=60_000
+    )
