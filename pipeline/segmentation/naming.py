@@ -739,6 +739,8 @@ def _descriptive(canon: pd.DataFrame, evidence: list[SegmentEvidence], rows: lis
         siblings = [m for m in rows if text(m) == text(r)]
         if len(siblings) > 1:
             names[r] = f"{text(r)} · {_qualifier(canon, r, siblings)}"
+    # Named from custom features only: no archetype holds a colour, so the colour-blind-safe palette is free.
+    palette = [a.colour for a in ARCHETYPES] if custom and len(custom) == len(canon.columns) else _EXTRA_COLOURS
     out = []
     for i, r in enumerate(rows):
         name = names[r]
@@ -760,7 +762,7 @@ def _descriptive(canon: pd.DataFrame, evidence: list[SegmentEvidence], rows: lis
                 name=name,
                 objective=objective,
                 actions=tuple(actions),
-                colour=_EXTRA_COLOURS[i % len(_EXTRA_COLOURS)],
+                colour=palette[i % len(palette)],
                 evidence="",
                 match_distance=0.0,
             )
