@@ -251,3 +251,17 @@ CHANGES_LOG_BUTTON = "changes-log-button"  # button: snapshots of the session's 
 CHANGES_LOG_JOB = "changes-log-job"  # dcc.Store: {"id": job id} of that background job
 CHANGES_LOG_POLL = "changes-log-poll"  # dcc.Interval polling it
 CHANGES_LOG_STATUS = "changes-log-status"
+# Feature picker on /data (dashboard/feature_picker.py).
+FEATURE_PICKER_VIEW = "feature-picker-view"  # distributions, correlations and checks of the chosen columns
+FEATURE_PICKER_DETAILS = "feature-picker-details"
+SEGMENT_NOTE_STATUS = "segment-note-status"
+
+
+def segment_note(key: str) -> dict[str, str]:
+    """The editable note of segment <key> (saved with the model version)."""
+    return {"type": "segment-note", "index": key}
+
+
+def segment_note_save(key: str) -> dict[str, str]:
+    """The save button of segment <key>'s note."""
+    return {"type": "segment-note-save", "index": key}
