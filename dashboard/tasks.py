@@ -141,6 +141,7 @@ def run_report(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any
     """
     from pipeline.reports import story_of, write_report
     from pipeline.store.artifacts import load_artifact
+    from pipeline.store.notes import segment_notes
     from pipeline.store.registry import Registry
 
     settings: Settings = context.settings
@@ -160,7 +161,8 @@ def run_report(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any
     context.progress(
         40, "Writing the report" + (" (Chromium prints the PDF)" if out.suffix == ".pdf" else ""), creep_to=95
     )
-    write_report(story_of(artifact), out)
+    notes = segment_notes(settings, context.owner, artifact_id)
+    write_report(story_of(artifact, notes=notes), out)
     context.progress(100, "Done")
     return {"artifact": artifact_id, "format": out.suffix, "filename": f"segment-report-{artifact_id}{out.suffix}"}
 

@@ -102,3 +102,19 @@ def test_report_job_on_an_uploaded_transaction_log(settings: Settings, suffix: s
     assert "Data: orders.csv" in text
     for seg in artifact.manifest["segments"]:
         assert f"{seg['name']}: {seg['share']:.0%} of customers" in text
+
+
+def test_report_job_carries_the_owners_segment_notes_escaped(
+    settings: Settings, owned: str, trained: TrainResult
+) -> None:
+    from pipeline.store.notes import write_note
+
+    keys = {s["key"] for s in trained.artifact.manifest["segments"]}
+    key = trained.artifact.manifest["segments"][0]["key"]
+    registry = Registry(database_path(settings))
+    write_note(registry, OWNER, owned, key, "Call them <b>before</b> May & keep the tone warm", keys)
+    context = FakeContext(settings, OWNER)
+    tasks.run_report(context, {"artifact": owned, "format": ".html"})
+    html = (Path(settings.data_dir) / "reports" / f"{context.job_id}.html").read_text()
+    assert "<b>Team note:</b> Call them &lt;b&gt;before&lt;/b&gt; May &amp; keep the tone warm" in html
+    assert html.count("Team note:") == 1  # only the segment with a note

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.errors import DataError
@@ -34,9 +35,14 @@ def report_format(path: str | Path) -> str:
     return suffix
 
 
-def story_of(artifact: LoadedArtifact, brand: str | None = None, made_on: dt.date | None = None) -> ReportStory:
-    """The report's numbers for a loaded (authenticated) model version."""
-    return build_story(artifact.manifest, artifact.customers, brand, made_on)
+def story_of(
+    artifact: LoadedArtifact,
+    brand: str | None = None,
+    made_on: dt.date | None = None,
+    notes: Mapping[str, str] | None = None,
+) -> ReportStory:
+    """The report's numbers for a loaded (authenticated) model version (``notes``: the owner's, per segment key)."""
+    return build_story(artifact.manifest, artifact.customers, brand, made_on, notes)
 
 
 def write_report(story: ReportStory, out: str | Path, logo: Logo | None = None) -> Path:

@@ -111,7 +111,8 @@ def _segment_page(s: SegmentStory) -> str:
         f"<p><b>Size:</b> {escape(s.size_text)}; share of spend {pct(s.value_share)}.</p>"
         f"<p><b>Churn risk:</b> {escape(s.risk_text)}</p>"
         f"<p><b>Objective:</b> {escape(s.objective)}</p><h3>Recommended actions</h3>{_list(s.actions)}"
-        f'<p class="note">Why this name: {escape(s.evidence)} (σ: standard deviations from the average customer).</p>'
+        + (f"<p><b>Team note:</b> {escape(s.note)}</p>" if s.note else "")
+        + f'<p class="note">Why this name: {escape(s.evidence)} (σ: standard deviations from the average customer).</p>'
         f'</div><div class="wide"><h3>Profile against the average customer</h3>{profile_bars(s.profile)}'
         '<p class="note">* not used to form the segments; shown for context. Clustered features: segment centroid '
         "against the mean of all customers; other attributes: segment mean against the mean of all customers.</p>"

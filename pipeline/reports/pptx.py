@@ -168,6 +168,7 @@ def _segment_slide(deck: _Deck, s: SegmentStory) -> None:
         f"Objective: {s.objective}",
         "Recommended actions:",
         *(f"• {a}" for a in s.actions),
+        *([f"Team note: {s.note}"] if s.note else []),
     ]
     deck.text(slide, lines, Inches(0.5), Inches(1.4), Inches(5.6), 16)
     rows = [r for r in s.profile if r.ratio is not None]

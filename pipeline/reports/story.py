@@ -112,6 +112,7 @@ class SegmentStory:
     actions: tuple[str, ...]
     evidence: str
     profile: tuple[ProfileRow, ...]
+    note: str = ""
 
     @property
     def title(self) -> str:
@@ -320,7 +321,9 @@ def profile_rows(
     return tuple(rows)
 
 
-def _segments(manifest: Mapping[str, Any], customers: pd.DataFrame, reason: str) -> tuple[SegmentStory, ...]:
+def _segments(
+    manifest: Mapping[str, Any], customers: pd.DataFrame, reason: str, notes: Mapping[str, str]
+) -> tuple[SegmentStory, ...]:
     out = []
     for s in manifest["segments"]:
         risk = segment_risk(s.get("churn"))
@@ -338,6 +341,7 @@ def _segments(manifest: Mapping[str, Any], customers: pd.DataFrame, reason: str)
                 actions=tuple(str(a) for a in s.get("actions") or ()),
                 evidence=str(s.get("evidence") or ""),
                 profile=profile_rows(s, manifest.get("population") or {}, manifest.get("features") or [], customers),
+                note=str(notes.get(str(s["key"])) or "").strip(),
             )
         )
     return tuple(sorted(out, key=lambda g: (-(g.value_share or 0.0), -g.size, g.name)))
@@ -475,6 +479,7 @@ def build_story(
     customers: pd.DataFrame,
     brand: str | None = None,
     made_on: dt.date | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> ReportStory:
     """The report's numbers from a model version's manifest and scored customer table.
 
@@ -488,6 +493,9 @@ def build_story(
         Brand name for the title and footers.
     made_on : date, optional
         The report's date (default: today).
+    notes : mapping of str to str, optional
+        The owner's note per segment key (:func:`pipeline.store.notes.segment_notes`), shown
+        on the segment's page as written by the team.
 
     Returns
     -------
@@ -497,7 +505,7 @@ def build_story(
     churn = manifest.get("churn_model") or {}
     measured = churn.get("model") is not None
     reason = str(churn.get("reason") or "no churn model in this version")
-    segments = _segments(manifest, customers, reason)
+    segments = _segments(manifest, customers, reason, notes or {})
     measured = measured and any(s.risk for s in segments)
     n = int(data.get("n_customers", sum(s.size for s in segments)))
     act_first, basis = _act_first(segments, measured)
