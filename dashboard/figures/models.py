@@ -5,7 +5,8 @@ Every function here takes the JSON-safe dict of
 Plotly figure, table rows or plain-language text; none reads files, the
 request or the session.  The page (:mod:`dashboard.pages.models`) composes them.
 
-Model colours (one per clustering model, colour-blind safe) are fixed here;
+Model labels and colours (one per clustering model, colour-blind safe) come
+from :mod:`pipeline.segmentation.registry`;
 segment colours are never: the silhouette "knife" takes them from the
 artifact when it shows the model in use (:func:`knife_segments`).
 """
@@ -19,20 +20,12 @@ from typing import Any, NamedTuple
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from pipeline.segmentation.compare import MODEL_LABELS, SILHOUETTE_TOLERANCE, STABILITY_TOLERANCE, SWEEP_MODELS
+from pipeline.segmentation import registry
+from pipeline.segmentation.compare import SILHOUETTE_TOLERANCE, STABILITY_TOLERANCE
 
 from ..theme import NEUTRAL
 from .common import empty_figure, themed
 
-#: One colour per clustering model (Okabe–Ito palette, colour-blind safe).
-MODEL_COLOURS: dict[str, str] = {
-    "kmeans": "#0072B2",
-    "agglomerative": "#E69F00",
-    "gmm": "#009E73",
-    "birch": "#CC79A7",
-    "dbscan": "#D55E00",
-    "hdbscan": "#56B4E9",
-}
 #: Colours of the groups of a model that is not the one in use (no segment names exist for it).
 GROUP_COLOURS: tuple[str, ...] = (
     "#0072B2",
@@ -151,13 +144,18 @@ def fmt(value: float | None, spec: str) -> str:
 
 def model_label(name: str) -> str:
     """Display name of a model (``"gmm"`` → ``"Gaussian mixture"``)."""
-    return MODEL_LABELS.get(name, name)
+    return registry.label(name)
+
+
+def model_colour(name: str) -> str:
+    """Chart colour of a model, from its registry entry (neutral grey when unknown)."""
+    return registry.colours().get(name, NEUTRAL)
 
 
 def choice_label(model: str, k: int | None, scaling: str | None = None) -> str:
     """``"KMeans, k = 4 (standard scaling)"``; density models have no k."""
     text = model_label(model)
-    if k is not None and model in SWEEP_MODELS:
+    if k is not None and registry.takes_k(model):
         text += f", k = {k}"
     if scaling:
         text += f" ({SCALING_SHORT.get(scaling, scaling)} scaling)"
@@ -286,7 +284,7 @@ def why_not_others(result: Mapping[str, Any]) -> list[tuple[str, str]]:
         long, short = _why_not_one(r, pick, best_sil, elbow)
         if r["from_table"]:
             out.append(
-                (choice_label(r["model"], r["k"]) if r["model"] in SWEEP_MODELS else model_label(r["model"]), long)
+                (choice_label(r["model"], r["k"]) if registry.takes_k(r["model"]) else model_label(r["model"]), long)
             )
         else:
             grouped.setdefault(short, []).append(int(r["k"]))
@@ -466,7 +464,7 @@ def metric_figure(result: Mapping[str, Any], metric: str, theme: str = "light") 
             x=[v if v is not None else 0 for v in values],
             y=labels,
             orientation="h",
-            marker={"color": [MODEL_COLOURS.get(m["name"], NEUTRAL) for m in ordered]},
+            marker={"color": [model_colour(m["name"]) for m in ordered]},
             text=text,
             textposition="inside" if metric == "stability_mean" else "outside",
             insidetextanchor="start",
@@ -528,7 +526,7 @@ def sweep_figure(result: Mapping[str, Any], chosen_k: int | None, theme: str = "
             y=[r["inertia"] for r in km],
             mode="lines+markers",
             name="KMeans inertia",
-            line={"color": MODEL_COLOURS["kmeans"], "width": 2.5},
+            line={"color": model_colour("kmeans"), "width": 2.5},
             marker={"size": 7},
             showlegend=False,
             hovertemplate="k = %{x}<br>inertia %{y:,.0f}<extra>KMeans</extra>",
@@ -565,7 +563,7 @@ def sweep_figure(result: Mapping[str, Any], chosen_k: int | None, theme: str = "
             ay=-35,
             font={"color": "#F0A35E" if dark else "#B34700"},
         )
-    for name in SWEEP_MODELS:
+    for name in registry.sweep_models():
         pts = sorted((r for r in rows if r["model"] == name and r["silhouette"] is not None), key=lambda r: r["k"])
         if not pts:
             continue
@@ -575,7 +573,7 @@ def sweep_figure(result: Mapping[str, Any], chosen_k: int | None, theme: str = "
                 y=[r["silhouette"] for r in pts],
                 mode="lines+markers",
                 name=model_label(name),
-                line={"color": MODEL_COLOURS[name], "width": 3 if name == "kmeans" else 1.8},
+                line={"color": model_colour(name), "width": 3 if name == "kmeans" else 1.8},
                 marker={"size": 6},
                 hovertemplate="k = %{x}<br>silhouette %{y:.3f}<extra>" + model_label(name) + "</extra>",
             ),
@@ -768,7 +766,7 @@ def kdistance_figure(kdistance: Mapping[str, Any], theme: str = "light") -> go.F
             x=ranks,
             y=distances,
             mode="lines",
-            line={"color": MODEL_COLOURS["dbscan"], "width": 2.5},
+            line={"color": model_colour("dbscan"), "width": 2.5},
             name="k-distance",
             hovertemplate="customer %{x:,}<br>distance %{y:.2f}<extra></extra>",
         )

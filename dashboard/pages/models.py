@@ -81,16 +81,14 @@ from dashboard.figures.models import (
     why_not_others,
 )
 from dashboard.services import ArtifactView, service
-from pipeline.config import MODEL_NAMES, SCALINGS, Settings
+from pipeline.config import SCALINGS, Settings
 from pipeline.errors import DataError, SegmentationError
+from pipeline.segmentation import registry
 from pipeline.segmentation.compare import (
-    MODEL_LABELS,
     SCALING_LABELS,
-    SWEEP_MODELS,
     comparison_path,
     read_cached,
 )
-from pipeline.segmentation.model import make_clusterer, predicts_natively
 from pipeline.segmentation.training import Dataset, settings_for_dataset
 
 dash.register_page(__name__, path="/models", name="Models", title="Model comparison · Customer Segments", order=2)
@@ -147,8 +145,8 @@ def _comparison_key(artifact_id: str, settings: Settings) -> tuple[Dataset, Sett
 
 
 def native_models() -> dict[str, bool]:
-    """Model name → whether it scores new customers itself (no fitting: unfitted estimators)."""
-    return {name: predicts_natively(make_clusterer(Settings(model=name))) for name in MODEL_NAMES}
+    """Model name → whether it scores new customers itself (from the model registry)."""
+    return {name: spec.predicts_natively for name, spec in registry.MODELS.items()}
 
 
 def training_overrides(model: str | None, k: Any, scaling: str | None) -> dict[str, Any]:
@@ -159,12 +157,12 @@ def training_overrides(model: str | None, k: Any, scaling: str | None) -> dict[s
     DataError
         Unknown model or scaling, or k not a whole number from 2 to 12.
     """
-    if model not in MODEL_NAMES:
+    if model not in registry.MODELS:
         raise DataError("Choose a model to train.")
     if scaling not in SCALINGS:
         raise DataError("Choose a scaling.")
     overrides: dict[str, Any] = {"model": model, "scaling": scaling}
-    if model in SWEEP_MODELS:
+    if registry.takes_k(model):
         overrides["k"] = parse_k(k)
     return overrides
 
@@ -237,8 +235,8 @@ def train_card() -> dbc.Card:
     native = native_models()
     # Empty until the comparison fills in its recommendation (see ``prefill``).
     model_options = [
-        {"label": MODEL_LABELS[m] + ("" if native[m] else " (nearest-centroid prediction)"), "value": m}
-        for m in MODEL_NAMES
+        {"label": registry.label(m) + ("" if native[m] else " (nearest-centroid prediction)"), "value": m}
+        for m in registry.model_names()
     ]
     scaling_options = [{"label": SCALING_SHORT[s], "value": s} for s in SCALINGS]
     form = dbc.Row(
@@ -631,7 +629,7 @@ def in_use_text(result: dict[str, Any], active: ArtifactView) -> html.Div:
     same = (
         rec.get("model") == model["name"]
         and rec.get("scaling") == model["scaling"]
-        and (rec.get("model") not in SWEEP_MODELS or rec.get("k") == model["k"])
+        and (not registry.takes_k(rec.get("model")) or rec.get("k") == model["k"])
     )
     badge = (
         dbc.Badge("recommended", color="success", className="ms-2")
@@ -900,7 +898,7 @@ def page_view(active: ArtifactView, result: dict[str, Any] | None, theme: str) -
         blank = empty_figure("", theme)
         hidden = (None, None, None, None, [], blank, None, blank, None, blank, None, blank, None)
         return (True, "shadow-sm models-compute", *hidden)
-    chosen_k = int(active.manifest["model"]["k"]) if active.manifest["model"]["name"] in SWEEP_MODELS else None
+    chosen_k = int(active.manifest["model"]["k"]) if registry.takes_k(active.manifest["model"]["name"]) else None
     knife = result.get("silhouette_samples") or {}
     segments = knife_segments(knife, active.manifest)
     return (
@@ -938,7 +936,7 @@ def form_values(active: ArtifactView, result: dict[str, Any] | None) -> tuple[An
     rec = (result or {}).get("recommendation") or {}
     if rec.get("model") is None:
         return model["name"], model["k"], model["scaling"]
-    k = rec["k"] if rec["model"] in SWEEP_MODELS else model["k"]
+    k = rec["k"] if registry.takes_k(rec["model"]) else model["k"]
     return rec["model"], k, rec.get("scaling") or model["scaling"]
 
 
@@ -1058,13 +1056,13 @@ def prefill(artifact_id: str | None) -> tuple[Any, Any, Any]:
 )
 def choice_note(model: str | None, k: Any) -> tuple[Any, bool, bool]:
     """What the chosen model means for the app, and a check of k."""
-    if model not in MODEL_NAMES:
+    if model not in registry.MODELS:
         return NO_CHOICE, False, False
-    density = model not in SWEEP_MODELS
+    density = not registry.takes_k(model)
     notes: list[Any] = []
     invalid = False
     if density:
-        notes.append(f"{MODEL_LABELS[model]} finds its own number of segments; k is not used. ")
+        notes.append(f"{registry.label(model)} finds its own number of segments; k is not used. ")
     else:
         try:
             parse_k(k)
@@ -1076,7 +1074,7 @@ def choice_note(model: str | None, k: Any) -> tuple[Any, bool, bool]:
             html.Span(
                 [
                     html.I(className="bi bi-exclamation-circle me-1"),
-                    f"{MODEL_LABELS[model]} cannot score new customers itself: the simulator will use "
+                    f"{registry.label(model)} cannot score new customers itself: the simulator will use "
                     "nearest-centroid prediction (the closest segment centre).",
                 ],
                 className="text-warning-emphasis",

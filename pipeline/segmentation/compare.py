@@ -86,7 +86,7 @@ Sizes (n customers, M = ``settings.max_exact_rows``)
   segments of all n (every segment represented); the scaling is still fitted
   on all n.  The result says so (``sampled``).
 * Ward holds m²/2 distances in memory, so it is fitted on at most
-  :data:`pipeline.segmentation.model.WARD_MAX_ROWS` (10,000) of those customers (see
+  :data:`pipeline.segmentation.registry.WARD_MAX_ROWS` (10,000) of those customers (see
   :func:`pipeline.segmentation.model.max_fit_rows`).
 * Stability resamples are drawn from at most ``max(M // 4, 1000)`` of them
   (5,000 by default) and inside Ward's rows, so every model has labels there.
@@ -132,8 +132,9 @@ from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies
 from sklearn.metrics.pairwise import euclidean_distances
 from threadpoolctl import threadpool_limits
 
-from pipeline.config import MODEL_NAMES, SCALINGS, Settings
+from pipeline.config import SCALINGS, Settings
 from pipeline.errors import DataError, SegmentationError
+from pipeline.segmentation import registry
 from pipeline.segmentation.metrics import stratified_indices
 from pipeline.segmentation.model import (
     build_pipeline,
@@ -151,19 +152,6 @@ from pipeline.store.artifacts import artifact_id, library_versions, write_json_a
 COMPARISON_FORMAT = 1
 #: The k values of the sweep.
 SWEEP_KS: tuple[int, ...] = tuple(range(2, 11))
-#: Models swept over k (the others find their own number of segments).
-SWEEP_MODELS: tuple[str, ...] = ("kmeans", "agglomerative", "gmm", "birch")
-#: Display names.
-MODEL_LABELS: Mapping[str, str] = MappingProxyType(
-    {
-        "kmeans": "KMeans",
-        "agglomerative": "Agglomerative (Ward)",
-        "gmm": "Gaussian mixture",
-        "birch": "Birch",
-        "dbscan": "DBSCAN",
-        "hdbscan": "HDBSCAN",
-    }
-)
 SCALING_LABELS: Mapping[str, str] = MappingProxyType(
     {"standard": "Standard scaling", "log1p": "log1p + standard scaling", "yeo-johnson": "Yeo–Johnson power transform"}
 )
@@ -348,7 +336,7 @@ def recommend(
 
     pick = max(tied, key=tie_break)
     facts = _Facts(best_sil, best_stab, tied, relaxed, elbow, min_segment_share)
-    k_option = f" --k {int(pick['k'])}" if pick["model"] in SWEEP_MODELS else ""
+    k_option = f" --k {int(pick['k'])}" if registry.takes_k(pick["model"]) else ""
     return {
         "model": pick["model"],
         "label": _label(pick),
@@ -375,7 +363,7 @@ class _Facts:
 
 
 def _label(row: Mapping[str, Any]) -> str:
-    return str(row.get("label") or MODEL_LABELS.get(row["model"], row["model"]))
+    return str(row.get("label") or registry.label(row["model"]))
 
 
 def _scored(row: Mapping[str, Any]) -> bool:
@@ -471,7 +459,8 @@ def _make_plan(full: np.ndarray, settings: Settings) -> _Plan:
     else:
         rows = np.arange(n)
     m = len(rows)
-    ward_cap = max_fit_rows("agglomerative", settings) or m
+    caps = [c for c in (max_fit_rows(name, settings) for name in registry.model_names()) if c is not None]
+    ward_cap = min([m, *caps])
     ward = np.sort(rng.choice(m, size=ward_cap, replace=False)) if m > ward_cap else np.arange(m)
     base_size = max(cap // 4, 1000)
     base = np.sort(rng.choice(ward, size=base_size, replace=False)) if len(ward) > base_size else ward
@@ -527,7 +516,8 @@ def _stability(model_settings: Settings, X: np.ndarray, labels: np.ndarray, plan
 def _fit_model(name: str, settings: Settings, X: np.ndarray, plan: _Plan) -> _Fit:
     """Fit one candidate on its rows of the used matrix ``X`` and measure stability."""
     ms = settings.replace(model=name)
-    fit_rows = plan.ward if name == "agglomerative" else np.arange(len(X))
+    capped = (max_fit_rows(name, settings) or len(X)) < len(X)
+    fit_rows = plan.ward if capped else np.arange(len(X))
     start = time.perf_counter()
     tree = linkage(X[fit_rows], "ward") if name == "agglomerative" else None
     fit_labels, est = (_ward_cut(tree, ms.k), None) if tree is not None else _fit_labels(ms, X[fit_rows])
@@ -535,7 +525,7 @@ def _fit_model(name: str, settings: Settings, X: np.ndarray, plan: _Plan) -> _Fi
     labels = np.full(len(X), _UNFITTED)
     labels[fit_rows] = fit_labels
     params = _public_params(est if est is not None else make_clusterer(ms, n_rows=len(fit_rows)))
-    k = ms.k if name in SWEEP_MODELS else None
+    k = ms.k if registry.takes_k(name) else None
     inertia = float(est.inertia_) if est is not None and hasattr(est, "inertia_") else None
     return _Fit(name, k, labels, seconds, params, inertia, _stability(ms, X, labels, plan), tree)
 
@@ -699,8 +689,9 @@ def _compare(dataset: Dataset, settings: Settings, X: np.ndarray, plan: _Plan, r
     report(0.05, "KMeans for k = 2..10")
     kmeans = {k: _fit_model("kmeans", settings.replace(k=k), X, plan) for k in ks}
     fits: dict[str, _Fit] = {"kmeans": kmeans.get(settings.k) or _fit_model("kmeans", settings, X, plan)}
-    for i, name in enumerate(n for n in MODEL_NAMES if n != "kmeans"):
-        report(0.3 + 0.07 * i, f"Fitting {MODEL_LABELS[name]}")
+    others = [n for n in registry.model_names() if n != "kmeans"]
+    for i, name in enumerate(others):
+        report(0.3 + 0.35 * i / len(others), f"Fitting {registry.label(name)}")
         fits[name] = _fit_model(name, settings, X, plan)
     report(0.65, "Sweeping k for the other models")
     sweep = _sweep_others(settings, X, plan, ks, fits)
@@ -708,7 +699,7 @@ def _compare(dataset: Dataset, settings: Settings, X: np.ndarray, plan: _Plan, r
     labelings = {("model", n): f.labels for n, f in fits.items()}
     labelings.update({("kmeans", k): f.labels for k, f in kmeans.items()})
     sil = _silhouettes(X, labelings)
-    models = [_model_entry(fits[n], X, sil[("model", n)], plan, settings) for n in MODEL_NAMES]
+    models = [_model_entry(fits[n], X, sil[("model", n)], plan, settings) for n in registry.model_names()]
     k_sweep = _sweep_rows(X, plan, kmeans, sweep, sil, _silhouettes(X[plan.base], sweep))
     report(0.8, "Scaling variants")
     variants = _scaling_variants(dataset, settings, X, plan, fits["kmeans"], sil[("model", "kmeans")])
@@ -752,28 +743,31 @@ def _silhouettes(X: np.ndarray, labelings: Mapping[Any, np.ndarray]) -> dict[Any
 def _sweep_others(
     settings: Settings, X: np.ndarray, plan: _Plan, ks: Sequence[int], fits: Mapping[str, _Fit]
 ) -> dict[tuple[str, int], np.ndarray]:
-    """Labels of Agglomerative, Gaussian mixture and Birch at every k, over the rows ``plan.base``.
+    """Labels of every model that takes k (KMeans aside) at every k, over the rows ``plan.base``.
 
     When the base is every used row, the chosen k reuses ``fits``.  Otherwise
-    the Gaussian mixture is refitted on the base rows, Ward's tree (from
-    ``fits``) is cut and Birch's tree (built once on every used row) is
-    re-clustered, both read on the base rows.
+    Ward's tree (from ``fits``) is cut and Birch's tree (built once on every
+    used row) is re-clustered, both read on the base rows; any other model
+    (the Gaussian mixture) is refitted on the base rows.
     """
     base = plan.base
     everything = len(base) == len(X)
     tree = fits["agglomerative"].tree
     in_ward = np.searchsorted(plan.ward, base)  # the base lies inside Ward's rows
     birch = make_clusterer(settings.replace(model="birch")).set_params(n_clusters=None).fit(X)
+    names = [n for n in registry.sweep_models() if n != "kmeans"]
     out: dict[tuple[str, int], np.ndarray] = {}
     for k in ks:
-        if everything and k == settings.k:
-            for name in ("agglomerative", "gmm", "birch"):
+        for name in names:
+            if everything and k == settings.k:
                 out[(name, k)] = fits[name].labels
-            continue
-        out[("agglomerative", k)] = _ward_cut(tree, k)[in_ward]
-        out[("gmm", k)] = _fit_labels(settings.replace(model="gmm", k=k), X[base])[0]
-        birch.set_params(n_clusters=k).partial_fit()
-        out[("birch", k)] = np.asarray(birch.predict(X[base]), dtype=int)
+            elif name == "agglomerative":
+                out[(name, k)] = _ward_cut(tree, k)[in_ward]
+            elif name == "birch":
+                birch.set_params(n_clusters=k).partial_fit()
+                out[(name, k)] = np.asarray(birch.predict(X[base]), dtype=int)
+            else:
+                out[(name, k)] = _fit_labels(settings.replace(model=name, k=k), X[base])[0]
     return out
 
 
@@ -790,7 +784,9 @@ def _sweep_rows(
     for k, fit in kmeans.items():
         rows.append(_sweep_row("kmeans", k, X, fit.labels, sil[("kmeans", k)], fit.inertia, fit.stability))
     Xb = X[plan.base]
-    for (name, k), labels in sorted(others.items(), key=lambda item: (SWEEP_MODELS.index(item[0][0]), item[0][1])):
+    for (name, k), labels in sorted(
+        others.items(), key=lambda item: (registry.sweep_models().index(item[0][0]), item[0][1])
+    ):
         rows.append(_sweep_row(name, k, Xb, labels, others_sil[(name, k)], None, ()))
     return rows
 
@@ -809,7 +805,7 @@ def _sweep_row(
     stab = _stability_fields(stability)
     return {
         "model": name,
-        "label": MODEL_LABELS[name],
+        "label": registry.label(name),
         "k": k,
         "inertia": inertia,
         "silhouette": silhouette,
@@ -822,7 +818,7 @@ def _sweep_row(
         "stability_std": stab["stability_std"],
         "fit_rows": metrics["fit_rows"],
         "silhouette_rows": sil_rows,
-        "predicts_natively": name != "agglomerative",
+        "predicts_natively": registry.spec(name).predicts_natively,
     }
 
 
@@ -832,7 +828,7 @@ def _model_entry(fit: _Fit, X: np.ndarray, sil: np.ndarray, plan: _Plan, setting
     native = predicts_natively(make_clusterer(settings.replace(model=fit.model)))
     entry = {
         "name": fit.model,
-        "label": MODEL_LABELS[fit.model],
+        "label": registry.label(fit.model),
         "k": fit.k,
         "params": fit.params,
         "silhouette": silhouette,
