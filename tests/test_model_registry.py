@@ -97,7 +97,7 @@ def test_new_entry_is_compared_and_swept(extended: registry.ModelSpec) -> None:
     X = three_blobs(per_blob=60)
     dataset, cols = make_dataset(X, "blobs-registry")
     settings = Settings(features=cols, k=3, bootstrap_resamples=2)
-    result = compare.run_comparison(dataset, settings)
+    result = compare.run_comparison(dataset, settings).to_dict()
     assert [m["name"] for m in result["models"]][-1] == NEW
     entry = by_name(result, NEW)
     Xs = StandardScaler().fit_transform(X)
@@ -124,6 +124,7 @@ def test_new_entry_reaches_the_pages(extended: registry.ModelSpec, request_ctx: 
     assert fig.model_label(NEW) == "Mini-batch KMeans"
     assert fig.model_colour(NEW) == "#F0E442"
     assert fig.choice_label(NEW, 5) == "Mini-batch KMeans, k = 5"
+    assert "Seven methods compared" in str(models.layout())
 
 
 def _find(component: Any, prop: str) -> Any:

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = dataset_from_args(args, settings_from_args(args))
     settings = settings_for_dataset(dataset, settings_from_args(args))
     result, cached = load_or_run_comparison(dataset, settings, force=args.force)
-    payload = {**result, "cached": cached, "cache_path": str(comparison_path(dataset, settings))}
+    payload = {**result.to_dict(), "cached": cached, "cache_path": str(comparison_path(dataset, settings))}
     if args.json:
         print(json.dumps(payload, indent=2))
     else:
