@@ -19,6 +19,8 @@ QUIRKY = [
     b'\xef\xbb\xbfID\tName\tIncome\n1\t a b \t100\n\n2\tNA\t\n3\t"q,\tx"\tN/A\n4\tnull\tNone\n',
     b'ID,Name,Income\r\n1,x,1\r\n2,,\r\n\r\n3,"a ""b""",3\r\n',
     b"ID;Name;Income\n1;x;1\n2;y\n",  # a short row: pyarrow refuses it, the C parser fills it
+    "ID;Name\n1;caf\xe9\n".encode("cp1252"),  # not UTF-8: the usual path decodes it
+    b"\n\n\nID,Name\n1,2\n",
 ]
 
 

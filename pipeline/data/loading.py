@@ -43,6 +43,8 @@ _PARQUET_MAGIC = b"PAR1"
 _UTF8_BOM = b"\xef\xbb\xbf"
 #: Text tables from this size on are read with pyarrow (several times faster than the C parser).
 ARROW_MIN_BYTES = 8 << 20
+#: How much of a large table is decoded in Python to find its separator and header.
+_PREFIX_BYTES = 1 << 20
 _MARITAL_KNOWN = ("Married", "Together", "Single", "Divorced", "Widow")
 _EDUCATION_ALIASES = {"2n Cycle": "Master"}
 
@@ -165,20 +167,12 @@ def _read_text(raw: bytes, name: str) -> tuple[pd.DataFrame, list[str]]:
     head = raw[:8192]
     if b"\x00" in head:
         raise DataError(f"{name} is not a text table (it contains binary data).")
-    text = _decode(raw, name)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {sep: first.count(sep) for sep in ("\t", ",", ";", "|")}
-    sep = max(counts, key=lambda s: counts[s])
-    if counts[sep] == 0:
-        raise DataError(f"{name} does not look like a table: its first line has no tab, comma or semicolon separators.")
-    try:
-        header = next(csv.reader([first], delimiter=sep), [])
-    except csv.Error:  # e.g. a header cell longer than the csv module's field limit: pandas decides below
-        header = []
     if len(raw) >= ARROW_MIN_BYTES:
-        frame = _read_text_arrow(raw, sep)
-        if frame is not None:
-            return frame, header
+        fast = _read_large_text(raw, name)
+        if fast is not None:
+            return fast
+    text = _decode(raw, name)
+    sep, header = _layout(text, name)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -192,6 +186,42 @@ def _read_text(raw: bytes, name: str) -> tuple[pd.DataFrame, list[str]]:
     return frame, header
 
 
+def _layout(text: str, name: str) -> tuple[str, list[str]]:
+    """The separator (the most frequent of tab, comma, semicolon, bar in the first line) and the header cells."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {sep: first.count(sep) for sep in ("\t", ",", ";", "|")}
+    sep = max(counts, key=lambda s: counts[s])
+    if counts[sep] == 0:
+        raise DataError(f"{name} does not look like a table: its first line has no tab, comma or semicolon separators.")
+    try:
+        header = next(csv.reader([first], delimiter=sep), [])
+    except csv.Error:  # e.g. a header cell longer than the csv module's field limit: pandas decides below
+        header = []
+    return sep, header
+
+
+def _read_large_text(raw: bytes, name: str) -> tuple[pd.DataFrame, list[str]] | None:
+    """A large UTF-8 table read without decoding the whole file in Python; None to take the usual path.
+
+    The separator and header come from the first megabyte (cut at a line
+    end); pyarrow checks the rest is UTF-8.  Anything unusual (no header
+    line there, another encoding, a row pyarrow refuses) returns None and the
+    usual path decides, with its usual messages.
+    """
+    cut = raw.rfind(b"\n", 0, _PREFIX_BYTES) + 1
+    prefix = raw[:cut]
+    try:
+        prefix.decode("utf-8")
+        text = _decode(prefix, name)
+        if not any(line.strip() for line in text.splitlines()):
+            return None
+        sep, header = _layout(text, name)
+    except (UnicodeDecodeError, DataError):
+        return None
+    frame = _read_text_arrow(raw, sep)
+    return None if frame is None else (frame, header)
+
+
 def _read_text_arrow(raw: bytes, sep: str) -> pd.DataFrame | None:
     """A large UTF-8 table read by pyarrow's multi-threaded CSV reader; None to fall back.
 
@@ -200,11 +230,10 @@ def _read_text_arrow(raw: bytes, sep: str) -> pd.DataFrame | None:
     refuses (a ragged row, another encoding) returns None, so the C parser
     reads it and raises its usual message.
     """
-    body = raw[len(_UTF8_BOM) :] if raw.startswith(_UTF8_BOM) else raw
+    body = memoryview(raw)[len(_UTF8_BOM) :] if raw.startswith(_UTF8_BOM) else raw
     try:
-        body.decode("utf-8")
         return pd.read_csv(io.BytesIO(body), sep=sep, dtype=str, engine="pyarrow", keep_default_na=True)
-    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, ImportError):
+    except (ValueError, pd.errors.ParserError, ImportError):
         return None
     except Exception as err:  # pyarrow.lib.ArrowInvalid and kin subclass ValueError; anything else: fall back
         if type(err).__module__.startswith("pyarrow"):
