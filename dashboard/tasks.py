@@ -84,7 +84,7 @@ def run_train(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any]
 
 
 def compare_job(reporter: Any, artifact_id: str, settings: Settings, owner: str | None = None) -> dict[str, Any]:
-    """Load or compute (and cache) the comparison of an artifact, reporting progress.
+    """Load or compute (and cache) the comparison of an artifact, reporting progress; its JSON form.
 
     The comparison's own progress (a fraction and a step) goes to
     ``reporter.progress``; the reporter's heartbeat adds the seconds elapsed.
@@ -105,7 +105,7 @@ def compare_job(reporter: Any, artifact_id: str, settings: Settings, owner: str 
     update(0.0, "Starting")
     result, _cached = load_or_run_comparison(dataset, compare_settings, progress=update)
     reporter.progress(100, "Done")
-    return result
+    return result.to_dict()
 
 
 def run_compare(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any]:

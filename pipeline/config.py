@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SegmentationError
+from .segmentation import registry
 
 #: The four behavioural features clustered by default, in display order.
 DEFAULT_FEATURES: tuple[str, ...] = (
@@ -26,15 +27,10 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "Customer_For_Years",
 )
 
-#: Model names accepted by :func:`pipeline.segmentation.model.make_clusterer`.
-MODEL_NAMES: tuple[str, ...] = (
-    "kmeans",
-    "agglomerative",
-    "gmm",
-    "birch",
-    "dbscan",
-    "hdbscan",
-)
+#: Model names of :data:`pipeline.segmentation.registry.MODELS` when the package
+#: was imported (readers that must see a registry changed later call
+#: :func:`pipeline.segmentation.registry.model_names`).
+MODEL_NAMES: tuple[str, ...] = registry.model_names()
 
 #: Preprocessing variants accepted by :func:`pipeline.segmentation.model.make_scaler`.
 SCALINGS: tuple[str, ...] = ("standard", "log1p", "yeo-johnson")
@@ -49,7 +45,7 @@ class Settings:
     k : int
         Number of segments for the k-based models.
     model : str
-        Clustering model, one of :data:`MODEL_NAMES`.
+        Clustering model, a name in :data:`pipeline.segmentation.registry.MODELS`.
     scaling : str
         Preprocessing before clustering, one of :data:`SCALINGS`.
     features : tuple of str
@@ -123,8 +119,9 @@ class Settings:
     def __post_init__(self) -> None:
         if not isinstance(self.k, int) or isinstance(self.k, bool) or not 2 <= self.k <= 12:
             raise SegmentationError(f"k must be a whole number from 2 to 12, got {self.k!r}.")
-        if self.model not in MODEL_NAMES:
-            raise SegmentationError(f"Unknown model {self.model!r}; choose one of {', '.join(MODEL_NAMES)}.")
+        if self.model not in registry.MODELS:
+            names = ", ".join(registry.model_names())
+            raise SegmentationError(f"Unknown model {self.model!r}; choose one of {names}.")
         if self.scaling not in SCALINGS:
             raise SegmentationError(f"Unknown scaling {self.scaling!r}; choose one of {', '.join(SCALINGS)}.")
         if len(self.features) < 2 or len(set(self.features)) != len(self.features):

@@ -30,6 +30,7 @@ from pipeline.config import MODEL_NAMES, Settings
 from pipeline.data.quality import DataQualityReport
 from pipeline.errors import DataError, SegmentationError
 from pipeline.segmentation import compare
+from pipeline.segmentation.comparison import cache as cache_module
 from pipeline.segmentation.model import NearestCentroidClusterer, build_pipeline, make_clusterer
 from pipeline.segmentation.training import Dataset
 from pipeline.synthetic.customers import sample_bytes
@@ -45,6 +46,11 @@ def make_dataset(X: np.ndarray, name: str) -> tuple[Dataset, tuple[str, ...]]:
     frame.insert(0, "ID", np.arange(len(X)))
     report = DataQualityReport(rows_read=len(X), rows_kept=len(X))
     return Dataset(name, f"hash-{name}", frame, report, dt.date(2020, 1, 1)), cols
+
+
+def run(dataset: Dataset, settings: Settings, **kwargs: Any) -> dict[str, Any]:
+    """The comparison's JSON form (what the cache file and ``compare --json`` hold)."""
+    return compare.run_comparison(dataset, settings, **kwargs).to_dict()
 
 
 def three_blobs(seed: int = 0, per_blob: int = 100) -> np.ndarray:
@@ -75,7 +81,7 @@ def blobs() -> tuple[Dataset, Settings, dict[str, Any]]:
     dataset, cols = make_dataset(three_blobs(), "blobs")
     settings = Settings(features=cols)
     assert settings.bootstrap_resamples >= 20
-    return dataset, settings, compare.run_comparison(dataset, settings)
+    return dataset, settings, run(dataset, settings)
 
 
 # --------------------------------------------------------------------------- metric values
@@ -250,7 +256,7 @@ def test_dominant_blob_plus_noise_flags_dbscan_for_noise() -> None:
     rng = np.random.default_rng(5)
     X = np.vstack([rng.normal(0, 1, size=(400, 2)), rng.uniform(-12, 12, size=(60, 2))])
     dataset, cols = make_dataset(X, "blob-noise")
-    result = compare.run_comparison(dataset, Settings(features=cols, bootstrap_resamples=3))
+    result = run(dataset, Settings(features=cols, bootstrap_resamples=3))
     dbscan = by_name(result, "dbscan")
     assert dbscan["noise_share"] > compare.MAX_NOISE_SHARE
     assert "noise" in dbscan["flags"] and any("noise" in note for note in dbscan["notes"])
@@ -270,7 +276,7 @@ def test_stability_near_one_on_blobs_and_lower_on_uniform_noise(
     separated = sweep_row(result, "kmeans", 3)
     assert separated["stability_mean"] > 0.97 and separated["stability_std"] < 0.05
     dataset, cols = make_dataset(np.random.default_rng(1).uniform(size=(300, 4)), "uniform")
-    noise = by_name(compare.run_comparison(dataset, Settings(features=cols)), "kmeans")
+    noise = by_name(run(dataset, Settings(features=cols)), "kmeans")
     assert len(noise["stability_scores"]) == 20
     assert noise["stability_mean"] < 0.8
     assert separated["stability_mean"] - noise["stability_mean"] > 0.2
@@ -284,7 +290,7 @@ def test_sampling_path_above_max_exact_rows() -> None:
     dataset, cols = make_dataset(np.vstack([three_blobs(2, 120), rng.normal(3, 3, size=(40, 2))]), "big")
     steps: list[tuple[float, str]] = []
     settings = Settings(features=cols, max_exact_rows=300, bootstrap_resamples=3)
-    result = compare.run_comparison(dataset, settings, progress=lambda f, m: steps.append((f, m)))
+    result = run(dataset, settings, progress=lambda f, m: steps.append((f, m)))
     fractions = [f for f, _ in steps]
     assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
     sampled = result["sampled"]
@@ -301,7 +307,7 @@ def test_sampling_path_above_max_exact_rows() -> None:
 def test_large_data_sweeps_other_models_on_the_stability_sample() -> None:
     rng = np.random.default_rng(3)
     dataset, cols = make_dataset(np.vstack([three_blobs(3, 400), rng.normal(3, 3, size=(100, 2))]), "larger")
-    result = compare.run_comparison(dataset, Settings(features=cols, max_exact_rows=1200, bootstrap_resamples=2))
+    result = run(dataset, Settings(features=cols, max_exact_rows=1200, bootstrap_resamples=2))
     sampled = result["sampled"]
     assert (sampled["rows_used"], sampled["rows_total"], sampled["stability_rows"]) == (1200, 1300, 1000)
     assert "bootstrap resamples of 1,000 customers" in sampled["message"]
@@ -317,9 +323,9 @@ def test_large_data_sweeps_other_models_on_the_stability_sample() -> None:
 def test_same_settings_give_identical_results_apart_from_timings() -> None:
     dataset, cols = make_dataset(three_blobs(4, 60), "det")
     settings = Settings(features=cols, bootstrap_resamples=3)
-    first, second = compare.run_comparison(dataset, settings), compare.run_comparison(dataset, settings)
+    first, second = run(dataset, settings), run(dataset, settings)
     assert without_timings(first) == without_timings(second)
-    reseeded = compare.run_comparison(dataset, settings.replace(random_state=7))
+    reseeded = run(dataset, settings.replace(random_state=7))
     assert by_name(reseeded, "kmeans")["stability_scores"] != by_name(first, "kmeans")["stability_scores"]
 
 
@@ -338,19 +344,38 @@ def test_cache_is_reused_and_stale_files_are_ignored(tmp_path: Path, monkeypatch
         raise AssertionError("recomputed although a valid cache exists")
 
     with monkeypatch.context() as patch:
-        patch.setattr(compare, "run_comparison", no_rerun)
+        patch.setattr(cache_module, "run_comparison", no_rerun)
         again, cached = compare.load_or_run_comparison(dataset, settings.replace(model="dbscan"))
     assert cached and again == fresh  # the model choice does not change the comparison
 
-    stale = {**fresh, "settings_hash": "0" * 64}
+    stale = {**fresh.to_dict(), "settings_hash": "0" * 64}
     path.write_text(json.dumps(stale))
     redone, cached = compare.load_or_run_comparison(dataset, settings)
-    assert not cached and redone["settings_hash"] == compare.comparison_hash(settings)
+    assert not cached and redone.settings_hash == compare.comparison_hash(settings)
     path.write_text("{not json")
     assert not compare.load_or_run_comparison(dataset, settings)[1]
     assert compare.load_or_run_comparison(dataset, settings)[1]
     assert compare.comparison_hash(settings) != compare.comparison_hash(settings.replace(k=3))
     assert compare.comparison_hash(settings) != compare.comparison_hash(settings.replace(bootstrap_resamples=30))
+
+
+def test_typed_result_round_trips_its_json_form(blobs) -> None:
+    """The typed result writes the same JSON as before it was typed, and reads it back unchanged."""
+    result = blobs[2]
+    typed = compare.ComparisonResult.from_dict(result)
+    assert typed.to_dict() == result
+    assert json.dumps(typed.to_dict()) == json.dumps(result)  # same keys in the same order
+    assert list(result) == [
+        "format", "data_name", "data_hash", "settings_hash", "settings", "created_at", "models", "k_sweep",
+        "elbow_k", "scaling_variants", "kdistance", "silhouette_samples", "recommendation", "sampled", "seconds",
+    ]  # fmt: skip
+    assert typed.model("dbscan").label == "DBSCAN" and typed.model("kmeans").predicts_natively
+    assert typed.recommendation.rule.max_noise_share == compare.MAX_NOISE_SHARE
+    assert isinstance(typed.models[0].segment_shares, tuple)
+    with pytest.raises(ValueError, match="ComparisonResult: missing field 'sampled'"):
+        compare.ComparisonResult.from_dict({k: v for k, v in result.items() if k != "sampled"})
+    with pytest.raises(ValueError, match=r"Sampling: unknown fields \['extra'\]"):
+        compare.ComparisonResult.from_dict({**result, "sampled": {**result["sampled"], "extra": 1}})
 
 
 # --------------------------------------------------------------------------- command line
@@ -394,10 +419,10 @@ def test_cli_compare_bad_input_exits_2_with_one_line(
 def test_compare_refuses_too_few_customers_or_resamples() -> None:
     dataset, cols = make_dataset(three_blobs(0, 5), "tiny")
     with pytest.raises(DataError, match="at least 20"):
-        compare.run_comparison(dataset, Settings(features=cols))
+        run(dataset, Settings(features=cols))
     dataset, cols = make_dataset(three_blobs(0, 20), "ok")
     with pytest.raises(SegmentationError, match="resamples"):
-        compare.run_comparison(dataset, Settings(features=cols, bootstrap_resamples=1))
+        run(dataset, Settings(features=cols, bootstrap_resamples=1))
 
 
 # --------------------------------------------------------------------------- model.py: every model trains

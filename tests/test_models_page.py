@@ -23,6 +23,7 @@ from dash import no_update
 
 from dashboard import ids, jobs, tasks
 from dashboard.figures import models as fig
+from dashboard.model_comparison.data import comparison_inputs
 from pipeline.config import MODEL_NAMES, Settings
 from pipeline.errors import DataError
 from pipeline.segmentation.compare import comparison_path
@@ -110,7 +111,7 @@ def retrained(dash_app, trained: TrainResult, settings: Settings) -> tuple[jobs.
 def no_cache_for_retrained(retrained, settings: Settings, models) -> Iterator[str]:
     """The retrained artifact's id, with its comparison cache removed."""
     job = retrained[0]
-    dataset, compare_settings = models.comparison_inputs(job.artifact_id, settings)
+    dataset, compare_settings = comparison_inputs(job.artifact_id, settings)
     comparison_path(dataset, compare_settings).unlink(missing_ok=True)
     yield job.artifact_id
 
@@ -304,22 +305,22 @@ def test_cached_comparison_renders(models, computed, trained) -> None:
     assert pending is no_update and status is None and retry == "d-none"
     for theme in THEMES:
         out = models.fill(None, theme)
-        hidden, panel, rec_card, in_use, sampled, native, rows = out[:7]
-        assert hidden is False and panel == "d-none"
-        assert "Our recommendation" in text_of(rec_card)
-        assert "Why not the others?" in text_of(rec_card)
-        assert "In use now" in text_of(in_use)
-        assert result["sampled"]["message"] in text_of(sampled)
-        assert "nearest" in text_of(native)
-        assert len(rows) == len(result["models"])
-        assert all(isinstance(f, go.Figure) for f in (out[7], out[9], out[11], out[13]))
-    figure, help_text = models.metric_chart("davies_bouldin", None, "dark")
-    assert isinstance(figure, go.Figure) and "Lower is better" in help_text
+        assert set(out) == set(models.PAGE_OUTPUTS)
+        assert out["content_hidden"] is False and out["compute_panel"] == "d-none"
+        assert "Our recommendation" in text_of(out["recommendation"])
+        assert "Why not the others?" in text_of(out["recommendation"])
+        assert "In use now" in text_of(out["in_use"])
+        assert result["sampled"]["message"] in text_of(out["sampled"])
+        assert "nearest" in text_of(out["native"])
+        assert len(out["table"]) == len(result["models"])
+        assert all(isinstance(out[f], go.Figure) for f in ("sweep", "knife", "kdist", "scaling"))
+    metric = models.metric_chart("davies_bouldin", None, "dark")
+    assert isinstance(metric["metric_figure"], go.Figure) and "Lower is better" in metric["metric_help"]
     rec = result["recommendation"]
-    model, k, scaling = models.prefill(None)
-    assert (model, scaling) == (rec["model"], rec["scaling"])
+    form = models.prefill(None)
+    assert (form["model"], form["scaling_choice"]) == (rec["model"], rec["scaling"])
     if rec["model"] in ("kmeans", "agglomerative", "gmm", "birch"):
-        assert k == rec["k"]
+        assert form["k"] == rec["k"]
 
 
 def test_missing_comparison_says_it_is_computing(models, no_cache_for_retrained: str) -> None:
@@ -327,8 +328,8 @@ def test_missing_comparison_says_it_is_computing(models, no_cache_for_retrained:
     assert pending["artifact"] == no_cache_for_retrained
     assert "Comparing models" in text_of(status)
     out = models.fill(no_cache_for_retrained, "light")
-    assert out[0] is True and out[1] != "d-none"  # content hidden, compute panel shown
-    assert out[2] is None and out[6] == []
+    assert out["content_hidden"] is True and out["compute_panel"] != "d-none"  # content hidden, compute panel shown
+    assert out["recommendation"] is None and out["table"] == []
     with pytest.raises(dash.exceptions.PreventUpdate):  # the form keeps what the user chose
         models.prefill(no_cache_for_retrained)
 
@@ -344,16 +345,16 @@ def test_computed_draws_the_page_metric_and_form(models, computed, trained) -> N
     result, _ = computed
     aid = trained.artifact.artifact_id
     out = models.computed({"artifact": aid, "ready": True}, None, "dark", "silhouette")
-    n_page, n_metric = len(models.PAGE_OUTPUTS), len(models.METRIC_OUTPUTS)
-    assert len(out) == n_page + n_metric + len(models.FORM_OUTPUTS) + 2
-    assert out[0] is False and "Our recommendation" in text_of(out[2])
-    assert isinstance(out[n_page], go.Figure) and "Higher is better" in out[n_page + 1]
+    groups = (models.PAGE_OUTPUTS, models.METRIC_OUTPUTS, models.FORM_OUTPUTS, models.STATUS_OUTPUTS)
+    assert set(out) == {name for group in groups for name in group}
+    assert out["content_hidden"] is False and "Our recommendation" in text_of(out["recommendation"])
+    assert isinstance(out["metric_figure"], go.Figure) and "Higher is better" in out["metric_help"]
     rec = result["recommendation"]
-    assert out[n_page + n_metric] == rec["model"]
-    assert out[-2:] == (None, "d-none")
+    assert out["model"] == rec["model"]
+    assert (out["status"], out["retry"]) == (None, "d-none")
     failed = models.computed({"artifact": aid, "ready": False, "error": "Too few customers."}, None, "light", None)
-    assert all(v is no_update for v in failed[:-2])
-    assert "Too few customers." in text_of(failed[-2]) and failed[-1] != "d-none"
+    assert all(v is no_update for name, v in failed.items() if name not in models.STATUS_OUTPUTS)
+    assert "Too few customers." in text_of(failed["status"]) and failed["retry"] != "d-none"
 
 
 def test_cancel_and_compute_again(models, trained) -> None:
@@ -425,6 +426,6 @@ def test_choice_note(models) -> None:
 
 
 def test_comparison_settings_match_training(models, trained, settings) -> None:
-    dataset, compare_settings = models.comparison_inputs(trained.artifact.artifact_id, settings)
+    dataset, compare_settings = comparison_inputs(trained.artifact.artifact_id, settings)
     assert compare_settings == settings_for_dataset(dataset, compare_settings)
     assert compare_settings.k == trained.artifact.manifest["model"]["k"]

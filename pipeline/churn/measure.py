@@ -52,6 +52,9 @@ from pipeline.errors import DataError
 
 #: Most customers the spend model is fitted on (a random sample above this; the estimate is already precise).
 MAX_SPEND_FIT = 100_000
+#: Most customers the BG/NBD model is fitted on (a random sample above this, said in the assumptions):
+#: on a million customers the fit would otherwise take most of the training time.
+MAX_BGNBD_FIT = 100_000
 _KEY_SPAN = 1 << 21
 #: BG/NBD a or b above this: the fit ran along the likelihood's ridge (see :func:`_fit_bgnbd`).
 RIDGE = 1e4
@@ -352,8 +355,16 @@ def measure_churn(
     if isinstance(inputs, NotMeasured):
         return not_measured(n, inputs.reason, settings)
     ok = inputs.measured
+    rows = np.flatnonzero(ok)
+    sample_note = ""
+    if len(rows) > MAX_BGNBD_FIT:
+        rows = np.sort(np.random.default_rng(settings.random_state).choice(rows, MAX_BGNBD_FIT, replace=False))
+        sample_note = (
+            f"The purchase model is fitted on a random sample of {MAX_BGNBD_FIT:,} of {int(ok.sum()):,} customers "
+            "(the estimate is already precise); every customer is then measured with it."
+        )
     try:
-        bg, fit_note = _fit_bgnbd(inputs.x[ok], inputs.t_x[ok], inputs.T[ok])
+        bg, fit_note = _fit_bgnbd(inputs.x[rows], inputs.t_x[rows], inputs.T[rows])
     except DataError as err:
         return not_measured(n, f"not measured: {err}", settings)
     gg, spend_note = _fit_spend(inputs, ok, settings.random_state)
@@ -375,7 +386,7 @@ def measure_churn(
         annual_discount_rate=settings.annual_discount_rate,
         inactive_threshold=settings.inactive_threshold,
         source=inputs.source,
-        assumptions=inputs.assumptions + ((fit_note,) if fit_note else ()),
+        assumptions=inputs.assumptions + tuple(note for note in (sample_note, fit_note) if note),
         tenure_offset_days=inputs.tenure_offset_days,
         spend_note=spend_note,
     )

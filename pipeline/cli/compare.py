@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline.segmentation import registry
+
 from .options import add_settings_options, dataset_from_args, settings_from_args
 
 NAME = "compare"
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = dataset_from_args(args, settings_from_args(args))
     settings = settings_for_dataset(dataset, settings_from_args(args))
     result, cached = load_or_run_comparison(dataset, settings, force=args.force)
-    payload = {**result, "cached": cached, "cache_path": str(comparison_path(dataset, settings))}
+    payload = {**result.to_dict(), "cached": cached, "cache_path": str(comparison_path(dataset, settings))}
     if args.json:
         print(json.dumps(payload, indent=2))
     else:
@@ -59,11 +61,15 @@ def comparison_text(result: Mapping[str, Any]) -> str:
             f"  {m['live_prediction']}"
         )
     lines += ["", "k sweep (silhouette; KMeans also inertia, Davies–Bouldin, Calinski–Harabasz, stability):"]
-    other_rows = {r["fit_rows"] for r in result["k_sweep"] if r["model"] == "gmm"}
+    swept = [n for n in registry.sweep_models() if n != "kmeans"]
+    shorts = [registry.spec(n).short for n in swept]
+    other_rows = {r["fit_rows"] for r in result["k_sweep"] if r["model"] in swept}
     if other_rows and max(other_rows) < result["sampled"]["rows_used"]:
-        lines.append(f"(Ward, GMM and Birch columns on the {max(other_rows):,}-customer stability sample)")
+        lines.append(
+            f"({', '.join(shorts[:-1])} and {shorts[-1]} columns on the {max(other_rows):,}-customer stability sample)"
+        )
     lines.append(
-        f"{'k':>3}{'inertia':>11}{'KMeans':>8}{'DB':>7}{'CH':>9}{'stability':>11}{'Ward':>8}{'GMM':>8}{'Birch':>8}"
+        f"{'k':>3}{'inertia':>11}{'KMeans':>8}{'DB':>7}{'CH':>9}{'stability':>11}" + "".join(f"{h:>8}" for h in shorts)
     )
     by = {(r["model"], r["k"]): r for r in result["k_sweep"]}
     for k in sorted({r["k"] for r in result["k_sweep"]}):
@@ -73,9 +79,7 @@ def comparison_text(result: Mapping[str, Any]) -> str:
             f"{k:>3}{_num(km.get('inertia'), ',.0f'):>11}{_num(km.get('silhouette'), '.3f'):>8}"
             f"{_num(km.get('davies_bouldin'), '.2f'):>7}{_num(km.get('calinski_harabasz'), ',.0f'):>9}"
             f"{_num(km.get('stability_mean'), '.2f'):>11}"
-            + "".join(
-                f"{_num(by.get((n, k), {}).get('silhouette'), '.3f'):>8}" for n in ("agglomerative", "gmm", "birch")
-            )
+            + "".join(f"{_num(by.get((n, k), {}).get('silhouette'), '.3f'):>8}" for n in swept)
             + mark
         )
     lines += ["", f"Scaling variants (KMeans, k = {s['k']}; silhouettes are in each scaling's own space):"]

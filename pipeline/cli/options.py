@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.config import DEFAULT_FEATURES, MODEL_NAMES, SCALINGS, Settings, parse_date
+from pipeline.config import DEFAULT_FEATURES, SCALINGS, Settings, parse_date
+from pipeline.segmentation import registry
 
 if TYPE_CHECKING:
     from pipeline.segmentation.training import Dataset
@@ -34,7 +35,9 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
         "customer table (a text column is one-hot encoded); default: the data's own features",
     )
     p.add_argument("--k", type=int, default=4, help="number of segments (default 4)")
-    p.add_argument("--model", choices=MODEL_NAMES, default="kmeans", help="clustering model (default kmeans)")
+    p.add_argument(
+        "--model", choices=registry.model_names(), default="kmeans", help="clustering model (default kmeans)"
+    )
     p.add_argument("--scaling", choices=SCALINGS, default="standard", help="preprocessing (default standard)")
     p.add_argument("--as-of", dest="as_of", help="reference date YYYY-MM-DD for tenure (default: latest enrolment)")
     p.add_argument("--seed", type=int, default=42, help="random_state (default 42)")

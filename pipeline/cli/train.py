@@ -53,13 +53,24 @@ def churn_lines(s: dict[str, Any], width: int = 32) -> list[str]:
     return lines
 
 
+def silhouette_line(s: dict[str, Any]) -> str:
+    """The silhouette, and the sample it was computed on when that is not every customer."""
+    if s["silhouette"] is None:
+        return "silhouette n/a"
+    rows = (s.get("metrics") or {}).get("silhouette_rows")
+    n = s["n_customers"]
+    if rows and rows < n:
+        return f"silhouette {s['silhouette']:.3f} (on a sample of {rows:,} of {n:,} customers, stratified by segment)"
+    return f"silhouette {s['silhouette']:.3f}"
+
+
 def train_text(s: dict[str, Any]) -> str:
     """Human-readable ``train`` summary."""
     art = s["artifact"]
     width = max([32, *(len(seg["name"]) + 2 for seg in s["segments"])])
     lines = [
         f"{s['n_customers']:,} customers, {s['model']} k={s['k']} on {', '.join(s['features'])} ({s['scaling']} scaling)",
-        f"silhouette {s['silhouette']:.3f}" if s["silhouette"] is not None else "silhouette n/a",
+        silhouette_line(s),
         f"artifact {art['id']} ({'reused from cache' if art['cached'] else 'trained'}) in {art['path']}",
         "",
         f"{'segment':<{width}}{'customers':>10}{'share':>8}{'value':>8}  evidence",

@@ -91,7 +91,9 @@ _DATE_FORMATS = (
 def parse_dates(values: pd.Series) -> tuple[pd.Series, str]:
     """Parse a text date column, choosing the format that reads the most values.
 
-    Day-first formats win ties (the reference file is ``dd-mm-yyyy``).
+    Day-first formats win ties (the reference file is ``dd-mm-yyyy``).  Each
+    distinct text is parsed once (a million enrolment dates hold a few
+    thousand distinct days); the formats are ranked by the rows they read.
 
     Returns
     -------
@@ -99,15 +101,28 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, str]:
         The parsed dates (NaT where unparseable) and the format used.
     """
     text = values.astype("string").str.strip()
+    codes, uniques = pd.factorize(text)
+    if len(uniques) == 0:
+        return _parse_distinct_dates(text, np.ones(len(text), dtype=np.int64))
+    weights = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    parsed, fmt = _parse_distinct_dates(pd.Series(uniques, dtype="string"), weights)
+    rows = parsed.take(np.where(codes >= 0, codes, 0))
+    rows = rows.where(codes >= 0)
+    rows.index = text.index
+    return rows, fmt
+
+
+def _parse_distinct_dates(text: pd.Series, weights: np.ndarray) -> tuple[pd.Series, str]:
+    """:func:`parse_dates` on values that stand for ``weights`` rows each."""
     best: tuple[int, pd.Series, str] | None = None
     for fmt in _DATE_FORMATS:
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        n = int(parsed.notna().sum())
+        n = int(weights[parsed.notna().to_numpy()].sum())
         if best is None or n > best[0]:
             best = (n, parsed, fmt)
     assert best is not None
     parsed = best[1]
-    if best[0] < int(text.notna().sum()):
+    if best[0] < int(weights[text.notna().to_numpy()].sum()):
         # Mixed formats: fill the gaps with each explicit format in turn, then
         # a flexible parse (year-first for ISO-looking text, else day-first).
         for fmt in _DATE_FORMATS:

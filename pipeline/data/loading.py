@@ -40,6 +40,11 @@ TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 TABLE_SUFFIXES = (*TEXT_SUFFIXES, ".xlsx", ".parquet")
 _ZIP_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
+_UTF8_BOM = b"\xef\xbb\xbf"
+#: Text tables from this size on are read with pyarrow (several times faster than the C parser).
+ARROW_MIN_BYTES = 8 << 20
+#: How much of a large table is decoded in Python to find its separator and header.
+_PREFIX_BYTES = 1 << 20
 _MARITAL_KNOWN = ("Married", "Together", "Single", "Divorced", "Widow")
 _EDUCATION_ALIASES = {"2n Cycle": "Master"}
 
@@ -162,16 +167,12 @@ def _read_text(raw: bytes, name: str) -> tuple[pd.DataFrame, list[str]]:
     head = raw[:8192]
     if b"\x00" in head:
         raise DataError(f"{name} is not a text table (it contains binary data).")
+    if len(raw) >= ARROW_MIN_BYTES:
+        fast = _read_large_text(raw, name)
+        if fast is not None:
+            return fast
     text = _decode(raw, name)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {sep: first.count(sep) for sep in ("\t", ",", ";", "|")}
-    sep = max(counts, key=lambda s: counts[s])
-    if counts[sep] == 0:
-        raise DataError(f"{name} does not look like a table: its first line has no tab, comma or semicolon separators.")
-    try:
-        header = next(csv.reader([first], delimiter=sep), [])
-    except csv.Error:  # e.g. a header cell longer than the csv module's field limit: pandas decides below
-        header = []
+    sep, header = _layout(text, name)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -183,6 +184,61 @@ def _read_text(raw: bytes, name: str) -> tuple[pd.DataFrame, list[str]]:
     except (pd.errors.ParserError, ValueError) as err:
         raise DataError(f"{name} could not be parsed as a table: {_first_line(err)}") from None
     return frame, header
+
+
+def _layout(text: str, name: str) -> tuple[str, list[str]]:
+    """The separator (the most frequent of tab, comma, semicolon, bar in the first line) and the header cells."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {sep: first.count(sep) for sep in ("\t", ",", ";", "|")}
+    sep = max(counts, key=lambda s: counts[s])
+    if counts[sep] == 0:
+        raise DataError(f"{name} does not look like a table: its first line has no tab, comma or semicolon separators.")
+    try:
+        header = next(csv.reader([first], delimiter=sep), [])
+    except csv.Error:  # e.g. a header cell longer than the csv module's field limit: pandas decides below
+        header = []
+    return sep, header
+
+
+def _read_large_text(raw: bytes, name: str) -> tuple[pd.DataFrame, list[str]] | None:
+    """A large UTF-8 table read without decoding the whole file in Python; None to take the usual path.
+
+    The separator and header come from the first megabyte (cut at a line
+    end); pyarrow checks the rest is UTF-8.  Anything unusual (no header
+    line there, another encoding, a row pyarrow refuses) returns None and the
+    usual path decides, with its usual messages.
+    """
+    cut = raw.rfind(b"\n", 0, _PREFIX_BYTES) + 1
+    prefix = raw[:cut]
+    try:
+        prefix.decode("utf-8")
+        text = _decode(prefix, name)
+        if not any(line.strip() for line in text.splitlines()):
+            return None
+        sep, header = _layout(text, name)
+    except (UnicodeDecodeError, DataError):
+        return None
+    frame = _read_text_arrow(raw, sep)
+    return None if frame is None else (frame, header)
+
+
+def _read_text_arrow(raw: bytes, sep: str) -> pd.DataFrame | None:
+    """A large UTF-8 table read by pyarrow's multi-threaded CSV reader; None to fall back.
+
+    Same values as the pandas C parser below (text columns as strings, the
+    same missing-value markers, blank lines skipped).  Anything pyarrow
+    refuses (a ragged row, another encoding) returns None, so the C parser
+    reads it and raises its usual message.
+    """
+    body = memoryview(raw)[len(_UTF8_BOM) :] if raw.startswith(_UTF8_BOM) else raw
+    try:
+        return pd.read_csv(io.BytesIO(body), sep=sep, dtype=str, engine="pyarrow", keep_default_na=True)
+    except (ValueError, pd.errors.ParserError, ImportError):
+        return None
+    except Exception as err:  # pyarrow.lib.ArrowInvalid and kin subclass ValueError; anything else: fall back
+        if type(err).__module__.startswith("pyarrow"):
+            return None
+        raise
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -325,9 +381,19 @@ def clean_marketing(
 
 
 def _blank_rows(frame: pd.DataFrame) -> pd.Series:
-    as_text = frame.astype("string")
-    empty = as_text.isna() | as_text.apply(lambda c: c.str.strip() == "")
-    return empty.all(axis=1)
+    """True where every cell is missing or whitespace.
+
+    Column by column, only on the rows still blank so far: after the first
+    filled column (usually the id) few rows are left to look at.
+    """
+    blank = np.ones(len(frame), dtype=bool)
+    for column in range(frame.shape[1]):
+        rows = np.flatnonzero(blank)
+        if len(rows) == 0:
+            break
+        text = frame.iloc[rows, column].astype("string")
+        blank[rows] = (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
+    return pd.Series(blank, index=frame.index)
 
 
 def _drop_constant_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

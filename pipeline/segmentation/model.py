@@ -10,7 +10,9 @@ so in its ``predicts_natively`` attribute.
 Those three models also need time or memory growing with the square of the
 number of customers, so :func:`make_clusterer` caps the rows they are fitted
 on (:func:`max_fit_rows`): above the cap they are fitted on a random sample
-and the other customers are assigned to the nearest segment centroid.
+and the other customers are assigned to the nearest segment centroid.  Each
+model's estimator and cap come from its entry in
+:mod:`pipeline.segmentation.registry`.
 """
 
 from __future__ import annotations
@@ -20,9 +22,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, clone
-from sklearn.cluster import DBSCAN, HDBSCAN, AgglomerativeClustering, Birch, KMeans
 from sklearn.impute import SimpleImputer
-from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, PowerTransformer, StandardScaler
@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from pipeline.config import Settings
 from pipeline.features.definitions import engineer_features, is_feature_frame
+from pipeline.segmentation import registry
 
 
 class FeatureBuilder(TransformerMixin, BaseEstimator):
@@ -129,23 +130,15 @@ def dbscan_eps(X: np.ndarray, min_samples: int) -> float:
     return eps_at_knee(kdistance_curve(X, min_samples))
 
 
-#: Largest sample Ward linkage is fitted on: it holds n²/2 float64 distances
-#: in memory (10,000 rows → 400 MB).
-WARD_MAX_ROWS = 10_000
-
-
 def max_fit_rows(model: str, settings: Settings) -> int | None:
     """Most rows ``model`` is fitted on; ``None`` means all rows.
 
+    Read from the model's registry entry (:meth:`pipeline.segmentation.registry.ModelSpec.max_fit_rows`):
     Agglomerative (Ward) is capped at ``min(settings.max_exact_rows,
-    WARD_MAX_ROWS)``, DBSCAN and HDBSCAN at ``settings.max_exact_rows``;
+    registry.WARD_MAX_ROWS)``, DBSCAN and HDBSCAN at ``settings.max_exact_rows``;
     KMeans, Gaussian mixture and Birch scale linearly and see every row.
     """
-    if model == "agglomerative":
-        return min(settings.max_exact_rows, WARD_MAX_ROWS)
-    if model in ("dbscan", "hdbscan"):
-        return settings.max_exact_rows
-    return None
+    return registry.spec(model).max_fit_rows(settings)
 
 
 class NearestCentroidClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -250,34 +243,20 @@ class NearestCentroidClusterer(ClassNamePrefixFeaturesOutMixin, TransformerMixin
         return np.sqrt(((X[:, None, :] - self.cluster_centers_[None, :, :]) ** 2).sum(axis=2))
 
 
-def make_clusterer(settings: Settings, n_rows: int | None = None) -> BaseEstimator:
-    """The unfitted clustering step for ``settings.model``.
+def make_clusterer(
+    settings: Settings, n_rows: int | None = None, engine: str = registry.DEFAULT_ENGINE
+) -> BaseEstimator:
+    """The unfitted clustering step for ``settings.model``, built by its registry entry.
 
     ``n_rows`` (the number of training rows) sets HDBSCAN's
     ``min_cluster_size`` to 2% of the rows it will be fitted on (at least 10).
+
+    Raises
+    ------
+    ValueError
+        Unknown model, or no factory for ``engine``.
     """
-    k, seed = settings.k, settings.random_state
-    min_samples = max(5, 2 * len(settings.features))
-    if settings.model == "kmeans":
-        return KMeans(n_clusters=k, n_init=settings.n_init, random_state=seed)
-    if settings.model == "gmm":
-        return GaussianMixture(n_components=k, covariance_type="full", n_init=2, random_state=seed)
-    if settings.model == "birch":
-        return Birch(n_clusters=k)
-    cap = max_fit_rows(settings.model, settings)
-    fit_rows = min(n_rows, cap) if n_rows is not None and cap is not None else n_rows
-    if settings.model == "agglomerative":
-        return NearestCentroidClusterer(
-            AgglomerativeClustering(n_clusters=k, linkage="ward"), max_fit_rows=cap, random_state=seed
-        )
-    if settings.model == "dbscan":
-        return NearestCentroidClusterer(
-            DBSCAN(min_samples=min_samples), auto_eps=True, max_fit_rows=cap, random_state=seed
-        )
-    if settings.model == "hdbscan":
-        size = max(10, (fit_rows or 1000) // 50)
-        return NearestCentroidClusterer(HDBSCAN(min_cluster_size=size, copy=True), max_fit_rows=cap, random_state=seed)
-    raise ValueError(f"unknown model {settings.model!r}")
+    return registry.spec(settings.model).build(settings, n_rows, engine)
 
 
 def predicts_natively(clusterer: BaseEstimator) -> bool:

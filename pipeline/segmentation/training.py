@@ -44,8 +44,8 @@ from pipeline.features.definitions import (
     feature_definitions,
     negligible_spread,
 )
-from pipeline.segmentation.metrics import cluster_metrics
-from pipeline.segmentation.model import build_pipeline, predicts_natively, scaled
+from pipeline.segmentation.metrics import SILHOUETTE_MAX_ROWS, cluster_metrics
+from pipeline.segmentation.model import build_pipeline, predicts_natively
 from pipeline.segmentation.naming import (
     CUSTOM_OBJECTIVE,
     SegmentName,
@@ -323,14 +323,17 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     feats = list(settings.features)
     pipe: Pipeline = build_pipeline(settings, dataset.as_of, n_rows=len(frame))
     pipe.fit(frame)
-    X = scaled(pipe, frame)
-    labels = np.asarray(pipe.predict(frame), dtype=int)
+    # The features are computed, imputed and scaled once; the same steps as
+    # ``scaled(pipe, frame)`` and ``pipe.predict(frame)``, without repeating them.
+    imputed_values = np.asarray(pipe[:2].transform(frame), dtype=float)
+    X = np.asarray(pipe[2:-1].transform(imputed_values), dtype=float)  # scaling (and weights, when set)
     clusterer = pipe.named_steps["cluster"]
+    labels = np.asarray(clusterer.predict(X), dtype=int)
     fit_labels = np.asarray(getattr(clusterer, "labels_", labels))
     pca = PCA(n_components=min(3, X.shape[1]), random_state=settings.random_state).fit(X)
     pcs = pca.transform(X)
 
-    imputed = pd.DataFrame(pipe[:2].transform(frame), columns=feats, index=frame.index)
+    imputed = pd.DataFrame(imputed_values, columns=feats, index=frame.index)
     names = name_segments(standardised_centroids(imputed, labels), segment_facts(frame, labels))
     by_label = {s.label: s for s in names}
 
@@ -343,7 +346,8 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     customers["p_alive"] = churn.p_alive
     customers["expected_clv"] = churn.expected_clv
 
-    metrics = cluster_metrics(X, fit_labels, settings.max_exact_rows, settings.random_state)
+    silhouette_rows = min(settings.max_exact_rows, SILHOUETTE_MAX_ROWS)
+    metrics = cluster_metrics(X, fit_labels, silhouette_rows, settings.random_state)
     # Density models fitted on a capped sample know their true noise share.
     metrics["noise_share"] = float(getattr(clusterer, "noise_share_", np.mean(fit_labels < 0)))
     if hasattr(clusterer, "inertia_"):

@@ -24,7 +24,7 @@ def cached_result(trained: TrainResult, settings: Settings) -> dict[str, Any]:
     compare_settings = settings_for_dataset(dataset, trained_with)
     result = read_cached(comparison_path(dataset, compare_settings), dataset, compare_settings)
     assert result is not None, "the page showed a recommendation but no comparison is cached"
-    return result
+    return result.to_dict()
 
 
 def test_models_page_recommends_then_trains_another_k(page, trained, settings) -> None:

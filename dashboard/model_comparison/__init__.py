@@ -1,0 +1,1 @@
+"""Parts of the model comparison page (:mod:`dashboard.pages.models`), one module per job."""
