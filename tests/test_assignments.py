@@ -148,7 +148,7 @@ def test_scope_keeps_only_its_segments_and_shares_are_of_the_file() -> None:
     export = assignment_export(art.manifest, artifact_assignments(art), AssignmentScope(("low",), "=Low/Value"))
     assert export.table["ID"].tolist() == ["=cmd", "b"]
     assert export.sheets[0].frame["Share_of_Customers"].tolist() == [1.0]
-    assert [s.name for s in export.sheets] == ["Summary", "All customers", "=Low/Value"]
+    assert [s.name for s in export.sheets] == ["Summary", "=Low/Value"]  # its sheet holds every customer
     assert export.sheets[0].notes[0].startswith("=Low/Value: 2 customers of tiny.csv, as of 2024-03-31")
 
 
@@ -254,3 +254,12 @@ def test_property_no_text_cell_starts_like_a_formula(ids: list[str], low: str, h
     for key in EXPORT_FORMATS:
         for cell in all_text_cells(key, export_bytes(export, key)):
             assert not starts_like_formula(cell), (key, cell)
+
+
+def test_xlsx_refuses_more_rows_than_a_sheet_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.data.export as export
+
+    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", 4)  # header + 3 rows; the file has 4 customers
+    with pytest.raises(DataError, match=r"^4 rows do not fit in an Excel sheet \(3 at most\); export CSV or Parquet"):
+        export_bytes(tiny_export(), "xlsx")
+    assert export_bytes(tiny_export(), "csv").count(b"\r\n") == 5

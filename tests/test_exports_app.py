@@ -138,3 +138,15 @@ def test_every_page_offers_every_format(request_ctx, trained: TrainResult) -> No
         ("explorer", "customers", g, f) for g in ("all", "shown") for f in FORMAT_KEYS
     }
     assert "Segments shown" in text_of(page_module("explorer").layout())
+
+
+def test_app_refuses_excel_beyond_its_row_limit(request_ctx, trained: TrainResult, monkeypatch) -> None:
+    monkeypatch.setattr(exports, "APP_XLSX_MAX_ROWS", 100)
+    n = len(trained.artifact.customers)
+    with pytest.raises(DataError) as err:
+        exports.download_data(None, "all", "xlsx", None)
+    assert str(err.value) == (
+        f"{n:,} customers are too many for an Excel download here (at most 100): download CSV or Parquet, "
+        "or write Excel with python -m pipeline score --out FILE.xlsx."
+    )
+    assert exports.download_data(None, "all", "parquet", None)["filename"].endswith(".parquet")

@@ -42,10 +42,13 @@ def configure(p: argparse.ArgumentParser) -> None:
     add_value_options(p, "the model's")
 
 
-def choose_model(args: argparse.Namespace, settings: Settings, dataset: Dataset) -> tuple[LoadedArtifact, str]:
+def choose_model(
+    args: argparse.Namespace, settings: Settings, dataset: Dataset, given: LoadedArtifact | None = None
+) -> tuple[LoadedArtifact, str]:
     """The model to score with and a sentence saying which it is.
 
-    ``--model`` if given; otherwise the newest model in ``--models-dir``
+    ``given`` (the ``--model`` artifact, loaded before the data so that a bad
+    folder is reported first) if any; otherwise the newest model in ``--models-dir``
     trained on the same data (same data hash, as ``train`` caches it);
     otherwise the built-in sample's model, checked against the data so that
     a mismatch names the model tried and how to choose another.
@@ -59,11 +62,9 @@ def choose_model(args: argparse.Namespace, settings: Settings, dataset: Dataset)
     from pipeline.segmentation.training import load_dataset, train, validate_for_scoring
     from pipeline.store.artifacts import list_manifests, load_artifact
 
-    if args.model_dir is not None:
-        # Only a model signed with this installation's key is unpickled, wherever its folder is.
-        artifact = load_artifact(args.model_dir, settings)
-        validate_for_scoring(dataset, artifact.manifest)
-        return artifact, f"model {artifact.artifact_id}"
+    if given is not None:
+        validate_for_scoring(dataset, given.manifest)
+        return given, f"model {given.artifact_id}"
     same = [m for m in list_manifests(args.models_dir, settings) if m["data"].get("hash") == dataset.data_hash]
     if same:
         artifact = load_artifact(args.models_dir / str(same[0]["artifact_id"]), settings)
@@ -88,11 +89,14 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.data.export import check_output_path, write_export
     from pipeline.segmentation.assignments import assignment_export, score_assignments
     from pipeline.segmentation.training import load_dataset
+    from pipeline.store.artifacts import load_artifact
 
     settings = settings_from_args(args)
     check_output_path(args.out)
+    # Only a model signed with this installation's key is unpickled, wherever its folder is.
+    given = load_artifact(args.model_dir, settings) if args.model_dir is not None else None
     dataset = load_dataset(args.data, settings)
-    artifact, which = choose_model(args, settings, dataset)
+    artifact, which = choose_model(args, settings, dataset, given)
     table = score_assignments(artifact, dataset, value_overrides(args))
     write_export(assignment_export(artifact.manifest, table), args.out)
     counts = table["Segment_Name"].value_counts()

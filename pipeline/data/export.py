@@ -277,11 +277,6 @@ def _write_sheet(wb: Any, title: str, frame: pd.DataFrame, notes: Sequence[str],
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    if len(frame) + 1 + (len(notes) + 1 if notes else 0) > EXCEL_MAX_ROWS:
-        raise DataError(
-            f"{len(frame):,} rows do not fit in an Excel sheet ({EXCEL_MAX_ROWS - 1:,} at most); "
-            "export CSV or Parquet instead."
-        )
     ready = _xlsx_ready(frame)
     ws = wb.create_sheet(title)
     headers = [str(c) for c in ready.columns]
@@ -315,7 +310,7 @@ def _write_sheet(wb: Any, title: str, frame: pd.DataFrame, notes: Sequence[str],
                 cell.number_format = formats[j]
                 row[j] = cell
         ws.append(row)
-    if notes:
+    if notes and len(frame) + 2 + len(notes) <= EXCEL_MAX_ROWS:  # notes go under the table when they fit
         ws.append([])
         for note in notes:
             ws.append([_safe_text(note)])
@@ -332,6 +327,12 @@ def xlsx_bytes(export: TableExport) -> bytes:
     from openpyxl import Workbook
 
     sheets = export.sheets or (Sheet("Data", export.table),)
+    largest = max(len(sheet.frame) for sheet in sheets)
+    if largest + 1 > EXCEL_MAX_ROWS:  # checked before writing anything
+        raise DataError(
+            f"{largest:,} rows do not fit in an Excel sheet ({EXCEL_MAX_ROWS - 1:,} at most); "
+            "export CSV or Parquet instead."
+        )
     wb = Workbook(write_only=True)
     for title, sheet in zip(sheet_names([s.name for s in sheets]), sheets, strict=True):
         _write_sheet(wb, title, sheet.frame, sheet.notes, export.column_kinds)

@@ -346,7 +346,10 @@ def summary_notes(manifest: Mapping[str, Any], table: pd.DataFrame, scope: Assig
 def assignment_export(
     manifest: Mapping[str, Any], table: pd.DataFrame, scope: AssignmentScope | None = None
 ) -> TableExport:
-    """Table, summary sheet and one sheet per segment, ready for :func:`pipeline.data.export.export_bytes`.
+    """Table, summary sheet, all customers and one sheet per segment, for :func:`pipeline.data.export.export_bytes`.
+
+    With a single segment the "All customers" sheet is left out (the
+    segment's sheet holds them all).
 
     Parameters
     ----------
@@ -360,10 +363,9 @@ def assignment_export(
     scope = scope or AssignmentScope()
     rows = scope.rows(table)
     summary = segment_summary(rows, churn_threshold(manifest))
-    sheets = [
-        Sheet("Summary", summary, notes=summary_notes(manifest, rows, scope)),
-        Sheet("All customers", rows),
-    ]
+    sheets = [Sheet("Summary", summary, notes=summary_notes(manifest, rows, scope))]
+    if len(summary) != 1:  # one segment: its sheet is every customer already
+        sheets.append(Sheet("All customers", rows))
     for key, name in zip(summary["Segment_Key"], summary["Segment_Name"], strict=True):
         sheets.append(Sheet(str(name), rows.loc[rows["Segment_Key"] == key].reset_index(drop=True)))
     return TableExport(table=rows, sheets=tuple(sheets), column_kinds=COLUMN_KINDS)
