@@ -263,3 +263,11 @@ def test_xlsx_refuses_more_rows_than_a_sheet_holds(monkeypatch: pytest.MonkeyPat
     with pytest.raises(DataError, match=r"^4 rows do not fit in an Excel sheet \(3 at most\); export CSV or Parquet"):
         export_bytes(tiny_export(), "xlsx")
     assert export_bytes(tiny_export(), "csv").count(b"\r\n") == 5
+
+
+def test_confidence_in_chunks_equals_in_one_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.segmentation.assignments as assignments
+
+    whole = artifact_assignments(tiny_artifact())["Assignment_Confidence"].tolist()
+    monkeypatch.setattr(assignments, "CHUNK_ROWS", 3)  # 4 customers: blocks of 3 and 1
+    assert artifact_assignments(tiny_artifact())["Assignment_Confidence"].tolist() == whole

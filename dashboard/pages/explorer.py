@@ -86,7 +86,7 @@ def controls() -> dbc.Card:
                 ),
                 html.Div(
                     download_menu(
-                        "explorer", "customers", ("all", "shown"), label="Download", what="all or the shown customers"
+                        "explorer", "customers", ("all", "shown"), label="Download customers", what="all or those shown"
                     ),
                     className="mt-3",
                 ),

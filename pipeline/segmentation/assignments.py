@@ -50,6 +50,8 @@ COLUMNS: tuple[str, ...] = (
     "Model_Version",
     "As_Of",
 )
+#: Rows per block when computing distances to the segment centres.
+CHUNK_ROWS = 50_000
 #: P(alive) below this counts as likely inactive when the manifest does not say.
 DEFAULT_THRESHOLD = 0.5
 NO_CHURN_MODEL = "not measured: this model has no churn model"
@@ -143,11 +145,16 @@ def assignment_table(
     own = np.array([position[k] for k in keys], dtype=int)
     pipe = artifact.bundle["pipeline"]
     features = [str(f["name"]) for f in manifest["features"]]
-    if len(customers):
-        distances = centre_distances(scaled(pipe, customers), artifact.bundle["centroids_scaled"])
-        confidence = assignment_confidence(distances, own)
-    else:
-        confidence = np.zeros(0)
+    Z = scaled(pipe, customers) if len(customers) else np.zeros((0, len(features)))
+    centres = artifact.bundle["centroids_scaled"]
+    # In chunks: the rows × segments × features differences of a million customers would not fit in memory.
+    confidence = np.concatenate(
+        [np.zeros(0)]
+        + [
+            assignment_confidence(centre_distances(Z[i : i + CHUNK_ROWS], centres), own[i : i + CHUNK_ROWS])
+            for i in range(0, len(Z), CHUNK_ROWS)
+        ]
+    )
     p = np.asarray(p_alive, dtype=float)
     clv = np.asarray(expected_clv, dtype=float)
     actions = {k: recommended_action(s) for k, s in by_key.items()}
