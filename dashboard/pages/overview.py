@@ -12,6 +12,7 @@ from dashboard import churn, ids
 from dashboard.components import card, churn_badge, fmt_money, fmt_pct, graph, kpi_card, page_header, segment_chip
 from dashboard.exports import download_menu
 from dashboard.figures.overview import segment_share_figure
+from dashboard.report_menu import report_menu
 from dashboard.services import ArtifactView, view
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Customer Segments", order=0)
@@ -32,6 +33,7 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="d-flex justify-content-between align-items-start flex-wrap gap-2",
             ),
+            report_menu(),
             dbc.Row(id=ids.OVERVIEW_KPIS, className="g-3 mb-3"),
             dbc.Row(
                 [
