@@ -7,6 +7,8 @@ and are matched with ``MATCH``/``ALL``; ids are never glued from data values.
 
 from __future__ import annotations
 
+from typing import Any
+
 # --- shell (app.py) ---------------------------------------------------------
 URL = "app-url"
 ACTIVE_ARTIFACT = "app-active-artifact"  # dcc.Store(session): the artifact id this browser session uses
@@ -101,8 +103,6 @@ EXPLORER_DRILL_SEGMENT = "explorer-drill-segment"
 EXPLORER_PROFILE_GRAPH = "explorer-profile-graph"
 EXPLORER_EVIDENCE = "explorer-evidence"
 EXPLORER_GRID = "explorer-grid"
-EXPLORER_DOWNLOAD = "explorer-download"
-EXPLORER_DOWNLOAD_BUTTON = "explorer-download-button"
 EXPLORER_DEEP_LINK = "explorer-deep-link"  # dcc.Store: ?segment=<key> from the URL
 EXPLORER_DRILL_HINT = "explorer-drill-hint"
 EXPLORER_DRILL_HEADER = "explorer-drill-header"
@@ -265,3 +265,26 @@ def segment_note(key: str) -> dict[str, str]:
 def segment_note_save(key: str) -> dict[str, str]:
     """The save button of segment <key>'s note."""
     return {"type": "segment-note-save", "index": key}
+
+
+# --- segment-assignment downloads (dashboard/exports.py) ---------------------
+# ``page`` and ``menu`` name one download menu ("overview"/"all", "segments"/<segment key>...);
+# the callback matches them with MATCH (and ``rows``/``format`` with ALL).
+def export_item(page: Any, menu: Any, rows: Any, fmt: Any) -> dict[str, Any]:
+    """One entry of a download menu: which customers (``rows``) in which format."""
+    return {"type": "export-item", "page": page, "menu": menu, "rows": rows, "format": fmt}
+
+
+def export_selection(page: Any, menu: Any) -> dict[str, Any]:
+    """dcc.Store of a download menu: rows key → segment keys (e.g. the explorer's current filter)."""
+    return {"type": "export-selection", "page": page, "menu": menu}
+
+
+def export_download(page: Any, menu: Any) -> dict[str, Any]:
+    """dcc.Download of a download menu."""
+    return {"type": "export-download", "page": page, "menu": menu}
+
+
+def export_status(page: Any, menu: Any) -> dict[str, Any]:
+    """Why a download menu's last request was refused (empty when it worked)."""
+    return {"type": "export-status", "page": page, "menu": menu}

@@ -34,6 +34,7 @@ import pandas as pd
 
 from pipeline.config import Settings
 from pipeline.errors import AccessDenied, ArtifactError, SegmentationError
+from pipeline.segmentation.assignments import artifact_assignments
 from pipeline.segmentation.simulate import Simulation, feature_grid, simulate
 from pipeline.segmentation.training import SAMPLE_NAME
 from pipeline.store.artifacts import (
@@ -108,6 +109,11 @@ class ArtifactView:
     def grid(self) -> dict[str, np.ndarray]:
         """Candidate values per feature for the simulator's what-if search."""
         return feature_grid(self.manifest["feature_ranges"], self.features)
+
+    @functools.cached_property
+    def assignments(self) -> pd.DataFrame:
+        """The segment-assignments table of every customer (for downloads; treat as read-only)."""
+        return artifact_assignments(self.artifact)
 
     def simulate(self, values: dict[str, float]) -> Simulation:
         """Score a hypothetical customer with this artifact's model."""

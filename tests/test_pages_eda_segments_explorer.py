@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import sys
 from types import ModuleType
@@ -15,7 +14,6 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard.figures import eda as eda_fig
-from dashboard.figures import explorer as explorer_fig
 from dashboard.figures import segments as segments_fig
 
 THEMES = ("light", "dark")
@@ -376,18 +374,3 @@ def test_drill_down_without_or_with_unknown_segment(explorer) -> None:
     assert hidden is True and hint is None
     hidden, hint, *_ = explorer.render_drill(None, None, "light", "not_a_segment")
     assert hidden is True and "not_a_segment" in text_of(hint)
-
-
-def test_csv_download_has_only_that_segments_customers(explorer, trained) -> None:
-    seg = trained.artifact.manifest["segments"][1]
-    out = explorer.download_members(1, seg["key"], None)
-    assert out["filename"] == f"segment-{seg['key']}.csv"
-    frame = pd.read_csv(io.StringIO(out["content"]), dtype={"ID": str})
-    customers = trained.artifact.customers
-    expected = set(customers.loc[customers["Segment"] == seg["key"], "ID"].astype(str))
-    assert set(frame["ID"]) == expected and len(frame) == seg["size"]
-    assert set(frame["Segment_Name"]) == {seg["name"]}
-    assert not {"Cluster", "PC1"} & set(frame.columns)
-    assert explorer.download_members(None, seg["key"], None) is dash.no_update
-    assert explorer.download_members(1, "nope", None) is dash.no_update
-    assert explorer_fig.csv_filename("a b/../c") == "segment-a-b-c.csv"

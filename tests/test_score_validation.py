@@ -124,7 +124,9 @@ def test_cli_score_writes_xlsx_through_the_safe_writer(trained: TrainResult, scr
         "score", "--model", str(trained.artifact.directory), "--data", "good.tsv", "--out", "out/s.xlsx", cwd=scratch
     )
     assert proc.returncode == 0, proc.stderr
-    sheet = openpyxl.load_workbook(io.BytesIO((scratch / "out" / "s.xlsx").read_bytes())).active
+    book = openpyxl.load_workbook(io.BytesIO((scratch / "out" / "s.xlsx").read_bytes()))
+    assert book.sheetnames[:2] == ["Summary", "All customers"]
+    sheet = book["All customers"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("ID", "Segment_Key", "Segment_Name")
     assert len(rows) == 81

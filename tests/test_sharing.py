@@ -10,6 +10,7 @@ the owner; the replay goes through ``/_dash-update-component``.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import shutil
@@ -22,7 +23,7 @@ import flask
 import pytest
 from dash import no_update
 
-from dashboard import ids, jobs
+from dashboard import exports, ids, jobs
 from dashboard.identity import SESSION_OWNER, IdentityConfig, current_owner, display_owner, install, load_users
 from pipeline.config import Settings
 from pipeline.errors import AccessDenied, DataError
@@ -132,7 +133,7 @@ def test_a_job_without_an_owner_is_refused(settings, alice) -> None:
 
 
 def test_bob_cannot_see_switch_share_delete_or_download_alices_version(dash_app, settings, alice) -> None:
-    data, explorer, app = page_module("data"), page_module("explorer"), __import__("dashboard.app").app
+    data, app = page_module("data"), __import__("dashboard.app").app
     aid = alice["aid"]
     svc = service(dash_app)
     before = rows(dash_app, ALICE)
@@ -144,7 +145,12 @@ def test_bob_cannot_see_switch_share_delete_or_download_alices_version(dash_app,
             active, _tick, message = data.apply_version_action(action, aid, None, 0)
             assert active is no_update and NOT_AVAILABLE in text_of(message), action
         segment = svc.view(None).segments[0]["key"]
-        assert explorer.download_members(1, segment, aid) is no_update
+        item = ids.export_item("explorer", "members", "segment", "csv")
+        with triggered(item, "n_clicks"):
+            sent, status = exports.download([1, None, None], {"segment": [segment]}, aid)
+        assert sent is no_update and NOT_AVAILABLE in status
+        with pytest.raises(AccessDenied):
+            exports.download_data(aid, "all", "xlsx", None)
         v = svc.view(aid)
         assert v.id == svc.default_id and "not available to you" in v.notice
         name, version = app.show_active_dataset(aid)
@@ -157,8 +163,8 @@ def test_bob_cannot_see_switch_share_delete_or_download_alices_version(dash_app,
         assert alice["name"] in text_of(data.show_versions(aid, 0))
         assert data.apply_version_action("switch", aid, None, 0)[0] == aid
         seg = svc.view(aid).segments[0]["key"]
-        csv = explorer.download_members(1, seg, aid)["content"]
-        assert csv.count("\n") > 1
+        csv = base64.b64decode(exports.download_data(aid, "segment", "csv", {"segment": [seg]})["content"])
+        assert csv.count(b"\n") > 1 and aid.encode() in csv
         assert svc.view(aid).notice is None and svc.view(aid).id == aid
 
 
@@ -368,6 +374,34 @@ def post(client: Any, spec: dict[str, Any], inputs: list[Any], state: list[Any],
     return client.post("/_dash-update-component", json=body)
 
 
+def export_download_body(spec: dict[str, Any], artifact_id: str) -> dict[str, Any]:
+    """The renderer's request for the explorer's "this segment as CSV" download (a pattern-matching callback)."""
+    menu = {"page": "explorer", "menu": "members"}
+    items = [
+        {"id": ids.export_item("explorer", "members", "segment", f), "property": "n_clicks", "value": v}
+        for f, v in (("csv", 1), ("xlsx", None), ("parquet", None))
+    ]
+    return {
+        "output": spec["output"],
+        "outputs": [
+            {"id": ids.export_download(**menu), "property": "data"},
+            {"id": ids.export_status(**menu), "property": "children"},
+        ],
+        "inputs": [items],
+        "state": [
+            {"id": ids.export_selection(**menu), "property": "data", "value": {"segment": ["any"]}},
+            {"id": ids.ACTIVE_ARTIFACT, "property": "data", "value": artifact_id},
+        ],
+        "changedPropIds": [json.dumps(items[0]["id"], sort_keys=True, separators=(",", ":")) + ".n_clicks"],
+    }
+
+
+def post_export_download(client: Any, artifact_id: str) -> Any:
+    """Replay a download of ``artifact_id``'s assignments through ``/_dash-update-component``."""
+    spec = callback_spec(client, "export-download")
+    return client.post("/_dash-update-component", json=export_download_body(spec, artifact_id))
+
+
 def test_cookieless_replay_of_upload_key_artifact_id_and_delete_is_refused(dash_app, settings, alice) -> None:
     before = rows(dash_app, ALICE)
     mallory = dash_app.server.test_client(use_cookies=False)
@@ -383,20 +417,8 @@ def test_cookieless_replay_of_upload_key_artifact_id_and_delete_is_refused(dash_
     assert r.status_code == 200
     assert UPLOAD_NOT_AVAILABLE in r.text and alice["name"] not in r.text and alice["cell"] not in r.text
 
-    spec = callback_spec(mallory, f"{ids.EXPLORER_DOWNLOAD}.data")
-    segment = service(dash_app).view(None).segments[0]["key"]
-    r = post(
-        mallory,
-        spec,
-        [{"id": ids.EXPLORER_DOWNLOAD_BUTTON, "property": "n_clicks", "value": 1}],
-        [
-            {"id": ids.EXPLORER_DRILL_SEGMENT, "property": "value", "value": segment},
-            {"id": ids.ACTIVE_ARTIFACT, "property": "data", "value": alice["aid"]},
-        ],
-        [f"{ids.EXPLORER_DOWNLOAD_BUTTON}.n_clicks"],
-    )
-    assert r.status_code in (200, 204) and "content" not in r.text  # nothing exported
-    assert r.status_code == 204 or not r.get_json()["response"]
+    r = post_export_download(mallory, alice["aid"])
+    assert r.status_code == 200 and "content" not in r.text and NOT_AVAILABLE in r.text  # nothing exported
 
     spec = callback_spec(mallory, f"{ids.DATA_VERSIONS_TICK}.data")
     button = ids.data_version_action("delete", alice["aid"])

@@ -15,6 +15,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from pipeline.config import Settings
 from pipeline.errors import ArtifactError, ArtifactVersionError, DataError, SegmentationError
+from pipeline.segmentation.assignments import COLUMNS
 from pipeline.segmentation.training import TrainResult, dataset_from_bytes, fit_segmentation, load_dataset, score, train
 from pipeline.store import artifacts
 from pipeline.store.artifacts import MANIFEST_NAME, load_artifact, read_manifest
@@ -268,7 +269,13 @@ def test_cli_sample_then_score(tmp_path: Path) -> None:
     proc = run_cli("score", "--data", "s.tsv", "--out", "scored.csv", "--models-dir", "m", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     scored = pd.read_csv(tmp_path / "scored.csv")
-    assert list(scored.columns) == ["ID", "Segment_Key", "Segment_Name", "p_alive", "expected_clv"]
+    assert list(scored.columns) == [
+        *COLUMNS,
+        "Customer_Value",
+        "Purchase_Frequency",
+        "Campaign_Response",
+        "Customer_For_Years",
+    ]
     assert sorted(scored["ID"]) == sorted(truth["ID"])
 
 

@@ -8,7 +8,6 @@ clustered features as ``customdata``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +16,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipeline.config import DEFAULT_FEATURES
-from pipeline.data.export import csv_bytes
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 from pipeline.segmentation.training import PC_COLUMNS
 
@@ -317,30 +315,6 @@ def member_column_defs(
             )
         defs.append(d)
     return defs
-
-
-def members_csv(frame: pd.DataFrame, key: str, names: Mapping[str, str]) -> str:
-    """CSV text of one segment's customers (every customer attribute, no model internals), via the safe writer.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        Scored customers.
-    key : str
-        Segment key.
-    names : mapping
-        Segment key → display name (written in a ``Segment_Name`` column).
-    """
-    sub = frame.loc[frame["Segment"] == key].drop(columns=["Cluster", *PC_COLUMNS], errors="ignore")
-    sub = sub.rename(columns={"Segment": "Segment_Key"})
-    sub.insert(1, "Segment_Name", names.get(key, key))
-    return csv_bytes(sub, date_format="%Y-%m-%d").decode("utf-8")  # the one safe writer (formula cells neutralised)
-
-
-def csv_filename(key: str) -> str:
-    """``segment-high_value_loyal.csv`` (anything but letters, digits, ``_`` and ``-`` replaced)."""
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-") or "segment"
-    return f"segment-{safe}.csv"
 
 
 def fmt_members(n: int) -> str:

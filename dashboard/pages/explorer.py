@@ -5,7 +5,6 @@ Deep link: ``/explorer?segment=<segment key>`` opens that segment's drill-down.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import dash
@@ -26,29 +25,25 @@ from dashboard.components import (
     page_header,
     segment_chip,
 )
+from dashboard.exports import download_menu
 from dashboard.figures.common import empty_figure
 from dashboard.figures.eda import numeric_variables, population_means, variable_label
 from dashboard.figures.explorer import (
     axis_choices,
-    csv_filename,
     default_axes,
     default_axis_choices,
     member_column_defs,
     member_columns,
     member_rows,
-    members_csv,
     pca_axis_titles,
     profile_figure,
     scatter_figure,
 )
 from dashboard.figures.segments import evidence_phrases
-from dashboard.services import ArtifactView, service, view
-from pipeline.errors import SegmentationError
+from dashboard.services import ArtifactView, view
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 
 dash.register_page(__name__, path="/explorer", name="3D Explorer", title="3D Explorer · Customer Segments", order=3)
-
-log = logging.getLogger(__name__)
 
 #: AG Grid theme following Bootstrap's light/dark colours (CSS variables).
 #: Feature labels before the session's artifact is known (the same declared definitions).
@@ -89,6 +84,12 @@ def controls() -> dbc.Card:
                     "Tip: click any point to open its segment.",
                     className="small text-body-secondary mt-1",
                 ),
+                html.Div(
+                    download_menu(
+                        "explorer", "customers", ("all", "shown"), label="Download customers", what="all or those shown"
+                    ),
+                    className="mt-3",
+                ),
             ]
         ),
     )
@@ -127,18 +128,13 @@ def drill_down() -> html.Div:
                 html.Div(
                     [
                         html.H3("Customers in this segment", className="h6 card-title mb-0 fw-semibold"),
-                        dbc.Button(
-                            [html.I(className="bi bi-download me-1"), "Download CSV"],
-                            id=ids.EXPLORER_DOWNLOAD_BUTTON,
-                            size="sm",
-                            color="primary",
-                            outline=True,
+                        download_menu(
+                            "explorer", "members", ("segment",), label="Download", what="this segment's customers"
                         ),
                     ],
                     className="d-flex justify-content-between align-items-center mb-2",
                 ),
                 grid,
-                dcc.Download(id=ids.EXPLORER_DOWNLOAD),
             ]
         ),
     )
@@ -401,35 +397,16 @@ def render_drill(
     )
 
 
-@callback(
-    Output(ids.EXPLORER_DOWNLOAD, "data"),
-    Input(ids.EXPLORER_DOWNLOAD_BUTTON, "n_clicks"),
-    State(ids.EXPLORER_DRILL_SEGMENT, "value"),
-    State(ids.ACTIVE_ARTIFACT, "data"),
-    prevent_initial_call=True,
+clientside_callback(
+    """function (segment, shown) {
+        // What the download menus export: the drilled segment, and the segments the filter shows.
+        return [{segment: segment ? [segment] : []}, {shown: Array.isArray(shown) ? shown : []}];
+    }""",
+    Output(ids.export_selection("explorer", "members"), "data"),
+    Output(ids.export_selection("explorer", "customers"), "data"),
+    Input(ids.EXPLORER_DRILL_SEGMENT, "value"),
+    Input(ids.EXPLORER_SEGMENTS, "value"),
 )
-def download_members(n_clicks: int | None, segment: str | None, artifact_id: str | None) -> dict[str, Any]:
-    """CSV of the drilled segment's customers, built server-side through the one safe writer.
-
-    Only a version the request's owner may read is exported (never the
-    default in its place); anything else downloads nothing.
-    """
-    if not n_clicks:
-        return no_update
-    try:
-        v = service().checked_view(artifact_id)
-    except SegmentationError as err:
-        log.warning("download refused: %s", err)
-        return no_update
-    if segment not in v.segment_by_key:
-        return no_update
-    return {
-        "content": members_csv(v.customers, segment, v.names),
-        "filename": csv_filename(segment),
-        "type": "text/csv",
-        "base64": False,
-    }
-
 
 clientside_callback(
     """function (axes) {

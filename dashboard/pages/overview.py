@@ -10,6 +10,7 @@ from dash import Input, Output, callback, html
 
 from dashboard import churn, ids
 from dashboard.components import card, churn_badge, fmt_money, fmt_pct, graph, kpi_card, page_header, segment_chip
+from dashboard.exports import download_menu
 from dashboard.figures.overview import segment_share_figure
 from dashboard.report_menu import report_menu
 from dashboard.services import ArtifactView, view
@@ -21,10 +22,16 @@ def layout(**_query: str) -> html.Div:
     """Page frame; content is filled by :func:`render` for the session's data set."""
     return html.Div(
         [
-            page_header(
-                "Overview",
-                "Who your customers are, what each segment is worth and what to do about it.",
-                "speedometer2",
+            html.Div(
+                [
+                    page_header(
+                        "Overview",
+                        "Who your customers are, what each segment is worth and what to do about it.",
+                        "speedometer2",
+                    ),
+                    download_menu("overview", "all", label="Download assignments", what="of all customers"),
+                ],
+                className="d-flex justify-content-between align-items-start flex-wrap gap-2",
             ),
             report_menu(),
             dbc.Row(id=ids.OVERVIEW_KPIS, className="g-3 mb-3"),

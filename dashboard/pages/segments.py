@@ -22,6 +22,7 @@ from dashboard.components import (
     page_header,
     segment_chip,
 )
+from dashboard.exports import download_menu
 from dashboard.figures.eda import numeric_variables, population_means
 from dashboard.figures.segments import evidence_phrases, priority_figure, profile_rows
 from dashboard.services import ArtifactView, view
@@ -33,10 +34,16 @@ def layout(**_query: str) -> html.Div:
     """Page frame; content is filled by :func:`render` for the session's data set."""
     return html.Div(
         [
-            page_header(
-                "Segments & strategy",
-                "What each segment is worth, how it behaves against the average customer and what to do next.",
-                "bullseye",
+            html.Div(
+                [
+                    page_header(
+                        "Segments & strategy",
+                        "What each segment is worth, how it behaves against the average customer and what to do next.",
+                        "bullseye",
+                    ),
+                    download_menu("segments", "all", label="Download all customers", what="with their segments"),
+                ],
+                className="d-flex justify-content-between align-items-start flex-wrap gap-2",
             ),
             dbc.Row(
                 [
@@ -191,8 +198,24 @@ def segment_card(
     notes = notes or {}
     body = [
         html.Div(
-            [html.H3(segment_chip(segment), className="h6 mb-0"), churn_badge(segment)],
-            className="d-flex justify-content-between align-items-center mb-2 gap-2",
+            [
+                html.H3(segment_chip(segment), className="h6 mb-0"),
+                html.Div(
+                    [
+                        churn_badge(segment),
+                        download_menu(
+                            "segment-card",
+                            segment["key"],
+                            ("segment",),
+                            {"segment": [segment["key"]]},
+                            label="Download",
+                            what=f"the customers of {segment['name']}",
+                        ),
+                    ],
+                    className="d-flex align-items-center gap-2 ms-auto",
+                ),
+            ],
+            className="d-flex flex-wrap justify-content-between align-items-center mb-2 gap-2",
         ),
         stats,
         strategy,

@@ -1,5 +1,14 @@
 """The one safe writer for user data leaving the project (CSV, XLSX, Parquet).
 
+:data:`EXPORT_FORMATS` is the registry of formats (key → :class:`ExportFormat`
+with its suffix, media type and writer); :func:`export_bytes` returns a file's
+bytes (the app's downloads), :func:`write_export` writes it (the CLI), and
+:func:`write_table` writes a plain table.  A :class:`TableExport` is one main
+table (the CSV and Parquet files) plus, for XLSX, the sheets to write in
+order, each formatted: bold filled header, frozen header row, auto-filter,
+column widths, number formats by column kind (:data:`NUMBER_FORMATS`), notes
+under the table, and sheet names made valid for Excel (:func:`sheet_names`).
+
 Spreadsheet programs run a cell that starts with ``=``, ``+``, ``-`` or ``@``
 (and, in some, a leading tab or carriage return) as a formula, so a customer
 name like ``=HYPERLINK("http://evil", "click")`` in an export becomes a live
@@ -25,10 +34,18 @@ as triggers; the rule is a few lines and is tested here directly.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import numbers
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import DataError
@@ -38,8 +55,15 @@ from pipeline.errors import DataError
 FORMULA_TRIGGERS: frozenset[str] = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
 #: Written in front of a dangerous text cell.
 ESCAPE_PREFIX = "'"
-#: File suffixes :func:`write_table` understands.
-SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".parquet")
+#: Excel number formats by column kind (:attr:`TableExport.column_kinds`).  Money has no currency
+#: symbol: the data's currency is not known.
+NUMBER_FORMATS: Mapping[str, str] = MappingProxyType(
+    {"money": "#,##0.00", "probability": "0.0%", "date": "yyyy-mm-dd", "integer": "#,##0"}
+)
+#: Rows an Excel sheet holds, header included.
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_SHEET_NAME_MAX = 31
+_SHEET_FORBIDDEN = re.compile(r"[\\\[\]:*?/]")
 
 
 def is_dangerous(text: str) -> bool:
@@ -163,6 +187,208 @@ def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return neutralise(out)
 
 
+@dataclasses.dataclass(frozen=True)
+class Sheet:
+    """One XLSX sheet: a title (made valid by :func:`sheet_names`), a table and notes written under it."""
+
+    name: str
+    frame: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class TableExport:
+    """What one export holds.
+
+    Attributes
+    ----------
+    table : DataFrame
+        The main table: the whole CSV or Parquet file.
+    sheets : tuple of Sheet
+        The XLSX workbook's sheets in order (empty: one sheet ``Data`` with ``table``).
+    column_kinds : mapping
+        Column name → ``"money"``, ``"probability"``, ``"date"`` or ``"integer"``
+        (the XLSX number format, :data:`NUMBER_FORMATS`).
+    """
+
+    table: pd.DataFrame
+    sheets: tuple[Sheet, ...] = ()
+    column_kinds: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportFormat:
+    """One export format of the registry :data:`EXPORT_FORMATS`."""
+
+    key: str
+    suffix: str
+    label: str
+    media_type: str
+    write: Callable[[TableExport], bytes]
+
+
+def sheet_names(names: Sequence[str]) -> list[str]:
+    """Valid, unique Excel sheet names for ``names``, in order.
+
+    Excel's rules: at most 31 characters, none of ``\\ / ? * [ ] :``, not
+    blank, not starting or ending with an apostrophe, not ``History``, unique
+    ignoring case.  Forbidden characters become ``-``; a repeated name gets
+    `` (2)``, `` (3)``... within the 31 characters.
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    out: list[str] = []
+    taken: set[str] = set()
+    for raw in names:
+        name = ILLEGAL_CHARACTERS_RE.sub("", _SHEET_FORBIDDEN.sub("-", str(raw)))
+        name = " ".join(name.split()).strip("'").strip()[:EXCEL_SHEET_NAME_MAX].strip().strip("'") or "Sheet"
+        if name.lower() == "history":
+            name = "History (sheet)"
+        candidate, n = name, 1
+        while candidate.lower() in taken:
+            n += 1
+            tail = f" ({n})"
+            candidate = name[: EXCEL_SHEET_NAME_MAX - len(tail)].rstrip().rstrip("'") + tail
+        taken.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def _safe_text(value: Any) -> Any:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return neutralise_text(ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)) if isinstance(value, str) else value
+
+
+def _column_values(col: pd.Series) -> list[Any]:
+    """Python values of one column for openpyxl: missing values as None (an empty cell)."""
+    values = col.astype(object).where(col.notna(), None).tolist()
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+def _column_width(header: str, values: list[Any]) -> float:
+    sample = values[:200]
+    longest = max([len(str(header)), *(len(str(v)) for v in sample if v is not None)], default=8)
+    return float(min(60, max(8, longest + 2)))
+
+
+def _write_sheet(wb: Any, title: str, frame: pd.DataFrame, notes: Sequence[str], kinds: Mapping[str, str]) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ready = _xlsx_ready(frame)
+    ws = wb.create_sheet(title)
+    headers = [str(c) for c in ready.columns]
+    columns = [_column_values(ready.iloc[:, i]) for i in range(ready.shape[1])]
+    formats: list[str | None] = []
+    for i, name in enumerate(frame.columns):
+        kind = kinds.get(str(name))
+        if kind is None and pd.api.types.is_datetime64_any_dtype(ready.iloc[:, i].dtype):
+            kind = "date"
+        formats.append(NUMBER_FORMATS.get(kind or ""))
+    for i, header in enumerate(headers, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = _column_width(header, columns[i - 1])
+    ws.freeze_panes = "A2"
+    if headers:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(frame) + 1}"
+    bold = Font(bold=True, color="FFFFFF")
+    fill = PatternFill("solid", fgColor="1F4E79")
+    wrap = Alignment(vertical="top", wrap_text=True)
+    head_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(ws, value=header)
+        cell.font, cell.fill, cell.alignment = bold, fill, wrap
+        head_cells.append(cell)
+    ws.append(head_cells)
+    styled = [j for j, f in enumerate(formats) if f]
+    for r in range(len(frame)):
+        row: list[Any] = [col[r] for col in columns]
+        for j in styled:
+            if row[j] is not None:
+                cell = WriteOnlyCell(ws, value=row[j])
+                cell.number_format = formats[j]
+                row[j] = cell
+        ws.append(row)
+    if notes and len(frame) + 2 + len(notes) <= EXCEL_MAX_ROWS:  # notes go under the table when they fit
+        ws.append([])
+        for note in notes:
+            ws.append([_safe_text(note)])
+
+
+def xlsx_bytes(export: TableExport) -> bytes:
+    """The XLSX workbook of ``export`` (see the module docstring); every text cell neutralised.
+
+    Raises
+    ------
+    DataError
+        A sheet has more rows than Excel holds.
+    """
+    from openpyxl import Workbook
+
+    sheets = export.sheets or (Sheet("Data", export.table),)
+    largest = max(len(sheet.frame) for sheet in sheets)
+    if largest + 1 > EXCEL_MAX_ROWS:  # checked before writing anything
+        raise DataError(
+            f"{largest:,} rows do not fit in an Excel sheet ({EXCEL_MAX_ROWS - 1:,} at most); "
+            "export CSV or Parquet instead."
+        )
+    wb = Workbook(write_only=True)
+    for title, sheet in zip(sheet_names([s.name for s in sheets]), sheets, strict=True):
+        _write_sheet(wb, title, sheet.frame, sheet.notes, export.column_kinds)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _csv_export(export: TableExport) -> bytes:
+    return csv_bytes(export.table, date_format="%Y-%m-%d")
+
+
+def parquet_bytes(export: TableExport) -> bytes:
+    """The Parquet file of ``export.table``; text columns neutralised."""
+    buf = io.BytesIO()
+    _parquet_ready(export.table).to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+#: The export formats: the one registry of what a table can be exported as.
+EXPORT_FORMATS: Mapping[str, ExportFormat] = MappingProxyType(
+    {
+        "csv": ExportFormat("csv", ".csv", "CSV", "text/csv", _csv_export),
+        "xlsx": ExportFormat(
+            "xlsx",
+            ".xlsx",
+            "Excel (.xlsx)",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            xlsx_bytes,
+        ),
+        "parquet": ExportFormat("parquet", ".parquet", "Parquet", "application/vnd.apache.parquet", parquet_bytes),
+    }
+)
+#: File suffixes :func:`write_table` and :func:`write_export` understand.
+SUFFIXES: tuple[str, ...] = tuple(f.suffix for f in EXPORT_FORMATS.values())
+
+
+def export_format(key: str) -> ExportFormat:
+    """The registered format ``key`` (``"csv"``, ``"xlsx"``, ``"parquet"``).
+
+    Raises
+    ------
+    DataError
+        Not a registered format.
+    """
+    fmt = EXPORT_FORMATS.get(str(key).lower().lstrip("."))
+    if fmt is None:
+        raise DataError(f"Unknown export format {key!r}; choose one of {', '.join(EXPORT_FORMATS)}.")
+    return fmt
+
+
+def export_bytes(export: TableExport, key: str) -> bytes:
+    """The bytes of ``export`` in format ``key`` (for downloads); every text cell neutralised."""
+    return export_format(key).write(export)
+
+
 def check_output_path(path: Path) -> str:
     """The lower-case suffix of ``path`` if :func:`write_table` can write it (check before long work).
 
@@ -200,24 +426,52 @@ def write_table(frame: pd.DataFrame, path: Path) -> Path:
     DataError
         Unknown suffix.
     """
+    return write_export(TableExport(frame), path)
+
+
+def write_export(export: TableExport, path: Path) -> Path:
+    """Write ``export`` to ``path`` in the format its suffix names, atomically.
+
+    The file is written under a temporary name in the same folder and renamed
+    over ``path`` at the end, so a failure leaves any previous file intact.
+
+    Raises
+    ------
+    DataError
+        Unknown suffix (nothing is written), or the data do not fit the format.
+    """
     path = Path(path)
     suffix = check_output_path(path)
+    fmt = next(f for f in EXPORT_FORMATS.values() if f.suffix == suffix)
+    content = fmt.write(export)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        path.write_bytes(csv_bytes(frame))
-    elif suffix == ".xlsx":
-        _xlsx_ready(frame).to_excel(path, index=False, engine="openpyxl")
-    else:
-        _parquet_ready(frame).to_parquet(path, index=False)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
 __all__ = [
+    "EXPORT_FORMATS",
     "FORMULA_TRIGGERS",
+    "NUMBER_FORMATS",
+    "ExportFormat",
+    "Sheet",
+    "TableExport",
     "check_output_path",
     "csv_bytes",
+    "export_bytes",
+    "export_format",
     "is_dangerous",
     "neutralise",
     "neutralise_text",
+    "sheet_names",
+    "write_export",
     "write_table",
+    "xlsx_bytes",
 ]

@@ -242,6 +242,47 @@ def _pcs(pca: PCA, z: np.ndarray) -> np.ndarray:
     return np.asarray(pca.transform(z), dtype=float)
 
 
+def centre_distances(Z: np.ndarray, centroids_scaled: np.ndarray) -> np.ndarray:
+    """Euclidean distance of each scaled row to each segment centre, shape (n_rows, n_segments)."""
+    Z = np.asarray(Z, dtype=float)
+    centres = np.asarray(centroids_scaled, dtype=float)
+    return np.sqrt(((Z[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
+
+
+def assignment_confidence(distances: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """How clearly each customer belongs to its segment: ``1 - d_own / d_nearest_other``, clipped to [0, 1].
+
+    ``d_own`` is the distance (in the scaled space the model clusters in) to
+    the centre of the customer's own segment, ``d_nearest_other`` to the
+    nearest other centre.  1 means at its segment's centre, 0 means at least
+    as close to another segment's centre (on the boundary, or assigned by a
+    model that does not assign by distance, such as a Gaussian mixture).  With
+    a single segment, or when every other centre coincides with the row, it is 1.
+
+    Parameters
+    ----------
+    distances : ndarray of shape (n_rows, n_segments)
+        See :func:`centre_distances`.
+    own : ndarray of int, shape (n_rows,)
+        Column of each row's own segment.
+
+    Returns
+    -------
+    ndarray of float, shape (n_rows,)
+    """
+    d = np.asarray(distances, dtype=float)
+    own = np.asarray(own, dtype=int)
+    rows = np.arange(len(d))
+    if d.shape[1] < 2:
+        return np.ones(len(d))
+    others = d.copy()
+    others[rows, own] = np.inf
+    runner = others.min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conf = np.where(runner > 0, 1.0 - d[rows, own] / runner, 1.0)
+    return np.clip(conf, 0.0, 1.0)
+
+
 def simulate(
     pipeline: Pipeline,
     pca: PCA,
@@ -306,14 +347,14 @@ def simulate(
     label = int(labels[0])
 
     z = Z[:1]
-    dist = np.sqrt(((np.asarray(centroids_scaled, dtype=float) - z) ** 2).sum(axis=1))
+    dist = centre_distances(z, centroids_scaled)[0]
     by_label = {int(s["label"]): s for s in segments}
     keys = [str(s["key"]) for s in segments]
     distances = {k: float(d) for k, d in zip(keys, dist, strict=True)}
     own = keys.index(str(by_label[label]["key"]))
     others = [i for i in range(len(keys)) if i != own]
     runner = min(others, key=lambda i: dist[i]) if others else None
-    confidence = 1.0 - float(dist[own] / dist[runner]) if runner is not None and dist[runner] > 0 else 1.0
+    confidence = float(assignment_confidence(dist[None, :], np.array([own]))[0])
     pcs = _pcs(pca, z)[0]
     pcs3 = tuple(float(pcs[j]) if j < len(pcs) else 0.0 for j in range(3))
 
@@ -344,7 +385,7 @@ def simulate(
         label=label,
         segment=by_label[label],
         distances=distances,
-        confidence=max(0.0, min(1.0, confidence)),
+        confidence=confidence,
         runner_up=keys[runner] if runner is not None else None,
         pcs=pcs3,  # type: ignore[arg-type]
         moves=tuple(moves),

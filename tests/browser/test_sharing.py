@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect
 from dashboard import ids
 from pipeline.store.registry import NOT_AVAILABLE, UPLOAD_NOT_AVAILABLE
 from pipeline.synthetic.inputs import transactions_bytes
+from tests.test_sharing import export_download_body
 
 TRAIN_TIMEOUT_MS = 120_000
 PAGES = ("/", "/eda", "/segments", "/explorer", "/simulator", "/models", "/data")
@@ -66,6 +67,11 @@ def post(base: str, output_part: str, inputs: list[Any], state: list[Any], chang
         "state": state,
         "changedPropIds": changed,
     }
+    return send(base, body)
+
+
+def send(base: str, body: dict[str, Any]) -> tuple[int, str]:
+    """POST one ``/_dash-update-component`` body without cookies."""
     req = urllib.request.Request(
         base + "/_dash-update-component",
         data=json.dumps(body).encode(),
@@ -119,17 +125,10 @@ def test_b_never_sees_or_reaches_a_data_set(people: tuple[Page, Page], live_serv
         [f"{ids.DATA_UPLOAD_KEY}.data"],
     )
     assert status == 200 and UPLOAD_NOT_AVAILABLE in text and name not in text and "InvoiceNo" not in text
-    status, text = post(
-        live_server,
-        f"{ids.EXPLORER_DOWNLOAD}.data",
-        [{"id": ids.EXPLORER_DOWNLOAD_BUTTON, "property": "n_clicks", "value": 1}],
-        [
-            {"id": ids.EXPLORER_DRILL_SEGMENT, "property": "value", "value": "any"},
-            {"id": ids.ACTIVE_ARTIFACT, "property": "data", "value": aid},
-        ],
-        [f"{ids.EXPLORER_DOWNLOAD_BUTTON}.n_clicks"],
-    )
-    assert "content" not in text
+    with urllib.request.urlopen(live_server + "/_dash-dependencies", timeout=30) as resp:
+        spec = next(d for d in json.load(resp) if "export-download" in d["output"])
+    status, text = send(live_server, export_download_body(spec, aid))
+    assert "content" not in text and NOT_AVAILABLE in text
     button = ids.data_version_action("delete", aid)
     status, text = post(
         live_server,
