@@ -33,6 +33,24 @@ from .theme import THEMES, template
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
 TITLE = "Customer Segments"
+#: Dash's page template with the document language set (screen readers pick their voice from it).
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
 
 
 def create_app(
@@ -78,6 +96,7 @@ def create_app(
         update_title=None,
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        index_string=INDEX_STRING,
     )
     svc = SegmentationService(settings, default_artifact_id, share_cli_models=share_cli_models)
     svc.register_default()
@@ -141,9 +160,16 @@ def navbar() -> dbc.Navbar:
                 className="me-3 nav-dataset lh-sm",
                 title="Active data set and model version",
             ),
-            html.I(className="bi bi-sun me-1", title="Light theme"),
-            dbc.Switch(id=ids.THEME_SWITCH, value=False, className="mb-0 d-inline-block", persistence=True, label=""),
-            html.I(className="bi bi-moon-stars", title="Dark theme"),
+            html.I(className="bi bi-sun me-1", title="Light theme", **{"aria-hidden": "true"}),
+            dbc.Switch(
+                id=ids.THEME_SWITCH,
+                value=False,
+                className="mb-0 d-inline-block",
+                persistence=True,
+                label="Dark theme",
+                label_class_name="visually-hidden",
+            ),
+            html.I(className="bi bi-moon-stars", title="Dark theme", **{"aria-hidden": "true"}),
         ],
         className="d-flex align-items-center py-1",
     )
@@ -177,8 +203,13 @@ def shell() -> html.Div:
             dcc.Store(id=ids.ACTIVE_ARTIFACT, storage_type="session"),
             dcc.Store(id=ids.THEME, storage_type="local", data="light"),
             html.Div(id=ids.THEME_DUMMY, hidden=True),
+            html.A("Skip to content", href=f"#{ids.MAIN}", className="visually-hidden-focusable skip-link"),
             navbar(),
-            dbc.Container(dash.page_container, fluid=True, className="app-main py-3"),
+            html.Main(
+                dbc.Container(dash.page_container, fluid=True, className="app-main py-3"),
+                id=ids.MAIN,
+                tabIndex="-1",
+            ),
         ]
     )
 

@@ -25,7 +25,10 @@ def page_header(title: str, subtitle: str, icon: str) -> html.Div:
     """Page title with a one-line plain-language explanation."""
     return html.Div(
         [
-            html.H2([html.I(className=f"bi bi-{icon} me-2 text-primary"), title], className="h3 mb-1"),
+            html.H1(
+                [html.I(className=f"bi bi-{icon} me-2 text-primary", **{"aria-hidden": "true"}), title],
+                className="h3 mb-1",
+            ),
             html.P(subtitle, className="text-body-secondary mb-3"),
         ],
         className="page-header",
@@ -45,7 +48,7 @@ def card(title: str | None, body: Any, className: str = "", help_text: str | Non
     """A titled card; ``help_text`` adds a muted explanation under the title."""
     header = []
     if title:
-        header.append(html.H3(title, className="h6 card-title mb-1 fw-semibold"))
+        header.append(html.H2(title, className="h6 card-title mb-1 fw-semibold"))
     if help_text:
         header.append(html.P(help_text, className="small text-body-secondary mb-2"))
     return dbc.Card(dbc.CardBody([*header, body]), className=f"shadow-sm h-100 {className}")

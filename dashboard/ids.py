@@ -7,6 +7,8 @@ and are matched with ``MATCH``/``ALL``; ids are never glued from data values.
 
 from __future__ import annotations
 
+import json
+
 # --- shell (app.py) ---------------------------------------------------------
 URL = "app-url"
 ACTIVE_ARTIFACT = "app-active-artifact"  # dcc.Store(session): the artifact id this browser session uses
@@ -17,6 +19,7 @@ NAV_VERSION = "app-nav-version"
 THEME_DUMMY = "app-theme-dummy"
 NAV_TOGGLER = "app-nav-toggler"
 NAV_COLLAPSE = "app-nav-collapse"
+MAIN = "app-main"  # <main>: target of the skip-to-content link
 
 # --- overview (/) -----------------------------------------------------------
 OVERVIEW_KPIS = "overview-kpis"
@@ -212,3 +215,13 @@ def data_map_field(feature: str) -> dict[str, str]:
 def data_version_action(action: str, artifact_id: str) -> dict[str, str]:
     """A switch/delete button of one artifact in the versions list."""
     return {"type": f"data-version-{action}", "index": artifact_id}
+
+
+def dom_id(component_id: str | dict[str, str]) -> str:
+    """The ``id`` attribute Dash renders for ``component_id`` (dict ids: sorted keys, compact JSON).
+
+    For ``<label for=...>``, which needs the rendered id of a dict-id input.
+    """
+    if isinstance(component_id, str):
+        return component_id
+    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))

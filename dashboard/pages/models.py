@@ -199,7 +199,10 @@ def compute_panel() -> dbc.Card:
                 ),
                 html.Div(
                     [
-                        dbc.Progress(id=ids.MODELS_COMPUTE_PROGRESS, value=0, striped=True, animated=True),
+                        html.Div(
+                            dbc.Progress(id=ids.MODELS_COMPUTE_PROGRESS, value=0, striped=True, animated=True),
+                            **{"data-a11y-label": "Comparison progress"},
+                        ),
                         html.Div(
                             [
                                 html.Div(id=ids.MODELS_COMPUTE_TEXT, className="small text-body-secondary"),
@@ -297,7 +300,12 @@ def train_card() -> dbc.Card:
                 ),
                 html.Div(
                     [
-                        dbc.Progress(id=ids.MODELS_PROGRESS, value=0, striped=True, animated=True, className="mt-3"),
+                        html.Div(
+                            dbc.Progress(
+                                id=ids.MODELS_PROGRESS, value=0, striped=True, animated=True, className="mt-3"
+                            ),
+                            **{"data-a11y-label": "Training progress"},
+                        ),
                         html.Div(id=ids.MODELS_PROGRESS_TEXT, className="small text-body-secondary mt-1"),
                     ],
                     id=ids.MODELS_PROGRESS_BOX,
@@ -395,8 +403,11 @@ def content() -> html.Div:
                                 [
                                     html.Div(
                                         [
-                                            html.H3(
+                                            html.H2(
                                                 "One metric across models", className="h6 card-title fw-semibold mb-0"
+                                            ),
+                                            dbc.Label(
+                                                "Metric", html_for=ids.MODELS_METRIC, className="visually-hidden"
                                             ),
                                             metric_select,
                                         ],
@@ -539,7 +550,7 @@ def recommendation_card(result: dict[str, Any]) -> dbc.Card:
     row = recommended_entry(result)
     if rec.get("model") is None or row is None:
         body: list[Any] = [
-            html.H3("No recommendation", className="h5"),
+            html.H2("No recommendation", className="h5"),
             html.P(plain_recommendation(result), className="mb-0"),
         ]
         return dbc.Card(dbc.CardBody(body), className="shadow-sm h-100 models-recommendation")
@@ -564,7 +575,7 @@ def recommendation_card(result: dict[str, Any]) -> dbc.Card:
                     [html.I(className="bi bi-stars me-2"), "Our recommendation"],
                     className="seg-label text-primary",
                 ),
-                html.H3(title, className="h4 mb-1 models-rec-title"),
+                html.H2(title, className="h4 mb-1 models-rec-title"),
                 html.Div(
                     [
                         scaling,

@@ -188,7 +188,7 @@ def segment_card(segment: Mapping[str, Any], v: ArtifactView, avg: Mapping[str, 
     rows = profile_rows(segment, avg, v.features, v.feature_defs)
     body = [
         html.Div(
-            [html.H3(segment_chip(segment), className="h6 mb-0"), churn_badge(segment)],
+            [html.H2(segment_chip(segment), className="h6 mb-0"), churn_badge(segment)],
             className="d-flex justify-content-between align-items-center mb-2 gap-2",
         ),
         stats,
