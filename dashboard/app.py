@@ -22,6 +22,7 @@ from pipeline.segmentation.training import load_dataset, settings_for_dataset, t
 from pipeline.store.keys import FLASK_SESSION, derived_key
 
 from . import ids
+from .components import nav_pages
 from .identity import IdentityConfig
 from .identity import install as install_identity
 from .security import install as install_security
@@ -146,10 +147,7 @@ class _HttpsAwareSessions(SecureCookieSessionInterface):
 
 def navbar() -> dbc.Navbar:
     """Top bar: brand, one link per registered page, data set and theme switch."""
-    links = [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-        for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
-    ]
+    links = [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact")) for page in nav_pages()]
     right = html.Div(
         [
             html.Div(
@@ -159,6 +157,13 @@ def navbar() -> dbc.Navbar:
                 ],
                 className="me-3 nav-dataset lh-sm",
                 title="Active data set and model version",
+            ),
+            dcc.Link(
+                [html.I(className="bi bi-easel me-1", **{"aria-hidden": "true"}), "Present"],
+                href="/present",
+                id=ids.NAV_PRESENT,
+                className="btn btn-sm btn-outline-secondary me-3 text-nowrap",
+                title="Presentation mode: the story one screen at a time (arrow keys)",
             ),
             html.I(className="bi bi-sun me-1", title="Light theme", **{"aria-hidden": "true"}),
             dbc.Switch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -19,6 +20,16 @@ GRID_THEME = {
         " accentColor: '#0d6efd', fontFamily: 'inherit', fontSize: 13, spacing: 5})"
     )
 }
+
+
+#: Pages reached from elsewhere, not from the navbar: the 404 page and presentation mode.
+OFF_NAVBAR = ("not_found_404", "present")
+
+
+def nav_pages() -> list[dict[str, Any]]:
+    """The registered pages shown in the navbar, in their order."""
+    pages = [p for p in dash.page_registry.values() if p["module"].split(".")[-1] not in OFF_NAVBAR]
+    return sorted(pages, key=lambda p: p.get("order", 99))
 
 
 def page_header(title: str, subtitle: str, icon: str) -> html.Div:

@@ -20,6 +20,12 @@ THEME_DUMMY = "app-theme-dummy"
 NAV_TOGGLER = "app-nav-toggler"
 NAV_COLLAPSE = "app-nav-collapse"
 MAIN = "app-main"  # <main>: target of the skip-to-content link
+NAV_PRESENT = "app-nav-present"  # navbar link into presentation mode
+
+# --- presentation mode (/present) -------------------------------------------
+PRESENT_VERSION = "present-version"  # dcc.Store: ?version=<id> of a share link (None: the session's data set)
+PRESENT_DECK = "present-deck"
+PRESENT_SHARE = "present-share"
 
 # --- overview (/) -----------------------------------------------------------
 OVERVIEW_KPIS = "overview-kpis"

@@ -277,13 +277,9 @@ def layout(**_query: str) -> html.Div:
                 "database-up",
             ),
             dbc.Row([dbc.Col(upload, lg=4), dbc.Col(preview, lg=8)], className="g-3 mb-3"),
-            dbc.Row(
-                [
-                    dbc.Col(html.Div([kind, mapping], className="d-grid gap-3"), lg=5),
-                    dbc.Col(check, lg=7),
-                ],
-                className="g-3 mb-3",
-            ),
+            # The numbered steps read 1, 2, 3, 4 at every width (left to right, then down).
+            dbc.Row([dbc.Col(kind, lg=4), dbc.Col(mapping, lg=8)], className="g-3 mb-3"),
+            dbc.Row(dbc.Col(check), className="g-3 mb-3"),
             versions,
         ],
         className="data-page",
