@@ -61,7 +61,7 @@ _MARITAL = (("Married", 0.39), ("Together", 0.26), ("Single", 0.21), ("Divorced"
 _SPEND_MIX = np.array([6.0, 1.0, 4.0, 1.3, 1.0, 1.6])  # Dirichlet weights in SPEND_COLUMNS order
 
 
-def _below_cap(base: np.ndarray, noise: np.ndarray, seed: int) -> np.ndarray:
+def below_cap(base: np.ndarray, noise: np.ndarray, seed: int) -> np.ndarray:
     """``base · exp(noise)``, with the noise of customers above :data:`SPEND_CAP` drawn again below it.
 
     Clipping at the cap piled every such customer onto the same top value (a spike at
@@ -116,7 +116,7 @@ def generate_sample(rows: int = 2240, seed: int = 2014) -> tuple[pd.DataFrame, p
     children = kid + teen
 
     base = param["base_spend"] * (income / 60_000) ** 1.2 * 0.8**children
-    spend = np.clip(_below_cap(base, rng.normal(0, SPEND_SIGMA, rows), seed), 6, SPEND_CAP)
+    spend = np.clip(below_cap(base, rng.normal(0, SPEND_SIGMA, rows), seed), 6, SPEND_CAP)
     mix = rng.dirichlet(_SPEND_MIX, size=rows)
     amounts = np.floor(spend[:, None] * mix).astype(int)
 
