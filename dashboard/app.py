@@ -159,7 +159,11 @@ def navbar() -> dbc.Navbar:
                 title="Active data set and model version",
             ),
             dcc.Link(
-                [html.I(className="bi bi-easel me-1", **{"aria-hidden": "true"}), "Present"],
+                [
+                    html.I(className="bi bi-easel", **{"aria-hidden": "true"}),
+                    html.Span(" Present", className="d-none d-xxl-inline"),
+                    html.Span("Presentation mode", className="visually-hidden d-xxl-none"),
+                ],
                 href="/present",
                 id=ids.NAV_PRESENT,
                 className="btn btn-sm btn-outline-secondary me-3 text-nowrap",
