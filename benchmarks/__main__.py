@@ -25,6 +25,8 @@ ALL = (
     "bench_churn_fit",
     "bench_load",
     "bench_jobs",
+    "bench_migration",
+    "bench_report",
 )
 
 

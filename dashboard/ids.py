@@ -172,7 +172,23 @@ DATA_JOB = "data-job"  # dcc.Store: {"id": job id} of the training job this page
 DATA_JOB_POLL = "data-job-poll"  # dcc.Interval polling that job (disabled when there is none)
 
 
+# --- executive report menu (dashboard/report_menu.py, on the Overview page) ---
+REPORT_MENU = "report-menu"
+REPORT_HTML = "report-html"
+REPORT_PDF = "report-pdf"
+REPORT_PPTX = "report-pptx"
+REPORT_JOB = "report-job"  # dcc.Store: {"id": job id, "format": suffix}
+REPORT_POLL = "report-poll"
+REPORT_CANCEL = "report-cancel"
+REPORT_BOX = "report-box"
+REPORT_PROGRESS = "report-progress"
+REPORT_CAPTION = "report-caption"
+REPORT_STATUS = "report-status"
+REPORT_DOWNLOAD = "report-download"
+
 # --- dict ids for repeated widgets -----------------------------------------
+
+
 def sim_slider(feature: str) -> dict[str, str]:
     """Slider of one simulator feature."""
     return {"type": "sim-slider", "index": feature}
@@ -231,3 +247,40 @@ def dom_id(component_id: str | dict[str, str]) -> str:
     if isinstance(component_id, str):
         return component_id
     return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+
+
+# --- over time (/changes) ---------------------------------------------------
+CHANGES_FROM = "changes-from"  # dropdown: the earlier snapshot
+CHANGES_TO = "changes-to"  # dropdown: the later snapshot
+CHANGES_SAVE = "changes-save"  # button: save a snapshot of the session's data set
+CHANGES_SAVE_STATUS = "changes-save-status"
+CHANGES_SAVED = "changes-saved"  # dcc.Store: {"id", "at"} of the last snapshot saved here (refreshes the lists)
+CHANGES_SUMMARY = "changes-summary"
+CHANGES_ALERTS = "changes-alerts"
+CHANGES_SANKEY = "changes-sankey"
+CHANGES_MATRIX = "changes-matrix"
+CHANGES_DRIFT = "changes-drift"
+CHANGES_SHARES = "changes-shares"
+CHANGES_MATCHES = "changes-matches"
+CHANGES_FLOW = "changes-flow"  # dcc.Store: {"from": key, "to": key} of the clicked flow
+CHANGES_MOVERS = "changes-movers"
+CHANGES_DOWNLOAD_BUTTON = "changes-download-button"
+CHANGES_DOWNLOAD = "changes-download"
+CHANGES_LOG_BUTTON = "changes-log-button"  # button: snapshots of the session's transaction log, every quarter
+CHANGES_LOG_JOB = "changes-log-job"  # dcc.Store: {"id": job id} of that background job
+CHANGES_LOG_POLL = "changes-log-poll"  # dcc.Interval polling it
+CHANGES_LOG_STATUS = "changes-log-status"
+# Feature picker on /data (dashboard/feature_picker.py).
+FEATURE_PICKER_VIEW = "feature-picker-view"  # distributions, correlations and checks of the chosen columns
+FEATURE_PICKER_DETAILS = "feature-picker-details"
+SEGMENT_NOTE_STATUS = "segment-note-status"
+
+
+def segment_note(key: str) -> dict[str, str]:
+    """The editable note of segment <key> (saved with the model version)."""
+    return {"type": "segment-note", "index": key}
+
+
+def segment_note_save(key: str) -> dict[str, str]:
+    """The save button of segment <key>'s note."""
+    return {"type": "segment-note-save", "index": key}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +115,56 @@ def run_compare(context: JobContext, parameters: dict[str, Any]) -> dict[str, An
     return {"artifact": artifact_id, "ready": True}
 
 
+#: Folder under the data folder where report jobs write their file (one per job, named by the job id).
+REPORTS_DIR = "reports"
+#: Report files older than this are removed when a new report job starts.
+REPORT_MAX_AGE_S = 24 * 3600
+#: Extra peak of a PDF report: the headless Chromium that prints it (measured about 250 MB here).
+CHROMIUM_BYTES = 400 * MB
+
+
+def report_file(settings: Settings, job_id: str, suffix: str) -> Path:
+    """``<data_dir>/reports/<job id><suffix>``: where a report job writes (names made here, never by the browser)."""
+    from pipeline.reports import report_format
+
+    if not re.fullmatch(r"[0-9a-f]{32}", str(job_id)):
+        raise SegmentationError("Invalid report job id.")
+    return Path(settings.data_dir) / REPORTS_DIR / f"{job_id}{report_format(f'x{suffix}')}"
+
+
+def run_report(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Job ``report``: the executive report of a version the owner may read, written under the data folder.
+
+    ``parameters``: ``{"artifact": id, "format": ".html" | ".pdf" | ".pptx"}``.  Returns
+    ``{"artifact": id, "format": suffix, "filename": download name}``; the file is
+    :func:`report_file` of this job.
+    """
+    from pipeline.reports import story_of, write_report
+    from pipeline.store.artifacts import load_artifact
+    from pipeline.store.registry import Registry
+
+    settings: Settings = context.settings
+    artifact_id = str(parameters.get("artifact") or "")
+    out = report_file(settings, context.job_id, str(parameters.get("format") or ""))
+    context.progress(5, "Checking the model version")
+    if not valid_artifact_id(artifact_id):
+        raise SegmentationError(f"Invalid model version id {artifact_id!r}.")
+    Registry(database_path(settings)).version(context.owner, artifact_id)  # AccessDenied if not theirs
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for old in out.parent.iterdir():
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > REPORT_MAX_AGE_S:
+                old.unlink()
+    context.progress(15, "Loading the model version", creep_to=35)
+    artifact = load_artifact(Path(settings.models_dir) / artifact_id, settings)
+    context.progress(
+        40, "Writing the report" + (" (Chromium prints the PDF)" if out.suffix == ".pdf" else ""), creep_to=95
+    )
+    write_report(story_of(artifact), out)
+    context.progress(100, "Done")
+    return {"artifact": artifact_id, "format": out.suffix, "filename": f"segment-report-{artifact_id}{out.suffix}"}
+
+
 # ---------------------------------------------------------------- memory estimates (in the server)
 
 
@@ -156,11 +207,27 @@ def estimate_compare(parameters: dict[str, Any], settings: Settings, owner: str)
     return int(CHILD_BASE_BYTES + 2 * fit_peak_bytes(_customers(parameters.get("artifact"), settings), settings))
 
 
+def estimate_report(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
+    """Peak bytes of a report: the version's customer table, plus Chromium for a PDF."""
+    n = _customers(parameters.get("artifact"), settings)
+    return int(
+        CHILD_BASE_BYTES + BYTES_PER_CUSTOMER * n + (CHROMIUM_BYTES if parameters.get("format") == ".pdf" else 0)
+    )
+
+
 #: The job kinds of the app.
 JOB_KINDS: dict[str, JobKind] = {
     "train": JobKind("dashboard.tasks:run_train", estimate_train),
     "compare": JobKind("dashboard.tasks:run_compare", estimate_compare),
+    "snapshots": JobKind("dashboard.timeline:run_log_snapshots", lambda p, s, o: _log_snapshots_estimate(p, s, o)),
+    "report": JobKind("dashboard.tasks:run_report", estimate_report),
 }
+
+
+def _log_snapshots_estimate(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
+    from dashboard.timeline import estimate_log_snapshots  # the page's module (imports this one)
+
+    return estimate_log_snapshots(parameters, settings, owner)
 
 
 # ---------------------------------------------------------------- the app's runner
@@ -308,11 +375,14 @@ __all__ = [
     "cancel_job",
     "compare_job",
     "estimate_compare",
+    "estimate_report",
     "estimate_train",
     "fit_peak_bytes",
     "job_status",
     "make_runner",
+    "report_file",
     "run_compare",
+    "run_report",
     "run_train",
     "runner",
     "submit",

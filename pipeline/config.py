@@ -53,7 +53,12 @@ class Settings:
     scaling : str
         Preprocessing before clustering, one of :data:`SCALINGS`.
     features : tuple of str
-        Engineered features that are clustered.
+        Engineered features that are clustered: the behavioural ones, or any
+        numeric columns of a customer table (custom features, see
+        :mod:`pipeline.features.custom`).
+    feature_weights : tuple of (str, float)
+        Weight of a clustered feature in the scaled space where not 1 (the
+        one-hot indicators of a categorical column); empty: all weigh 1.
     as_of : datetime.date or None
         Reference date for tenure and age; ``None`` means the latest
         enrolment date found in the data.
@@ -98,6 +103,7 @@ class Settings:
     model: str = "kmeans"
     scaling: str = "standard"
     features: tuple[str, ...] = DEFAULT_FEATURES
+    feature_weights: tuple[tuple[str, float], ...] = ()
     as_of: dt.date | None = None
     random_state: int = 42
     n_init: int = 10
@@ -144,6 +150,10 @@ class Settings:
                 f"The inactive threshold must be a probability above 0 and below 1, got {self.inactive_threshold!r}."
             )
         object.__setattr__(self, "features", tuple(self.features))
+        weights = tuple((str(f), float(w)) for f, w in dict(self.feature_weights).items() if float(w) != 1.0)
+        if any(not 0 < w <= 1 for _, w in weights):
+            raise SegmentationError("A feature weight must be above 0 and at most 1.")
+        object.__setattr__(self, "feature_weights", tuple(sorted(weights)))
         object.__setattr__(self, "models_dir", Path(self.models_dir))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         if self.secret_file is not None:
@@ -160,6 +170,8 @@ class Settings:
             "model": self.model,
             "scaling": self.scaling,
             "features": list(self.features),
+            # Only when set: models without weights keep their hash.
+            **({"feature_weights": [list(fw) for fw in self.feature_weights]} if self.feature_weights else {}),
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "random_state": self.random_state,
             "n_init": self.n_init,

@@ -206,7 +206,7 @@ def test_files_that_are_not_tables(raw: bytes, name: str, message: str) -> None:
 
 def test_spreadsheet_with_title_row_above_header(table: pd.DataFrame) -> None:
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf) as writer:
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         table.dropna(how="all").to_excel(writer, index=False, startrow=2)
         writer.sheets["Sheet1"]["A1"] = "Customer export Q3"
     with pytest.raises(DataError, match="first row must hold the column names"):

@@ -137,9 +137,26 @@ def numeric_variables(frame: pd.DataFrame, features: Sequence[str]) -> list[str]
     return [f for f in features if f in frame.columns] + extra
 
 
+#: Text columns of the scored table that are not attributes of the customer.
+_NOT_CATEGORIES = frozenset({"ID", "Segment", "Outlier_Reason", "Enrolled"})
+
+
 def categorical_variables(frame: pd.DataFrame) -> list[str]:
-    """Categorical profile attributes present in ``frame``."""
-    return [c for c in CATEGORICAL_PROFILE if c in frame.columns]
+    """Categorical profile attributes present in ``frame``.
+
+    The reference table's (education, marital status), then any other text
+    column with 2 to 12 categories (a customer table's categorical columns).
+    """
+    known = [c for c in CATEGORICAL_PROFILE if c in frame.columns]
+    other = [
+        str(c)
+        for c in frame.columns
+        if c not in known
+        and c not in _NOT_CATEGORIES
+        and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))
+        and 2 <= frame[c].nunique() <= 12
+    ]
+    return known + other
 
 
 def population_means(frame: pd.DataFrame, variables: Sequence[str]) -> dict[str, float]:

@@ -38,7 +38,10 @@ def segment_share_figure(segments: Sequence[Mapping[str, Any]], theme: str) -> g
         name="Share of total spend",
         orientation="h",
         marker={"color": [s["colour"] for s in segments]},
-        text=[f"{(s.get('value_share') or 0):.0%} of spend" for s in segments],
+        text=[
+            "spend not measured" if s.get("value_share") is None else f"{s['value_share']:.0%} of spend"
+            for s in segments
+        ],
         textposition="outside",
         hovertemplate="%{y}<br>%{x:.1%} of total spend<extra></extra>",
     )

@@ -26,7 +26,7 @@ import flask
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids, jobs, tasks
+from dashboard import feature_picker, ids, jobs, tasks
 from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_header, trained_alert
 from dashboard.figures.data import column_types, preview_grid
 from dashboard.services import service
@@ -39,7 +39,7 @@ from pipeline.data.ingest import KIND_LABELS, Detection, Validation, suggest_map
 from pipeline.data.mapping import INPUT_KINDS, TENURE, Mapping
 from pipeline.data.quality import DataQualityReport
 from pipeline.errors import DataError, SegmentationError
-from pipeline.features.definitions import FEATURE_DEFINITIONS
+from pipeline.features.definitions import FEATURE_DEFINITIONS, feature_definitions
 
 dash.register_page(__name__, path="/data", name="Your data", title="Your data · Customer Segments", order=6)
 
@@ -639,6 +639,7 @@ def mapping_form(mapping: Mapping, columns: list[str]) -> html.Div:
             f["Campaign_Response"],
             dbc.Row([dbc.Col(f[TENURE], md=6), dbc.Col(f["tenure_date_column"], md=6)], className="g-2"),
             f["recency_column"],
+            feature_picker.picker_fields(mapping, columns),
         ]
     return html.Div([hidden_kind, *body, as_of], className="data-map-form d-grid gap-2")
 
@@ -662,6 +663,7 @@ def mapping_from_fields(values: dict[str, Any]) -> Mapping:
         }
         fields["tenure_date_column"] = single("tenure_date_column")
         fields["recency_column"] = single("recency_column")
+        fields.update(feature_picker.mapping_fields(values))
     elif kind == "transactions":
         for name in TRANSACTION_FIELDS:
             fields[name] = single(name)
@@ -713,8 +715,9 @@ def check_mapping(values: list[Any], field_ids: list[dict[str, str]], key: str |
 def validation_report(v: Validation) -> html.Div:
     """Rows read, kept, dropped, imputed; type problems with examples; blocking problems."""
     if v.ok:
-        feats = ", ".join(FEATURE_DEFINITIONS[f].label.lower() for f in v.features)
+        feats = ", ".join(d.label.lower() for d in feature_definitions(v.features))
         left_out = [FEATURE_DEFINITIONS[f].label.lower() for f in DEFAULT_FEATURES if f not in v.features]
+        left_out = [] if v.mapping and v.mapping.custom_features else left_out
         extra = f" Left out: {', '.join(left_out)}." if left_out else ""
         banner = dbc.Alert(
             [

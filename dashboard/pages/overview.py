@@ -11,6 +11,7 @@ from dash import Input, Output, callback, html
 from dashboard import churn, ids
 from dashboard.components import card, churn_badge, fmt_money, fmt_pct, graph, kpi_card, page_header, segment_chip
 from dashboard.figures.overview import segment_share_figure
+from dashboard.report_menu import report_menu
 from dashboard.services import ArtifactView, view
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Customer Segments", order=0)
@@ -25,6 +26,7 @@ def layout(**_query: str) -> html.Div:
                 "Who your customers are, what each segment is worth and what to do about it.",
                 "speedometer2",
             ),
+            report_menu(),
             dbc.Row(id=ids.OVERVIEW_KPIS, className="g-3 mb-3"),
             dbc.Row(
                 [

@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import churn, ids
+from dashboard import churn, ids, segment_notes
 from dashboard.components import (
     actions_list,
     card,
@@ -156,7 +156,9 @@ def activity_stats(segment: Mapping[str, Any], months: int) -> list[html.Div]:
     return out
 
 
-def segment_card(segment: Mapping[str, Any], v: ArtifactView, avg: Mapping[str, float]) -> dbc.Card:
+def segment_card(
+    segment: Mapping[str, Any], v: ArtifactView, avg: Mapping[str, float], notes: Mapping[str, str] | None = None
+) -> dbc.Card:
     """One segment: size and value, objective and actions, profile vs average, evidence."""
     stats = html.Div(
         [
@@ -186,6 +188,7 @@ def segment_card(segment: Mapping[str, Any], v: ArtifactView, avg: Mapping[str, 
         className="g-2 mb-3",
     )
     rows = profile_rows(segment, avg, v.features, v.feature_defs)
+    notes = notes or {}
     body = [
         html.Div(
             [html.H2(segment_chip(segment), className="h6 mb-0"), churn_badge(segment)],
@@ -193,6 +196,7 @@ def segment_card(segment: Mapping[str, Any], v: ArtifactView, avg: Mapping[str, 
         ),
         stats,
         strategy,
+        segment_notes.note_box(segment, notes.get(segment["key"], "")),
         html.Div("Profile against the average customer", className="seg-label"),
         html.Div(profile_table(rows), className="table-responsive"),
         html.Div(
@@ -285,7 +289,8 @@ def render(artifact_id: str | None, theme: str | None) -> tuple[Any, ...]:
     """Segment cards, priority matrix and ranking for the session's artifact."""
     v = view(artifact_id)
     avg = averages(v)
-    cards = [dbc.Col(segment_card(s, v, avg), lg=6) for s in v.segments]
+    notes = segment_notes.notes_of(v)
+    cards = [dbc.Col(segment_card(s, v, avg, notes), lg=6) for s in v.segments]
     cm = churn.churn_model(v.manifest)
     reason = None if cm is not None else churn.not_measured_reason(v.manifest)
     return cards, priority_figure(v.segments, theme or "light", reason), priority_list(v), matrix_note(v)

@@ -44,7 +44,16 @@ __all__ = [
 ]
 
 #: The sub-commands, in the order ``--help`` lists them (module names in this package).
-COMMANDS: tuple[str, ...] = ("sample", "train", "score", "mapping", "compare")
+COMMANDS: tuple[str, ...] = (
+    "sample",
+    "train",
+    "score",
+    "mapping",
+    "compare",
+    "snapshot",
+    "migrate",
+    "report",
+)
 
 
 def command_modules(names: Sequence[str] = COMMANDS) -> list[ModuleType]:

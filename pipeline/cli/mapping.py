@@ -59,5 +59,8 @@ def mapping_text(p: dict[str, Any]) -> str:
         lines += [f"  - {m}" for m in p["problems"]]
     else:
         lines.append(f"with this mapping: {p['n_customers']:,} customers, features {', '.join(p['features'])}")
+    if p["mapping"].get("custom_features"):
+        cols = " ".join(f'"{c}"' if " " in c else c for c in p["mapping"]["custom_features"])
+        lines.append(f"or choose the columns: python -m pipeline train --data FILE --features {cols}")
     lines.append(f"then: python -m pipeline train --data FILE --mapping {p['out']}")
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.config import MODEL_NAMES, SCALINGS, Settings, parse_date
+from pipeline.config import DEFAULT_FEATURES, MODEL_NAMES, SCALINGS, Settings, parse_date
 
 if TYPE_CHECKING:
     from pipeline.segmentation.training import Dataset
@@ -25,6 +25,13 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
         "--mapping",
         type=Path,
         help="column mapping JSON (see `mapping`); default: detect the kind of input and map it automatically",
+    )
+    p.add_argument(
+        "--features",
+        nargs="+",
+        metavar="COL",
+        help="cluster on exactly these features: behavioural names (Customer_Value, ...) or numeric columns of a "
+        "customer table (a text column is one-hot encoded); default: the data's own features",
     )
     p.add_argument("--k", type=int, default=4, help="number of segments (default 4)")
     p.add_argument("--model", choices=MODEL_NAMES, default="kmeans", help="clustering model (default kmeans)")
@@ -64,7 +71,9 @@ def value_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """The :class:`Settings` described by parsed options."""
+    features = getattr(args, "features", None)
     return Settings(
+        features=tuple(features) if features else DEFAULT_FEATURES,
         k=getattr(args, "k", 4),
         model=getattr(args, "model", "kmeans"),
         scaling=getattr(args, "scaling", "standard"),

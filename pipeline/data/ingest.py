@@ -67,6 +67,14 @@ from pipeline.data.mapping import INPUT_KINDS, RESPONSE, TENURE, Mapping
 from pipeline.data.quality import DataQualityReport, QualityItem
 from pipeline.data.transactions import MAX_BAD_SHARE, Prepared, prepare_transactions, transaction_mapping_problems
 from pipeline.errors import DataError
+from pipeline.features.custom import (
+    DEFAULT_CATEGORICAL_WEIGHT,
+    RESERVED_COLUMNS,
+    categorical_columns,
+    heavy_tail_items,
+    indicator_name,
+    one_hot,
+)
 from pipeline.features.definitions import (
     FEATURE_DEFINITIONS,
     ID_COLUMN,
@@ -86,6 +94,7 @@ __all__ = [
     "dataset_hash",
     "detect_kind",
     "mapping_problems",
+    "numeric_candidates",
     "prepare_customer_table",
     "require_valid",
     "spread_items",
@@ -282,8 +291,24 @@ def detect_kind(table: pd.DataFrame) -> Detection:
         )
     else:
         evidence.append("No customer id column was recognised.")
-    found = [f"{FEATURE_DEFINITIONS[f].label.lower()} ← {_source_text(suggestion, f)}" for f in suggestion.features]
-    evidence.append("Recognised: " + ("; ".join(found) if found else "no feature columns") + ".")
+    found = [
+        f"{FEATURE_DEFINITIONS[f].label.lower()} ← {_source_text(suggestion, f)}"
+        for f in suggestion.features
+        if f in FEATURE_DEFINITIONS
+    ]
+    evidence.append("Recognised: " + ("; ".join(found) if found else "no behavioural feature columns") + ".")
+    if suggestion.custom_features:
+        evidence.append(
+            "Numeric columns offered as your own features (clustered as given): "
+            + ", ".join(suggestion.custom_features)
+            + "."
+        )
+    if suggestion.categorical_features:
+        evidence.append(
+            "Categorical columns profiled per segment (choose them to one-hot encode them into the clustering): "
+            + ", ".join(suggestion.categorical_features)
+            + "."
+        )
     confident = suggestion.id_column is not None and len(suggestion.features) >= 2
     return Detection("customer_table", "high" if confident else "low", tuple(evidence))
 
@@ -301,6 +326,8 @@ def near_marketing(table: pd.DataFrame) -> bool:
 def _source_text(mapping: Mapping, feature: str) -> str:
     if feature == TENURE and mapping.tenure_date_column:
         return f"date {mapping.tenure_date_column}"
+    if feature in mapping.custom_features:
+        return "the column as given"
     return " + ".join(mapping.feature_columns.get(feature, ()))
 
 
@@ -432,13 +459,44 @@ def _suggest_customer_table(table: pd.DataFrame, profile: dict[str, dict[str, An
             if c not in taken and (words[c] & ID_WORDS) and not _date_like(profile, c)
         }
     )
+    custom: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    if len(feature_columns) + bool(tenure_date) < 2:
+        # The behavioural features cannot be computed: offer the table's own numeric columns.
+        behavioural = {c for found in feature_scores.values() for c in found}
+        custom = numeric_candidates(table, profile, exclude=(id_column, tenure_date, recency, *behavioural))
+        categorical = categorical_columns(table, exclude=tuple(c for c in (id_column, tenure_date) if c))
     return Mapping(
         "customer_table",
         id_column=id_column,
         feature_columns=feature_columns,
         tenure_date_column=tenure_date,
         recency_column=recency,
+        custom_features=custom,
+        categorical_features=categorical,
+        categorical_weight=0.0,
     )
+
+
+def numeric_candidates(
+    table: pd.DataFrame, profile: dict[str, dict[str, Any]] | None = None, exclude: tuple[str | None, ...] = ()
+) -> tuple[str, ...]:
+    """Numeric columns that can be clustered as custom features, in table order.
+
+    Mostly numbers and not constant; not an id (named like one), a phone
+    number or a zip code, not a date, and not a name the scored table uses
+    itself (:data:`pipeline.features.custom.RESERVED_COLUMNS`).
+    """
+    profile = profile if profile is not None else _profile(table)
+    out = []
+    for col in map(str, table.columns):
+        w = column_words(col)
+        if col in exclude or col in RESERVED_COLUMNS or not _numeric(profile, col) or _date_like(profile, col):
+            continue
+        if "id" in w or w & {"zip", "phone", "postcode", "code"}:
+            continue
+        out.append(col)
+    return tuple(out)
 
 
 def _suggest_transactions(table: pd.DataFrame, profile: dict[str, dict[str, Any]]) -> Mapping:
@@ -590,6 +648,15 @@ def prepare_customer_table(
                         examples=example_values(text, stamps.secondary.to_numpy()),
                     )
                 )
+    for col in mapping.custom_features:
+        num, col_items, col_problems = _numeric_column(frame[col], col, name, non_negative=False)
+        out[col] = num
+        items.extend(col_items)
+        problems.extend(col_problems)
+    for col in mapping.categorical_features:
+        out[col] = frame[col].astype("string").str.strip().replace("", pd.NA).fillna("Unknown").astype(str)
+        if mapping.categorical_weight > 0:
+            out = pd.concat([out, one_hot(frame[col], col)], axis=1)
     if mapping.recency_column:
         num, col_items, col_problems = _numeric_column(frame[mapping.recency_column], mapping.recency_column, name)
         out["Recency"] = num
@@ -600,14 +667,18 @@ def prepare_customer_table(
     report = DataQualityReport(rows_read=rows_read, rows_kept=len(out)).with_items(*items)
     if problems:
         return Prepared(None, report, tuple(problems), as_of)
-    ordered = list(dict.fromkeys([ID_COLUMN, *[f for f in FEATURE_DEFINITIONS if f in out], "Recency", "Enrolled"]))
+    ordered = list(
+        dict.fromkeys([ID_COLUMN, *[f for f in FEATURE_DEFINITIONS if f in out], "Recency", "Enrolled", *out.columns])
+    )
     ordered = [c for c in ordered if c in out]
     return Prepared(out[ordered].reset_index(drop=True), report, (), as_of)
 
 
-def _numeric_column(values: pd.Series, column: str, name: str) -> tuple[pd.Series, list[QualityItem], list[str]]:
-    """Non-negative numbers of a mapped column, with what was treated as missing and any type problem."""
-    num, bad, items = numeric_column(values, column)
+def _numeric_column(
+    values: pd.Series, column: str, name: str, non_negative: bool = True
+) -> tuple[pd.Series, list[QualityItem], list[str]]:
+    """Numbers of a mapped column (negatives treated as missing unless allowed), what was missing, any type problem."""
+    num, bad, items = numeric_column(values, column, non_negative)
     present = int(as_text(values).notna().sum())
     if present and bad.sum() > MAX_BAD_SHARE * present:
         # Mostly text: a blocking problem instead of a count of imputed values.
@@ -646,6 +717,15 @@ def mapping_problems(table: pd.DataFrame, mapping: Mapping, name: str = "data") 
         near = closest_columns(missing, table.columns)
         parts = [f"{c}" + (f" (closest: {', '.join(near[c])})" if near[c] else "") for c in missing]
         problems.append(f"{name} has no column(s) named {'; '.join(parts)}.")
+    reserved = [c for c in (*mapping.custom_features, *mapping.categorical_features) if c in RESERVED_COLUMNS]
+    if reserved:
+        problems.append(
+            f"{name}: the column(s) {', '.join(reserved)} cannot be custom features: the app uses these names itself "
+            "(map them as a behavioural feature, or rename the column)."
+        )
+    both = [c for c in mapping.custom_features if c in mapping.categorical_features or c == mapping.id_column]
+    if both:
+        problems.append(f"{name}: {', '.join(both)} is mapped twice (as a custom feature and as the id or a category).")
     return problems
 
 
@@ -742,6 +822,15 @@ def validate_table(
             problems.append(
                 f"{auto}; {name} looks like {detection.label} but its columns could not all be mapped automatically."
             )
+    if settings.features != DEFAULT_FEATURES:
+        mapping = with_requested_features(table, mapping, settings.features)
+        unknown = [
+            f for f in settings.features if f not in FEATURE_DEFINITIONS and f not in set(map(str, table.columns))
+        ]
+        if unknown and mapping.kind == "customer_table":
+            near = closest_columns(unknown, table.columns)
+            parts = [f"{c}" + (f" (closest: {', '.join(near[c])})" if near[c] else "") for c in unknown]
+            problems.append(f"{name} has no column(s) named {'; '.join(parts)} to cluster on.")
     offered = (*mapping.features, *(LOG_FEATURES if mapping.kind == "transactions" else ()))
     requested = offered if settings.features == DEFAULT_FEATURES else settings.features
     features = tuple(f for f in requested if f in offered)
@@ -754,7 +843,15 @@ def validate_table(
         prepared = dataclasses.replace(prepared, report=prepared.report.with_items(_auto_item(mapping)))
     problems = list(prepared.problems)
     if prepared.customers is not None:
+        encoded = indicator_features(prepared.customers, mapping)
+        features = expand_features(
+            tuple(f for f in requested if f in offered or f in mapping.categorical_features), encoded
+        )
+        if settings.features == DEFAULT_FEATURES:
+            features = (*features, *(f for group in encoded.values() for f in group))
         flat = spread_items(prepared.customers, features)
+        tails = heavy_tail_items(prepared.customers, features)
+        prepared = dataclasses.replace(prepared, report=prepared.report.with_items(*tails))
         prepared = dataclasses.replace(prepared, report=prepared.report.with_items(*flat))
         features = tuple(f for f in features if f not in {i.column for i in flat})
         problems += training_problems(prepared.customers, features, settings.k, name)
@@ -771,6 +868,55 @@ def validate_table(
         features=features,
         as_of=prepared.as_of,
     )
+
+
+def with_requested_features(table: pd.DataFrame, mapping: Mapping, requested: tuple[str, ...]) -> Mapping:
+    """``mapping`` with the requested table columns added as custom (numeric) or categorical features.
+
+    Only for customer tables; a requested name that is a behavioural feature,
+    already mapped, or not a column of ``table`` is left as it is (training
+    then says what is missing).  A text column becomes a categorical feature
+    one-hot encoded into the clustering (weight
+    :data:`pipeline.features.custom.DEFAULT_CATEGORICAL_WEIGHT` unless the
+    mapping states one).
+    """
+    if mapping.kind != "customer_table":
+        return mapping
+    columns = {str(c) for c in table.columns}
+    used = set(mapping.columns_used()) - set(mapping.categorical_features)
+    new = [f for f in requested if f not in FEATURE_DEFINITIONS and f in columns and f not in used]
+    if not new:
+        return mapping
+    profile = _profile(table.loc[:, new])
+    custom = [f for f in new if _numeric(profile, f)]
+    categorical = [f for f in new if f not in custom]
+    weight = mapping.categorical_weight or (DEFAULT_CATEGORICAL_WEIGHT if categorical else 0.0)
+    return mapping.replace(
+        custom_features=(*mapping.custom_features, *custom),
+        categorical_features=(
+            *mapping.categorical_features,
+            *(c for c in categorical if c not in mapping.categorical_features),
+        ),
+        categorical_weight=weight,
+    )
+
+
+def indicator_features(customers: pd.DataFrame, mapping: Mapping) -> dict[str, tuple[str, ...]]:
+    """Categorical column → its one-hot indicator features present in ``customers`` (encoded ones only)."""
+    if mapping.kind != "customer_table" or mapping.categorical_weight <= 0:
+        return {}
+    return {
+        col: tuple(c for c in map(str, customers.columns) if c.startswith(indicator_name(col, "")))
+        for col in mapping.categorical_features
+    }
+
+
+def expand_features(features: tuple[str, ...], encoded: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """``features`` with each categorical column replaced by its indicator features."""
+    out: list[str] = []
+    for f in features:
+        out += list(encoded.get(f, (f,)))
+    return tuple(dict.fromkeys(out))
 
 
 def _auto_item(mapping: Mapping) -> QualityItem:

@@ -32,10 +32,18 @@ people::
         "Customer_For_Years": {"date_column": "Member since"}
       },
       "recency_column": "Days since last order",
+      "custom_features": ["Loyalty points", "Satisfaction (1-10)"],
+      "categorical_features": ["Region"],
+      "categorical_weight": 0.5,
       "as_of": null
     }
 
-A feature's value may be ``null`` (left out), a column name, a list of
+``custom_features`` are further numeric columns clustered as given (see
+:mod:`pipeline.features.custom`); ``categorical_features`` are text columns
+profiled per segment and, when ``categorical_weight`` is above 0, one-hot
+encoded into the clustering, each indicator weighted by it in the scaled
+space (0: profiled only).  Both are optional (empty when
+left out).  A feature's value may be ``null`` (left out), a column name, a list of
 column names (summed) or, for tenure only, ``{"date_column": name}``.
 Reading a bad file raises :class:`~pipeline.errors.DataError` naming the
 problem.  Nothing in a mapping file is executed or unpickled.
@@ -70,9 +78,10 @@ _TRANSACTION_FIELDS = (
     "campaign_column",
 )
 _COMMON_KEYS = {"format", "version", "kind", "id_column", "as_of"}
+_CUSTOM_KEYS = {"custom_features", "categorical_features", "categorical_weight"}
 _KEYS = {
     "marketing": _COMMON_KEYS,
-    "customer_table": _COMMON_KEYS | {"features", "recency_column"},
+    "customer_table": _COMMON_KEYS | {"features", "recency_column"} | _CUSTOM_KEYS,
     "transactions": _COMMON_KEYS | set(_TRANSACTION_FIELDS),
 }
 
@@ -103,6 +112,13 @@ class Mapping:
     as_of : date or None
         Reference date for tenure and recency; ``None``: the latest date in
         the data.  An as-of date in :class:`~pipeline.config.Settings` wins.
+    custom_features : tuple of str
+        Customer tables: further numeric columns clustered as given.
+    categorical_features : tuple of str
+        Customer tables: text columns profiled per segment (and one-hot
+        encoded into the clustering when ``categorical_weight`` > 0).
+    categorical_weight : float
+        Weight of each one-hot indicator in the scaled space (0: profiled only; at most 1).
     """
 
     kind: str
@@ -117,6 +133,9 @@ class Mapping:
     order_column: str | None = None
     campaign_column: str | None = None
     as_of: dt.date | None = None
+    custom_features: tuple[str, ...] = ()
+    categorical_features: tuple[str, ...] = ()
+    categorical_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in INPUT_KINDS:
@@ -136,6 +155,16 @@ class Mapping:
         object.__setattr__(self, "feature_columns", cols)
         if isinstance(self.as_of, dt.datetime):
             object.__setattr__(self, "as_of", self.as_of.date())
+        for key in ("custom_features", "categorical_features"):
+            value = getattr(self, key)
+            names = (value,) if isinstance(value, str) else tuple(str(c) for c in value)
+            object.__setattr__(self, key, tuple(dict.fromkeys(names)))
+        if (self.custom_features or self.categorical_features) and self.kind != "customer_table":
+            raise DataError("Custom and categorical features can only be chosen from a customer table.")
+        weight = self.categorical_weight
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
+            raise DataError(f"The categorical weight must be a number from 0 (profiled only) to 1, got {weight!r}.")
+        object.__setattr__(self, "categorical_weight", float(weight))
 
     def __hash__(self) -> int:
         return hash(self.to_json())
@@ -152,7 +181,7 @@ class Mapping:
         if self.kind == "transactions":
             return tuple(f for f in DEFAULT_FEATURES if f != RESPONSE or self.campaign_column)
         have = set(self.feature_columns) | ({TENURE} if self.tenure_date_column else set())
-        return tuple(f for f in DEFAULT_FEATURES if f in have)
+        return tuple(f for f in DEFAULT_FEATURES if f in have) + self.custom_features
 
     def columns_used(self) -> tuple[str, ...]:
         """Every table column the mapping refers to, without repeats."""
@@ -160,6 +189,7 @@ class Mapping:
         names += [getattr(self, f) for f in _TRANSACTION_FIELDS]
         for cols in self.feature_columns.values():
             names += list(cols)
+        names += [*self.custom_features, *self.categorical_features]
         return tuple(dict.fromkeys(n for n in names if n))
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,6 +210,9 @@ class Mapping:
                     feats[f] = list(cols) if cols else None
             out["features"] = feats
             out["recency_column"] = self.recency_column
+            out["custom_features"] = list(self.custom_features)
+            out["categorical_features"] = list(self.categorical_features)
+            out["categorical_weight"] = self.categorical_weight
         elif self.kind == "transactions":
             out.update({f: getattr(self, f) for f in _TRANSACTION_FIELDS})
         out["as_of"] = self.as_of.isoformat() if self.as_of else None
@@ -190,8 +223,16 @@ class Mapping:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def digest(self) -> str:
-        """SHA-256 of the canonical JSON: part of the data set's cache key."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        """SHA-256 of the canonical JSON: part of the data set's cache key.
+
+        The custom-feature keys enter only when used, so a mapping without
+        them keeps the key it had before they existed.
+        """
+        data = self.to_dict()
+        if not self.custom_features and not self.categorical_features:
+            for key in _CUSTOM_KEYS:
+                data.pop(key, None)
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     @classmethod
@@ -223,6 +264,10 @@ class Mapping:
             cols, date_col = _features(data.get("features") or {}, source)
             fields.update(feature_columns=cols, tenure_date_column=date_col)
             fields["recency_column"] = _name(data, "recency_column", source)
+            for key in ("custom_features", "categorical_features"):
+                fields[key] = _names(data, key, source)
+            if data.get("categorical_weight") is not None:
+                fields["categorical_weight"] = data["categorical_weight"]
         elif kind == "transactions":
             fields.update({f: _name(data, f, source) for f in _TRANSACTION_FIELDS})
         as_of = data.get("as_of")
@@ -273,6 +318,13 @@ def _name(data: dict[str, Any], key: str, source: str) -> str | None:
     if not isinstance(value, str):
         raise DataError(f"{source}: {key!r} must be a column name or null (got {value!r}).")
     return value.strip() or None
+
+
+def _names(data: dict[str, Any], key: str, source: str) -> tuple[str, ...]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise DataError(f"{source}: {key!r} must be a list of column names (got {value!r}).")
+    return tuple(v.strip() for v in value)
 
 
 def _features(data: Any, source: str) -> tuple[dict[str, tuple[str, ...]], str | None]:

@@ -219,7 +219,7 @@ PROFILE_LABELS: dict[str, str] = {
 def feature_definitions(
     names: tuple[str, ...], kind: str | None = None, period: DataPeriod | None = None
 ) -> list[FeatureDefinition]:
-    """Definitions of ``names``, in that order (unknown names get a plain one).
+    """Definitions of ``names``, in that order (a custom column's from its name: :mod:`pipeline.features.custom`).
 
     Parameters
     ----------
@@ -232,9 +232,11 @@ def feature_definitions(
     period : DataPeriod or None
         The measured period of the data (:func:`data_period`).
     """
+    from pipeline.features.custom import custom_definition
+
     out = []
     for n in names:
-        d = FEATURE_DEFINITIONS.get(n, FeatureDefinition(n, n.replace("_", " "), n, "", n.replace("_", " "), n.lower()))
+        d = FEATURE_DEFINITIONS.get(n) or custom_definition(n)
         if kind is not None:
             d = dataclasses.replace(d, **describe_features(kind, period).get(n, {}))
         out.append(d)

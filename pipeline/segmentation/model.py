@@ -285,16 +285,30 @@ def predicts_natively(clusterer: BaseEstimator) -> bool:
     return bool(getattr(clusterer, "predicts_natively", True))
 
 
+def _weigh(x: np.ndarray, weights: tuple[float, ...] = ()) -> np.ndarray:
+    return np.asarray(x, dtype=float) * np.asarray(weights, dtype=float)
+
+
+def feature_weights(settings: Settings) -> tuple[float, ...]:
+    """Weight of each clustered feature in the scaled space, in model order (1 unless set)."""
+    given = dict(settings.feature_weights)
+    return tuple(float(given.get(f, 1.0)) for f in settings.features)
+
+
 def build_pipeline(settings: Settings, as_of: dt.date | None, n_rows: int | None = None) -> Pipeline:
-    """features → median imputation → scaling → clustering, unfitted."""
-    return Pipeline(
-        [
-            ("features", FeatureBuilder(features=settings.features, as_of=as_of)),
-            ("impute", SimpleImputer(strategy="median")),
-            ("scale", make_scaler(settings.scaling)),
-            ("cluster", make_clusterer(settings, n_rows)),
-        ]
-    ).set_output(transform="default")
+    """features → median imputation → scaling (→ weights, if any) → clustering, unfitted."""
+    steps: list[tuple[str, BaseEstimator]] = [
+        ("features", FeatureBuilder(features=settings.features, as_of=as_of)),
+        ("impute", SimpleImputer(strategy="median")),
+        ("scale", make_scaler(settings.scaling)),
+    ]
+    if settings.feature_weights:
+        weights = feature_weights(settings)
+        steps.append(
+            ("weight", FunctionTransformer(_weigh, kw_args={"weights": weights}, feature_names_out="one-to-one"))
+        )
+    steps.append(("cluster", make_clusterer(settings, n_rows)))
+    return Pipeline(steps).set_output(transform="default")
 
 
 def scaled(pipeline: Pipeline, X: pd.DataFrame) -> np.ndarray:

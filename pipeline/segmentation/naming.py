@@ -262,14 +262,14 @@ class NameRule:
 
 
 NAME_RULES: tuple[NameRule, ...] = (
-    NameRule(r"high[- ]value|high spend", "spend above average", lambda s: s.above(VALUE)),
+    NameRule(r"high[- ]value|high spend\b", "spend above average", lambda s: s.above(VALUE)),
     NameRule(
         r"\btop\b",
         "spend above average and the highest-spending segment",
         lambda s: s.above(VALUE) and bool(s.top_value),
     ),
     NameRule(
-        r"low[- ]value|low spend",
+        r"low[- ]value|low spend\b",
         "spend below average and not the highest-spending segment",
         lambda s: s.below(VALUE) and not s.top_value,
     ),
@@ -397,12 +397,21 @@ def evidence_text(
     items = sorted(centroid_z.items(), key=lambda kv: -abs(kv[1]))
     parts = []
     for name, z in items:
-        short = FEATURE_DEFINITIONS[name].short if name in FEATURE_DEFINITIONS else name
+        short = _short(name)
         sign = "+" if z >= 0 else "−"
         parts.append(f"{short} {sign}{abs(z):.1f}σ")
     if lapsed_share is not None and after_days is not None and lapsed_share > 0:
         parts.append(f"{lapsed_share:.0%} last bought over {after_days:,.0f} days ago")
     return ", ".join(parts)
+
+
+def _short(feature: str) -> str:
+    """The feature's short word(s): ``spend``, ``annual income``."""
+    if feature in FEATURE_DEFINITIONS:
+        return FEATURE_DEFINITIONS[feature].short
+    from pipeline.features.custom import custom_definition
+
+    return custom_definition(feature).short
 
 
 def _cost(centroids: pd.DataFrame, archetypes: Sequence[Archetype]) -> np.ndarray:
@@ -415,9 +424,18 @@ def _cost(centroids: pd.DataFrame, archetypes: Sequence[Archetype]) -> np.ndarra
 
 
 def eligible_archetypes(features: Sequence[str]) -> list[Archetype]:
-    """Archetypes whose ``requires`` are all clustered (all of them if that leaves none)."""
+    """Archetypes whose ``requires`` are all clustered.
+
+    With only custom features (:mod:`pipeline.features.custom`) none is:
+    every segment is then named from its evidence.  With behavioural
+    features and none of the archetypes' requirements met, all are kept
+    (they are compared on the behavioural features only).
+    """
     known = set(features)
-    return [a for a in ARCHETYPES if set(a.requires) <= known] or list(ARCHETYPES)
+    eligible = [a for a in ARCHETYPES if set(a.requires) <= known]
+    if eligible or not known & set(ARCHETYPES[0].prototype):
+        return eligible
+    return list(ARCHETYPES)
 
 
 def candidate_archetypes(features: Sequence[str], k: int) -> list[Archetype]:
@@ -516,7 +534,10 @@ def name_segments(centroids: pd.DataFrame, facts: pd.DataFrame | None = None) ->
     eligible = eligible_archetypes(tuple(canon.columns))
     first = candidate_archetypes(tuple(canon.columns), k)
     pool = first
-    chosen, cost = _assign(canon, evidence, first)
+    if not first:  # only custom features: every segment is named from its evidence
+        chosen, cost = [-1] * k, np.zeros((k, 1))
+    else:
+        chosen, cost = _assign(canon, evidence, first)
     if first != eligible and -1 in chosen:
         wider, wider_cost = _assign(canon, evidence, eligible)
         if wider.count(-1) < chosen.count(-1):
@@ -626,12 +647,53 @@ _PHRASES: dict[tuple[str, int], tuple[str, str, str, tuple[str, ...]]] = {
 _NOTABLE = 0.15
 
 
+#: A custom feature's deviation is named from this many σ ("slightly higher"), "high" from
+#: :data:`_HIGH`, "very high" from :data:`_VERY`.
+_CUSTOM_NOTABLE = 0.25
+_HIGH = 0.5
+_VERY = 1.5
+#: Custom segments leave the action to the user.
+CUSTOM_OBJECTIVE = "Yours to decide: write the plan in this segment's note"
+
+
+def custom_phrase(feature: str, z: float) -> str | None:
+    """A custom feature's deviation in plain words with direction and size (``None``: about average).
+
+    ``"high annual income"`` (0.5σ to 1.5σ above), ``"very low spending
+    score"`` (1.5σ or more below), ``"slightly higher visits"`` (0.25σ to
+    0.5σ); an age column reads ``"young"``, ``"older"``; a one-hot indicator
+    (``"Gender = Female"``) is named only where it is over-represented:
+    ``"mostly female"`` (0.5σ or more), ``"more female"``.
+    """
+    from pipeline.features.custom import custom_definition, split_indicator
+
+    size = abs(z)
+    if size < _CUSTOM_NOTABLE:
+        return None
+    level = 2 if size >= _VERY else (1 if size >= _HIGH else 0)
+    parts = split_indicator(feature)
+    if parts is not None:
+        if z < 0:
+            return None
+        return f"{'mostly' if level else 'more'} {parts[1].lower()}"
+    short = custom_definition(feature).short
+    if re.fullmatch(r"(customer )?age( years)?|age in years", short):
+        return (("slightly older", "older", "much older"), ("slightly younger", "young", "very young"))[z < 0][level]
+    words = (("slightly higher", "high", "very high"), ("slightly lower", "low", "very low"))[z < 0][level]
+    return f"{words} {short}"
+
+
 def _phrases(row: pd.Series, ev: SegmentEvidence) -> list[tuple[str, int, str, str]]:
     """(feature, direction, leading, trailing) for the segment's deviations, largest first, each true."""
     out = []
     for feat in sorted(row.index, key=lambda f: (-abs(float(row[f])), str(f))):
         z = float(row[feat])
         direction = 1 if z > 0 else -1
+        if feat not in FEATURE_DEFINITIONS:
+            phrase = custom_phrase(str(feat), z)
+            if phrase is not None:
+                out.append((str(feat), direction, phrase[0].upper() + phrase[1:], phrase))
+            continue
         if abs(z) < _NOTABLE or (feat, direction) not in _PHRASES:
             continue
         lead, trail = _PHRASES[(feat, direction)][:2]
@@ -650,10 +712,19 @@ def _descriptive(canon: pd.DataFrame, evidence: list[SegmentEvidence], rows: lis
     phrases = {r: _phrases(canon.iloc[r], evidence[r]) for r in rows}
     depth = {r: 2 for r in rows}
 
+    custom = [str(f) for f in canon.columns if f not in FEATURE_DEFINITIONS]
+
     def text(r: int) -> str:
         ps = phrases[r][: depth[r]]
         if not ps:
+            if custom:
+                from pipeline.features.custom import custom_definition
+
+                shorts = [custom_definition(f).short for f in custom[:2]]
+                return "Average " + " and ".join(shorts)
             return "Typical customers"
+        if all(p[0] in custom for p in ps):  # the named deviations, in the model's feature order
+            ps = sorted(ps, key=lambda p: custom.index(p[0]))
         return ", ".join([ps[0][2], *(p[3] for p in ps[1:])])
 
     for _ in range(len(canon.columns)):
@@ -668,13 +739,21 @@ def _descriptive(canon: pd.DataFrame, evidence: list[SegmentEvidence], rows: lis
         siblings = [m for m in rows if text(m) == text(r)]
         if len(siblings) > 1:
             names[r] = f"{text(r)} · {_qualifier(canon, r, siblings)}"
+    # Named from custom features only: no archetype holds a colour, so the colour-blind-safe palette is free.
+    palette = [a.colour for a in ARCHETYPES] if custom and len(custom) == len(canon.columns) else _EXTRA_COLOURS
     out = []
     for i, r in enumerate(rows):
         name = names[r]
         first = phrases[r][0] if phrases[r] else None
-        objective, actions = (
-            _PHRASES[(first[0], first[1])][2:] if first else ("Understand them better", ("Survey a sample of them",))
-        )
+        if (first and first[0] not in FEATURE_DEFINITIONS) or (not first and custom):
+            # Named from custom features: what is known goes with the segment, the action is the user's.
+            objective, actions = CUSTOM_OBJECTIVE, ()
+        else:
+            objective, actions = (
+                _PHRASES[(first[0], first[1])][2:]
+                if first
+                else ("Understand them better", ("Survey a sample of them",))
+            )
         out.append(
             SegmentName(
                 label=-1,
@@ -683,7 +762,7 @@ def _descriptive(canon: pd.DataFrame, evidence: list[SegmentEvidence], rows: lis
                 name=name,
                 objective=objective,
                 actions=tuple(actions),
-                colour=_EXTRA_COLOURS[i % len(_EXTRA_COLOURS)],
+                colour=palette[i % len(palette)],
                 evidence="",
                 match_distance=0.0,
             )
@@ -713,7 +792,7 @@ def _qualifier(canon: pd.DataFrame, r: int, members: list[int]) -> str:
     others = canon.iloc[[m for m in members if m != r]].mean()
     diff = canon.iloc[r] - others
     feat = str(diff.abs().idxmax())
-    short = FEATURE_DEFINITIONS[feat].short if feat in FEATURE_DEFINITIONS else feat
+    short = _short(feat)
     return f"{'higher' if diff[feat] > 0 else 'lower'} {short}"
 
 

@@ -19,6 +19,8 @@ from pipeline.data.ingest import (
     Validation,
     auto_mapping_problem,
     dataset_hash,
+    expand_features,
+    indicator_features,
     is_marketing,
     near_marketing,
     require_valid,
@@ -44,7 +46,13 @@ from pipeline.features.definitions import (
 )
 from pipeline.segmentation.metrics import cluster_metrics
 from pipeline.segmentation.model import build_pipeline, predicts_natively, scaled
-from pipeline.segmentation.naming import SegmentName, name_segments, segment_facts, standardised_centroids
+from pipeline.segmentation.naming import (
+    CUSTOM_OBJECTIVE,
+    SegmentName,
+    name_segments,
+    segment_facts,
+    standardised_centroids,
+)
 from pipeline.store.artifacts import (
     LoadedArtifact,
     artifact_id,
@@ -93,10 +101,19 @@ class Dataset:
         """The features this data set provides and clusters by default, in display order.
 
         The behavioural features it has; a transaction log adds ``Recency``
-        (days since the last purchase, the R of RFM).
+        (days since the last purchase, the R of RFM); a customer table adds
+        its custom features and the indicators of its encoded categorical columns.
         """
         offered = (*DEFAULT_FEATURES, *(LOG_FEATURES if self.kind == "transactions" else ()))
-        return tuple(f for f in offered if f in self.customers.columns)
+        own = (*self.mapping.custom_features, *self.indicators) if self.mapping is not None else ()
+        return tuple(f for f in (*offered, *own) if f in self.customers.columns)
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        """The one-hot indicator features of the categorical columns encoded into the clustering."""
+        if self.mapping is None:
+            return ()
+        return tuple(f for group in indicator_features(self.customers, self.mapping).values() for f in group)
 
     @property
     def period(self) -> DataPeriod:
@@ -210,11 +227,17 @@ def settings_for_dataset(dataset: Dataset, settings: Settings) -> Settings:
         Fewer than two usable features remain.
     """
     requested = dataset.features if settings.features == DEFAULT_FEATURES else settings.features
+    encoded = indicator_features(dataset.customers, dataset.mapping) if dataset.mapping else {}
+    requested = expand_features(requested, encoded)
     provided = set(dataset.features) | {f for f in FEATURE_DEFINITIONS if f in dataset.customers.columns}
     available = tuple(f for f in requested if f in provided)
     flat = negligible_spread(dataset.customers, available)
     usable = tuple(f for f in available if f not in flat)
-    if usable == settings.features:
+    indicators = set(dataset.indicators)
+    weights = tuple(
+        (f, dataset.mapping.categorical_weight) for f in usable if f in indicators and dataset.mapping is not None
+    )
+    if usable == settings.features and weights == settings.feature_weights:
         return settings
     if len(usable) < 2:
         have = ", ".join(f for f in dataset.features if f not in flat) or "none"
@@ -223,7 +246,7 @@ def settings_for_dataset(dataset: Dataset, settings: Settings) -> Settings:
             f"{dataset.name} provides {len(usable)} usable feature(s) of those requested (it has: {have}); "
             f"at least two are needed to segment.{why}"
         )
-    return settings.replace(features=usable)
+    return settings.replace(features=usable, feature_weights=weights)
 
 
 def validate_for_training(dataset: Dataset, settings: Settings) -> None:
@@ -409,8 +432,39 @@ def describe_segments(
                 "churn": _segment_churn(churn, members),
             }
         )
+        if seg.objective == CUSTOM_OBJECTIVE:
+            entry["actions"] = known_facts(imputed, members, entry)
         out.append(entry)
     return out
+
+
+def known_facts(imputed: pd.DataFrame, members: np.ndarray, entry: dict[str, Any]) -> list[str]:
+    """What is known of a segment named from custom features: who, how many, what they are worth.
+
+    The action is left to the user (the segment's note); worth is given only
+    when a spend column is among the clustered features.
+    """
+    defs = {d.name: d for d in feature_definitions(tuple(imputed.columns))}
+    z = entry["centroid_z"]
+    who = []
+    for f in sorted(imputed.columns, key=lambda c: -abs(z[c]))[:3]:
+        d = defs[f]
+        if d.unit == "share":
+            who.append(f"{d.label} {imputed.loc[members, f].mean():.0%} (all customers: {imputed[f].mean():.0%})")
+        else:
+            unit = f" {d.unit}" if d.unit else ""
+            seg_mean, all_mean = imputed.loc[members, f].mean(), imputed[f].mean()
+            who.append(f"{d.label} {seg_mean:,.3g}{unit} on average (all customers: {all_mean:,.3g}{unit})")
+    worth = (
+        f"Worth: {entry['value_share']:.0%} of total spend."
+        if entry.get("value_share") is not None
+        else "Worth: not measured (no spend column is among the clustered features)."
+    )
+    return [
+        "Who: " + "; ".join(who) + ".",
+        f"How many: {entry['size']:,} customers, {entry['share']:.0%} of all.",
+        worth,
+    ]
 
 
 def _segment_churn(churn: ChurnMeasurement | None, members: np.ndarray) -> dict[str, float | None] | None:

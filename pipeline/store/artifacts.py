@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import hmac
 import json
@@ -60,14 +61,21 @@ _ROLE_SUFFIX = {"bundle": ".joblib", "customers": ".parquet"}
 
 
 def library_versions() -> dict[str, str]:
-    """Installed versions of the libraries an artifact depends on."""
-    versions = {"python": ".".join(map(str, sys.version_info[:3]))}
+    """Installed versions of the libraries an artifact depends on (a new dict each call)."""
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    # Looking a version up scans every installed distribution (about 10 ms per library);
+    # what is installed does not change while a process runs.
+    versions = [("python", ".".join(map(str, sys.version_info[:3])))]
     for lib in RECORDED_LIBRARIES:
         try:
-            versions[lib] = metadata.version(lib)
+            versions.append((lib, metadata.version(lib)))
         except metadata.PackageNotFoundError:  # pragma: no cover - all are required
-            versions[lib] = "missing"
-    return versions
+            versions.append((lib, "missing"))
+    return tuple(versions)
 
 
 def sha256_file(path: Path) -> str:

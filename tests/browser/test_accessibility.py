@@ -21,7 +21,7 @@ from pipeline.segmentation.training import TrainResult
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-PAGES = ("/", "/eda", "/segments", "/explorer", "/simulator", "/models", "/data")
+PAGES = ("/", "/eda", "/segments", "/explorer", "/simulator", "/models", "/data", "/changes")
 
 RUN_AXE = """async (tags) => {
     const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});

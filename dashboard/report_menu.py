@@ -1,0 +1,158 @@
+"""The "Download report" menu: the executive report (HTML, PDF, PowerPoint) of the session's version.
+
+Choosing a format submits a ``report`` job to the one job runner
+(:func:`dashboard.tasks.run_report`); the menu's progress bar follows it with
+the shared :class:`~dashboard.tasks.JobWidgets`.  When the job is done its
+file (``<data_dir>/reports/<job id>.<suffix>``, a name made by the server)
+is sent with ``dcc.Download``: only to the job's owner (the runner refuses
+anyone else's job id) and only while the owner may still read the version
+(:meth:`~dashboard.services.SegmentationService.checked_view`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import ids, tasks
+from dashboard.components import error_alert
+from dashboard.services import service
+from pipeline.errors import SegmentationError
+
+#: Menu item id -> (file suffix, label).
+FORMATS: dict[str, tuple[str, str]] = {
+    ids.REPORT_HTML: (".html", "HTML (opens offline in any browser)"),
+    ids.REPORT_PDF: (".pdf", "PDF (landscape, print-ready)"),
+    ids.REPORT_PPTX: (".pptx", "PowerPoint (editable charts, speaker notes)"),
+}
+
+WIDGETS = tasks.JobWidgets(
+    store=ids.REPORT_JOB,
+    poll=ids.REPORT_POLL,
+    button=ids.REPORT_MENU,
+    cancel=ids.REPORT_CANCEL,
+    box=ids.REPORT_BOX,
+    box_class="report-progress mt-2",
+    bar=ids.REPORT_PROGRESS,
+    caption=ids.REPORT_CAPTION,
+)
+
+
+def report_menu() -> html.Div:
+    """The menu, its progress bar, status line and download target."""
+    items = [dbc.DropdownMenuItem(label, id=item_id) for item_id, (_suffix, label) in FORMATS.items()]
+    return html.Div(
+        [
+            dbc.DropdownMenu(
+                items,
+                id=ids.REPORT_MENU,
+                label=[html.I(className="bi bi-file-earmark-arrow-down me-1"), "Download report"],
+                color="primary",
+                align_end=True,
+            ),
+            html.Div(
+                [
+                    dbc.Progress(id=ids.REPORT_PROGRESS, value=0, striped=True, animated=True, label=None),
+                    html.Div(
+                        [
+                            html.Span(id=ids.REPORT_CAPTION, className="small text-body-secondary me-2"),
+                            dbc.Button("Cancel", id=ids.REPORT_CANCEL, size="sm", color="secondary", outline=True),
+                        ],
+                        className="d-flex align-items-center mt-1",
+                    ),
+                ],
+                id=ids.REPORT_BOX,
+                className="d-none",
+            ),
+            html.Div(id=ids.REPORT_STATUS, className="mt-2 small", role="status"),
+            dcc.Store(id=ids.REPORT_JOB),
+            dcc.Interval(id=ids.REPORT_POLL, interval=500, disabled=True),
+            dcc.Download(id=ids.REPORT_DOWNLOAD),
+        ],
+        className="report-menu mb-3 text-end",
+    )
+
+
+@callback(
+    output={**WIDGETS.outputs(duplicate=True), "status": Output(ids.REPORT_STATUS, "children", allow_duplicate=True)},
+    inputs={
+        "clicks": [Input(item_id, "n_clicks") for item_id in FORMATS],
+        "artifact_id": State(ids.ACTIVE_ARTIFACT, "data"),
+    },
+    prevent_initial_call=True,
+)
+def start_report(clicks: list[int | None], artifact_id: str | None) -> dict[str, Any]:
+    """Submit the report of the session's version in the chosen format."""
+    if not any(clicks) or ctx.triggered_id not in FORMATS:
+        raise PreventUpdate
+    suffix = FORMATS[ctx.triggered_id][0]
+    try:
+        version = service().checked_view(artifact_id).id
+        job_id = tasks.submit("report", {"artifact": version, "format": suffix})
+    except SegmentationError as err:
+        return {**WIDGETS.idle(), "status": error_alert(str(err))}
+    return {**WIDGETS.started(job_id, format=suffix), "status": None}
+
+
+@callback(Output(ids.REPORT_POLL, "disabled"), Input(ids.REPORT_JOB, "data"))
+def poll_while_following(job: dict[str, Any] | None) -> bool:
+    """Poll while a report job is followed."""
+    return not (job and job.get("id"))
+
+
+@callback(
+    output={
+        **WIDGETS.outputs(duplicate=True),
+        "status": Output(ids.REPORT_STATUS, "children", allow_duplicate=True),
+        "download": Output(ids.REPORT_DOWNLOAD, "data"),
+    },
+    inputs={"_tick": Input(ids.REPORT_POLL, "n_intervals"), "job": State(ids.REPORT_JOB, "data")},
+    prevent_initial_call=True,
+)
+def follow_report(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any]:
+    """One poll: progress, or the finished file sent to its owner, or why not."""
+    idle = {**WIDGETS.idle(), "download": no_update}
+    if not job or not job.get("id"):
+        return {**idle, "status": no_update}
+    try:
+        status = tasks.job_status(job["id"])  # the runner refuses another owner's job
+    except SegmentationError as err:
+        return {**idle, "status": error_alert(str(err))}
+    if not status.finished:
+        return {**WIDGETS.progress(status), "status": no_update, "download": no_update}
+    if status.state == "cancelled":
+        return {**idle, "status": "Report cancelled."}
+    if status.state == "failed" or not status.result:
+        return {**idle, "status": error_alert(status.error or "The report could not be made.")}
+    try:
+        service().checked_view(status.result["artifact"])  # still readable by this owner
+        path = tasks.report_file(service().settings, status.id, status.result["format"])
+    except SegmentationError as err:
+        return {**idle, "status": error_alert(str(err))}
+    if not path.is_file():
+        return {**idle, "status": error_alert("The report file is no longer on the server; make it again.")}
+    return {
+        **idle,
+        "status": f"Report ready: {status.result['filename']}",
+        "download": dcc.send_file(str(path), filename=status.result["filename"]),
+    }
+
+
+@callback(
+    Output(ids.REPORT_STATUS, "children", allow_duplicate=True),
+    Output(ids.REPORT_CANCEL, "disabled", allow_duplicate=True),
+    Input(ids.REPORT_CANCEL, "n_clicks"),
+    State(ids.REPORT_JOB, "data"),
+    prevent_initial_call=True,
+)
+def cancel_report(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool]:
+    """Cancel the report job."""
+    if not n_clicks:
+        raise PreventUpdate
+    with contextlib.suppress(SegmentationError):
+        tasks.cancel_job((job or {}).get("id"))
+    return "Cancelling the report…", True

@@ -1,0 +1,91 @@
+"""Compressed responses: right body for every request, immutable files compressed once."""
+
+from __future__ import annotations
+
+import gzip
+
+import brotli
+import flask
+import pytest
+
+from dashboard import compression
+from dashboard.compression import BoundedBytesCache, cache_key
+
+
+def make_server() -> tuple[flask.Flask, list[str]]:
+    server = flask.Flask(__name__)
+    calls: list[str] = []
+
+    @server.post("/_dash-update-component")
+    def update() -> flask.Response:
+        body = flask.request.get_json()
+        calls.append("update")
+        return flask.jsonify({"echo": body["who"], "pad": "x" * 2000})
+
+    @server.get("/_dash-component-suites/lib.v1m1.js")
+    def suite() -> flask.Response:
+        calls.append("suite")
+        return flask.Response("var a = 1;" * 500, mimetype="application/javascript")
+
+    compression.install(server)
+    return server, calls
+
+
+def decoded(response: flask.Response) -> bytes:
+    data = response.get_data()
+    enc = response.headers.get("Content-Encoding")
+    return {"gzip": gzip.decompress, "br": brotli.decompress, None: lambda b: b}[enc](data)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_two_callbacks_never_get_each_others_body(encoding: str) -> None:
+    server, _ = make_server()
+    client = server.test_client()
+    headers = {"Accept-Encoding": encoding}
+    a = client.post("/_dash-update-component", json={"who": "alice"}, headers=headers)
+    b = client.post("/_dash-update-component", json={"who": "bob"}, headers=headers)
+    assert a.headers["Content-Encoding"] == b.headers["Content-Encoding"] == encoding
+    assert b'"echo":"alice"' in decoded(a)
+    assert b'"echo":"bob"' in decoded(b)
+
+
+def test_immutable_file_is_compressed_once_per_algorithm_and_right() -> None:
+    server, _ = make_server()
+    client = server.test_client()
+    first = client.get("/_dash-component-suites/lib.v1m1.js", headers={"Accept-Encoding": "gzip"})
+    cache = server.config["COMPRESS_CACHE_BACKEND"]()
+    assert len(cache) == 1
+    second = client.get("/_dash-component-suites/lib.v1m1.js", headers={"Accept-Encoding": "gzip"})
+    assert decoded(first) == decoded(second) == b"var a = 1;" * 500
+    br = client.get("/_dash-component-suites/lib.v1m1.js", headers={"Accept-Encoding": "br"})
+    assert br.headers["Content-Encoding"] == "br" and decoded(br) == b"var a = 1;" * 500
+    assert len(cache) == 2
+    plain = client.get("/_dash-component-suites/lib.v1m1.js")
+    assert "Content-Encoding" not in plain.headers and plain.get_data() == b"var a = 1;" * 500
+
+
+def test_cache_keys_only_for_get_of_immutable_paths() -> None:
+    server = flask.Flask(__name__)
+    with server.test_request_context("/_dash-component-suites/x.v1.js?m=2"):
+        assert cache_key(flask.request) == "immutable:/_dash-component-suites/x.v1.js?m=2"
+    with server.test_request_context("/assets/app.css?m=5"):
+        assert cache_key(flask.request) == "immutable:/assets/app.css?m=5"
+    with server.test_request_context("/_dash-update-component", method="POST"):
+        assert cache_key(flask.request) == ""
+    with server.test_request_context("/_dash-layout"):
+        assert cache_key(flask.request) == ""
+
+
+def test_cache_refuses_unmarked_keys_and_stays_within_its_size() -> None:
+    cache = BoundedBytesCache(max_bytes=10)
+    cache.set("gzip;", b"abc")
+    cache.set("br;None", b"abc")
+    assert cache.get("gzip;") is None and len(cache) == 0
+    cache.set("gzip;immutable:/a", b"12345")
+    cache.set("gzip;immutable:/b", b"67890")
+    assert cache.get("gzip;immutable:/a") == b"12345"  # now most recently used
+    cache.set("gzip;immutable:/c", b"xyz")  # 13 bytes > 10: the least recently used (/b) goes
+    assert cache.get("gzip;immutable:/b") is None
+    assert cache.get("gzip;immutable:/a") == b"12345" and cache.get("gzip;immutable:/c") == b"xyz"
+    cache.set("gzip;immutable:/big", b"x" * 11)  # larger than the whole cache: not kept
+    assert cache.get("gzip;immutable:/big") is None
