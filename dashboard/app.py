@@ -22,6 +22,7 @@ from pipeline.segmentation.training import load_dataset, settings_for_dataset, t
 from pipeline.store.keys import FLASK_SESSION, derived_key
 
 from . import ids
+from .components import nav_pages
 from .compression import install as install_compression
 from .identity import IdentityConfig
 from .identity import install as install_identity
@@ -34,6 +35,24 @@ from .theme import THEMES, template
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
 TITLE = "Customer Segments"
+#: Dash's page template with the document language set (screen readers pick their voice from it).
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
 
 
 def create_app(
@@ -79,6 +98,7 @@ def create_app(
         update_title=None,
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        index_string=INDEX_STRING,
     )
     svc = SegmentationService(settings, default_artifact_id, share_cli_models=share_cli_models)
     svc.register_default()
@@ -129,10 +149,7 @@ class _HttpsAwareSessions(SecureCookieSessionInterface):
 
 def navbar() -> dbc.Navbar:
     """Top bar: brand, one link per registered page, data set and theme switch."""
-    links = [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-        for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
-    ]
+    links = [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact")) for page in nav_pages()]
     right = html.Div(
         [
             html.Div(
@@ -143,9 +160,27 @@ def navbar() -> dbc.Navbar:
                 className="me-3 nav-dataset lh-sm",
                 title="Active data set and model version",
             ),
-            html.I(className="bi bi-sun me-1", title="Light theme"),
-            dbc.Switch(id=ids.THEME_SWITCH, value=False, className="mb-0 d-inline-block", persistence=True, label=""),
-            html.I(className="bi bi-moon-stars", title="Dark theme"),
+            dcc.Link(
+                [
+                    html.I(className="bi bi-easel", **{"aria-hidden": "true"}),
+                    html.Span(" Present", className="d-none d-xxl-inline"),
+                    html.Span("Presentation mode", className="visually-hidden d-xxl-none"),
+                ],
+                href="/present",
+                id=ids.NAV_PRESENT,
+                className="btn btn-sm btn-outline-secondary me-3 text-nowrap",
+                title="Presentation mode: the story one screen at a time (arrow keys)",
+            ),
+            html.I(className="bi bi-sun me-1", title="Light theme", **{"aria-hidden": "true"}),
+            dbc.Switch(
+                id=ids.THEME_SWITCH,
+                value=False,
+                className="mb-0 d-inline-block",
+                persistence=True,
+                label="Dark theme",
+                label_class_name="visually-hidden",
+            ),
+            html.I(className="bi bi-moon-stars", title="Dark theme", **{"aria-hidden": "true"}),
         ],
         className="d-flex align-items-center py-1",
     )
@@ -179,8 +214,13 @@ def shell() -> html.Div:
             dcc.Store(id=ids.ACTIVE_ARTIFACT, storage_type="session"),
             dcc.Store(id=ids.THEME, storage_type="local", data="light"),
             html.Div(id=ids.THEME_DUMMY, hidden=True),
+            html.A("Skip to content", href=f"#{ids.MAIN}", className="visually-hidden-focusable skip-link"),
             navbar(),
-            dbc.Container(dash.page_container, fluid=True, className="app-main py-3"),
+            html.Main(
+                dbc.Container(dash.page_container, fluid=True, className="app-main py-3"),
+                id=ids.MAIN,
+                tabIndex="-1",
+            ),
         ]
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -21,11 +22,24 @@ GRID_THEME = {
 }
 
 
+#: Pages reached from elsewhere, not from the navbar: the 404 page and presentation mode.
+OFF_NAVBAR = ("not_found_404", "present")
+
+
+def nav_pages() -> list[dict[str, Any]]:
+    """The registered pages shown in the navbar, in their order."""
+    pages = [p for p in dash.page_registry.values() if p["module"].split(".")[-1] not in OFF_NAVBAR]
+    return sorted(pages, key=lambda p: p.get("order", 99))
+
+
 def page_header(title: str, subtitle: str, icon: str) -> html.Div:
     """Page title with a one-line plain-language explanation."""
     return html.Div(
         [
-            html.H2([html.I(className=f"bi bi-{icon} me-2 text-primary"), title], className="h3 mb-1"),
+            html.H1(
+                [html.I(className=f"bi bi-{icon} me-2 text-primary", **{"aria-hidden": "true"}), title],
+                className="h3 mb-1",
+            ),
             html.P(subtitle, className="text-body-secondary mb-3"),
         ],
         className="page-header",
@@ -45,7 +59,7 @@ def card(title: str | None, body: Any, className: str = "", help_text: str | Non
     """A titled card; ``help_text`` adds a muted explanation under the title."""
     header = []
     if title:
-        header.append(html.H3(title, className="h6 card-title mb-1 fw-semibold"))
+        header.append(html.H2(title, className="h6 card-title mb-1 fw-semibold"))
     if help_text:
         header.append(html.P(help_text, className="small text-body-secondary mb-2"))
     return dbc.Card(dbc.CardBody([*header, body]), className=f"shadow-sm h-100 {className}")

@@ -7,6 +7,7 @@ and are matched with ``MATCH``/``ALL``; ids are never glued from data values.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 # --- shell (app.py) ---------------------------------------------------------
@@ -19,6 +20,13 @@ NAV_VERSION = "app-nav-version"
 THEME_DUMMY = "app-theme-dummy"
 NAV_TOGGLER = "app-nav-toggler"
 NAV_COLLAPSE = "app-nav-collapse"
+MAIN = "app-main"  # <main>: target of the skip-to-content link
+NAV_PRESENT = "app-nav-present"  # navbar link into presentation mode
+
+# --- presentation mode (/present) -------------------------------------------
+PRESENT_VERSION = "present-version"  # dcc.Store: ?version=<id> of a share link (None: the session's data set)
+PRESENT_DECK = "present-deck"
+PRESENT_SHARE = "present-share"
 
 # --- overview (/) -----------------------------------------------------------
 OVERVIEW_KPIS = "overview-kpis"
@@ -228,6 +236,16 @@ def data_map_field(feature: str) -> dict[str, str]:
 def data_version_action(action: str, artifact_id: str) -> dict[str, str]:
     """A switch/delete button of one artifact in the versions list."""
     return {"type": f"data-version-{action}", "index": artifact_id}
+
+
+def dom_id(component_id: str | dict[str, str]) -> str:
+    """The ``id`` attribute Dash renders for ``component_id`` (dict ids: sorted keys, compact JSON).
+
+    For ``<label for=...>``, which needs the rendered id of a dict-id input.
+    """
+    if isinstance(component_id, str):
+        return component_id
+    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
 
 
 # --- over time (/changes) ---------------------------------------------------

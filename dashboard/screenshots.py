@@ -184,7 +184,7 @@ def wait_settled(page: Any, timeout_ms: float = 30_000) -> None:
 def is_not_found(page: Any) -> bool:
     """Dash pages answers unknown paths with its 404 layout."""
     text = page.locator("#_pages_content").inner_text(timeout=5_000)
-    return "404" in text[:200]
+    return "Page not found" in text[:200] or "404" in text[:200]
 
 
 def set_theme(page: Any, theme: str) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from dash import dcc, html
 
 from dashboard import churn, ids
+from dashboard.ids import dom_id
 from dashboard.services import ArtifactView, service
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 from pipeline.segmentation.simulate import feature_step, round_to_step
@@ -217,7 +218,8 @@ def feature_control(spec: ControlSpec, value: float) -> html.Div:
             html.Div(
                 [
                     html.Label(
-                        [
+                        htmlFor=dom_id(ids.sim_input(spec.feature)),
+                        children=[
                             html.Span(spec.label, className="fw-semibold"),
                             html.Span(unit_hint, className="text-body-secondary small"),
                         ],
@@ -232,17 +234,20 @@ def feature_control(spec: ControlSpec, value: float) -> html.Div:
                 ],
                 className="d-flex justify-content-between align-items-center gap-2",
             ),
-            dcc.Slider(
-                id=ids.sim_slider(spec.feature),
-                min=spec.lo,
-                max=spec.hi,
-                step=spec.step,
-                value=number_on_step(value, spec.step),
-                marks={k: {"label": lab} for k, lab in spec.marks.items()},
-                updatemode="drag",
-                allow_direct_input=False,
-                included=True,
-                className="sim-slider",
+            html.Div(
+                dcc.Slider(
+                    id=ids.sim_slider(spec.feature),
+                    min=spec.lo,
+                    max=spec.hi,
+                    step=spec.step,
+                    value=number_on_step(value, spec.step),
+                    marks={k: {"label": lab} for k, lab in spec.marks.items()},
+                    updatemode="drag",
+                    allow_direct_input=False,
+                    included=True,
+                    className="sim-slider",
+                ),
+                **{"data-a11y-label": f"{spec.label} slider"},
             ),
             html.Div(id=ids.sim_feedback(spec.feature), className="sim-feedback small"),
         ],

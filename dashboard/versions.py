@@ -64,7 +64,7 @@ def versions_table(entries: list[VersionEntry], active: str, default_id: str) ->
                 html.Th("Model"),
                 html.Th("k", className="text-end"),
                 html.Th("Silhouette", className="text-end"),
-                html.Th(""),
+                html.Th(html.Span("Actions", className="visually-hidden")),
             ]
         )
     )

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard.figures import eda as eda_fig
+from dashboard.figures import explorer as explorer_fig
 from dashboard.figures import segments as segments_fig
 
 THEMES = ("light", "dark")
@@ -93,6 +94,36 @@ def iqr_count(values: pd.Series) -> int:
     v = values.dropna().to_numpy(dtype=float)
     q1, q3 = np.percentile(v, [25, 75])
     return int(((v < q1 - 1.5 * (q3 - q1)) | (v > q3 + 1.5 * (q3 - q1))).sum())
+
+
+def rare_level_count(values: pd.Series) -> int:
+    """Customers on count levels held, together with every level beyond them, by under 0.5% of customers."""
+    counts = values.dropna().value_counts().sort_index()
+    n = int(counts.sum())
+    below = counts.cumsum()  # customers at or below each level
+    above = n - below + counts  # customers at or above each level
+    rare_high = [lvl for lvl in counts.index if above[lvl] < 0.005 * n]
+    rare_low = [lvl for lvl in counts.index if below[lvl] < 0.005 * n]
+    return int(counts[rare_high].sum() + counts[rare_low].sum())
+
+
+def test_small_counts_are_flagged_only_on_rare_levels() -> None:
+    # 990 customers with 0, 6 with 1, 4 with 3 children: IQR fences (Q1 = Q3 = 0) would flag all 10
+    children = pd.Series([0] * 990 + [1] * 6 + [3] * 4)
+    assert iqr_count(children) == 10
+    assert eda_fig.is_small_count(children)
+    for method in ("iqr", "zscore"):
+        low, high = eda_fig.outlier_bounds(children, method)
+        assert (low, high) == (0.0, 1.0)  # 3 children: 4 of 1,000 customers (0.4%) -> flagged
+        assert int(((children < low) | (children > high)).sum()) == 4 == rare_level_count(children)
+    # a level held by 0.5% or more is ordinary: 5 of 1,000 with 3 children -> nothing flagged
+    five = pd.Series([0] * 990 + [1] * 5 + [3] * 5)
+    assert eda_fig.outlier_bounds(five, "iqr") == (0.0, 3.0)
+    # not small counts: fractions, negative values, more than 10 levels
+    assert not eda_fig.is_small_count(pd.Series([0.5, 1.0, 2.0]))
+    assert not eda_fig.is_small_count(pd.Series([-1, 0, 1]))
+    assert not eda_fig.is_small_count(pd.Series(range(11)))
+    assert eda_fig.is_small_count(pd.Series(range(10)))
 
 
 # --- every layout builds --------------------------------------------------------------------
@@ -186,10 +217,12 @@ def test_outlier_counts_match_a_direct_computation(eda, trained, method) -> None
     variables = eda_fig.numeric_variables(customers, features)
     summary = eda_fig.outlier_summary(customers, variables, method).set_index("variable")
     assert "Complain" not in summary.index  # binary: no outlier rule
+    small = {var for var in summary.index if eda_fig.is_small_count(customers[var])}
+    assert {"Children", "Campaign_Response"} <= small  # whole numbers with few levels
     for var, row in summary.iterrows():
         col = customers[var].astype(float)
         zscore_count = int((np.abs(col - col.mean()) > 3 * col.std(ddof=0)).sum())
-        expected = iqr_count(col) if method == "iqr" else zscore_count
+        expected = rare_level_count(col) if var in small else iqr_count(col) if method == "iqr" else zscore_count
         assert row["total"] == expected, var
 
     summary_html, note, rows, cols = eda.render_outliers(method, None)
@@ -204,6 +237,7 @@ def test_outlier_counts_match_a_direct_computation(eda, trained, method) -> None
     assert {r["ID"] for r in rows[: len(loader)]} == loader
     assert all(r["Loader note"] for r in rows[: len(loader)])
     assert "Flagged while loading" in text_of(note)
+    assert "Small counts (whole numbers with at most 10 distinct values" in text_of(note)
     assert [c["field"] for c in cols] == ["ID", "Segment", "Flagged on", "Loader note"]
 
 
@@ -308,8 +342,9 @@ def test_scatter_has_one_trace_per_segment(explorer, trained, theme) -> None:
     assert all(t.type == "scatter3d" and t.visible for t in fig.data)
     assert [len(t.x) for t in fig.data] == [s["size"] for s in ordered]
     ratios = trained.artifact.manifest["pca"]["explained_variance_ratio"]
-    assert fig.layout.scene.xaxis.title.text == f"PC1 ({ratios[0]:.0%} var)"
-    assert re.fullmatch(r"PC3 \(\d+% var\)", fig.layout.scene.zaxis.title.text)
+    # the sample's PC1 weighs customer value and purchase frequency alike (manifest loadings)
+    assert fig.layout.scene.xaxis.title.text == f"PC1: customer value & purchase frequency ({ratios[0]:.0%})"
+    assert re.fullmatch(r"PC3: [a-z &]+ \(\d+%\)", fig.layout.scene.zaxis.title.text)
     # lean payload: rounded float32 coordinates, ids as text, only the features as customdata
     first = fig.data[0]
     assert first.x.dtype == np.float32
@@ -374,3 +409,25 @@ def test_drill_down_without_or_with_unknown_segment(explorer) -> None:
     assert hidden is True and hint is None
     hidden, hint, *_ = explorer.render_drill(None, None, "light", "not_a_segment")
     assert hidden is True and "not_a_segment" in text_of(hint)
+
+
+def test_pca_axes_are_named_by_their_drivers() -> None:
+    loadings = {
+        "PC1": {"Customer_Value": 0.60, "Purchase_Frequency": 0.59, "Campaign_Response": 0.45},
+        "PC2": {"Customer_Value": -0.19, "Customer_For_Years": 0.95},
+        "PC3": {"Campaign_Response": -0.89, "Customer_Value": -0.32},
+    }
+    labels = {
+        "Customer_Value": "Customer value",
+        "Purchase_Frequency": "Purchase frequency",
+        "Customer_For_Years": "Tenure",
+    }
+    titles = explorer_fig.pca_axis_titles([0.619, 0.213, 0.157], loadings, labels)
+    # 0.59 is within 80% of 0.60: both name PC1; 0.45 is not; a negative driver reads "less ..."
+    assert titles == [
+        "PC1: customer value & purchase frequency (62%)",
+        "PC2: tenure (21%)",
+        "PC3: less campaign response (16%)",
+    ]
+    # an artifact without loadings keeps the variance-only titles
+    assert explorer_fig.pca_axis_titles([0.619, 0.213]) == ["PC1 (62% var)", "PC2 (21% var)", "PC3"]

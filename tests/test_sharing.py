@@ -438,3 +438,33 @@ def test_cookieless_replay_of_upload_key_artifact_id_and_delete_is_refused(dash_
     assert rows(dash_app, ALICE) == before
     assert (settings.models_dir / alice["aid"] / "manifest.json").is_file()
     assert (settings.data_dir / "uploads" / f"{alice['key']}.upload").read_bytes() == alice["raw"]
+
+
+# ---------------------------------------------------------------- presentation share link
+
+
+def test_presentation_link_opens_only_what_the_viewer_may_read(dash_app, alice) -> None:
+    present = page_module("present")
+    store = service(dash_app).store
+    with as_owner(dash_app, ALICE):  # not shared yet: Alice sees her deck and is told how to share it
+        deck, share = present.render(alice["aid"], None, "light")
+        assert "/present?version=" not in text_of(share) and "Share this version on Your data" in text_of(share)
+        name = store.version(ALICE, alice["aid"]).dataset_name
+        assert name in text_of(deck[0])
+    with as_owner(dash_app, BOB):  # Bob's copy of the link shows nothing of it, and no other data set
+        deck, share = present.render(alice["aid"], None, "light")
+        assert len(deck) == 1 and "not available to you" in text_of(deck) and name not in text_of(deck)
+        assert share == []
+    store.share(ALICE, alice["aid"], shared=True)
+    try:
+        with as_owner(dash_app, ALICE):
+            _, share = present.render(alice["aid"], None, "light")
+            assert f"/present?version={alice['aid']}" in text_of(share)
+        with as_owner(dash_app, BOB):  # shared: read-only for everyone on the server
+            deck, _ = present.render(alice["aid"], None, "light")
+            assert name in text_of(deck[0]) and len(deck) > 4
+    finally:
+        store.share(ALICE, alice["aid"], shared=False)
+    with as_owner(dash_app, BOB):
+        deck, _ = present.render(alice["aid"], None, "light")
+        assert "not available to you" in text_of(deck)

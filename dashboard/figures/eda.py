@@ -51,6 +51,15 @@ OUTLIER_METHODS: dict[str, str] = {
 }
 Z_LIMIT = 3.0
 IQR_FACTOR = 1.5
+#: A "small count": whole numbers ≥ 0 with at most this many distinct values (children, campaigns accepted).
+SMALL_COUNT_LEVELS = 10
+#: Small counts are flagged only beyond these percentiles (the rare tail: under 0.5% of customers each side).
+RARE_TAIL = 0.005
+SMALL_COUNT_RULE = (
+    "Small counts (whole numbers with at most 10 distinct values, such as children or campaigns accepted) "
+    "are not fenced by the rule above, which would flag whole ordinary levels; a count is flagged only "
+    "beyond its 0.5th or 99.5th percentile, a level held by fewer than 0.5% of customers."
+)
 #: Diverging scale ends (Okabe–Ito vermillion / blue: colour-blind safe); the middle follows the theme.
 NEGATIVE, POSITIVE = "#D55E00", "#0072B2"
 
@@ -474,15 +483,25 @@ def outlier_bounds(values: pd.Series, method: str) -> tuple[float, float]:
         A numeric column (missing values ignored).
     method : str
         ``"iqr"`` (Q1 − 1.5·IQR, Q3 + 1.5·IQR) or ``"zscore"`` (mean ± 3 standard deviations).
+        A small count (:func:`is_small_count`) uses the rare-tail rule under either method:
+        the 0.5th and 99.5th percentiles, taken as values that occur, so only levels held by
+        fewer than 0.5% of customers on each side fall outside.
 
     Raises
     ------
     ValueError
         Unknown method.
     """
+    if method not in OUTLIER_METHODS:
+        raise ValueError(f"Unknown outlier method {method!r}; use one of {', '.join(OUTLIER_METHODS)}.")
     v = _numeric(values)
     if v.empty:
         return (math.nan, math.nan)
+    if is_small_count(v):
+        return (
+            float(v.quantile(RARE_TAIL, interpolation="lower")),
+            float(v.quantile(1 - RARE_TAIL, interpolation="higher")),
+        )
     if method == "iqr":
         q1, q3 = float(v.quantile(0.25)), float(v.quantile(0.75))
         return (q1 - IQR_FACTOR * (q3 - q1), q3 + IQR_FACTOR * (q3 - q1))
@@ -490,6 +509,12 @@ def outlier_bounds(values: pd.Series, method: str) -> tuple[float, float]:
         mu, sd = float(v.mean()), float(v.std(ddof=0))
         return (mu - Z_LIMIT * sd, mu + Z_LIMIT * sd)
     raise ValueError(f"Unknown outlier method {method!r}; use one of {', '.join(OUTLIER_METHODS)}.")
+
+
+def is_small_count(values: pd.Series) -> bool:
+    """Whole numbers ≥ 0 with at most :data:`SMALL_COUNT_LEVELS` distinct values (missing values ignored)."""
+    v = _numeric(values)
+    return bool(len(v)) and bool((v >= 0).all() and (v == v.round()).all()) and v.nunique() <= SMALL_COUNT_LEVELS
 
 
 def outlier_variables(frame: pd.DataFrame, variables: Sequence[str]) -> list[str]:

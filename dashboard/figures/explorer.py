@@ -47,9 +47,44 @@ def axis_choices(frame: pd.DataFrame, features: Sequence[str]) -> list[str]:
     return [f for f in features if f in frame.columns] + extra
 
 
-def pca_axis_titles(ratios: Sequence[float]) -> list[str]:
-    """``["PC1 (62% var)", ...]`` for the three PCA axes."""
-    return [f"{pc} ({ratios[i]:.0%} var)" if i < len(ratios) else pc for i, pc in enumerate(PC_COLUMNS)]
+#: A feature names a principal component with the strongest one when its weight is at least this share of it.
+DRIVER_SHARE = 0.8
+
+
+def pca_drivers(loadings: Mapping[str, float], labels: Mapping[str, str]) -> str:
+    """What drives one component, in words: its strongest feature, and the next one when nearly as strong.
+
+    ``{"Customer_Value": 0.60, "Purchase_Frequency": 0.59, "Tenure": 0.30}`` →
+    ``"customer value & purchase frequency"``; a driver with a negative weight reads
+    ``"less <feature>"`` (the axis grows as the feature falls).
+    """
+    ranked = sorted(loadings.items(), key=lambda kv: -abs(kv[1]))
+    if not ranked:
+        return ""
+    top = abs(ranked[0][1])
+    picked = [(f, w) for f, w in ranked[:2] if abs(w) >= DRIVER_SHARE * top]
+    words = [("less " if w < 0 else "") + labels.get(f, f.replace("_", " ")).lower() for f, w in picked]
+    return " & ".join(words)
+
+
+def pca_axis_titles(
+    ratios: Sequence[float],
+    loadings: Mapping[str, Mapping[str, float]] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Titles of the three PCA axes: ``"PC1: customer value & purchase frequency (62%)"``.
+
+    Without loadings (older artifacts) only the share of variance: ``"PC1 (62% var)"``.
+    """
+    titles = []
+    for i, pc in enumerate(PC_COLUMNS):
+        share = f"{ratios[i]:.0%}" if i < len(ratios) else ""
+        drivers = pca_drivers((loadings or {}).get(pc, {}), labels or {})
+        if drivers:
+            titles.append(f"{pc}: {drivers}" + (f" ({share})" if share else ""))
+        else:
+            titles.append(f"{pc} ({share} var)" if share else pc)
+    return titles
 
 
 def _hover_template(features: Sequence[str], feature_defs: Mapping[str, Mapping[str, str]]) -> str:
@@ -194,11 +229,12 @@ def scatter_figure(
             "font": {"size": 12},
         },
         scene={
-            "xaxis": {**scene_axis, "title": {"text": axis_titles[0], "font": {"size": 12}}},
-            "yaxis": {**scene_axis, "title": {"text": axis_titles[1], "font": {"size": 12}}},
-            "zaxis": {**scene_axis, "title": {"text": axis_titles[2], "font": {"size": 12}}},
+            "xaxis": {**scene_axis, "title": {"text": axis_titles[0], "font": {"size": 11}}},
+            "yaxis": {**scene_axis, "title": {"text": axis_titles[1], "font": {"size": 11}}},
+            "zaxis": {**scene_axis, "title": {"text": axis_titles[2], "font": {"size": 11}}},
             "aspectmode": "cube",
-            "camera": {"eye": {"x": 1.5, "y": 1.5, "z": 1.0}},
+            # far enough out that the axis titles fit inside the scene
+            "camera": {"eye": {"x": 1.85, "y": 1.85, "z": 1.1}, "center": {"x": 0, "y": 0, "z": -0.1}},
         },
         margin={"l": 0, "r": 0, "t": 30, "b": 0},
         uirevision="|".join(axes),

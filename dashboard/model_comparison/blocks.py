@@ -54,7 +54,7 @@ def recommendation_card(result: dict[str, Any]) -> dbc.Card:
     row = recommended_entry(result)
     if rec.get("model") is None or row is None:
         body: list[Any] = [
-            html.H3("No recommendation", className="h5"),
+            html.H2("No recommendation", className="h5"),
             html.P(plain_recommendation(result), className="mb-0"),
         ]
         return dbc.Card(dbc.CardBody(body), className="shadow-sm h-100 models-recommendation")
@@ -79,7 +79,7 @@ def recommendation_card(result: dict[str, Any]) -> dbc.Card:
                     [html.I(className="bi bi-stars me-2"), "Our recommendation"],
                     className="seg-label text-primary",
                 ),
-                html.H3(title, className="h4 mb-1 models-rec-title"),
+                html.H2(title, className="h4 mb-1 models-rec-title"),
                 html.Div(
                     [
                         scaling,

@@ -37,7 +37,10 @@ def compute_panel() -> dbc.Card:
                 ),
                 html.Div(
                     [
-                        dbc.Progress(id=ids.MODELS_COMPUTE_PROGRESS, value=0, striped=True, animated=True),
+                        html.Div(
+                            dbc.Progress(id=ids.MODELS_COMPUTE_PROGRESS, value=0, striped=True, animated=True),
+                            **{"data-a11y-label": "Comparison progress"},
+                        ),
                         html.Div(
                             [
                                 html.Div(id=ids.MODELS_COMPUTE_TEXT, className="small text-body-secondary"),
@@ -135,7 +138,12 @@ def train_card() -> dbc.Card:
                 ),
                 html.Div(
                     [
-                        dbc.Progress(id=ids.MODELS_PROGRESS, value=0, striped=True, animated=True, className="mt-3"),
+                        html.Div(
+                            dbc.Progress(
+                                id=ids.MODELS_PROGRESS, value=0, striped=True, animated=True, className="mt-3"
+                            ),
+                            **{"data-a11y-label": "Training progress"},
+                        ),
                         html.Div(id=ids.MODELS_PROGRESS_TEXT, className="small text-body-secondary mt-1"),
                     ],
                     id=ids.MODELS_PROGRESS_BOX,
@@ -233,8 +241,11 @@ def content() -> html.Div:
                                 [
                                     html.Div(
                                         [
-                                            html.H3(
+                                            html.H2(
                                                 "One metric across models", className="h6 card-title fw-semibold mb-0"
+                                            ),
+                                            dbc.Label(
+                                                "Metric", html_for=ids.MODELS_METRIC, className="visually-hidden"
                                             ),
                                             metric_select,
                                         ],

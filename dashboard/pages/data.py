@@ -109,21 +109,26 @@ def _limit_bytes() -> int:
 def layout(**_query: str) -> html.Div:
     """The page frame; every part is filled by callbacks for this session."""
     limit = _limit_bytes()
-    drop_zone = dcc.Upload(
-        id=ids.DATA_UPLOAD,
-        multiple=False,
-        className="data-drop",
-        className_active="data-drop is-active",
-        children=html.Div(
-            [
-                html.I(className="bi bi-cloud-arrow-up data-drop-icon"),
-                html.Div([html.Strong("Drop a file here"), " or ", html.Span("choose one", className="link-primary")]),
-                html.Div(
-                    f"CSV, TSV, TXT, XLSX or Parquet · up to {limit // (1024 * 1024)} MB",
-                    className="small text-body-secondary",
-                ),
-            ]
+    drop_zone = html.Div(
+        dcc.Upload(
+            id=ids.DATA_UPLOAD,
+            multiple=False,
+            className="data-drop",
+            className_active="data-drop is-active",
+            children=html.Div(
+                [
+                    html.I(className="bi bi-cloud-arrow-up data-drop-icon"),
+                    html.Div(
+                        [html.Strong("Drop a file here"), " or ", html.Span("choose one", className="link-primary")]
+                    ),
+                    html.Div(
+                        f"CSV, TSV, TXT, XLSX or Parquet · up to {limit // (1024 * 1024)} MB",
+                        className="small text-body-secondary",
+                    ),
+                ]
+            ),
         ),
+        **{"data-a11y-label": "Upload a data file"},
     )
     upload = card(
         "1 · Upload your data",
@@ -177,16 +182,20 @@ def layout(**_query: str) -> html.Div:
                             size="sm",
                             disabled=True,
                         ),
-                        dcc.Upload(
-                            id=ids.DATA_MAPPING_UPLOAD,
-                            multiple=False,
-                            className="d-inline-block",
-                            children=dbc.Button(
-                                [html.I(className="bi bi-upload me-1"), "Load mapping…"],
-                                color="secondary",
-                                outline=True,
-                                size="sm",
+                        html.Div(
+                            dcc.Upload(
+                                id=ids.DATA_MAPPING_UPLOAD,
+                                multiple=False,
+                                className="d-inline-block",
+                                children=dbc.Button(
+                                    [html.I(className="bi bi-upload me-1"), "Load mapping…"],
+                                    color="secondary",
+                                    outline=True,
+                                    size="sm",
+                                ),
                             ),
+                            className="d-inline-block",
+                            **{"data-a11y-label": "Load a saved column mapping"},
                         ),
                         dcc.Download(id=ids.DATA_MAPPING_DOWNLOAD),
                     ],
@@ -220,7 +229,10 @@ def layout(**_query: str) -> html.Div:
             ),
             html.Div(
                 [
-                    dbc.Progress(id=ids.DATA_PROGRESS, value=0, striped=True, animated=True, className="mt-3"),
+                    html.Div(
+                        dbc.Progress(id=ids.DATA_PROGRESS, value=0, striped=True, animated=True, className="mt-3"),
+                        **{"data-a11y-label": "Training progress"},
+                    ),
                     html.Div(id=ids.DATA_PROGRESS_TEXT, className="small text-body-secondary mt-1"),
                 ],
                 id=ids.DATA_PROGRESS_BOX,
@@ -265,13 +277,9 @@ def layout(**_query: str) -> html.Div:
                 "database-up",
             ),
             dbc.Row([dbc.Col(upload, lg=4), dbc.Col(preview, lg=8)], className="g-3 mb-3"),
-            dbc.Row(
-                [
-                    dbc.Col(html.Div([kind, mapping], className="d-grid gap-3"), lg=5),
-                    dbc.Col(check, lg=7),
-                ],
-                className="g-3 mb-3",
-            ),
+            # The numbered steps read 1, 2, 3, 4 at every width (left to right, then down).
+            dbc.Row([dbc.Col(kind, lg=4), dbc.Col(mapping, lg=8)], className="g-3 mb-3"),
+            dbc.Row(dbc.Col(check), className="g-3 mb-3"),
             versions,
         ],
         className="data-page",

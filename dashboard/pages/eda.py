@@ -15,6 +15,7 @@ from dashboard.components import GRID_THEME, card, graph, page_header
 from dashboard.figures.common import empty_figure
 from dashboard.figures.eda import (
     OUTLIER_METHODS,
+    SMALL_COUNT_RULE,
     categorical_variables,
     category_figure,
     correlation_figure,
@@ -22,9 +23,11 @@ from dashboard.figures.eda import (
     distribution_figure,
     flagged_customers,
     fmt_value,
+    is_small_count,
     loadings_figure,
     numeric_variables,
     outlier_summary,
+    outlier_variables,
     pca_variance_figure,
     variable_label,
     variable_unit,
@@ -41,6 +44,8 @@ QUALITY_ACTIONS = {
     "flagged": ("Flagged", "secondary"),
     "info": ("Note", "light"),
 }
+#: Dark text on Bootstrap's light badge fills (white text on them is below 2:1 contrast).
+BADGE_TEXT = {"warning": "dark", "info": "dark", "light": "dark"}
 
 
 def _switch(switch_id: str, label: str, value: bool = False) -> dbc.Switch:
@@ -51,6 +56,7 @@ def distribution_card() -> dbc.Card:
     """Variable picker, log and split toggles, histogram + box plot, summary line."""
     controls = html.Div(
         [
+            html.Label("Measure", htmlFor=ids.EDA_VARIABLE, className="visually-hidden"),
             dbc.Select(id=ids.EDA_VARIABLE, options=[], size="sm", className="eda-select"),
             _switch(ids.EDA_LOG, "Log scale"),
             _switch(ids.EDA_SPLIT, "Split by segment"),
@@ -74,6 +80,7 @@ def category_card() -> dbc.Card:
     """Categorical breakdown (education, marital status), optionally by segment."""
     controls = html.Div(
         [
+            html.Label("Category", htmlFor=ids.EDA_CATEGORY, className="visually-hidden"),
             dbc.Select(id=ids.EDA_CATEGORY, options=[], size="sm", className="eda-select"),
             _switch(ids.EDA_CATEGORY_SPLIT, "By segment"),
         ],
@@ -245,6 +252,8 @@ def outlier_note(v: ArtifactView, method: str) -> list[Any]:
     """What the method means, and what the loader already flagged."""
     c = v.customers
     parts: list[Any] = [OUTLIER_METHODS[method] + " "]
+    if any(is_small_count(c[var]) for var in outlier_variables(c, numeric_variables(c, v.features))):
+        parts.append(SMALL_COUNT_RULE + " ")
     if "Is_Outlier" in c:
         flagged = c.loc[c["Is_Outlier"].fillna(False).astype(bool)]
         if len(flagged):
@@ -303,7 +312,9 @@ def quality_table(dq: dict[str, Any]) -> html.Div:
         rows.append(
             html.Tr(
                 [
-                    html.Td(dbc.Badge(word, color=colour, className="quality-badge")),
+                    html.Td(
+                        dbc.Badge(word, color=colour, text_color=BADGE_TEXT.get(colour), className="quality-badge")
+                    ),
                     html.Td(f"{item['count']:,}", className="text-end fw-semibold"),
                     html.Td(item["message"]),
                 ]

@@ -27,7 +27,7 @@ from dashboard.components import (
 )
 from dashboard.exports import download_menu
 from dashboard.figures.common import empty_figure
-from dashboard.figures.eda import numeric_variables, population_means, variable_label
+from dashboard.figures.eda import numeric_variables, population_means, variable_label, variable_unit
 from dashboard.figures.explorer import (
     axis_choices,
     default_axes,
@@ -54,13 +54,21 @@ AXES_OPTIONS = [
 ]
 
 
+def axis_title(column: str, feature_defs: dict) -> str:
+    """Short 3D axis title: the short label, with the unit only when it is money (long units overlap)."""
+    money = variable_unit(column, feature_defs).startswith("$")
+    return variable_label(column, feature_defs, short=not money)
+
+
 def controls() -> dbc.Card:
     """Axes, segment filter and the drill-down picker."""
     options = [{"label": variable_label(c, STATIC_DEFS, short=True), "value": c} for c in default_axis_choices()]
     axis_select = [
         html.Div(
             [
-                html.Span(axis, className="axis-letter"),
+                html.Label(
+                    [axis, html.Span(" axis", className="visually-hidden")], htmlFor=select_id, className="axis-letter"
+                ),
                 dbc.Select(id=select_id, options=options, value=value, size="sm", disabled=True),
             ],
             className="d-flex align-items-center gap-2 mb-1",
@@ -78,7 +86,7 @@ def controls() -> dbc.Card:
                 html.Div(axis_select, className="mb-3"),
                 html.Div("Segments shown", className="seg-label"),
                 dbc.Checklist(id=ids.EXPLORER_SEGMENTS, options=[], value=None, className="segment-checklist mb-3"),
-                html.Div("Drill into a segment", className="seg-label"),
+                html.Label("Drill into a segment", htmlFor=ids.EXPLORER_DRILL_SEGMENT, className="seg-label d-block"),
                 dbc.Select(id=ids.EXPLORER_DRILL_SEGMENT, options=[], size="sm", placeholder="Choose a segment…"),
                 html.Div(
                     "Tip: click any point to open its segment.",
@@ -117,6 +125,9 @@ def drill_down() -> html.Div:
             "theme": GRID_THEME,
             "domLayout": "autoHeight",
             "animateRows": False,
+            # One Tab stop: Tab leaves the grid instead of walking every cell (arrow keys move inside).
+            "tabToNextCell": {"function": "false"},
+            "tabToNextHeader": {"function": "false"},
         },
         style={"width": "100%"},
         className="app-grid",
@@ -127,7 +138,7 @@ def drill_down() -> html.Div:
             [
                 html.Div(
                     [
-                        html.H3("Customers in this segment", className="h6 card-title mb-0 fw-semibold"),
+                        html.H2("Customers in this segment", className="h6 card-title mb-0 fw-semibold"),
                         download_menu(
                             "explorer", "members", ("segment",), label="Download", what="this segment's customers"
                         ),
@@ -177,7 +188,7 @@ def layout(segment: str | None = None, **_query: str) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(controls(), lg=3),
-                    dbc.Col(card(None, graph(ids.EXPLORER_GRAPH, "customer-segments-3d", height=480)), lg=9),
+                    dbc.Col(card(None, graph(ids.EXPLORER_GRAPH, "customer-segments-3d", height=540)), lg=9),
                 ],
                 className="g-3",
             ),
@@ -210,7 +221,7 @@ def drill_header(segment: dict[str, Any]) -> html.Div:
     """Name, measured share likely inactive, size and value share of the drilled segment."""
     return html.Div(
         [
-            html.H3(segment_chip(segment), className="h5 mb-0 me-3"),
+            html.H2(segment_chip(segment), className="h5 mb-0 me-3"),
             churn_badge(segment),
             html.Span(
                 f"{segment['size']:,} customers · {fmt_pct(segment.get('share'))} of customers · "
@@ -311,10 +322,12 @@ def render_scatter(
         allowed = set(axis_choices(v.customers, v.features))
         if not all(c in allowed for c in cols):
             return empty_figure("Choose a feature for each axis.", theme)
-        titles = [variable_label(c, v.feature_defs) for c in cols]
+        titles = [axis_title(c, v.feature_defs) for c in cols]
     else:
         cols = ["PC1", "PC2", "PC3"]
-        titles = pca_axis_titles((v.manifest.get("pca") or {}).get("explained_variance_ratio") or [])
+        pca = v.manifest.get("pca") or {}
+        labels = {f: variable_label(f, v.feature_defs, short=True) for f in v.features}
+        titles = pca_axis_titles(pca.get("explained_variance_ratio") or [], pca.get("loadings"), labels)
     return scatter_figure(
         v.customers,
         v.segments,

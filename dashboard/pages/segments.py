@@ -199,7 +199,7 @@ def segment_card(
     body = [
         html.Div(
             [
-                html.H3(segment_chip(segment), className="h6 mb-0"),
+                html.H2(segment_chip(segment), className="h6 mb-0"),
                 html.Div(
                     [
                         churn_badge(segment),

@@ -199,11 +199,14 @@ def confidence_block(sim: Simulation, names: Mapping[str, str]) -> html.Div:
                 ],
                 className="d-flex align-items-center",
             ),
-            dbc.Progress(
-                value=round(sim.confidence * 100),
-                className="sim-confidence-bar my-1",
-                color={"clear": "success", "probable": "primary", "borderline": "warning"}[level],
-                style={"height": "6px"},
+            html.Div(
+                dbc.Progress(
+                    value=round(sim.confidence * 100),
+                    className="sim-confidence-bar my-1",
+                    color={"clear": "success", "probable": "primary", "borderline": "warning"}[level],
+                    style={"height": "6px"},
+                ),
+                **{"data-a11y-label": f"Assignment confidence {sim.confidence:.0%}"},
             ),
             html.Div(detail, className="small text-body-secondary"),
         ],
@@ -233,7 +236,10 @@ def moves_frame(v: ArtifactView) -> html.Ul:
                     className="flex-grow-1 min-w-0",
                 ),
                 dbc.Button(
-                    "Apply",
+                    [
+                        "Apply",
+                        html.Span(f" the change that moves the customer to {s['name']}", className="visually-hidden"),
+                    ],
                     id=ids.sim_move(s["key"]),
                     size="sm",
                     color="secondary",

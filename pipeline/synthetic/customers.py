@@ -20,8 +20,13 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from pipeline.features.definitions import MARKETING_COLUMNS, SPEND_COLUMNS
+
+#: Highest two-year spend, as in the public data set; log-normal noise sigma of spend.
+SPEND_CAP = 2_600.0
+SPEND_SIGMA = 0.45
 
 #: Enrolment window of the public data set.
 FIRST_ENROLMENT = dt.date(2012, 7, 30)
@@ -54,6 +59,24 @@ LATENT_TYPES: tuple[LatentType, ...] = (
 _EDUCATION = (("Graduation", 0.50), ("PhD", 0.22), ("Master", 0.165), ("2n Cycle", 0.09), ("Basic", 0.025))
 _MARITAL = (("Married", 0.39), ("Together", 0.26), ("Single", 0.21), ("Divorced", 0.10), ("Widow", 0.04))
 _SPEND_MIX = np.array([6.0, 1.0, 4.0, 1.3, 1.0, 1.6])  # Dirichlet weights in SPEND_COLUMNS order
+
+
+def below_cap(base: np.ndarray, noise: np.ndarray, seed: int) -> np.ndarray:
+    """``base · exp(noise)``, with the noise of customers above :data:`SPEND_CAP` drawn again below it.
+
+    Clipping at the cap piled every such customer onto the same top value (a spike at
+    the end of the spend histogram).  Their noise is redrawn from the normal
+    distribution truncated at the cap (inverse CDF), from a second generator seeded
+    from ``seed``, so customers under the cap, and every later draw of the main
+    generator, keep their values.
+    """
+    spend = base * np.exp(noise)
+    over = spend > SPEND_CAP
+    if over.any():
+        limit = special.ndtr(np.log(SPEND_CAP / base[over]) / SPEND_SIGMA)  # P(noise keeps spend under the cap)
+        u = np.random.default_rng([seed, 1]).random(int(over.sum())) * limit
+        spend[over] = base[over] * np.exp(SPEND_SIGMA * special.ndtri(np.maximum(u, 1e-300)))
+    return spend
 
 
 def generate_sample(rows: int = 2240, seed: int = 2014) -> tuple[pd.DataFrame, pd.Series]:
@@ -92,8 +115,8 @@ def generate_sample(rows: int = 2240, seed: int = 2014) -> tuple[pd.DataFrame, p
     teen = np.minimum(rng.poisson(param["teen_rate"]), 2)
     children = kid + teen
 
-    spend = param["base_spend"] * (income / 60_000) ** 1.2 * 0.8**children * np.exp(rng.normal(0, 0.45, rows))
-    spend = np.clip(spend, 6, 2_600)
+    base = param["base_spend"] * (income / 60_000) ** 1.2 * 0.8**children
+    spend = np.clip(below_cap(base, rng.normal(0, SPEND_SIGMA, rows), seed), 6, SPEND_CAP)
     mix = rng.dirichlet(_SPEND_MIX, size=rows)
     amounts = np.floor(spend[:, None] * mix).astype(int)
 

@@ -25,7 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 try:
-    import playwright  # noqa: F401
+    from playwright.sync_api import expect
+
+    # Waits for states, never sleeps: 30 s, so a loaded shared machine does not fail a state that comes late.
+    expect.set_options(timeout=30_000)
 except ImportError:
     if IN_CI:
         raise
