@@ -28,6 +28,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids, jobs, tasks
 from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_header, trained_alert
+from dashboard.database_panel import database_card
 from dashboard.figures.data import column_types, preview_grid
 from dashboard.services import service
 from dashboard.versions import apply_version_action as apply_version_action  # the list on this page
@@ -265,6 +266,7 @@ def layout(**_query: str) -> html.Div:
                 "database-up",
             ),
             dbc.Row([dbc.Col(upload, lg=4), dbc.Col(preview, lg=8)], className="g-3 mb-3"),
+            dbc.Row(dbc.Col(database_card(), lg=6), className="g-3 mb-3"),
             dbc.Row(
                 [
                     dbc.Col(html.Div([kind, mapping], className="d-grid gap-3"), lg=5),

@@ -369,8 +369,13 @@ class DatabaseTable:
     name: str
 
 
-def read_source(source: DatabaseSource, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> DatabaseTable:
+def read_source(
+    source: DatabaseSource, chunk_rows: int = DEFAULT_CHUNK_ROWS, limit: int | None = None
+) -> DatabaseTable:
     """Read a table or query into a frame (see the module notes for how rows travel).
+
+    ``limit``: read at most that many rows (a preview); the statement is wrapped
+    as ``SELECT * FROM (...) AS source LIMIT n``.
 
     Raises
     ------
@@ -389,6 +394,8 @@ def read_source(source: DatabaseSource, chunk_rows: int = DEFAULT_CHUNK_ROWS) ->
             raise connect_error(err, source) from None
         with conn:
             sql = statement(source, conn.dialect)
+            if limit is not None:
+                sql = f"SELECT * FROM ({sql}) AS segments_source LIMIT {int(limit)}"
             try:
                 if source.url.get_backend_name() == "duckdb":
                     frame = _frame_from_arrow(conn, sql, chunk_rows)
