@@ -25,6 +25,7 @@ ALL = (
     "bench_churn_fit",
     "bench_load",
     "bench_jobs",
+    "bench_database",
 )
 
 
