@@ -199,6 +199,15 @@ def test_cli_refusals_are_one_line_exit_2(
     assert not models.exists()
 
 
+def test_mapping_command_reads_a_database(db_urls, reference, tmp_path: Path, capsys) -> None:
+    put_table(db_urls["sqlite"], "renamed", reference.rename(columns={"ID": "customer_no"}).head(300))
+    out = tmp_path / "mapping.json"
+    assert main(["mapping", "--data", db_urls["sqlite"], "--table", "renamed", "--out", str(out), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert (payload["mapping"]["kind"], payload["n_customers"], payload["problems"]) == ("marketing", 300, [])
+    assert out.is_file()
+
+
 def test_no_customer_id_message(db_urls, reference, settings) -> None:
     put_table(db_urls["sqlite"], "no_id", reference[["Income", "MntWines", "Recency"]])
     with pytest.raises(DataError, match="no customer id column"):
@@ -332,17 +341,32 @@ def test_out_table_needs_a_database_and_vice_versa(tmp_path: Path, db_urls, caps
 _BAD = st.sampled_from(["none_id", "blank_name", "inf", "text_number", "duplicate", "none_key", "fine"])
 
 
+_FAULTS = st.lists(st.tuples(_BAD, st.integers(min_value=0, max_value=59)), max_size=4)
+
+
 @hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     n=st.integers(min_value=1, max_value=60),
-    faults=st.lists(st.tuples(_BAD, st.integers(min_value=0, max_value=59)), max_size=4),
+    faults=_FAULTS,
     check=st.booleans(),
     backend=st.sampled_from(["sqlite", "duckdb"]),
 )
 def test_bad_inputs_never_leave_a_half_written_table(
     db_urls: dict[str, str], n: int, faults: list[tuple[str, int]], check: bool, backend: str
 ) -> None:
-    db = db_urls[backend]
+    all_or_nothing(db_urls[backend], n, faults, check)
+
+
+@hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(min_value=1, max_value=60), faults=_FAULTS, check=st.booleans())
+def test_bad_inputs_never_leave_a_half_written_postgresql_table(
+    pg_url: str, n: int, faults: list[tuple[str, int]], check: bool
+) -> None:
+    all_or_nothing(pg_url, n, faults, check)
+
+
+def all_or_nothing(db: str, n: int, faults: list[tuple[str, int]], check: bool) -> None:
+    """Write ``n`` assignments with ``faults`` after a history: either all are written or the table is unchanged."""
     url = parse_url(db)
     history = assignment_rows(
         pd.DataFrame({"ID": ["h1", "h2"], "Segment_Key": ["k", "k"], "Segment_Name": ["N", "N"]}),
