@@ -10,8 +10,9 @@ Timed, each in a fresh process (median of ``--repeat`` runs; peak memory of the 
 * ``read``: :func:`pipeline.data.sql.read_source` of the table (DuckDB via
   Arrow record batches, SQLite and PostgreSQL via a streamed cursor in
   100,000-row partitions);
-* ``read + prepare``: :func:`pipeline.segmentation.training.load_dataset`
-  (read, then the file path: detection, cleaning, features, quality report);
+* ``read + prepare`` (only with ``--prepare``): :func:`pipeline.segmentation.training.load_dataset`
+  (read, then the file path: detection, cleaning, features, quality report;
+  that part is the file path's own cost, the same for a file);
 * ``write``: :func:`pipeline.data.sql_sink.write_assignments` of ``--rows``
   assignments in one transaction, replacing the previous run's rows
   (PostgreSQL: COPY FROM STDIN; DuckDB: INSERT ... SELECT from the frame;
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--only", choices=("sqlite", "duckdb", "postgresql"), action="append")
     p.add_argument("--no-postgres", action="store_true")
+    p.add_argument("--prepare", action="store_true", help="also time read + the file path (load_dataset)")
     p.add_argument("--worker", nargs=4, metavar=("OP", "URL", "ROWS", "MODELS"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -158,7 +160,8 @@ def main(argv: list[str] | None = None) -> None:
             if args.only and name not in args.only:
                 continue
             put(url, frame)
-            for op, label in (("read", "read"), ("prepare", "read + prepare"), ("write", "write (one transaction)")):
+            ops = [("read", "read"), ("prepare", "read + prepare"), ("write", "write (one transaction)")]
+            for op, label in ops if args.prepare else [ops[0], ops[2]]:
                 seconds, peaks = [], []
                 for _ in range(args.repeat):
                     _, peak, out = run_module("benchmarks.bench_database", ["--worker", op, url, str(args.rows), tmp])
@@ -167,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
                     seconds.append(result["seconds"])
                     peaks.append(peak)
                 s = median(seconds)
+                print(f"{name} {label}: {seconds} s, peak {max(peaks):.0f} MB ({load()})", flush=True)
                 table.append(
                     [
                         name,
