@@ -56,12 +56,13 @@ def reference(settings: Settings) -> pd.DataFrame:
 
 def put_table(url: str, name: str, frame: pd.DataFrame) -> None:
     """Write ``frame`` as table ``name`` at ``url`` (replacing it)."""
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, text
 
     engine = create_engine(parse_url(url))
     try:
-        with engine.begin() as conn:
-            frame.to_sql(name, conn, if_exists="replace", index=False)
+        with engine.begin() as conn:  # pandas' own "replace" reflects the table, which DuckDB 2 cannot
+            conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+            frame.to_sql(name, conn, index=False)
     finally:
         engine.dispose()
 
