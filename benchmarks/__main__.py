@@ -27,6 +27,7 @@ ALL = (
     "bench_jobs",
     "bench_migration",
     "bench_report",
+    "bench_database",
 )
 
 

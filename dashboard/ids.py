@@ -167,6 +167,18 @@ DATA_PROGRESS_TEXT = "data-progress-text"
 DATA_VERSIONS_TICK = "data-versions-tick"  # dcc.Store: bumped after a deletion to redraw the list
 DATA_VERSIONS_STATUS = "data-versions-status"
 DATA_TRAINED = "data-trained"  # dcc.Store: {"id", "at"} of the last training, copied to ACTIVE_ARTIFACT
+# /data "Connect to a database" (dashboard/database_panel.py)
+DB_CONNECTION = "db-connection"  # dropdown of the server's named connections (never a URL)
+DB_TABLE = "db-table"
+DB_QUERY = "db-query"
+DB_TEST = "db-test"
+DB_PREVIEW_BUTTON = "db-preview-button"
+DB_LOAD = "db-load"
+DB_STATUS = "db-status"
+DB_PREVIEW = "db-preview"
+DB_OUT_TABLE = "db-out-table"
+DB_EXPORT = "db-export"
+DB_EXPORT_STATUS = "db-export-status"
 DATA_JOB = "data-job"  # dcc.Store: {"id": job id} of the training job this page follows
 DATA_JOB_POLL = "data-job-poll"  # dcc.Interval polling that job (disabled when there is none)
 

@@ -28,6 +28,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import feature_picker, ids, jobs, tasks
 from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_header, trained_alert
+from dashboard.database_panel import database_card
 from dashboard.figures.data import column_types, preview_grid
 from dashboard.services import service
 from dashboard.versions import apply_version_action as apply_version_action  # the list on this page
@@ -277,6 +278,7 @@ def layout(**_query: str) -> html.Div:
                 "database-up",
             ),
             dbc.Row([dbc.Col(upload, lg=4), dbc.Col(preview, lg=8)], className="g-3 mb-3"),
+            dbc.Row(dbc.Col(database_card(), lg=6), className="g-3 mb-3"),
             # The numbered steps read 1, 2, 3, 4 at every width (left to right, then down).
             dbc.Row([dbc.Col(kind, lg=4), dbc.Col(mapping, lg=8)], className="g-3 mb-3"),
             dbc.Row(dbc.Col(check), className="g-3 mb-3"),

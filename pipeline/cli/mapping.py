@@ -8,7 +8,7 @@ from typing import Any
 
 from pipeline.config import Settings
 
-from .options import emit
+from .options import add_database_options, data_argument, data_source, emit
 
 NAME = "mapping"
 HELP = "write the suggested column mapping of a file (JSON, to edit)"
@@ -16,7 +16,10 @@ HELP = "write the suggested column mapping of a file (JSON, to edit)"
 
 def configure(p: argparse.ArgumentParser) -> None:
     """Options of ``mapping``."""
-    p.add_argument("--data", type=Path, required=True, help="customer table or transaction log")
+    p.add_argument(
+        "--data", type=data_argument, required=True, help="customer table or transaction log (a file or a database URL)"
+    )
+    add_database_options(p)
     p.add_argument("--out", type=Path, required=True, help="mapping JSON file to write")
     p.add_argument(
         "--kind", choices=("marketing", "customer_table", "transactions"), help="input kind (default: detected)"
@@ -29,12 +32,18 @@ def run(args: argparse.Namespace) -> int:
     """Write the suggested column mapping of a file, for the user to check and edit."""
     from pipeline.data.ingest import detect_kind, suggest_mapping, validate_table
     from pipeline.data.loading import file_bytes, read_table
+    from pipeline.data.sql import read_source
 
-    table = read_table(file_bytes(args.data), args.data.name)
+    source = data_source(args)
+    if isinstance(source, Path):
+        table, name = read_table(file_bytes(source), source.name), source.name
+    else:
+        read = read_source(source)
+        table, name = read.frame, read.name
     detection = detect_kind(table)
     kind = args.kind or detection.kind
     mapping = suggest_mapping(table, kind)
-    validation = validate_table(table, mapping, Settings(k=args.k), args.data.name)
+    validation = validate_table(table, mapping, Settings(k=args.k), name)
     mapping.save(args.out)
     payload = {
         "out": str(args.out),

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import DEFAULT_FEATURES, SCALINGS, Settings, parse_date
+from pipeline.errors import DataError
 from pipeline.segmentation import registry
 
 if TYPE_CHECKING:
+    from pipeline.data.sql import DatabaseSource
     from pipeline.segmentation.training import Dataset
 
 
@@ -19,9 +21,12 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that trains or compares."""
     p.add_argument(
         "--data",
-        type=Path,
-        help="customer table or transaction log (.csv/.tsv/.txt/.xlsx/.parquet); default: built-in sample",
+        type=data_argument,
+        help="customer table or transaction log (.csv/.tsv/.txt/.xlsx/.parquet), or a database URL "
+        "(sqlite:///FILE, duckdb:///FILE, postgresql://USER@HOST/DB) or db:NAME with --table or --query; "
+        "default: built-in sample",
     )
+    add_database_options(p)
     p.add_argument(
         "--mapping",
         type=Path,
@@ -43,6 +48,38 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=42, help="random_state (default 42)")
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="artifact folder (default models/)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def data_argument(text: str) -> Path | str:
+    """A ``--data`` value: a database URL or ``db:NAME`` stays text (a Path would fold ``//``), anything else is a Path."""
+    from pipeline.data.sql import is_database
+
+    return text if is_database(text) else Path(text)
+
+
+def add_database_options(p: argparse.ArgumentParser) -> None:
+    """``--table`` / ``--query``: what to read when ``--data`` is a database."""
+    p.add_argument("--table", help="with a database --data: the table to read (NAME or SCHEMA.NAME)")
+    p.add_argument("--query", help="with a database --data: a SELECT statement to read instead of a table")
+
+
+def data_source(args: argparse.Namespace, option: str = "data") -> Path | DatabaseSource | None:
+    """``--data`` as a file path, a database source (with ``--table``/``--query``), or None.
+
+    Raises
+    ------
+    DataError
+        ``--table``/``--query`` given without a database, or a bad database source.
+    """
+    from pipeline.data.sql import database_source
+
+    value = getattr(args, option, None)
+    table, query = getattr(args, "table", None), getattr(args, "query", None)
+    if isinstance(value, str):
+        return database_source(value, table, query)
+    if table is not None or query is not None:
+        raise DataError("--table and --query read from a database: give --data a database URL or db:NAME.")
+    return value
 
 
 def add_value_options(p: argparse.ArgumentParser, default: str = "12 months, margin 1, rate 0") -> None:
@@ -91,7 +128,7 @@ def dataset_from_args(args: argparse.Namespace, settings: Settings) -> Dataset:
     """The data set named by ``--data`` (and ``--mapping``), or the built-in sample."""
     from pipeline.segmentation.training import load_dataset
 
-    return load_dataset(args.data, settings, getattr(args, "mapping", None))
+    return load_dataset(data_source(args), settings, getattr(args, "mapping", None))
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[dict[str, Any]], str]) -> None:

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
 
-from .options import add_value_options, settings_from_args, value_overrides
+from .options import (
+    add_database_options,
+    add_value_options,
+    data_argument,
+    data_source,
+    settings_from_args,
+    value_overrides,
+)
 
 if TYPE_CHECKING:
     from pipeline.segmentation.training import Dataset
@@ -20,7 +27,10 @@ HELP = "write the segment of every customer in a file"
 
 def configure(p: argparse.ArgumentParser) -> None:
     """Options of ``score``."""
-    p.add_argument("--data", type=Path, required=True, help="customer table to score")
+    p.add_argument(
+        "--data", type=data_argument, required=True, help="customer table to score (a file, or a database URL)"
+    )
+    add_database_options(p)
     p.add_argument(
         "--model",
         dest="model_dir",
@@ -30,11 +40,12 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--out",
-        type=Path,
+        type=data_argument,
         required=True,
         help="segment assignments (.csv, .xlsx or .parquet, by suffix): ID, segment, confidence, p_alive, "
-        "expected CLV, recommended action, model version, as-of date",
+        "expected CLV, recommended action, model version, as-of date; or a database URL with --out-table",
     )
+    p.add_argument("--out-table", dest="out_table", help="with a database --out: the assignments table to write")
     p.add_argument(
         "--as-of", dest="as_of", help="reference date YYYY-MM-DD for tenure (default: latest enrolment in the file)"
     )
@@ -87,20 +98,26 @@ def choose_model(
 def run(args: argparse.Namespace) -> int:
     """Write each input customer's segment assignment; the format follows the suffix of ``--out``."""
     from pipeline.data.export import check_output_path, write_export
+    from pipeline.data.sql_sink import sink_url, write_scored
     from pipeline.segmentation.assignments import assignment_export, score_assignments
     from pipeline.segmentation.training import load_dataset
     from pipeline.store.artifacts import load_artifact
 
     settings = settings_from_args(args)
-    check_output_path(args.out)
+    sink = sink_url(args.out, args.out_table)
+    if sink is None:
+        check_output_path(args.out)
     # Only a model signed with this installation's key is unpickled, wherever its folder is.
     given = load_artifact(args.model_dir, settings) if args.model_dir is not None else None
-    dataset = load_dataset(args.data, settings)
+    dataset = load_dataset(data_source(args), settings)
     artifact, which = choose_model(args, settings, dataset, given)
     table = score_assignments(artifact, dataset, value_overrides(args))
-    write_export(assignment_export(artifact.manifest, table), args.out)
+    if sink is not None:
+        print(write_scored(sink, args.out_table, table, artifact.artifact_id, dataset.as_of))
+    else:
+        write_export(assignment_export(artifact.manifest, table), args.out)
+        print(f"wrote {len(table):,} customers to {args.out} using {which}")
     counts = table["Segment_Name"].value_counts()
-    print(f"wrote {len(table):,} customers to {args.out} using {which}")
     measured = int(table["p_alive"].notna().sum())
     print(
         f"p_alive and expected_clv: {measured:,} customers measured"

@@ -31,6 +31,7 @@ from pipeline.data.ingest import (
 from pipeline.data.loading import clean_marketing, data_hash, file_bytes, read_table
 from pipeline.data.mapping import Mapping
 from pipeline.data.quality import DataQualityReport, QualityItem
+from pipeline.data.sql import DatabaseSource, read_source
 from pipeline.errors import ArtifactError, DataError
 from pipeline.features.definitions import (
     DATE_COLUMN,
@@ -145,7 +146,17 @@ def dataset_from_bytes(raw: bytes, name: str, settings: Settings, mapping: Mappi
         Unreadable file, or a table the mapping cannot turn into customers
         to segment (every reason in one message).
     """
-    table = read_table(raw, name)
+    return dataset_from_frame(read_table(raw, name), raw, name, settings, mapping)
+
+
+def dataset_from_frame(
+    table: pd.DataFrame, raw: bytes, name: str, settings: Settings, mapping: Mapping | None = None
+) -> Dataset:
+    """:func:`dataset_from_bytes` after reading: ``table`` as read, ``raw`` the bytes its cache key is made of.
+
+    A database source (:mod:`pipeline.data.sql`) enters here with the rows it
+    read and, as ``raw``, its URL without password, table or query and content hash.
+    """
     if mapping is None and (is_marketing(table) or near_marketing(table)):
         clean, report = clean_marketing(table, name, settings.as_of)
         as_of = settings.as_of or default_as_of(clean[DATE_COLUMN])
@@ -189,8 +200,10 @@ def dataset_from_validation(validation: Validation, raw: bytes) -> Dataset:
     )
 
 
-def load_dataset(path: str | Path | None, settings: Settings, mapping: Mapping | str | Path | None = None) -> Dataset:
-    """The data set at ``path``, or the built-in sample when ``path`` is None.
+def load_dataset(
+    path: str | Path | DatabaseSource | None, settings: Settings, mapping: Mapping | str | Path | None = None
+) -> Dataset:
+    """The data set at ``path`` (a file or a :class:`~pipeline.data.sql.DatabaseSource`), or the built-in sample.
 
     ``mapping`` is a :class:`~pipeline.data.mapping.Mapping` or the path of a
     mapping JSON file; ``None`` detects the kind of input.
@@ -202,6 +215,9 @@ def load_dataset(path: str | Path | None, settings: Settings, mapping: Mapping |
             raise DataError("A column mapping needs a data file (--data); the built-in sample needs none.")
         raw = sample_bytes(settings.sample_rows, settings.sample_seed)
         return dataset_from_bytes(raw, SAMPLE_NAME, settings)
+    if isinstance(path, DatabaseSource):
+        read = read_source(path)
+        return dataset_from_frame(read.frame, read.identity, read.name, settings, mapping)
     return dataset_from_bytes(file_bytes(path), Path(path).name, settings, mapping)
 
 
