@@ -282,10 +282,11 @@ def test_score_writes_history_and_replaces_a_rerun(
     counts = fetch(db_url, fetch_sql)
     version = trained.artifact.artifact_id
     assert counts["model_version"].tolist() == [version, version]
-    assert [str(d)[:10] for d in counts["as_of"]] == ["2014-06-29", "2014-12-31"]
+    sample_as_of = str(trained.artifact.manifest["data"]["as_of"])  # the sample's latest enrolment
+    assert [str(d)[:10] for d in counts["as_of"]] == [sample_as_of, "2014-12-31"]
     assert counts["n"].tolist() == [2240, 2240]
 
-    rows = fetch(db_url, "SELECT * FROM assignments WHERE as_of = '2014-06-29' ORDER BY customer_id")
+    rows = fetch(db_url, f"SELECT * FROM assignments WHERE as_of = '{sample_as_of}' ORDER BY customer_id")
     expected = score_assignments(trained.artifact, load_dataset(None, settings))
     expected = expected.assign(customer_id=expected["ID"].astype(str)).sort_values("customer_id")
     assert list(rows.columns) == list(ASSIGNMENT_COLUMNS)
