@@ -1,0 +1,448 @@
+"""A small mutation runner: swap one function's code for a mutant, run the tests that call it.
+
+Why not mutmut 3.x: it copies the tree into ``mutants/``, runs the whole suite once to map tests to
+functions (15+ minutes here, browser tests included) and forks its workers from a process that has
+already started scikit-learn's OpenMP threads (the deadlock the issue describes). On a shared
+2-core machine that does not fit. This runner keeps mutmut's idea (map tests to the functions
+they call, run only those per mutant) in ~300 lines:
+
+1. BLAS/OpenMP are pinned to one thread *before* numpy is imported, so forking is safe.
+2. The parent imports the module under test and the candidate test modules once.
+3. A first forked child runs the candidate tests with a profiler that records, for every function
+   of the module, the tests that call it (directly, or through a fixture the test uses).
+4. Each mutant runs in its own forked child: the function object's ``__code__`` is replaced by the
+   mutant's code (so every ``from module import f`` sees it) and pytest runs the mapped tests with
+   ``-x``. A failing test kills the mutant; a child that outlives its timeout is killed and counted
+   as "timeout" (a killed mutant, reported apart). A mutant no test reaches is "not covered" and
+   counts as a survivor.
+
+Only function and method bodies are mutated (module-level constants and class bodies are not:
+they run at import time, before the swap). Mutants listed in ``equivalents.md`` (same behaviour,
+one-line reason each) are excluded from the score and reported apart.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import ast  # noqa: E402
+import contextlib  # noqa: E402
+import gc  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import types  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.mutation import operators  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+EQUIVALENTS = Path(__file__).with_name("equivalents.md")
+
+# Module -> candidate test files (fast tests only; the profiler narrows these per function).
+# New known-answer files are picked up by the glob in ``candidate_tests``.
+MODULES: dict[str, list[str]] = {
+    "pipeline.segmentation.naming": ["test_features_naming.py", "test_naming_rules.py", "test_simulator.py"],
+    "pipeline.segmentation.metrics": ["test_features_naming.py", "test_compare.py"],
+    "pipeline.segmentation.simulate": ["test_simulate.py", "test_simulator.py"],
+    "pipeline.data.transactions": ["test_ingest.py", "test_naming_rules.py"],
+    "pipeline.data.export": ["test_export.py"],
+    "pipeline.store.artifacts": ["test_training_artifacts.py", "test_trust.py"],
+    "pipeline.store.keys": ["test_trust.py", "test_training_artifacts.py"],
+    "pipeline.store.registry": ["test_registry.py", "test_sharing.py"],
+    "pipeline.store.db": ["test_registry.py"],
+    "pipeline.churn.bgnbd": ["test_churn_models.py", "test_churn_measure.py"],
+    "pipeline.churn.gamma_gamma": ["test_churn_models.py", "test_churn_measure.py"],
+    "pipeline.churn.clv": ["test_churn_models.py", "test_churn_measure.py"],
+    "pipeline.churn.measure": ["test_churn_measure.py", "test_churn_display.py"],
+}
+
+
+@dataclass
+class Mutant:
+    id: str
+    qualname: str
+    index: int
+    outcome: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class ModuleResult:
+    module: str
+    total_sites: int
+    mutants: list[Mutant] = field(default_factory=list)
+
+    def count(self, *outcomes: str) -> int:
+        return sum(m.outcome in outcomes for m in self.mutants)
+
+    def row(self) -> dict[str, object]:
+        killed = self.count("killed", "timeout")
+        survived = self.count("survived", "not covered")
+        equivalent = self.count("equivalent")
+        scored = killed + survived
+        return {
+            "module": self.module,
+            "mutants": len(self.mutants),
+            "of": self.total_sites,
+            "killed": killed,
+            "timeout": self.count("timeout"),
+            "survived": survived,
+            "not_covered": self.count("not covered"),
+            "equivalent": equivalent,
+            "score": round(100.0 * killed / scored, 1) if scored else float("nan"),
+        }
+
+
+def candidate_tests(module: str, known_answers: bool = True) -> list[str]:
+    files = [f"tests/{name}" for name in MODULES[module]]
+    if known_answers:
+        files += sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_known_answers_*.py"))
+    return [f for f in files if (ROOT / f).exists()]
+
+
+def equivalent_ids() -> set[str]:
+    if not EQUIVALENTS.exists():
+        return set()
+    return set(re.findall(r"^- `([^`]+)`", EQUIVALENTS.read_text(encoding="utf-8"), flags=re.M))
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.AST]:
+    """Top-level functions and methods of top-level classes, by qualified name."""
+    out: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            out[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    out[f"{node.name}.{item.name}"] = item
+    return out
+
+
+def _live_functions(module: types.ModuleType) -> dict[str, list[types.FunctionType]]:
+    """Function objects defined in ``module``'s file, by ``co_qualname``."""
+    filename = module.__file__
+    found: dict[str, list[types.FunctionType]] = {}
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType) and obj.__code__.co_filename == filename:
+            found.setdefault(obj.__code__.co_qualname, []).append(obj)
+    return found
+
+
+def _find_code(code: types.CodeType, qualname: str) -> types.CodeType | None:
+    if code.co_qualname == qualname and code.co_name != "<module>":
+        return code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            hit = _find_code(const, qualname)
+            if hit is not None:
+                return hit
+    return None
+
+
+def mutant_code(tree: ast.Module, path: str, func: ast.AST, qualname: str, index: int) -> types.CodeType | None:
+    """Compile the whole module with one function mutated and return that function's code."""
+    mutated = operators.mutate(func, index)
+
+    class Swap(ast.NodeTransformer):
+        def visit_FunctionDef(self, node: ast.AST) -> ast.AST:
+            return mutated if node is func else self.generic_visit(node)
+
+        visit_AsyncFunctionDef = visit_FunctionDef
+
+    import copy
+
+    module_tree = Swap().visit(copy.copy(tree))
+    ast.fix_missing_locations(module_tree)
+    code = compile(module_tree, path, "exec")
+    return _find_code(code, qualname)
+
+
+class _CallMap:
+    """pytest plugin: which tests (or fixtures) call which functions of the module."""
+
+    def __init__(self, codes: dict[types.CodeType, str]) -> None:
+        self.codes = codes
+        self.current: str | None = None
+        self.fixtures: list[str] = []
+        self.calls: dict[str, set[str]] = {}
+        self.fixture_calls: dict[str, set[str]] = {}
+        self.item_fixtures: dict[str, list[str]] = {}
+        self.failed: list[str] = []
+        self.fixture_seconds: dict[str, float] = {}
+        self.test_seconds: dict[str, float] = {}
+
+    def _profile(self, frame, event, arg):
+        if event == "call":
+            qualname = self.codes.get(frame.f_code)
+            if qualname is not None:
+                if self.fixtures:
+                    self.fixture_calls.setdefault(self.fixtures[-1], set()).add(qualname)
+                if self.current is not None:
+                    self.calls.setdefault(qualname, set()).add(self.current)
+
+    def start(self) -> None:
+        sys.setprofile(self._profile)
+        threading.setprofile(self._profile)
+
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.fixtures.clear()
+        self.current = item.nodeid
+        self.item_fixtures[item.nodeid] = list(getattr(item, "fixturenames", []))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        self.fixtures.append(fixturedef.argname)
+        started = time.monotonic()
+        yield
+        spent = time.monotonic() - started
+        self.fixture_seconds[fixturedef.argname] = max(spent, self.fixture_seconds.get(fixturedef.argname, 0.0))
+        self.fixtures.pop()
+
+    def pytest_runtest_logreport(self, report):
+        if report.failed:
+            self.failed.append(report.nodeid)
+        if report.when == "call":
+            self.test_seconds[report.nodeid] = report.duration
+
+    def mapping(self, max_seconds: float) -> tuple[dict[str, list[str]], list[str]]:
+        """Function -> fast tests that call it; and the tests left out as slow.
+
+        A test is slow when its own call, or the setup of any fixture it uses (a session
+        fixture that trains a model, say), took longer than ``max_seconds`` under the profiler.
+        """
+        slow_fixtures = {name for name, spent in self.fixture_seconds.items() if spent > max_seconds}
+        slow = {
+            nodeid
+            for nodeid, names in self.item_fixtures.items()
+            if self.test_seconds.get(nodeid, 0.0) > max_seconds or slow_fixtures.intersection(names)
+        }
+        out = {q: set(tests) for q, tests in self.calls.items()}
+        for nodeid, names in self.item_fixtures.items():
+            for name in names:
+                for qualname in self.fixture_calls.get(name, ()):
+                    out.setdefault(qualname, set()).add(nodeid)
+        return {q: sorted(t - slow) for q, t in out.items() if t - slow}, sorted(slow)
+
+
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-m", "not slow and not browser", "-W", "ignore::DeprecationWarning"]
+
+
+def _in_child(fn, timeout: float) -> tuple[str, object]:
+    """Run ``fn`` in a forked child; return ("ok", result) / ("error", code) / ("timeout", None)."""
+    fd, out_path = tempfile.mkstemp(prefix="mutation-")
+    os.close(fd)
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.setpgid(0, 0)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            result = fn()
+            Path(out_path).write_text(json.dumps(result))
+            os._exit(0)
+        except BaseException:
+            os._exit(3)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                code = os.waitstatus_to_exitcode(status)
+                text = Path(out_path).read_text()
+                return ("ok", json.loads(text)) if code == 0 and text else ("error", code)
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return "timeout", None
+            time.sleep(0.02)
+    finally:
+        Path(out_path).unlink(missing_ok=True)
+
+
+def run_module(
+    module_name: str,
+    sample: int | None,
+    seed: int,
+    timeout_factor: float,
+    max_test_seconds: float,
+    known_answers: bool,
+    log,
+) -> ModuleResult:
+    os.chdir(ROOT)
+    module = importlib.import_module(module_name)
+    path = module.__file__
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), path)
+    defs = _functions(tree)
+    live = _live_functions(module)
+    tests = candidate_tests(module_name, known_answers)
+    for test in tests:  # import once in the parent: every forked child starts with them loaded
+        importlib.import_module(test[:-3].replace("/", "."))
+
+    codes = {fn.__code__: q for q, fns in live.items() if q in defs for fn in fns}
+
+    def map_calls() -> dict:
+        plugin = _CallMap(codes)
+        plugin.start()
+        started = time.monotonic()
+        code = pytest.main([*PYTEST_ARGS, *tests], plugins=[plugin])
+        sys.setprofile(None)
+        calls, slow = plugin.mapping(max_test_seconds)
+        return {
+            "map": calls,
+            "slow": slow,
+            "exit": int(code),
+            "failed": plugin.failed,
+            "seconds": time.monotonic() - started,
+        }
+
+    status, mapped = _in_child(map_calls, timeout=3600)
+    if status != "ok":
+        raise RuntimeError(f"mapping run for {module_name} failed: {status} {mapped}")
+    if mapped["failed"]:
+        raise RuntimeError(f"tests fail before mutation: {mapped['failed'][:5]}")
+    calls: dict[str, list[str]] = mapped["map"]
+    log(
+        f"{module_name}: mapped {len(calls)} functions in {mapped['seconds']:.0f} s over {len(tests)} test files;"
+        f" {len(mapped['slow'])} slow tests left out"
+    )
+    fast_seconds = max(5.0, mapped["seconds"] / 4)
+
+    all_mutants = [
+        Mutant(f"{module_name}::{q}::L{site.line}:C{site.col}::{site.description}", q, i)
+        for q, node in defs.items()
+        for i, (site, _change) in enumerate(operators.sites(node))
+    ]
+    result = ModuleResult(module_name, len(all_mutants))
+    chosen = all_mutants
+    if sample is not None and sample < len(all_mutants):
+        chosen = sorted(random.Random(seed).sample(all_mutants, sample), key=lambda m: (m.qualname, m.index))
+    equivalents = equivalent_ids()
+
+    for mutant in chosen:
+        result.mutants.append(mutant)
+        if mutant.id in equivalents:
+            mutant.outcome = "equivalent"
+            continue
+        selected = calls.get(mutant.qualname, [])
+        if not selected:
+            mutant.outcome = "not covered"
+            continue
+        try:
+            code = mutant_code(tree, path, defs[mutant.qualname], mutant.qualname, mutant.index)
+        except (SyntaxError, ValueError, TypeError):
+            code = None
+        targets = live.get(mutant.qualname, [])
+        if code is None or not targets or any(f.__code__.co_freevars != code.co_freevars for f in targets):
+            mutant.outcome = "skipped"
+            continue
+
+        def run(targets=targets, code=code, selected=selected) -> int:
+            for fn in targets:
+                fn.__code__ = code
+            return int(pytest.main([*PYTEST_ARGS, "-x", *selected]))
+
+        started = time.monotonic()
+        status, exit_code = _in_child(run, timeout=max(20.0, timeout_factor * fast_seconds))
+        mutant.seconds = time.monotonic() - started
+        if status == "timeout":
+            mutant.outcome = "timeout"
+        elif status == "ok" and exit_code == 0:
+            mutant.outcome = "survived"
+        else:
+            mutant.outcome = "killed"
+        log(f"  {mutant.outcome:<9} {mutant.seconds:5.1f}s {mutant.id}")
+    result.mutants = [m for m in result.mutants if m.outcome != "skipped"]
+    return result
+
+
+def print_table(results: list[ModuleResult], out=sys.stdout) -> None:
+    header = f"{'module':<34}{'mutants':>8}{'of':>6}{'killed':>8}{'survived':>9}{'equiv':>7}{'score':>8}"
+    print(header, file=out)
+    print("-" * len(header), file=out)
+    for r in results:
+        row = r.row()
+        print(
+            f"{row['module']:<34}{row['mutants']:>8}{row['of']:>6}{row['killed']:>8}{row['survived']:>9}"
+            f"{row['equivalent']:>7}{row['score']:>7}%",
+            file=out,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="dotted module names (default: all configured)")
+    parser.add_argument("--sample", type=int, default=None, help="at most this many mutants per module")
+    parser.add_argument("--seed", type=int, default=15, help="seed of the sample")
+    parser.add_argument("--timeout-factor", type=float, default=3.0, help="per-mutant timeout x clean run")
+    parser.add_argument(
+        "--max-test-seconds", type=float, default=3.0, help="leave out tests (or fixtures) slower than this"
+    )
+    parser.add_argument("--tests", nargs="*", default=None, help="candidate test files instead of the configured ones")
+    parser.add_argument(
+        "--without-known-answers", action="store_true", help="leave tests/test_known_answers_*.py out (the 'before')"
+    )
+    parser.add_argument("--out", default="mutation-results", help="folder for the JSON report")
+    parser.add_argument("--quiet", action="store_true", help="no per-mutant lines")
+    args = parser.parse_args(argv)
+    modules = args.modules or list(MODULES)
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        parser.error(f"unknown module(s): {', '.join(unknown)}")
+
+    def log(text: str) -> None:
+        if not args.quiet or not text.startswith("  "):
+            print(text, file=sys.stderr, flush=True)
+
+    out_dir = ROOT / args.out
+    out_dir.mkdir(exist_ok=True)
+    results = []
+    for name in modules:
+        pid = os.fork()  # one clean parent per module: imports of one module's tests do not leak
+        if pid == 0:
+            try:
+                if args.tests is not None:
+                    MODULES[name] = [Path(t).name for t in args.tests]
+                res = run_module(
+                    name,
+                    args.sample,
+                    args.seed,
+                    args.timeout_factor,
+                    args.max_test_seconds,
+                    not args.without_known_answers,
+                    log,
+                )
+                (out_dir / f"{name}.json").write_text(
+                    json.dumps({"row": res.row(), "mutants": [asdict(m) for m in res.mutants]}, indent=1)
+                )
+                os._exit(0)
+            except Exception as exc:
+                print(f"{name}: {exc}", file=sys.stderr, flush=True)
+                os._exit(1)
+        os.waitpid(pid, 0)
+        report = out_dir / f"{name}.json"
+        if report.exists():
+            data = json.loads(report.read_text())
+            res = ModuleResult(name, data["row"]["of"], [Mutant(**m) for m in data["mutants"]])
+            results.append(res)
+            for m in res.mutants:
+                if m.outcome in ("survived", "not covered"):
+                    print(f"  {m.outcome}: {m.id}", file=sys.stderr)
+    print_table(results)
+    return 0
