@@ -247,6 +247,26 @@ def registry(settings: Settings) -> Registry:
     reg.close()
 
 
+def test_connections_create_their_folder_and_stay_in_their_thread(tmp_path: Path) -> None:
+    import threading
+
+    conn = connect(tmp_path / "a" / "b" / "state.sqlite3")
+    assert (tmp_path / "a" / "b" / "state.sqlite3").is_file()
+    errors: list[BaseException] = []
+
+    def use() -> None:
+        try:
+            conn.execute("SELECT 1")
+        except sqlite3.ProgrammingError as err:
+            errors.append(err)
+
+    worker = threading.Thread(target=use)
+    worker.start()
+    worker.join()
+    assert len(errors) == 1  # one connection per thread (Registry opens one in each)
+    conn.close()
+
+
 def test_database_settings(settings: Settings) -> None:
     path = database_path(settings)
     assert path == settings.data_dir / "state.sqlite3"

@@ -52,22 +52,23 @@ from tests.mutation import operators  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 EQUIVALENTS = Path(__file__).with_name("equivalents.md")
 
-# Module -> candidate test files (fast tests only; the profiler narrows these per function).
-# New known-answer files are picked up by the glob in ``candidate_tests``.
+# Module -> the existing test files that import it (tests/test_known_answers_*.py are added to every
+# module). The mapping run leaves out slow tests (those whose call, or a fixture they use, takes more
+# than --max-test-seconds: the session-wide training fixture, say), then narrows the rest per function.
 MODULES: dict[str, list[str]] = {
-    "pipeline.segmentation.naming": ["test_features_naming.py", "test_naming_rules.py", "test_simulator.py"],
-    "pipeline.segmentation.metrics": ["test_features_naming.py", "test_compare.py"],
-    "pipeline.segmentation.simulate": ["test_simulate.py", "test_simulator.py"],
-    "pipeline.data.transactions": ["test_ingest.py", "test_naming_rules.py"],
+    "pipeline.segmentation.naming": ["test_naming_rules.py"],
+    "pipeline.segmentation.metrics": [],
+    "pipeline.segmentation.simulate": ["test_simulate.py"],
+    "pipeline.data.transactions": ["test_ingest.py"],
     "pipeline.data.export": ["test_export.py"],
-    "pipeline.store.artifacts": ["test_training_artifacts.py", "test_trust.py"],
-    "pipeline.store.keys": ["test_trust.py", "test_training_artifacts.py"],
-    "pipeline.store.registry": ["test_registry.py", "test_sharing.py"],
+    "pipeline.store.artifacts": ["test_trust.py"],
+    "pipeline.store.keys": ["test_trust.py"],
+    "pipeline.store.registry": ["test_registry.py"],
     "pipeline.store.db": ["test_registry.py"],
-    "pipeline.churn.bgnbd": ["test_churn_models.py", "test_churn_measure.py"],
-    "pipeline.churn.gamma_gamma": ["test_churn_models.py", "test_churn_measure.py"],
-    "pipeline.churn.clv": ["test_churn_models.py", "test_churn_measure.py"],
-    "pipeline.churn.measure": ["test_churn_measure.py", "test_churn_display.py"],
+    "pipeline.churn.bgnbd": ["test_churn_models.py"],
+    "pipeline.churn.gamma_gamma": ["test_churn_models.py"],
+    "pipeline.churn.clv": ["test_churn_models.py"],
+    "pipeline.churn.measure": ["test_churn_measure.py"],
 }
 
 
@@ -77,6 +78,7 @@ class Mutant:
     qualname: str
     index: int
     outcome: str = ""
+    before: str = ""  # outcome against the tests older than tests/test_known_answers_*.py
     seconds: float = 0.0
 
 
@@ -86,14 +88,16 @@ class ModuleResult:
     total_sites: int
     mutants: list[Mutant] = field(default_factory=list)
 
-    def count(self, *outcomes: str) -> int:
-        return sum(m.outcome in outcomes for m in self.mutants)
+    def count(self, *outcomes: str, field: str = "outcome") -> int:
+        return sum(getattr(m, field) in outcomes for m in self.mutants)
 
     def row(self) -> dict[str, object]:
         killed = self.count("killed", "timeout")
         survived = self.count("survived", "not covered")
         equivalent = self.count("equivalent")
         scored = killed + survived
+        before = self.count("killed", "timeout", field="before")
+        before_scored = before + self.count("survived", "not covered", field="before")
         return {
             "module": self.module,
             "mutants": len(self.mutants),
@@ -104,6 +108,7 @@ class ModuleResult:
             "not_covered": self.count("not covered"),
             "equivalent": equivalent,
             "score": round(100.0 * killed / scored, 1) if scored else float("nan"),
+            "before": round(100.0 * before / before_scored, 1) if before_scored else float("nan"),
         }
 
 
@@ -156,17 +161,18 @@ def _find_code(code: types.CodeType, qualname: str) -> types.CodeType | None:
 
 def mutant_code(tree: ast.Module, path: str, func: ast.AST, qualname: str, index: int) -> types.CodeType | None:
     """Compile the whole module with one function mutated and return that function's code."""
-    mutated = operators.mutate(func, index)
+    import copy
 
-    class Swap(ast.NodeTransformer):
+    mutated = operators.mutate(func, index)
+    where = (func.name, func.lineno, func.col_offset)
+
+    class Swap(ast.NodeTransformer):  # on a deep copy: the parsed tree is shared by every mutant
         def visit_FunctionDef(self, node: ast.AST) -> ast.AST:
-            return mutated if node is func else self.generic_visit(node)
+            return mutated if (node.name, node.lineno, node.col_offset) == where else self.generic_visit(node)
 
         visit_AsyncFunctionDef = visit_FunctionDef
 
-    import copy
-
-    module_tree = Swap().visit(copy.copy(tree))
+    module_tree = Swap().visit(copy.deepcopy(tree))
     ast.fix_missing_locations(module_tree)
     code = compile(module_tree, path, "exec")
     return _find_code(code, qualname)
@@ -277,6 +283,7 @@ def _in_child(fn, timeout: float) -> tuple[str, object]:
 
 
 def run_module(
+    out_file: Path,
     module_name: str,
     sample: int | None,
     seed: int,
@@ -338,11 +345,11 @@ def run_module(
     for mutant in chosen:
         result.mutants.append(mutant)
         if mutant.id in equivalents:
-            mutant.outcome = "equivalent"
+            mutant.outcome = mutant.before = "equivalent"
             continue
         selected = calls.get(mutant.qualname, [])
         if not selected:
-            mutant.outcome = "not covered"
+            mutant.outcome = mutant.before = "not covered"
             continue
         try:
             code = mutant_code(tree, path, defs[mutant.qualname], mutant.qualname, mutant.index)
@@ -353,34 +360,58 @@ def run_module(
             mutant.outcome = "skipped"
             continue
 
-        def run(targets=targets, code=code, selected=selected) -> int:
-            for fn in targets:
-                fn.__code__ = code
-            return int(pytest.main([*PYTEST_ARGS, "-x", *selected]))
+        def run(tests: list[str], targets=targets, code=code) -> str:
+            """Outcome of the mutant against ``tests`` (in a forked child)."""
 
+            def child() -> int:
+                for fn in targets:
+                    fn.__code__ = code
+                return int(pytest.main([*PYTEST_ARGS, "-x", *tests]))
+
+            status, exit_code = _in_child(child, timeout=max(20.0, timeout_factor * fast_seconds))
+            if status == "timeout":
+                return "timeout"
+            return "survived" if status == "ok" and exit_code == 0 else "killed"
+
+        # The tests that existed before tests/test_known_answers_*.py first: that gives the "before"
+        # score in the same run; the new tests only run on the mutants the old ones let through.
+        old = [t for t in selected if "test_known_answers_" not in t]
+        new = [t for t in selected if "test_known_answers_" in t]
         started = time.monotonic()
-        status, exit_code = _in_child(run, timeout=max(20.0, timeout_factor * fast_seconds))
+        mutant.before = run(old) if old else "not covered"
+        mutant.outcome = mutant.before
+        if mutant.before in ("survived", "not covered"):
+            mutant.outcome = run(new) if new else mutant.before
         mutant.seconds = time.monotonic() - started
-        if status == "timeout":
-            mutant.outcome = "timeout"
-        elif status == "ok" and exit_code == 0:
-            mutant.outcome = "survived"
-        else:
-            mutant.outcome = "killed"
         log(f"  {mutant.outcome:<9} {mutant.seconds:5.1f}s {mutant.id}")
+        _save(out_file, result)
     result.mutants = [m for m in result.mutants if m.outcome != "skipped"]
+    _save(out_file, result)
     return result
 
 
+def _save(path: Path, result: ModuleResult) -> None:
+    """The module's report so far (rewritten after every mutant: an interrupted run keeps its results)."""
+    done = [m for m in result.mutants if m.outcome not in ("", "skipped")]
+    partial = ModuleResult(result.module, result.total_sites, done)
+    path.write_text(json.dumps({"row": partial.row(), "mutants": [asdict(m) for m in done]}, indent=1))
+
+
 def print_table(results: list[ModuleResult], out=sys.stdout) -> None:
-    header = f"{'module':<34}{'mutants':>8}{'of':>6}{'killed':>8}{'survived':>9}{'equiv':>7}{'score':>8}"
+    """Per module: mutants run (of all in the module), killed, survived, equivalents, score now and before.
+
+    ``score`` = killed / (killed + survived), equivalents excluded; ``before`` is the same mutants
+    against the tests older than tests/test_known_answers_*.py.
+    """
+    header = f"{'module':<32}{'mutants':>8}{'of':>6}{'killed':>8}{'survived':>9}{'equiv':>7}{'score':>8}{'before':>8}"
     print(header, file=out)
     print("-" * len(header), file=out)
-    for r in results:
+    total = ModuleResult("total", sum(r.total_sites for r in results), [m for r in results for m in r.mutants])
+    for r in [*results, total]:
         row = r.row()
         print(
-            f"{row['module']:<34}{row['mutants']:>8}{row['of']:>6}{row['killed']:>8}{row['survived']:>9}"
-            f"{row['equivalent']:>7}{row['score']:>7}%",
+            f"{row['module'].removeprefix('pipeline.'):<32}{row['mutants']:>8}{row['of']:>6}{row['killed']:>8}"
+            f"{row['survived']:>9}{row['equivalent']:>7}{row['score']:>7}%{row['before']:>7}%",
             file=out,
         )
 
@@ -414,12 +445,14 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(exist_ok=True)
     results = []
     for name in modules:
+        (out_dir / f"{name}.json").unlink(missing_ok=True)
         pid = os.fork()  # one clean parent per module: imports of one module's tests do not leak
         if pid == 0:
             try:
                 if args.tests is not None:
                     MODULES[name] = [Path(t).name for t in args.tests]
-                res = run_module(
+                run_module(
+                    out_dir / f"{name}.json",
                     name,
                     args.sample,
                     args.seed,
@@ -428,16 +461,13 @@ def main(argv: list[str] | None = None) -> int:
                     not args.without_known_answers,
                     log,
                 )
-                (out_dir / f"{name}.json").write_text(
-                    json.dumps({"row": res.row(), "mutants": [asdict(m) for m in res.mutants]}, indent=1)
-                )
                 os._exit(0)
             except Exception as exc:
                 print(f"{name}: {exc}", file=sys.stderr, flush=True)
                 os._exit(1)
         os.waitpid(pid, 0)
         report = out_dir / f"{name}.json"
-        if report.exists():
+        if report.exists() and json.loads(report.read_text())["row"]["module"] == name:
             data = json.loads(report.read_text())
             res = ModuleResult(name, data["row"]["of"], [Mutant(**m) for m in data["mutants"]])
             results.append(res)
