@@ -236,3 +236,119 @@ def test_clv_boundaries_are_allowed() -> None:
     near = expected_clv(bg, gg, [1], [1], [2], [3.0], horizon=1.0, periods_per_year=1.0, annual_discount_rate=-0.5)
     plain = expected_clv(bg, gg, [1], [1], [2], [3.0], horizon=1.0, periods_per_year=1.0)
     assert near[0] > plain[0]  # a negative rate (deflation) raises later purchases: defined above -1
+
+
+# --- measure: aggregation, grouping, holdout, one customer -----------------------------------------------------------
+
+
+def test_segment_churn_of_a_hand_counted_segment() -> None:
+    """p_alive 0.2, 0.6, 0.4, NaN; CLV 10, 20, NaN, 5; threshold 0.5 → inactive: 0.2 and 0.4 (2 of 3 measured)."""
+    from pipeline.churn.measure import segment_churn
+
+    p = np.array([0.2, 0.6, 0.4, np.nan])
+    v = np.array([10.0, 20.0, np.nan, 5.0])
+    seg = segment_churn(p, v, 0.5)
+    assert seg.share_likely_inactive == pytest.approx(2 / 3)
+    assert seg.mean_p_alive == pytest.approx(0.4)
+    assert seg.mean_clv == pytest.approx(15.0)  # valued and measured: 10 and 20
+    assert seg.total_clv == pytest.approx(30.0)
+    assert seg.value_at_risk == pytest.approx(10.0)  # only the inactive valued member
+    assert segment_churn(p, v, 0.4).share_likely_inactive == pytest.approx(1 / 3)  # 0.4 is not below 0.4
+    assert segment_churn(p, v, 0.5, has_spend_model=False).to_dict() == {
+        "share_likely_inactive": pytest.approx(2 / 3),
+        "mean_p_alive": pytest.approx(0.4),
+        "mean_clv": None,
+        "total_clv": None,
+        "value_at_risk": None,
+    }
+    assert segment_churn(np.array([np.nan]), np.array([1.0]), 0.5).to_dict() == dict.fromkeys(
+        ["share_likely_inactive", "mean_p_alive", "mean_clv", "total_clv", "value_at_risk"]
+    )
+
+
+def test_lines_after_the_as_of_date_are_counted_from_the_report() -> None:
+    from types import SimpleNamespace
+
+    from pipeline.churn.measure import transactions_after_as_of
+
+    items = [SimpleNamespace(kind="after_as_of", count=3), SimpleNamespace(kind="blank_rows", count=5), object()]
+    assert transactions_after_as_of(items) == 3
+    assert transactions_after_as_of([]) == 0
+
+
+def test_group_rows_in_both_paths() -> None:
+    from pipeline.churn.measure import group_rows
+
+    x = np.array([1.0, 0.0, 1.0, 2.0])
+    tx = np.array([5.0, 0.0, 5.0, 9.0])
+    big_t = np.array([10.0, 10.0, 10.0, 10.0])
+    ux, utx, uT, inv, counts = group_rows(x, tx, big_t)
+    assert (ux.tolist(), utx.tolist(), uT.tolist()) == ([0.0, 1.0, 2.0], [0.0, 5.0, 9.0], [10.0, 10.0, 10.0])
+    assert inv.tolist() == [1, 0, 1, 2] and counts.tolist() == [1, 2, 1]
+    # Fractional days (and values beyond 2**21 days) take the row-wise path: same answer.
+    frac = group_rows(x, tx + 0.5, big_t + 2.0**21)
+    assert frac[0].tolist() == [0.0, 1.0, 2.0] and frac[1].tolist() == [0.5, 5.5, 9.5]
+    assert frac[3].tolist() == [1, 0, 1, 2] and frac[4].tolist() == [1, 2, 1]
+    # The largest whole day the packed key holds.
+    big = group_rows(np.array([2.0**21 - 1]), np.array([2.0**21 - 1]), np.array([2.0**21 - 1]))
+    assert [v.tolist() for v in big[:3]] == [[2.0**21 - 1]] * 3
+
+
+def test_holdout_groups_by_repeat_purchases() -> None:
+    import datetime as dt
+
+    from pipeline.churn.inputs import HoldoutInputs
+    from pipeline.churn.measure import _holdout
+
+    bg = _bg(a=2.0)
+    x = np.array([0.0, 1.0, 1.0, 7.0, 9.0])
+    tx = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    big_t = np.full(5, 5.0)
+    actual = np.array([0.0, 1.0, 3.0, 2.0, 4.0])
+    h = HoldoutInputs(True, dt.date(2024, 1, 1), dt.date(2024, 1, 11), x, tx, big_t, actual)
+    check = _holdout(bg, h)
+    predicted = bg.expected_purchases(10.0, x, tx, big_t)
+    assert check.kind == "after_as_of" and check.n_customers == 5
+    assert check.predicted_total == pytest.approx(predicted.sum())
+    assert check.actual_total == 10.0
+    assert [(g.repeat_purchases, g.n_customers) for g in check.groups] == [("0", 1), ("1", 2), ("7+", 2)]
+    assert check.groups[1].actual_mean == 2.0
+    assert check.groups[2].predicted_mean == pytest.approx(predicted[3:].mean())
+    out = check.to_dict()
+    assert out["period"] == {"start": "2024-01-01", "end": "2024-01-11", "days": 10}
+    assert out["params"] == bg.params_
+    assert out["how_measured"].startswith("Model fitted on purchases up to 2024-01-01 (the as-of date)")
+
+
+def test_one_customer_under_a_stored_model() -> None:
+    """frequency 3 → x = 2; tenure 10/365.25 years → T = 10 days; recency 4 → t_x = 6."""
+    from pipeline.churn.measure import customer_churn
+
+    params = {"r": 1.0, "alpha": 2.0, "a": 2.0, "b": 3.0}
+    model = {"model": "bg/nbd", "params": params, "horizon_months": 12}
+    years = 10 / 365.25
+    one = customer_churn(model, frequency=3, tenure_years=years, recency_days=4, value=None)
+    bg = BetaGeoModel.from_params(params)
+    assert one.p_alive == pytest.approx(float(bg.p_alive(2, 6, 10)))
+    # 1/(1 + 2/4 · (12/8)^3) = 16/43
+    assert one.p_alive == pytest.approx(16 / 43)
+    assert one.expected_purchases == pytest.approx(float(bg.expected_purchases(365.25, 2, 6, 10)))
+    assert one.expected_clv is None
+    same = customer_churn(model, frequency=99, repeat_purchases=2, tenure_years=years, recency_days=4, value=None)
+    assert same.p_alive == pytest.approx(16 / 43)
+    unmeasured = customer_churn({"model": None}, frequency=3, tenure_years=years, recency_days=4, value=10.0)
+    assert np.isnan(unmeasured.p_alive) and unmeasured.expected_clv is None
+
+
+def test_clv_of_one_customer_is_margin_times_spend_times_purchases() -> None:
+    """No discount, margin 0.5: CLV = 0.5 × E[spend] × E[purchases over 365.25 days]."""
+    from pipeline.churn.measure import customer_churn
+
+    params = {"r": 1.0, "alpha": 2.0, "a": 2.0, "b": 3.0}
+    spend = {"p": 2.0, "q": 3.0, "gamma": 4.0}
+    model = {"model": "bg/nbd", "params": params, "spend_model": {"params": spend}, "margin": 0.5}
+    one = customer_churn(model, frequency=3, tenure_years=10 / 365.25, recency_days=4, value=27.0)
+    bg = BetaGeoModel.from_params(params)
+    # value 27 over 3 purchases: mean 9 over x + 1 = 3 purchase days → 2 (4 + 27)/(6 + 2) = 7.75
+    assert float(GammaGammaModel.from_params(spend).expected_average_value(3, 9.0)) == pytest.approx(7.75)
+    assert one.expected_clv == pytest.approx(0.5 * 7.75 * float(bg.expected_purchases(365.25, 2, 6, 10)))

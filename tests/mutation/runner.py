@@ -41,6 +41,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+import tomllib  # noqa: E402
 import types  # noqa: E402
 from dataclasses import asdict, dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -50,26 +51,19 @@ import pytest  # noqa: E402
 from tests.mutation import operators  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-EQUIVALENTS = Path(__file__).with_name("equivalents.md")
 
+
+def _config() -> dict:
+    """``[tool.mutation]`` of pyproject.toml: modules and their test files, thresholds, equivalents file."""
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        return tomllib.load(fh).get("tool", {}).get("mutation", {})
+
+
+CONFIG = _config()
 # Module -> the existing test files that import it (tests/test_known_answers_*.py are added to every
 # module). The mapping run leaves out slow tests (those whose call, or a fixture they use, takes more
-# than --max-test-seconds: the session-wide training fixture, say), then narrows the rest per function.
-MODULES: dict[str, list[str]] = {
-    "pipeline.segmentation.naming": ["test_naming_rules.py"],
-    "pipeline.segmentation.metrics": [],
-    "pipeline.segmentation.simulate": ["test_simulate.py"],
-    "pipeline.data.transactions": ["test_ingest.py"],
-    "pipeline.data.export": ["test_export.py"],
-    "pipeline.store.artifacts": ["test_trust.py"],
-    "pipeline.store.keys": ["test_trust.py"],
-    "pipeline.store.registry": ["test_registry.py"],
-    "pipeline.store.db": ["test_registry.py"],
-    "pipeline.churn.bgnbd": ["test_churn_models.py"],
-    "pipeline.churn.gamma_gamma": ["test_churn_models.py"],
-    "pipeline.churn.clv": ["test_churn_models.py"],
-    "pipeline.churn.measure": ["test_churn_measure.py"],
-}
+# than max_test_seconds: the session-wide training fixture, say), then narrows the rest per function.
+MODULES: dict[str, list[str]] = {name: list(files) for name, files in CONFIG.get("modules", {}).items()}
 
 
 @dataclass
@@ -120,9 +114,11 @@ def candidate_tests(module: str, known_answers: bool = True) -> list[str]:
 
 
 def equivalent_ids() -> set[str]:
-    if not EQUIVALENTS.exists():
+    """Mutant ids listed as ``- `id` — reason`` in the equivalents file."""
+    path = ROOT / CONFIG.get("equivalents", "tests/mutation/equivalents.md")
+    if not path.exists():
         return set()
-    return set(re.findall(r"^- `([^`]+)`", EQUIVALENTS.read_text(encoding="utf-8"), flags=re.M))
+    return set(re.findall(r"^- `([^`]+)`", path.read_text(encoding="utf-8"), flags=re.M))
 
 
 def _functions(tree: ast.Module) -> dict[str, ast.AST]:
@@ -421,9 +417,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="dotted module names (default: all configured)")
     parser.add_argument("--sample", type=int, default=None, help="at most this many mutants per module")
     parser.add_argument("--seed", type=int, default=15, help="seed of the sample")
-    parser.add_argument("--timeout-factor", type=float, default=3.0, help="per-mutant timeout x clean run")
     parser.add_argument(
-        "--max-test-seconds", type=float, default=3.0, help="leave out tests (or fixtures) slower than this"
+        "--timeout-factor", type=float, default=CONFIG.get("timeout_factor", 3.0), help="per-mutant timeout x clean run"
+    )
+    parser.add_argument(
+        "--max-test-seconds",
+        type=float,
+        default=CONFIG.get("max_test_seconds", 3.0),
+        help="leave out tests (or fixtures) slower than this",
     )
     parser.add_argument("--tests", nargs="*", default=None, help="candidate test files instead of the configured ones")
     parser.add_argument(
