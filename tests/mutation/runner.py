@@ -287,6 +287,7 @@ def run_module(
     max_test_seconds: float,
     known_answers: bool,
     log,
+    only: list[str] | None = None,
 ) -> ModuleResult:
     os.chdir(ROOT)
     module = importlib.import_module(module_name)
@@ -333,6 +334,8 @@ def run_module(
         for i, (site, _change) in enumerate(operators.sites(node))
     ]
     result = ModuleResult(module_name, len(all_mutants))
+    if only:
+        all_mutants = [m for m in all_mutants if any(part in m.id for part in only)]
     chosen = all_mutants
     if sample is not None and sample < len(all_mutants):
         chosen = sorted(random.Random(seed).sample(all_mutants, sample), key=lambda m: (m.qualname, m.index))
@@ -432,6 +435,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", default="mutation-results", help="folder for the JSON report")
     parser.add_argument("--quiet", action="store_true", help="no per-mutant lines")
+    parser.add_argument("--only", nargs="*", default=None, help="run only mutants whose id contains one of these")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="run nothing: print the table of the reports in --out (equivalents re-read)",
+    )
     args = parser.parse_args(argv)
     modules = args.modules or list(MODULES)
     unknown = [m for m in modules if m not in MODULES]
@@ -444,6 +453,11 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir = ROOT / args.out
     out_dir.mkdir(exist_ok=True)
+    if args.report:
+        results = [r for r in (_load(out_dir / f"{name}.json") for name in modules) if r is not None]
+        _print_survivors(results)
+        print_table(results)
+        return 0
     results = []
     for name in modules:
         (out_dir / f"{name}.json").unlink(missing_ok=True)
@@ -461,19 +475,36 @@ def main(argv: list[str] | None = None) -> int:
                     args.max_test_seconds,
                     not args.without_known_answers,
                     log,
+                    args.only,
                 )
                 os._exit(0)
             except Exception as exc:
                 print(f"{name}: {exc}", file=sys.stderr, flush=True)
                 os._exit(1)
         os.waitpid(pid, 0)
-        report = out_dir / f"{name}.json"
-        if report.exists() and json.loads(report.read_text())["row"]["module"] == name:
-            data = json.loads(report.read_text())
-            res = ModuleResult(name, data["row"]["of"], [Mutant(**m) for m in data["mutants"]])
+        res = _load(out_dir / f"{name}.json")
+        if res is not None:
             results.append(res)
-            for m in res.mutants:
-                if m.outcome in ("survived", "not covered"):
-                    print(f"  {m.outcome}: {m.id}", file=sys.stderr)
+    _print_survivors(results)
     print_table(results)
     return 0
+
+
+def _load(path: Path) -> ModuleResult | None:
+    """A module's saved report, with the equivalents file applied as it is now."""
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    equivalents = equivalent_ids()
+    mutants = [Mutant(**m) for m in data["mutants"]]
+    for m in mutants:
+        if m.id in equivalents:
+            m.outcome = m.before = "equivalent"
+    return ModuleResult(data["row"]["module"], data["row"]["of"], mutants)
+
+
+def _print_survivors(results: list[ModuleResult]) -> None:
+    for res in results:
+        for m in res.mutants:
+            if m.outcome in ("survived", "not covered"):
+                print(f"  {m.outcome}: {m.id}", file=sys.stderr)
