@@ -288,6 +288,7 @@ def run_module(
     known_answers: bool,
     log,
     only: list[str] | None = None,
+    before: bool = True,
 ) -> ModuleResult:
     os.chdir(ROOT)
     module = importlib.import_module(module_name)
@@ -377,10 +378,14 @@ def run_module(
         old = [t for t in selected if "test_known_answers_" not in t]
         new = [t for t in selected if "test_known_answers_" in t]
         started = time.monotonic()
-        mutant.before = run(old) if old else "not covered"
-        mutant.outcome = mutant.before
-        if mutant.before in ("survived", "not covered"):
-            mutant.outcome = run(new) if new else mutant.before
+        if not before:  # one run, the fast known-answer tests first
+            mutant.outcome = run(new + old)
+            mutant.before = "not measured"
+        else:
+            mutant.before = run(old) if old else "not covered"
+            mutant.outcome = mutant.before
+            if mutant.before in ("survived", "not covered"):
+                mutant.outcome = run(new) if new else mutant.before
         mutant.seconds = time.monotonic() - started
         log(f"  {mutant.outcome:<9} {mutant.seconds:5.1f}s {mutant.id}")
         _save(out_file, result)
@@ -435,6 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", default="mutation-results", help="folder for the JSON report")
     parser.add_argument("--quiet", action="store_true", help="no per-mutant lines")
+    parser.add_argument(
+        "--no-before", action="store_true", help="one run per mutant (known-answer tests first), no 'before' score"
+    )
     parser.add_argument("--only", nargs="*", default=None, help="run only mutants whose id contains one of these")
     parser.add_argument(
         "--report",
@@ -476,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
                     not args.without_known_answers,
                     log,
                     args.only,
+                    not args.no_before,
                 )
                 os._exit(0)
             except Exception as exc:
