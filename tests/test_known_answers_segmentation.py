@@ -28,7 +28,7 @@ from pipeline.segmentation.naming import (
     SegmentName,
     name_segments,
 )
-from pipeline.segmentation.simulate import simulate
+from pipeline.segmentation.simulate import Move, feature_grid, feature_step, format_change, round_to_step, simulate
 
 HEX = re.compile(r"^#[0-9A-F]{6}$", re.IGNORECASE)
 
@@ -106,6 +106,86 @@ def test_confidence_is_clamped_to_zero_and_one() -> None:
     broken = CENTRES.copy()
     broken[0] = [np.nan, np.nan]
     assert _simulate({"a": 2.0, "b": 0.0}, broken).confidence == 1.0
+
+
+def test_moves_to_each_other_segment_on_the_toy_model() -> None:
+    """From (2, 0): East needs a > 5 (equidistant at 5 stays Near), North needs b > 10.
+
+    Steps: a's range 0..10 and b's 0..20 give 10^floor(log10(range/100)) = 0.1, so the smallest shown
+    changes that really arrive are +3.1 on a and +10.1 on b.
+    """
+    pipe, pca = _toy_model()
+    grid = {"a": np.linspace(0.0, 10.0, 11), "b": np.linspace(0.0, 20.0, 11)}
+    sim = simulate(pipe, pca, CENTRES, SEGMENTS, {"a": 2.0, "b": 0.0}, grid)
+    assert sim.segment == SEGMENTS[0]
+    assert [(m.target, m.feature) for m in sim.moves] == [("east", "a"), ("north", "b")]
+    assert [m.delta for m in sim.moves] == [pytest.approx(3.1), pytest.approx(10.1)]
+    assert sim.moves[0].text == "+3.1 a → East"
+    assert sim.pcs[2] == 0.0  # two features: the third PC is 0
+    assert np.hypot(sim.pcs[0], sim.pcs[1]) == pytest.approx(np.linalg.norm([2.0, 0.0] - CENTRES.mean(axis=0)))
+    # Explicit steps of 1: whole changes, +4 (a = 6) and +11 (b = 11).
+    whole = simulate(pipe, pca, CENTRES, SEGMENTS, {"a": 2.0, "b": 0.0}, grid, steps={"a": 1.0, "b": 1.0})
+    assert [m.delta for m in whole.moves] == [pytest.approx(4.0), pytest.approx(11.0)]
+
+
+def test_no_single_feature_change_is_said_plainly() -> None:
+    pipe, pca = _toy_model()
+    grid = {"a": np.array([0.0, 1.0, 2.0]), "b": np.array([0.0, 1.0])}  # nowhere near another segment
+    sim = simulate(pipe, pca, CENTRES, SEGMENTS, {"a": 2.0, "b": 0.0}, grid)
+    assert sim.moves == (
+        Move("east", None, None, "No single-feature change reaches East."),
+        Move("north", None, None, "No single-feature change reaches North."),
+    )
+    with pytest.raises(ValueError, match=r"^not a finite number: b$"):
+        simulate(pipe, pca, CENTRES, SEGMENTS, {"a": 2.0, "b": float("nan")}, grid)
+
+
+@pytest.mark.parametrize(
+    ("feature", "lo", "hi", "step"),
+    [
+        ("Customer_Value", 0, 999, 1.0),
+        ("Customer_Value", 0, 1000, 10.0),
+        ("Customer_For_Years", 0, 50, 0.1),
+        ("Purchase_Frequency", 0, 5000, 1.0),
+        ("other", 0, 10, 0.1),
+        ("other", 0, 250, 1.0),
+        ("other", 0, 1000, 10.0),
+        ("other", 5, 5, 1.0),
+        ("other", 0, float("nan"), 1.0),
+    ],
+)
+def test_feature_steps(feature: str, lo: float, hi: float, step: float) -> None:
+    assert feature_step(feature, lo, hi) == step
+
+
+def test_round_to_step_without_float_noise() -> None:
+    assert round_to_step(0.1 + 0.2, 0.1) == 0.3
+    assert round_to_step(1234.0, 10.0) == 1230.0
+    assert round_to_step(0.126, 0.01) == 0.13
+    assert round_to_step(7.4, 1.0) == 7.0
+    assert repr(round_to_step(0.7, 0.1)) == "0.7"
+
+
+def test_format_change() -> None:
+    assert format_change("Customer_Value", 420.0) == "+$420 spend"
+    assert format_change("Customer_Value", -1234.4) == "−$1,234 spend"
+    assert format_change("Purchase_Frequency", -3.0) == "−3 purchases"
+    assert format_change("Purchase_Frequency", 1.0) == "+1 purchase"
+    assert format_change("Campaign_Response", 1.0) == "+1 campaign accepted"
+    assert format_change("Campaign_Response", 2.0) == "+2 campaigns accepted"
+    assert format_change("Customer_For_Years", 0.8) == "+0.8 years tenure"
+    assert format_change("Recency", 5.0) == "+5 days"
+    assert format_change("my_feature", 12.3) == "+12 my feature"
+    assert format_change("my_feature", 2.5) == "+2.5 my feature"
+    assert format_change("my_feature", -0.123) == "−0.12 my feature"
+    assert format_change("my_feature", 0.0) == "+0.00 my feature"
+
+
+def test_feature_grid_uses_whole_numbers_for_counts() -> None:
+    ranges = {"Customer_Value": {"min": 0.0, "max": 100.0}, "Purchase_Frequency": {"min": 0.0, "max": 3.0}}
+    grid = feature_grid(ranges, ["Customer_Value", "Purchase_Frequency"], points=5)
+    assert grid["Customer_Value"].tolist() == [0.0, 25.0, 50.0, 75.0, 100.0]
+    assert grid["Purchase_Frequency"].tolist() == [0.0, 1.0, 2.0, 3.0]  # 0, .75, 1.5, 2.25, 3 rounded
 
 
 # --- metrics -------------------------------------------------------------------------------------------------------
