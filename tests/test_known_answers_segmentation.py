@@ -357,3 +357,34 @@ def test_name_dataclass_round_trips_to_dict() -> None:
     seg = _seg("a", "A", "#123456")
     assert seg.to_dict()["actions"] == []
     assert dataclasses.replace(seg, actions=("x",)).to_dict()["actions"] == ["x"]
+
+
+def test_evidence_above_below_and_lapsed_boundaries() -> None:
+    ev = naming.SegmentEvidence(z={VALUE: 0.0, FREQUENCY: 0.1, TENURE: -0.1})
+    assert not ev.above(VALUE) and not ev.below(VALUE)  # exactly average is neither
+    assert ev.above(FREQUENCY) and not ev.below(FREQUENCY)
+    assert ev.below(TENURE) and not ev.above(TENURE)
+    assert not ev.above(RESPONSE) and not ev.below(RESPONSE)  # not clustered
+    # More than half lapsed: 0.5 is not, 0.51 is; without facts, a Recency z above 0.5.
+    assert naming.SegmentEvidence(z={}, lapsed_share=0.5).mostly_lapsed() is False
+    assert naming.SegmentEvidence(z={}, lapsed_share=0.51).mostly_lapsed() is True
+    assert naming.SegmentEvidence(z={naming.RECENCY: 0.5}).mostly_lapsed() is False
+    assert naming.SegmentEvidence(z={naming.RECENCY: 0.6}).mostly_lapsed() is True
+    assert naming.SegmentEvidence(z={naming.RECENCY: 2.0}, lapsed_share=0.1).mostly_lapsed() is False
+    assert naming.SegmentEvidence(z={}).mostly_lapsed() is None
+
+
+def test_contradictions_name_each_broken_claim() -> None:
+    average = naming.SegmentEvidence(z={VALUE: 0.0, FREQUENCY: 0.0}, top_value=False, lapsed_share=0.6)
+    assert naming.contradictions("High-Value Loyal", average) == [
+        "'High-Value' claims spend above average",
+        "'Loyal' claims purchase frequency not below average and not mostly lapsed",
+    ]
+    assert naming.contradictions("Top spenders, lapsed", average) == [
+        "'Top' claims spend above average and the highest-spending segment"
+    ]
+    rich = naming.SegmentEvidence(z={VALUE: 1.0, FREQUENCY: 0.0}, top_value=True, lapsed_share=0.2)
+    assert naming.contradictions("Top spenders, loyal", rich) == []
+    assert naming.contradictions("Low spenders", rich) == [
+        "'Low spend' claims spend below average and not the highest-spending segment"
+    ]
