@@ -208,3 +208,66 @@ def test_every_format_round_trips_neutralised(tmp_path: Path, suffix: str) -> No
     assert read["name"].tolist() == ["'=cmd", "Bob"]
     assert read["n"].tolist() == [-1.5, 2.0]
     assert [str(v) for v in read["mixed"]] == ["'-x", "3"]
+
+
+FULL = Mapping(
+    "transactions",
+    id_column="Customer",
+    timestamp_column="When",
+    quantity_column="Qty",
+    unit_price_column="Price",
+    order_column="Order",
+    campaign_column="Campaign",
+)
+
+
+def test_a_hand_counted_log_aggregates_to_known_customers() -> None:
+    """A: orders 1001 (10 + 3, campaign) and 1002 (4), cancelled C1003 (-3) → 14, 2 orders, 1 campaign order.
+
+    B: two orders on one day (6 campaign, 1) → 7, 2 orders. C: only a return → dropped. D: one order of 2.
+    As of the latest line, 2024-01-10: recency A 5 days (the cancellation is no purchase), B 7, D 0.
+    """
+    rows = [
+        ("1001", "A", "2024-01-01 10:00", "2", "5", "yes"),
+        ("1001", "A", "2024-01-01 10:00", "1", "3", "no"),
+        ("1002", "A", "2024-01-05 09:00", "1", "4", "no"),
+        ("C1003", "A", "2024-01-06 09:00", "-1", "3", "no"),
+        ("1004", "B", "2024-01-03 08:00", "3", "2", "yes"),
+        ("1005", "B", "2024-01-03 17:00", "1", "1", "no"),
+        ("1006", "C", "2024-01-04 12:00", "-2", "5", "no"),
+        ("1007", "D", "2024-01-10 12:00", "1", "2", "no"),
+    ]
+    table = pd.DataFrame(rows, columns=["Order", "Customer", "When", "Qty", "Price", "Campaign"], dtype=object)
+    prepared = prepare_transactions(table, FULL)
+    assert prepared.problems == ()
+    assert prepared.as_of == dt.date(2024, 1, 10)
+    got = prepared.customers.set_index("ID")
+    assert got.index.tolist() == ["A", "B", "D"]
+    assert got["Customer_Value"].tolist() == [14.0, 7.0, 2.0]
+    assert got["Purchase_Frequency"].tolist() == [2.0, 2.0, 1.0]
+    assert got["Campaign_Response"].tolist() == [1.0, 1.0, 0.0]
+    assert got["Recency"].tolist() == [5.0, 7.0, 0.0]
+    assert [str(d.date()) for d in got["Enrolled"]] == ["2024-01-01", "2024-01-03", "2024-01-10"]
+    counts = {i.kind: i.count for i in prepared.report.items}
+    assert counts["cancelled_lines"] == 1
+    assert counts["return_lines"] == 1
+    assert counts["customers_without_purchase"] == 1
+    assert counts["aggregated"] == 3
+    assert prepared.report.rows_read == 8
+    assert prepared.report.rows_kept == 7  # C's lone return line is not used
+
+
+def test_without_order_ids_an_order_is_a_distinct_timestamp() -> None:
+    rows = [("A", "2024-01-01 10:00", "5"), ("A", "2024-01-01 10:00", "5"), ("A", "2024-01-01 11:00", "1")]
+    customers, report = aggregate_transactions(_log(rows), LOG)
+    assert customers["Purchase_Frequency"].tolist() == [2.0]
+    assert customers["Customer_Value"].tolist() == [11.0]  # identical lines kept as repeat purchases
+    assert {i.kind: i.count for i in report.items}["identical_lines_kept"] == 1
+
+
+def test_returning_more_than_bought_is_clipped_to_zero() -> None:
+    rows = [("A", "2024-01-01", "5"), ("A", "2024-01-02", "-8"), ("B", "2024-01-02", "3")]
+    customers, report = aggregate_transactions(_log(rows), LOG)
+    assert customers.set_index("ID")["Customer_Value"].to_dict() == {"A": 0.0, "B": 3.0}
+    clipped = next(i for i in report.items if i.kind == "value_clipped")
+    assert (clipped.count, clipped.examples) == (1, ("A",))
