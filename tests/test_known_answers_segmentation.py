@@ -388,3 +388,26 @@ def test_contradictions_name_each_broken_claim() -> None:
     assert naming.contradictions("Low spenders", rich) == [
         "'Low spend' claims spend below average and not the highest-spending segment"
     ]
+
+
+def test_evidence_text_strongest_first_with_the_lapsed_share() -> None:
+    z = {VALUE: 1.64, FREQUENCY: -0.4, "Custom": 0.0}
+    assert naming.evidence_text(z) == "spend +1.6σ, frequency −0.4σ, Custom +0.0σ"
+    assert (
+        naming.evidence_text(z, 0.25, 180.0)
+        == "spend +1.6σ, frequency −0.4σ, Custom +0.0σ, 25% last bought over 180 days ago"
+    )
+    assert naming.evidence_text(z, 0.0, 180.0) == naming.evidence_text(z)  # nobody lapsed: not mentioned
+    assert naming.evidence_text(z, 0.25, None) == naming.evidence_text(z)  # no period known
+
+
+def test_names_that_still_coincide_are_numbered() -> None:
+    """Three average segments: one "Steady Regulars", two "Typical customers" that no deviation tells apart."""
+    centroids = pd.DataFrame([[0.0, 0.0, 0.0, 0.0]] * 3, columns=[VALUE, FREQUENCY, RESPONSE, TENURE])
+    names = name_segments(centroids)
+    assert names[0].name == "Steady Regulars"
+    # (The qualifier of two identical segments is arbitrary; only the numbering is asserted.)
+    assert names[1].name.startswith("Typical customers")
+    assert names[2].name == f"{names[1].name} (2)"
+    assert names[2].key == f"{names[1].key}_2"
+    assert [n.colour for n in names] == [ARCHETYPE_BY_KEY["steady_regular"].colour, *naming._EXTRA_COLOURS[:2]]
