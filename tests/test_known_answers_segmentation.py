@@ -7,6 +7,7 @@ the exact answer, so a flipped comparison or a swapped operator in the code fail
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 
 import numpy as np
@@ -411,3 +412,24 @@ def test_names_that_still_coincide_are_numbered() -> None:
     assert names[2].name == f"{names[1].name} (2)"
     assert names[2].key == f"{names[1].key}_2"
     assert [n.colour for n in names] == [ARCHETYPE_BY_KEY["steady_regular"].colour, *naming._EXTRA_COLOURS[:2]]
+
+
+@pytest.mark.parametrize("scaling", ["standard", "log1p"])
+def test_fast_scorer_reproduces_a_real_pipeline(scaling: str) -> None:
+    """The NumPy path (imputer, scaler, nearest centre) gives scikit-learn's matrix and labels exactly."""
+    from pipeline.config import Settings
+    from pipeline.segmentation.model import build_pipeline
+    from pipeline.segmentation.simulate import FastScorer
+    from pipeline.synthetic.customers import generate_sample
+
+    raw, _ = generate_sample(rows=300, seed=3)
+    settings = Settings(model="kmeans", scaling=scaling, n_init=1)
+    pipe = build_pipeline(settings, dt.date(2015, 1, 1), n_rows=len(raw)).fit(raw)
+    feats = list(settings.features)
+    X = pipe.named_steps["features"].transform(raw).to_numpy(dtype=float)
+    X[::7, 0] = np.nan  # the imputer's path too
+    scorer = FastScorer(pipe)
+    assert scorer.features == feats
+    frame = pd.DataFrame(X, columns=feats)
+    np.testing.assert_allclose(scorer.scaled(X), pipe[1:-1].transform(frame), rtol=1e-12)
+    np.testing.assert_array_equal(scorer.predict(X), pipe[1:].predict(frame))

@@ -410,3 +410,21 @@ def test_upload_housekeeping_by_age(registry: Registry) -> None:
     assert registry.uploads_before("2000-01-02T00:00:00+00:00") == []
     registry.forget_upload(KEY)
     assert registry.uploads("alice") == []
+
+
+def test_every_owner_taking_call_refuses_an_unusable_identity(registry: Registry) -> None:
+    registry.add_version("alice", "v1", "shop", "cli")
+    calls = [
+        lambda o: registry.add_upload(o, KEY, "x.csv", 1, "h", "/p"),
+        lambda o: registry.find_upload(o, "h"),
+        lambda o: registry.upload(o, KEY),
+        lambda o: registry.uploads(o),
+        lambda o: registry.add_version(o, "v2", "shop", "cli"),
+        lambda o: registry.version(o, "v1"),
+        lambda o: registry.versions(o),
+    ]
+    for call in calls:
+        with pytest.raises(AccessDenied, match=r"^No valid identity for this request; reload the page\.$"):
+            call("bad\x00owner")
+    assert registry.uploads("alice") == []
+    assert not registry.known("v2")
