@@ -180,6 +180,8 @@ def test_weighted_correlation() -> None:
     # deviations x: -0.75, 0.25, 1.25; m: -0.75, 1.25, 0.25 → cov = 2·0.5625 + 0.3125 + 0.3125 = 1.75,
     # var_x = var_m = 2·0.5625 + 0.0625 + 1.5625 = 2.75 → 1.75/2.75 = 7/11.
     assert gamma_gamma._weighted_corr(x, np.array([1.0, 3.0, 2.0]), np.array([2.0, 1.0, 1.0])) == pytest.approx(7 / 11)
+    # Spend range exactly 1: deviations -1, 0, 1 and -0.5, 0.5, 0 → cov 0.5, variances 2 and 0.5 → 0.5.
+    assert gamma_gamma._weighted_corr(x, np.array([1.0, 2.0, 1.5]), np.ones(3)) == pytest.approx(0.5)
     assert np.isnan(gamma_gamma._weighted_corr(np.ones(3), x, np.ones(3)))
     assert np.isnan(gamma_gamma._weighted_corr(x, np.ones(3), np.ones(3)))
 

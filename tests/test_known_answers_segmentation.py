@@ -146,6 +146,7 @@ def test_no_single_feature_change_is_said_plainly() -> None:
     [
         ("Customer_Value", 0, 999, 1.0),
         ("Customer_Value", 0, 1000, 10.0),
+        ("Customer_Value", 500, 1400, 1.0),  # the range (900), not the sum of its ends
         ("Customer_For_Years", 0, 50, 0.1),
         ("Purchase_Frequency", 0, 5000, 1.0),
         ("other", 0, 10, 0.1),
@@ -178,6 +179,8 @@ def test_format_change() -> None:
     assert format_change("Recency", 5.0) == "+5 days"
     assert format_change("my_feature", 12.3) == "+12 my feature"
     assert format_change("my_feature", 2.5) == "+2.5 my feature"
+    assert format_change("my_feature", 1.5) == "+1.5 my feature"
+    assert format_change("my_feature", 9.96) == "+10.0 my feature"
     assert format_change("my_feature", -0.123) == "−0.12 my feature"
     assert format_change("my_feature", 0.0) == "+0.00 my feature"
 
