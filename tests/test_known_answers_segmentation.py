@@ -303,6 +303,8 @@ def test_colours_beyond_the_palette_are_generated_and_valid() -> None:
     assert all(HEX.match(c) for c in colours)
     # hue 0, lightness 0.5, saturation 0.55 → (0.775, 0.225, 0.225) → #C63939
     assert naming._generated_colour(0) == "#C63939"
+    # Golden-angle hues: 0.618034 (blue), 0.236068 (yellow-green), 0.854102 (magenta).
+    assert [naming._generated_colour(n) for n in (1, 2, 3)] == ["#3962C6", "#8BC639", "#C639B4"]
     assert colours[len(spare) + 1] == naming._generated_colour(len(spare) + 1)
 
 
