@@ -428,3 +428,19 @@ def test_every_owner_taking_call_refuses_an_unusable_identity(registry: Registry
             call("bad\x00owner")
     assert registry.uploads("alice") == []
     assert not registry.known("v2")
+
+
+def test_write_json_atomic_creates_its_folder_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "deeper" / "state.json"
+    artifacts.write_json_atomic(target, {"a": 1, "when": pd.Timestamp("2024-01-02")})
+    assert json.loads(target.read_text()) == {"a": 1, "when": "2024-01-02 00:00:00"}
+    assert [p.name for p in target.parent.iterdir()] == ["state.json"]
+
+
+def test_sha256_file_is_the_content_hash(tmp_path: Path) -> None:
+    import hashlib
+
+    path = tmp_path / "blob"
+    data = bytes(range(256)) * 5000  # more than one read chunk
+    path.write_bytes(data)
+    assert artifacts.sha256_file(path) == hashlib.sha256(data).hexdigest()
