@@ -92,6 +92,8 @@ class ModuleResult:
         scored = killed + survived
         before = self.count("killed", "timeout", field="before")
         before_scored = before + self.count("survived", "not covered", field="before")
+        if not before + self.count("survived", field="before"):  # run with --no-before: nothing measured
+            before_scored = 0
         return {
             "module": self.module,
             "mutants": len(self.mutants),
@@ -450,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-map", action="store_true", help="skip the mapping pass: every candidate test file for every mutant"
     )
+    parser.add_argument("--recheck", default=None, help="with --report: a folder of re-runs whose outcomes win")
     parser.add_argument("--only", nargs="*", default=None, help="run only mutants whose id contains one of these")
     parser.add_argument(
         "--report",
@@ -470,6 +473,14 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(exist_ok=True)
     if args.report:
         results = [r for r in (_load(out_dir / f"{name}.json") for name in modules) if r is not None]
+        if args.recheck:  # outcomes of the same mutants re-run later (after new tests) replace the first ones
+            again = {
+                m.id: m for name in modules if (r := _load(ROOT / args.recheck / f"{name}.json")) for m in r.mutants
+            }
+            for res in results:
+                for m in res.mutants:
+                    if m.id in again and again[m.id].outcome:
+                        m.outcome = again[m.id].outcome
         _print_survivors(results)
         print_table(results)
         return 0
