@@ -271,3 +271,11 @@ def test_returning_more_than_bought_is_clipped_to_zero() -> None:
     assert customers.set_index("ID")["Customer_Value"].to_dict() == {"A": 0.0, "B": 3.0}
     clipped = next(i for i in report.items if i.kind == "value_clipped")
     assert (clipped.count, clipped.examples) == (1, ("A",))
+
+
+def test_parquet_keeps_numbers_of_mixed_numeric_types(tmp_path: Path) -> None:
+    """An object column of ints and floats stays numeric; only text mixed with numbers becomes text."""
+    frame = pd.DataFrame({"n": pd.Series([1, 2.5], dtype=object), "t": pd.Series(["a", 3], dtype=object)})
+    read = pd.read_parquet(write_table(frame, tmp_path / "out.parquet"))
+    assert read["n"].tolist() == [1.0, 2.5]
+    assert read["t"].tolist() == ["a", "3"]
