@@ -279,3 +279,9 @@ def test_parquet_keeps_numbers_of_mixed_numeric_types(tmp_path: Path) -> None:
     read = pd.read_parquet(write_table(frame, tmp_path / "out.parquet"))
     assert read["n"].tolist() == [1.0, 2.5]
     assert read["t"].tolist() == ["a", "3"]
+
+
+def test_parquet_keeps_a_column_of_only_booleans_boolean(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"flag": pd.Series([True, False], dtype=object)})
+    read = pd.read_parquet(write_table(frame, tmp_path / "flags.parquet"))
+    assert read["flag"].tolist() == [True, False]

@@ -444,3 +444,11 @@ def test_sha256_file_is_the_content_hash(tmp_path: Path) -> None:
     data = bytes(range(256)) * 5000  # more than one read chunk
     path.write_bytes(data)
     assert artifacts.sha256_file(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_the_key_folder_is_created_private_however_deep(tmp_path: Path) -> None:
+    settings = Settings(secret_file=tmp_path / "a" / "b" / "key")
+    key = keys.derived_key(settings, keys.ARTIFACT_SIGNING)
+    assert len(key) == 32
+    assert stat.S_IMODE((tmp_path / "a" / "b").stat().st_mode) == 0o700
+    assert keys.existing_derived_key(settings, keys.ARTIFACT_SIGNING) == key
