@@ -156,7 +156,7 @@ def test_every_formula_trigger_is_neutralised(trigger: str) -> None:
 
 
 def test_harmless_and_non_text_cells_are_left_alone() -> None:
-    assert not is_dangerous("")
+    assert is_dangerous("") is False
     assert not is_dangerous("   ")
     assert not is_dangerous("Alice")
     assert neutralise_text("") == ""
