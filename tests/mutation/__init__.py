@@ -1,0 +1,1 @@
+"""Mutation testing for the pipeline's core (not collected by pytest: no test_ files here)."""
