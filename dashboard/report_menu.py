@@ -51,7 +51,8 @@ def report_menu() -> html.Div:
                 items,
                 id=ids.REPORT_MENU,
                 label=[html.I(className="bi bi-file-earmark-arrow-down me-1"), "Download report"],
-                color="primary",
+                size="sm",
+                color="outline-primary",
                 align_end=True,
             ),
             html.Div(

@@ -51,7 +51,13 @@ def segment_share_figure(segments: Sequence[Mapping[str, Any]], theme: str) -> g
         theme,
         barmode="group",
         bargap=0.25,
-        xaxis={"tickformat": ".0%", "range": [0, min(1.0, top * 1.3)], "title": None},
+        # Room for the longest outside label ("38% of customers (850)") beside the longest bar.
+        xaxis={
+            "tickformat": ".0%",
+            "range": [0, top * 1.6],
+            "tickvals": [v / 10 for v in range(0, 11, 2) if v / 10 <= top * 1.6],
+            "title": None,
+        },
         yaxis={"autorange": "reversed", "title": None},
         showlegend=False,
         margin={"l": 10, "r": 20, "t": 10, "b": 40},

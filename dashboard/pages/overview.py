@@ -29,11 +29,16 @@ def layout(**_query: str) -> html.Div:
                         "Who your customers are, what each segment is worth and what to do about it.",
                         "speedometer2",
                     ),
-                    download_menu("overview", "all", label="Download assignments", what="of all customers"),
+                    html.Div(
+                        [
+                            download_menu("overview", "all", label="Download assignments", what="of all customers"),
+                            report_menu(),
+                        ],
+                        className="d-flex align-items-start flex-wrap gap-2",
+                    ),
                 ],
                 className="d-flex justify-content-between align-items-start flex-wrap gap-2",
             ),
-            report_menu(),
             dbc.Row(id=ids.OVERVIEW_KPIS, className="g-3 mb-3"),
             dbc.Row(
                 [
