@@ -29,25 +29,34 @@ class FakeContext:
 
 
 @pytest.fixture
-def owned(settings: Settings, trained: TrainResult) -> str:
-    Registry(database_path(settings)).add_version(OWNER, trained.artifact.artifact_id, "Built-in sample", "test")
+def job_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The session's models, with a state database of this test's own.
+
+    (An app built earlier in the session registers the built-in sample as everyone's.)
+    """
+    return settings.replace(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def owned(job_settings: Settings, trained: TrainResult) -> str:
+    Registry(database_path(job_settings)).add_version(OWNER, trained.artifact.artifact_id, "Built-in sample", "test")
     return trained.artifact.artifact_id
 
 
-def test_report_job_writes_the_owners_report(settings: Settings, owned: str) -> None:
-    context = FakeContext(settings, OWNER)
+def test_report_job_writes_the_owners_report(job_settings: Settings, owned: str) -> None:
+    context = FakeContext(job_settings, OWNER)
     result = tasks.run_report(context, {"artifact": owned, "format": ".html"})
     assert result == {"artifact": owned, "format": ".html", "filename": f"segment-report-{owned}.html"}
-    path = Path(settings.data_dir) / "reports" / f"{context.job_id}.html"
+    path = Path(job_settings.data_dir) / "reports" / f"{context.job_id}.html"
     assert path.is_file() and owned in path.read_text()
     assert [p for p, _ in context.reports] == [5, 15, 40, 100]
 
 
-def test_report_job_refuses_another_owners_version(settings: Settings, owned: str) -> None:
-    context = FakeContext(settings, OTHER)
+def test_report_job_refuses_another_owners_version(job_settings: Settings, owned: str) -> None:
+    context = FakeContext(job_settings, OTHER)
     with pytest.raises(AccessDenied):
         tasks.run_report(context, {"artifact": owned, "format": ".pdf"})
-    assert not (Path(settings.data_dir) / "reports" / f"{context.job_id}.pdf").exists()
+    assert not (Path(job_settings.data_dir) / "reports" / f"{context.job_id}.pdf").exists()
 
 
 @pytest.mark.parametrize(
@@ -68,9 +77,9 @@ def test_report_file_names_are_made_by_the_server(settings: Settings) -> None:
         tasks.report_file(settings, "../../etc/passwd", ".html")
 
 
-def test_report_estimate_adds_chromium_for_pdf(settings: Settings, owned: str) -> None:
-    html = tasks.estimate_report({"artifact": owned, "format": ".html"}, settings, OWNER)
-    pdf = tasks.estimate_report({"artifact": owned, "format": ".pdf"}, settings, OWNER)
+def test_report_estimate_adds_chromium_for_pdf(job_settings: Settings, owned: str) -> None:
+    html = tasks.estimate_report({"artifact": owned, "format": ".html"}, job_settings, OWNER)
+    pdf = tasks.estimate_report({"artifact": owned, "format": ".pdf"}, job_settings, OWNER)
     assert html == tasks.CHILD_BASE_BYTES + tasks.BYTES_PER_CUSTOMER * 2240
     assert pdf - html == tasks.CHROMIUM_BYTES
 
@@ -105,16 +114,16 @@ def test_report_job_on_an_uploaded_transaction_log(settings: Settings, suffix: s
 
 
 def test_report_job_carries_the_owners_segment_notes_escaped(
-    settings: Settings, owned: str, trained: TrainResult
+    job_settings: Settings, owned: str, trained: TrainResult
 ) -> None:
     from pipeline.store.notes import write_note
 
     keys = {s["key"] for s in trained.artifact.manifest["segments"]}
     key = trained.artifact.manifest["segments"][0]["key"]
-    registry = Registry(database_path(settings))
+    registry = Registry(database_path(job_settings))
     write_note(registry, OWNER, owned, key, "Call them <b>before</b> May & keep the tone warm", keys)
-    context = FakeContext(settings, OWNER)
+    context = FakeContext(job_settings, OWNER)
     tasks.run_report(context, {"artifact": owned, "format": ".html"})
-    html = (Path(settings.data_dir) / "reports" / f"{context.job_id}.html").read_text()
+    html = (Path(job_settings.data_dir) / "reports" / f"{context.job_id}.html").read_text()
     assert "<b>Team note:</b> Call them &lt;b&gt;before&lt;/b&gt; May &amp; keep the tone warm" in html
     assert html.count("Team note:") == 1  # only the segment with a note

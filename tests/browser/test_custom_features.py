@@ -19,7 +19,7 @@ PAGES = {
     "/": "#overview-model",
     "/eda": "h2",
     "/models": "h2",
-    "/explorer": "h2",
+    "/explorer": "#explorer-scatter-graph .main-svg",
     "/segments": "h2",
     "/simulator": "h2",
 }
