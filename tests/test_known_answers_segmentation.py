@@ -92,7 +92,7 @@ def test_confidence_at_a_centre_is_one_and_halfway_is_zero() -> None:
 def test_confidence_is_clamped_to_zero_and_one() -> None:
     """Centres handed in that disagree with the model (own centre farther than another) clamp at 0.
 
-    A centre with no coordinates (NaN) gives a NaN ratio, clamped to 1.0, never above it.
+    A centre with no coordinates (NaN) gives no confidence (NaN), not a made-up certainty.
     """
     shifted = CENTRES.copy()
     shifted[0] = [12.0, 0.0]  # the model still says segment 0; its stated centre is 10 away
@@ -106,7 +106,7 @@ def test_confidence_is_clamped_to_zero_and_one() -> None:
     assert _simulate({"a": 2.0, "b": 0.0}, on_runner).confidence == 1.0
     broken = CENTRES.copy()
     broken[0] = [np.nan, np.nan]
-    assert _simulate({"a": 2.0, "b": 0.0}, broken).confidence == 1.0
+    assert np.isnan(_simulate({"a": 2.0, "b": 0.0}, broken).confidence)  # not measurable: never claimed as 1
 
 
 def test_moves_to_each_other_segment_on_the_toy_model() -> None:
@@ -398,10 +398,11 @@ def test_contradictions_name_each_broken_claim() -> None:
 
 def test_evidence_text_strongest_first_with_the_lapsed_share() -> None:
     z = {VALUE: 1.64, FREQUENCY: -0.4, "Custom": 0.0}
-    assert naming.evidence_text(z) == "spend +1.6σ, frequency −0.4σ, Custom +0.0σ"
+    # A column outside the built-in features is named by its short words (pipeline.features.custom).
+    assert naming.evidence_text(z) == "spend +1.6σ, frequency −0.4σ, custom +0.0σ"
     assert (
         naming.evidence_text(z, 0.25, 180.0)
-        == "spend +1.6σ, frequency −0.4σ, Custom +0.0σ, 25% last bought over 180 days ago"
+        == "spend +1.6σ, frequency −0.4σ, custom +0.0σ, 25% last bought over 180 days ago"
     )
     assert naming.evidence_text(z, 0.0, 180.0) == naming.evidence_text(z)  # nobody lapsed: not mentioned
     assert naming.evidence_text(z, 0.25, None) == naming.evidence_text(z)  # no period known
@@ -438,3 +439,12 @@ def test_fast_scorer_reproduces_a_real_pipeline(scaling: str) -> None:
     frame = pd.DataFrame(X, columns=feats)
     np.testing.assert_allclose(scorer.scaled(X), pipe[1:-1].transform(frame), rtol=1e-12)
     np.testing.assert_array_equal(scorer.predict(X), pipe[1:].predict(frame))
+
+
+def test_spend_rules_catch_spenders_but_not_a_spending_score_column() -> None:
+    poor = naming.SegmentEvidence(z={VALUE: -1.0, FREQUENCY: 0.0}, top_value=False, lapsed_share=0.2)
+    assert naming.contradictions("High spenders", poor) == ["'High spend' claims spend above average"]
+    assert naming.contradictions("High spender, loyal", poor)[0] == "'High spend' claims spend above average"
+    # a custom column named "Spending Score" is not a claim about spend
+    assert naming.contradictions("High spending score", poor) == []
+    assert naming.contradictions("Low spending score", poor) == []

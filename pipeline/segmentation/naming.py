@@ -262,14 +262,14 @@ class NameRule:
 
 
 NAME_RULES: tuple[NameRule, ...] = (
-    NameRule(r"high[- ]value|high spend\b", "spend above average", lambda s: s.above(VALUE)),
+    NameRule(r"high[- ]value|high spend(?=\b|ers?\b)", "spend above average", lambda s: s.above(VALUE)),
     NameRule(
         r"\btop\b",
         "spend above average and the highest-spending segment",
         lambda s: s.above(VALUE) and bool(s.top_value),
     ),
     NameRule(
-        r"low[- ]value|low spend\b",
+        r"low[- ]value|low spend(?=\b|ers?\b)",
         "spend below average and not the highest-spending segment",
         lambda s: s.below(VALUE) and not s.top_value,
     ),
