@@ -55,7 +55,6 @@ def database_card() -> dbc.Card:
             error_alert(problem) if problem else None,
             dbc.Label("Connection", html_for=ids.DB_CONNECTION, className="small mb-1"),
             dbc.Select(id=ids.DB_CONNECTION, options=options, value=names[0] if names else None, disabled=not names),
-            html.P(hint, className="small text-body-secondary mt-1 mb-2") if not names else None,
             dbc.Label("Table", html_for=ids.DB_TABLE, className="small mb-1 mt-2"),
             dbc.Input(id=ids.DB_TABLE, placeholder="customers or schema.customers", type="text", debounce=True),
             dbc.Label("or a query", html_for=ids.DB_QUERY, className="small mb-1 mt-2"),
@@ -84,6 +83,14 @@ def database_card() -> dbc.Card:
             html.Div(id=ids.DB_EXPORT_STATUS, className="mt-2 small", role="status"),
         ]
     )
+    if not names:
+        # Nothing to connect to yet: say how to add a connection and fold the form away.
+        body = html.Div(
+            [
+                html.P(hint, className="small text-body-secondary mb-1"),
+                html.Details([html.Summary("Show the form", className="small"), body], className="mt-1"),
+            ]
+        )
     return card(
         "Connect to a database",
         body,
