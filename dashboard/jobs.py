@@ -55,7 +55,8 @@ import flask
 import pandas as pd
 
 from pipeline.config import Settings, parse_date
-from pipeline.data.ingest import Detection, Validation, detect_kind, validate_table
+from pipeline.data.detect import Detection, detect_kind
+from pipeline.data.ingest import Validation, validate_table
 from pipeline.data.loading import read_table
 from pipeline.data.mapping import Mapping
 from pipeline.data.quality import DataQualityReport

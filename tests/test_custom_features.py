@@ -14,7 +14,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from pipeline.cli import main
 from pipeline.config import Settings
-from pipeline.data.ingest import detect_kind, suggest_mapping, validate_table
+from pipeline.data.detect import detect_kind, suggest_mapping
+from pipeline.data.ingest import validate_table
 from pipeline.data.mapping import Mapping
 from pipeline.errors import AccessDenied, DataError
 from pipeline.features.custom import custom_definition, feature_checks, label_and_unit

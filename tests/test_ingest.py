@@ -15,13 +15,8 @@ from hypothesis import strategies as st
 from pipeline.cli import main
 from pipeline.config import DEFAULT_FEATURES, Settings
 from pipeline.data.coerce import parse_timestamps, read_numbers, to_flag, to_ids
-from pipeline.data.ingest import (
-    detect_kind,
-    require_valid,
-    suggest_mapping,
-    validate_table,
-    validate_upload,
-)
+from pipeline.data.detect import detect_kind, suggest_mapping
+from pipeline.data.ingest import require_valid, validate_table, validate_upload
 from pipeline.data.loading import data_hash, read_table
 from pipeline.data.mapping import Mapping
 from pipeline.data.transactions import aggregate_transactions

@@ -36,7 +36,8 @@ from dashboard.versions import show_versions as show_versions
 from dashboard.versions import version_action as version_action
 from dashboard.versions import versions_table as versions_table
 from pipeline.config import DEFAULT_FEATURES, Settings, parse_date
-from pipeline.data.ingest import KIND_LABELS, Detection, Validation, suggest_mapping
+from pipeline.data.detect import KIND_LABELS, Detection, suggest_mapping
+from pipeline.data.ingest import Validation
 from pipeline.data.mapping import INPUT_KINDS, TENURE, Mapping
 from pipeline.data.quality import DataQualityReport
 from pipeline.errors import DataError, SegmentationError

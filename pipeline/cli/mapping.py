@@ -30,7 +30,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the suggested column mapping of a file, for the user to check and edit."""
-    from pipeline.data.ingest import detect_kind, suggest_mapping, validate_table
+    from pipeline.data.detect import detect_kind, suggest_mapping
+    from pipeline.data.ingest import validate_table
     from pipeline.data.loading import file_bytes, read_table
     from pipeline.data.sql import read_source
 

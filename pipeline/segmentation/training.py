@@ -15,14 +15,13 @@ from sklearn.pipeline import Pipeline
 
 from pipeline.churn.measure import ChurnMeasurement, measure_churn, score_churn, transactions_after_as_of
 from pipeline.config import DEFAULT_FEATURES, Settings
+from pipeline.data.detect import is_marketing, near_marketing
 from pipeline.data.ingest import (
     Validation,
     auto_mapping_problem,
     dataset_hash,
     expand_features,
     indicator_features,
-    is_marketing,
-    near_marketing,
     require_valid,
     spread_items,
     training_problems,

@@ -47,7 +47,7 @@ def datasets_at(path: Path, dates: list[dt.date], settings: Settings, mapping: s
     DataError
         Several dates for a customer table, or dates outside the log.
     """
-    from pipeline.data.ingest import detect_kind
+    from pipeline.data.detect import detect_kind
     from pipeline.data.loading import file_bytes, read_table
     from pipeline.data.mapping import Mapping
     from pipeline.segmentation.training import load_dataset
