@@ -102,7 +102,7 @@ def start_report(clicks: list[int | None], artifact_id: str | None) -> dict[str,
 @callback(Output(ids.REPORT_POLL, "disabled"), Input(ids.REPORT_JOB, "data"))
 def poll_while_following(job: dict[str, Any] | None) -> bool:
     """Poll while a report job is followed."""
-    return not (job and job.get("id"))
+    return tasks.poll_disabled(job)
 
 
 @callback(

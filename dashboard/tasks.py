@@ -272,6 +272,11 @@ def cancel_job(job_id: str | None) -> JobStatus:
 # ---------------------------------------------------------------- progress widgets
 
 
+def poll_disabled(job: dict[str, Any] | None) -> bool:
+    """Whether a page's job poll is off: on while the session follows a job (also when the page is opened again)."""
+    return not (job and job.get("id"))
+
+
 @dataclasses.dataclass(frozen=True)
 class JobWidgets:
     """The ids of one page's job widgets, and their values for each moment of a job.

@@ -606,7 +606,7 @@ def train_upload(n_clicks: int | None, key: str | None, stored: dict[str, Any] |
 @callback(Output(ids.DATA_JOB_POLL, "disabled"), Input(ids.DATA_JOB, "data"))
 def poll_when_a_job_is_followed(job: dict[str, Any] | None) -> bool:
     """Poll while the session follows a job: also when the page is opened again while it runs."""
-    return not (job and job.get("id"))
+    return tasks.poll_disabled(job)
 
 
 @callback(

@@ -496,7 +496,7 @@ def train_choice(
 @callback(Output(ids.MODELS_TRAIN_POLL, "disabled"), Input(ids.MODELS_TRAIN_JOB, "data"))
 def poll_when_training_is_followed(job: dict[str, Any] | None) -> bool:
     """Poll while the session follows a training job: also when the page is opened again while it runs."""
-    return not (job and job.get("id"))
+    return tasks.poll_disabled(job)
 
 
 @callback(
