@@ -24,6 +24,7 @@ from pipeline.store.keys import FLASK_SESSION, derived_key
 from . import ids
 from .components import nav_pages
 from .compression import install as install_compression
+from .grid_loading import install as install_grid_loading
 from .identity import IdentityConfig
 from .identity import install as install_identity
 from .security import install as install_security
@@ -112,6 +113,7 @@ def create_app(
     setup_now(app)  # every callback registered before the first request (Dash does it lazily, racing)
     install_security(app.server, app.csp_hashes())
     install_compression(app.server)
+    install_grid_loading(app)  # after compression: it edits bodies before they are compressed
     # Warm Plotly's templates and validators here rather than in the first request.
     for name in THEMES:
         go.Figure(layout={"template": template(name)}).to_plotly_json()
