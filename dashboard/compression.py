@@ -16,14 +16,19 @@ import threading
 from collections import OrderedDict
 
 import flask
+from dash.fingerprint import check_fingerprint
 from flask_compress import Compress
 
 #: URL prefixes whose responses never change for a given URL (versioned or stamped by Dash).
 IMMUTABLE_PREFIXES = ("/_dash-component-suites/", "/assets/")
 #: Largest total size of compressed files kept per worker process.
 CACHE_BYTES = 32 * 2**20
-#: How long browsers may keep the app's stamped stylesheets (``/assets/...?m=``) without asking again.
+#: How long browsers may keep an unstamped asset (a font, a screenshot) without asking again.
 ASSET_MAX_AGE = 24 * 3600
+#: For files whose URL changes whenever their content does: Dash's fingerprinted library bundles
+#: (``name.v1_2_3m456.min.js``) and the assets it links with a modification stamp (``?m=``),
+#: among them the partial plotly.js bundle.  A year, and never revalidated on reload.
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 
 
 #: Marks the cache keys of immutable files; flask-compress asks the cache about every response.
@@ -79,6 +84,17 @@ def cache_key(request: flask.Request) -> str:
     return f"{MARK}{request.full_path}"
 
 
+def cache_control(request: flask.Request) -> str | None:
+    """:data:`IMMUTABLE_CACHE` for a fingerprinted or stamped file; None (the default headers) for anything else."""
+    if request.method != "GET":
+        return None
+    if request.path.startswith("/_dash-component-suites/") and check_fingerprint(request.path)[1]:
+        return IMMUTABLE_CACHE
+    if request.path.startswith("/assets/") and request.args.get("m"):
+        return IMMUTABLE_CACHE
+    return None
+
+
 def install(server: flask.Flask) -> None:
     """Compress the responses of ``server`` (call once, from the app factory)."""
     cache = BoundedBytesCache()
@@ -100,3 +116,10 @@ def install(server: flask.Flask) -> None:
         SEND_FILE_MAX_AGE_DEFAULT=ASSET_MAX_AGE,
     )
     Compress(server)
+
+    @server.after_request
+    def _immutable(response: flask.Response) -> flask.Response:
+        value = cache_control(flask.request)
+        if value and response.status_code == 200:
+            response.headers["Cache-Control"] = value
+        return response

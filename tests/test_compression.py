@@ -89,3 +89,30 @@ def test_cache_refuses_unmarked_keys_and_stays_within_its_size() -> None:
     assert cache.get("gzip;immutable:/a") == b"12345" and cache.get("gzip;immutable:/c") == b"xyz"
     cache.set("gzip;immutable:/big", b"x" * 11)  # larger than the whole cache: not kept
     assert cache.get("gzip;immutable:/big") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/_dash-component-suites/dash/dcc/dash_core_components.v4_4_1m1700000000.js", compression.IMMUTABLE_CACHE),
+        ("/assets/vendor/plotly-partial.min.js?m=1700000000.5", compression.IMMUTABLE_CACHE),
+        ("/_dash-component-suites/dash_ag_grid/async-community.js", None),
+        ("/assets/fonts/bootstrap-icons.woff2", None),
+        ("/_dash-layout", None),
+    ],
+)
+def test_only_fingerprinted_or_stamped_files_are_immutable(path: str, expected: str | None) -> None:
+    server = flask.Flask(__name__)
+    with server.test_request_context(path):
+        assert compression.cache_control(flask.request) == expected
+    with server.test_request_context(path, method="POST"):
+        assert compression.cache_control(flask.request) is None
+
+
+def test_fingerprinted_suite_is_served_immutable_and_a_callback_is_not() -> None:
+    server, _ = make_server()
+    client = server.test_client()
+    suite = client.get("/_dash-component-suites/lib.v1m1.js")
+    assert suite.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    update = client.post("/_dash-update-component", json={"who": "alice"})
+    assert "immutable" not in update.headers.get("Cache-Control", "")

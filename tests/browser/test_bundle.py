@@ -1,0 +1,85 @@
+"""What the browser downloads: the partial plotly.js bundle instead of plotly.min.js, the grid library only with a grid.
+
+Each test records every request of a fresh browser context.  The charts of
+each page must be drawn by the partial bundle with the trace types it was
+built with (a trace type Plotly does not know would be dropped or drawn as
+something else), and a page without a grid must not fetch dash-ag-grid.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from dashboard.screenshots import wait_settled
+from tests.test_plotly_bundle import bundle_header
+
+TRACE_TYPES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(
+    gd => (gd._fullData || []).map(t => t.type))"""
+
+
+def record(page) -> list[str]:
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    return urls
+
+
+def drawn_trace_types(page) -> set[str]:
+    wait_settled(page, timeout_ms=60_000)
+    return set(page.evaluate(TRACE_TYPES_JS))
+
+
+def test_pages_draw_with_the_partial_bundle_and_never_fetch_plotly_min_js(page) -> None:
+    _, traces = bundle_header()
+    urls = record(page)
+    response = page.goto("/")
+    assert response is not None and response.ok
+    expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
+    seen = drawn_trace_types(page)
+    page.goto("/explorer")
+    expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached()
+    seen |= drawn_trace_types(page)
+    page.goto("/changes")
+    expect(page.locator("#changes-sankey .sankey-link").first).to_be_attached()
+    seen |= drawn_trace_types(page)
+    page.goto("/simulator")
+    seen |= drawn_trace_types(page)
+    assert {"bar", "scatter3d", "sankey"} <= seen
+    assert seen <= traces, seen - traces
+    assert not [u for u in urls if "plotly.min.js" in u]
+    partial = [u for u in urls if "/assets/vendor/plotly-partial.min.js" in u]
+    assert partial, "the partial bundle was not loaded"
+    assert page.evaluate("() => typeof window.Plotly.newPlot") == "function"
+
+
+def test_partial_bundle_is_served_immutable(page) -> None:
+    with page.expect_response(lambda r: "plotly-partial.min.js" in r.url) as info:
+        page.goto("/")
+    assert "immutable" in info.value.headers.get("cache-control", "")
+
+
+def test_grid_library_only_where_a_grid_is_shown(page) -> None:
+    urls = record(page)
+    page.goto("/")
+    expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
+    wait_settled(page, timeout_ms=60_000)
+    assert not [u for u in urls if "dash_ag_grid" in u]
+    assert page.evaluate("() => typeof window.dash_ag_grid") == "undefined"
+    # a navbar switch to a page with a grid brings the library, once, and the grid renders
+    page.locator(".app-navbar a.nav-link[href='/eda']").click()
+    expect(page.locator("#eda-outlier-table .ag-row").first).to_be_visible()
+    bundles = [u for u in urls if "/dash_ag_grid/dash_ag_grid." in u]
+    assert len(bundles) == 1, bundles
+    # back to a page without a grid and again to one: the guarded bundle does not replace the library
+    marker = page.evaluate("() => { window.dash_ag_grid.__marker = 1; return 1; }")
+    page.locator(".app-navbar a.nav-link[href='/']").click()
+    expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
+    page.locator(".app-navbar a.nav-link[href='/eda']").click()
+    expect(page.locator("#eda-outlier-table .ag-row").first).to_be_visible()
+    assert page.evaluate("() => window.dash_ag_grid.__marker") == marker
+
+
+def test_grid_page_opened_directly_renders_its_grid(page) -> None:
+    urls = record(page)
+    page.goto("/eda")
+    expect(page.locator("#eda-outlier-table .ag-row").first).to_be_visible()
+    assert [u for u in urls if "/dash_ag_grid/dash_ag_grid." in u]
