@@ -36,6 +36,8 @@ from .theme import THEMES, template
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
 TITLE = "Customer Segments"
+#: Asset files kept off the pages: the full icon stylesheet the served subset is built from (assets/vendor/build_icons.py).
+ASSETS_IGNORE = r"\.source\.css$"
 #: Dash's page template with the document language set (screen readers pick their voice from it).
 INDEX_STRING = """<!DOCTYPE html>
 <html lang="en">
@@ -95,6 +97,7 @@ def create_app(
         use_pages=True,
         pages_folder=str(PAGES),
         assets_folder=str(ROOT / "assets"),
+        assets_ignore=ASSETS_IGNORE,
         title=TITLE,
         update_title=None,
         suppress_callback_exceptions=True,
