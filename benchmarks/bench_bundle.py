@@ -35,8 +35,9 @@ from benchmarks.common import load
 from dashboard.screenshots import VIEWPORT, launch_browser, prepare_models, serve, wait_settled
 
 PAGES = ("/", "/segments", "/explorer", "/eda", "/simulator", "/models", "/changes", "/data", "/present")
-#: Pages that show a data grid (dash-ag-grid) in their first layout.
-GRID_PAGES = ("/explorer", "/eda", "/models", "/data")
+#: Pages that show a data grid (dash-ag-grid) once opened; /data shows its grids only after an
+#: upload or a database query, so its first view has none.
+GRID_PAGES = ("/explorer", "/eda", "/models")
 TARGET_OVERVIEW_S = 0.8
 #: Generous: seven sessions share two cores while this is written.
 SETTLE_MS = 120_000
@@ -122,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"overview, fresh context, charts drawn: median {med:.3f} s over {len(times)} runs "
         f"(min {min(times):.3f}, max {max(times):.3f}); target < {TARGET_OVERVIEW_S} s: "
-        f"{'pass' if med < TARGET_OVERVIEW_S else 'FAIL'}; browser+server CPU {cpu:.1f} s for all runs"
+        f"{'pass' if med < TARGET_OVERVIEW_S else 'FAIL'}; CPU {cpu:.1f} s for all runs"
+        " (server and browser processes, approximate: a closed tab's renderer is not counted)"
     )
     for f in failures:
         print(f"FAIL {f}")

@@ -1,13 +1,16 @@
-"""Compressed responses: gzip or Brotli for HTML, JSON, JavaScript and CSS.
+"""Compressed responses: gzip or Brotli for HTML, JSON, JavaScript and CSS; long-lived caching of fixed files.
 
-A fresh browser downloads about 3 MB of JavaScript and CSS before the first
-chart and 4.7 MB more for Plotly; compressed that is about a quarter.  The
-work is done by flask-compress (what ``dash.Dash(compress=True)`` uses, but
-configured here): callback responses are compressed on the fly (a few
-milliseconds for the largest figure), while the library bundles and the app's
-stylesheets, whose URLs carry a version or modification stamp and so never
+A fresh browser downloads about 2.7 MB of JavaScript and CSS for a page,
+of which the partial Plotly bundle is 2.0 MB; compressed that is about a
+quarter to a third.  The work is done by flask-compress (what ``dash.Dash(compress=True)``
+uses, but configured here): callback responses are compressed on the fly (a
+few milliseconds for the largest figure), while the library bundles and the
+app's assets, whose URLs carry a version or modification stamp and so never
 change, are compressed once per worker process and kept in a bounded cache
-(compressing ``plotly.min.js`` takes about 0.2 s).
+(Brotli level 5 takes the 2.0 MB Plotly bundle to 0.6 MB in 0.08 CPU seconds).  Those stamped files are sent
+with ``Cache-Control: public, max-age=31536000, immutable``
+(:func:`cache_control`): a returning browser neither downloads nor revalidates
+them.
 """
 
 from __future__ import annotations
