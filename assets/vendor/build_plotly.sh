@@ -13,7 +13,10 @@ PLOTLY_VERSION=4.1.1
 TRACES="bar box heatmap histogram indicator sankey scatter scatter3d"
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT="$HERE/plotly-partial.min.js"
-WORK=$(mktemp -d)
+# A fixed folder: the inline-CSS plugin names its <style> element after the CSS file's absolute
+# path, so the same folder gives a byte-identical bundle.
+WORK=/tmp/plotly-partial-build
+rm -rf "$WORK" && mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 echo '{"name": "plotly-partial", "private": true}' >package.json
