@@ -117,10 +117,23 @@ def create_app(
     install_security(app.server, app.csp_hashes())
     install_compression(app.server)
     install_grid_loading(app)  # after compression: it edits bodies before they are compressed
+    stop_serving_full_plotly(app)
     # Warm Plotly's templates and validators here rather than in the first request.
     for name in THEMES:
         go.Figure(layout={"template": template(name)}).to_plotly_json()
     return app
+
+
+def stop_serving_full_plotly(app: dash.Dash) -> None:
+    """Unregister the full ``plotly.min.js`` (4.8 MB) Dash would fetch for a graph when ``window.Plotly`` is missing.
+
+    The pages get plotly.js from ``assets/vendor/plotly-partial.min.js`` (only the trace
+    types the app draws), so ``dcc.Graph`` never asks for the full one; taking it off the
+    served files makes a page that somehow lacks the partial bundle fail visibly (the
+    graph reports that plotly.js did not load) instead of quietly downloading 4.8 MB.
+    """
+    dcc._js_dist[:] = [r for r in dcc._js_dist if r.get("namespace") != "plotly"]
+    app.registered_paths.pop("plotly", None)
 
 
 def configure_sessions(server: flask.Flask, settings: Settings) -> None:

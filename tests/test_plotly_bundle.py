@@ -97,3 +97,19 @@ def test_a_trace_type_missing_from_the_bundle_is_reported() -> None:
     _, traces = bundle_header()
     assert "violin" not in traces
     assert trace_types_in("go.Violin(y=[1])") - traces == {"violin"}
+
+
+def test_the_app_links_the_partial_bundle_and_no_longer_serves_plotly_min_js(tmp_path: Path) -> None:
+    import dash
+
+    from dashboard.app import ASSETS_IGNORE, stop_serving_full_plotly
+
+    app = dash.Dash(__name__, assets_folder=str(ROOT / "assets"), assets_ignore=ASSETS_IGNORE)
+    app.layout = dash.html.Div()
+    client = app.server.test_client()
+    assert client.get("/_dash-component-suites/plotly/package_data/plotly.min.js").status_code == 200
+    stop_serving_full_plotly(app)
+    index = client.get("/").get_data(as_text=True)
+    assert "/assets/vendor/plotly-partial.min.js?m=" in index
+    assert "plotly.min.js" not in index
+    assert client.get("/_dash-component-suites/plotly/package_data/plotly.min.js").status_code != 200
