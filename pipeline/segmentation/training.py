@@ -400,7 +400,7 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     names = name_segments(standardised_centroids(imputed, labels), segment_facts(frame, labels))
     by_label = {s.label: s for s in names}
 
-    customers = frame.copy()
+    customers = frame.copy(deep=False)  # copy-on-write: the data set's frame is never changed
     customers["Cluster"] = labels
     customers["Segment"] = [by_label[v].key for v in labels]
     for j in range(3):
