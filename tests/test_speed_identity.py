@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.churn import bgnbd, gamma_gamma
-from pipeline.data import loading
+from pipeline.data import coerce, loading
 from pipeline.synthetic.customers import generate_sample, to_text_bytes
 
 
@@ -94,3 +96,35 @@ def test_nelder_mead_on_the_value_only_finds_the_same_point() -> None:
     assert calls["value"] > 100  # Nelder-Mead ran on the value only
     np.testing.assert_array_equal(fast.x, plain.x)
     assert fast.fun == plain.fun
+
+
+texts = st.lists(
+    st.one_of(st.none(), st.sampled_from(["", " ", "1", " 1", "1 ", "1.0", "a", "\\t2,5 ", "NA"]), st.text(max_size=4)),
+    max_size=30,
+)
+
+
+@given(texts, st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_distinct_text_is_factorize_of_the_stripped_text(values: list, blank_is_missing: bool) -> None:
+    for dtype in (object, "str", "string"):
+        series = pd.Series(values, dtype=dtype, index=range(7, 7 + len(values)))
+        text = series.astype("string").str.strip()
+        if blank_is_missing:
+            text = text.mask(text == "")
+        codes, uniques = pd.factorize(text)
+        got_codes, got_uniques = coerce.distinct_text(series, blank_is_missing)
+        np.testing.assert_array_equal(got_codes, codes)
+        assert list(got_uniques) == list(uniques)
+
+
+@given(texts)
+@settings(max_examples=100, deadline=None)
+def test_numbers_and_dates_read_per_distinct_value_as_per_row(values: list) -> None:
+    series = pd.Series(values, dtype=object)
+    nums, bad = coerce.read_numbers(series)
+    per_row = [coerce.read_numbers(pd.Series([v], dtype=object)) for v in values]
+    np.testing.assert_array_equal(nums.to_numpy(), np.array([n.iloc[0] for n, _ in per_row], dtype=float))
+    assert bad.tolist() == [bool(b.iloc[0]) for _, b in per_row]
+    parsed, _ = coerce.parse_dates(series)
+    assert list(parsed.index) == list(series.index)
