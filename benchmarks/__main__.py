@@ -29,6 +29,7 @@ ALL = (
     "bench_migration",
     "bench_report",
     "bench_database",
+    "bench_start",
 )
 
 

@@ -18,7 +18,7 @@ from dash import Input, Output, State, clientside_callback, dcc, html
 from flask.sessions import SecureCookieSessionInterface
 
 from pipeline.config import Settings
-from pipeline.segmentation.training import load_dataset, settings_for_dataset, train
+from pipeline.segmentation.training import default_artifact_id as trained_artifact_id
 from pipeline.store.keys import FLASK_SESSION, derived_key
 
 from . import ids
@@ -88,10 +88,9 @@ def create_app(
     """
     settings = settings or Settings()
     if default_artifact_id is None:
-        dataset = load_dataset(data_path, settings)
-        # The same feature choice as `python -m pipeline train`: a log clusters recency, a
-        # feature without real spread is left out.
-        default_artifact_id = train(dataset, settings_for_dataset(dataset, settings)).artifact.artifact_id
+        # As `python -m pipeline train` (a log clusters recency, a feature without real spread is
+        # left out); an unchanged file whose model is saved is recognised without reading it.
+        default_artifact_id = trained_artifact_id(data_path, settings)
     app = dash.Dash(
         __name__,
         use_pages=True,

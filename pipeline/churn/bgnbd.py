@@ -141,7 +141,11 @@ def _log_likelihood_and_grad(theta: np.ndarray, g: _Grouped) -> tuple[float, np.
 
 
 def minimise(
-    fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, max_iter: int, tol: float
+    fun: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    x0: np.ndarray,
+    max_iter: int,
+    tol: float,
+    value: Callable[[np.ndarray], float] | None = None,
 ) -> optimize.OptimizeResult:
     """Minimise ``fun`` (value and gradient) over bounded log-parameters.
 
@@ -149,8 +153,11 @@ def minimise(
     is at rounding noise; a result whose largest gradient component is below
     ``max(tol, 1e-6)`` counts as converged.  Otherwise Nelder-Mead from where it stopped,
     then L-BFGS-B again, and the better of the two is kept.  BLAS runs on one thread
-    here: threaded BLAS on these small vectors only waits on a busy machine.
+    here: threaded BLAS on these small vectors only waits on a busy machine.  ``value``, if
+    given, is ``fun``'s value without the gradient (the same number, computed for less),
+    for Nelder-Mead, which uses no gradient.
     """
+    value_only = value if value is not None else (lambda z: fun(z)[0])
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
     opts = {"maxiter": max_iter, "gtol": tol, "ftol": 1e-15}
     with threadpool_limits(limits=1, user_api="blas"):
@@ -158,7 +165,7 @@ def minimise(
         res.success = bool(res.success or np.abs(res.jac).max() <= max(tol, 1e-6))
         if not res.success:
             nm = optimize.minimize(
-                lambda z: fun(z)[0],
+                value_only,
                 res.x,
                 method="Nelder-Mead",
                 bounds=bounds,

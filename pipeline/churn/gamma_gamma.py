@@ -68,28 +68,52 @@ class _Spend:
     log_x: np.ndarray
     ux: np.ndarray
     ix: np.ndarray
+    xm: np.ndarray
+    unit: bool
 
     @classmethod
     def build(cls, x: np.ndarray, m: np.ndarray, w: np.ndarray) -> _Spend:
         ux, ix = np.unique(x, return_inverse=True)
-        return cls(x, m, w, np.log(m), np.log(x), ux, ix)
+        return cls(x, m, w, np.log(m), np.log(x), ux, ix, x * m, bool((w == 1.0).all()))
+
+    def wsum(self, v: np.ndarray) -> float:
+        """``_wsum(w, v)``; with every weight 1 the product is ``v`` itself, so it is skipped (same sum to the bit)."""
+        return float(np.add.reduce(v)) if self.unit else _wsum(self.w, v)
 
 
-def _neg_log_likelihood(log_params: np.ndarray, s: _Spend, penalizer: float) -> tuple[float, np.ndarray]:
-    """Mean negative log-likelihood (+ penalty) and its gradient in log-parameter space."""
+def _neg_log_likelihood_value(log_params: np.ndarray, s: _Spend, penalizer: float) -> float:
+    """:func:`_neg_log_likelihood` without the gradient (the same operations, so the same value to the bit).
+
+    What Nelder-Mead asks for, thousands of times when the likelihood has no finite maximum.
+    """
+    return _neg_log_likelihood(log_params, s, penalizer, gradient=False)[0]
+
+
+def _neg_log_likelihood(
+    log_params: np.ndarray, s: _Spend, penalizer: float, gradient: bool = True
+) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood (+ penalty) and its gradient in log-parameter space (empty when not asked)."""
     theta = np.exp(log_params)
     p, q, g = (float(v) for v in theta)
     pux = p * s.ux  # terms in x only, once per distinct x
     u_gl = special.gammaln(pux + q) - special.gammaln(pux)
-    u_dpq = special.digamma(pux + q)
-    u_dp = u_dpq - special.digamma(pux)
     x, w = s.x, s.w
     px = p * x
-    gxm = g + x * s.m
-    lg = np.log(gxm)
+    lg = np.log(g + s.xm)  # g + x * m, the product kept from the start
     sw = w.sum()
-    ll = _wsum(w, u_gl[s.ix] + (px - 1.0) * s.log_m + px * s.log_x - (px + q) * lg)
+    # u_gl[ix] + (px - 1) log m + px log x - (px + q) lg, in that order, in place (the same numbers, fewer copies)
+    terms = u_gl[s.ix]
+    work = np.subtract(px, 1.0)
+    terms += np.multiply(work, s.log_m, out=work)
+    terms += np.multiply(px, s.log_x, out=work)
+    terms -= np.multiply(np.add(px, q, out=work), lg, out=work)
+    ll = s.wsum(terms)
     ll += (q * np.log(g) - special.gammaln(q)) * sw
+    if not gradient:
+        return float(-ll / sw + penalizer * float(theta @ theta)), np.empty(0)
+    gxm = g + s.xm
+    u_dpq = special.digamma(pux + q)
+    u_dp = u_dpq - special.digamma(pux)
     d_p = _wsum(w, x * (u_dp[s.ix] + s.log_m + s.log_x - lg))
     d_q = _wsum(w, u_dpq[s.ix] - lg) + (np.log(g) - special.digamma(q)) * sw
     d_g = q / g * sw - _wsum(w, (px + q) / gxm)
@@ -167,7 +191,13 @@ class GammaGammaModel(BaseEstimator):
         # moments of zbar for x = 1: mean p*gamma/(q-1); a rough start is enough
         x0 = np.log([max(mean_m**2 / var_m, 0.1), 2.0, max(mean_m / max(mean_m**2 / var_m, 0.1), 1e-6)])
         data = _Spend.build(x, m, w)
-        res = minimise(lambda z: _neg_log_likelihood(z, data, self.penalizer), x0, self.max_iter, self.tol)
+        res = minimise(
+            lambda z: _neg_log_likelihood(z, data, self.penalizer),
+            x0,
+            self.max_iter,
+            self.tol,
+            value=lambda z: _neg_log_likelihood_value(z, data, self.penalizer),
+        )
         theta = np.exp(res.x)
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in theta), strict=True))
         sw = float(w.sum())

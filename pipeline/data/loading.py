@@ -330,15 +330,17 @@ def clean_marketing(
     require_columns(raw, REQUIRED_COLUMNS, name)
     items: list[QualityItem] = []
 
-    frame = raw.copy()
+    frame = raw.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     blank = _blank_rows(frame)
-    frame = frame.loc[~blank]
+    if blank.any():
+        frame = frame.loc[~blank]
     items.append(QualityItem("blank_rows", "dropped", int(blank.sum()), f"{int(blank.sum()):,} blank rows dropped."))
     if frame.empty:
         raise DataError(f"{name} has no customer rows (all {rows_read:,} rows are blank).")
 
     dup = frame.duplicated(keep="first")
-    frame = frame.loc[~dup]
+    if dup.any():
+        frame = frame.loc[~dup]
     items.append(
         QualityItem("duplicate_rows", "dropped", int(dup.sum()), f"{int(dup.sum()):,} exact duplicate rows dropped.")
     )
@@ -405,7 +407,7 @@ def _drop_constant_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
 
 
 def _coerce_numeric(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:
-    out = frame.copy()
+    out = frame.copy(deep=False)
     items: list[QualityItem] = []
     for col in NUMERIC_COLUMNS:
         if col in out:
@@ -488,7 +490,7 @@ def _parse_enrolment(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list
             f"{name}: the date column {DATE_COLUMN} cannot be parsed as dates ({examples}). "
             "Use dd-mm-yyyy or yyyy-mm-dd."
         )
-    out = frame.copy()
+    out = frame.copy(deep=False)
     out[DATE_COLUMN] = parsed
     items = []
     missing = parsed.isna()
@@ -508,7 +510,7 @@ def _parse_enrolment(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list
 
 
 def _ensure_ids(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:
-    out = frame.copy()
+    out = frame.copy(deep=False)
     items = []
     if ID_COLUMN not in out:
         out[ID_COLUMN] = np.arange(1, len(out) + 1).astype(str)
@@ -574,7 +576,7 @@ def customer_ids(ids: pd.Series, column: str) -> tuple[pd.Series, list[QualityIt
 
 
 def _regroup_categories(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:
-    out = frame.copy()
+    out = frame.copy(deep=False)
     items = []
     if "Marital_Status" in out:
         status = out["Marital_Status"].astype("string").str.strip()
@@ -612,7 +614,7 @@ def _regroup_categories(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Quality
 
 
 def _flag_outliers(frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, list[QualityItem]]:
-    out = frame.copy()
+    out = frame.copy(deep=False)
     reasons = pd.Series("", index=out.index, dtype=object)
     items = []
     if "Income" in out and out["Income"].notna().sum() >= 4:
@@ -665,7 +667,7 @@ def _impute_income(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]
     if not missing.any():
         return frame, []
     median = frame["Income"].median()
-    out = frame.copy()
+    out = frame.copy(deep=False)
     out["Income"] = out["Income"].fillna(median if pd.notna(median) else 0.0)
     item = QualityItem(
         "income_imputed",

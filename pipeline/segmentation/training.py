@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
@@ -58,8 +59,10 @@ from pipeline.store.artifacts import (
     artifact_id,
     library_versions,
     load_artifact,
+    read_manifest,
     write_artifact,
 )
+from pipeline.store.fingerprints import FileStamp, Fingerprint, recognise, remember
 from pipeline.synthetic.customers import sample_bytes
 
 SAMPLE_NAME = "Built-in sample"
@@ -220,6 +223,51 @@ def load_dataset(
     return dataset_from_bytes(file_bytes(path), Path(path).name, settings, mapping)
 
 
+def default_artifact_id(path: str | Path | None, settings: Settings) -> str:
+    """The artifact of ``path`` (None: the built-in sample) under ``settings``, trained if needed.
+
+    What the app does on start.  A file recognised unchanged since its
+    model was saved (:mod:`pipeline.store.fingerprints`: same size, times,
+    inode; the signed record and the artifact's signed manifest agree) is
+    not read at all, so the start takes the same time whatever the file's
+    size.  Otherwise the file is read, its model trained or reused
+    (:func:`train` on :func:`settings_for_dataset`, as ``python -m pipeline
+    train``), and the fingerprint remembered when the file did not change
+    while it was read.
+
+    Raises
+    ------
+    DataError
+        Unreadable file or data that cannot be segmented (as :func:`load_dataset`, :func:`train`).
+    """
+    wanted = settings.model_hash()
+    before = None
+    if path is not None:
+        known = recognise(path, wanted, settings)
+        if known is not None and _saved_from(known, settings):
+            return known.artifact_id
+        with contextlib.suppress(OSError):
+            before = FileStamp.of(path)
+    dataset = load_dataset(path, settings)
+    trained = train(dataset, settings_for_dataset(dataset, settings)).artifact.artifact_id
+    if path is not None and before is not None:
+        with contextlib.suppress(OSError):
+            if FileStamp.of(path) == before:
+                where = str(Path(path).resolve())
+                remember(Fingerprint(where, before, dataset.data_hash, wanted, trained), settings)
+    return trained
+
+
+def _saved_from(known: Fingerprint, settings: Settings) -> bool:
+    """True if the artifact ``known`` names is still there, signed, and made from its data hash."""
+    try:
+        manifest = read_manifest(settings.models_dir / known.artifact_id, settings)
+    except ArtifactError:
+        return False
+    data = manifest.get("data") or {}
+    return manifest.get("artifact_id") == known.artifact_id and data.get("hash") == known.data_hash
+
+
 def settings_for_dataset(dataset: Dataset, settings: Settings) -> Settings:
     """``settings`` restricted to the features ``dataset`` provides and can support.
 
@@ -352,7 +400,7 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     names = name_segments(standardised_centroids(imputed, labels), segment_facts(frame, labels))
     by_label = {s.label: s for s in names}
 
-    customers = frame.copy()
+    customers = frame.copy(deep=False)  # copy-on-write: the data set's frame is never changed
     customers["Cluster"] = labels
     customers["Segment"] = [by_label[v].key for v in labels]
     for j in range(3):
