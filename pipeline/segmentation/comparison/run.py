@@ -31,6 +31,7 @@ from pipeline.segmentation.comparison.rule import elbow_k, recommend
 from pipeline.segmentation.comparison.tables import (
     candidates,
     chosen_key,
+    how_measured,
     json_safe,
     kdistance_plot,
     knife,
@@ -100,7 +101,9 @@ def run_comparison(dataset: Dataset, settings: Settings, *, progress: Progress |
             See :func:`recommend`.
         ``sampled``
             ``applied``, ``rows_used``, ``rows_total``, ``ward_rows``,
-            ``stability_rows``, ``resamples``, ``message``.
+            ``stability_rows``, ``resamples``, ``message``, ``how_measured``
+            (the customers each model was fitted and scored on, and how the
+            others get labels; shown on the /models page).
         ``settings``, ``settings_hash``, ``data_hash``, ``data_name``,
         ``format``, ``created_at``, ``seconds``.
 
@@ -177,5 +180,5 @@ def _compare(dataset: Dataset, settings: Settings, X: np.ndarray, plan: Plan, re
         "kdistance": kdistance_plot(X, fits["dbscan"]),
         "silhouette_samples": knife(rec, sil.get(chosen), labelings.get(chosen), settings),
         "recommendation": rec,
-        "sampled": sampling(plan, settings),
+        "sampled": {**sampling(plan, settings), "how_measured": how_measured(models, plan, settings)},
     }
