@@ -115,6 +115,7 @@ def _read_encoded(raw: bytes, sep: str, header: list[str]) -> pd.DataFrame | Non
         return None
     if table.column_names != list(header) or not all(pa.types.is_dictionary(t) for t in table.schema.types):
         return None
-    frame = table.to_pandas()
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)  # frees each Arrow column as it is converted
+    del table
     frame.columns = [_clean_name(c) for c in frame.columns]
     return frame

@@ -165,7 +165,7 @@ def prepare_transactions(
     items: list[QualityItem] = []
 
     blank = table.isna().all(axis=1).to_numpy()
-    identical = table.duplicated(keep="first").to_numpy() & ~blank
+    identical = _identical_lines(table) & ~blank
     items.append(_dropped("blank_rows", blank, f"{int(blank.sum()):,} blank lines dropped."))
     if mapping.order_column:  # the order id says they are copies of one line
         dup = identical
@@ -595,6 +595,29 @@ def _churn_columns(
         late_day,
         end_day,
     )
+
+
+def _identical_lines(table: pd.DataFrame) -> np.ndarray:
+    """``table.duplicated(keep="first")`` from the columns' codes (missing equals missing).
+
+    The codes of the columns are combined into one integer key per line,
+    renumbered whenever the next column would overflow 64 bits, so ten
+    million lines cost a few hash passes instead of pandas' group-index
+    compression.
+    """
+    if table.shape[1] == 0:
+        return np.zeros(len(table), dtype=bool)
+    key = np.zeros(len(table), dtype=np.int64)
+    size = 1  # key values are in [0, size)
+    for col in table.columns:
+        coded = Coded.of(table[col])
+        width = len(coded.uniques) + 1  # code -1 (missing) becomes 0
+        if size * width >= 2**62:
+            key, distinct = pd.factorize(key)
+            size = max(len(distinct), 1)
+        key = key * width + (coded.codes + 1)
+        size *= width
+    return pd.Series(key).duplicated(keep="first").to_numpy()
 
 
 def _distinct_per_customer(pairs: np.ndarray, span: int, n: int) -> np.ndarray:
