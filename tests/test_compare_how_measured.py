@@ -74,3 +74,17 @@ def test_without_sampling_the_note_says_every_customer() -> None:
     note = "How measured: every model was fitted and scored on all 60 customers."
     assert result["sampled"]["how_measured"] == note
     assert note in _text(sampled_note(result))
+
+
+def test_above_ten_samples_the_stratifying_kmeans_is_fitted_on_a_subsample_and_predicted() -> None:
+    from pipeline.segmentation.comparison.fitting import REFERENCE_FIT_FACTOR, _reference_segments, make_plan
+
+    dataset, _ = _dataset(500, 0)
+    X = dataset.customers[["f0", "f1"]].to_numpy()
+    settings = Settings(features=("f0", "f1"), max_exact_rows=100, bootstrap_resamples=2)
+    assert len(X) > REFERENCE_FIT_FACTOR * settings.max_exact_rows
+    segments = _reference_segments(X, settings)
+    assert segments.shape == (1500,) and set(np.unique(segments)) == {0, 1, 2, 3}
+    plan = make_plan(X, settings)
+    # Each of the four segments gets its share of 100 rounded to the nearest row: 99 customers, each once.
+    assert len(plan.rows) == 99 and len(np.unique(plan.rows)) == 99 and plan.n_total == 1500

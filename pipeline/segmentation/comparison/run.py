@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -154,7 +155,8 @@ def _compare(dataset: Dataset, settings: Settings, X: np.ndarray, plan: Plan, re
     report(0.75, "Silhouettes")
     labelings = {("model", n): f.labels for n, f in fits.items()}
     labelings.update({("kmeans", k): f.labels for k, f in kmeans.items()})
-    sil = silhouettes(X, labelings)
+    with threadpool_limits(os.cpu_count() or 1, user_api="blas"):  # one large matrix product: every core helps
+        sil = silhouettes(X, labelings)
     models = [model_entry(fits[n], X, sil[("model", n)], plan, settings) for n in registry.model_names()]
     k_sweep = sweep_rows(X, plan, kmeans, sweep, sil, silhouettes(X[plan.base], sweep))
     report(0.8, "Scaling variants")
