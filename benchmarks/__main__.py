@@ -19,6 +19,7 @@ ALL = (
     "bench_train",
     "bench_compare",
     "bench_ingest",
+    "bench_transactions",
     "bench_app",
     "bench_bundle",
     "bench_upload",

@@ -163,15 +163,24 @@ def in_use_text(result: dict[str, Any], active: ArtifactView) -> html.Div:
 
 
 def sampled_note(result: dict[str, Any]) -> Any:
-    """The sampling message: an info alert when sampling was applied, a muted line otherwise."""
+    """The sampling message and the "how measured" note: an info alert when sampling was applied, a muted line otherwise."""
     sampled = result.get("sampled") or {}
     message = sampled.get("message") or ""
+    how = sampled.get("how_measured") or ""
     if sampled.get("applied"):
         return dbc.Alert(
-            [html.I(className="bi bi-info-circle me-2"), message], color="info", className="small mb-0 py-2"
+            [html.I(className="bi bi-info-circle me-2"), message, html.Div(how, className="mt-1")],
+            color="info",
+            className="small mb-0 py-2",
         )
     return html.Div(
-        [html.I(className="bi bi-check2-circle me-1"), message, f" Computed {(result.get('created_at') or '')[:10]}."],
+        [
+            html.I(className="bi bi-check2-circle me-1"),
+            message,
+            f" Computed {(result.get('created_at') or '')[:10]}.",
+            " ",
+            how,
+        ],
         className="small text-body-secondary",
     )
 

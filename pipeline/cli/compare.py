@@ -47,6 +47,7 @@ def comparison_text(result: Mapping[str, Any]) -> str:
     lines = [
         f"Model comparison on {result['data_name']}: {', '.join(s['features'])} ({s['scaling']} scaling), chosen k = {s['k']}",
         result["sampled"]["message"],
+        result["sampled"]["how_measured"],
         "",
         f"{'model':<22}{'k':>3}{'segs':>5}{'silhouette':>11}{'DB':>7}{'CH':>9}{'noise':>7}{'smallest':>9}"
         f"{'stability':>14}{'fit s':>7}{'rows':>9}  prediction",

@@ -44,6 +44,8 @@ _CURRENCY = r"[$€£\s\u00a0]"
 _DECIMAL_COMMA = r"^-?[\d.]*\d,\d{1,2}$"
 _TIME = r"^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?\s*([AaPp]\.?[Mm]\.?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
 _SPLIT = r"^(\S+?)(?:[ T]+(.*))?$"
+#: :data:`_SPLIT` with named groups for pyarrow (``sep`` is empty exactly when there is no time part).
+_SPLIT_NAMED = r"^(?P<date>\S+?)(?P<sep>[ T]+(?P<time>.*))?$"
 _FALSE_WORDS = ("", "0", "0.0", "false", "no", "n", "f", "none", "-", "nan", "null")
 
 
@@ -251,7 +253,7 @@ def parse_timestamps(values: pd.Series) -> ParsedTimestamps:
     codes, uniques = pd.factorize(text)
     if len(uniques) == 0:
         return ParsedTimestamps(pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]"), (), none, none)
-    parts = pd.Series(uniques, dtype="string").str.extract(_SPLIT)
+    parts = _split_date_time(pd.Series(uniques, dtype="string"))
     dates, which = _parse_date_parts(parts[0])
     has_time = parts[1].notna()
     stamps = dates.where(~has_time, dates + _parse_time_parts(parts[1]))  # unreadable time → NaT
@@ -303,8 +305,32 @@ def _parse_date_parts(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return result, which
 
 
+def _split_date_time(text: pd.Series) -> pd.DataFrame:
+    """``text.str.extract(_SPLIT)`` (columns 0: date, 1: time or missing), by pyarrow's vectorised regex engine.
+
+    A log holds hundreds of thousands of distinct timestamps; Python's ``re``
+    one value at a time is the slow part of reading them.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        found = pc.extract_regex(pa.array(text.to_numpy(dtype=object, na_value=None), pa.string()), _SPLIT_NAMED)
+    except (ImportError, ValueError, TypeError):  # pragma: no cover - pyarrow is pinned; re is the fallback
+        return text.str.extract(_SPLIT)
+    matched = pd.Series(found.is_valid().to_numpy(zero_copy_only=False), index=text.index)
+    date = pd.Series(found.field("date").to_pandas(), index=text.index, dtype="string").where(matched)
+    has_time = matched & (pd.Series(found.field("sep").to_pandas(), index=text.index, dtype="string").str.len() > 0)
+    time = pd.Series(found.field("time").to_pandas(), index=text.index, dtype="string").where(has_time.fillna(False))
+    return pd.DataFrame({0: date, 1: time})
+
+
 def _parse_time_parts(text: pd.Series) -> pd.Series:
-    """``H:MM[:SS]`` with optional AM/PM as timedeltas; NaT where unreadable."""
+    """``H:MM[:SS]`` with optional AM/PM as timedeltas; NaT where unreadable (each distinct text read once)."""
+    codes, distinct = pd.factorize(text)
+    if 0 < len(distinct) < len(text):
+        parsed = _parse_time_parts(pd.Series(distinct, dtype="string"))
+        return pd.Series(parsed.to_numpy().take(np.maximum(codes, 0)), index=text.index).where(codes >= 0)
     m = text.str.extract(_TIME)
     hours = pd.to_numeric(m[0], errors="coerce")
     minutes = pd.to_numeric(m[1], errors="coerce")

@@ -98,6 +98,7 @@ def purchase_day_columns(
         Arrays for :data:`BTYD_COLUMNS` and :data:`HOLDOUT_COLUMNS` (NaN for
         customers without a purchase, and for the holdout when there is none).
     """
+    cust, day = _distinct_days(cust, day)  # one line per customer and day: the summaries below count days
     first, last, count = _day_summary(cust, day, n)
     x = count - 1.0
     out = {
@@ -149,6 +150,18 @@ def purchase_day_columns(
             )
     out.update(hold)
     return out
+
+
+def _distinct_days(cust: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (customer, day) pairs of purchase lines, sorted by customer then day."""
+    cust = np.asarray(cust, dtype=np.int64)
+    day = np.asarray(day, dtype=np.int64)
+    if not len(day):
+        return cust, day
+    d0 = int(day.min())
+    span = int(day.max()) - d0 + 1
+    pairs = np.unique(cust * span + (day - d0))
+    return pairs // span, pairs % span + d0
 
 
 def _day_summary(cust: np.ndarray, day: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -148,7 +149,14 @@ def aggregate_transactions(
 def prepare_transactions(
     table: pd.DataFrame, mapping: Mapping, as_of: dt.date | None = None, name: str = "data"
 ) -> Prepared:
-    """Like :func:`aggregate_transactions`, but returns problems instead of raising."""
+    """Like :func:`aggregate_transactions`, but returns problems instead of raising.
+
+    Columns may be text, numbers, datetimes or categoricals (a log scanned by
+    :func:`pipeline.data.log_scan.scan_log` arrives dictionary-encoded); every
+    rule is applied to each distinct value once and carried to the lines by
+    their codes (:class:`Coded`), so the result does not depend on how the
+    table was read.
+    """
     rows_read = len(table)
     empty = DataQualityReport(rows_read=rows_read, rows_kept=0)
     problems = transaction_mapping_problems(table, mapping, name)
@@ -157,7 +165,7 @@ def prepare_transactions(
     items: list[QualityItem] = []
 
     blank = table.isna().all(axis=1).to_numpy()
-    identical = table.duplicated(keep="first").to_numpy() & ~blank
+    identical = _identical_lines(table) & ~blank
     items.append(_dropped("blank_rows", blank, f"{int(blank.sum()):,} blank lines dropped."))
     if mapping.order_column:  # the order id says they are copies of one line
         dup = identical
@@ -184,8 +192,11 @@ def prepare_transactions(
         )
     keep = ~(blank | dup)
 
-    ids = to_ids(table[mapping.id_column]).to_numpy(dtype=object, na_value=None)
-    no_id = keep & pd.isna(ids)
+    id_col = Coded.of(table[mapping.id_column])
+    clean_ids = to_ids(id_col.uniques)
+    id_code_u, id_names = pd.factorize(clean_ids)  # equal ids once cleaned share a code
+    ids = id_col.take(id_code_u, -1)
+    no_id = keep & (ids < 0)
     items.append(
         _dropped(
             "missing_customer_id",
@@ -197,15 +208,17 @@ def prepare_transactions(
     )
     keep &= ~no_id
 
-    stamps = parse_timestamps(table[mapping.timestamp_column])
-    ts = stamps.values.to_numpy(dtype="datetime64[ns]")
-    ts_text = as_text(table[mapping.timestamp_column])
-    present_ts = ts_text.notna().to_numpy()
-    bad_ts = stamps.unreadable.to_numpy()
+    ts_col = Coded.of(table[mapping.timestamp_column])
+    stamps = parse_timestamps(ts_col.uniques)
+    ts = ts_col.take(stamps.values.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    ts_text = as_text(ts_col.uniques)
+    present_ts = ts_col.take(ts_text.notna().to_numpy(dtype=bool), False)
+    bad_ts = ts_col.take(stamps.unreadable.to_numpy(dtype=bool), False)
     if present_ts[keep].sum() and bad_ts[keep].sum() > MAX_BAD_SHARE * present_ts[keep].sum():
         problems.append(
             f"{name}: the timestamp column {mapping.timestamp_column} cannot be read as dates "
-            f"({example_rows(ts_text, bad_ts & keep)}). Use a format such as yyyy-mm-dd hh:mm or dd/mm/yyyy."
+            f"({ts_col.example_rows(ts_text, bad_ts & keep, table.index)}). "
+            "Use a format such as yyyy-mm-dd hh:mm or dd/mm/yyyy."
         )
     no_ts = keep & np.isnat(ts)
     items.append(
@@ -213,13 +226,13 @@ def prepare_transactions(
             "date_unparsed",
             no_ts,
             f"{mapping.timestamp_column}: {int(no_ts.sum()):,} lines with a missing or unreadable timestamp dropped"
-            f" (e.g. {example_rows(ts_text, no_ts)}).",
+            f" (e.g. {ts_col.example_rows(ts_text, no_ts, table.index)}).",
             mapping.timestamp_column,
-            example_values(ts_text, no_ts),
+            ts_col.example_values(ts_text, no_ts),
         )
     )
     keep &= ~no_ts
-    mixed = keep & stamps.secondary.to_numpy()
+    mixed = keep & ts_col.take(stamps.secondary.to_numpy(dtype=bool), False)
     if mixed.any():
         main = stamps.formats[0] if stamps.formats else "?"
         others = ", ".join(f for f in stamps.formats[1:])
@@ -229,22 +242,28 @@ def prepare_transactions(
                 "fixed",
                 int(mixed.sum()),
                 f"{mapping.timestamp_column}: {int(mixed.sum()):,} timestamps written in another format ({others}) "
-                f"than the main one ({main}) were read in their own format (e.g. {example_rows(ts_text, mixed)}).",
+                f"than the main one ({main}) were read in their own format "
+                f"(e.g. {ts_col.example_rows(ts_text, mixed, table.index)}).",
                 column=mapping.timestamp_column,
-                examples=example_values(ts_text, mixed),
+                examples=ts_col.example_values(ts_text, mixed),
             )
         )
 
-    amount, amount_cols, bad_by_col = _amounts(table, mapping)
+    amount, amount_cols, bad_by_col, amount_text = _amounts(table, mapping)
     bad_by_col = {c: bad & keep for c, bad in bad_by_col.items()}
     for col, bad in bad_by_col.items():
         if keep.sum() and bad.sum() > MAX_BAD_SHARE * keep.sum():
+            coded, text = amount_text[col]
             problems.append(
                 f"{name}: the column {col} holds text where numbers are expected "
-                f"({example_rows(as_text(table[col]), bad)})."
+                f"({coded.example_rows(text, bad, table.index)})."
             )
     bad_amount = keep & np.isnan(amount)
-    shown = ", ".join(f"{c} {example_rows(as_text(table[c]), bad)}" for c, bad in bad_by_col.items() if bad.any())
+    shown = ", ".join(
+        f"{c} {amount_text[c][0].example_rows(amount_text[c][1], bad, table.index)}"
+        for c, bad in bad_by_col.items()
+        if bad.any()
+    )
     items.append(
         _dropped(
             "amount_unreadable",
@@ -252,7 +271,9 @@ def prepare_transactions(
             f"{' × '.join(amount_cols)}: {int(bad_amount.sum()):,} lines with a missing or non-numeric amount dropped"
             + (f" (e.g. {shown})." if shown else "."),
             amount_cols[0],
-            tuple(v for c, bad in bad_by_col.items() for v in example_values(as_text(table[c]), bad))[:3]
+            tuple(v for c, bad in bad_by_col.items() for v in amount_text[c][0].example_values(amount_text[c][1], bad))[
+                :3
+            ]
             or _row_numbers(bad_amount),
         )
     )
@@ -279,11 +300,14 @@ def prepare_transactions(
     if as_of is None:
         as_of = pd.Timestamp(ts[keep].max()).date()
 
-    cancelled = _cancellations(table, mapping, keep)
+    orders = _order_codes(table, mapping)
+    cancel_any = _cancellations(orders, len(table))
+    cancelled = keep & cancel_any
     amount = np.where(cancelled, -np.abs(amount), amount)
     returns = keep & ~cancelled & (amount < 0)
     if cancelled.any():
-        n_orders = int(as_text(table[mapping.order_column])[cancelled].nunique()) if mapping.order_column else 0
+        assert orders is not None
+        n_orders = len(np.unique(orders.lines[cancelled]))
         items.append(
             QualityItem(
                 "cancelled_lines",
@@ -292,7 +316,7 @@ def prepare_transactions(
                 f"{int(cancelled.sum()):,} lines of {n_orders:,} cancelled orders ({mapping.order_column} starting with C) "
                 "subtracted from their customers' spend; cancellations are not counted as orders.",
                 column=mapping.order_column,
-                examples=example_values(as_text(table[mapping.order_column]), cancelled),
+                examples=orders.coded.example_values(orders.text, cancelled),
             )
         )
     items.append(
@@ -306,9 +330,8 @@ def prepare_transactions(
         )
     )
 
-    customers, extra_items, kept_lines = _per_customer(
-        table, mapping, keep, ids, ts, amount, cancelled | returns, as_of, late=late
-    )
+    lines = _Lines(ids, np.asarray(id_names, dtype=object), ts, amount, cancel_any, orders)
+    customers, extra_items, kept_lines = _per_customer(table, mapping, keep, lines, cancelled | returns, as_of, late)
     items.extend(extra_items)
     report = DataQualityReport(rows_read=rows_read, rows_kept=kept_lines).with_items(*items)
     if customers.empty:
@@ -323,6 +346,77 @@ def prepare_transactions(
         )
     )
     return Prepared(customers, report, (), as_of)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Coded:
+    """A column as codes into its distinct values (a dictionary encoding).
+
+    Attributes
+    ----------
+    codes : ndarray of int64
+        Per line, the position of its value in ``uniques``; -1 where missing.
+    uniques : Series
+        The distinct raw values (RangeIndex), as read.
+    """
+
+    codes: np.ndarray
+    uniques: pd.Series
+
+    @classmethod
+    def of(cls, values: pd.Series) -> Coded:
+        """Encode a column: a categorical's own codes, else :func:`pandas.factorize`."""
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy().astype(np.int64)
+            return cls(codes, pd.Series(values.cat.categories).reset_index(drop=True))
+        codes, uniques = pd.factorize(values)
+        return cls(np.asarray(codes, dtype=np.int64), pd.Series(uniques).reset_index(drop=True))
+
+    def take(self, per_value: np.ndarray, missing: Any) -> np.ndarray:
+        """``per_value`` (one entry per distinct value) carried to the lines; ``missing`` where a line has none."""
+        return np.append(np.asarray(per_value), np.asarray([missing], dtype=np.asarray(per_value).dtype))[self.codes]
+
+    def texts(self, text: pd.Series, mask: np.ndarray, index: pd.Index, n: int = 200) -> pd.Series:
+        """The text (``text``: one entry per distinct value) of the first ``n`` lines in ``mask``, by row label."""
+        pos = np.flatnonzero(mask)[:n]
+        codes = self.codes[pos]
+        values = np.full(len(pos), None, dtype=object)
+        if len(text):
+            values = text.take(np.maximum(codes, 0)).to_numpy(dtype=object, na_value=None)
+            values[codes < 0] = None
+        return pd.Series(values, index=index[pos], dtype=object)
+
+    def example_rows(self, text: pd.Series, mask: np.ndarray, index: pd.Index) -> str:
+        """:func:`pipeline.data.loading.example_rows` of the lines in ``mask``."""
+        shown = self.texts(text, mask, index)
+        return example_rows(shown, np.ones(len(shown), dtype=bool))
+
+    def example_values(self, text: pd.Series, mask: np.ndarray) -> tuple[str, ...]:
+        """:func:`pipeline.data.loading.example_values` of the lines in ``mask``."""
+        shown = self.texts(text, mask, pd.RangeIndex(len(mask)), n=50)
+        return example_values(shown, np.ones(len(shown), dtype=bool))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Orders:
+    """The order (invoice) id of each line as a code of its stripped text (-1: none)."""
+
+    coded: Coded
+    text: pd.Series
+    lines: np.ndarray
+    distinct: pd.Series
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Lines:
+    """Per-line arrays the group-by needs."""
+
+    ids: np.ndarray  # customer code per line (-1: none), into names
+    names: np.ndarray  # cleaned customer ids
+    ts: np.ndarray
+    amount: np.ndarray
+    cancel: np.ndarray  # lines of cancelled orders (whether kept or not)
+    orders: _Orders | None
 
 
 def transaction_mapping_problems(table: pd.DataFrame, mapping: Mapping, name: str = "data") -> list[str]:
@@ -348,39 +442,52 @@ def transaction_mapping_problems(table: pd.DataFrame, mapping: Mapping, name: st
     return problems
 
 
-def _amounts(table: pd.DataFrame, mapping: Mapping) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]]:
-    """Line amounts, the columns they come from, and where each column is not a number."""
+def _amounts(
+    table: pd.DataFrame, mapping: Mapping
+) -> tuple[np.ndarray, list[str], dict[str, np.ndarray], dict[str, tuple[Coded, pd.Series]]]:
+    """Line amounts, the columns they come from, where each column is not a number, and each column's text."""
     cols = [mapping.amount_column] if mapping.amount_column else [mapping.quantity_column, mapping.unit_price_column]
-    read = {str(c): read_numbers(table[c]) for c in cols}
-    amount = np.prod([num.to_numpy(dtype=float) for num, _ in read.values()], axis=0)
-    return amount, list(read), {c: bad.to_numpy(dtype=bool) for c, (_, bad) in read.items()}
+    numbers, bad, text = [], {}, {}
+    for c in map(str, cols):
+        coded = Coded.of(table[c])
+        num, unreadable = read_numbers(coded.uniques)
+        numbers.append(coded.take(num.to_numpy(dtype=float), np.nan))
+        bad[c] = coded.take(unreadable.to_numpy(dtype=bool), False)
+        text[c] = (coded, as_text(coded.uniques))
+    return np.prod(numbers, axis=0), list(bad), bad, text
 
 
-def _cancellations(table: pd.DataFrame, mapping: Mapping, keep: np.ndarray) -> np.ndarray:
-    """Lines of cancelled orders (Online Retail convention), among kept lines."""
+def _order_codes(table: pd.DataFrame, mapping: Mapping) -> _Orders | None:
+    """The order ids of the lines, or None when no order column is mapped."""
     if not mapping.order_column:
-        return np.zeros(len(table), dtype=bool)
-    orders = as_text(table[mapping.order_column])
-    codes, uniques = pd.factorize(orders)
-    uniq = pd.Series(uniques, dtype="string")
-    digits = uniq.str.match(_DIGITS).fillna(False).to_numpy(dtype=bool)
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
+        return None
+    coded = Coded.of(table[mapping.order_column])
+    text = as_text(coded.uniques)
+    code_u, distinct = pd.factorize(text)  # " 536365" and "536365" are one order
+    return _Orders(coded, text, coded.take(code_u, -1), pd.Series(distinct, dtype="string"))
+
+
+def _cancellations(orders: _Orders | None, n: int) -> np.ndarray:
+    """Lines of cancelled orders (Online Retail convention), of ``n`` lines."""
+    if orders is None:
+        return np.zeros(n, dtype=bool)
+    codes = orders.lines
+    digits = orders.distinct.str.match(_DIGITS).fillna(False).to_numpy(dtype=bool)
+    counts = np.bincount(codes[codes >= 0], minlength=len(orders.distinct))
     if counts[digits].sum() <= 0.5 * counts.sum():
-        return np.zeros(len(table), dtype=bool)
-    cancel_u = np.append(uniq.str.match(_CANCEL).fillna(False).to_numpy(dtype=bool), False)
-    return keep & cancel_u[codes]
+        return np.zeros(n, dtype=bool)
+    cancel_u = np.append(orders.distinct.str.match(_CANCEL).fillna(False).to_numpy(dtype=bool), False)
+    return cancel_u[codes]
 
 
 def _per_customer(
     table: pd.DataFrame,
     mapping: Mapping,
     keep: np.ndarray,
-    ids: np.ndarray,
-    ts: np.ndarray,
-    amount: np.ndarray,
+    lines: _Lines,
     not_purchase: np.ndarray,
     as_of: dt.date,
-    late: np.ndarray | None = None,
+    late: np.ndarray,
 ) -> tuple[pd.DataFrame, list[QualityItem], int]:
     """The vectorised group-by: returns (customers, items, lines used).
 
@@ -388,10 +495,11 @@ def _per_customer(
     their purchase days are the churn model's holdout (:mod:`pipeline.churn.inputs`).
     """
     rows = np.flatnonzero(keep)
-    cust, cust_ids = pd.factorize(ids[rows])
+    cust, first_seen = pd.factorize(lines.ids[rows])  # customers in order of their first kept line
+    cust_ids = lines.names[first_seen]
     n = len(cust_ids)
     purchase = ~not_purchase[rows]
-    ts_kept = ts[rows].astype("int64")
+    ts_kept = lines.ts[rows].astype("int64")
 
     has_purchase = np.bincount(cust[purchase], minlength=n) > 0
     items: list[QualityItem] = []
@@ -407,14 +515,14 @@ def _per_customer(
         )
     )
 
-    value = np.bincount(cust, weights=amount[rows], minlength=n)
+    value = np.bincount(cust, weights=lines.amount[rows], minlength=n)
     # Orders: order id if mapped and present, else the line's timestamp.
-    if mapping.order_column:
-        order_codes, order_u = pd.factorize(as_text(table[mapping.order_column]).to_numpy(dtype=object)[rows])
-        ts_codes = pd.factorize(ts_kept)[0]
-        order_key = np.where(order_codes >= 0, order_codes, len(order_u) + ts_codes)
+    ts_codes = pd.factorize(ts_kept)[0]
+    if lines.orders is not None:
+        order_codes = lines.orders.lines[rows]
+        order_key = np.where(order_codes >= 0, order_codes, len(lines.orders.distinct) + ts_codes)
     else:
-        order_key = pd.factorize(ts_kept)[0]
+        order_key = ts_codes
     span = int(order_key.max()) + 1
     pair = cust.astype(np.int64) * span + order_key
     frequency = _distinct_per_customer(pair[purchase], span, n)
@@ -428,12 +536,13 @@ def _per_customer(
     out["Customer_Value"] = value
     out["Purchase_Frequency"] = frequency.astype("float64")
     if mapping.campaign_column:
-        flag = to_flag(table[mapping.campaign_column]).to_numpy(dtype=bool)[rows]
+        flags = Coded.of(table[mapping.campaign_column])
+        flag = flags.take(to_flag(flags.uniques).to_numpy(dtype=bool), False)[rows]
         out["Campaign_Response"] = _distinct_per_customer(pair[purchase & flag], span, n).astype("float64")
     out["Customer_For_Years"] = tenure_years(pd.Series(first_ts).dt.normalize(), as_of).to_numpy()
     out["Recency"] = (pd.Timestamp(as_of) - pd.Series(last_ts).dt.normalize()).dt.days.clip(lower=0).astype("float64")
     out["Enrolled"] = pd.Series(first_ts).dt.normalize().to_numpy()
-    churn = _churn_columns(table, mapping, cust, cust_ids, ts_kept, purchase, value, as_of, ids, ts, amount, late)
+    churn = _churn_columns(lines, cust, first_seen, ts_kept, purchase, value, as_of, late)
     for col, values in churn.items():
         out[col] = values
     out = out.loc[has_purchase].reset_index(drop=True)
@@ -455,39 +564,60 @@ def _per_customer(
 
 
 def _churn_columns(
-    table: pd.DataFrame,
-    mapping: Mapping,
+    lines: _Lines,
     cust: np.ndarray,
-    cust_ids: np.ndarray,
+    first_seen: np.ndarray,
     ts_kept: np.ndarray,
     purchase: np.ndarray,
     value: np.ndarray,
     as_of: dt.date,
-    ids: np.ndarray,
-    ts: np.ndarray,
-    amount: np.ndarray,
-    late: np.ndarray | None,
+    late: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Distinct purchase days per customer (x, t_x, T, spend per day) and the holdout after the as-of date."""
     late_cust = late_day = None
     end_day = None
-    if late is not None and late.any():
+    if late.any():
         late_rows = np.flatnonzero(late)
-        buy = (amount[late_rows] >= 0) & ~_cancellations(table, mapping, late)[late_rows]
+        buy = (lines.amount[late_rows] >= 0) & ~lines.cancel[late_rows]
         late_rows_buy = late_rows[buy]
-        late_cust = pd.Index(cust_ids).get_indexer(ids[late_rows_buy])
-        late_day = ts[late_rows_buy].astype("int64") // NS_PER_DAY
-        end_day = int(ts[late_rows].astype("int64").max() // NS_PER_DAY)
+        position = np.full(len(lines.names), -1, dtype=np.int64)  # customer code → row of the table (-1: none)
+        position[first_seen] = np.arange(len(first_seen))
+        late_cust = position[lines.ids[late_rows_buy]]
+        late_day = lines.ts[late_rows_buy].astype("int64") // NS_PER_DAY
+        end_day = int(lines.ts[late_rows].astype("int64").max() // NS_PER_DAY)
     return purchase_day_columns(
         cust[purchase],
         ts_kept[purchase] // NS_PER_DAY,
-        len(cust_ids),
+        len(first_seen),
         day_number(as_of),
         np.round(np.clip(value, 0.0, None), 2),
         late_cust,
         late_day,
         end_day,
     )
+
+
+def _identical_lines(table: pd.DataFrame) -> np.ndarray:
+    """``table.duplicated(keep="first")`` from the columns' codes (missing equals missing).
+
+    The codes of the columns are combined into one integer key per line,
+    renumbered whenever the next column would overflow 64 bits, so ten
+    million lines cost a few hash passes instead of pandas' group-index
+    compression.
+    """
+    if table.shape[1] == 0:
+        return np.zeros(len(table), dtype=bool)
+    key = np.zeros(len(table), dtype=np.int64)
+    size = 1  # key values are in [0, size)
+    for col in table.columns:
+        coded = Coded.of(table[col])
+        width = len(coded.uniques) + 1  # code -1 (missing) becomes 0
+        if size * width >= 2**62:
+            key, distinct = pd.factorize(key)
+            size = max(len(distinct), 1)
+        key = key * width + (coded.codes + 1)
+        size *= width
+    return pd.Series(key).duplicated(keep="first").to_numpy()
 
 
 def _distinct_per_customer(pairs: np.ndarray, span: int, n: int) -> np.ndarray:

@@ -29,6 +29,7 @@ from pipeline.data.ingest import (
     validate_table,
 )
 from pipeline.data.loading import clean_marketing, data_hash, file_bytes, read_table
+from pipeline.data.log_scan import scan_log
 from pipeline.data.mapping import Mapping
 from pipeline.data.quality import DataQualityReport, QualityItem
 from pipeline.data.sql import DatabaseSource, read_source
@@ -148,7 +149,8 @@ def dataset_from_bytes(raw: bytes, name: str, settings: Settings, mapping: Mappi
         Unreadable file, or a table the mapping cannot turn into customers
         to segment (every reason in one message).
     """
-    return dataset_from_frame(read_table(raw, name), raw, name, settings, mapping)
+    table = scan_log(raw, name, mapping)  # a large transaction log, dictionary-encoded; None: read as usual
+    return dataset_from_frame(read_table(raw, name) if table is None else table, raw, name, settings, mapping)
 
 
 def dataset_from_frame(

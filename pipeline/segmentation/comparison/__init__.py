@@ -83,8 +83,9 @@ Sizes (n customers, M = ``settings.max_exact_rows``)
 ----------------------------------------------------
 * n <= M: every model and metric uses all n customers.
 * n > M: the comparison runs on M customers sampled stratified by the KMeans
-  segments of all n (every segment represented); the scaling is still fitted
-  on all n.  The result says so (``sampled``).
+  segments of all n (every segment represented; above 10 M customers that
+  KMeans is fitted on 10 M of them drawn at random and predicted for the
+  rest); the scaling is still fitted on all n.  The result says so (``sampled``).
 * Ward holds m²/2 distances in memory, so it is fitted on at most
   :data:`pipeline.segmentation.registry.WARD_MAX_ROWS` (10,000) of those customers (see
   :func:`pipeline.segmentation.model.max_fit_rows`).

@@ -23,6 +23,8 @@ from pipeline.segmentation.model import (
 )
 from pipeline.segmentation.training import Dataset
 
+#: The KMeans that stratifies the sample is fitted on at most this many times ``max_exact_rows`` customers.
+REFERENCE_FIT_FACTOR = 10
 #: The k values of the sweep.
 SWEEP_KS: tuple[int, ...] = tuple(range(2, 11))
 
@@ -58,7 +60,7 @@ def make_plan(full: np.ndarray, settings: Settings) -> Plan:
     cap = settings.max_exact_rows
     rng = np.random.default_rng(settings.random_state)
     if n > cap:
-        reference, _ = fit_labels(settings.replace(model="kmeans"), full)
+        reference = _reference_segments(full, settings)
         rows = stratified_indices(reference, cap, settings.random_state)
         if len(rows) > cap:  # per-segment rounding can add a few rows
             rows = np.sort(rng.choice(rows, size=cap, replace=False))
@@ -74,6 +76,22 @@ def make_plan(full: np.ndarray, settings: Settings) -> Plan:
         base[np.unique(rng.integers(0, len(base), size=len(base)))] for _ in range(settings.bootstrap_resamples)
     )
     return Plan(rows=rows, n_total=n, ward=ward, base=base, resamples=resamples)
+
+
+def _reference_segments(full: np.ndarray, settings: Settings) -> np.ndarray:
+    """KMeans segments of every customer, to stratify the sample by.
+
+    Fitted on at most :data:`REFERENCE_FIT_FACTOR` × ``max_exact_rows``
+    customers drawn at random (a million customers: 200,000) and predicted
+    for all of them; below that, fitted on all.
+    """
+    ms = settings.replace(model="kmeans")
+    most = REFERENCE_FIT_FACTOR * settings.max_exact_rows
+    if len(full) <= most:
+        return fit_labels(ms, full)[0]
+    rows = np.sort(np.random.default_rng(settings.random_state).choice(len(full), size=most, replace=False))
+    est = make_clusterer(ms, n_rows=most).fit(full[rows])
+    return np.asarray(est.predict(full), dtype=int)
 
 
 def scaled_matrix(dataset: Dataset, settings: Settings) -> np.ndarray:

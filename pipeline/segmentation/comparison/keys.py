@@ -11,7 +11,7 @@ from pipeline.segmentation.training import Dataset
 from pipeline.store.artifacts import artifact_id, library_versions
 
 #: Bump when the computation changes, so cached comparisons are recomputed.
-COMPARISON_FORMAT = 1
+COMPARISON_FORMAT = 2
 
 
 def comparison_hash(settings: Settings) -> str:

@@ -236,6 +236,7 @@ class Sampling(_Record):
     stability_rows: int
     resamples: int
     message: str
+    how_measured: str
 
 
 @dataclasses.dataclass(frozen=True)

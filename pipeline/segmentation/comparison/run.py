@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from pipeline.segmentation.comparison.rule import elbow_k, recommend
 from pipeline.segmentation.comparison.tables import (
     candidates,
     chosen_key,
+    how_measured,
     json_safe,
     kdistance_plot,
     knife,
@@ -100,7 +102,9 @@ def run_comparison(dataset: Dataset, settings: Settings, *, progress: Progress |
             See :func:`recommend`.
         ``sampled``
             ``applied``, ``rows_used``, ``rows_total``, ``ward_rows``,
-            ``stability_rows``, ``resamples``, ``message``.
+            ``stability_rows``, ``resamples``, ``message``, ``how_measured``
+            (the customers each model was fitted and scored on, and how the
+            others get labels; shown on the /models page).
         ``settings``, ``settings_hash``, ``data_hash``, ``data_name``,
         ``format``, ``created_at``, ``seconds``.
 
@@ -151,7 +155,8 @@ def _compare(dataset: Dataset, settings: Settings, X: np.ndarray, plan: Plan, re
     report(0.75, "Silhouettes")
     labelings = {("model", n): f.labels for n, f in fits.items()}
     labelings.update({("kmeans", k): f.labels for k, f in kmeans.items()})
-    sil = silhouettes(X, labelings)
+    with threadpool_limits(os.cpu_count() or 1, user_api="blas"):  # one large matrix product: every core helps
+        sil = silhouettes(X, labelings)
     models = [model_entry(fits[n], X, sil[("model", n)], plan, settings) for n in registry.model_names()]
     k_sweep = sweep_rows(X, plan, kmeans, sweep, sil, silhouettes(X[plan.base], sweep))
     report(0.8, "Scaling variants")
@@ -177,5 +182,5 @@ def _compare(dataset: Dataset, settings: Settings, X: np.ndarray, plan: Plan, re
         "kdistance": kdistance_plot(X, fits["dbscan"]),
         "silhouette_samples": knife(rec, sil.get(chosen), labelings.get(chosen), settings),
         "recommendation": rec,
-        "sampled": sampling(plan, settings),
+        "sampled": {**sampling(plan, settings), "how_measured": how_measured(models, plan, settings)},
     }

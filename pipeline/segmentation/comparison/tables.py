@@ -279,6 +279,50 @@ def sampling(plan: Plan, settings: Settings) -> dict[str, Any]:
     }
 
 
+def how_measured(models: Sequence[Mapping[str, Any]], plan: Plan, settings: Settings) -> str:
+    """The "how measured" note: customers each model was fitted and scored on, and how the rest get labels.
+
+    Parameters
+    ----------
+    models : sequence of dict
+        The model entries (:func:`model_entry`: ``label``, ``sampled_rows``).
+    plan : Plan
+        The comparison's plan (``n_total`` customers, ``rows`` used).
+    settings : Settings
+        ``max_exact_rows``: the most rows the quadratic models are trained on.
+    """
+    n = plan.n_total
+    by_rows: dict[int, list[str]] = {}
+    for entry in models:
+        by_rows.setdefault(int(entry["sampled_rows"]), []).append(str(entry["label"]))
+    if set(by_rows) == {n}:
+        return f"How measured: every model was fitted and scored on all {n:,} customers."
+    groups = "; ".join(f"{_names(labels)} on {rows:,}" for rows, labels in sorted(by_rows.items(), reverse=True))
+    note = (
+        f"How measured: each model was fitted and scored on a sample of the {n:,} customers ({groups}); "
+        "the scores and segment shares here are of those customers, the others are not scored."
+    )
+    caps: dict[int, list[str]] = {}  # training on all n: the most rows each model fits, when fewer than n
+    whole = []
+    for name in registry.model_names():
+        cap = registry.spec(name).max_fit_rows(settings)
+        if cap is not None and cap < n:
+            caps.setdefault(cap, []).append(registry.label(name))
+        else:
+            whole.append(registry.label(name))
+    parts = [f"{_names(whole)} {'is' if len(whole) == 1 else 'are'} fitted on all {n:,}"] if whole else []
+    parts += [f"{_names(labels)} on {cap:,}" for cap, labels in caps.items()]
+    note += f" Trained on this data, {_names(parts)}"
+    if caps:
+        note += ", and the labels of the rest are predicted (nearest segment centre)"
+    return note + "."
+
+
+def _names(labels: Sequence[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+
+
 def json_safe(value: Any) -> Any:
     """Plain JSON types only: numpy scalars converted, NaN and infinities → None."""
     if isinstance(value, Mapping):
