@@ -28,6 +28,7 @@ ALL = (
     "bench_migration",
     "bench_report",
     "bench_database",
+    "bench_scale",
 )
 
 
