@@ -9,6 +9,7 @@ a file in one worker).
 from __future__ import annotations
 
 import builtins
+import hashlib
 import os
 import shutil
 import subprocess
@@ -19,6 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given
+from hypothesis import settings as settings_hyp
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.metrics import adjusted_rand_score
 
 from pipeline.cli import main
@@ -257,3 +262,74 @@ def test_default_path_never_imports_pyspark() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- without Spark
+
+
+@settings_hyp(max_examples=25, deadline=None)
+@given(
+    centres=arrays(np.float64, st.tuples(st.integers(2, 5), st.integers(2, 4)), elements=st.floats(-50, 50)),
+    seed=st.integers(0, 1000),
+)
+def test_fitted_kmeans_predicts_the_nearest_centre(centres: np.ndarray, seed: int) -> None:
+    from pipeline.engines import fitted
+
+    assume(len(np.unique(centres.round(3), axis=0)) == len(centres))
+    model = fitted.kmeans(centres, inertia=12.5)
+    X = np.random.default_rng(seed).normal(scale=30, size=(40, centres.shape[1]))
+    d = ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(model.cluster_centers_, centres)
+    assert model.inertia_ == 12.5
+    clear = np.sort(d, axis=1)[:, 1] - np.sort(d, axis=1)[:, 0] > 1e-6  # no ties
+    np.testing.assert_array_equal(model.predict(X)[clear], d.argmin(axis=1)[clear])
+
+
+def test_fitted_pipeline_imputes_medians_and_scales_with_the_given_parameters(settings: Settings) -> None:
+    from pipeline.engines import fitted
+
+    s = settings.replace(features=("Customer_Value", "Purchase_Frequency"), k=2)
+    clusterer = fitted.kmeans(np.array([[0.0, 0.0], [1.0, 1.0]]), inertia=0.0)
+    pipe = fitted.pipeline(s, None, np.array([100.0, 5.0]), np.array([50.0, 4.0]), np.array([10.0, 2.0]), clusterer)
+    rows = pd.DataFrame({"Customer_Value": [np.nan, 60.0], "Purchase_Frequency": [6.0, np.nan]})
+    # NaN -> median, then (x - mean) / scale: (100-50)/10 = 5, (6-4)/2 = 1; (60-50)/10 = 1, (5-4)/2 = 0.5
+    np.testing.assert_allclose(pipe[:-1].transform(rows), [[5.0, 1.0], [1.0, 0.5]])
+    assert list(pipe.predict(rows)) == [1, 1]
+
+
+def test_fitted_pca_takes_scikit_learns_sign() -> None:
+    from pipeline.engines import fitted
+
+    model = fitted.pca(np.array([[0.6, -0.8], [-0.8, -0.6]]), np.array([0.7, 0.3]), total_variance=2.0)
+    np.testing.assert_allclose(model.components_, [[-0.6, 0.8], [0.8, 0.6]])
+    np.testing.assert_allclose(model.explained_variance_, [1.4, 0.6])
+    np.testing.assert_allclose(model.transform(np.array([[1.0, 0.0]])), [[-0.6, 0.8]])
+
+
+def test_source_files_refuses_missing_empty_and_mixed(tmp_path: Path) -> None:
+    from pipeline.engines.spark import source_files, source_hash
+
+    with pytest.raises(SegmentationError, match=f"File not found: {tmp_path / 'none.csv'}"):
+        source_files(tmp_path / "none.csv")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SegmentationError, match="holds no data files"):
+        source_files(tmp_path / "empty")
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "a.csv").write_text("x\n1\n")
+    (mixed / "b.parquet").write_bytes(b"PAR1")
+    (mixed / "_SUCCESS").write_text("")
+    with pytest.raises(SegmentationError, match=r"CSV/TSV or Parquet files of one kind; found \.csv, \.parquet"):
+        source_files(mixed)
+    (mixed / "b.parquet").unlink()
+    assert source_files(mixed) == [mixed / "a.csv"]
+    assert source_hash([mixed / "a.csv"]) == hashlib.sha256(b"x\n1\n").hexdigest()
+
+
+def test_spark_refuses_scaling_and_features_it_does_not_compute(settings: Settings) -> None:
+    from pipeline.engines.spark import check_supported
+
+    with pytest.raises(SegmentationError, match="does not compute yeo-johnson scaling; choose standard or log1p"):
+        check_supported(settings.replace(scaling="yeo-johnson"))
+    with pytest.raises(SegmentationError, match="not Income"):
+        check_supported(settings.replace(features=("Customer_Value", "Income")))

@@ -293,7 +293,11 @@ def customer_rows(rows: SparkFrame, as_of: dt.date) -> SparkFrame:
     from pyspark.sql import functions as F
 
     have = set(rows.columns)
-    cols = [F.col(ID_COLUMN).cast("string").alias(ID_COLUMN) if ID_COLUMN in have else F.lit(None).alias(ID_COLUMN)]
+    cols = [
+        F.col(ID_COLUMN).cast("string").alias(ID_COLUMN)
+        if ID_COLUMN in have
+        else F.lit(None).cast("string").alias(ID_COLUMN)
+    ]
     cols += [reduce(add, [F.col(c) for c in parts]).alias(f) for f, parts in SUMMED_FEATURES.items()]
     days = F.datediff(F.lit(as_of), F.col("Enrolled"))
     cols.append(F.greatest(days / 365.25, F.lit(0.0)).alias("Customer_For_Years"))
