@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 ENGINE = registry.SPARK_ENGINE
 #: Most scored customers stored in the artifact (a random sample above it).
 STORED_ROWS = 2_000_000
+#: Rows per partition aimed at once the data is read (fewer partitions are merged).
+ROWS_PER_PARTITION = 500_000
 #: Features the Spark engine computes (from the marketing table's columns).
 SPARK_FEATURES: tuple[str, ...] = (*BEHAVIOURAL_FEATURES, "Recency")
 #: Scalings the Spark engine computes.
@@ -249,7 +251,13 @@ def clean_rows(raw: SparkFrame, name: str) -> tuple[SparkFrame, DataQualityRepor
     dates = pd.DataFrame({"_date_text": distinct.astype(object), "Enrolled": parsed.dt.date.astype(object)})
     dates = dates[dates["_date_text"].notna()]
     lookup = kept.sparkSession.createDataFrame(dates, "_date_text string, Enrolled date")
-    kept = kept.join(F.broadcast(lookup), on="_date_text", how="left").drop("_date_text").cache()
+    kept = kept.join(F.broadcast(lookup), on="_date_text", how="left").drop("_date_text")
+    # Few tasks for small data (a shuffle leaves spark.sql.shuffle.partitions, 200 by default, and each
+    # KMeans iteration runs one task per partition); big data keeps about 500,000 rows per partition.
+    wanted = max(kept.sparkSession.sparkContext.defaultParallelism, rows_read // ROWS_PER_PARTITION + 1)
+    if kept.rdd.getNumPartitions() > wanted:
+        kept = kept.coalesce(wanted)
+    kept = kept.cache()
     counts = kept.agg(F.count(F.lit(1)).alias("n"), F.count("Enrolled").alias("dated")).first()
     n, dated = int(counts["n"]), int(counts["dated"])
     if n == 0:
