@@ -106,8 +106,17 @@ def verdict(results: dict[int, dict[str, dict[str, object]]]) -> str:
         if a != b and b is not None
     ]
     last = winners[-1][1]
-    tail = "; ".join(changes) if changes else f"the {last} engine is the better choice at every measured size"
-    return f"faster engine by size ({'; '.join(parts)}): {tail}."
+    tail = "; ".join(changes) if changes else f"the {last} engine is the faster one at every measured size"
+
+    def least(by_engine: dict[str, dict[str, object]], key: str) -> str:
+        ok = {e: r[key] for e, r in by_engine.items() if "error" not in r}
+        return min(ok, key=ok.get) if ok else "neither"
+
+    cost = "; ".join(f"{n:,}: {least(results[n], 'cpu')} / {least(results[n], 'peak')}" for n in order)
+    return (
+        f"faster engine (median wall seconds) by size ({'; '.join(parts)}): {tail}. "
+        f"Fewer CPU seconds / less peak memory by size ({cost}) - on a busy machine trust these more than wall time."
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
