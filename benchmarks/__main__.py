@@ -31,6 +31,7 @@ ALL = (
     "bench_report",
     "bench_database",
     "bench_start",
+    "bench_scale",
 )
 
 

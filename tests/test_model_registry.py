@@ -76,8 +76,8 @@ def test_built_in_entries_match_their_estimators() -> None:
 def test_unknown_model_and_engine_are_refused() -> None:
     with pytest.raises(SegmentationError, match=r"Unknown model 'minibatch'; choose one of kmeans, agglomerative"):
         Settings(model=NEW)
-    with pytest.raises(ValueError, match="KMeans has no spark engine"):
-        make_clusterer(Settings(), engine="spark")
+    with pytest.raises(ValueError, match=r"DBSCAN has no spark engine \(it has: sklearn\)"):
+        make_clusterer(Settings(model="dbscan"), engine="spark")
     with pytest.raises(ValueError, match="unknown model 'nope'"):
         registry.spec("nope")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
+from pipeline.engines import DEFAULT_ENGINE, add_engine_options, engine
 
 from .options import (
     add_database_options,
@@ -51,6 +52,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--models-dir", type=Path, default=Path("models"), help="artifact folder (default models/)")
     add_value_options(p, "the model's")
+    add_engine_options(p)
 
 
 def choose_model(
@@ -104,6 +106,11 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.store.artifacts import load_artifact
 
     settings = settings_from_args(args)
+    if args.engine != DEFAULT_ENGINE:
+        scorer = engine(args.engine).load_scorer()
+        n, used = scorer.score(args.data, args.out, settings, args.model_dir, args.spark_master)
+        print(f"wrote {n:,} customers to {args.out} (Parquet, {args.engine} engine) using model {used.artifact_id}")
+        return 0
     sink = sink_url(args.out, args.out_table)
     if sink is None:
         check_output_path(args.out)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipeline.engines import DEFAULT_ENGINE, add_engine_options, engine
+from pipeline.errors import SegmentationError
+
 from .options import add_settings_options, add_value_options, dataset_from_args, emit, settings_from_args
 
 NAME = "train"
@@ -16,6 +19,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     add_settings_options(p)
     add_value_options(p)
     p.add_argument("--force", action="store_true", help="retrain even if a cached artifact exists")
+    add_engine_options(p)
 
 
 def churn_lines(s: dict[str, Any], width: int = 32) -> list[str]:
@@ -95,6 +99,14 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.segmentation.training import settings_for_dataset, summary, train
 
     settings = settings_from_args(args)
+    if args.engine != DEFAULT_ENGINE:
+        if args.mapping is not None or getattr(args, "table", None) or getattr(args, "query", None):
+            raise SegmentationError(
+                f"--engine {args.engine} reads a marketing table file or folder (no --mapping, no database)."
+            )
+        result = engine(args.engine).load().train(args.data, settings, master=args.spark_master, force=args.force)
+        emit(args, summary(result), train_text)
+        return 0
     dataset = dataset_from_args(args, settings)
     result = train(dataset, settings_for_dataset(dataset, settings), force=args.force)
     emit(args, summary(result), train_text)

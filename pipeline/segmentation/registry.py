@@ -168,10 +168,32 @@ def _hdbscan(settings: Settings, n_rows: int | None, cap: int | None) -> Any:
     )
 
 
-def _spec(name: str, label: str, colour: str, factory: Factory, **flags: Any) -> ModelSpec:
-    return ModelSpec(
-        name=name, label=label, colour=colour, factories=MappingProxyType({DEFAULT_ENGINE: factory}), **flags
-    )
+# --------------------------------------------------------------------------- Spark MLlib factories
+# (pyspark is imported when called: the default engine and the dashboard never import it)
+
+#: The engine key of the Spark MLlib factories (:mod:`pipeline.engines.spark`).
+SPARK_ENGINE = "spark"
+
+
+def _spark_kmeans(settings: Settings, n_rows: int | None, cap: int | None) -> Any:
+    """MLlib KMeans (k-means|| initialisation; one run, where scikit-learn restarts ``n_init`` times)."""
+    from pyspark.ml.clustering import KMeans
+
+    return KMeans(k=settings.k, seed=settings.random_state, initMode="k-means||", maxIter=50, tol=1e-4)
+
+
+def _spark_gmm(settings: Settings, n_rows: int | None, cap: int | None) -> Any:
+    """MLlib Gaussian mixture (full covariances, like the scikit-learn factory)."""
+    from pyspark.ml.clustering import GaussianMixture
+
+    return GaussianMixture(k=settings.k, seed=settings.random_state, maxIter=100, tol=1e-3)
+
+
+def _spec(
+    name: str, label: str, colour: str, factory: Factory, spark: Factory | None = None, **flags: Any
+) -> ModelSpec:
+    factories = {DEFAULT_ENGINE: factory, **({SPARK_ENGINE: spark} if spark is not None else {})}
+    return ModelSpec(name=name, label=label, colour=colour, factories=MappingProxyType(factories), **flags)
 
 
 #: Every model, in display order (the first is the default).
@@ -179,7 +201,7 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
-            _spec("kmeans", "KMeans", "#0072B2", _kmeans, predicts_natively=True),
+            _spec("kmeans", "KMeans", "#0072B2", _kmeans, spark=_spark_kmeans, predicts_natively=True),
             _spec(
                 "agglomerative",
                 "Agglomerative (Ward)",
@@ -190,7 +212,15 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
                 quadratic=True,
                 row_limit=WARD_MAX_ROWS,
             ),
-            _spec("gmm", "Gaussian mixture", "#009E73", _gmm, short_label="GMM", predicts_natively=True),
+            _spec(
+                "gmm",
+                "Gaussian mixture",
+                "#009E73",
+                _gmm,
+                spark=_spark_gmm,
+                short_label="GMM",
+                predicts_natively=True,
+            ),
             _spec("birch", "Birch", "#CC79A7", _birch, predicts_natively=True),
             _spec(
                 "dbscan",
@@ -248,6 +278,11 @@ def takes_k(name: str) -> bool:
     """Whether ``name`` is asked for k segments (False for unknown names)."""
     entry = MODELS.get(name)
     return bool(entry and entry.takes_k)
+
+
+def engine_models(engine: str) -> tuple[str, ...]:
+    """Models that have a factory for ``engine`` (a key of :attr:`ModelSpec.factories`), in display order."""
+    return tuple(name for name, s in MODELS.items() if engine in s.factories)
 
 
 def label(name: str) -> str:
