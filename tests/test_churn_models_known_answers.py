@@ -407,3 +407,39 @@ def test_simulation_refusals() -> None:
         sim.simulate_bgnbd(2, {"r": 1, "alpha": 1, "a": 1}, 5.0)
     with pytest.raises(DataError, match=r"^Gamma-Gamma parameter q must be a positive number, got 0$"):
         sim.simulate_gamma_gamma([1.0], {"p": 1, "q": 0, "gamma": 1})
+
+
+def _gg_log_likelihood(theta: np.ndarray, x: np.ndarray, m: np.ndarray) -> float:
+    """The Gamma-Gamma log-likelihood written out again with scipy (independent of the module's code)."""
+    from scipy.special import gammaln
+
+    p, q, g = theta
+    px = p * x
+    return float(
+        np.sum(
+            gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
+            + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(g + m * x)
+        )
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_gamma_gamma_fit_reaches_the_maximum_of_the_likelihood(seed: int) -> None:
+    """On 300 customers drawn from the model, no other (p, q, gamma) found by Nelder-Mead does better."""
+    from scipy import optimize
+
+    drawn = sim.simulate_bgnbd(300, {"r": 0.8, "alpha": 20.0, "a": 0.6, "b": 2.0}, 200.0, random_state=seed)
+    x = drawn["frequency"].to_numpy().astype(float)
+    m = sim.simulate_gamma_gamma(x, {"p": 6.0, "q": 4.0, "gamma": 15.0}, random_state=seed)
+    x, m = x[x > 0], m[x > 0]
+    gg = GammaGammaModel().fit(x, m)
+    fitted = np.array([gg.params_[n] for n in gamma_gamma.PARAM_NAMES])
+    best = optimize.minimize(
+        lambda z: -_gg_log_likelihood(np.exp(z), x, m),
+        np.log([6.0, 4.0, 15.0]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20_000},
+    )
+    assert _gg_log_likelihood(fitted, x, m) >= -best.fun - 1e-6
+    assert gg.log_likelihood_ == pytest.approx(_gg_log_likelihood(fitted, x, m), rel=1e-12)
+    np.testing.assert_allclose(fitted, np.exp(best.x), rtol=1e-3)
