@@ -17,7 +17,7 @@ from sklearn.decomposition import PCA
 from sklearn.impute import SimpleImputer
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 
 from pipeline.segmentation import simulate as sim
 
@@ -83,6 +83,27 @@ def test_other_steps_are_delegated_to_scikit_learn() -> None:
     assert sim._fast_transform(None)(FULL) is FULL and sim._fast_transform("passthrough")(FULL) is FULL
     nested = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]).fit(X)
     np.testing.assert_allclose(sim._fast_transform(nested)(X), nested.transform(X), rtol=1e-15)
+
+
+def test_delegated_steps_get_the_input_they_were_fitted_on_without_warnings() -> None:
+    """A step fitted on a frame gets a frame with its column names, one fitted on an array gets an array.
+
+    scikit-learn warns when either is given the other; the fast path must not (warnings are errors here).
+    """
+    import warnings
+
+    frame = pd.DataFrame(FULL, columns=["a", "b"])
+    named = MinMaxScaler().fit(frame)  # no fast path: delegated
+    plain = SimpleImputer(add_indicator=True).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(sim._fast_transform(named)(FULL), named.transform(frame))
+        np.testing.assert_array_equal(sim._fast_transform(plain)(X), plain.transform(X))
+
+
+def test_an_identity_function_transformer_is_delegated() -> None:
+    identity = FunctionTransformer().fit(FULL)  # func=None: scikit-learn passes the values through
+    np.testing.assert_array_equal(sim._fast_transform(identity)(FULL), FULL)
 
 
 def test_nearest_centre_and_other_clusterers() -> None:
