@@ -209,3 +209,19 @@ def test_simulation_pcs_of_three_features() -> None:
     out = sim.simulate(pipe, pca, centres, segments, {"a": 1.0, "b": 2.0, "c": 3.0}, grid)
     np.testing.assert_allclose(out.pcs, pca.transform([[1.0, 2.0, 3.0]])[0], atol=1e-12)
     assert out.segment == segments[0] and set(out.distances) == {"s0", "s1", "s2", "s3"}
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (10.4, "+10 x y"),
+        (10.0, "+10 x y"),
+        (9.96, "+10.0 x y"),
+        (9.94, "+9.9 x y"),
+        (1.0, "+1.0 x y"),
+        (0.994, "+0.99 x y"),
+    ],
+)
+def test_changes_of_undeclared_features_show_digits_by_size(delta: float, text: str) -> None:
+    """No decimals from 10 up, one from 1 up, two below 1 (just below, at and just above each bound)."""
+    assert sim.format_change("x_y", delta) == text
