@@ -39,7 +39,8 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="d-flex justify-content-between align-items-start flex-wrap gap-2",
             ),
-            dbc.Row(id=ids.OVERVIEW_KPIS, className="g-3 mb-3"),
+            # A fill gate (assets/app.css): the rows below appear with the KPIs, in place, not pushed down by them.
+            dbc.Row(id=ids.OVERVIEW_KPIS, className="g-3 mb-3 fill-gate"),
             dbc.Row(
                 [
                     dbc.Col(
