@@ -111,7 +111,8 @@ def layout(**_query: str) -> html.Div:
             dcc.Store(id=ids.CHANGES_FLOW),
             dcc.Download(id=ids.CHANGES_DOWNLOAD),
             controls(),
-            html.Div(id=ids.CHANGES_SUMMARY, className="my-3"),
+            # A fill gate (assets/app.css): the cards below appear with the summary, in place, not pushed down by it.
+            html.Div(id=ids.CHANGES_SUMMARY, className="my-3 fill-gate"),
             html.Div(id=ids.CHANGES_ALERTS, className="mb-3"),
             dbc.Row(
                 [

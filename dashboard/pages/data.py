@@ -84,6 +84,7 @@ def layout(**_query: str) -> html.Div:
                 ]
             ),
         ),
+        className="data-drop-box",  # the drop zone's height while dcc.Upload's script loads (assets/data.css)
         **{"data-a11y-label": "Upload a data file"},
     )
     upload = card(
