@@ -35,6 +35,8 @@ from .theme import THEMES, template
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
 TITLE = "Customer Segments"
+#: The page's meta description where a page has none of its own (each page sets one in ``register_page``).
+DESCRIPTION = "Customer segmentation dashboard: segments, their value and churn risk, and what to do about each."
 #: Dash's page template with the document language set (screen readers pick their voice from it).
 INDEX_STRING = """<!DOCTYPE html>
 <html lang="en">
@@ -95,6 +97,7 @@ def create_app(
         pages_folder=str(PAGES),
         assets_folder=str(ROOT / "assets"),
         title=TITLE,
+        description=DESCRIPTION,
         update_title=None,
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],

@@ -15,7 +15,14 @@ from dashboard.figures.overview import segment_share_figure
 from dashboard.report_menu import report_menu
 from dashboard.services import ArtifactView, view
 
-dash.register_page(__name__, path="/", name="Overview", title="Overview · Customer Segments", order=0)
+dash.register_page(
+    __name__,
+    path="/",
+    name="Overview",
+    title="Overview · Customer Segments",
+    order=0,
+    description="Customer segments at a glance: who your customers are, what each segment is worth and what to do about it.",
+)
 
 
 def layout(**_query: str) -> html.Div:

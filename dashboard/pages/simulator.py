@@ -81,7 +81,14 @@ from dashboard.simulator_inputs import (
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 from pipeline.segmentation.simulate import Simulation
 
-dash.register_page(__name__, path="/simulator", name="Simulator", title="Simulator · Customer Segments", order=4)
+dash.register_page(
+    __name__,
+    path="/simulator",
+    name="Simulator",
+    title="Simulator · Customer Segments",
+    order=4,
+    description="Describe a customer and see which segment they fall into, how sure the model is, and what would move them.",
+)
 
 #: Confidence (1 − nearest / runner-up distance) above which an assignment is "clear", and below which "borderline".
 CLEAR_CONFIDENCE = 0.35
