@@ -20,6 +20,7 @@ ALL = (
     "bench_compare",
     "bench_ingest",
     "bench_app",
+    "bench_lighthouse",
     "bench_upload",
     "bench_churn",
     "bench_churn_fit",
