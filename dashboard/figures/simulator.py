@@ -188,7 +188,7 @@ def distances_figure(
         theme,
         xaxis={
             "title": {"text": "distance to centre", "font": {"size": 12}},
-            "range": [0, top * 1.22],
+            "range": [0, top * 1.4],  # room for the longest bar's value label beside it
             "zeroline": False,
         },
         yaxis={
@@ -200,7 +200,7 @@ def distances_figure(
         },
         bargap=0.35,
         showlegend=False,
-        margin={"l": 8, "r": 40, "t": 6, "b": 44},  # room on the right for the longest bar's value label
+        margin={"l": 8, "r": 16, "t": 6, "b": 44},
     )
 
 
