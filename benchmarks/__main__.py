@@ -22,6 +22,7 @@ ALL = (
     "bench_transactions",
     "bench_app",
     "bench_bundle",
+    "bench_lighthouse",
     "bench_upload",
     "bench_churn",
     "bench_churn_fit",

@@ -16,13 +16,22 @@ headless Chromium with Playwright.  Measured, each over several runs:
 * simulator: slider change (keyboard step on a slider) until the prediction
   for the new value is on screen (the next animation frame after the DOM
   update);
+* in a FRESH browser context every run (empty caches, as a first visit;
+  issue #12's targets), on a running server: the overview until its chart is
+  drawn; a navbar click from the overview to each 2-D page of
+  :data:`SWITCH_PAGES` and to the 3D explorer until every visible chart has
+  data and is drawn (the overview is loaded first in the same context); the
+  simulator's slider steps until the prediction is painted and until the
+  charts are updated (the three figures arrive in one response; the time is
+  taken at the 3D chart's ``plotly_afterplot``, the last and largest of them);
 * simulator: server time per update: the three callbacks one slider change
   runs (``sync_feature``, ``update_prediction``, ``update_figures`` on its
   patch path) called in-process over many calls, and the HTTP
   ``/_dash-update-component`` round trip of a captured ``update_prediction``
   request, replayed.
 
-Prints a table (median, p90, target, pass/fail) with the load average.
+Prints a table (median, p90, target, pass/fail) with the load average, ``uptime``
+and the CPU seconds used.
 All timings are taken in the browser with ``performance.now()`` (or
 ``time.perf_counter`` in-process), never with sleeps.
 """
@@ -36,6 +45,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -82,6 +92,27 @@ CLICK_JS = """(href) => {
     link.click();
     return window.__t0;
 }"""
+
+# True once the page at ``path`` replaced the previous one (its title differs from ``before``), no callback is in
+# flight and every visible chart has data and is drawn; stamps ``window.__doneAt`` the first time.
+PAGE_DONE_JS = """([path, before]) => {
+    if (location.pathname !== path) return false;
+    const h = document.querySelector('#_pages_content h1');
+    if (!h || h.textContent === before) return false;
+    if (document.querySelector('[data-dash-is-loading="true"]')) return false;
+    // every visible dcc.Graph, including those whose plotly.js is still loading (class dash-graph--pending)
+    const graphs = [...document.querySelectorAll('#_pages_content .dash-graph')].filter(g => g.offsetParent !== null);
+    for (const g of graphs) {
+        const gd = g.classList.contains('js-plotly-plot') ? g : g.querySelector('.js-plotly-plot');
+        const drawn = gd && gd._fullData && gd._fullData.length > 0
+            && gd.querySelector('.gl-container canvas, .main-svg .trace, .main-svg .hm, .main-svg .point, .main-svg .sankey');
+        if (!drawn) return false;
+    }
+    if (!window.__doneAt) window.__doneAt = performance.now();
+    return true;
+}"""
+#: The 2-D pages timed for "any 2-D page switch" (from the overview, by navbar click).
+SWITCH_PAGES = ("/eda", "/segments", "/models", "/changes")
 
 # Counts the app's requests in flight (Dash calls back with fetch), to know when an update is complete.
 FETCH_COUNTER_JS = """() => {
@@ -230,6 +261,49 @@ def measure_first_visit(models_dir: Path, data_dir: Path, runs: int, browser: An
             out.append(_time_overview(page))
             context.close()
     return out
+
+
+def measure_landing_fresh(browser: Any, url: str, runs: int) -> list[float]:
+    """The overview in a fresh browser context (empty caches) on a running server, ``runs`` times."""
+    out = []
+    for _ in range(runs):
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(url + "/", wait_until="commit")
+        out.append(_time_overview(page))
+        context.close()
+    return out
+
+
+def measure_switch_fresh(browser: Any, url: str, runs: int, path: str, done_js: str = PAGE_DONE_JS) -> list[float]:
+    """Navbar click from the overview to ``path`` until its charts are drawn, each run in a fresh browser context.
+
+    The context is new for every run (empty caches); the overview is loaded
+    first, as a visitor would, so the scripts it shares with ``path`` are loaded.
+    """
+    out = []
+    for _ in range(runs):
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(url + "/")
+        _time_overview(page)
+        before = page.evaluate("() => document.querySelector('#_pages_content h1').textContent")
+        t0 = page.evaluate(CLICK_JS, path)
+        if t0 < 0:
+            context.close()
+            raise RuntimeError(f"no navbar link to {path}")
+        page.wait_for_function(done_js, arg=[path, before], polling="raf", timeout=60_000)
+        out.append((float(page.evaluate("() => window.__doneAt")) - float(t0)) / 1000.0)
+        context.close()
+    return out
+
+
+def uptime() -> str:
+    """The output of ``uptime`` (how busy the machine was)."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return f"load average {loadavg()}"
 
 
 def measure_warm(page: Any, url: str, runs: int) -> list[float]:
@@ -426,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
 
     graph_id = args.explorer_graph or ids.EXPLORER_GRAPH
     load_before = loadavg()
+    uptime_before = uptime()
+    cpu0 = os.times()
     started = time.perf_counter()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-app-") as tmp:
@@ -438,6 +514,20 @@ def main(argv: list[str] | None = None) -> int:
                 first = measure_first_visit(models_dir, data_dir, runs, browser)
                 rows.append(Row("  same, first visit (empty browser cache)", first, None))
                 with serve(models_dir, data_dir) as (_proc, url):
+                    # Fresh browser context for every run (issue #12's "app's own speed" targets).
+                    measure_landing_fresh(browser, url, 1)  # the server's first answers, not counted
+                    landing = measure_landing_fresh(browser, url, runs)
+                    rows.append(Row("fresh context: first page (/), charts drawn", landing, 0.8))
+                    for path in SWITCH_PAGES:
+                        switch = measure_switch_fresh(browser, url, runs, path)
+                        rows.append(Row(f"fresh context: switch / → {path}, charts drawn", switch, 0.3))
+                    explorer_fresh = measure_switch_fresh(browser, url, runs, "/explorer")
+                    rows.append(Row("fresh context: switch / → 3D explorer, plot drawn", explorer_fresh, 0.8))
+                    context = browser.new_context(viewport=VIEWPORT)
+                    slider, charts, _request = measure_slider(context.new_page(), url, max(5, args.slider_runs))
+                    context.close()
+                    rows.append(Row("fresh context: simulator slider → prediction painted", slider, 0.150))
+                    rows.append(Row("fresh context: simulator slider → every chart updated", charts, 0.100))
                     page = profile.new_page()
                     rows.append(Row("first page (/), warm (reload)", measure_warm(page, url, runs), 1.0))
                     explorer, note = measure_explorer(page, url, runs, graph_id)
@@ -466,12 +556,16 @@ def main(argv: list[str] | None = None) -> int:
     import dash
     import plotly
 
+    cpu = os.times()
     header = [
         "App speed benchmark: python -m benchmarks.bench_app",
         f"machine: {platform.machine()}, {os.cpu_count()} CPU(s), Python {platform.python_version()}, "
         f"Dash {dash.__version__}, Plotly {plotly.__version__}",
         f"load average (1/5/15 min): before {load_before}, after {loadavg()}; "
         f"total {time.perf_counter() - started:.0f} s",
+        f"uptime: before: {uptime_before}; after: {uptime()}",
+        f"CPU seconds: this process {cpu.user + cpu.system - cpu0.user - cpu0.system:.0f}, "
+        f"child processes (app servers) {cpu.children_user + cpu.children_system - cpu0.children_user - cpu0.children_system:.0f}",
     ]
     print_table(rows, header)
     return 0 if all(r.passed is not False for r in rows) else 1

@@ -38,6 +38,8 @@ PAGES = Path(__file__).resolve().parent / "pages"
 TITLE = "Customer Segments"
 #: Asset files kept off the pages: the full icon stylesheet the served subset is built from (assets/vendor/build_icons.py).
 ASSETS_IGNORE = r"\.source\.css$"
+#: The page's meta description where a page has none of its own (each page sets one in ``register_page``).
+DESCRIPTION = "Customer segmentation dashboard: segments, their value and churn risk, and what to do about each."
 #: Dash's page template with the document language set (screen readers pick their voice from it).
 INDEX_STRING = """<!DOCTYPE html>
 <html lang="en">
@@ -98,6 +100,7 @@ def create_app(
         assets_folder=str(ROOT / "assets"),
         assets_ignore=ASSETS_IGNORE,
         title=TITLE,
+        description=DESCRIPTION,
         update_title=None,
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],

@@ -47,11 +47,17 @@ def page_header(title: str, subtitle: str, icon: str) -> html.Div:
 
 
 def graph(graph_id: str | dict[str, str], filename: str, height: int = 380, **kwargs: Any) -> dcc.Loading:
-    """A ``dcc.Graph`` with a loading indicator and a named 2× PNG download."""
+    """A ``dcc.Graph`` with a loading indicator and a named 2× PNG download.
+
+    The wrapper keeps the graph's height from the first paint: ``dcc.Graph``
+    renders an empty, zero-height box until plotly.js has loaded, and the
+    content below would otherwise jump down when the chart appears (layout shift).
+    """
     return dcc.Loading(
         dcc.Graph(id=graph_id, config=graph_config(filename), style={"height": f"{height}px"}, **kwargs),
         type="circle",
         delay_show=250,
+        parent_style={"minHeight": f"{height}px"},
     )
 
 

@@ -247,6 +247,7 @@ def feature_control(spec: ControlSpec, value: float) -> html.Div:
                     included=True,
                     className="sim-slider",
                 ),
+                className="sim-slider-box",  # keeps the slider's height while its script loads (assets/simulator.css)
                 **{"data-a11y-label": f"{spec.label} slider"},
             ),
             html.Div(id=ids.sim_feedback(spec.feature), className="sim-feedback small"),

@@ -9,6 +9,7 @@ annotation order); tests check that they do.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -187,7 +188,7 @@ def distances_figure(
         theme,
         xaxis={
             "title": {"text": "distance to centre", "font": {"size": 12}},
-            "range": [0, top * 1.22],
+            "range": [0, top * 1.4],  # room for the longest bar's value label beside it
             "zeroline": False,
         },
         yaxis={
@@ -199,7 +200,7 @@ def distances_figure(
         },
         bargap=0.35,
         showlegend=False,
-        margin={"l": 8, "r": 12, "t": 6, "b": 44},
+        margin={"l": 8, "r": 16, "t": 6, "b": 44},
     )
 
 
@@ -350,6 +351,7 @@ def pca_marker_patch(n_segments: int, point: Sequence[float], predicted: Mapping
     return p
 
 
+@functools.lru_cache(maxsize=256)  # a handful of segment colours × 2 themes, asked on every simulator update
 def readable_colour(hex_colour: str, theme: str, min_contrast: float = 3.0) -> str:
     """The segment colour, darkened (light theme) or lightened (dark theme) until it reads as text.
 

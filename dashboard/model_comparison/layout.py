@@ -112,7 +112,7 @@ def train_card() -> dbc.Card:
         "Train a model",
         html.Div(
             [
-                html.Div(id=ids.MODELS_IN_USE, className="small mb-2"),
+                html.Div(id=ids.MODELS_IN_USE, className="small mb-2 models-in-use"),
                 form,
                 html.Div(
                     NO_CHOICE,  # shown until the form is filled in (``choice_note`` takes over from there)

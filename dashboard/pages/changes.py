@@ -30,7 +30,14 @@ from dashboard.services import view
 from pipeline.errors import SegmentationError
 from pipeline.timeline.drift import RETRAIN_PSI, RETRAIN_SHIFT_SD, SHARE_ALERT_POINTS
 
-dash.register_page(__name__, path="/changes", name="Over time", title="Over time · Customer Segments", order=7)
+dash.register_page(
+    __name__,
+    path="/changes",
+    name="Over time",
+    title="Over time · Customer Segments",
+    order=7,
+    description="Customers who moved between segments from one snapshot to the next, the value that moved with them, and whether the model still fits.",
+)
 log = logging.getLogger(__name__)
 
 HOW_MEASURED = (
@@ -111,7 +118,8 @@ def layout(**_query: str) -> html.Div:
             dcc.Store(id=ids.CHANGES_FLOW),
             dcc.Download(id=ids.CHANGES_DOWNLOAD),
             controls(),
-            html.Div(id=ids.CHANGES_SUMMARY, className="my-3"),
+            # A fill gate (assets/app.css): the cards below appear with the summary, in place, not pushed down by it.
+            html.Div(id=ids.CHANGES_SUMMARY, className="my-3 fill-gate"),
             html.Div(id=ids.CHANGES_ALERTS, className="mb-3"),
             dbc.Row(
                 [

@@ -41,7 +41,14 @@ from pipeline.data.detect import suggest_mapping
 from pipeline.data.mapping import INPUT_KINDS, Mapping
 from pipeline.errors import DataError, SegmentationError
 
-dash.register_page(__name__, path="/data", name="Your data", title="Your data · Customer Segments", order=6)
+dash.register_page(
+    __name__,
+    path="/data",
+    name="Your data",
+    title="Your data · Customer Segments",
+    order=6,
+    description="Upload a customer table or transaction log, map its columns, check its quality and train segments on it.",
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +91,7 @@ def layout(**_query: str) -> html.Div:
                 ]
             ),
         ),
+        className="data-drop-box",  # the drop zone's height while dcc.Upload's script loads (assets/data.css)
         **{"data-a11y-label": "Upload a data file"},
     )
     upload = card(

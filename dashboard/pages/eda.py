@@ -34,7 +34,14 @@ from dashboard.figures.eda import (
 )
 from dashboard.services import ArtifactView, view
 
-dash.register_page(__name__, path="/eda", name="EDA", title="EDA · Customer Segments", order=1)
+dash.register_page(
+    __name__,
+    path="/eda",
+    name="EDA",
+    title="EDA · Customer Segments",
+    order=1,
+    description="Exploratory analysis of the customer data: distributions, categories, outliers, correlations, data quality and PCA.",
+)
 
 #: AG Grid theme following Bootstrap's light/dark colours (CSS variables).
 QUALITY_ACTIONS = {

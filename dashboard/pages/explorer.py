@@ -43,7 +43,14 @@ from dashboard.figures.segments import evidence_phrases
 from dashboard.services import ArtifactView, view
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 
-dash.register_page(__name__, path="/explorer", name="3D Explorer", title="3D Explorer · Customer Segments", order=3)
+dash.register_page(
+    __name__,
+    path="/explorer",
+    name="3D Explorer",
+    title="3D Explorer · Customer Segments",
+    order=3,
+    description="Every customer in 3D principal-component space, coloured by segment, with each segment's profile.",
+)
 
 #: AG Grid theme following Bootstrap's light/dark colours (CSS variables).
 #: Feature labels before the session's artifact is known (the same declared definitions).

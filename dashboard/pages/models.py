@@ -87,7 +87,17 @@ from dashboard.services import ArtifactView, service
 from pipeline.errors import DataError, SegmentationError
 from pipeline.segmentation import registry
 
-dash.register_page(__name__, path="/models", name="Models", title="Model comparison · Customer Segments", order=2)
+dash.register_page(
+    __name__,
+    path="/models",
+    name="Models",
+    title="Model comparison · Customer Segments",
+    order=2,
+    description=lambda: (
+        f"{model_count().capitalize()} segmentation methods compared on the same customers, "
+        "with a recommendation you can train in one click."
+    ),
+)
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,14 @@ from dash import dcc, html
 
 from dashboard.components import card, nav_pages, page_header
 
-dash.register_page(__name__, path="/404", name="Page not found", title="Page not found · Customer Segments", order=99)
+dash.register_page(
+    __name__,
+    path="/404",
+    name="Page not found",
+    title="Page not found · Customer Segments",
+    order=99,
+    description="This address is not a page of the customer segmentation dashboard.",
+)
 
 
 def layout(**_query: str) -> html.Div:

@@ -15,7 +15,14 @@ from dashboard.figures.overview import segment_share_figure
 from dashboard.report_menu import report_menu
 from dashboard.services import ArtifactView, view
 
-dash.register_page(__name__, path="/", name="Overview", title="Overview · Customer Segments", order=0)
+dash.register_page(
+    __name__,
+    path="/",
+    name="Overview",
+    title="Overview · Customer Segments",
+    order=0,
+    description="Customer segments at a glance: who your customers are, what each segment is worth and what to do about it.",
+)
 
 
 def layout(**_query: str) -> html.Div:
@@ -39,7 +46,8 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="d-flex justify-content-between align-items-start flex-wrap gap-2",
             ),
-            dbc.Row(id=ids.OVERVIEW_KPIS, className="g-3 mb-3"),
+            # A fill gate (assets/app.css): the rows below appear with the KPIs, in place, not pushed down by them.
+            dbc.Row(id=ids.OVERVIEW_KPIS, className="g-3 mb-3 fill-gate"),
             dbc.Row(
                 [
                     dbc.Col(

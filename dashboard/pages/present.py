@@ -28,7 +28,14 @@ from dashboard.figures.segments import priority_figure
 from dashboard.services import ArtifactView, service
 from pipeline.errors import SegmentationError
 
-dash.register_page(__name__, path="/present", name="Present", title="Presentation · Customer Segments", order=98)
+dash.register_page(
+    __name__,
+    path="/present",
+    name="Present",
+    title="Presentation · Customer Segments",
+    order=98,
+    description="The customer segmentation story one screen at a time, for presenting.",
+)
 
 
 def layout(version: str | None = None, **_query: str) -> html.Div:

@@ -27,7 +27,14 @@ from dashboard.figures.eda import numeric_variables, population_means
 from dashboard.figures.segments import evidence_phrases, priority_figure, profile_rows
 from dashboard.services import ArtifactView, view
 
-dash.register_page(__name__, path="/segments", name="Segments", title="Segments · Customer Segments", order=5)
+dash.register_page(
+    __name__,
+    path="/segments",
+    name="Segments",
+    title="Segments · Customer Segments",
+    order=5,
+    description="Each customer segment's profile, value, churn risk and recommended actions, in order of priority.",
+)
 
 
 def layout(**_query: str) -> html.Div:

@@ -81,7 +81,14 @@ from dashboard.simulator_inputs import (
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 from pipeline.segmentation.simulate import Simulation
 
-dash.register_page(__name__, path="/simulator", name="Simulator", title="Simulator · Customer Segments", order=4)
+dash.register_page(
+    __name__,
+    path="/simulator",
+    name="Simulator",
+    title="Simulator · Customer Segments",
+    order=4,
+    description="Describe a customer and see which segment they fall into, how sure the model is, and what would move them.",
+)
 
 #: Confidence (1 − nearest / runner-up distance) above which an assignment is "clear", and below which "borderline".
 CLEAR_CONFIDENCE = 0.35
@@ -314,7 +321,8 @@ def layout(**_query: str) -> html.Div:
         "Customer profile",
         html.Div(
             [
-                html.Div(id=ids.SIM_PRESET, className="mb-3 sim-presets"),
+                # A fill gate (assets/app.css): the sliders and the note below appear with the presets, in place.
+                html.Div(id=ids.SIM_PRESET, className="mb-3 sim-presets fill-gate"),
                 html.Div(id=ids.SIM_CONTROLS, className="sim-controls"),
                 html.P(
                     "Marks show the 5th, 25th, 50th, 75th and 95th percentiles of your customers "
@@ -366,7 +374,7 @@ def layout(**_query: str) -> html.Div:
                                         xl=6,
                                     ),
                                 ],
-                                className="g-3 mt-0",
+                                className="g-3 mt-0 sim-after-prediction",
                             ),
                             html.Div(
                                 card(
@@ -375,7 +383,7 @@ def layout(**_query: str) -> html.Div:
                                     help_text="Every customer in the first three principal components, coloured by "
                                     "segment; the diamond is the simulated customer. Drag to rotate.",
                                 ),
-                                className="mt-3",
+                                className="mt-3 sim-after-prediction",
                             ),
                         ],
                         lg=8,
