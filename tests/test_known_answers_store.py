@@ -452,3 +452,110 @@ def test_the_key_folder_is_created_private_however_deep(tmp_path: Path) -> None:
     assert len(key) == 32
     assert stat.S_IMODE((tmp_path / "a" / "b").stat().st_mode) == 0o700
     assert keys.existing_derived_key(settings, keys.ARTIFACT_SIGNING) == key
+
+
+def test_a_thread_reuses_its_connection_and_a_forked_process_opens_its_own(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One connection per process and thread: the same object on every call, a new one after a fork."""
+    from pipeline.store import registry as registry_module
+
+    first = registry._conn()
+    assert registry._conn() is first
+    registry.add_version("alice", "v1", "shop", "cli")
+    real_pid = os.getpid()
+    monkeypatch.setattr(registry_module.os, "getpid", lambda: real_pid + 1)  # as seen in a forked child
+    child = registry._conn()
+    assert child is not first
+    assert registry._conn() is child
+    assert registry.version("alice", "v1").dataset_name == "shop"  # the child's connection sees the same file
+    child.close()
+
+
+# --- keys: where the secret lives, its boundaries and its refusals ---------------------------------------------------
+
+
+def test_the_secret_lives_in_the_absolute_config_home_or_in_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert keys.config_dir() == tmp_path / "xdg" / "customer-segments"
+    assert keys.secret_path(Settings()) == tmp_path / "xdg" / "customer-segments" / "secret-key"
+    assert keys.secret_path(Settings(secret_file=tmp_path / "mine")) == tmp_path / "mine"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for relative_or_empty in ("relative/dir", ""):
+        monkeypatch.setenv("XDG_CONFIG_HOME", relative_or_empty)
+        assert keys.config_dir() == tmp_path / "home" / ".config" / "customer-segments"
+
+
+@pytest.mark.parametrize(("length", "accepted"), [(15, False), (16, True), (17, True)])
+def test_a_secret_needs_at_least_16_characters_in_the_file_and_in_the_environment(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, length: int, accepted: bool
+) -> None:
+    path = settings.secret_file
+    path.parent.mkdir(parents=True)
+    path.write_text("k" * length + "\n")
+    os.chmod(path, 0o600)
+    monkeypatch.setenv(keys.ENV_VAR, "e" * length)
+    if accepted:
+        assert keys.installation_secret(settings, create=False) == b"e" * length
+        monkeypatch.delenv(keys.ENV_VAR)
+        assert keys.installation_secret(settings, create=False) == b"k" * length
+        return
+    with pytest.raises(keys.SecretKeyError) as err:
+        keys.installation_secret(settings, create=False)
+    assert str(err.value) == f"{keys.ENV_VAR} is too short; use at least 16 characters."
+    monkeypatch.delenv(keys.ENV_VAR)
+    with pytest.raises(keys.SecretKeyError) as err:
+        keys.installation_secret(settings, create=False)
+    assert str(err.value) == f"The secret key file {path} is too short; delete it to create a new one."
+
+
+def test_an_unreadable_secret_file_says_why(tmp_path: Path) -> None:
+    missing = tmp_path / "gone"
+    with pytest.raises(keys.SecretKeyError) as err:
+        keys._read_secret(missing)
+    assert str(err.value) == f"Cannot read the secret key file {missing}: No such file or directory."
+
+
+def test_a_secret_file_that_cannot_be_created_says_why(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    path = tmp_path / "file" / "key"
+    with pytest.raises(keys.SecretKeyError) as err:
+        keys.installation_secret(Settings(secret_file=path), create=True)
+    assert str(err.value) == (
+        f"Cannot create the secret key file {path}: File exists. Set {keys.ENV_VAR} or make its folder writable."
+    )
+
+
+def test_the_secret_is_created_in_an_existing_folder_and_kept_when_another_process_wrote_it_first(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    created = keys.installation_secret(Settings(secret_file=folder / "key"), create=True)
+    assert created == (folder / "key").read_bytes() and len(created) == 64
+    assert keys.installation_secret(Settings(secret_file=folder / "key"), create=True) == created
+    # Lost the race: the file appeared between the check and the exclusive create; the other writer's secret wins.
+    (folder / "other").write_text("o" * 32)
+    os.chmod(folder / "other", 0o600)
+    assert keys._create_secret(folder / "other") == b"o" * 32
+
+
+def test_close_closes_this_threads_connection_but_never_a_parents(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.store import registry as registry_module
+
+    first = registry._conn()
+    registry.close()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        first.execute("SELECT 1")
+    registry.close()  # nothing open: nothing to do
+    second = registry._conn()
+    assert second is not first
+    real_pid = os.getpid()
+    monkeypatch.setattr(registry_module.os, "getpid", lambda: real_pid + 1)  # a forked child holding it
+    registry.close()
+    assert second.execute("SELECT 1").fetchone()[0] == 1  # the parent's connection is left open
+    second.close()
