@@ -1,0 +1,157 @@
+"""Known answers of segment naming: thresholds at, below and above each boundary; refusals (issue #15).
+
+Each case is small enough to work by hand; the arithmetic is in the docstring or the comments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.segmentation import naming
+from pipeline.segmentation.naming import (
+    FREQUENCY,
+    RECENCY,
+    RESPONSE,
+    TENURE,
+    VALUE,
+    SegmentEvidence,
+    custom_phrase,
+)
+
+# --- custom features: size words at 0.25σ, 0.5σ and 1.5σ ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("z", "income", "age", "indicator"),
+    [
+        (0.2499, None, None, None),
+        (0.25, "slightly higher annual income", "slightly older", "more female"),
+        (0.4999, "slightly higher annual income", "slightly older", "more female"),
+        (0.5, "high annual income", "older", "mostly female"),
+        (1.4999, "high annual income", "older", "mostly female"),
+        (1.5, "very high annual income", "much older", "mostly female"),
+        (-0.2499, None, None, None),
+        (-0.25, "slightly lower annual income", "slightly younger", None),
+        (-0.5, "low annual income", "young", None),
+        (-1.5, "very low annual income", "very young", None),
+    ],
+)
+def test_custom_phrases_change_words_exactly_at_their_thresholds(
+    z: float, income: str | None, age: str | None, indicator: str | None
+) -> None:
+    assert custom_phrase("Annual_Income", z) == income
+    assert custom_phrase("Age", z) == age
+    assert custom_phrase("Gender = Female", z) == indicator
+
+
+# --- descriptive phrases: a deviation is named from 0.15σ; spend and recency words follow the evidence --------------
+
+
+def _phrases(z: dict[str, float], **facts: object) -> list[tuple[str, int, str, str]]:
+    return naming._phrases(pd.Series(z), SegmentEvidence(z=z, **facts))
+
+
+def test_a_deviation_is_named_from_0_15_sigma_largest_first() -> None:
+    assert _phrases({VALUE: 0.15, FREQUENCY: -0.1499}, top_value=False) == [(VALUE, 1, "High spenders", "high spend")]
+    assert _phrases({VALUE: 0.1499, FREQUENCY: -0.15}, top_value=False) == [
+        (FREQUENCY, -1, "Infrequent buyers", "infrequent")
+    ]
+    # Largest first; equal sizes in name order (Customer_Value before Purchase_Frequency).
+    assert [p[0] for p in _phrases({FREQUENCY: 0.5, VALUE: -0.5, TENURE: 0.9}, top_value=False)] == [
+        TENURE,
+        VALUE,
+        FREQUENCY,
+    ]
+
+
+def test_the_richest_segment_is_top_spenders_and_high_recency_is_lapsed_only_when_mostly_lapsed() -> None:
+    assert _phrases({VALUE: 0.4, RECENCY: 0.5}, top_value=True) == [
+        (RECENCY, 1, "Less recent buyers", "less recent"),  # +0.5σ is not above the lapsed line (+0.5σ)
+        (VALUE, 1, "Top spenders", "top spend"),
+    ]
+    assert _phrases({VALUE: 0.4, RECENCY: 0.5001}, top_value=False) == [
+        (RECENCY, 1, "Lapsed customers", "lapsed"),
+        (VALUE, 1, "High spenders", "high spend"),
+    ]
+    # With measured facts the share decides: exactly half is not mostly lapsed.
+    assert _phrases({RECENCY: 2.0}, lapsed_share=0.5)[0][2] == "Less recent buyers"
+    assert _phrases({RECENCY: 0.2}, lapsed_share=0.51)[0][2] == "Lapsed customers"
+
+
+# --- centroids, lapsed shares and the archetype pool ----------------------------------------------------------------
+
+
+def test_standardised_centroids_are_label_means_of_population_z_scores() -> None:
+    """x = 1, 2, 3, 4: mean 2.5, population sd √1.25; z = ∓1.342, ∓0.447. Label 1 (rows 0, 1): −0.894;
+    label 0 (row 2): +0.447; row 3 is noise. A constant column has no spread: z 0, not NaN."""
+    features = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": [5.0, 5.0, 5.0, 5.0]})
+    z = naming.standardised_centroids(features, np.array([1, 1, 0, -1]))
+    assert z.index.tolist() == [0, 1]
+    assert z["x"].tolist() == pytest.approx([0.5 / np.sqrt(1.25), -1.0 / np.sqrt(1.25)], abs=1e-12)
+    assert z["c"].tolist() == [0.0, 0.0]
+
+
+def test_a_customer_is_lapsed_only_above_half_the_longest_tenure() -> None:
+    """Longest tenure 2 years → the line is 365.25 days: 365.25 itself is not lapsed, 365.26 is. NaN recency is not
+    counted (label 0: 1 of 2 known), noise (-1) is left out."""
+    recency = [365.25, 365.26, np.nan, 400.0, 1.0]
+    profile = pd.DataFrame({RECENCY: recency, TENURE: [2.0, 1.0, 1.0, 0.5, 1.0]})
+    facts = naming.segment_facts(profile, np.array([0, 0, 0, -1, 1]))
+    assert facts.index.tolist() == [0, 1]
+    assert facts["lapsed_share"].tolist() == [0.5, 0.0]
+    assert facts["lapsed_after_days"].tolist() == [365.25, 365.25]
+
+
+def test_lapsed_shares_need_some_known_recency_and_tenure() -> None:
+    labels = np.array([0, 1])
+    no_recency = pd.DataFrame({RECENCY: [np.nan, np.nan], TENURE: [1.0, 2.0]})
+    no_tenure = pd.DataFrame({RECENCY: [10.0, 500.0], TENURE: [np.nan, np.nan]})
+    assert naming.segment_facts(no_recency, labels) is None
+    with np.errstate(all="ignore"):
+        assert naming.segment_facts(no_tenure, labels) is None
+
+
+def test_matching_needs_a_feature_the_archetypes_know() -> None:
+    with pytest.raises(ValueError, match=r"^no clustered feature is known to the archetypes$"):
+        naming._cost(pd.DataFrame({"Annual_Income": [1.0]}), list(naming.ARCHETYPES))
+
+
+def test_archetypes_are_eligible_when_every_required_feature_is_clustered() -> None:
+    keys = [a.key for a in naming.eligible_archetypes([VALUE])]
+    assert keys == ["high_value_loyal", "low_value"]
+    assert [a.key for a in naming.eligible_archetypes([RECENCY])] == ["lapsed"]
+    assert naming.eligible_archetypes(["Annual_Income"]) == []  # custom features only: named from evidence
+    # Behavioural features, but no archetype's requirements met: all are compared on what there is.
+    assert naming.eligible_archetypes([FREQUENCY]) == list(naming.ARCHETYPES)
+
+
+def test_core_archetypes_alone_while_k_is_at_most_4_and_there_are_enough_of_them() -> None:
+    every = [VALUE, FREQUENCY, RESPONSE, TENURE, RECENCY]
+    core = ["high_value_loyal", "high_spend_low_engagement", "new_occasional", "low_value", "lapsed"]
+    assert [a.key for a in naming.candidate_archetypes(every, 4)] == core
+    assert [a.key for a in naming.candidate_archetypes(every, 5)] == [a.key for a in naming.ARCHETYPES]
+    # Spend and response: 3 core archetypes. k = 3 uses them; k = 4 needs the extended set.
+    two = [VALUE, RESPONSE]
+    assert [a.key for a in naming.candidate_archetypes(two, 3)] == [
+        "high_value_loyal",
+        "high_spend_low_engagement",
+        "low_value",
+    ]
+    assert [a.key for a in naming.candidate_archetypes(two, 4)] == [
+        "high_value_loyal",
+        "high_spend_low_engagement",
+        "low_value",
+        "campaign_responsive",
+    ]
+
+
+def test_every_segment_at_the_highest_spend_is_top_and_facts_go_to_their_label() -> None:
+    canon = pd.DataFrame({VALUE: [1.0, 1.0, 0.5], FREQUENCY: [0.0, 0.1, 0.2]}, index=[4, 7, 9])
+    facts = pd.DataFrame({"lapsed_share": [0.25, 0.75], "lapsed_after_days": [100.0, 100.0]}, index=[7, 9])
+    evidence = naming._evidence(canon, facts)
+    assert [e.top_value for e in evidence] == [True, True, False]
+    assert [e.lapsed_share for e in evidence] == [None, 0.25, 0.75]
+    assert evidence[2].z == {VALUE: 0.5, FREQUENCY: 0.2}
+    assert [e.top_value for e in naming._evidence(canon[[FREQUENCY]], None)] == [None, None, None]
