@@ -147,6 +147,7 @@ def test_the_as_of_date_of_the_mapping_is_used_when_none_is_given() -> None:
 
 def test_timestamps_in_a_second_format_are_read_and_counted() -> None:
     rows = [("a", "2024-01-05", "1"), ("a", "2024-01-06", "1"), ("b", "2024-01-07", "1"), ("b", "13/01/2024", "1")]
+    rows.append((None, "14/01/2024", "1"))  # dropped for its missing id: not counted as a second-format date
     prepared = prepare_transactions(pd.DataFrame(rows, columns=["Customer", "When", "Amount"], dtype=object), LOG)
     assert _items(prepared)["date_formats_mixed"] == (
         "fixed",
@@ -194,3 +195,94 @@ def test_lines_without_an_order_id_are_orders_by_their_timestamp_and_never_cance
     assert got["Purchase_Frequency"].to_dict() == {"a": 3.0, "b": 1.0}
     assert got["Customer_Value"].to_dict() == {"a": 11.0, "b": 5.0}
     assert "cancelled_lines" not in {i.kind for i in report.items}
+
+
+# --- purchases, returns and clipping at their boundaries -------------------------------------------------------------
+
+BOUNDARIES = [
+    # a: a zero line (a purchase, not a return) on 01-01 and 0.50 on 01-03: 2 orders, value 0.50.
+    ("a", "2024-01-01 10:00", "0"),
+    ("a", "2024-01-03 10:00", "0.5"),
+    # b: bought 5 and returned 5: net exactly 0, which is not "returned more than bought".
+    ("b", "2024-01-02 09:00", "5"),
+    ("b", "2024-01-02 18:00", "-5"),
+    # r1-r4: only returns (dropped); n1-n4: bought 2, returned 3 (clipped to 0).
+    *[(f"r{i}", "2024-01-02", "-1") for i in range(1, 5)],
+    *[line for i in range(1, 5) for line in ((f"n{i}", "2024-01-02", "2"), (f"n{i}", "2024-01-03", "-3"))],
+    # c: two orders on 01-05 (one purchase day), one at 23:59 on the as-of date (kept); after it, one at
+    # midnight on 01-11 and two on 01-12 (two holdout purchase days).
+    ("c", "2024-01-05 08:00", "1"),
+    ("c", "2024-01-05 20:00", "1"),
+    ("c", "2024-01-10 23:59", "1"),
+    ("c", "2024-01-11 00:00", "1"),
+    ("c", "2024-01-12 07:00", "1"),
+    ("c", "2024-01-12 19:00", "1"),
+]
+
+
+def test_purchases_returns_and_clipping_at_their_boundaries() -> None:
+    table = pd.DataFrame(BOUNDARIES, columns=["Customer", "When", "Amount"], dtype=object)
+    prepared = prepare_transactions(table, LOG, dt.date(2024, 1, 10))
+    items = _items(prepared)
+    assert items["after_as_of"][1] == 3  # from midnight after the as-of date
+    assert items["return_lines"][1] == 9  # b's, r1-r4's and n1-n4's
+    assert items["customers_without_purchase"][2:] == (
+        "4 customers with only returns or cancellations (4 lines) dropped: no purchase to measure.",
+        ("r1", "r2", "r3"),
+    )
+    assert items["value_clipped"][:2] == ("flagged", 4)
+    assert items["value_clipped"][3] == ("n1", "n2", "n3")
+    assert (prepared.report.rows_read, prepared.report.rows_kept) == (
+        22,
+        15,
+    )  # 22 lines; the 3 after the as-of date and r1-r4's 4 not used
+    got = prepared.customers
+    assert got.index.tolist() == list(range(7))
+    first = ["ID", "Customer_Value", "Purchase_Frequency", "Customer_For_Years", "Recency", "Enrolled"]
+    assert got.columns.tolist()[:6] == first
+    by_id = got.set_index("ID")
+    assert by_id.index.tolist() == ["a", "b", "n1", "n2", "n3", "n4", "c"]
+    assert by_id["Customer_Value"].to_dict() == {
+        "a": 0.5,
+        "b": 0.0,
+        "n1": 0.0,
+        "n2": 0.0,
+        "n3": 0.0,
+        "n4": 0.0,
+        "c": 3.0,
+    }
+    assert by_id.loc[["a", "b", "c"], "Purchase_Frequency"].tolist() == [2.0, 1.0, 3.0]
+    assert str(by_id.loc["a", "Enrolled"].date()) == "2024-01-01"
+    # Purchase days: a 01-01 and 01-03 (x = 1), c 01-05 and 01-10 (x = 1); spend per purchase day 0.50 / 2, 3 / 2.
+    assert by_id.loc[["a", "b", "c"], "Repeat_Purchase_Days"].tolist() == [1.0, 0.0, 1.0]
+    assert by_id.loc[["a", "b", "c"], "Spend_Per_Purchase_Day"].tolist() == [0.25, 0.0, 1.5]
+    assert by_id.loc[["a", "c"], "Holdout_Actual_Days"].tolist() == [0.0, 2.0]
+    assert by_id["Holdout_Period_Days"].iloc[0] == 2.0
+    assert by_id["Holdout_End_Day"].iloc[0] == 19734.0  # 2024-01-12
+
+
+def test_unreadable_amount_examples_are_the_first_three_values_or_else_row_numbers() -> None:
+    qp = Mapping(
+        "transactions", id_column="Customer", timestamp_column="When", quantity_column="Qty", unit_price_column="Price"
+    )
+    pairs = [("x1", "1"), ("x2", "1"), ("1", "p1"), ("1", "p2")] + [("1", "1")] * 4
+    rows = [("a", f"2024-01-0{i + 1}", q, p) for i, (q, p) in enumerate(pairs)]
+    prepared = prepare_transactions(pd.DataFrame(rows, columns=["Customer", "When", "Qty", "Price"], dtype=object), qp)
+    assert _items(prepared)["amount_unreadable"] == (
+        "dropped",
+        4,
+        "Qty × Price: 4 lines with a missing or non-numeric amount dropped (e.g. Qty row 2: 'x1', row 3: 'x2', "
+        "Price row 4: 'p1', row 5: 'p2').",
+        ("x1", "x2", "p1"),
+    )
+    missing = pd.DataFrame(
+        [("a", "2024-01-01", None), ("a", "2024-01-02", "1"), ("a", "2024-01-03", "2")],
+        columns=["Customer", "When", "Amount"],
+        dtype=object,
+    )
+    assert _items(prepare_transactions(missing, LOG))["amount_unreadable"] == (
+        "dropped",
+        1,
+        "Amount: 1 lines with a missing or non-numeric amount dropped.",
+        ("row 2",),
+    )
