@@ -559,3 +559,13 @@ def test_close_closes_this_threads_connection_but_never_a_parents(
     registry.close()
     assert second.execute("SELECT 1").fetchone()[0] == 1  # the parent's connection is left open
     second.close()
+
+
+@pytest.mark.parametrize("bad", ["", "a\nb", None])
+def test_an_unusable_identity_cannot_read_even_a_shared_version(bad: object, registry: Registry) -> None:
+    registry.add_version("alice", "v1", "shop", "cli", shared=True)
+    assert registry.can_read("bob", "v1") is True
+    assert registry.can_read(bad, "v1") is False  # type: ignore[arg-type]
+    assert registry.can_read("bob", "") is False
+    assert registry.can_read("bob", None) is False
+    assert registry.can_read("bob", "v2") is False
