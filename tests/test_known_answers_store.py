@@ -569,3 +569,65 @@ def test_an_unusable_identity_cannot_read_even_a_shared_version(bad: object, reg
     assert registry.can_read("bob", "") is False
     assert registry.can_read("bob", None) is False
     assert registry.can_read("bob", "v2") is False
+
+
+# --- artifacts: what is written, and what a rewrite or a failed write leaves behind -----------------------------------
+
+
+def test_a_failed_content_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    def fail(path: Path) -> None:
+        path.write_bytes(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        artifacts._commit_content(tmp_path, "bundle", ".joblib", fail)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_rewrite_keeps_json_and_unrelated_files_and_the_customers_index_is_not_stored(settings: Settings) -> None:
+    folder = _write(settings)
+    kept = [folder / "notes-0123456789abcdef.json", folder / "my-notes.txt", folder / "readme"]
+    for path in kept:
+        path.write_text("not ours")
+    manifest = {"artifact_id": "v1", "created_at": "x", "library_versions": library_versions()}
+    customers = pd.DataFrame({"ID": ["b", "c"]}, index=[5, 7])
+    write_artifact(folder, manifest, {"answer": 43}, customers, settings)
+    assert all(path.exists() for path in kept)
+    loaded = load_artifact(folder, settings)
+    assert loaded.customers.index.tolist() == [0, 1]
+    assert loaded.customers.columns.tolist() == ["ID"]
+
+
+def test_the_signature_does_not_depend_on_the_order_of_the_manifest_keys(settings: Settings) -> None:
+    folder = _write(settings)
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    (folder / MANIFEST_NAME).write_text(json.dumps(dict(reversed(list(manifest.items())))))
+    assert load_artifact(folder, settings).bundle == {"answer": 42}
+
+
+def test_library_versions_record_python_and_name_a_missing_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platform
+    from importlib import metadata
+
+    versions = library_versions()
+    assert versions["python"] == platform.python_version()
+    assert list(versions) == ["python", *artifacts.RECORDED_LIBRARIES]
+    real = metadata.version
+
+    def without_pyarrow(name: str) -> str:
+        if name == "pyarrow":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(artifacts.metadata, "version", without_pyarrow)
+    fresh = dict(artifacts._installed_versions.__wrapped__())
+    assert fresh["pyarrow"] == "missing"
+    assert fresh["numpy"] == versions["numpy"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open descriptors through /proc")
+def test_atomic_writes_leave_no_file_descriptor_open(tmp_path: Path) -> None:
+    before = len(os.listdir("/proc/self/fd"))
+    for i in range(5):
+        artifacts.write_json_atomic(tmp_path / f"s{i}.json", {"i": i})
+    assert len(os.listdir("/proc/self/fd")) == before
