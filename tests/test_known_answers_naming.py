@@ -155,3 +155,57 @@ def test_every_segment_at_the_highest_spend_is_top_and_facts_go_to_their_label()
     assert [e.lapsed_share for e in evidence] == [None, 0.25, 0.75]
     assert evidence[2].z == {VALUE: 0.5, FREQUENCY: 0.2}
     assert [e.top_value for e in naming._evidence(canon[[FREQUENCY]], None)] == [None, None, None]
+
+
+# --- whole naming runs on hand-made centroids -----------------------------------------------------------------------
+
+
+def _distance(centroid: dict[str, float], key: str) -> float:
+    prototype = naming.ARCHETYPE_BY_KEY[key].prototype
+    return float(np.sqrt(sum((v - prototype[f]) ** 2 for f, v in centroid.items())))
+
+
+def test_four_segments_get_the_four_nearest_plausible_core_archetypes_whatever_their_labels() -> None:
+    rows = {
+        3: {VALUE: 1.2, FREQUENCY: 1.0, RESPONSE: 1.5, TENURE: 0.4},  # the High-Value Loyal prototype itself
+        0: {VALUE: -0.8, FREQUENCY: -0.7, RESPONSE: -0.3, TENURE: -0.1},
+        2: {VALUE: 1.0, FREQUENCY: 1.0, RESPONSE: -0.5, TENURE: 0.0},  # the High Spend – Low Engagement prototype
+        1: {VALUE: -0.2, FREQUENCY: -0.5, RESPONSE: 0.1, TENURE: -1.0},
+    }
+    centroids = pd.DataFrame.from_dict(rows, orient="index")
+    names = naming.name_segments(centroids)
+    assert [n.label for n in names] == [3, 0, 2, 1]  # the order of centroids.index
+    assert [n.key for n in names] == ["high_value_loyal", "low_value", "high_spend_low_engagement", "new_occasional"]
+    assert [n.colour for n in names] == [naming.ARCHETYPE_BY_KEY[n.key].colour for n in names]
+    assert [n.match_distance for n in names] == pytest.approx(
+        [_distance(rows[n.label], n.key) for n in names], abs=1e-12
+    )
+    assert names[0].match_distance == 0.0 and names[2].match_distance == 0.0
+    assert names[1].evidence == "spend −0.8σ, frequency −0.7σ, response −0.3σ, tenure −0.1σ"
+    # Relabelled (the algorithm numbered the clusters differently): the same name for the same centroid.
+    relabelled = naming.name_segments(centroids.set_axis([10, 11, 12, 13]).iloc[::-1])
+    assert [n.key for n in relabelled] == [
+        "new_occasional",
+        "high_spend_low_engagement",
+        "low_value",
+        "high_value_loyal",
+    ]
+
+
+def test_a_segment_left_without_an_archetype_gets_a_descriptive_name_and_the_first_spare_colour() -> None:
+    """Segments 0 and 1 are both near High-Value Loyal on spend and frequency; 0 is nearer (0.2) and takes it.
+    1 is described by its two largest deviations: frequency +0.95σ, then spend +0.9σ (not the top spender)."""
+    centroids = pd.DataFrame({VALUE: [1.0, 0.9, -1.0], FREQUENCY: [1.0, 0.95, -1.0]})
+    names = naming.name_segments(centroids)
+    assert [n.name for n in names] == ["High-Value Loyal", "Frequent buyers, high spend", "Low-Value"]
+    assert [n.key for n in names] == ["high_value_loyal", "frequent_buyers_high_spend", "low_value"]
+    assert [n.archetype for n in names] == ["high_value_loyal", naming.DESCRIPTIVE, "low_value"]
+    assert names[1].colour == naming._EXTRA_COLOURS[0]
+    assert (names[1].objective, names[1].actions) == (
+        "Keep them engaged",
+        ("Regular-customer perks", "Replenishment reminders"),
+    )
+    spend_frequency = {VALUE: 0.9, FREQUENCY: 0.95}
+    nearest = min(_distance(spend_frequency, a.key) for a in naming.candidate_archetypes([VALUE, FREQUENCY], 3))
+    assert names[1].match_distance == pytest.approx(nearest, abs=1e-12)
+    assert names[0].match_distance == pytest.approx(0.2, abs=1e-12)
