@@ -209,3 +209,34 @@ def test_a_segment_left_without_an_archetype_gets_a_descriptive_name_and_the_fir
     nearest = min(_distance(spend_frequency, a.key) for a in naming.candidate_archetypes([VALUE, FREQUENCY], 3))
     assert names[1].match_distance == pytest.approx(nearest, abs=1e-12)
     assert names[0].match_distance == pytest.approx(0.2, abs=1e-12)
+
+
+def test_segments_of_custom_features_only_are_described_in_feature_order_with_the_archetype_palette() -> None:
+    """No archetype knows these features: every segment is described. Canonical order is by the first column
+    (income −0.6, +0.1, +1.0), and the colour-blind-safe archetype colours are handed out in that order."""
+    centroids = pd.DataFrame({"Annual_Income": [1.0, -0.6, 0.1], "Age": [0.3, 0.1, -1.6]})
+    names = naming.name_segments(centroids)
+    assert [n.name for n in names] == ["High annual income, slightly older", "Low annual income", "Very young"]
+    assert [n.key for n in names] == ["high_annual_income_slightly_older", "low_annual_income", "very_young"]
+    palette = [a.colour for a in naming.ARCHETYPES]
+    assert [n.colour for n in names] == [palette[2], palette[0], palette[1]]
+    assert {(n.objective, n.actions, n.match_distance) for n in names} == {(naming.CUSTOM_OBJECTIVE, (), 0.0)}
+    # Nothing notable (|z| < 0.25σ): "Average <first two features>", told apart by their largest difference.
+    flat = naming.name_segments(pd.DataFrame({"Annual_Income": [0.1, -0.1], "Age": [0.1, -0.1]}))
+    assert [n.name for n in flat] == [
+        "Average annual income and age · higher annual income",
+        "Average annual income and age · lower annual income",
+    ]
+    assert [n.colour for n in flat] == [palette[1], palette[0]]
+
+
+def test_a_custom_deviation_leads_a_mixed_segment_and_leaves_the_action_to_the_user() -> None:
+    centroids = pd.DataFrame({"Annual_Income": [1.0, 0.6], VALUE: [0.05, -0.05]})
+    names = naming.name_segments(centroids)
+    assert [n.name for n in names] == ["High annual income", "Low-Value"]
+    assert (names[0].objective, names[0].actions, names[0].colour) == (
+        naming.CUSTOM_OBJECTIVE,
+        (),
+        naming._EXTRA_COLOURS[0],
+    )
+    assert names[1].objective == naming.ARCHETYPE_BY_KEY["low_value"].objective
