@@ -240,3 +240,16 @@ def test_a_custom_deviation_leads_a_mixed_segment_and_leaves_the_action_to_the_u
         naming._EXTRA_COLOURS[0],
     )
     assert names[1].objective == naming.ARCHETYPE_BY_KEY["low_value"].objective
+
+
+def test_a_segment_that_fits_no_archetype_does_not_push_another_off_its_nearest_one() -> None:
+    """Segment 0 (spend +0.4σ, mostly lapsed) may take either archetype: Alpha at 0.4 or Beta at 0.6. Segment 1 is not
+    lapsed, so both names are disallowed for it (5.0 and 6.0 away). Segment 0 gets its nearest, Alpha; segment 1 none.
+    (Counting the disallowed pair's distance, 0.6 + 5.0 < 0.4 + 6.0, used to hand segment 0 the farther Beta.)"""
+    alpha = naming.Archetype("alpha", "Alpha lapsed", "", (), "#000001", {VALUE: 0.0})
+    beta = naming.Archetype("beta", "Beta lapsed", "", (), "#000002", {VALUE: 1.0})
+    canon = pd.DataFrame({VALUE: [0.4, -5.0]})
+    evidence = [SegmentEvidence(z={VALUE: 0.4}, lapsed_share=0.9), SegmentEvidence(z={VALUE: -5.0}, lapsed_share=0.1)]
+    chosen, cost = naming._assign(canon, evidence, [alpha, beta])
+    assert chosen == [0, -1]
+    assert cost.ravel().tolist() == pytest.approx([0.4, 0.6, 5.0, 6.0], abs=1e-12)

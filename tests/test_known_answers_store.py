@@ -631,3 +631,18 @@ def test_atomic_writes_leave_no_file_descriptor_open(tmp_path: Path) -> None:
     for i in range(5):
         artifacts.write_json_atomic(tmp_path / f"s{i}.json", {"i": i})
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_version_held_by_the_system_and_shared_by_a_user_is_seen_as_the_systems(registry: Registry) -> None:
+    registry.add_version("carol", "sample", "Carol's copy", "cli", shared=True)
+    registry.add_system_version("sample", "Sample")
+    seen = registry.version("bob", "sample")
+    assert (seen.owner, seen.dataset_name, seen.source, seen.mine, seen.shared) == (
+        SYSTEM,
+        "Sample",
+        "default",
+        False,
+        True,
+    )
+    assert [(v.owner, v.dataset_name) for v in registry.versions("bob")] == [(SYSTEM, "Sample")]
+    assert registry.version("carol", "sample").owner == "carol"  # her own row first
