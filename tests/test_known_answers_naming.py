@@ -253,3 +253,14 @@ def test_a_segment_that_fits_no_archetype_does_not_push_another_off_its_nearest_
     chosen, cost = naming._assign(canon, evidence, [alpha, beta])
     assert chosen == [0, -1]
     assert cost.ravel().tolist() == pytest.approx([0.4, 0.6, 5.0, 6.0], abs=1e-12)
+
+
+def test_a_high_value_archetype_moves_only_to_an_unnamed_segment_and_to_the_first_of_equally_rich_ones() -> None:
+    hv = naming.ARCHETYPE_BY_KEY["high_value_loyal"]
+    steady = naming.ARCHETYPE_BY_KEY["steady_regular"]
+    canon = pd.DataFrame({VALUE: [0.5, 2.0, 2.0]})
+    evidence = [SegmentEvidence(z={VALUE: v, FREQUENCY: 1.0, RESPONSE: 1.0, TENURE: 1.0}) for v in canon[VALUE]]
+    # Segment 1 is richer but already named (Steady Regulars, index 0 of the pool): segment 0 keeps High-Value Loyal.
+    assert naming._prefer_higher_value(canon.iloc[:2], evidence[:2], [steady, hv], [1, 0]) == [1, 0]
+    # Segments 1 and 2 are equally rich and unnamed: the first of them gets it.
+    assert naming._prefer_higher_value(canon, evidence, [hv], [0, -1, -1]) == [-1, 0, -1]
