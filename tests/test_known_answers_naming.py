@@ -264,3 +264,20 @@ def test_a_high_value_archetype_moves_only_to_an_unnamed_segment_and_to_the_firs
     assert naming._prefer_higher_value(canon.iloc[:2], evidence[:2], [steady, hv], [1, 0]) == [1, 0]
     # Segments 1 and 2 are equally rich and unnamed: the first of them gets it.
     assert naming._prefer_higher_value(canon, evidence, [hv], [0, -1, -1]) == [-1, 0, -1]
+
+
+def test_a_descriptive_name_uses_the_two_largest_deviations_and_average_names_the_first_two_features() -> None:
+    canon = pd.DataFrame({VALUE: [0.9, -1.0], FREQUENCY: [0.95, 0.0], TENURE: [0.5, 0.0]})
+    out = naming._descriptive(canon, [SegmentEvidence(z=dict(canon.iloc[0]), top_value=False)] * 2, [0])
+    assert [n.name for n in out] == ["Frequent buyers, high spend"]  # long-standing (+0.5σ) is the third
+    flat = pd.DataFrame({"Annual_Income": [0.1], "Age": [0.1], "Visits": [0.0]})
+    assert [n.name for n in naming._descriptive(flat, naming._evidence(flat, None), [0])] == [
+        "Average annual income and age"
+    ]
+
+
+def test_nothing_to_name_and_facts_that_cannot_be_measured() -> None:
+    assert naming.name_segments(pd.DataFrame(columns=[VALUE, FREQUENCY])) == []
+    profile = pd.DataFrame({RECENCY: [10.0, 500.0], TENURE: [1.0, 2.0]})
+    assert naming.segment_facts(profile.drop(columns=[RECENCY]), np.array([0, 1])) is None
+    assert naming.segment_facts(profile.drop(columns=[TENURE]), np.array([0, 1])) is None
