@@ -281,3 +281,28 @@ def test_nothing_to_name_and_facts_that_cannot_be_measured() -> None:
     profile = pd.DataFrame({RECENCY: [10.0, 500.0], TENURE: [1.0, 2.0]})
     assert naming.segment_facts(profile.drop(columns=[RECENCY]), np.array([0, 1])) is None
     assert naming.segment_facts(profile.drop(columns=[TENURE]), np.array([0, 1])) is None
+
+
+def test_lapsed_shares_need_a_period_longer_than_nothing() -> None:
+    """Longest tenure one day: the line is half a day, measurable; no tenure at all: not measurable."""
+    profile = pd.DataFrame({RECENCY: [0.0, 1.0], TENURE: [1 / 365.25, 0.5 / 365.25]})
+    facts = naming.segment_facts(profile, np.array([0, 1]))
+    assert facts["lapsed_share"].tolist() == [0.0, 1.0]
+    assert facts["lapsed_after_days"].tolist() == pytest.approx([0.5, 0.5], abs=1e-12)
+    assert naming.segment_facts(profile.assign(**{TENURE: 0.0}), np.array([0, 1])) is None
+
+
+def test_handing_on_a_high_value_archetype_repeats_until_nothing_moves() -> None:
+    """Segment 2 (richest) cannot be 'Loyal' (frequency below average) but can take High Spend – Low Engagement from
+    segment 1; only then is segment 1 free and richer than segment 0, so High-Value Loyal moves to it (a second pass)."""
+    loyal, low_engagement = (
+        naming.ARCHETYPE_BY_KEY["high_value_loyal"],
+        naming.ARCHETYPE_BY_KEY["high_spend_low_engagement"],
+    )
+    canon = pd.DataFrame({VALUE: [1.0, 2.0, 3.0]})
+    evidence = [
+        SegmentEvidence(z={VALUE: 1.0, FREQUENCY: 1.0, RESPONSE: 1.0}),
+        SegmentEvidence(z={VALUE: 2.0, FREQUENCY: 1.0, RESPONSE: -1.0}),
+        SegmentEvidence(z={VALUE: 3.0, FREQUENCY: -1.0, RESPONSE: -1.0}),
+    ]
+    assert naming._prefer_higher_value(canon, evidence, [loyal, low_engagement], [0, 1, -1]) == [-1, 0, 1]
