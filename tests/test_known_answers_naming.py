@@ -306,3 +306,9 @@ def test_handing_on_a_high_value_archetype_repeats_until_nothing_moves() -> None
         SegmentEvidence(z={VALUE: 3.0, FREQUENCY: -1.0, RESPONSE: -1.0}),
     ]
     assert naming._prefer_higher_value(canon, evidence, [loyal, low_engagement], [0, 1, -1]) == [-1, 0, 1]
+
+
+def test_custom_deviations_are_named_in_the_models_feature_order_not_by_size() -> None:
+    canon = pd.DataFrame({"Annual_Income": [0.3], "Age": [1.0]})
+    out = naming._descriptive(canon, naming._evidence(canon, None), [0])
+    assert [n.name for n in out] == ["Slightly higher annual income, older"]
