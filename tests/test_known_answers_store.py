@@ -452,3 +452,197 @@ def test_the_key_folder_is_created_private_however_deep(tmp_path: Path) -> None:
     assert len(key) == 32
     assert stat.S_IMODE((tmp_path / "a" / "b").stat().st_mode) == 0o700
     assert keys.existing_derived_key(settings, keys.ARTIFACT_SIGNING) == key
+
+
+def test_a_thread_reuses_its_connection_and_a_forked_process_opens_its_own(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One connection per process and thread: the same object on every call, a new one after a fork."""
+    from pipeline.store import registry as registry_module
+
+    first = registry._conn()
+    assert registry._conn() is first
+    registry.add_version("alice", "v1", "shop", "cli")
+    real_pid = os.getpid()
+    monkeypatch.setattr(registry_module.os, "getpid", lambda: real_pid + 1)  # as seen in a forked child
+    child = registry._conn()
+    assert child is not first
+    assert registry._conn() is child
+    assert registry.version("alice", "v1").dataset_name == "shop"  # the child's connection sees the same file
+    child.close()
+
+
+# --- keys: where the secret lives, its boundaries and its refusals ---------------------------------------------------
+
+
+def test_the_secret_lives_in_the_absolute_config_home_or_in_the_settings_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert keys.config_dir() == tmp_path / "xdg" / "customer-segments"
+    assert keys.secret_path(Settings()) == tmp_path / "xdg" / "customer-segments" / "secret-key"
+    assert keys.secret_path(Settings(secret_file=tmp_path / "mine")) == tmp_path / "mine"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for relative_or_empty in ("relative/dir", ""):
+        monkeypatch.setenv("XDG_CONFIG_HOME", relative_or_empty)
+        assert keys.config_dir() == tmp_path / "home" / ".config" / "customer-segments"
+
+
+@pytest.mark.parametrize(("length", "accepted"), [(15, False), (16, True), (17, True)])
+def test_a_secret_needs_at_least_16_characters_in_the_file_and_in_the_environment(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, length: int, accepted: bool
+) -> None:
+    path = settings.secret_file
+    path.parent.mkdir(parents=True)
+    path.write_text("k" * length + "\n")
+    os.chmod(path, 0o600)
+    monkeypatch.setenv(keys.ENV_VAR, "e" * length)
+    if accepted:
+        assert keys.installation_secret(settings, create=False) == b"e" * length
+        monkeypatch.delenv(keys.ENV_VAR)
+        assert keys.installation_secret(settings, create=False) == b"k" * length
+        return
+    with pytest.raises(keys.SecretKeyError) as err:
+        keys.installation_secret(settings, create=False)
+    assert str(err.value) == f"{keys.ENV_VAR} is too short; use at least 16 characters."
+    monkeypatch.delenv(keys.ENV_VAR)
+    with pytest.raises(keys.SecretKeyError) as err:
+        keys.installation_secret(settings, create=False)
+    assert str(err.value) == f"The secret key file {path} is too short; delete it to create a new one."
+
+
+def test_an_unreadable_secret_file_says_why(tmp_path: Path) -> None:
+    missing = tmp_path / "gone"
+    with pytest.raises(keys.SecretKeyError) as err:
+        keys._read_secret(missing)
+    assert str(err.value) == f"Cannot read the secret key file {missing}: No such file or directory."
+
+
+def test_a_secret_file_that_cannot_be_created_says_why(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    path = tmp_path / "file" / "key"
+    with pytest.raises(keys.SecretKeyError) as err:
+        keys.installation_secret(Settings(secret_file=path), create=True)
+    assert str(err.value) == (
+        f"Cannot create the secret key file {path}: File exists. Set {keys.ENV_VAR} or make its folder writable."
+    )
+
+
+def test_the_secret_is_created_in_an_existing_folder_and_kept_when_another_process_wrote_it_first(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    created = keys.installation_secret(Settings(secret_file=folder / "key"), create=True)
+    assert created == (folder / "key").read_bytes() and len(created) == 64
+    assert keys.installation_secret(Settings(secret_file=folder / "key"), create=True) == created
+    # Lost the race: the file appeared between the check and the exclusive create; the other writer's secret wins.
+    (folder / "other").write_text("o" * 32)
+    os.chmod(folder / "other", 0o600)
+    assert keys._create_secret(folder / "other") == b"o" * 32
+
+
+def test_close_closes_this_threads_connection_but_never_a_parents(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.store import registry as registry_module
+
+    first = registry._conn()
+    registry.close()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        first.execute("SELECT 1")
+    registry.close()  # nothing open: nothing to do
+    second = registry._conn()
+    assert second is not first
+    real_pid = os.getpid()
+    monkeypatch.setattr(registry_module.os, "getpid", lambda: real_pid + 1)  # a forked child holding it
+    registry.close()
+    assert second.execute("SELECT 1").fetchone()[0] == 1  # the parent's connection is left open
+    second.close()
+
+
+@pytest.mark.parametrize("bad", ["", "a\nb", None])
+def test_an_unusable_identity_cannot_read_even_a_shared_version(bad: object, registry: Registry) -> None:
+    registry.add_version("alice", "v1", "shop", "cli", shared=True)
+    assert registry.can_read("bob", "v1") is True
+    assert registry.can_read(bad, "v1") is False  # type: ignore[arg-type]
+    assert registry.can_read("bob", "") is False
+    assert registry.can_read("bob", None) is False
+    assert registry.can_read("bob", "v2") is False
+
+
+# --- artifacts: what is written, and what a rewrite or a failed write leaves behind -----------------------------------
+
+
+def test_a_failed_content_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    def fail(path: Path) -> None:
+        path.write_bytes(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        artifacts._commit_content(tmp_path, "bundle", ".joblib", fail)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_rewrite_keeps_json_and_unrelated_files_and_the_customers_index_is_not_stored(settings: Settings) -> None:
+    folder = _write(settings)
+    kept = [folder / "notes-0123456789abcdef.json", folder / "my-notes.txt", folder / "readme"]
+    for path in kept:
+        path.write_text("not ours")
+    manifest = {"artifact_id": "v1", "created_at": "x", "library_versions": library_versions()}
+    customers = pd.DataFrame({"ID": ["b", "c"]}, index=[5, 7])
+    write_artifact(folder, manifest, {"answer": 43}, customers, settings)
+    assert all(path.exists() for path in kept)
+    loaded = load_artifact(folder, settings)
+    assert loaded.customers.index.tolist() == [0, 1]
+    assert loaded.customers.columns.tolist() == ["ID"]
+
+
+def test_the_signature_does_not_depend_on_the_order_of_the_manifest_keys(settings: Settings) -> None:
+    folder = _write(settings)
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    (folder / MANIFEST_NAME).write_text(json.dumps(dict(reversed(list(manifest.items())))))
+    assert load_artifact(folder, settings).bundle == {"answer": 42}
+
+
+def test_library_versions_record_python_and_name_a_missing_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platform
+    from importlib import metadata
+
+    versions = library_versions()
+    assert versions["python"] == platform.python_version()
+    assert list(versions) == ["python", *artifacts.RECORDED_LIBRARIES]
+    real = metadata.version
+
+    def without_pyarrow(name: str) -> str:
+        if name == "pyarrow":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(artifacts.metadata, "version", without_pyarrow)
+    fresh = dict(artifacts._installed_versions.__wrapped__())
+    assert fresh["pyarrow"] == "missing"
+    assert fresh["numpy"] == versions["numpy"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open descriptors through /proc")
+def test_atomic_writes_leave_no_file_descriptor_open(tmp_path: Path) -> None:
+    before = len(os.listdir("/proc/self/fd"))
+    for i in range(5):
+        artifacts.write_json_atomic(tmp_path / f"s{i}.json", {"i": i})
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_version_held_by_the_system_and_shared_by_a_user_is_seen_as_the_systems(registry: Registry) -> None:
+    registry.add_version("carol", "sample", "Carol's copy", "cli", shared=True)
+    registry.add_system_version("sample", "Sample")
+    seen = registry.version("bob", "sample")
+    assert (seen.owner, seen.dataset_name, seen.source, seen.mine, seen.shared) == (
+        SYSTEM,
+        "Sample",
+        "default",
+        False,
+        True,
+    )
+    assert [(v.owner, v.dataset_name) for v in registry.versions("bob")] == [(SYSTEM, "Sample")]
+    assert registry.version("carol", "sample").owner == "carol"  # her own row first

@@ -373,7 +373,7 @@ def _assign(
     """Archetype index per segment (-1: none plausible, or more segments than archetypes) and the cost matrix."""
     cost = _cost(canon, pool)
     allowed = np.array([[not contradictions(a.name, ev) for a in pool] for ev in evidence])
-    blocked = np.where(allowed, cost, _BLOCKED + cost)
+    blocked = np.where(allowed, cost, _BLOCKED)  # disallowed pairs all cost the same: allowed distances decide
     k = len(canon)
     chosen = [-1] * k
     rows, cols = linear_sum_assignment(blocked)

@@ -27,6 +27,9 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = "1"
+# pytest's plugin autoload scans every installed distribution's entry points on each pytest.main call
+# (10-15 s per mutant on a busy machine); the fast tests need only hypothesis, loaded explicitly below.
+os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 import argparse  # noqa: E402
 import ast  # noqa: E402
@@ -244,6 +247,8 @@ class _CallMap:
 
 
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-m", "not slow and not browser", "-W", "ignore::DeprecationWarning"]
+if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+    PYTEST_ARGS += ["-p", "_hypothesis_pytestplugin"]
 
 
 def _in_child(fn, timeout: float) -> tuple[str, object]:
@@ -300,8 +305,11 @@ def run_module(
     defs = _functions(tree)
     live = _live_functions(module)
     tests = candidate_tests(module_name, known_answers)
-    for test in tests:  # import once in the parent: every forked child starts with them loaded
-        importlib.import_module(test[:-3].replace("/", "."))
+    # Import once in the parent, the shared conftest (it imports the training stack) included: every
+    # forked child starts with them loaded instead of importing them again for each mutant.
+    for test in ["tests/conftest.py", *tests]:
+        if (ROOT / test).exists():
+            importlib.import_module(test[:-3].replace("/", "."))
 
     codes = {fn.__code__: q for q, fns in live.items() if q in defs for fn in fns}
 
