@@ -146,6 +146,7 @@ def minimise(
     max_iter: int,
     tol: float,
     value: Callable[[np.ndarray], float] | None = None,
+    polish: bool = True,
 ) -> optimize.OptimizeResult:
     """Minimise ``fun`` (value and gradient) over bounded log-parameters.
 
@@ -155,7 +156,9 @@ def minimise(
     then L-BFGS-B again, and the better of the two is kept.  BLAS runs on one thread
     here: threaded BLAS on these small vectors only waits on a busy machine.  ``value``, if
     given, is ``fun``'s value without the gradient (the same number, computed for less),
-    for Nelder-Mead, which uses no gradient.
+    for Nelder-Mead, which uses no gradient.  ``polish=False`` skips the Nelder-Mead stage and
+    returns L-BFGS-B's result as it is (a cheap first look: where the likelihood has no finite
+    maximum, Nelder-Mead would spend its whole budget walking along the ridge).
     """
     value_only = value if value is not None else (lambda z: fun(z)[0])
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
@@ -163,7 +166,7 @@ def minimise(
     with threadpool_limits(limits=1, user_api="blas"):
         res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
         res.success = bool(res.success or np.abs(res.jac).max() <= max(tol, 1e-6))
-        if not res.success:
+        if polish and not res.success:
             nm = optimize.minimize(
                 value_only,
                 res.x,

@@ -133,6 +133,10 @@ class GammaGammaModel(BaseEstimator):
         Most L-BFGS-B iterations.
     tol : float, default 1e-9
         Gradient tolerance on the mean log-likelihood per customer.
+    polish : bool, default True
+        When L-BFGS-B does not converge, continue with Nelder-Mead and L-BFGS-B again
+        (:func:`~pipeline.churn.bgnbd.minimise`).  False: stop there (a cheap first look;
+        where the likelihood has no finite maximum, ``q`` already shows it).
 
     Attributes
     ----------
@@ -151,10 +155,11 @@ class GammaGammaModel(BaseEstimator):
         Whether the optimiser reported convergence.
     """
 
-    def __init__(self, penalizer: float = 0.0, max_iter: int = 2000, tol: float = 1e-9):
+    def __init__(self, penalizer: float = 0.0, max_iter: int = 2000, tol: float = 1e-9, polish: bool = True):
         self.penalizer = penalizer
         self.max_iter = max_iter
         self.tol = tol
+        self.polish = polish
 
     def fit(self, frequency: object, monetary_value: object, sample_weight: object = None) -> GammaGammaModel:
         """Fit on the customers with ``frequency > 0`` (others are ignored, whatever their value).
@@ -197,6 +202,7 @@ class GammaGammaModel(BaseEstimator):
             self.max_iter,
             self.tol,
             value=lambda z: _neg_log_likelihood_value(z, data, self.penalizer),
+            polish=self.polish,
         )
         theta = np.exp(res.x)
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in theta), strict=True))
@@ -243,6 +249,25 @@ class GammaGammaModel(BaseEstimator):
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(denom > 0, num / denom, np.nan)
         return out.reshape(shape)
+
+
+def in_larger_units(model: GammaGammaModel, scale: float) -> GammaGammaModel:
+    """A model fitted on spend divided by ``scale``, restated in the original money units.
+
+    ``gamma`` (and its standard error) is in money units, so it is multiplied by ``scale``;
+    ``p`` and ``q`` have no unit.  Each customer's density of ``zbar`` is ``1 / scale`` as
+    large in the original units, so the log-likelihood drops by ``n log(scale)`` (``n`` =
+    ``n_customers_``: exact for unit weights).
+    """
+    check_is_fitted(model, "params_")
+    out = GammaGammaModel(model.penalizer, model.max_iter, model.tol, model.polish)
+    out.params_ = {**model.params_, "gamma": model.params_["gamma"] * scale}
+    out.params_se_ = {**model.params_se_, "gamma": model.params_se_["gamma"] * scale}
+    out.log_likelihood_ = model.log_likelihood_ - model.n_customers_ * float(np.log(scale))
+    out.n_customers_ = model.n_customers_
+    out.frequency_monetary_corr_ = model.frequency_monetary_corr_
+    out.converged_ = model.converged_
+    return out
 
 
 def _weighted_corr(x: np.ndarray, m: np.ndarray, w: np.ndarray) -> float:

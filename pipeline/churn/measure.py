@@ -30,15 +30,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from pipeline.churn.bgnbd import BetaGeoModel
 from pipeline.churn.clv import expected_clv
-from pipeline.churn.gamma_gamma import GammaGammaModel
+from pipeline.churn.gamma_gamma import GammaGammaModel, in_larger_units
 from pipeline.churn.inputs import (
     DAYS_PER_YEAR,
     ChurnInputs,
@@ -56,12 +56,14 @@ MAX_SPEND_FIT = 100_000
 #: on a million customers the fit would otherwise take most of the training time.
 MAX_BGNBD_FIT = 100_000
 _KEY_SPAN = 1 << 21
-#: BG/NBD a or b above this: the fit ran along the likelihood's ridge (see :func:`_fit_bgnbd`).
+#: BG/NBD a or b, or Gamma-Gamma q, above this: the fit ran along the likelihood's ridge (:func:`_off_the_ridge`).
 RIDGE = 1e4
+#: Penalties tried, smallest first, when a fit runs along the ridge (:func:`_off_the_ridge`).
 RIDGE_PENALTIES = (1e-10, 1e-9, 1e-8, 1e-7, 1e-6)
 #: Calibration groups of the holdout check: 0, 1, ..., 6 repeat purchases, then 7 or more.
 HOLDOUT_GROUPS = 7
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+_Fitted = TypeVar("_Fitted", BetaGeoModel, GammaGammaModel)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -417,27 +419,61 @@ def _fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[BetaGeoMo
 
     When the likelihood has no maximum at finite ``a`` and ``b`` (the fit runs
     along the ridge where the dropout probability is the same for everyone,
-    ``a, b > RIDGE``), the smallest penalty of :data:`RIDGE_PENALTIES` that
-    gives finite values is used; the returned note says so and what it cost
-    in log-likelihood.  Otherwise the note is empty.
+    ``a, b > RIDGE``), :func:`_off_the_ridge` applies; the returned note says so
+    and what it cost in log-likelihood.  Otherwise the note is empty.
     """
     ux, utx, uT, _, counts = group_rows(x, t_x, T)
     bg = BetaGeoModel().fit(ux, utx, uT, sample_weight=counts)
-    a, b = bg.params_["a"], bg.params_["b"]
-    if max(a, b) < RIDGE:
+    model, penalty = _off_the_ridge(
+        bg,
+        lambda pen: BetaGeoModel(penalizer=pen).fit(ux, utx, uT, sample_weight=counts),
+        lambda m: max(m.params_["a"], m.params_["b"]),
+    )
+    if not penalty:
         return bg, ""
+    note = (
+        f"The purchase model's likelihood has no maximum at finite a and b (no sign that the chance of "
+        f"dropping out differs between customers: the plain fit runs to a = {bg.params_['a']:.3g}, "
+        f"b = {bg.params_['b']:.3g}); a penalty of {penalty:g} × (r² + alpha² + a² + b²) picks finite values, "
+        f"{_likelihood_cost(bg, model)}."
+    )
+    return model, note
+
+
+def _off_the_ridge(
+    plain: _Fitted, fit: Callable[[float], _Fitted], size: Callable[[_Fitted], float]
+) -> tuple[_Fitted, float]:
+    """THE rule for a likelihood without a finite maximum, shared by the purchase and the spend model.
+
+    Parameters
+    ----------
+    plain : fitted model
+        The unpenalised fit.
+    fit : callable
+        ``fit(penalty)``: the same fit with ``penalizer=penalty``.
+    size : callable
+        The parameter that runs away along the ridge (BG/NBD: ``max(a, b)``; Gamma-Gamma: ``q``).
+
+    Returns
+    -------
+    (model, penalty)
+        ``(plain, 0.0)`` when ``size(plain) < RIDGE`` (not on the ridge), else the fit with
+        the smallest penalty of :data:`RIDGE_PENALTIES` that brings ``size`` below
+        :data:`RIDGE`; ``(plain, 0.0)`` when none does.
+    """
+    if size(plain) < RIDGE:
+        return plain, 0.0
     for penalty in RIDGE_PENALTIES:
-        model = BetaGeoModel(penalizer=penalty).fit(ux, utx, uT, sample_weight=counts)
-        if max(model.params_["a"], model.params_["b"]) < RIDGE:
-            drop = bg.log_likelihood_ - model.log_likelihood_
-            note = (
-                f"The purchase model's likelihood has no maximum at finite a and b (no sign that the chance of "
-                f"dropping out differs between customers: the plain fit runs to a = {a:.3g}, b = {b:.3g}); a penalty "
-                f"of {penalty:g} × (r² + alpha² + a² + b²) picks finite values, at a log-likelihood {drop:.1f} lower "
-                f"({drop / max(bg.n_customers_, 1):.4f} per customer)."
-            )
-            return model, note
-    return bg, ""
+        model = fit(penalty)
+        if size(model) < RIDGE:
+            return model, penalty
+    return plain, 0.0
+
+
+def _likelihood_cost(plain: _Fitted, model: _Fitted) -> str:
+    """``"at a log-likelihood D lower (d per customer)"``: what the penalised ``model`` gave up against ``plain``."""
+    drop = plain.log_likelihood_ - model.log_likelihood_
+    return f"at a log-likelihood {drop:.1f} lower ({drop / max(plain.n_customers_, 1):.4f} per customer)"
 
 
 def _fit_spend(inputs: ChurnInputs, ok: np.ndarray, random_state: int = 0) -> tuple[GammaGammaModel | None, str]:
@@ -445,6 +481,14 @@ def _fit_spend(inputs: ChurnInputs, ok: np.ndarray, random_state: int = 0) -> tu
 
     Above :data:`MAX_SPEND_FIT` such customers, it is fitted on a random
     sample of that many (``random_state``), and the note says so.
+
+    L-BFGS-B alone first: when ``q >= RIDGE`` the likelihood has no finite
+    maximum (no sign that customers' average spend differs beyond the noise
+    between purchases) and :func:`_off_the_ridge` applies, as for the purchase
+    model, without Nelder-Mead's walk along the ridge; the penalised fits are on
+    spend in units of its mean (``gamma`` has money units, so the penalty does not
+    depend on the currency), and the note says what happened.  Otherwise the fit
+    is the plain one, as before the rule (with Nelder-Mead if L-BFGS-B did not converge).
     """
     m = inputs.monetary
     usable = ok & (inputs.x > 0) & np.isfinite(m) & (m > 0)
@@ -454,9 +498,20 @@ def _fit_spend(inputs: ChurnInputs, ok: np.ndarray, random_state: int = 0) -> tu
     sampled = len(rows) > MAX_SPEND_FIT
     if sampled:
         rows = np.sort(np.random.default_rng(random_state).choice(rows, MAX_SPEND_FIT, replace=False))
+    # The spend is averaged over all x + 1 purchase days, so x + 1 is the number of purchases in the mean.
+    x, spend = inputs.x[rows] + 1.0, m[rows]
     try:
-        # The spend is averaged over all x + 1 purchase days, so x + 1 is the number of purchases in the mean.
-        gg = GammaGammaModel().fit(inputs.x[rows] + 1.0, m[rows])
+        plain = GammaGammaModel(polish=False).fit(x, spend)
+        if not plain.converged_ and _spend_size(plain) < RIDGE:
+            plain = GammaGammaModel().fit(x, spend)
+        unit = float(spend.mean())
+        gg, penalty = _off_the_ridge(
+            plain,
+            lambda pen: in_larger_units(GammaGammaModel(penalizer=pen).fit(x, spend / unit), unit),
+            _spend_size,
+        )
+        if not penalty and _spend_size(plain) >= RIDGE:
+            gg = GammaGammaModel().fit(x, spend)  # no penalty gave finite values: the plain fit, as before the rule
     except DataError as err:
         return None, f"the spend model could not be fitted ({err})."
     if gg.params_["q"] <= 1.0:
@@ -470,7 +525,20 @@ def _fit_spend(inputs: ChurnInputs, ok: np.ndarray, random_state: int = 0) -> tu
         if np.isfinite(corr)
         else "."
     )
+    if penalty:
+        note += (
+            " Its likelihood has no maximum at finite q (no sign that customers' average spend per purchase differs "
+            f"beyond the purchase-to-purchase noise: the plain fit runs to q = {plain.params_['q']:.3g}), so each "
+            f"customer's expected spend per purchase is close to the population mean, {gg.population_mean_:,.2f}; "
+            f"a penalty of {penalty:g} × (p² + q² + (gamma / {unit:,.2f})²) picks finite values, "
+            f"{_likelihood_cost(plain, gg)}."
+        )
     return gg, note
+
+
+def _spend_size(model: GammaGammaModel) -> float:
+    """Gamma-Gamma ``q``: it runs away along the ridge (``gamma`` follows it, in money units, so it is not compared)."""
+    return model.params_["q"]
 
 
 def _predict(
