@@ -18,7 +18,7 @@ import pytest
 
 from pipeline.churn import measure
 from pipeline.churn.bgnbd import BetaGeoModel
-from pipeline.churn.gamma_gamma import GammaGammaModel
+from pipeline.churn.gamma_gamma import GammaGammaModel, in_larger_units
 from pipeline.churn.inputs import DAYS_PER_YEAR, NO_RECENCY, ChurnInputs, HoldoutInputs, churn_inputs
 from pipeline.churn.simulate import simulate_bgnbd
 from pipeline.config import Settings
@@ -303,12 +303,18 @@ def test_spend_model_is_fitted_on_repeat_customers_with_a_positive_spend() -> No
     # Left out: x = 0 (row 12), spend 0 (13), NaN spend (14), a customer not measured (15).
     inputs, ok = spend_inputs([*SPEND_X, 0, 2, 3, 2], [*SPEND_M, 5.0, 0.0, np.nan, 6.0], [True] * 15 + [False])
     gg, note = measure._fit_spend(inputs, ok)
-    expected = GammaGammaModel().fit(np.array(SPEND_X) + 1.0, SPEND_M)
+    # 12 customers: no sign that their average spend differs beyond the noise (the spend ridge, q -> infinity),
+    # so the fit is the penalised one of the ridge rule (issue #12), on spend in units of its mean.
+    unit = float(np.mean(SPEND_M))
+    expected = in_larger_units(
+        GammaGammaModel(penalizer=1e-10).fit(np.array(SPEND_X) + 1.0, np.array(SPEND_M) / unit), unit
+    )
     assert gg.params_ == expected.params_ and gg.n_customers_ == 12
     corr = expected.frequency_monetary_corr_
-    assert note == (
+    assert note.startswith(
         "Spend model fitted on 12 customers with repeat purchases and a positive spend; correlation of repeat "
-        f"purchases and spend per purchase {corr:+.2f} (the model assumes 0)."
+        f"purchases and spend per purchase {corr:+.2f} (the model assumes 0). Its likelihood has no maximum at "
+        "finite q"
     )
 
 
@@ -323,7 +329,8 @@ def test_spend_model_samples_only_above_its_cap(monkeypatch, cap: int, sampled: 
         assert note.startswith("Spend model fitted on a random sample of 11 of the 12 customers with repeat purchases")
     else:
         assert note.startswith("Spend model fitted on 12 customers with repeat purchases")
-    expected = GammaGammaModel().fit(np.array(SPEND_X)[rows] + 1.0, np.array(SPEND_M)[rows])
+    x, m = np.array(SPEND_X)[rows] + 1.0, np.array(SPEND_M)[rows]
+    expected = in_larger_units(GammaGammaModel(penalizer=1e-10).fit(x, m / m.mean()), float(m.mean()))  # the ridge
     assert gg.params_ == expected.params_
 
 
@@ -358,7 +365,7 @@ def test_a_spend_model_without_a_finite_mean_is_not_used(monkeypatch, q: float, 
 def test_spend_note_without_a_measurable_correlation() -> None:
     inputs, ok = spend_inputs([2] * 10, [3.0, 4.0, 5.0, 6.0, 7.0, 3.5, 4.5, 5.5, 6.5, 8.0])
     _, note = measure._fit_spend(inputs, ok)
-    assert note == "Spend model fitted on 10 customers with repeat purchases and a positive spend."
+    assert note.startswith("Spend model fitted on 10 customers with repeat purchases and a positive spend. Its")
 
 
 # --- predictions -------------------------------------------------------------------------------------------------------
