@@ -68,8 +68,8 @@ def test_factories_build_their_estimators_with_the_settings() -> None:
         5000,
         9,
     )
-    with pytest.raises(ValueError, match=r"^KMeans has no spark engine \(it has: sklearn\)$"):
-        registry.spec("kmeans").build(s, engine="spark")
+    with pytest.raises(ValueError, match=r"^Birch has no spark engine \(it has: sklearn\)$"):
+        registry.spec("birch").build(s, engine="spark")
 
 
 @pytest.mark.parametrize(("features", "min_samples"), [(("Customer_Value", "Recency"), 5), (FOUR, 8)])
