@@ -65,9 +65,11 @@ def ridge_table(n: int = 30, seed: int = 1) -> pd.DataFrame:
     )
 
 
-def grouped_fit(x: np.ndarray, tx: np.ndarray, big_t: np.ndarray, penalizer: float = 0.0) -> BetaGeoModel:
+def grouped_fit(
+    x: np.ndarray, tx: np.ndarray, big_t: np.ndarray, penalizer: float = 0.0, polish: bool = True
+) -> BetaGeoModel:
     ux, utx, ut, _, counts = measure.group_rows(x, tx, big_t)
-    return BetaGeoModel(penalizer=penalizer).fit(ux, utx, ut, sample_weight=counts)
+    return BetaGeoModel(penalizer=penalizer, polish=polish).fit(ux, utx, ut, sample_weight=counts)
 
 
 def spend_inputs(x: list[float], m: list[float], ok: list[bool] | None = None) -> tuple[ChurnInputs, np.ndarray]:
@@ -255,8 +257,9 @@ def ridge_inputs() -> ChurnInputs:
 
 def test_a_fit_on_the_ridge_takes_the_smallest_penalty_with_finite_values(ridge_inputs: ChurnInputs) -> None:
     x, tx, big_t = ridge_inputs.x, ridge_inputs.t_x, ridge_inputs.T
-    plain = grouped_fit(x, tx, big_t)
-    assert max(plain.params_["a"], plain.params_["b"]) >= measure.RIDGE
+    # the ridge is detected by L-BFGS-B alone: Nelder-Mead would only walk further along it
+    plain = grouped_fit(x, tx, big_t, polish=False)
+    assert max(plain.params_["a"], plain.params_["b"]) >= measure.RIDGE and not plain.converged_
     penalised = grouped_fit(x, tx, big_t, 1e-10)
     model, note = measure._fit_bgnbd(x, tx, big_t)
     assert model.params_ == penalised.params_ and model.penalizer == 1e-10
@@ -495,3 +498,25 @@ def test_score_churn_under_a_stored_model() -> None:
         measure.score_churn(model, table.drop(columns="Recency"), "customer_table", AS_OF),
     ):
         assert all(v.shape == (40,) and np.isnan(v).all() for v in unscored)
+
+
+def test_off_the_ridge_the_fit_is_the_full_fit_with_nelder_mead_when_lbfgsb_stops_short(monkeypatch) -> None:
+    """Off the ridge, the quick L-BFGS-B pass never replaces the full fit: a pass that did not converge is redone."""
+    inputs = churn_inputs(model_table(), "customer_table", AS_OF)
+    x, tx, big_t = inputs.x, inputs.t_x, inputs.T
+    full = grouped_fit(x, tx, big_t)
+    assert max(full.params_["a"], full.params_["b"]) < measure.RIDGE
+    fits: list[bool] = []
+    real_fit = BetaGeoModel.fit
+
+    def short_pass(self: BetaGeoModel, *args: object, **kwargs: object) -> BetaGeoModel:
+        fits.append(self.polish)
+        model = real_fit(self, *args, **kwargs)
+        if not self.polish:
+            model.converged_ = False  # as if L-BFGS-B had stopped short of the maximum
+        return model
+
+    monkeypatch.setattr(BetaGeoModel, "fit", short_pass)
+    model, note = measure._fit_bgnbd(x, tx, big_t)
+    assert fits == [False, True] and note == ""
+    assert model.params_ == full.params_ and model.polish

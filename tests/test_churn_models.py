@@ -222,7 +222,7 @@ def test_penalizer_shrinks_and_estimator_contract(cdnow: pd.DataFrame, cdnow_bg:
     pen = BetaGeoModel(penalizer=0.1).fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
     assert sum(pen.params_.values()) < sum(cdnow_bg.params_.values())
     fresh = clone(BetaGeoModel(penalizer=0.1, max_iter=50))
-    assert fresh.get_params() == {"penalizer": 0.1, "max_iter": 50, "tol": 1e-9}
+    assert fresh.get_params() == {"penalizer": 0.1, "max_iter": 50, "tol": 1e-9, "polish": True}
     assert not hasattr(fresh, "params_")
     with pytest.raises(NotFittedError):
         fresh.p_alive(1, 1, 2)

@@ -331,10 +331,11 @@ class BetaGeoModel(BaseEstimator):
         Whether the optimiser reported convergence.
     """
 
-    def __init__(self, penalizer: float = 0.0, max_iter: int = 2000, tol: float = 1e-9):
+    def __init__(self, penalizer: float = 0.0, max_iter: int = 2000, tol: float = 1e-9, polish: bool = True):
         self.penalizer = penalizer
         self.max_iter = max_iter
         self.tol = tol
+        self.polish = polish
 
     # ------------------------------------------------------------------ fitting
     def fit(self, frequency: object, recency: object, T: object, sample_weight: object = None) -> BetaGeoModel:
@@ -371,7 +372,9 @@ class BetaGeoModel(BaseEstimator):
         g = _Grouped.build(x, tx, t, w)
         scale = _wsum(g.w, g.T) / max(_wsum(g.w, g.x), 1.0)  # time per purchase, sets alpha's order
         x0 = np.log([1.0, max(scale, 1e-6), 1.0, 1.0])
-        res = minimise(lambda z: _neg_log_likelihood(z, g, self.penalizer), x0, self.max_iter, self.tol)
+        res = minimise(
+            lambda z: _neg_log_likelihood(z, g, self.penalizer), x0, self.max_iter, self.tol, polish=self.polish
+        )
         theta = np.exp(res.x)
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in theta), strict=True))
         self.log_likelihood_ = _log_likelihood_and_grad(theta, g)[0]

@@ -423,13 +423,21 @@ def _fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[BetaGeoMo
     and what it cost in log-likelihood.  Otherwise the note is empty.
     """
     ux, utx, uT, _, counts = group_rows(x, t_x, T)
-    bg = BetaGeoModel().fit(ux, utx, uT, sample_weight=counts)
+
+    def size(m: BetaGeoModel) -> float:
+        return max(m.params_["a"], m.params_["b"])
+
+    # L-BFGS-B alone first: on the ridge, Nelder-Mead would only walk further along it
+    # (tens of thousands of likelihood calls) before the penalised refit replaces it.
+    bg = BetaGeoModel(polish=False).fit(ux, utx, uT, sample_weight=counts)
+    if not bg.converged_ and size(bg) < RIDGE:
+        bg = BetaGeoModel().fit(ux, utx, uT, sample_weight=counts)  # off the ridge: the full fit, as before
     model, penalty = _off_the_ridge(
-        bg,
-        lambda pen: BetaGeoModel(penalizer=pen).fit(ux, utx, uT, sample_weight=counts),
-        lambda m: max(m.params_["a"], m.params_["b"]),
+        bg, lambda pen: BetaGeoModel(penalizer=pen).fit(ux, utx, uT, sample_weight=counts), size
     )
     if not penalty:
+        if size(bg) >= RIDGE:  # no penalty gave finite values: the full plain fit, as before the rule
+            return BetaGeoModel().fit(ux, utx, uT, sample_weight=counts), ""
         return bg, ""
     note = (
         f"The purchase model's likelihood has no maximum at finite a and b (no sign that the chance of "
