@@ -444,7 +444,7 @@ def fit_segmentation(
     from pipeline.engines import fitted
     from pipeline.segmentation.metrics import SILHOUETTE_MAX_ROWS, cluster_metrics
     from pipeline.segmentation.naming import name_segments, segment_facts
-    from pipeline.segmentation.training import PC_COLUMNS, _segment_churn, feature_ranges
+    from pipeline.segmentation.training import PC_COLUMNS, _segment_churn, feature_ranges, pca_manifest
     from pipeline.store.artifacts import library_versions
 
     feats = list(settings.features)
@@ -608,13 +608,7 @@ def fit_segmentation(
         "churn_model": churn.to_dict(),
         "population": {f: float(m) for f, m in zip(feats, mu, strict=True)},
         "feature_ranges": feature_ranges(imputed_table),
-        "pca": {
-            "explained_variance_ratio": [float(v) for v in pca.explained_variance_ratio_],
-            "loadings": {
-                PC_COLUMNS[j]: {f: float(pca.components_[j, i]) for i, f in enumerate(feats)}
-                for j in range(pca.n_components_)
-            },
-        },
+        "pca": pca_manifest(pca, feats),
         "data_quality": report.to_dict(),
     }
     centroids_scaled = np.vstack([per.loc[s.label, [f"z_{f}" for f in feats]].to_numpy(dtype=float) for s in names])

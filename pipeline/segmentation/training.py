@@ -452,17 +452,25 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
         "churn_model": churn.to_dict(),
         "population": {f: float(imputed[f].mean()) for f in feats},
         "feature_ranges": feature_ranges(imputed),
-        "pca": {
-            "explained_variance_ratio": [float(v) for v in pca.explained_variance_ratio_],
-            "loadings": {
-                PC_COLUMNS[j]: {f: float(pca.components_[j, i]) for i, f in enumerate(feats)}
-                for j in range(pca.n_components_)
-            },
-        },
+        "pca": pca_manifest(pca, feats),
         "data_quality": report.to_dict(),
     }
     bundle = {"pipeline": pipe, "pca": pca, "centroids_scaled": _scaled_centroids(X, labels, names)}
     return bundle, customers, manifest
+
+
+def pca_manifest(pca: PCA, features: list[str]) -> dict[str, Any]:
+    """The manifest's ``pca`` entry: explained variance ratios and each component's loadings by feature.
+
+    One writer for both engines (:mod:`pipeline.engines.spark` fills a scikit-learn ``PCA`` too).
+    """
+    return {
+        "explained_variance_ratio": [float(v) for v in pca.explained_variance_ratio_],
+        "loadings": {
+            PC_COLUMNS[j]: {f: float(pca.components_[j, i]) for i, f in enumerate(features)}
+            for j in range(pca.n_components_)
+        },
+    }
 
 
 def _scaled_centroids(X: np.ndarray, labels: np.ndarray, names: list[SegmentName]) -> np.ndarray:
