@@ -53,7 +53,6 @@ from pipeline.features.definitions import (
     REQUIRED_COLUMNS,
     SPEND_COLUMNS,
     data_period,
-    feature_definitions,
 )
 from pipeline.segmentation import registry
 from pipeline.store.artifacts import artifact_id, sha256_file
@@ -444,8 +443,7 @@ def fit_segmentation(
     from pipeline.engines import fitted
     from pipeline.segmentation.metrics import SILHOUETTE_MAX_ROWS, cluster_metrics
     from pipeline.segmentation.naming import name_segments, segment_facts
-    from pipeline.segmentation.training import PC_COLUMNS, _segment_churn, feature_ranges, pca_manifest
-    from pipeline.store.artifacts import library_versions
+    from pipeline.segmentation.training import PC_COLUMNS, _segment_churn, common_manifest, feature_ranges
 
     feats = list(settings.features)
     customers = customers.cache()
@@ -565,8 +563,16 @@ def fit_segmentation(
         segments.append(entry)
     period = data_period(table, as_of)
     manifest = {
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "library_versions": library_versions(),
+        **common_manifest(
+            settings,
+            n_segments=len(names),
+            predicts=True,
+            kind="marketing",
+            period=period,
+            pca=pca,
+            features=feats,
+            report=report,
+        ),
         "engine": {
             "name": ENGINE,
             "spark_version": customers.sparkSession.version,
@@ -593,23 +599,11 @@ def fit_segmentation(
             "period": period.to_dict(),
             "mapping": None,
         },
-        "settings": settings.model_fields(),
-        "settings_hash": settings.model_hash(),
-        "model": {
-            "name": settings.model,
-            "scaling": settings.scaling,
-            "k": settings.k,
-            "n_segments": len(names),
-            "predicts_natively": True,
-        },
-        "features": [d.to_dict() for d in feature_definitions(settings.features, "marketing", period)],
         "metrics": metrics,
         "segments": segments,
         "churn_model": churn.to_dict(),
         "population": {f: float(m) for f, m in zip(feats, mu, strict=True)},
         "feature_ranges": feature_ranges(imputed_table),
-        "pca": pca_manifest(pca, feats),
-        "data_quality": report.to_dict(),
     }
     centroids_scaled = np.vstack([per.loc[s.label, [f"z_{f}" for f in feats]].to_numpy(dtype=float) for s in names])
     vectors.unpersist()

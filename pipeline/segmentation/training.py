@@ -425,8 +425,16 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
         )
     )
     manifest = {
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "library_versions": library_versions(),
+        **common_manifest(
+            settings,
+            n_segments=len(names),
+            predicts=predicts_natively(clusterer),
+            kind=dataset.kind,
+            period=dataset.period,
+            pca=pca,
+            features=feats,
+            report=report,
+        ),
         "data": {
             "name": dataset.name,
             "hash": dataset.data_hash,
@@ -437,26 +445,48 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
             "period": dataset.period.to_dict(),
             "mapping": dataset.mapping.to_dict() if dataset.mapping else None,
         },
+        "metrics": metrics,
+        "segments": describe_segments(imputed, customers, names, churn),
+        "churn_model": churn.to_dict(),
+        "population": {f: float(imputed[f].mean()) for f in feats},
+        "feature_ranges": feature_ranges(imputed),
+    }
+    bundle = {"pipeline": pipe, "pca": pca, "centroids_scaled": _scaled_centroids(X, labels, names)}
+    return bundle, customers, manifest
+
+
+def common_manifest(
+    settings: Settings,
+    *,
+    n_segments: int,
+    predicts: bool,
+    kind: str,
+    period: Any,
+    pca: PCA,
+    features: list[str],
+    report: DataQualityReport,
+) -> dict[str, Any]:
+    """The manifest entries every engine writes the same way (creation time, versions, settings, model, features, PCA, data quality).
+
+    Each engine adds what it measures itself: ``data``, ``metrics``, ``segments``,
+    ``churn_model``, ``population`` and ``feature_ranges``.
+    """
+    return {
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "library_versions": library_versions(),
         "settings": settings.model_fields(),
         "settings_hash": settings.model_hash(),
         "model": {
             "name": settings.model,
             "scaling": settings.scaling,
             "k": settings.k,
-            "n_segments": len(names),
-            "predicts_natively": predicts_natively(clusterer),
+            "n_segments": n_segments,
+            "predicts_natively": predicts,
         },
-        "features": [d.to_dict() for d in feature_definitions(settings.features, dataset.kind, dataset.period)],
-        "metrics": metrics,
-        "segments": describe_segments(imputed, customers, names, churn),
-        "churn_model": churn.to_dict(),
-        "population": {f: float(imputed[f].mean()) for f in feats},
-        "feature_ranges": feature_ranges(imputed),
-        "pca": pca_manifest(pca, feats),
+        "features": [d.to_dict() for d in feature_definitions(settings.features, kind, period)],
+        "pca": pca_manifest(pca, features),
         "data_quality": report.to_dict(),
     }
-    bundle = {"pipeline": pipe, "pca": pca, "centroids_scaled": _scaled_centroids(X, labels, names)}
-    return bundle, customers, manifest
 
 
 def pca_manifest(pca: PCA, features: list[str]) -> dict[str, Any]:
