@@ -38,31 +38,21 @@ import gc  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
-import re  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-import tomllib  # noqa: E402
 import types  # noqa: E402
 from dataclasses import asdict, dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.mutation import operators  # noqa: E402
+from tests.mutation import ids, operators  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _config() -> dict:
-    """``[tool.mutation]`` of pyproject.toml: modules and their test files, thresholds, equivalents file."""
-    with open(ROOT / "pyproject.toml", "rb") as fh:
-        return tomllib.load(fh).get("tool", {}).get("mutation", {})
-
-
-CONFIG = _config()
+ROOT = ids.ROOT
+CONFIG = ids.config()  # [tool.mutation] of pyproject.toml: modules and their test files, thresholds, equivalents
 # Module -> the existing test files that import it (tests/test_known_answers_*.py are added to every
 # module). The mapping run leaves out slow tests (those whose call, or a fixture they use, takes more
 # than max_test_seconds: the session-wide training fixture, say), then narrows the rest per function.
@@ -71,9 +61,10 @@ MODULES: dict[str, list[str]] = {name: list(files) for name, files in CONFIG.get
 
 @dataclass
 class Mutant:
-    id: str
+    id: str  # stable: module::function::mutation::"line text"[#n] (tests/mutation/ids.py)
     qualname: str
     index: int
+    line: int = 0  # where the mutant is in the file run (for humans; not part of the id)
     outcome: str = ""
     before: str = ""  # outcome against the tests older than tests/test_known_answers_*.py
     seconds: float = 0.0
@@ -120,23 +111,10 @@ def candidate_tests(module: str, known_answers: bool = True) -> list[str]:
 
 def equivalent_ids() -> set[str]:
     """Mutant ids listed as ``- `id` — reason`` in the equivalents file."""
-    path = ROOT / CONFIG.get("equivalents", "tests/mutation/equivalents.md")
+    path = ids.equivalents_path()
     if not path.exists():
         return set()
-    return set(re.findall(r"^- `([^`]+)`", path.read_text(encoding="utf-8"), flags=re.M))
-
-
-def _functions(tree: ast.Module) -> dict[str, ast.AST]:
-    """Top-level functions and methods of top-level classes, by qualified name."""
-    out: dict[str, ast.AST] = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            out[node.name] = node
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    out[f"{node.name}.{item.name}"] = item
-    return out
+    return set(ids.entries(path.read_text(encoding="utf-8")))
 
 
 def _live_functions(module: types.ModuleType) -> dict[str, list[types.FunctionType]]:
@@ -301,8 +279,9 @@ def run_module(
     os.chdir(ROOT)
     module = importlib.import_module(module_name)
     path = module.__file__
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"), path)
-    defs = _functions(tree)
+    source = Path(path).read_text(encoding="utf-8")
+    tree = ast.parse(source, path)
+    defs = ids.functions(tree)
     live = _live_functions(module)
     tests = candidate_tests(module_name, known_answers)
     # Import once in the parent, the shared conftest (it imports the training stack) included: every
@@ -343,11 +322,7 @@ def run_module(
     )
     fast_seconds = max(5.0, mapped["seconds"] / 4)
 
-    all_mutants = [
-        Mutant(f"{module_name}::{q}::L{site.line}:C{site.col}::{site.description}", q, i)
-        for q, node in defs.items()
-        for i, (site, _change) in enumerate(operators.sites(node))
-    ]
+    all_mutants = [Mutant(s.id, s.qualname, s.index, s.line) for s in ids.sites_of_source(module_name, source, path)]
     result = ModuleResult(module_name, len(all_mutants))
     if only:
         all_mutants = [m for m in all_mutants if any(part in m.id for part in only)]
@@ -401,7 +376,7 @@ def run_module(
             if mutant.before in ("survived", "not covered"):
                 mutant.outcome = run(new) if new else mutant.before
         mutant.seconds = time.monotonic() - started
-        log(f"  {mutant.outcome:<9} {mutant.seconds:5.1f}s {mutant.id}")
+        log(f"  {mutant.outcome:<9} {mutant.seconds:5.1f}s L{mutant.line} {mutant.id}")
         _save(out_file, result)
     result.mutants = [m for m in result.mutants if m.outcome != "skipped"]
     _save(out_file, result)
@@ -467,7 +442,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run nothing: print the table of the reports in --out (equivalents re-read)",
     )
+    parser.add_argument(
+        "--convert-equivalents",
+        action="store_true",
+        help="run nothing: rewrite old line-number ids (module::function::Lline:Ccol::mutation) of the"
+        " equivalents file to stable ids, reading the lines at --at (default: the working tree)",
+    )
+    parser.add_argument("--at", default=None, help="with --convert-equivalents: git revision the old ids refer to")
     args = parser.parse_args(argv)
+    if args.convert_equivalents:
+        return ids.convert_file(at=args.at)
     modules = args.modules or list(MODULES)
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
@@ -543,4 +527,4 @@ def _print_survivors(results: list[ModuleResult]) -> None:
     for res in results:
         for m in res.mutants:
             if m.outcome in ("survived", "not covered"):
-                print(f"  {m.outcome}: {m.id}", file=sys.stderr)
+                print(f"  {m.outcome}: L{m.line} {m.id}", file=sys.stderr)
