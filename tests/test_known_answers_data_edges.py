@@ -1,0 +1,69 @@
+"""Known answers at the edges of the transaction reader and the safe writer (issue #15, mutation re-runs).
+
+Each test is a case worked by hand that a mutant of ``pipeline.data.transactions`` or
+``pipeline.data.export`` let through: missing timestamps are neither unreadable nor readable
+(they do not count for the 50 % refusal either way), day numbers before 1970 are floored (not
+truncated towards zero), and a categorical column of text keeps its categories when neutralised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from pipeline.data.export import neutralise
+from pipeline.data.mapping import Mapping
+from pipeline.data.transactions import prepare_transactions
+
+LOG = Mapping("transactions", id_column="Customer", timestamp_column="When", amount_column="Amount")
+
+
+def _log(rows: list[tuple[str | None, str | None, str | None]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["Customer", "When", "Amount"], dtype=object)
+
+
+def _counts(prepared) -> dict[str, int]:
+    return {i.kind: i.count for i in prepared.report.items if i.count}
+
+
+def test_missing_timestamps_are_dropped_not_counted_as_unreadable() -> None:
+    # 2 readable dates and 3 empty ones: 0 of 2 present timestamps are unreadable, so no refusal;
+    # the 3 lines are dropped as "missing or unreadable" (the 50 % rule counts present values only).
+    prepared = prepare_transactions(
+        _log([("a", "2024-01-01", "5"), ("b", "2024-01-02", "5")] + [("d", None, "5")] * 3), LOG
+    )
+    assert prepared.problems == ()
+    assert _counts(prepared)["date_unparsed"] == 3
+    assert prepared.customers["ID"].tolist() == ["a", "b"]
+
+
+def test_missing_timestamps_do_not_dilute_the_unreadable_share() -> None:
+    # Present: 1 readable + 2 unreadable, so 2 > 0.5 × 3: refused. The 4 empty timestamps are not
+    # "present": counting them would make it 2 > 0.5 × 7, and the log would pass.
+    rows = [("a", "2024-01-01", "5"), ("b", "2024/13/45", "5"), ("c", "bad", "5")] + [("d", None, "5")] * 4
+    prepared = prepare_transactions(_log(rows), LOG)
+    assert prepared.customers is None
+    assert prepared.problems == (
+        "data: the timestamp column When cannot be read as dates (row 3: '2024/13/45', row 4: 'bad'). "
+        "Use a format such as yyyy-mm-dd hh:mm or dd/mm/yyyy.",
+    )
+
+
+def test_days_before_1970_are_floored_in_the_holdout() -> None:
+    # 1969-06-20 is day -195 (1970-01-01 is day 0); at noon its day is still -195 (floor), not
+    # -194 (truncation towards zero). As of 1969-06-10 (day -205) the holdout runs 10 days.
+    rows = [("a", "1969-06-01 10:00", "5"), ("a", "1969-06-03 10:00", "5"), ("a", "1969-06-20 12:00", "3")]
+    got = prepare_transactions(_log(rows), LOG, dt.date(1969, 6, 10)).customers
+    assert got["Holdout_End_Day"].tolist() == [-195.0]
+    assert got["Holdout_Period_Days"].tolist() == [10.0]
+    assert got["Holdout_Actual_Days"].tolist() == [1.0]
+    assert got["Days_First_To_Last_Purchase"].tolist() == [2.0]
+
+
+def test_a_text_categorical_keeps_its_categories_neutralised() -> None:
+    column = pd.Series(["=1+2", "ok", "=1+2"], dtype="string").astype("category")
+    got = neutralise(pd.DataFrame({"c": column}))["c"]
+    assert isinstance(got.dtype, pd.CategoricalDtype)
+    assert got.cat.categories.tolist() == ["'=1+2", "ok"]
+    assert got.cat.codes.tolist() == [0, 1, 0]
