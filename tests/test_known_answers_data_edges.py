@@ -9,10 +9,11 @@ truncated towards zero), and a categorical column of text keeps its categories w
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pandas as pd
 
-from pipeline.data.export import neutralise
+from pipeline.data.export import Sheet, TableExport, neutralise, sheet_names, xlsx_bytes
 from pipeline.data.mapping import Mapping
 from pipeline.data.transactions import prepare_transactions
 
@@ -67,3 +68,59 @@ def test_a_text_categorical_keeps_its_categories_neutralised() -> None:
     assert isinstance(got.dtype, pd.CategoricalDtype)
     assert got.cat.categories.tolist() == ["'=1+2", "ok"]
     assert got.cat.codes.tolist() == [0, 1, 0]
+
+
+def _workbook(export: TableExport):
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(xlsx_bytes(export)))
+
+
+def test_sheet_names_follow_excels_rules_with_known_answers() -> None:
+    names = ["a/b", "x" * 40, "'quoted'", "   ", "History", "Seg", "seg", "SEG", "y" * 40, "y" * 35]
+    expected = [
+        "a-b",  # forbidden characters become "-"
+        "x" * 31,  # at most 31 characters
+        "quoted",  # no leading or trailing apostrophe
+        "Sheet",  # never blank
+        "History (sheet)",  # "History" is reserved
+        "Seg",
+        "seg (2)",  # unique ignoring case: the second gets (2), the third (3)
+        "SEG (3)",
+        "y" * 31,
+        "y" * 27 + " (2)",  # the suffix fits in the 31 characters
+    ]
+    assert sheet_names(names) == expected
+    frame = pd.DataFrame({"v": [1]})
+    export = TableExport(frame, sheets=tuple(Sheet(n, frame) for n in names))
+    assert _workbook(export).sheetnames == expected
+
+
+def test_column_widths_are_the_longest_text_plus_two_between_8_and_60() -> None:
+    frame = pd.DataFrame(
+        {
+            "h": ["a"] * 200 + ["z" * 30],  # only the first 200 values are measured: 1 + 2 → at least 8
+            "hd": ["abcdefghijkl"] + [None] * 200,  # 12 + 2 = 14; a missing value is an empty cell, not "None"
+            "twelve chars": ["x" * 13] + [None] * 200,  # 13 + 2 = 15
+            "long": ["w" * 100] * 201,  # capped at 60
+        }
+    )
+    sheet = _workbook(TableExport(frame)).active
+    widths = [sheet.column_dimensions[letter].width for letter in "ABCD"]
+    assert widths == [8.0, 14.0, 15.0, 60.0]
+
+
+def test_number_formats_follow_the_column_kinds_and_dates_without_a_kind() -> None:
+    frame = pd.DataFrame(
+        {
+            "Spend": [1234.5],
+            "Share": [0.25],
+            "When": pd.to_datetime(["2024-03-31"]),  # no kind given: a datetime column is a date
+            "Count": [3],
+            "Plain": [7.5],  # no kind, not a date: General
+        }
+    )
+    kinds = {"Spend": "money", "Share": "probability", "Count": "integer"}
+    row = _workbook(TableExport(frame, column_kinds=kinds)).active[2]
+    assert [c.number_format for c in row] == ["#,##0.00", "0.0%", "yyyy-mm-dd", "#,##0", "General"]
+    assert [c.value for c in row] == [1234.5, 0.25, dt.datetime(2024, 3, 31), 3, 7.5]
