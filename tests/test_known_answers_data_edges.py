@@ -108,6 +108,15 @@ def test_column_widths_are_the_longest_text_plus_two_between_8_and_60() -> None:
     sheet = _workbook(TableExport(frame)).active
     widths = [sheet.column_dimensions[letter].width for letter in "ABCD"]
     assert widths == [8.0, 14.0, 15.0, 60.0]
+    header = sheet["A1"]
+    assert (header.value, header.font.b, header.font.color.rgb, header.fill.fgColor.rgb) == (
+        "h",
+        True,
+        "00FFFFFF",
+        "001F4E79",
+    )
+    assert (header.alignment.vertical, header.alignment.wrap_text) == ("top", True)
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:D202"
 
 
 def test_number_formats_follow_the_column_kinds_and_dates_without_a_kind() -> None:
