@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 
 import pandas as pd
+import pytest
 
-from pipeline.data.export import Sheet, TableExport, neutralise, sheet_names, xlsx_bytes
+from pipeline.data import export
+from pipeline.data.export import Sheet, TableExport, neutralise, parquet_bytes, sheet_names, xlsx_bytes
 from pipeline.data.mapping import Mapping
 from pipeline.data.transactions import prepare_transactions
+from pipeline.errors import DataError
 
 LOG = Mapping("transactions", id_column="Customer", timestamp_column="When", amount_column="Amount")
 
@@ -133,3 +137,68 @@ def test_number_formats_follow_the_column_kinds_and_dates_without_a_kind() -> No
     row = _workbook(TableExport(frame, column_kinds=kinds)).active[2]
     assert [c.number_format for c in row] == ["#,##0.00", "0.0%", "yyyy-mm-dd", "#,##0", "General"]
     assert [c.value for c in row] == [1234.5, 0.25, dt.datetime(2024, 3, 31), 3, 7.5]
+
+
+def _rows(export: TableExport) -> list[list[object]]:
+    return [[c.value for c in row] for row in _workbook(export).active.iter_rows()]
+
+
+def test_notes_go_under_the_table_after_a_blank_row_neutralised() -> None:
+    frame = pd.DataFrame({"v": [1, 2]})
+    rows = _rows(TableExport(frame, sheets=(Sheet("S", frame, ("How measured: x", "=1+1")),)))
+    assert rows == [["v"], [1], [2], [None], ["How measured: x"], ["'=1+1"]]
+    # Without notes the sheet ends at the table's last row: no blank row is written after it.
+    raw = xlsx_bytes(TableExport(frame))
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        assert z.read("xl/worksheets/sheet1.xml").count(b"<row ") == 3
+
+
+def test_notes_are_written_only_when_they_fit_in_the_sheet(monkeypatch) -> None:
+    # With a 10-row sheet: 5 table lines + header + blank row + 3 notes = 10 rows fit; 4 notes do not.
+    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", 10)
+    frame = pd.DataFrame({"v": range(5)})
+    fits = _rows(TableExport(frame, sheets=(Sheet("S", frame, ("a", "b", "c")),)))
+    assert len(fits) == 10 and fits[-3:] == [["a"], ["b"], ["c"]]
+    too_many = _rows(TableExport(frame, sheets=(Sheet("S", frame, ("a", "b", "c", "d")),)))
+    assert too_many == [["v"], [0], [1], [2], [3], [4]]
+
+
+def test_a_sheet_of_more_rows_than_excel_holds_is_refused_before_writing(monkeypatch) -> None:
+    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", 10)
+    assert len(_rows(TableExport(pd.DataFrame({"v": range(9)})))) == 10  # 9 lines + header: exactly full
+    with pytest.raises(
+        DataError, match=r"^10 rows do not fit in an Excel sheet \(9 at most\); export CSV or Parquet instead\.$"
+    ):
+        xlsx_bytes(TableExport(pd.DataFrame({"v": range(10)})))
+
+
+def test_parquet_holds_the_table_columns_only() -> None:
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame({"name": ["=x", "b"], "v": [1.5, 2.0]}, index=[7, 9])
+    table = pq.read_table(io.BytesIO(parquet_bytes(TableExport(frame))))
+    assert table.column_names == ["name", "v"]
+    assert table.to_pydict() == {"name": ["'=x", "b"], "v": [1.5, 2.0]}
+
+
+def test_write_table_creates_missing_parent_folders(tmp_path) -> None:
+    target = tmp_path / "a" / "b" / "out.csv"
+    assert export.write_table(pd.DataFrame({"name": ["=x"]}), target) == target
+    assert target.read_bytes().decode("utf-8").splitlines() == ["name", "'=x"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.csv"]  # no temporary file left
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path) -> None:
+    target = tmp_path / "out.csv"
+    target.mkdir()  # a folder where the file should go: the final rename fails
+    with pytest.raises(OSError):
+        export.write_table(pd.DataFrame({"v": [1]}), target)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"] and target.is_dir()
+
+
+def test_export_formats_by_key_and_an_unknown_key_refused() -> None:
+    assert export.export_format(".XLSX").suffix == ".xlsx"
+    table = TableExport(pd.DataFrame({"name": ["@SUM(A1)"], "when": pd.to_datetime(["2024-03-31 10:00"])}))
+    assert export.export_bytes(table, "csv").decode("utf-8").splitlines() == ["name,when", "'@SUM(A1),2024-03-31"]
+    with pytest.raises(DataError, match=r"^Unknown export format 'pdf'; choose one of csv, xlsx, parquet\.$"):
+        export.export_bytes(table, "pdf")
