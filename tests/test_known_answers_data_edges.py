@@ -1,10 +1,11 @@
-"""Known answers at the edges of the transaction reader and the safe writer (issue #15, mutation re-runs).
+"""Known answers at the edges of the transaction reader, the log scan and the safe writer (issue #15).
 
-Each test is a case worked by hand that a mutant of ``pipeline.data.transactions`` or
-``pipeline.data.export`` let through: missing timestamps are neither unreadable nor readable
-(they do not count for the 50 % refusal either way), day numbers before 1970 are floored (not
-truncated towards zero), and a categorical column of text keeps its categories when neutralised.
-"""
+Each test is a case worked by hand that a mutant of ``pipeline.data.transactions``,
+``pipeline.data.log_scan`` or ``pipeline.data.export`` let through in the re-runs after the
+pyarrow rewrite: missing timestamps are neither unreadable nor readable (they do not count for the
+50 % refusal either way), day numbers before 1970 are floored (not truncated towards zero), the
+scan's size threshold and header, and the XLSX/Parquet writer (sheet names, widths, formats,
+notes, the row limit at its boundary, atomic writes)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 
 from pipeline.data import export
 from pipeline.data.export import Sheet, TableExport, neutralise, parquet_bytes, sheet_names, xlsx_bytes
+from pipeline.data.log_scan import scan_log
 from pipeline.data.mapping import Mapping
 from pipeline.data.transactions import prepare_transactions
 from pipeline.errors import DataError
@@ -202,3 +204,23 @@ def test_export_formats_by_key_and_an_unknown_key_refused() -> None:
     assert export.export_bytes(table, "csv").decode("utf-8").splitlines() == ["name,when", "'@SUM(A1),2024-03-31"]
     with pytest.raises(DataError, match=r"^Unknown export format 'pdf'; choose one of csv, xlsx, parquet\.$"):
         export.export_bytes(table, "pdf")
+
+
+def _csv(header: str, lines: list[str]) -> bytes:
+    return ("\n".join([header, *lines]) + "\n").encode("utf-8")
+
+
+def test_the_log_scan_size_threshold_is_inclusive() -> None:
+    raw = _csv("Customer,When,Amount", ["A,2024-01-01,5", "B,2024-01-02,3"])
+    at = scan_log(raw, "log.csv", LOG, min_bytes=len(raw))  # exactly the threshold: scanned
+    assert at is not None and at["Customer"].tolist() == ["A", "B"]
+    assert scan_log(raw, "log.csv", LOG, min_bytes=len(raw) + 1) is None  # one byte short: the usual reader
+
+
+def test_a_scanned_last_line_without_a_newline_keeps_the_whole_header() -> None:
+    # The header is read from the file's first complete lines (up to the last newline of the first
+    # megabyte): here only the header line ends in a newline, and its last letter must not be lost.
+    scanned = scan_log(b"Customer,When,Amount\nA,2024-01-01,5", "log.csv", LOG, min_bytes=0)
+    assert scanned is not None
+    assert list(scanned.columns) == ["Customer", "When", "Amount"]
+    assert scanned.astype(str).values.tolist() == [["A", "2024-01-01", "5"]]
