@@ -224,3 +224,25 @@ def test_a_scanned_last_line_without_a_newline_keeps_the_whole_header() -> None:
     assert scanned is not None
     assert list(scanned.columns) == ["Customer", "When", "Amount"]
     assert scanned.astype(str).values.tolist() == [["A", "2024-01-01", "5"]]
+
+
+def test_a_scanned_first_line_ends_at_its_newline_not_inside_the_next_character() -> None:
+    # The header prefix stops at the newline: a 2-byte "é" right after it must not be cut in half
+    # (a cut character is not UTF-8, and the scan would give up on a readable log).
+    scanned = scan_log("Customer,When,Amount\né,2024-01-01,5".encode(), "log.csv", LOG, min_bytes=0)
+    assert scanned is not None and scanned["Customer"].tolist() == ["é"]
+
+
+def test_a_blank_column_name_is_left_to_the_usual_reader() -> None:
+    # read_table names it "Unnamed: 1"; the scan cannot, so it steps aside.
+    assert scan_log(_csv("Customer,,Amount", ["A,2024-01-01,5"]), "log.csv", LOG, min_bytes=0) is None
+
+
+def test_a_bad_row_after_the_first_megabyte_is_left_to_the_usual_reader() -> None:
+    # The first megabyte is a clean log (recognised without a mapping); a ragged row after it makes
+    # pyarrow give up, and the scan returns None instead of failing.
+    lines = [f"{i % 40 + 1000},2024-01-{i % 28 + 1:02d},{(i * 7) % 50 + 1}.5" for i in range(60_000)]
+    raw = _csv("CustomerID,OrderDate,Amount", [*lines, "1,2024-01-01,5,extra"])
+    assert len(raw) > 1 << 20
+    assert scan_log(raw, "log.csv", None, min_bytes=0) is None
+    assert scan_log(_csv("CustomerID,OrderDate,Amount", lines), "log.csv", None, min_bytes=0).shape == (60_000, 3)
