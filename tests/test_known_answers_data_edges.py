@@ -246,3 +246,23 @@ def test_a_bad_row_after_the_first_megabyte_is_left_to_the_usual_reader() -> Non
     assert len(raw) > 1 << 20
     assert scan_log(raw, "log.csv", None, min_bytes=0) is None
     assert scan_log(_csv("CustomerID,OrderDate,Amount", lines), "log.csv", None, min_bytes=0).shape == (60_000, 3)
+
+
+def test_a_line_without_an_order_id_is_no_cancellation_even_after_a_c_order() -> None:
+    # Orders 1, 2, 3 are plain digits (3 of 4 lines with an order id), so C4 is a cancellation. The
+    # last line has no order id: it is an order of its own (by its timestamp), a purchase of 7.
+    mapping = Mapping(
+        "transactions", id_column="Customer", timestamp_column="When", amount_column="Amount", order_column="Order"
+    )
+    rows = [
+        ("1", "a", "2024-01-01", "5"),
+        ("2", "a", "2024-01-02", "5"),
+        ("3", "b", "2024-01-03", "5"),
+        ("C4", "b", "2024-01-04", "2"),
+        (None, "c", "2024-01-05", "7"),
+    ]
+    table = pd.DataFrame(rows, columns=["Order", "Customer", "When", "Amount"], dtype=object)
+    prepared = prepare_transactions(table, mapping)
+    got = prepared.customers.set_index("ID")
+    assert got["Customer_Value"].to_dict() == {"a": 10.0, "b": 3.0, "c": 7.0}
+    assert _counts(prepared)["cancelled_lines"] == 1
