@@ -57,15 +57,25 @@ def test_missing_timestamps_do_not_dilute_the_unreadable_share() -> None:
     )
 
 
-def test_days_before_1970_are_floored_in_the_holdout() -> None:
-    # 1969-06-20 is day -195 (1970-01-01 is day 0); at noon its day is still -195 (floor), not
-    # -194 (truncation towards zero). As of 1969-06-10 (day -205) the holdout runs 10 days.
-    rows = [("a", "1969-06-01 10:00", "5"), ("a", "1969-06-03 10:00", "5"), ("a", "1969-06-20 12:00", "3")]
+def test_days_before_1970_are_floored_not_truncated() -> None:
+    # Day numbers count from 1970-01-01 (day 0): 1969-06-01 is day -214, 1969-06-20 day -195. A time
+    # of day belongs to its date (floor): 1969-06-01 10:00 is day -214, not -213 (truncation towards
+    # zero would merge it with 1969-06-02 00:00, and 06-20 12:00 with 06-21 00:00).
+    rows = [
+        ("a", "1969-06-01 10:00", "5"),  # day -214
+        ("a", "1969-06-02 00:00", "5"),  # day -213
+        ("a", "1969-06-03 10:00", "5"),  # day -212
+        ("a", "1969-06-20 12:00", "3"),  # after the as-of date (1969-06-10, day -205): day -195
+        ("a", "1969-06-21 00:00", "3"),  # day -194
+        ("a", "1969-06-25 06:00", "3"),  # day -190: the log's last day
+    ]
     got = prepare_transactions(_log(rows), LOG, dt.date(1969, 6, 10)).customers
-    assert got["Holdout_End_Day"].tolist() == [-195.0]
-    assert got["Holdout_Period_Days"].tolist() == [10.0]
-    assert got["Holdout_Actual_Days"].tolist() == [1.0]
+    assert got["Repeat_Purchase_Days"].tolist() == [2.0]  # 3 purchase days
     assert got["Days_First_To_Last_Purchase"].tolist() == [2.0]
+    assert got["Days_Since_First_Purchase"].tolist() == [9.0]  # -205 - (-214)
+    assert got["Holdout_Actual_Days"].tolist() == [3.0]
+    assert got["Holdout_End_Day"].tolist() == [-190.0]
+    assert got["Holdout_Period_Days"].tolist() == [15.0]  # -190 - (-205)
 
 
 def test_a_text_categorical_keeps_its_categories_neutralised() -> None:
@@ -266,3 +276,21 @@ def test_a_line_without_an_order_id_is_no_cancellation_even_after_a_c_order() ->
     got = prepared.customers.set_index("ID")
     assert got["Customer_Value"].to_dict() == {"a": 10.0, "b": 3.0, "c": 7.0}
     assert _counts(prepared)["cancelled_lines"] == 1
+
+
+def test_purchases_at_different_hours_of_one_day_are_one_purchase_day() -> None:
+    # a buys twice on 1 January (08:00 and 18:00) and on 3 January: 2 purchase days, 1 repeat day.
+    # After the as-of date (5 January) a buys twice on 20 January: 1 holdout purchase day.
+    rows = [
+        ("a", "2024-01-01 08:00", "5"),
+        ("a", "2024-01-01 18:00", "5"),
+        ("a", "2024-01-03 12:00", "5"),
+        ("a", "2024-01-20 09:00", "1"),
+        ("a", "2024-01-20 17:00", "1"),
+    ]
+    got = prepare_transactions(_log(rows), LOG, dt.date(2024, 1, 5)).customers
+    assert got["Repeat_Purchase_Days"].tolist() == [1.0]
+    assert got["Days_First_To_Last_Purchase"].tolist() == [2.0]
+    assert got["Spend_Per_Purchase_Day"].tolist() == [7.5]
+    assert got["Holdout_Actual_Days"].tolist() == [1.0]
+    assert got["Holdout_End_Day"].tolist() == [19742.0]  # 2024-01-20
