@@ -294,3 +294,27 @@ def test_purchases_at_different_hours_of_one_day_are_one_purchase_day() -> None:
     assert got["Spend_Per_Purchase_Day"].tolist() == [7.5]
     assert got["Holdout_Actual_Days"].tolist() == [1.0]
     assert got["Holdout_End_Day"].tolist() == [19742.0]  # 2024-01-20
+
+
+def test_only_lines_equal_in_every_column_are_identical() -> None:
+    # Line 7 repeats line 2 exactly: 1 identical line. Lines 5 (e, 01-01) and 6 (a, 01-02) share no
+    # customer and no date; a key that mixed the columns' codes lossily (1/4 + 2 = 5/4 + 1) would
+    # call them identical too.
+    rows = [
+        ("a", "2024-01-01", "5"),
+        ("b", "2024-01-02", "5"),
+        ("c", "2024-01-03", "5"),
+        ("d", "2024-01-01", "5"),
+        ("e", "2024-01-01", "5"),
+        ("a", "2024-01-02", "5"),
+        ("b", "2024-01-02", "5"),
+    ]
+    prepared = prepare_transactions(_log(rows), LOG)
+    assert _counts(prepared)["identical_lines_kept"] == 1
+    assert prepared.customers.set_index("ID")["Customer_Value"].to_dict() == {
+        "a": 10.0,
+        "b": 10.0,
+        "c": 5.0,
+        "d": 5.0,
+        "e": 5.0,
+    }
