@@ -179,6 +179,19 @@ DB_PREVIEW = "db-preview"
 DB_OUT_TABLE = "db-out-table"
 DB_EXPORT = "db-export"
 DB_EXPORT_STATUS = "db-export-status"
+# The read and write jobs of the database card (dashboard.database_jobs through the job runner).
+DB_READ_JOB = "db-read-job"  # dcc.Store: {"id": job id}
+DB_READ_POLL = "db-read-poll"
+DB_READ_CANCEL = "db-read-cancel"
+DB_READ_BOX = "db-read-box"
+DB_READ_PROGRESS = "db-read-progress"
+DB_READ_CAPTION = "db-read-caption"
+DB_WRITE_JOB = "db-write-job"  # dcc.Store: {"id": job id}
+DB_WRITE_POLL = "db-write-poll"
+DB_WRITE_CANCEL = "db-write-cancel"
+DB_WRITE_BOX = "db-write-box"
+DB_WRITE_PROGRESS = "db-write-progress"
+DB_WRITE_CAPTION = "db-write-caption"
 DATA_JOB = "data-job"  # dcc.Store: {"id": job id} of the training job this page follows
 DATA_JOB_POLL = "data-job-poll"  # dcc.Interval polling that job (disabled when there is none)
 
