@@ -60,7 +60,7 @@ in different spaces and are not comparable with each other.
 
 Recommendation (:func:`recommend`)
 ----------------------------------
-1. Candidates: the six models at the chosen k (density models at the number
+1. Candidates: every model of the registry at the chosen k (density models at the number
    of segments they find) and KMeans at every k of the sweep.
 2. Eligible: at least two segments, as many segments as the k asked for
    (Birch, for one, can return fewer), at most 1% of customers left as
