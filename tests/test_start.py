@@ -157,3 +157,14 @@ def test_start_and_landing_page_import_neither_scikit_learn_nor_scipy(local: Set
     assert result["heavy"] == []
     page = json.dumps(json.loads(result["page"]), ensure_ascii=False)
     assert [name for name in names if name not in page] == []  # every segment's card is there
+
+
+def test_every_public_comparison_name_resolves_where_it_is_said_to_live() -> None:
+    from pipeline.segmentation import compare, comparison
+
+    assert sorted(comparison._HOME) == sorted(comparison.__all__) == sorted(compare.__all__)
+    for name, module in comparison._HOME.items():
+        assert getattr(compare, name) is getattr(comparison, name)
+        assert getattr(comparison, name) is getattr(sys.modules[f"{comparison.__name__}.{module}"], name)
+    with pytest.raises(AttributeError, match="has no attribute 'not_a_name'"):
+        compare.not_a_name  # noqa: B018
