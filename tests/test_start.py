@@ -20,6 +20,9 @@ from pathlib import Path
 import joblib
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from dashboard.__main__ import skip_notebook_imports
 from pipeline.config import Settings
@@ -93,6 +96,14 @@ def test_sample_identity_names_rows_seed_and_generator() -> None:
     assert name.startswith("built-in sample rows=300 seed=7 ")
     assert name == sample_identity(300, 7)
     assert len({name, sample_identity(301, 7), sample_identity(300, 8)}) == 3
+
+
+@hypothesis_settings(max_examples=40, deadline=None)
+@given(
+    st.tuples(st.integers(10, 10**7), st.integers(0, 2**32)), st.tuples(st.integers(10, 10**7), st.integers(0, 2**32))
+)
+def test_two_samples_share_a_name_only_when_rows_and_seed_agree(a: tuple[int, int], b: tuple[int, int]) -> None:
+    assert (sample_identity(*a) == sample_identity(*b)) == (a == b)
 
 
 def test_the_checked_bytes_are_unpickled_not_the_file_again(local: Settings) -> None:
