@@ -38,7 +38,6 @@ from dashboard.runner import JobContext, JobKind, JobRunner, JobStatus
 from pipeline.config import Settings
 from pipeline.data.mapping import Mapping
 from pipeline.errors import SegmentationError
-from pipeline.segmentation.compare import load_or_run_comparison
 from pipeline.segmentation.training import settings_for_dataset
 from pipeline.store.artifacts import read_manifest, valid_artifact_id
 from pipeline.store.db import database_path
@@ -104,6 +103,8 @@ def compare_job(reporter: Any, artifact_id: str, settings: Settings, owner: str 
         reporter.progress(percent, message, creep_to=percent)
 
     update(0.0, "Starting")
+    from pipeline.segmentation.compare import load_or_run_comparison  # scikit-learn: in the job, not at start
+
     result, _cached = load_or_run_comparison(dataset, compare_settings, progress=update)
     reporter.progress(100, "Done")
     return result.to_dict()

@@ -19,18 +19,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from pipeline.features.definitions import FEATURE_DEFINITIONS
-from pipeline.segmentation.model import FeatureBuilder, NearestCentroidClusterer
+
+if TYPE_CHECKING:  # scikit-learn and the model's estimators are imported where a fitted model is read
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import Pipeline
 
 GRID_POINTS = 161
 #: Bisection steps that refine a grid hit to the segment boundary (2**-14 of a grid cell).
@@ -154,6 +152,8 @@ class FastScorer:
     """
 
     def __init__(self, pipeline: Pipeline):
+        from pipeline.segmentation.model import FeatureBuilder
+
         first = pipeline.steps[0][1]
         self.features: list[str] = [str(f) for f in getattr(first, "features", ())]
         self._pipeline = pipeline
@@ -183,6 +183,10 @@ class FastScorer:
 
 
 def _fast_transform(step: Any) -> Callable[[np.ndarray], np.ndarray]:
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
     if step is None or step == "passthrough":
         return lambda X: X
     if isinstance(step, Pipeline):
@@ -225,6 +229,10 @@ def _fast_transform(step: Any) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _fast_predict(clusterer: Any) -> Callable[[np.ndarray], np.ndarray]:
+    from sklearn.cluster import KMeans
+
+    from pipeline.segmentation.model import NearestCentroidClusterer
+
     if type(clusterer) in (KMeans, NearestCentroidClusterer):
         centres = np.asarray(clusterer.cluster_centers_, dtype=float)
 
@@ -237,6 +245,8 @@ def _fast_predict(clusterer: Any) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _pcs(pca: PCA, z: np.ndarray) -> np.ndarray:
+    from sklearn.decomposition import PCA
+
     if isinstance(pca, PCA) and not pca.whiten:
         return (z - pca.mean_) @ pca.components_.T
     return np.asarray(pca.transform(z), dtype=float)
