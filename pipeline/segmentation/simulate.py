@@ -17,9 +17,9 @@ delegated to scikit-learn, so the results are the same as the pipeline's.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import math
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -108,7 +108,7 @@ def round_to_step(value: float, step: float) -> float:
     """
     if not (math.isfinite(step) and step > 0):
         raise ValueError(f"step must be a positive number, not {step!r}")
-    decimals = -Decimal(repr(float(step))).as_tuple().exponent
+    decimals = -decimal.Decimal(repr(float(step))).as_tuple().exponent
     return round(round(float(value) / step) * step, decimals)
 
 
