@@ -17,6 +17,7 @@ delegated to scikit-learn, so the results are the same as the pipeline's.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -94,8 +95,18 @@ def feature_step(feature: str, lo: float, hi: float) -> float:
 
 
 def round_to_step(value: float, step: float) -> float:
-    """``value`` rounded to a multiple of ``step`` (without float noise like 0.30000000000000004)."""
-    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    """``value`` rounded to a multiple of ``step`` (without float noise like 0.30000000000000004).
+
+    The result has the step's decimals (0.25 → 2, 2.5 → 1, 10 → 0); a tie goes to the even multiple.
+
+    Raises
+    ------
+    ValueError
+        ``step`` is not a positive finite number.
+    """
+    if not (math.isfinite(step) and step > 0):
+        raise ValueError(f"step must be a positive number, not {step!r}")
+    decimals = -decimal.Decimal(repr(float(step))).as_tuple().exponent
     return round(round(float(value) / step) * step, decimals)
 
 
