@@ -417,6 +417,8 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     metrics["noise_share"] = float(getattr(clusterer, "noise_share_", np.mean(fit_labels < 0)))
     if hasattr(clusterer, "inertia_"):
         metrics["inertia"] = float(clusterer.inertia_)
+    if hasattr(clusterer, "restart_rows_"):  # KMeans: the rows its n_init restarts ran on (then refined on all)
+        metrics["restart_rows"] = int(clusterer.restart_rows_)
     imputed_counts = {f: int(frame[f].isna().sum()) for f in feats}
     report = dataset.report.with_items(
         *(
