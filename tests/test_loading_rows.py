@@ -74,3 +74,24 @@ def test_repeated_rows_is_pandas_duplicated_among_the_rows(data: list, among: li
     expected[mask] = frame[mask].duplicated(keep="first").to_numpy()
     np.testing.assert_array_equal(repeated_rows(frame, mask), expected)
     pd.testing.assert_frame_equal(rows_where(frame, mask), frame.loc[mask])
+
+
+def test_outlier_reasons_name_each_flag_and_join_both() -> None:
+    frame, _ = generate_sample(40, 2)
+    frame = frame.dropna(how="all").astype(str).head(30).reset_index(drop=True)
+    frame["Income"] = "50000"
+    frame["Year_Birth"] = "1970"
+    frame.loc[[1, 2], "Income"] = "9000000"  # far above Q3 + 3×IQR (the IQR is 0)
+    frame.loc[[2, 3], "Year_Birth"] = "1890"  # more than 100 years old
+    raw = frame.to_csv(sep="\t", index=False).encode()
+    clean, _ = clean_marketing(read_table(raw, "t.tsv"), "t.tsv")
+    assert clean["Outlier_Reason"].head(5).tolist() == [
+        "",
+        "income above Q3+3×IQR",
+        "income above Q3+3×IQR; implausible birth year",
+        "implausible birth year",
+        "",
+    ]
+    assert clean["Outlier_Reason"].dtype == object
+    assert clean["Is_Outlier"].head(5).tolist() == [False, True, True, True, False]
+    assert int(clean["Is_Outlier"].sum()) == 3

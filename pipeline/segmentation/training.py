@@ -404,7 +404,8 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
 
     customers = frame.copy(deep=False)  # copy-on-write: the data set's frame is never changed
     customers["Cluster"] = labels
-    customers["Segment"] = [by_label[v].key for v in labels]
+    present, position = np.unique(labels, return_inverse=True)
+    customers["Segment"] = np.array([by_label[v].key for v in present], dtype=object)[position]
     for j in range(3):
         customers[PC_COLUMNS[j]] = pcs[:, j] if j < pcs.shape[1] else 0.0
     churn = measure_churn(frame, dataset.kind, dataset.as_of, settings, transactions_after_as_of(dataset.report.items))
