@@ -387,12 +387,12 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     frame = dataset.customers
     feats = list(settings.features)
     pipe: Pipeline = build_pipeline(settings, dataset.as_of, n_rows=len(frame))
-    pipe.fit(frame)
-    # The features are computed, imputed and scaled once; the same steps as
-    # ``scaled(pipe, frame)`` and ``pipe.predict(frame)``, without repeating them.
-    imputed_values = np.asarray(pipe[:2].transform(frame), dtype=float)
-    X = np.asarray(pipe[2:-1].transform(imputed_values), dtype=float)  # scaling (and weights, when set)
-    clusterer = pipe.named_steps["cluster"]
+    # ``pipe.fit(frame)`` step by step (the slices share the pipeline's steps): the features are
+    # computed, imputed and scaled once, and the values kept for what follows (the same as
+    # ``scaled(pipe, frame)`` and ``pipe.predict(frame)``, without repeating them).
+    imputed_values = np.asarray(pipe[:2].fit_transform(frame), dtype=float)
+    X = np.asarray(pipe[2:-1].fit_transform(imputed_values), dtype=float)  # scaling (and weights, when set)
+    clusterer = pipe.named_steps["cluster"].fit(X)
     labels = np.asarray(clusterer.predict(X), dtype=int)
     fit_labels = np.asarray(getattr(clusterer, "labels_", labels))
     pca = PCA(n_components=min(3, X.shape[1]), random_state=settings.random_state).fit(X)
@@ -598,7 +598,8 @@ def feature_ranges(imputed: pd.DataFrame) -> dict[str, dict[str, float]]:
     out = {}
     for f in imputed.columns:
         col = imputed[f]
-        out[f] = {k: float(col.quantile(q)) for k, q in qs.items()}
+        values = col.quantile(list(qs.values())).to_numpy()  # one sort per feature, not one per percentile
+        out[f] = {k: float(v) for k, v in zip(qs, values, strict=True)}
         out[f].update({"mean": float(col.mean()), "std": float(col.std(ddof=0))})
     return out
 
