@@ -424,20 +424,16 @@ def rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     (pyarrow's CSV reader makes about a hundred per million rows), several
     times slower than Arrow's own filter; the values are the same.
     """
+    import pyarrow as pa  # a pandas dependency here (its default text columns are Arrow-backed)
+
     if keep.all():
         return frame
-    mask = None
+    mask = pa.array(keep)
     columns = {}
     for i in range(frame.shape[1]):
         values = frame.iloc[:, i].array
         chunks = getattr(values, "_pa_array", None)
-        if chunks is None:
-            columns[i] = values[keep]
-            continue
-        import pyarrow as pa  # only Arrow-backed columns get here
-
-        mask = pa.array(keep) if mask is None else mask
-        columns[i] = pd.array(chunks.filter(mask), dtype=values.dtype)
+        columns[i] = values[keep] if chunks is None else pd.array(chunks.filter(mask), dtype=values.dtype)
     out = pd.DataFrame(columns, index=frame.index[keep], copy=False)
     out.columns = frame.columns
     return out
