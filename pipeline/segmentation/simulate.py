@@ -244,7 +244,7 @@ def _fast_predict(clusterer: Any) -> Callable[[np.ndarray], np.ndarray]:
 
     from pipeline.segmentation.model import NearestCentroidClusterer
 
-    if type(clusterer) in (KMeans, NearestCentroidClusterer):
+    if isinstance(clusterer, (KMeans, NearestCentroidClusterer)):  # KMeans: also its sampled-restart subclass
         centres = np.asarray(clusterer.cluster_centers_, dtype=float)
 
         def nearest(Z: np.ndarray) -> np.ndarray:

@@ -382,12 +382,12 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     frame = dataset.customers
     feats = list(settings.features)
     pipe: Pipeline = build_pipeline(settings, dataset.as_of, n_rows=len(frame))
-    pipe.fit(frame)
-    # The features are computed, imputed and scaled once; the same steps as
-    # ``scaled(pipe, frame)`` and ``pipe.predict(frame)``, without repeating them.
-    imputed_values = np.asarray(pipe[:2].transform(frame), dtype=float)
-    X = np.asarray(pipe[2:-1].transform(imputed_values), dtype=float)  # scaling (and weights, when set)
-    clusterer = pipe.named_steps["cluster"]
+    # ``pipe.fit(frame)`` step by step (the slices share the pipeline's steps): the features are
+    # computed, imputed and scaled once, and the values kept for what follows (the same as
+    # ``scaled(pipe, frame)`` and ``pipe.predict(frame)``, without repeating them).
+    imputed_values = np.asarray(pipe[:2].fit_transform(frame), dtype=float)
+    X = np.asarray(pipe[2:-1].fit_transform(imputed_values), dtype=float)  # scaling (and weights, when set)
+    clusterer = pipe.named_steps["cluster"].fit(X)
     labels = np.asarray(clusterer.predict(X), dtype=int)
     fit_labels = np.asarray(getattr(clusterer, "labels_", labels))
     pca = PCA(n_components=min(3, X.shape[1]), random_state=settings.random_state).fit(X)
@@ -399,7 +399,8 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
 
     customers = frame.copy(deep=False)  # copy-on-write: the data set's frame is never changed
     customers["Cluster"] = labels
-    customers["Segment"] = [by_label[v].key for v in labels]
+    present, position = np.unique(labels, return_inverse=True)
+    customers["Segment"] = np.array([by_label[v].key for v in present], dtype=object)[position]
     for j in range(3):
         customers[PC_COLUMNS[j]] = pcs[:, j] if j < pcs.shape[1] else 0.0
     churn = measure_churn(frame, dataset.kind, dataset.as_of, settings, transactions_after_as_of(dataset.report.items))
@@ -412,6 +413,8 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     metrics["noise_share"] = float(getattr(clusterer, "noise_share_", np.mean(fit_labels < 0)))
     if hasattr(clusterer, "inertia_"):
         metrics["inertia"] = float(clusterer.inertia_)
+    if hasattr(clusterer, "restart_rows_"):  # KMeans: the rows its n_init restarts ran on (then refined on all)
+        metrics["restart_rows"] = int(clusterer.restart_rows_)
     imputed_counts = {f: int(frame[f].isna().sum()) for f in feats}
     report = dataset.report.with_items(
         *(
@@ -590,7 +593,8 @@ def feature_ranges(imputed: pd.DataFrame) -> dict[str, dict[str, float]]:
     out = {}
     for f in imputed.columns:
         col = imputed[f]
-        out[f] = {k: float(col.quantile(q)) for k, q in qs.items()}
+        values = col.quantile(list(qs.values())).to_numpy()  # one sort per feature, not one per percentile
+        out[f] = {k: float(v) for k, v in zip(qs, values, strict=True)}
         out[f].update({"mean": float(col.mean()), "std": float(col.std(ddof=0))})
     return out
 
