@@ -440,8 +440,9 @@ def test_drill_down_shows_only_that_segment(explorer, trained, theme) -> None:
 
 
 def test_drill_down_without_or_with_unknown_segment(explorer) -> None:
-    hidden, hint, *_, grid = explorer.render_drill("", None, "light")
+    hidden, hint, _header, profile, _evidence, grid = explorer.render_drill("", None, "light")
     assert hidden is True and hint is None and grid is None  # no grid (nor its library) without a segment
+    assert profile is dash.no_update  # nothing drawn in the hidden drill-down
     hidden, hint, *_ = explorer.render_drill(None, None, "light", "not_a_segment")
     assert hidden is True and "not_a_segment" in text_of(hint)
 

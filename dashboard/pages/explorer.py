@@ -434,7 +434,8 @@ def render_drill(
                 f"This link asks for the segment “{deep_link}”, which this model does not have. "
                 "Pick one of its segments instead."
             )
-        return True, hint, None, empty_figure("", theme), None, None
+        # Hidden: the profile chart keeps what it had (no figure built, nothing drawn in a hidden box).
+        return True, hint, None, no_update, None, None
     return per_version(v, "explorer-drill", (seg["key"], theme), lambda: drill_outputs(v, seg, theme))
 
 
