@@ -186,10 +186,10 @@ def wait_settled(page: Any, timeout_ms: float = 30_000) -> None:
 SCROLL_THROUGH_JS = """async () => {
     const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
     for (let y = 0; y < document.documentElement.scrollHeight; y += window.innerHeight / 2) {
-        window.scrollTo(0, y);
+        window.scrollTo({top: y, behavior: 'instant'});  // Bootstrap makes scrolling smooth
         await frame();
     }
-    window.scrollTo(0, 0);
+    window.scrollTo({top: 0, behavior: 'instant'});
     await frame();
 }"""
 

@@ -128,7 +128,7 @@ def outlier_grid(rows: list[dict[str, Any]], cols: list[dict[str, Any]]) -> dag.
 
 
 #: Height kept for the flagged-customers grid before it is mounted (8 wrapped rows, header, pager).
-GRID_HOLDER_HEIGHT = "440px"
+GRID_HOLDER_HEIGHT = "506px"
 
 
 def outlier_card() -> dbc.Card:
