@@ -460,3 +460,13 @@ def service() -> SegmentationService:
 def view(artifact_id: str | None) -> ArtifactView:
     """Shorthand: the artifact view for a session's artifact id, if the request's owner may read it."""
     return service().view(artifact_id)
+
+
+def per_version(v: ArtifactView, namespace: str, key: Hashable, compute: Callable[[], Any], max_items: int = 32) -> Any:
+    """``compute()`` cached per process for one data version (``v``) and ``key``.
+
+    For pure figure builders and tables of a page: a version's files never
+    change, so what is built from ``v`` and ``key`` alone (theme and control
+    values included in ``key``) can be served again without rebuilding it.
+    """
+    return service().memo(namespace, (v.id, key), compute, max_items)
