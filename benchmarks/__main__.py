@@ -21,6 +21,7 @@ ALL = (
     "bench_ingest",
     "bench_transactions",
     "bench_app",
+    "bench_app_large",
     "bench_bundle",
     "bench_lighthouse",
     "bench_upload",

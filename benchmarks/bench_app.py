@@ -1,4 +1,4 @@
-"""App speed benchmark: ``python -m benchmarks.bench_app [--runs 7] [--slider-runs 40] [--calls 300]``.
+"""App speed benchmark: ``python -m benchmarks.bench_app [--runs 7] [--slider-runs 40] [--calls 300] [--only fresh]``.
 
 Trains the sample into scratch folders (so the app starts from a cached
 artifact), serves it with ``python -m dashboard`` in a subprocess and drives
@@ -24,9 +24,9 @@ headless Chromium with Playwright.  Measured, each over several runs:
   simulator's slider steps until the prediction is painted and until the
   charts are updated (the three figures arrive in one response; the time is
   taken at the 3D chart's ``plotly_afterplot``, the last and largest of them);
-* simulator: server time per update: the three callbacks one slider change
-  runs (``sync_feature``, ``update_prediction``, ``update_figures`` on its
-  patch path) called in-process over many calls, and the HTTP
+* simulator: server time per update: the two server callbacks one slider
+  change runs (``update_prediction`` and, in parallel, ``redraw_figures`` on
+  its patch path; slider → box is clientside) called in-process over many calls, and the HTTP
   ``/_dash-update-component`` round trip of a captured ``update_prediction``
   request, replayed.
 
@@ -39,7 +39,6 @@ All timings are taken in the browser with ``performance.now()`` (or
 from __future__ import annotations
 
 import argparse
-import contextvars
 import copy
 import json
 import os
@@ -50,7 +49,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -400,8 +399,6 @@ def measure_http(url: str, body: dict[str, Any], runs: int) -> list[float]:
 def measure_inprocess(models_dir: Path, data_dir: Path, calls: int) -> dict[str, list[float]]:
     """Time the simulator callbacks as plain functions in a request context (slider-change path)."""
     import dash
-    from dash._callback_context import context_value
-    from dash._utils import AttributeDict
 
     from dashboard import ids
     from dashboard.app import create_app
@@ -415,9 +412,8 @@ def measure_inprocess(models_dir: Path, data_dir: Path, calls: int) -> dict[str,
     sim = sys.modules[module]
     results: dict[str, list[float]] = {
         "total": [],
-        "sync_feature": [],
         "update_prediction": [],
-        "update_figures": [],
+        "redraw_figures": [],
         "simulate": [],
     }
     with app.server.test_request_context("/"):
@@ -426,37 +422,25 @@ def measure_inprocess(models_dir: Path, data_dir: Path, calls: int) -> dict[str,
         slider_ids = [ids.sim_slider(s.feature) for s in specs]
         base = sim.median_values(v, specs)
 
-        def in_callback(fn: Callable[..., Any], triggered: list[dict[str, Any]], *args: Any) -> float:
-            def run() -> float:
-                context_value.set(AttributeDict(triggered_inputs=triggered))
-                t = time.perf_counter()
-                fn(*args)
-                return time.perf_counter() - t
-
-            return contextvars.copy_context().run(run)
-
         for i in range(calls + 5):
             spec = specs[i % len(specs)]
             values = dict(base)
             values[spec.feature] = sim.clamp(base[spec.feature] + spec.step * (1 + i % 7), spec)
-            slider_id = json.dumps(ids.sim_slider(spec.feature), separators=(",", ":"), sort_keys=True)
-            trig = [{"prop_id": f"{slider_id}.value", "value": values[spec.feature]}]
-            # what one slider change runs on the server: sync, prediction, then the figure patches
-            t_sync = in_callback(sim.sync_feature, trig, values[spec.feature], None, spec.lo, spec.hi, spec.step)
+            # what one slider change runs on the server: the prediction and the figure patches
+            slider_values = [values[s.feature] for s in specs]
             t = time.perf_counter()
-            *_, scored = sim.update_prediction([values[s.feature] for s in specs], artifact_id, "light", slider_ids)
+            sim.update_prediction(slider_values, artifact_id, "light", slider_ids)
             t_upd = time.perf_counter() - t
             t = time.perf_counter()
-            sim.update_figures(scored, f"{artifact_id}|light")
+            sim.redraw_figures(slider_values, artifact_id, "light", slider_ids, f"{artifact_id}|light")
             t_fig = time.perf_counter() - t
             t = time.perf_counter()
             v.simulate(values)
             t_sim = time.perf_counter() - t
             if i >= 5:  # warm-up
-                results["total"].append(t_sync + t_upd + t_fig)
-                results["sync_feature"].append(t_sync)
+                results["total"].append(t_upd + t_fig)
                 results["update_prediction"].append(t_upd)
-                results["update_figures"].append(t_fig)
+                results["redraw_figures"].append(t_fig)
                 results["simulate"].append(t_sim)
     return results
 
@@ -484,6 +468,42 @@ def print_table(rows: list[Row], header: list[str]) -> None:
     print()
 
 
+#: Measurement groups (``--only``).
+GROUPS = ("cold", "fresh", "warm", "server")
+
+
+def measure_fresh_group(browser: Any, url: str, runs: int, slider_runs: int) -> list[Row]:
+    """Issue #12's "app's own speed" rows: a fresh browser context for every run."""
+    rows = [Row("fresh context: first page (/), charts drawn", measure_landing_fresh(browser, url, runs), 0.8)]
+    for path in SWITCH_PAGES:
+        switch = measure_switch_fresh(browser, url, runs, path)
+        rows.append(Row(f"fresh context: switch / → {path}, charts drawn", switch, 0.3))
+    explorer_fresh = measure_switch_fresh(browser, url, runs, "/explorer")
+    rows.append(Row("fresh context: switch / → 3D explorer, plot drawn", explorer_fresh, 0.8))
+    context = browser.new_context(viewport=VIEWPORT)
+    slider, charts, _request = measure_slider(context.new_page(), url, slider_runs)
+    context.close()
+    rows.append(Row("fresh context: simulator slider → prediction painted", slider, 0.150))
+    rows.append(Row("fresh context: simulator slider → every chart updated", charts, 0.100))
+    return rows
+
+
+def measure_warm_group(profile: Any, url: str, runs: int, graph_id: str, slider_runs: int, calls: int) -> list[Row]:
+    """The returning browser's rows: reloads, the explorer, the simulator and its HTTP round trip."""
+    page = profile.new_page()
+    rows = [Row("first page (/), warm (reload)", measure_warm(page, url, runs), 1.0)]
+    explorer, note = measure_explorer(page, url, runs, graph_id)
+    rows.append(Row("switch to 3D explorer, plot drawn", explorer, 1.0, note))
+    slider, charts, request = measure_slider(page, url, slider_runs)
+    rows.append(Row("simulator: slider → prediction painted", slider, 0.150))
+    rows.append(Row("simulator: slider → 3D marker moved (info)", charts, None))
+    if request is not None:
+        http = measure_http(url, request, calls)
+        rows.append(Row("simulator: HTTP round trip, update_prediction", http, 0.020))
+    page.close()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement and print the table; exit 1 if a target is missed."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_app", description=__doc__.splitlines()[0])
@@ -491,7 +511,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--slider-runs", type=int, default=40, help="slider changes timed in the browser")
     p.add_argument("--calls", type=int, default=300, help="in-process callback calls / HTTP replays")
     p.add_argument("--explorer-graph", default=None, help="graph id on /explorer (default ids.EXPLORER_GRAPH)")
+    p.add_argument(
+        "--only",
+        default=",".join(GROUPS),
+        help="comma-separated groups to run: cold (fresh server per run), fresh (fresh browser context "
+        "per run: landing, page switches, 3D explorer, simulator), warm (returning browser), "
+        "server (in-process callbacks); default: all",
+    )
     args = p.parse_args(argv)
+    only = {g.strip() for g in args.only.split(",") if g.strip()}
+    if not only or only - set(GROUPS):
+        p.error(f"--only takes some of {', '.join(GROUPS)}")
     runs = max(5, args.runs)
 
     from playwright.sync_api import sync_playwright
@@ -510,49 +540,27 @@ def main(argv: list[str] | None = None) -> int:
             profile = launch_profile(pw, Path(tmp) / "profile")
             browser = launch_browser(pw)
             try:
-                rows.append(Row("first page (/), cold server", measure_cold(models_dir, data_dir, runs, profile), 1.5))
-                first = measure_first_visit(models_dir, data_dir, runs, browser)
-                rows.append(Row("  same, first visit (empty browser cache)", first, None))
+                if "cold" in only:
+                    cold = measure_cold(models_dir, data_dir, runs, profile)
+                    rows.append(Row("first page (/), cold server", cold, 1.5))
+                    first = measure_first_visit(models_dir, data_dir, runs, browser)
+                    rows.append(Row("  same, first visit (empty browser cache)", first, None))
                 with serve(models_dir, data_dir) as (_proc, url):
-                    # Fresh browser context for every run (issue #12's "app's own speed" targets).
                     measure_landing_fresh(browser, url, 1)  # the server's first answers, not counted
-                    landing = measure_landing_fresh(browser, url, runs)
-                    rows.append(Row("fresh context: first page (/), charts drawn", landing, 0.8))
-                    for path in SWITCH_PAGES:
-                        switch = measure_switch_fresh(browser, url, runs, path)
-                        rows.append(Row(f"fresh context: switch / → {path}, charts drawn", switch, 0.3))
-                    explorer_fresh = measure_switch_fresh(browser, url, runs, "/explorer")
-                    rows.append(Row("fresh context: switch / → 3D explorer, plot drawn", explorer_fresh, 0.8))
-                    context = browser.new_context(viewport=VIEWPORT)
-                    slider, charts, _request = measure_slider(context.new_page(), url, max(5, args.slider_runs))
-                    context.close()
-                    rows.append(Row("fresh context: simulator slider → prediction painted", slider, 0.150))
-                    rows.append(Row("fresh context: simulator slider → every chart updated", charts, 0.100))
-                    page = profile.new_page()
-                    rows.append(Row("first page (/), warm (reload)", measure_warm(page, url, runs), 1.0))
-                    explorer, note = measure_explorer(page, url, runs, graph_id)
-                    rows.append(Row("switch to 3D explorer, plot drawn", explorer, 1.0, note))
-                    slider, charts, request = measure_slider(page, url, max(5, args.slider_runs))
-                    rows.append(Row("simulator: slider → prediction painted", slider, 0.150))
-                    rows.append(Row("simulator: slider → 3D marker moved (info)", charts, None))
-                    if request is not None:
-                        rows.append(
-                            Row(
-                                "simulator: HTTP round trip, update_prediction",
-                                measure_http(url, request, args.calls),
-                                0.020,
-                            )
-                        )
-                    page.close()
+                    if "fresh" in only:
+                        rows.extend(measure_fresh_group(browser, url, runs, max(5, args.slider_runs)))
+                    if "warm" in only:
+                        slider_runs = max(5, args.slider_runs)
+                        rows.extend(measure_warm_group(profile, url, runs, graph_id, slider_runs, args.calls))
             finally:
                 browser.close()
                 profile.close()
-        server = measure_inprocess(models_dir, data_dir, args.calls)
-    rows.append(Row("simulator: server time per update (3 callbacks)", server["total"], 0.020))
-    rows.append(Row("  sync_feature (slider ↔ box)", server["sync_feature"], None))
-    rows.append(Row("  update_prediction (text)", server["update_prediction"], None))
-    rows.append(Row("  update_figures (3 patches)", server["update_figures"], None))
-    rows.append(Row("  scoring engine (pipeline.segmentation.simulate)", server["simulate"], None))
+        if "server" in only:
+            server = measure_inprocess(models_dir, data_dir, args.calls)
+            rows.append(Row("simulator: server time per update (2 callbacks)", server["total"], 0.020))
+            rows.append(Row("  update_prediction (text)", server["update_prediction"], None))
+            rows.append(Row("  redraw_figures (3 patches)", server["redraw_figures"], None))
+            rows.append(Row("  scoring engine (pipeline.segmentation.simulate)", server["simulate"], None))
     import dash
     import plotly
 

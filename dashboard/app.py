@@ -3,6 +3,12 @@
 ``create_app`` trains or loads the default artifact (never at import time),
 registers the pages from ``dashboard/pages`` and returns a ``Dash`` app.  The
 shell holds only small state: the session's artifact id and the theme.
+
+Start-up is kept to what the first response needs: a known default artifact
+is recognised from signed records (:mod:`pipeline.segmentation.start`), and
+neither scikit-learn nor SciPy is imported, nor the artifact unpickled, nor
+Plotly's templates built, until a request needs them (each once per process).
+:func:`warm_up` does all of that at once, for a server that forks workers.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dash import Input, Output, State, clientside_callback, dcc, html
 from flask.sessions import SecureCookieSessionInterface
 
 from pipeline.config import Settings
-from pipeline.segmentation.training import default_artifact_id as trained_artifact_id
+from pipeline.segmentation.start import default_artifact_id as trained_artifact_id
 from pipeline.store.keys import FLASK_SESSION, derived_key
 
 from . import ids
@@ -120,10 +126,20 @@ def create_app(
     install_compression(app.server)
     install_grid_loading(app)  # after compression: it edits bodies before they are compressed
     stop_serving_full_plotly(app)
-    # Warm Plotly's templates and validators here rather than in the first request.
+    return app
+
+
+def warm_up(app: dash.Dash) -> None:
+    """Do now what the first requests would: unpickle the default artifact (importing scikit-learn), build Plotly's templates.
+
+    For ``--workers N``: run in the master before gunicorn forks, every worker
+    starts with them in (copy-on-write) memory instead of each paying on its
+    first requests.  The single-process server skips it to answer sooner.
+    """
+    svc: SegmentationService = app.server.extensions[EXTENSION_KEY]
+    svc.view(svc.default_id).artifact.bundle["pipeline"]  # reading a key unpickles the bundle
     for name in THEMES:
         go.Figure(layout={"template": template(name)}).to_plotly_json()
-    return app
 
 
 def stop_serving_full_plotly(app: dash.Dash) -> None:
@@ -280,4 +296,4 @@ clientside_callback(
     Input(ids.THEME, "data"),
 )
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "warm_up"]

@@ -7,18 +7,19 @@ visitor make the server connect anywhere it can reach (server-side request
 forgery) and would put credentials into browser requests and server memory.
 The browser sees connection names only, never a URL or a password.
 
-Reading: *Preview* reads the first rows; *Use for check and train* reads the
+Reading: *Test connection* and *Preview* (the first rows) answer in the
+request; *Use for check and train* is a ``db_read`` job of the one job runner
+(:mod:`dashboard.database_jobs`, with a progress bar and Cancel): it reads the
 whole result, stores it for this owner as an upload (Parquet bytes, same size
 limit as a file) and the page's usual preview, check and train follow.
-Writing: the owner of the model shown in this tab writes its assignments
-(one row per customer, :mod:`pipeline.data.sql_sink`) in one transaction.
+Writing: a ``db_write`` job writes the assignments of the model shown in this
+tab, the owner's own versions only (one row per customer,
+:mod:`pipeline.data.sql_sink`), in one transaction.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import io
+import contextlib
 from typing import Any
 
 import dash_ag_grid as dag
@@ -27,15 +28,41 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids, jobs
+from dashboard import ids, tasks
 from dashboard.components import GRID_THEME, card, error_alert
+from dashboard.database_jobs import described, source_of
 from dashboard.figures.data import preview_grid
 from dashboard.services import service
-from pipeline.data.sql import DatabaseSource, database_source, named_connections, read_source, test_connection
-from pipeline.data.sql_sink import assignment_rows, write_assignments
-from pipeline.errors import DataError, SegmentationError
+from pipeline.data.sql import named_connections, read_source, test_connection
+from pipeline.errors import AccessDenied, DataError, SegmentationError
 
 PREVIEW_ROWS = 20
+WRITE_OWN_ONLY = (
+    "Only your own model versions can be written to a database: the one shown is the server's or shared "
+    "with you. Train one on your data first."
+)
+
+
+READ = tasks.JobWidgets(
+    store=ids.DB_READ_JOB,
+    poll=ids.DB_READ_POLL,
+    button=ids.DB_LOAD,
+    cancel=ids.DB_READ_CANCEL,
+    box=ids.DB_READ_BOX,
+    box_class="mt-2",
+    bar=ids.DB_READ_PROGRESS,
+    caption=ids.DB_READ_CAPTION,
+)
+WRITE = tasks.JobWidgets(
+    store=ids.DB_WRITE_JOB,
+    poll=ids.DB_WRITE_POLL,
+    button=ids.DB_EXPORT,
+    cancel=ids.DB_WRITE_CANCEL,
+    box=ids.DB_WRITE_BOX,
+    box_class="mt-2",
+    bar=ids.DB_WRITE_PROGRESS,
+    caption=ids.DB_WRITE_CAPTION,
+)
 
 
 def database_card() -> dbc.Card:
@@ -67,6 +94,7 @@ def database_card() -> dbc.Card:
                 ],
                 className="d-flex flex-wrap gap-2 mt-2",
             ),
+            READ.block(),
             html.Div(id=ids.DB_STATUS, className="mt-2 small", role="status"),
             html.Div(id=ids.DB_PREVIEW, className="mt-2"),
             html.Hr(),
@@ -80,6 +108,7 @@ def database_card() -> dbc.Card:
                 ],
                 className="d-flex gap-2",
             ),
+            WRITE.block(),
             html.Div(id=ids.DB_EXPORT_STATUS, className="mt-2 small", role="status"),
         ]
     )
@@ -99,19 +128,6 @@ def database_card() -> dbc.Card:
     )
 
 
-def source_of(connection: str | None, table: str | None, query: str | None) -> DatabaseSource:
-    """The source the form describes (a named connection only).
-
-    Raises
-    ------
-    DataError
-        No connection chosen, or not exactly one of table and query.
-    """
-    if not connection:
-        raise DataError("Choose a connection first.")
-    return database_source(f"db:{connection}", (table or "").strip() or None, (query or "").strip() or None)
-
-
 def _ok(text: str) -> dbc.Alert:
     return dbc.Alert([html.I(className="bi bi-check-circle-fill me-2"), text], color="success", className="mb-0 py-2")
 
@@ -129,72 +145,177 @@ def _grid(frame: pd.DataFrame) -> dag.AgGrid:
     )
 
 
-def as_upload(frame: pd.DataFrame, name: str) -> str:
-    """A frame as the ``contents`` string an upload sends (Parquet bytes, base64)."""
-    buf = io.BytesIO()
-    try:
-        frame.to_parquet(buf, index=False)
-    except Exception as err:  # pyarrow refuses columns of mixed or exotic types
-        raise DataError(f"{name} has columns that cannot be stored: {str(err).splitlines()[0]}") from None
-    return "data:application/octet-stream;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
 @callback(
     Output(ids.DB_STATUS, "children"),
     Output(ids.DB_PREVIEW, "children"),
-    Output(ids.DATA_UPLOAD_KEY, "data", allow_duplicate=True),
     Input(ids.DB_TEST, "n_clicks"),
     Input(ids.DB_PREVIEW_BUTTON, "n_clicks"),
-    Input(ids.DB_LOAD, "n_clicks"),
     State(ids.DB_CONNECTION, "value"),
     State(ids.DB_TABLE, "value"),
     State(ids.DB_QUERY, "value"),
     prevent_initial_call=True,
 )
-def read_database(_test: Any, _preview: Any, _load: Any, connection: str | None, table: str | None, query: str | None):
-    """Test, preview or load the form's source; errors are one line and nothing is stored."""
+def read_database(_test: Any, _preview: Any, connection: str | None, table: str | None, query: str | None):
+    """Test the connection or preview the first rows (both bounded, in the request); errors are one line."""
     action = ctx.triggered_id
-    if action is None:
+    if action not in (ids.DB_TEST, ids.DB_PREVIEW_BUTTON):
         raise PreventUpdate
-    settings = service().settings
     try:
         source = source_of(connection, table, query)
-        what = table.strip() if table and table.strip() else "the query"
         if action == ids.DB_TEST:
-            return _ok(f"{test_connection(source).capitalize()} ({connection})."), no_update, no_update
-        if action == ids.DB_PREVIEW_BUTTON:
-            frame = read_source(source, limit=PREVIEW_ROWS).frame
-            text = f"First {len(frame):,} rows of {what} ({frame.shape[1]} columns)."
-            return _ok(text), _grid(frame), no_update
-        frame = read_source(source).frame
-        name = f"{what} from {connection}"
-        info = jobs.store_upload(as_upload(frame, name), name, settings)
+            return _ok(f"{test_connection(source).capitalize()} ({connection})."), no_update
+        frame = read_source(source, limit=PREVIEW_ROWS).frame
     except SegmentationError as err:
-        return error_alert(str(err)), no_update, no_update
-    text = f"{len(frame):,} rows × {frame.shape[1]} columns of {what} loaded; check them below, then train."
-    return _ok(text), None, info.key
+        return error_alert(str(err)), no_update
+    text = f"First {len(frame):,} rows of {described(table)} ({frame.shape[1]} columns)."
+    return _ok(text), _grid(frame)
 
 
 @callback(
-    Output(ids.DB_EXPORT_STATUS, "children"),
-    Input(ids.DB_EXPORT, "n_clicks"),
-    State(ids.DB_CONNECTION, "value"),
-    State(ids.DB_OUT_TABLE, "value"),
-    State(ids.ACTIVE_ARTIFACT, "data"),
+    output={
+        **READ.outputs(duplicate=True),
+        "status": Output(ids.DB_STATUS, "children", allow_duplicate=True),
+        "preview": Output(ids.DB_PREVIEW, "children", allow_duplicate=True),
+    },
+    inputs={
+        "_load": Input(ids.DB_LOAD, "n_clicks"),
+        "connection": State(ids.DB_CONNECTION, "value"),
+        "table": State(ids.DB_TABLE, "value"),
+        "query": State(ids.DB_QUERY, "value"),
+    },
     prevent_initial_call=True,
 )
-def export_assignments(_clicks: Any, connection: str | None, out_table: str | None, artifact_id: str | None):
-    """Write the assignments of the tab's model to ``out_table`` (owner only, one transaction)."""
+def start_read(_load: Any, connection: str | None, table: str | None, query: str | None) -> dict[str, Any]:
+    """Submit the read of the whole table or query (a job); a bad form is refused here, nothing stored."""
+    if not _load:
+        raise PreventUpdate
+    try:
+        source_of(connection, table, query)  # the form's mistakes at once, before queueing
+        job_id = tasks.submit("db_read", {"connection": connection, "table": table, "query": query})
+    except SegmentationError as err:
+        return {**READ.idle(), "status": error_alert(str(err)), "preview": no_update}
+    return {**READ.started(job_id), "status": None, "preview": None}
+
+
+@callback(
+    output={
+        **READ.outputs(duplicate=True),
+        "status": Output(ids.DB_STATUS, "children", allow_duplicate=True),
+        "key": Output(ids.DATA_UPLOAD_KEY, "data", allow_duplicate=True),
+    },
+    inputs={"_tick": Input(ids.DB_READ_POLL, "n_intervals"), "job": State(ids.DB_READ_JOB, "data")},
+    prevent_initial_call=True,
+)
+def follow_read(_tick: Any, job: dict[str, Any] | None) -> dict[str, Any]:
+    """One poll of the read: progress; when done, the stored rows become the page's upload."""
+    widgets, status, line = READ.follow(job)
+    if status is None:
+        return {**widgets, "status": line, "key": no_update}
+    if status.state == "cancelled":
+        return {**widgets, "status": "Reading cancelled; nothing was stored.", "key": no_update}
+    if status.state == "failed" or not status.result:
+        return {**widgets, "status": error_alert(status.error or "The rows could not be read."), "key": no_update}
+    r = status.result
+    text = f"{r['rows']:,} rows × {r['columns']} columns of {r['what']} loaded; check them below, then train."
+    return {**widgets, "status": _ok(text), "key": r["key"]}
+
+
+@callback(
+    output={
+        **WRITE.outputs(duplicate=True),
+        "status": Output(ids.DB_EXPORT_STATUS, "children", allow_duplicate=True),
+    },
+    inputs={
+        "_clicks": Input(ids.DB_EXPORT, "n_clicks"),
+        "connection": State(ids.DB_CONNECTION, "value"),
+        "out_table": State(ids.DB_OUT_TABLE, "value"),
+        "artifact_id": State(ids.ACTIVE_ARTIFACT, "data"),
+    },
+    prevent_initial_call=True,
+)
+def start_write(_clicks: Any, connection: str | None, out_table: str | None, artifact_id: str | None) -> dict[str, Any]:
+    """Submit the write of the tab's model's assignments (the owner's own versions only; checked again in the job)."""
+    if not _clicks:
+        raise PreventUpdate
     svc = service()
     try:
         if not connection:
             raise DataError("Choose a connection first.")
-        svc.store.owned(svc.owner(), artifact_id)  # only the owner's own model versions
-        view = svc.checked_view(artifact_id)
-        url = database_source(f"db:{connection}", table="x").url
-        rows = assignment_rows(view.assignments, view.id, dt.date.fromisoformat(str(view.manifest["data"]["as_of"])))
-        result = write_assignments(url, (out_table or "").strip(), rows)
+        record = svc.store.version(svc.owner(), artifact_id or svc.default_id)  # AccessDenied: not readable
+        if not record.mine:
+            raise AccessDenied(WRITE_OWN_ONLY)
+        params = {"connection": connection, "table": (out_table or "").strip(), "artifact": record.artifact_id}
+        job_id = tasks.submit("db_write", params)
     except SegmentationError as err:
-        return error_alert(str(err))
-    replaced = f", replacing {result.rows_replaced:,}" if result.rows_replaced else ""
-    return _ok(f"Wrote {result.rows_written:,} assignments to {result.table} ({connection}){replaced}.")
+        return {**WRITE.idle(), "status": error_alert(str(err))}
+    return {**WRITE.started(job_id), "status": None}
+
+
+@callback(
+    output={**WRITE.outputs(duplicate=True), "status": Output(ids.DB_EXPORT_STATUS, "children", allow_duplicate=True)},
+    inputs={"_tick": Input(ids.DB_WRITE_POLL, "n_intervals"), "job": State(ids.DB_WRITE_JOB, "data")},
+    prevent_initial_call=True,
+)
+def follow_write(_tick: Any, job: dict[str, Any] | None) -> dict[str, Any]:
+    """One poll of the write: progress, or how many assignments were written (and replaced)."""
+    widgets, status, line = WRITE.follow(job)
+    if status is None:
+        return {**widgets, "status": line}
+    if status.state == "cancelled":
+        return {
+            **widgets,
+            "status": "Writing cancelled; a write that had not finished was rolled back (it is one transaction).",
+        }
+    if status.state == "failed" or not status.result:
+        return {**widgets, "status": error_alert(status.error or "The assignments could not be written.")}
+    r = status.result
+    replaced = f", replacing {r['rows_replaced']:,}" if r["rows_replaced"] else ""
+    return {
+        **widgets,
+        "status": _ok(f"Wrote {r['rows_written']:,} assignments to {r['table']} ({r['connection']}){replaced}."),
+    }
+
+
+def _cancel(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool]:
+    """Cancel a job of this card: the status line says so and the cancel button is disabled."""
+    if not n_clicks:
+        raise PreventUpdate
+    with contextlib.suppress(SegmentationError):
+        tasks.cancel_job((job or {}).get("id"))
+    return "Cancelling…", True
+
+
+@callback(
+    Output(ids.DB_STATUS, "children", allow_duplicate=True),
+    Output(ids.DB_READ_CANCEL, "disabled", allow_duplicate=True),
+    Input(ids.DB_READ_CANCEL, "n_clicks"),
+    State(ids.DB_READ_JOB, "data"),
+    prevent_initial_call=True,
+)
+def cancel_read(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool]:
+    """Cancel the read."""
+    return _cancel(n_clicks, job)
+
+
+@callback(
+    Output(ids.DB_EXPORT_STATUS, "children", allow_duplicate=True),
+    Output(ids.DB_WRITE_CANCEL, "disabled", allow_duplicate=True),
+    Input(ids.DB_WRITE_CANCEL, "n_clicks"),
+    State(ids.DB_WRITE_JOB, "data"),
+    prevent_initial_call=True,
+)
+def cancel_write(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool]:
+    """Cancel the write."""
+    return _cancel(n_clicks, job)
+
+
+@callback(Output(ids.DB_READ_POLL, "disabled"), Input(ids.DB_READ_JOB, "data"))
+def poll_read(job: dict[str, Any] | None) -> bool:
+    """Poll while the read is followed."""
+    return tasks.poll_disabled(job)
+
+
+@callback(Output(ids.DB_WRITE_POLL, "disabled"), Input(ids.DB_WRITE_JOB, "data"))
+def poll_write(job: dict[str, Any] | None) -> bool:
+    """Poll while the write is followed."""
+    return tasks.poll_disabled(job)

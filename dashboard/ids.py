@@ -52,6 +52,8 @@ EDA_LOADINGS_GRAPH = "eda-loadings-graph"
 EDA_DIST_STATS = "eda-dist-stats"  # one-line summary under the distribution
 EDA_CATEGORY_SPLIT = "eda-category-split"
 EDA_OUTLIER_NOTE = "eda-outlier-note"  # what the chosen method means + the loader's flags
+EDA_OUTLIER_GRID_HOLDER = "eda-outlier-grid-holder"  # the flagged-customers grid is mounted here once in view
+EDA_OUTLIER_GRID_WANTED = "eda-outlier-grid-wanted"  # dcc.Store: True once the holder has been on screen
 
 # --- model comparison (/models) ---------------------------------------------
 MODELS_TABLE = "models-table"
@@ -111,6 +113,8 @@ EXPLORER_DRILL_SEGMENT = "explorer-drill-segment"
 EXPLORER_PROFILE_GRAPH = "explorer-profile-graph"
 EXPLORER_EVIDENCE = "explorer-evidence"
 EXPLORER_GRID = "explorer-grid"
+EXPLORER_GRID_HOLDER = "explorer-grid-holder"  # the members grid is mounted here when a segment is drilled
+EXPLORER_AXES_NOTE = "explorer-axes-note"  # what each 3D axis means, under the scatter (HTML, not 3D text)
 EXPLORER_DEEP_LINK = "explorer-deep-link"  # dcc.Store: ?segment=<key> from the URL
 EXPLORER_DRILL_HINT = "explorer-drill-hint"
 EXPLORER_DRILL_HEADER = "explorer-drill-header"
@@ -129,7 +133,6 @@ SIM_MOVES = "sim-moves"
 SIM_CONFIDENCE = "sim-confidence"
 SIM_CONTROLS = "sim-controls"  # one slider + numeric box per feature, built for the session's artifact
 SIM_BUILT = "sim-built"  # dcc.Store: the artifact id the controls were built for
-SIM_SCORED = "sim-scored"  # dcc.Store: artifact id, theme and values of the prediction on screen
 SIM_DRAWN = "sim-drawn"  # dcc.Store: artifact id + theme the simulator figures were last fully drawn for
 
 # --- segments (/segments) ---------------------------------------------------
@@ -179,6 +182,19 @@ DB_PREVIEW = "db-preview"
 DB_OUT_TABLE = "db-out-table"
 DB_EXPORT = "db-export"
 DB_EXPORT_STATUS = "db-export-status"
+# The read and write jobs of the database card (dashboard.database_jobs through the job runner).
+DB_READ_JOB = "db-read-job"  # dcc.Store: {"id": job id}
+DB_READ_POLL = "db-read-poll"
+DB_READ_CANCEL = "db-read-cancel"
+DB_READ_BOX = "db-read-box"
+DB_READ_PROGRESS = "db-read-progress"
+DB_READ_CAPTION = "db-read-caption"
+DB_WRITE_JOB = "db-write-job"  # dcc.Store: {"id": job id}
+DB_WRITE_POLL = "db-write-poll"
+DB_WRITE_CANCEL = "db-write-cancel"
+DB_WRITE_BOX = "db-write-box"
+DB_WRITE_PROGRESS = "db-write-progress"
+DB_WRITE_CAPTION = "db-write-caption"
 DATA_JOB = "data-job"  # dcc.Store: {"id": job id} of the training job this page follows
 DATA_JOB_POLL = "data-job-poll"  # dcc.Interval polling that job (disabled when there is none)
 

@@ -55,23 +55,8 @@ def report_menu() -> html.Div:
                 color="outline-primary",
                 align_end=True,
             ),
-            html.Div(
-                [
-                    dbc.Progress(id=ids.REPORT_PROGRESS, value=0, striped=True, animated=True, label=None),
-                    html.Div(
-                        [
-                            html.Span(id=ids.REPORT_CAPTION, className="small text-body-secondary me-2"),
-                            dbc.Button("Cancel", id=ids.REPORT_CANCEL, size="sm", color="secondary", outline=True),
-                        ],
-                        className="d-flex align-items-center mt-1",
-                    ),
-                ],
-                id=ids.REPORT_BOX,
-                className="d-none",
-            ),
+            WIDGETS.block(),
             html.Div(id=ids.REPORT_STATUS, className="mt-2 small", role="status"),
-            dcc.Store(id=ids.REPORT_JOB),
-            dcc.Interval(id=ids.REPORT_POLL, interval=500, disabled=True),
             dcc.Download(id=ids.REPORT_DOWNLOAD),
         ],
         className="report-menu mb-3 text-end",
@@ -116,15 +101,10 @@ def poll_while_following(job: dict[str, Any] | None) -> bool:
 )
 def follow_report(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any]:
     """One poll: progress, or the finished file sent to its owner, or why not."""
-    idle = {**WIDGETS.idle(), "download": no_update}
-    if not job or not job.get("id"):
-        return {**idle, "status": no_update}
-    try:
-        status = tasks.job_status(job["id"])  # the runner refuses another owner's job
-    except SegmentationError as err:
-        return {**idle, "status": error_alert(str(err))}
-    if not status.finished:
-        return {**WIDGETS.progress(status), "status": no_update, "download": no_update}
+    widgets, status, line = WIDGETS.follow(job)  # the runner refuses another owner's job
+    idle = {**widgets, "download": no_update}
+    if status is None:
+        return {**idle, "status": line}
     if status.state == "cancelled":
         return {**idle, "status": "Report cancelled."}
     if status.state == "failed" or not status.result:

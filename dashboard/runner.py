@@ -27,7 +27,10 @@ Life of a job
   are busy can deadlock scikit-learn).  The child calls the job function
   (``"module:function"`` of its :class:`JobKind`) with a :class:`JobContext`
   and the JSON parameters, and writes progress and the JSON result or the
-  error to the database.  It exits by itself when its server process dies.
+  error to the database.  It leads its own process group, so whatever it
+  starts (Chromium printing a PDF, for example) is stopped with it: a cancel
+  signals the whole group, and a child whose server process died kills its
+  group and itself.
 - A monitor thread in the starting process joins the child (every child is
   reaped, whatever happened), writes the heartbeat while the child lives,
   and terminates the child when a cancel was requested; cancel is a flag in
@@ -51,6 +54,7 @@ import logging
 import math
 import multiprocessing
 import os
+import signal
 import sqlite3
 import threading
 import time
@@ -290,12 +294,13 @@ def _child_main(
 ) -> None:
     """Body of the child process: run the job function and record how it ended."""
     parent = os.getppid()
+    os.setpgid(0, 0)  # a group of our own: a cancel stops what the job started too (JobRunner._stop)
 
-    def watchdog() -> None:  # the server process died: nobody would reap or cancel us
+    def watchdog() -> None:  # the server process died: nobody would reap or cancel us or what we started
         while True:
             time.sleep(heartbeat_s)
             if os.getppid() != parent:
-                os._exit(3)
+                os.killpg(0, signal.SIGKILL)
 
     threading.Thread(target=watchdog, name="job-watchdog", daemon=True).start()
     context = JobContext(Path(db_path), job_id, owner, settings, heartbeat_s)
@@ -318,6 +323,18 @@ def _child_main(
         (state, result, error, state, job_id),
     )
     conn.close()
+
+
+def _signal_group(proc: Any, signum: int) -> None:
+    """Send ``signum`` to the process group the job child leads, or to the child alone before it leads one."""
+    try:
+        if os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, signum)
+            return
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signum)
 
 
 def _still_to_grow(running: list[sqlite3.Row]) -> int:
@@ -503,7 +520,7 @@ class JobRunner:
             proc = self._procs.get(str(job_id))
         if proc is not None:
             with contextlib.suppress(Exception):
-                proc.terminate()
+                _signal_group(proc, signal.SIGTERM)
         return self.status(job_id, owner)
 
     def wait(self, job_id: str, owner: str, timeout: float = 300.0, poll_s: float = 0.2) -> JobStatus:
@@ -585,7 +602,7 @@ class JobRunner:
             monitors = list(self._monitors.values())
         for proc in procs:
             with contextlib.suppress(Exception):
-                proc.terminate()
+                _signal_group(proc, signal.SIGTERM)
         for monitor in monitors:
             monitor.join(timeout)
 
@@ -674,10 +691,15 @@ class JobRunner:
 
     @staticmethod
     def _stop(proc: Any) -> None:
-        proc.terminate()
+        """SIGTERM to the child's process group, SIGKILL after the grace period; the child is reaped.
+
+        Called only while the child is not yet reaped, so its pid (and the group it leads) cannot
+        have been reused.  A child killed before it made its group is signalled alone.
+        """
+        _signal_group(proc, signal.SIGTERM)
         proc.join(TERMINATE_GRACE_S)
         if proc.exitcode is None:
-            proc.kill()
+            _signal_group(proc, signal.SIGKILL)
             proc.join()
 
     def _finish(self, job_id: str, state: str, error: str) -> None:

@@ -181,6 +181,25 @@ def wait_settled(page: Any, timeout_ms: float = 30_000) -> None:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
+#: Scroll the page down one viewport per frame and back to the top: content mounted only once in view
+#: (the EDA page's grid of flagged customers) is then on the full-page screenshot too.
+SCROLL_THROUGH_JS = """async () => {
+    const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    for (let y = 0; y < document.documentElement.scrollHeight; y += window.innerHeight / 2) {
+        window.scrollTo({top: y, behavior: 'instant'});  // Bootstrap makes scrolling smooth
+        await frame();
+    }
+    window.scrollTo({top: 0, behavior: 'instant'});
+    await frame();
+}"""
+
+
+def scroll_through(page: Any, timeout_ms: float = 30_000) -> None:
+    """Scroll through the whole page as a reader would, then wait until what that mounted is drawn."""
+    page.evaluate(SCROLL_THROUGH_JS)
+    wait_settled(page, timeout_ms)
+
+
 def is_not_found(page: Any) -> bool:
     """Dash pages answers unknown paths with its 404 layout."""
     text = page.locator("#_pages_content").inner_text(timeout=5_000)
@@ -216,6 +235,7 @@ def capture(url: str, out: Path, paths: list[str] | None = None, themes: tuple[s
                 for path in paths:
                     page.goto(path)
                     wait_settled(page)
+                    scroll_through(page)
                     if is_not_found(page):
                         print(f"skip {path}: not found", file=sys.stderr)
                         continue

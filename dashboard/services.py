@@ -26,7 +26,7 @@ import shutil
 import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flask
 import numpy as np
@@ -34,9 +34,6 @@ import pandas as pd
 
 from pipeline.config import Settings
 from pipeline.errors import AccessDenied, ArtifactError, SegmentationError
-from pipeline.segmentation.assignments import artifact_assignments
-from pipeline.segmentation.simulate import Simulation, feature_grid, simulate
-from pipeline.segmentation.training import SAMPLE_NAME
 from pipeline.store.artifacts import (
     MANIFEST_NAME,
     LoadedArtifact,
@@ -47,6 +44,10 @@ from pipeline.store.artifacts import (
 )
 from pipeline.store.db import database_path
 from pipeline.store.registry import NOT_AVAILABLE, Registry, VersionRecord
+from pipeline.synthetic.customers import SAMPLE_NAME
+
+if TYPE_CHECKING:
+    from pipeline.segmentation.simulate import Simulation
 
 EXTENSION_KEY = "segmentation_service"
 
@@ -108,15 +109,21 @@ class ArtifactView:
     @functools.cached_property
     def grid(self) -> dict[str, np.ndarray]:
         """Candidate values per feature for the simulator's what-if search."""
+        from pipeline.segmentation.simulate import feature_grid  # scikit-learn: on first use, not at the app's start
+
         return feature_grid(self.manifest["feature_ranges"], self.features)
 
     @functools.cached_property
     def assignments(self) -> pd.DataFrame:
         """The segment-assignments table of every customer (for downloads; treat as read-only)."""
+        from pipeline.segmentation.assignments import artifact_assignments
+
         return artifact_assignments(self.artifact)
 
     def simulate(self, values: dict[str, float]) -> Simulation:
         """Score a hypothetical customer with this artifact's model."""
+        from pipeline.segmentation.simulate import simulate
+
         b = self.artifact.bundle
         ordered = sorted(self.manifest["segments"], key=lambda s: s["label"])
         return simulate(b["pipeline"], b["pca"], b["centroids_scaled"], ordered, values, self.grid)
@@ -453,3 +460,13 @@ def service() -> SegmentationService:
 def view(artifact_id: str | None) -> ArtifactView:
     """Shorthand: the artifact view for a session's artifact id, if the request's owner may read it."""
     return service().view(artifact_id)
+
+
+def per_version(v: ArtifactView, namespace: str, key: Hashable, compute: Callable[[], Any], max_items: int = 32) -> Any:
+    """``compute()`` cached per process for one data version (``v``) and ``key``.
+
+    For pure figure builders and tables of a page: a version's files never
+    change, so what is built from ``v`` and ``key`` alone (theme and control
+    values included in ``key``) can be served again without rebuilding it.
+    """
+    return service().memo(namespace, (v.id, key), compute, max_items)

@@ -28,8 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import dash_bootstrap_components as dbc
 import flask
-from dash import Output, no_update
+from dash import Output, dcc, html, no_update
 
 from dashboard import jobs
 from dashboard.components import error_alert
@@ -37,7 +38,6 @@ from dashboard.runner import JobContext, JobKind, JobRunner, JobStatus
 from pipeline.config import Settings
 from pipeline.data.mapping import Mapping
 from pipeline.errors import SegmentationError
-from pipeline.segmentation.compare import load_or_run_comparison
 from pipeline.segmentation.training import settings_for_dataset
 from pipeline.store.artifacts import read_manifest, valid_artifact_id
 from pipeline.store.db import database_path
@@ -103,6 +103,8 @@ def compare_job(reporter: Any, artifact_id: str, settings: Settings, owner: str 
         reporter.progress(percent, message, creep_to=percent)
 
     update(0.0, "Starting")
+    from pipeline.segmentation.compare import load_or_run_comparison  # scikit-learn: in the job, not at start
+
     result, _cached = load_or_run_comparison(dataset, compare_settings, progress=update)
     reporter.progress(100, "Done")
     return result.to_dict()
@@ -223,7 +225,16 @@ JOB_KINDS: dict[str, JobKind] = {
     "compare": JobKind("dashboard.tasks:run_compare", estimate_compare),
     "snapshots": JobKind("dashboard.timeline:run_log_snapshots", lambda p, s, o: _log_snapshots_estimate(p, s, o)),
     "report": JobKind("dashboard.tasks:run_report", estimate_report),
+    "db_read": JobKind("dashboard.database_jobs:run_db_read", lambda p, s, o: _database_estimate("read", p, s, o)),
+    "db_write": JobKind("dashboard.database_jobs:run_db_write", lambda p, s, o: _database_estimate("write", p, s, o)),
 }
+
+
+def _database_estimate(kind: str, parameters: dict[str, Any], settings: Settings, owner: str) -> int:
+    from dashboard import database_jobs  # imports this module
+
+    estimate = database_jobs.estimate_db_read if kind == "read" else database_jobs.estimate_db_write
+    return estimate(parameters, settings, owner)
 
 
 def _log_snapshots_estimate(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
@@ -316,6 +327,45 @@ class JobWidgets:
         return {
             name: Output(cid, prop, allow_duplicate=duplicate) for name, (cid, prop) in props.items() if cid is not None
         }
+
+    def block(self, cancel_label: str = "Cancel", interval_ms: int = 500) -> html.Div:
+        """The progress block (bar, caption, cancel button; hidden until a job starts), its store and poll."""
+        return html.Div(
+            [
+                html.Div(
+                    [
+                        dbc.Progress(id=self.bar, value=0, striped=True, animated=True, label=None),
+                        html.Div(
+                            [
+                                html.Span(id=self.caption, className="small text-body-secondary me-2"),
+                                dbc.Button(cancel_label, id=self.cancel, size="sm", color="secondary", outline=True),
+                            ],
+                            className="d-flex align-items-center mt-1",
+                        ),
+                    ],
+                    id=self.box,
+                    className="d-none",
+                ),
+                dcc.Store(id=self.store),
+                dcc.Interval(id=self.poll, interval=interval_ms, disabled=True),
+            ]
+        )
+
+    def follow(self, job: dict[str, Any] | None) -> tuple[dict[str, Any], JobStatus | None, Any]:
+        """One poll of a job: ``(widget values, finished status or None, status line or no_update)``.
+
+        While it waits or runs: its progress and ``None``.  When it has ended: the idle widgets and its
+        status, or the refusal (someone else's or an unknown job) as the status line.
+        """
+        if not job or not job.get("id"):
+            return self.idle(), None, no_update
+        try:
+            status = job_status(job["id"])  # the runner refuses another owner's job
+        except SegmentationError as err:
+            return self.idle(), None, error_alert(str(err))
+        if not status.finished:
+            return self.progress(status), None, no_update
+        return self.idle(), status, no_update
 
     def _values(self, **values: Any) -> dict[str, Any]:
         return {k: v for k, v in values.items() if k != "button" or self.button is not None}

@@ -45,3 +45,14 @@ def crashing_job(context: JobContext, parameters: dict[str, Any]) -> dict[str, A
 def estimate_gb(parameters: dict[str, Any], settings: Any, owner: str) -> int:
     """The estimate a test asks for: ``parameters["gb"]`` GiB."""
     return int(parameters.get("gb", 0) * GB)
+
+
+def spawning_job(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Start a long-lived program (as a PDF job starts Chromium), record its pid, wait for it."""
+    import subprocess
+
+    with subprocess.Popen(["sleep", "300"]) as program:
+        Path(parameters["pid_file"]).write_text(str(program.pid))
+        context.progress(10, "Started a program")
+        program.wait()
+    return {}

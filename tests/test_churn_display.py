@@ -484,7 +484,8 @@ def test_simulator_callbacks_on_the_trained_sample(pages, trained) -> None:
     measured = churn.churn_model(v.manifest) is not None
     assert [c["index"] for c, _ in slider_ids] == v.features + (["Recency"] if measured else [])
     values = [value for _, value in slider_ids]
-    result, *_, block, scored = sim.update_prediction(values, v.id, "light", [c for c, _ in slider_ids])
+    result, *_, block = sim.update_prediction(values, v.id, "light", [c for c, _ in slider_ids])
+    scored = sim.scored_customer(v, dict(zip([c["index"] for c, _ in slider_ids], values, strict=True)), "light")
     # the result's signature covers every input on the page, the recency input included
     signature = result.to_plotly_json()["props"]["data-values"]
     assert signature == sim.values_signature({c["index"]: float(x) for c, x in slider_ids})

@@ -42,12 +42,18 @@ def mp_log_likelihood(x: float, tx: float, big_t: float, r: float, alpha: float,
     return float(mpmath.log(first + second))
 
 
-def mp_expected_purchases(t: float, x: float, tx: float, big_t: float, r, alpha, a, b) -> float:
-    """FHL (2005) eq. 10 in mpmath, in its original (untransformed) form."""
-    t, x, tx, big_t, r, alpha, a, b = (mpmath.mpf(v) for v in (t, x, tx, big_t, r, alpha, a, b))
+def mp_conditional_purchases(t: float, x: float, big_t: float, r, alpha, a, b) -> mpmath.mpf:
+    """FHL (2005) eq. 10 without its P(alive) factor, in mpmath, in its original (untransformed) form."""
+    t, x, big_t, r, alpha, a, b = (mpmath.mpf(v) for v in (t, x, big_t, r, alpha, a, b))
     z = t / (alpha + big_t + t)
     hyp = mpmath.hyp2f1(r + x, b + x, a + b + x - 1, z)
-    body = (a + b + x - 1) / (a - 1) * (1 - mpmath.power((alpha + big_t) / (alpha + big_t + t), r + x) * hyp)
+    return (a + b + x - 1) / (a - 1) * (1 - mpmath.power((alpha + big_t) / (alpha + big_t + t), r + x) * hyp)
+
+
+def mp_expected_purchases(t: float, x: float, tx: float, big_t: float, r, alpha, a, b) -> float:
+    """FHL (2005) eq. 10 in mpmath, in its original (untransformed) form."""
+    body = mp_conditional_purchases(t, x, big_t, r, alpha, a, b)
+    x, tx, big_t, r, alpha, a, b = (mpmath.mpf(v) for v in (x, tx, big_t, r, alpha, a, b))
     odds = a / (b + x - 1) * mpmath.power((alpha + big_t) / (alpha + tx), r + x) if x > 0 else 0
     return float(body / (1 + odds))
 

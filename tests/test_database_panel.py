@@ -10,12 +10,15 @@ import pytest
 from dash import no_update
 
 from dashboard import database_panel as panel
-from dashboard import ids, jobs
+from dashboard import ids, jobs, tasks
+from dashboard.identity import current_owner
 from pipeline.config import Settings
 from pipeline.data.sql import parse_url
 from pipeline.segmentation.training import TrainResult
+from pipeline.store.registry import NOT_AVAILABLE, SYSTEM_KEPT
 from pipeline.synthetic.customers import sample_bytes
 from tests.test_data_page import train_mine, triggered
+from tests.test_runner import poll_to_end
 
 
 @pytest.fixture
@@ -55,38 +58,60 @@ def test_card_without_connections_says_how_to_add_one(monkeypatch, tmp_path) -> 
 
 def test_test_preview_and_refusals(request_ctx, shop: str) -> None:
     with triggered(ids.DB_TEST, "n_clicks"):
-        status, preview, key = panel.read_database(1, None, None, "shop", "customers", None)
-    assert "Connected to sqlite" in text_of(status) and (preview, key) == (no_update, no_update)
+        status, preview = panel.read_database(1, None, "shop", "customers", None)
+    assert "Connected to sqlite" in text_of(status) and preview is no_update
     with triggered(ids.DB_PREVIEW_BUTTON, "n_clicks"):
-        status, preview, key = panel.read_database(None, 1, None, "shop", None, "SELECT * FROM customers")
+        status, preview = panel.read_database(None, 1, "shop", None, "SELECT * FROM customers")
     assert "First 20 rows of the query (29 columns)." in text_of(status)
-    assert len(preview.rowData) == 20 and key is no_update
+    assert len(preview.rowData) == 20
     cases = [
         (None, "customers", None, "Choose a connection first."),
-        ("shop", "nope", None, "Table nope not found in sqlite:///"),
         ("shop", "customers", "SELECT 1", "A database source needs exactly one of --table NAME or --query SQL."),
         ("other", "customers", None, "Unknown database connection 'other'"),
     ]
-    for connection, table, query, message in cases:
-        with triggered(ids.DB_LOAD, "n_clicks"):
-            status, preview, key = panel.read_database(None, None, 1, connection, table, query)
-        assert message in text_of(status) and (preview, key) == (no_update, no_update)
+    for connection, table, query in [c[:3] for c in cases]:
+        with triggered(ids.DB_PREVIEW_BUTTON, "n_clicks"):
+            status, preview = panel.read_database(None, 1, connection, table, query)
+        assert "danger" in text_of(status) and preview is no_update
+    jobs_before = tasks.runner().counts()
+    for connection, table, query, message in cases:  # refused in the request: no job is queued
+        out = panel.start_read(1, connection, table, query)
+        assert message in text_of(out["status"]) and out["job"] is None and out["poll"] is True
+    assert tasks.runner().counts() == jobs_before
+    with triggered(ids.DB_PREVIEW_BUTTON, "n_clicks"):
+        status, _ = panel.read_database(None, 1, "shop", "nope", None)
+    assert "Table nope not found in sqlite:///" in text_of(status)
+
+
+def read_in_a_job(connection: str | None, table: str | None, query: str | None) -> dict:
+    """Submit the read as the Load button does and poll it to its end."""
+    started = panel.start_read(1, connection, table, query)
+    assert started["job"]["id"] and (started["poll"], started["button"], started["cancel"]) == (False, True, False)
+    return poll_to_end(panel.follow_read, started["job"])
+
+
+def test_a_table_the_job_cannot_read_ends_with_the_message(request_ctx, shop: str) -> None:
+    out = read_in_a_job("shop", "nope", None)
+    assert "Table nope not found in sqlite:///" in text_of(out["status"]) and out["key"] is no_update
 
 
 def test_load_then_check_train_and_write_back(request_ctx, shop: str, settings: Settings) -> None:
-    with triggered(ids.DB_LOAD, "n_clicks"):
-        status, _preview, key = panel.read_database(None, None, 1, "shop", "customers", None)
-    assert "400 rows × 29 columns of customers loaded" in text_of(status)
+    out = read_in_a_job("shop", "customers", None)
+    assert "400 rows × 29 columns of customers loaded" in text_of(out["status"])
+    key = out["key"]
     info = jobs.upload_info(key, settings)
     assert info.name == "customers from shop"
     validation = jobs.validate_upload_key(key, None, settings)
     assert validation.kind == "marketing" and not validation.problems and validation.n_customers == 400
     artifact_id = train_mine(settings, {"upload": key})
 
-    message = panel.export_assignments(1, "shop", "assignments", artifact_id)
-    assert "Wrote 400 assignments to assignments (shop)." in text_of(message)
-    message = panel.export_assignments(1, "shop", "assignments", artifact_id)
-    assert "Wrote 400 assignments to assignments (shop), replacing 400." in text_of(message)
+    def write() -> str:
+        started = panel.start_write(1, "shop", " assignments ", artifact_id)
+        assert started["job"]["id"] and started["status"] is None
+        return text_of(poll_to_end(panel.follow_write, started["job"])["status"])
+
+    assert "Wrote 400 assignments to assignments (shop)." in write()
+    assert "Wrote 400 assignments to assignments (shop), replacing 400." in write()
     from sqlalchemy import create_engine, text
 
     engine = create_engine(parse_url(shop))
@@ -96,8 +121,28 @@ def test_load_then_check_train_and_write_back(request_ctx, shop: str, settings: 
     assert (n, versions) == (400, 1)
 
 
-def test_only_owners_write_assignments(request_ctx, shop: str, trained: TrainResult) -> None:
-    message = panel.export_assignments(1, "shop", "assignments", trained.artifact.artifact_id)
-    assert "danger" in text_of(message)
-    assert "Wrote" not in text_of(message)
-    assert "Choose a connection first." in text_of(panel.export_assignments(1, None, "t", None))
+def test_a_cancelled_read_stores_nothing(request_ctx, shop: str, settings: Settings) -> None:
+    started = panel.start_read(1, "shop", "customers", None)
+    with triggered(ids.DB_READ_CANCEL, "n_clicks"):
+        assert panel.cancel_read(1, started["job"]) == ("Cancelling…", True)
+    out = poll_to_end(panel.follow_read, started["job"])
+    assert out["status"] == "Reading cancelled; nothing was stored." and out["key"] is no_update
+    assert not [u for u in jobs.current_service().store.uploads(current_owner()) if u.name == "customers from shop"]
+
+
+def test_only_owners_write_assignments(request_ctx, shop: str, trained: TrainResult, settings: Settings) -> None:
+    before = tasks.runner().counts()
+    out = panel.start_write(1, "shop", "assignments", trained.artifact.artifact_id)
+    assert panel.WRITE_OWN_ONLY in text_of(out["status"]) and out["job"] is None
+    assert panel.WRITE_OWN_ONLY in text_of(panel.start_write(1, "shop", "assignments", None)["status"])
+    assert "Choose a connection first." in text_of(panel.start_write(1, None, "t", None)["status"])
+    out = panel.start_write(1, "shop", "t", "../../etc")
+    assert NOT_AVAILABLE in text_of(out["status"])
+    assert tasks.runner().counts() == before
+    # The job checks again (a request could be forged past the page): another owner's version is refused.
+    runner = tasks.runner()
+    stranger = "anon-" + "7" * 32
+    for artifact in (trained.artifact.artifact_id, "../../etc"):
+        job = runner.submit(stranger, "db_write", {"connection": "shop", "table": "t", "artifact": artifact})
+        status = runner.wait(job, stranger, timeout=120)
+        assert status.state == "failed" and status.error in (SYSTEM_KEPT, NOT_AVAILABLE), status.error

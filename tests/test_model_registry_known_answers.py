@@ -57,7 +57,13 @@ def test_row_caps_take_the_smaller_of_the_settings_and_the_fixed_limit() -> None
 def test_factories_build_their_estimators_with_the_settings() -> None:
     s = Settings(k=4, n_init=3, random_state=9, max_exact_rows=5000)
     km = registry.spec("kmeans").build(s)
-    assert (type(km).__name__, km.n_clusters, km.n_init, km.random_state) == ("KMeans", 4, 3, 9)
+    assert (type(km).__name__, km.n_clusters, km.n_init, km.random_state, km.restart_rows) == (
+        "SampledRestartKMeans",
+        4,
+        3,
+        9,
+        100_000,
+    )
     gmm = registry.spec("gmm").build(s)
     assert (gmm.n_components, gmm.covariance_type, gmm.n_init, gmm.random_state) == (4, "full", 2, 9)
     assert registry.spec("birch").build(s).n_clusters == 4

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from dash.exceptions import PreventUpdate
 
 from dashboard.figures import eda as eda_fig
 from dashboard.figures import explorer as explorer_fig
@@ -183,6 +184,31 @@ def test_distribution_single_and_log_with_zeros(eda, trained) -> None:
     assert light.layout.template.layout.font.color != dark.layout.template.layout.font.color
 
 
+def test_box_is_sent_as_its_five_numbers() -> None:
+    # 1..9: quartiles by linear interpolation 3, 5, 7; whiskers at the extremes
+    assert eda_fig.box_stats(np.arange(1.0, 10.0)) == {
+        "q1": [3.0],
+        "median": [5.0],
+        "q3": [7.0],
+        "lowerfence": [1.0],
+        "upperfence": [9.0],
+    }
+    assert eda_fig.box_stats(np.array([4.0, 6.0]))["median"] == [5.0]
+    fig = eda_fig.distribution_figure(pd.Series([1.0, 2.0, 3.0, 4.0, 5.0] * 200), "x", "light")
+    box = next(t for t in fig.data if t.type == "box")
+    assert box.x is None and list(box.y) == ["All customers"]  # no raw values: 5 numbers instead of 1,000
+    assert (box.q1, box.median, box.q3) == ((2.0,), (3.0,), (4.0,))
+
+
+def test_page_outputs_are_built_once_per_version_and_choice(eda) -> None:
+    first = eda.render_overview(None, "light")
+    assert eda.render_overview(None, "light") is first  # served from the per-version cache
+    assert eda.render_overview(None, "dark") is not first
+    dist = eda.render_distribution("Income", False, False, None, "light")
+    assert eda.render_distribution("Income", False, False, None, "light") is dist
+    assert eda.render_distribution("Income", True, False, None, "light") is not dist
+
+
 def test_distribution_bad_input_gives_a_message(eda) -> None:
     fig, caption = eda.render_distribution("Not_A_Column", False, False, None, "light")
     assert isinstance(fig, go.Figure) and not fig.data
@@ -225,7 +251,12 @@ def test_outlier_counts_match_a_direct_computation(eda, trained, method) -> None
         expected = rare_level_count(col) if var in small else iqr_count(col) if method == "iqr" else zscore_count
         assert row["total"] == expected, var
 
-    summary_html, note, rows, cols = eda.render_outliers(method, None)
+    summary_html, note = eda.render_outliers(method, None)
+    with pytest.raises(PreventUpdate):  # the grid is mounted only once its place has been on screen
+        eda.mount_outlier_grid(False, method, None)
+    grid = eda.mount_outlier_grid(True, method, None)
+    assert grid.id == "eda-outlier-table"
+    rows, cols = grid.rowData, grid.columnDefs
     assert "Customer value" in text_of(summary_html)
     flagged = set()
     for var in summary.index:
@@ -334,7 +365,8 @@ def test_explorer_controls_and_deep_link(explorer, trained) -> None:
 
 @pytest.mark.parametrize("theme", THEMES)
 def test_scatter_has_one_trace_per_segment(explorer, trained, theme) -> None:
-    fig = explorer.render_scatter("pca", None, None, None, None, theme)
+    out = explorer.render_scatter("pca", None, None, None, None, theme)
+    fig = out["figure"]
     ordered = display_order(trained)
     assert [t.name for t in fig.data] == [s["name"] for s in ordered]
     assert [t.marker.color for t in fig.data] == [s["colour"] for s in ordered]
@@ -342,9 +374,13 @@ def test_scatter_has_one_trace_per_segment(explorer, trained, theme) -> None:
     assert all(t.type == "scatter3d" and t.visible for t in fig.data)
     assert [len(t.x) for t in fig.data] == [s["size"] for s in ordered]
     ratios = trained.artifact.manifest["pca"]["explained_variance_ratio"]
+    # short 3D titles (3D text is costly to draw); the note under the chart says what drives each component:
     # the sample's PC1 weighs customer value and purchase frequency alike (manifest loadings)
-    assert fig.layout.scene.xaxis.title.text == f"PC1: customer value & purchase frequency ({ratios[0]:.0%})"
-    assert re.fullmatch(r"PC3: [a-z &]+ \(\d+%\)", fig.layout.scene.zaxis.title.text)
+    assert fig.layout.scene.xaxis.title.text == f"PC1 ({ratios[0]:.0%} var)"
+    note = text_of(out["note"])
+    assert f"PC1: customer value & purchase frequency ({ratios[0]:.0%})" in note
+    assert re.search(r"PC3: [a-z &]+ \(\d+%\)", note)
+    assert explorer.render_scatter("pca", None, None, None, None, theme)["figure"] is fig  # built once per version
     # lean payload: rounded float32 coordinates, ids as text, only the features as customdata
     first = fig.data[0]
     assert first.x.dtype == np.float32
@@ -359,24 +395,22 @@ def test_scatter_has_one_trace_per_segment(explorer, trained, theme) -> None:
 def test_scatter_filter_hides_other_segments(explorer, trained) -> None:
     ordered = display_order(trained)
     keep = ordered[1]["key"]
-    fig = explorer.render_scatter("pca", None, None, None, None, "light", [keep])
+    fig = explorer.render_scatter("pca", None, None, None, None, "light", [keep])["figure"]
     assert [bool(t.visible) for t in fig.data] == [s["key"] == keep for s in ordered]
-    none = explorer.render_scatter("pca", None, None, None, None, "light", [])
+    none = explorer.render_scatter("pca", None, None, None, None, "light", [])["figure"]
     assert len(none.data) == len(ordered) and not any(t.visible for t in none.data)
     assert "Select at least one segment" in none.layout.annotations[0].text
-    assert explorer.segment_from_filter([keep]) == keep
-    assert explorer.segment_from_filter([s["key"] for s in ordered]) is dash.no_update
 
 
 def test_scatter_feature_axes(explorer, trained) -> None:
-    fig = explorer.render_scatter("features", "Customer_Value", "Income", "Age", None, "dark")
+    fig = explorer.render_scatter("features", "Customer_Value", "Income", "Age", None, "dark")["figure"]
     assert fig.layout.scene.xaxis.title.text == "Customer value ($)"
     assert fig.layout.scene.yaxis.title.text == "Income ($/year)"
     customers = trained.artifact.customers
     seg = display_order(trained)[0]
     incomes = customers.loc[customers["Segment"] == seg["key"], "Income"].round(3).to_numpy(dtype=np.float32)
     assert np.allclose(np.sort(fig.data[0].y), np.sort(incomes))
-    bad = explorer.render_scatter("features", "Customer_Value", "Nope", "Age", None, "dark")
+    bad = explorer.render_scatter("features", "Customer_Value", "Nope", "Age", None, "dark")["figure"]
     assert not bad.data and "Choose a feature" in bad.layout.annotations[0].text
 
 
@@ -390,7 +424,8 @@ def test_clicking_a_point_opens_its_segment(explorer, trained) -> None:
 @pytest.mark.parametrize("theme", THEMES)
 def test_drill_down_shows_only_that_segment(explorer, trained, theme) -> None:
     seg = trained.artifact.manifest["segments"][0]
-    hidden, hint, header, profile, evidence, rows, cols, size = explorer.render_drill(seg["key"], None, theme)
+    hidden, hint, header, profile, evidence, grid = explorer.render_drill(seg["key"], None, theme)
+    rows, cols, size = grid.rowData, grid.columnDefs, grid.columnSize
     assert hidden is False and hint is None
     assert seg["name"] in text_of(header)
     assert seg["evidence"] in text_of(evidence) and seg["objective"] in text_of(evidence)
@@ -405,8 +440,9 @@ def test_drill_down_shows_only_that_segment(explorer, trained, theme) -> None:
 
 
 def test_drill_down_without_or_with_unknown_segment(explorer) -> None:
-    hidden, hint, *_ = explorer.render_drill("", None, "light")
-    assert hidden is True and hint is None
+    hidden, hint, _header, profile, _evidence, grid = explorer.render_drill("", None, "light")
+    assert hidden is True and hint is None and grid is None  # no grid (nor its library) without a segment
+    assert profile is dash.no_update  # nothing drawn in the hidden drill-down
     hidden, hint, *_ = explorer.render_drill(None, None, "light", "not_a_segment")
     assert hidden is True and "not_a_segment" in text_of(hint)
 

@@ -39,6 +39,7 @@ KINDS = {
     "fail": JobKind("tests.runner_jobs:failing_job"),
     "bug": JobKind("tests.runner_jobs:buggy_job"),
     "crash": JobKind("tests.runner_jobs:crashing_job"),
+    "spawn": JobKind("tests.runner_jobs:spawning_job"),
 }
 
 
@@ -181,6 +182,48 @@ def test_cancel_a_running_and_a_queued_job(runner: JobRunner, tmp_path: Path) ->
     assert (status.state, status.error, status.text()) == ("cancelled", None, "Cancelled")
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     assert runner.counts()["running"] == 0
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_cancel_stops_the_programs_a_job_started(runner: JobRunner, tmp_path: Path) -> None:
+    """A cancelled report job must not leave Chromium printing: the job's whole process group stops."""
+    pid_file = tmp_path / "program.pid"
+    job = runner.submit("alice", "spawn", {"pid_file": str(pid_file)})
+    wait_until(lambda: runner.status(job, "alice").percent >= 10)
+    program = int(pid_file.read_text())
+    assert not _gone(program)
+    runner.cancel(job, "alice")
+    assert runner.wait(job, "alice", timeout=30).state == "cancelled"
+    wait_until(lambda: _gone(program), timeout=30)
+
+
+def test_a_job_whose_server_died_stops_the_programs_it_started(tmp_path: Path) -> None:
+    """The watchdog of an orphaned job kills its group: the program it started does not outlive it."""
+    import subprocess
+    import sys
+
+    pid_file = tmp_path / "program.pid"
+    script = (
+        "import sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[3]); "
+        "from dashboard.runner import JobRunner, JobKind; "
+        "r = JobRunner(Path(sys.argv[1]), {'spawn': JobKind('tests.runner_jobs:spawning_job')}, {}, "
+        "max_running=1, heartbeat_s=0.1, memory=lambda: 64 * 1024**3); "
+        "r.submit('alice', 'spawn', {'pid_file': sys.argv[2]}); "
+        "[time.sleep(0.05) for _ in iter(lambda: Path(sys.argv[2]).exists(), True)]; "
+        "import os; os._exit(0)"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "s.sqlite3"), str(pid_file), root], check=True, timeout=60
+    )
+    program = int(pid_file.read_text())
+    wait_until(lambda: _gone(program), timeout=30)
 
 
 def test_cancel_from_another_worker_process_sets_the_flag(runner: JobRunner, tmp_path: Path) -> None:

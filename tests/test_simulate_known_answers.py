@@ -225,3 +225,186 @@ def test_simulation_pcs_of_three_features() -> None:
 def test_changes_of_undeclared_features_show_digits_by_size(delta: float, text: str) -> None:
     """No decimals from 10 up, one from 1 up, two below 1 (just below, at and just above each bound)."""
     assert sim.format_change("x_y", delta) == text
+
+
+# --- issue #15: the survivors of the full run of 2026-11-30 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "step"),
+    [(0.0, 0.5, 0.001), (2.0, 3.0, 0.01), (0.0, 1.0001, 0.01), (0.0, 0.99, 0.001), (3.0, 3.0, 1.0), (3.0, 2.0, 1.0)],
+)
+def test_undeclared_features_below_a_span_of_one_get_fine_steps(lo: float, hi: float, step: float) -> None:
+    """10^floor(log10(span / 100)) for any positive span, also below 1 (0.5 → 0.001); no span at all → 1."""
+    assert sim.feature_step("x", lo, hi) == step
+
+
+@pytest.mark.parametrize(
+    ("value", "step", "rounded"),
+    [
+        (1.24, 2.5, 0.0),  # just below half a step
+        (1.25, 2.5, 0.0),  # at half a step: to the even multiple (Python's round)
+        (1.26, 2.5, 2.5),  # just above
+        (3.75, 2.5, 5.0),  # at half a step, the even multiple above
+        (7.4, 2.5, 7.5),  # a multiple with a decimal although the step is above 1
+        (-1.26, 2.5, -2.5),  # negative values round the same way
+        (-3.74, 2.5, -2.5),
+        (0.7, 0.25, 0.75),  # two decimals, as many as the step has
+        (0.62, 0.25, 0.5),
+        (-0.38, 0.25, -0.5),
+        (1234.0, 10.0, 1230.0),
+        (1.15, 1.0, 1.0),
+        (0.0, 0.1, 0.0),
+    ],
+)
+def test_round_to_step_gives_multiples_of_the_step(value: float, step: float, rounded: float) -> None:
+    assert repr(sim.round_to_step(value, step)) == repr(rounded)
+
+
+@pytest.mark.parametrize("step", [0.0, -0.1, -2.0, float("nan"), float("inf")])
+def test_round_to_step_refuses_a_step_that_is_not_a_positive_number(step: float) -> None:
+    with pytest.raises(ValueError, match=r"^step must be a positive number, not "):
+        sim.round_to_step(1.0, step)
+
+
+def test_feature_grid_rounds_only_count_features() -> None:
+    """Three points over 0..5: money, years and undeclared features keep 2.5; days (a count) round it to 2."""
+    names = ["Customer_Value", "Customer_For_Years", "Recency", "x"]
+    grid = sim.feature_grid({f: {"min": 0.0, "max": 5.0} for f in names}, names, points=3)
+    assert {f: g.tolist() for f, g in grid.items()} == {
+        "Customer_Value": [0.0, 2.5, 5.0],
+        "Customer_For_Years": [0.0, 2.5, 5.0],
+        "Recency": [0.0, 2.0, 5.0],
+        "x": [0.0, 2.5, 5.0],
+    }
+
+
+class _Doubling(_Columns):
+    def transform(self, X):
+        return 2.0 * np.asarray(X, dtype=float)
+
+
+def test_a_first_step_that_is_not_the_feature_builder_is_run() -> None:
+    """Only the FeatureBuilder (which selects columns) may be skipped; another first step with features is run."""
+    pipe = Pipeline([("features", _Doubling()), ("cluster", _kmeans(np.array([[0.0, 0.0], [10.0, 0.0]])))])
+    pipe.fit(np.array([[0.0, 0.0], [5.0, 0.0]]))
+    scorer = sim.FastScorer(pipe)
+    np.testing.assert_array_equal(scorer.scaled(FULL), 2.0 * FULL)
+    assert scorer.predict(np.array([[2.4, 0.0], [2.6, 0.0]])).tolist() == [0, 1]  # 4.8 → 0, 5.2 → 1
+
+
+def test_every_step_but_the_clusterer_is_run_through_scikit_learn() -> None:
+    """Three steps without named features: the scaler and the doubling before the clusterer both run."""
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("double", FunctionTransformer(_times, kw_args={"factor": 2.0})),
+            ("cluster", KMeans(2, n_init=1, random_state=0)),
+        ]
+    ).fit(FULL)
+    scaled = sim.FastScorer(pipe).scaled(FULL)
+    np.testing.assert_allclose(scaled, 2.0 * (FULL - FULL.mean(axis=0)) / FULL.std(axis=0), rtol=1e-14)
+
+
+def test_confidence_with_distances_below_one() -> None:
+    """1 − 0.2 / 0.8 = 0.75 and 1 − 0.5 / 0.5 = 0: the ratio applies at any scale, not only beyond distance 1."""
+    d = np.array([[0.2, 0.8], [0.5, 0.5], [0.3, 0.0]])
+    np.testing.assert_allclose(sim.assignment_confidence(d, [0, 1, 1]), [0.75, 0.0, 1.0])
+
+
+def test_the_first_step_may_have_another_name() -> None:
+    """The features are read from the first step whatever its name (not looked up as "features")."""
+    named = Pipeline([("columns", _Columns()), ("cluster", _kmeans(LINE))]).fit(LINE)
+    grid = {"a": np.linspace(0.0, 20.0, 21), "b": np.array([0.0])}
+    out = sim.simulate(named, PCA(n_components=2).fit(LINE), LINE, LINE_SEGMENTS, {"a": 2.0, "b": 0.0}, grid)
+    assert out.label == 0 and [(m.target, m.delta) for m in out.moves] == [("mid", 3.1), ("high", 13.1)]
+
+
+def test_a_segment_map_shorter_than_the_centres_is_refused() -> None:
+    """Three centres, two segments: the distances cannot be named, so nothing is returned."""
+    grid = {"a": np.linspace(0.0, 20.0, 21), "b": np.array([0.0])}
+    with pytest.raises(ValueError, match=r"zip\(\) argument 2 is longer than argument 1"):
+        _moves({"a": 2.0, "b": 0.0}, grid, segments=LINE_SEGMENTS[:2])
+
+
+def test_a_feature_with_one_grid_value_costs_its_change_in_units() -> None:
+    """a's grid is the single value 9 (no spread: a change costs |Δa| / 1 = 7); b's grid 6..10 spreads √2.
+
+    (2, 2) → Far (10, 10) needs a > 8 or b > 8: b = 9 costs 7 / √2 ≈ 4.95 < 7, so b is the change (+6.5 with
+    steps of 0.5). Counting a's missing spread as 2 would make a cost 3.5 and win.
+    """
+    centres = np.array([[0.0, 0.0], [10.0, 10.0]])
+    segments = [{"label": 0, "key": "near", "name": "Near"}, {"label": 1, "key": "far", "name": "Far"}]
+    grid = {"a": np.array([9.0]), "b": np.linspace(6.0, 10.0, 5)}
+    out = _moves({"a": 2.0, "b": 2.0}, grid, {"a": 0.5, "b": 0.5}, centres, segments)
+    assert [(m.feature, m.delta) for m in out.moves] == [("b", 6.5)]
+
+
+def test_values_outside_the_grid() -> None:
+    """The grid is a = 0 and 10; Low is a ≤ 5, Mid 5 < a ≤ 15, High above. Steps of 0.0001.
+
+    From a = −30 (below the grid) up to Mid (hit a = 10): the bisection starts at the grid neighbour 0, not at
+    the base, and ends 10/2^14 above the boundary, at 5.00061035: rounded outward +35.0007. High is not on the
+    grid. From a = 47 (above it) down to Low (hit 0): it starts at the neighbour 10 and meets the boundary 5
+    exactly (the midpoint of 0..10): −42 (the 1e-9 keeps float noise in 42 / 0.0001 from adding a step). Down to
+    Mid (hit 10, the grid's last value): no neighbour beyond it, so it starts at the base; 10..47 ends at
+    14.99988: −32.0002.
+    """
+    grid = {"a": np.array([0.0, 10.0]), "b": np.array([0.0])}
+    steps = {"a": 0.0001, "b": 1.0}
+    up = _moves({"a": -30.0, "b": 0.0}, grid, steps)
+    assert [(m.target, m.delta) for m in up.moves] == [("mid", 35.0007), ("high", None)]
+    assert up.moves[1].text == "No single-feature change reaches High."
+    down = _moves({"a": 47.0, "b": 0.0}, grid, steps)
+    assert [(m.target, m.delta) for m in down.moves] == [("low", -42.0), ("mid", -32.0002)]
+
+
+def test_a_coarse_grid_bisects_between_the_hit_and_its_neighbour_towards_the_base() -> None:
+    """Grid 0, 10, 20 (steps of 0.1): from a = 2 Mid is hit at 10 and its boundary 5 lies between 2 and 10
+    (+3.1); from a = 18 it is hit at 10 again and the boundary 15 lies between 10 and 18 (−3)."""
+    grid = {"a": np.array([0.0, 10.0, 20.0]), "b": np.array([0.0])}
+    steps = {"a": 0.1, "b": 1.0}
+    assert [(m.target, m.delta) for m in _moves({"a": 2.0, "b": 0.0}, grid, steps).moves] == [
+        ("mid", 3.1),
+        ("high", 13.1),
+    ]
+    assert [(m.target, m.delta) for m in _moves({"a": 18.0, "b": 0.0}, grid, steps).moves] == [
+        ("low", -13.0),
+        ("mid", -3.0),
+    ]
+
+
+class _Striped(BaseEstimator):
+    """A clusterer that does not assign by distance (like a Gaussian mixture): label 1 where
+    5 < a ≤ 5.05 or a ≥ ``from_a``, else 0, so segment 1 is two separate stripes along a."""
+
+    def __init__(self, from_a: float = 5.35) -> None:
+        self.from_a = from_a
+
+    def fit(self, X, y=None):
+        return self
+
+    def predict(self, X):
+        a = np.asarray(X, dtype=float)[:, 0]
+        return (((a > 5.0) & (a <= 5.05)) | (a >= self.from_a)).astype(int)
+
+
+def _striped(values: dict[str, float], from_a: float) -> sim.Move:
+    pipe = Pipeline([("features", _Columns()), ("cluster", _Striped(from_a))]).fit(LINE)
+    centres = np.array([[0.0, 0.0], [5.4, 0.0]])
+    segments = [{"label": 0, "key": "plain", "name": "Plain"}, {"label": 1, "key": "striped", "name": "Striped"}]
+    grid = {"a": np.array([0.0, 5.03, 10.0]), "b": np.array([0.0])}
+    pca = PCA(n_components=2).fit(LINE)
+    out = sim.simulate(pipe, pca, centres, segments, values, grid, {"a": 0.1, "b": 1.0})
+    (move,) = out.moves
+    return move
+
+
+def test_a_rounding_that_misses_a_narrow_stripe_steps_further() -> None:
+    """From a = 2 the grid hits the narrow stripe at 5.03 and the boundary is 5: +3.1 (5.1), +3.2 and +3.3 miss it,
+    +3.4 (5.4) reaches the wide stripe from 5.35: that is the change. From 5.45 on, four rounded tries (up to 5.4)
+    all miss and the exact grid change (+3.03, to 5.03) is given instead."""
+    move = _striped({"a": 2.0, "b": 0.0}, from_a=5.35)
+    assert (move.feature, move.delta) == ("a", 3.4)
+    move = _striped({"a": 2.0, "b": 0.0}, from_a=5.45)
+    assert (move.feature, move.delta) == ("a", 5.03 - 2.0)

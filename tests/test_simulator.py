@@ -241,7 +241,7 @@ def test_unclicked_buttons_do_not_change_sliders(sim: ModuleType, v) -> None:
 def test_prediction_shows_segment_objective_actions_and_confidence(sim: ModuleType, v) -> None:
     values = sim.median_values(v)
     expected = v.simulate(values)
-    result, confidence, texts, classes, disabled, _churn, scored = predict(sim, v, values)
+    result, confidence, texts, classes, disabled, _churn = predict(sim, v, values)
     seg = expected.segment
     name = find(result, ids.SIM_SEGMENT_NAME)
     assert name.children == seg["name"] and name.style["color"].startswith("#")
@@ -250,6 +250,7 @@ def test_prediction_shows_segment_objective_actions_and_confidence(sim: ModuleTy
     assert result.to_plotly_json()["props"]["data-values"] == sim.values_signature(values)
     words = text_of(confidence)
     assert seg["name"] in words and ("Clearly" in words or "Probably" in words or "Borderline" in words)
+    scored = sim.scored_customer(v, values, "light")
     assert scored == {"artifact": v.id, "theme": "light", "values": values, "churn": sim.churn_estimate(v, values)}
     # moves: one row per segment in display order; the predicted segment's row hidden
     keys = [s["key"] for s in v.segments]
@@ -304,8 +305,8 @@ def test_gauge_shows_each_presets_measured_p_alive(sim: ModuleType, v, theme: st
     threshold = sim.churn.threshold(sim.churn.churn_model(v.manifest))
     for s in v.segments:
         values = sim.preset_values(v, s["key"])
-        *_, scored = predict(sim, v, values, theme)
-        gauge, _bars, _pca, drawn = sim.update_figures(scored, None)
+        vals, sids = slider_state(values)
+        gauge, _bars, _pca, drawn = sim.redraw_figures(vals, v.id, theme, sids, None)
         assert isinstance(gauge, go.Figure) and drawn == f"{v.id}|{theme}"
         indicator = gauge.data[0]
         estimate = sim.churn_estimate(v, values)
@@ -352,9 +353,9 @@ def _patched_paths(p: Patch) -> set[tuple[Any, ...]]:
 
 def test_slider_changes_send_patches_not_the_scatter(sim: ModuleType, v) -> None:
     values = sim.median_values(v)
-    *_, scored = predict(sim, v, values)
-    _, _, full, drawn = sim.update_figures(scored, None)
-    gauge, bars, pca, again = sim.update_figures(scored, drawn)
+    vals, sids = slider_state(values)
+    _, _, full, drawn = sim.redraw_figures(vals, v.id, "light", sids, None)
+    gauge, bars, pca, again = sim.redraw_figures(vals, v.id, "light", sids, drawn)
     assert again is no_update
     assert all(isinstance(p, Patch) for p in (gauge, bars, pca))
     n = len(v.segments)
@@ -369,8 +370,9 @@ def test_slider_changes_send_patches_not_the_scatter(sim: ModuleType, v) -> None
     assert ("data", 0, "value") in _patched_paths(gauge)
     assert ("data", 0, "x") in _patched_paths(bars)
     # a new theme redraws in full
-    *_, dark = predict(sim, v, values, "dark")
-    assert isinstance(sim.update_figures(dark, drawn)[2], go.Figure)
+    assert isinstance(sim.redraw_figures(vals, v.id, "dark", sids, drawn)[2], go.Figure)
+    with pytest.raises(PreventUpdate):  # no model built yet
+        sim.redraw_figures(vals, None, "light", sids, None)
 
 
 def test_readable_colour_contrast() -> None:
@@ -402,24 +404,24 @@ def test_applying_a_move_reaches_its_segment(sim: ModuleType, v) -> None:
 
 # --- slider ↔ box sync ----------------------------------------------------------------
 def _sync(sim: ModuleType, source: str, feature: str, slider: Any, box: Any, lo: float, hi: float, step: float):
-    cid = ids.sim_slider(feature) if source == "slider" else ids.sim_input(feature)
-    value = slider if source == "slider" else box
-    return triggered_by(sim.sync_feature, cid, "value", value, slider, box, lo, hi, step)
+    """The box's callback after Enter (``source="box"``) or after leaving the box (``"blur"``).
 
-
-def test_slider_moves_the_box(sim: ModuleType) -> None:
-    assert _sync(sim, "slider", "Customer_Value", 1230, 100, 0, 2600, 10) == (no_update, 1230, False, "")
-    assert _sync(sim, "slider", "Customer_For_Years", 1.2000000000000002, 1.0, 0, 2.0, 0.1) == (
-        no_update,
-        1.2,
-        False,
-        "",
-    )
+    Slider → box runs in the browser (tests/browser/test_simulator.py).
+    """
+    prop = "n_submit" if source == "box" else "n_blur"
+    return triggered_by(sim.sync_feature, ids.sim_input(feature), prop, 1, 1, None, box, slider, lo, hi, step)
 
 
 def test_box_moves_the_slider_rounded_to_its_step(sim: ModuleType) -> None:
     assert _sync(sim, "box", "Customer_Value", 100, 1234, 0, 2600, 10) == (1230, 1230, False, "")
     assert _sync(sim, "box", "Purchase_Frequency", 12, 20, 1, 74, 1) == (20, no_update, False, "")
+    assert _sync(sim, "blur", "Purchase_Frequency", 12, 20, 1, 74, 1) == (20, no_update, False, "")
+
+
+def test_leaving_an_unchanged_box_does_not_rescore(sim: ModuleType) -> None:
+    # the slider already holds the box's number: nothing is sent to it (no new prediction)
+    assert _sync(sim, "blur", "Customer_Value", 1230, 1230, 0, 2600, 10) == (no_update, no_update, False, "")
+    assert _sync(sim, "box", "Customer_Value", 1230, 1234, 0, 2600, 10) == (no_update, 1230, False, "")
 
 
 @pytest.mark.parametrize("bad", [None, "", "abc", float("nan"), float("inf")])

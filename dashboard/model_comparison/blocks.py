@@ -26,9 +26,6 @@ from dashboard.figures.models import (
 from dashboard.model_comparison.data import model_count
 from dashboard.services import ArtifactView
 from pipeline.segmentation import registry
-from pipeline.segmentation.compare import (
-    SCALING_LABELS,
-)
 
 
 def computing_message() -> html.Div:
@@ -58,6 +55,8 @@ def recommendation_card(result: dict[str, Any]) -> dbc.Card:
             html.P(plain_recommendation(result), className="mb-0"),
         ]
         return dbc.Card(dbc.CardBody(body), className="shadow-sm h-100 models-recommendation")
+    from pipeline.segmentation.compare import SCALING_LABELS  # with the comparison's fitting code: not at start
+
     title = f"{model_label(rec['model'])} with {rec['k']} segments"
     scaling = SCALING_LABELS.get(rec.get("scaling") or "", rec.get("scaling") or "")
     facts = [

@@ -13,7 +13,6 @@ from pipeline.segmentation import registry
 from pipeline.segmentation.compare import (
     ComparisonResult,
     comparison_path,
-    read_cached,
 )
 from pipeline.segmentation.training import Dataset, settings_for_dataset
 
@@ -49,6 +48,8 @@ def cached_comparison(artifact_id: str, settings: Settings) -> dict[str, Any] | 
     file's modification time and size), so the page's callbacks share one
     read.  Treat the result as read-only.
     """
+    from pipeline.segmentation.compare import read_cached  # with the comparison's fitting code: not at the app's start
+
     dataset, compare_settings = _comparison_key(artifact_id, settings)
     try:
         stat = comparison_path(dataset, compare_settings).stat()

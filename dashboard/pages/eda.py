@@ -8,7 +8,8 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.components import GRID_THEME, card, graph, page_header
@@ -32,7 +33,7 @@ from dashboard.figures.eda import (
     variable_label,
     variable_unit,
 )
-from dashboard.services import ArtifactView, view
+from dashboard.services import ArtifactView, per_version, view
 
 dash.register_page(
     __name__,
@@ -100,19 +101,12 @@ def category_card() -> dbc.Card:
     )
 
 
-def outlier_card() -> dbc.Card:
-    """Outlier method, counts per variable and the flagged customers."""
-    method = dbc.RadioItems(
-        id=ids.EDA_OUTLIER_METHOD,
-        options=[{"label": "IQR rule", "value": "iqr"}, {"label": "z-score (|z| > 3)", "value": "zscore"}],
-        value="iqr",
-        inline=True,
-        className="mb-1",
-    )
-    grid = dag.AgGrid(
+def outlier_grid(rows: list[dict[str, Any]], cols: list[dict[str, Any]]) -> dag.AgGrid:
+    """The flagged-customers grid (mounted by :func:`mount_outlier_grid` once its place is in view)."""
+    return dag.AgGrid(
         id=ids.EDA_OUTLIER_TABLE,
-        rowData=[],
-        columnDefs=[],
+        rowData=rows,
+        columnDefs=cols,
         defaultColDef={
             "sortable": True,
             "filter": True,
@@ -131,11 +125,37 @@ def outlier_card() -> dbc.Card:
         style={"width": "100%"},
         className="app-grid",
     )
+
+
+#: Height kept for the flagged-customers grid before it is mounted (8 wrapped rows, header, pager).
+GRID_HOLDER_HEIGHT = "506px"
+
+
+def outlier_card() -> dbc.Card:
+    """Outlier method, counts per variable and the flagged customers.
+
+    The grid of flagged customers is below the fold: it is mounted when its
+    place scrolls into view, so the grid library (2 MB of script) is not
+    downloaded and compiled before the page's charts are drawn.
+    """
+    method = dbc.RadioItems(
+        id=ids.EDA_OUTLIER_METHOD,
+        options=[{"label": "IQR rule", "value": "iqr"}, {"label": "z-score (|z| > 3)", "value": "zscore"}],
+        value="iqr",
+        inline=True,
+        className="mb-1",
+    )
+    holder = html.Div(
+        html.Div("Loading the flagged customers…", className="small text-body-secondary"),
+        id=ids.EDA_OUTLIER_GRID_HOLDER,
+        style={"minHeight": GRID_HOLDER_HEIGHT},
+    )
     return card(
         "Outliers",
         html.Div(
             [
                 html.Div([method, html.Div(id=ids.EDA_OUTLIER_NOTE, className="small text-body-secondary")]),
+                dcc.Store(id=ids.EDA_OUTLIER_GRID_WANTED, data=False),
                 dbc.Row(
                     [
                         dbc.Col(
@@ -146,7 +166,7 @@ def outlier_card() -> dbc.Card:
                             xl=5,
                             className="mb-2",
                         ),
-                        dbc.Col([html.Div("Flagged customers", className="seg-label mb-1"), grid], xl=7),
+                        dbc.Col([html.Div("Flagged customers", className="seg-label mb-1"), holder], xl=7),
                     ],
                     className="g-3 mt-1",
                 ),
@@ -277,7 +297,7 @@ def outlier_note(v: ArtifactView, method: str) -> list[Any]:
     return parts
 
 
-def outlier_grid(v: ArtifactView, method: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def outlier_grid_data(v: ArtifactView, method: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Row data and column definitions of the flagged-customers grid."""
     variables = numeric_variables(v.customers, v.features)
     labels = {var: variable_label(var, v.feature_defs, short=True) for var in variables}
@@ -373,18 +393,26 @@ def fill_controls(
 def render_distribution(
     variable: str | None, log: bool | None, split: bool | None, artifact_id: str | None, theme: str | None
 ) -> tuple[go.Figure, str]:
-    """Histogram + box plot of one variable, optionally by segment."""
+    """Histogram + box plot of one variable, optionally by segment (built once per data version and choice)."""
     theme = theme or "light"
     v = view(artifact_id)
     if not variable or variable not in v.customers:
         return empty_figure("Pick a measure to see its distribution.", theme), ""
+    key = (variable, bool(log), bool(split), theme)
+    return per_version(
+        v, "eda-distribution", key, lambda: distribution_outputs(v, variable, bool(log), bool(split), theme)
+    )
+
+
+def distribution_outputs(v: ArtifactView, variable: str, log: bool, split: bool, theme: str) -> tuple[go.Figure, str]:
+    """The distribution figure and its one-line summary."""
     unit = variable_unit(variable, v.feature_defs)
     fig = distribution_figure(
         v.customers[variable],
         variable_label(variable, v.feature_defs),
         theme,
         unit=unit,
-        log=bool(log),
+        log=log,
         groups=v.customers["Segment"] if split else None,
         segments=v.segments if split else (),
     )
@@ -406,29 +434,70 @@ def render_categories(
     v = view(artifact_id)
     if not category or category not in v.customers:
         return empty_figure("This data set has no categorical attributes.", theme)
-    return category_figure(
-        v.customers[category],
-        variable_label(category, v.feature_defs),
-        theme,
-        groups=v.customers["Segment"] if split else None,
-        segments=v.segments if split else (),
+    return per_version(
+        v,
+        "eda-categories",
+        (category, bool(split), theme),
+        lambda: category_figure(
+            v.customers[category],
+            variable_label(category, v.feature_defs),
+            theme,
+            groups=v.customers["Segment"] if split else None,
+            segments=v.segments if split else (),
+        ),
     )
 
 
 @callback(
     Output(ids.EDA_OUTLIER_SUMMARY, "children"),
     Output(ids.EDA_OUTLIER_NOTE, "children"),
-    Output(ids.EDA_OUTLIER_TABLE, "rowData"),
-    Output(ids.EDA_OUTLIER_TABLE, "columnDefs"),
     Input(ids.EDA_OUTLIER_METHOD, "value"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
 )
 def render_outliers(method: str | None, artifact_id: str | None) -> tuple[Any, ...]:
-    """Outlier counts per variable and the flagged customers under the chosen method."""
+    """Outlier counts per variable under the chosen method, and what the method means."""
     method = method if method in OUTLIER_METHODS else "iqr"
     v = view(artifact_id)
-    rows, cols = outlier_grid(v, method)
-    return outlier_summary_table(v, method), outlier_note(v, method), rows, cols
+    return per_version(v, "eda-outliers", method, lambda: (outlier_summary_table(v, method), outlier_note(v, method)))
+
+
+clientside_callback(
+    """function (holderId, storeId) {
+        // Below the fold: ask for the flagged-customers grid only once its place is on screen.
+        const watch = (tries) => {
+            const el = document.getElementById(holderId);
+            if (!el) { if (tries < 600) { requestAnimationFrame(() => watch(tries + 1)); } return; }
+            const seen = new IntersectionObserver((entries) => {
+                if (!entries.some((e) => e.isIntersecting)) { return; }
+                seen.disconnect();
+                if (el.isConnected) { window.dash_clientside.set_props(storeId, {data: true}); }
+            });
+            seen.observe(el);
+        };
+        watch(0);
+        return window.dash_clientside.no_update;
+    }""",
+    Output(ids.EDA_OUTLIER_GRID_WANTED, "data"),
+    Input(ids.EDA_OUTLIER_GRID_HOLDER, "id"),
+    State(ids.EDA_OUTLIER_GRID_WANTED, "id"),
+)
+
+
+@callback(
+    Output(ids.EDA_OUTLIER_GRID_HOLDER, "children"),
+    Input(ids.EDA_OUTLIER_GRID_WANTED, "data"),
+    Input(ids.EDA_OUTLIER_METHOD, "value"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+    prevent_initial_call=True,
+)
+def mount_outlier_grid(wanted: bool | None, method: str | None, artifact_id: str | None) -> dag.AgGrid:
+    """The flagged customers under the chosen method, once the grid's place has been on screen."""
+    if not wanted:
+        raise PreventUpdate
+    method = method if method in OUTLIER_METHODS else "iqr"
+    v = view(artifact_id)
+    rows, cols = per_version(v, "eda-outlier-rows", method, lambda: outlier_grid_data(v, method))
+    return outlier_grid(rows, cols)
 
 
 @callback(
@@ -443,6 +512,11 @@ def render_overview(artifact_id: str | None, theme: str | None) -> tuple[Any, ..
     """Correlation heatmap, data-quality table and the PCA charts."""
     theme = theme or "light"
     v = view(artifact_id)
+    return per_version(v, "eda-overview", theme, lambda: overview_outputs(v, theme))
+
+
+def overview_outputs(v: ArtifactView, theme: str) -> tuple[Any, ...]:
+    """Correlation heatmap, data-quality table, explained variance and loadings."""
     numeric = numeric_variables(v.customers, v.features)
     labels = {n: variable_label(n, v.feature_defs, short=True) for n in numeric}
     pca = v.manifest.get("pca") or {}

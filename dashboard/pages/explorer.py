@@ -10,7 +10,6 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import ids
@@ -40,7 +39,7 @@ from dashboard.figures.explorer import (
     scatter_figure,
 )
 from dashboard.figures.segments import evidence_phrases
-from dashboard.services import ArtifactView, view
+from dashboard.services import ArtifactView, per_version, view
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 
 dash.register_page(
@@ -110,12 +109,12 @@ def controls() -> dbc.Card:
     )
 
 
-def drill_down() -> html.Div:
-    """The selected segment: profile vs average, evidence and strategy, members with CSV download."""
-    grid = dag.AgGrid(
+def members_grid(rows: list[dict[str, Any]], cols: list[dict[str, Any]]) -> dag.AgGrid:
+    """The drilled segment's customers (mounted with the drill-down, so the grid library loads only then)."""
+    return dag.AgGrid(
         id=ids.EXPLORER_GRID,
-        rowData=[],
-        columnDefs=[],
+        rowData=rows,
+        columnDefs=cols,
         defaultColDef={
             "sortable": True,
             "filter": True,
@@ -124,7 +123,7 @@ def drill_down() -> html.Div:
             "wrapHeaderText": True,
             "autoHeaderHeight": True,
         },
-        columnSize=None,  # set when the drill-down is shown (sizing a hidden grid fails)
+        columnSize="responsiveSizeToFit",
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 10,
@@ -139,6 +138,16 @@ def drill_down() -> html.Div:
         style={"width": "100%"},
         className="app-grid",
     )
+
+
+def drill_down() -> html.Div:
+    """The selected segment: profile vs average, evidence and strategy, members with CSV download.
+
+    The members grid is not in the page until a segment is drilled
+    (:func:`render_drill` mounts it): the grid library (2 MB of script) is
+    not fetched for the scatter.
+    """
+    grid = html.Div(id=ids.EXPLORER_GRID_HOLDER)
     members = card(
         None,
         html.Div(
@@ -195,7 +204,18 @@ def layout(segment: str | None = None, **_query: str) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(controls(), lg=3),
-                    dbc.Col(card(None, graph(ids.EXPLORER_GRAPH, "customer-segments-3d", height=540)), lg=9),
+                    dbc.Col(
+                        card(
+                            None,
+                            html.Div(
+                                [
+                                    graph(ids.EXPLORER_GRAPH, "customer-segments-3d", height=540),
+                                    html.Div(id=ids.EXPLORER_AXES_NOTE, className="small text-body-secondary mt-1"),
+                                ]
+                            ),
+                        ),
+                        lg=9,
+                    ),
                 ],
                 className="g-3",
             ),
@@ -299,14 +319,16 @@ def fill_controls(artifact_id: str | None, deep_link: str | None) -> tuple[Any, 
 
 
 @callback(
-    Output(ids.EXPLORER_GRAPH, "figure"),
-    Input(ids.EXPLORER_AXES, "value"),
-    Input(ids.EXPLORER_X, "value"),
-    Input(ids.EXPLORER_Y, "value"),
-    Input(ids.EXPLORER_Z, "value"),
-    Input(ids.ACTIVE_ARTIFACT, "data"),
-    Input(ids.THEME, "data"),
-    State(ids.EXPLORER_SEGMENTS, "value"),
+    output={"figure": Output(ids.EXPLORER_GRAPH, "figure"), "note": Output(ids.EXPLORER_AXES_NOTE, "children")},
+    inputs={
+        "axes": Input(ids.EXPLORER_AXES, "value"),
+        "x": Input(ids.EXPLORER_X, "value"),
+        "y": Input(ids.EXPLORER_Y, "value"),
+        "z": Input(ids.EXPLORER_Z, "value"),
+        "artifact_id": Input(ids.ACTIVE_ARTIFACT, "data"),
+        "theme": Input(ids.THEME, "data"),
+        "selected": State(ids.EXPLORER_SEGMENTS, "value"),
+    },
 )
 def render_scatter(
     axes: str | None,
@@ -316,35 +338,47 @@ def render_scatter(
     artifact_id: str | None,
     theme: str | None,
     selected: list[str] | None = None,
-) -> go.Figure:
-    """The 3D scatter for the chosen axes (segments not in ``selected`` hidden; None = all).
+) -> dict[str, Any]:
+    """The 3D scatter for the chosen axes (segments not in ``selected`` hidden; None = all) and what its axes mean.
 
     Filter changes are applied in the browser (trace visibility), so only axis,
-    data-set and theme changes come back here.
+    data-set and theme changes come back here.  In PCA mode the scene's axis
+    titles are short (``PC1 (62% var)``): every character of 3D text is turned
+    into triangles on the first draw, so what drives each component is said
+    in the note under the chart instead.
     """
     theme = theme or "light"
     v = view(artifact_id)
+    note = None
     if axes == "features":
         cols = [x, y, z]
         allowed = set(axis_choices(v.customers, v.features))
         if not all(c in allowed for c in cols):
-            return empty_figure("Choose a feature for each axis.", theme)
+            return {"figure": empty_figure("Choose a feature for each axis.", theme), "note": None}
         titles = [axis_title(c, v.feature_defs) for c in cols]
     else:
         cols = ["PC1", "PC2", "PC3"]
         pca = v.manifest.get("pca") or {}
+        ratios = pca.get("explained_variance_ratio") or []
         labels = {f: variable_label(f, v.feature_defs, short=True) for f in v.features}
-        titles = pca_axis_titles(pca.get("explained_variance_ratio") or [], pca.get("loadings"), labels)
-    return scatter_figure(
-        v.customers,
-        v.segments,
-        cols,
-        titles,
-        v.features,
-        v.feature_defs,
-        theme,
-        selected=selected,
+        titles = pca_axis_titles(ratios)
+        if pca.get("loadings"):
+            note = pca_axes_note(pca_axis_titles(ratios, pca["loadings"], labels))
+    shown = None if selected is None else tuple(selected)
+    figure = per_version(
+        v,
+        "explorer-scatter",
+        (tuple(cols), theme, shown),
+        lambda: scatter_figure(
+            v.customers, v.segments, cols, titles, v.features, v.feature_defs, theme, selected=selected
+        ),
     )
+    return {"figure": figure, "note": note}
+
+
+def pca_axes_note(titles: list[str]) -> list[Any]:
+    """``Axes: PC1: customer value & purchase frequency (62%) · PC2: ...``: what the principal components mean."""
+    return ["Axes: ", " · ".join(titles), ". Each component mixes the features; the share is the variation it keeps."]
 
 
 @callback(
@@ -363,16 +397,15 @@ def segment_from_click(click: dict[str, Any] | None, artifact_id: str | None) ->
     return str(match.iloc[0]) if len(match) else no_update
 
 
-@callback(
+clientside_callback(
+    """function (selected) {
+        // Filtering down to a single segment opens it (no server round trip).
+        return Array.isArray(selected) && selected.length === 1 ? selected[0] : window.dash_clientside.no_update;
+    }""",
     Output(ids.EXPLORER_DRILL_SEGMENT, "value", allow_duplicate=True),
     Input(ids.EXPLORER_SEGMENTS, "value"),
     prevent_initial_call=True,
 )
-def segment_from_filter(selected: list[str] | None) -> str:
-    """Filtering down to a single segment opens it."""
-    if selected and len(selected) == 1:
-        return selected[0]
-    return no_update
 
 
 @callback(
@@ -381,9 +414,7 @@ def segment_from_filter(selected: list[str] | None) -> str:
     Output(ids.EXPLORER_DRILL_HEADER, "children"),
     Output(ids.EXPLORER_PROFILE_GRAPH, "figure"),
     Output(ids.EXPLORER_EVIDENCE, "children"),
-    Output(ids.EXPLORER_GRID, "rowData"),
-    Output(ids.EXPLORER_GRID, "columnDefs"),
-    Output(ids.EXPLORER_GRID, "columnSize"),
+    Output(ids.EXPLORER_GRID_HOLDER, "children"),
     Input(ids.EXPLORER_DRILL_SEGMENT, "value"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
@@ -403,7 +434,13 @@ def render_drill(
                 f"This link asks for the segment “{deep_link}”, which this model does not have. "
                 "Pick one of its segments instead."
             )
-        return True, hint, None, empty_figure("", theme), None, [], no_update, no_update
+        # Hidden: the profile chart keeps what it had (no figure built, nothing drawn in a hidden box).
+        return True, hint, None, no_update, None, None
+    return per_version(v, "explorer-drill", (seg["key"], theme), lambda: drill_outputs(v, seg, theme))
+
+
+def drill_outputs(v: ArtifactView, seg: dict[str, Any], theme: str) -> tuple[Any, ...]:
+    """The drill-down of one segment: shown, no hint, header, profile, evidence, members grid."""
     cols = member_columns(v.customers, v.features)
     return (
         False,
@@ -411,9 +448,7 @@ def render_drill(
         drill_header(seg),
         profile_figure(seg, averages(v), v.features, v.feature_defs, theme),
         evidence_panel(seg, v),
-        member_rows(v.customers, seg["key"], cols),
-        member_column_defs(cols, v.feature_defs, v.customers),
-        "responsiveSizeToFit",
+        members_grid(member_rows(v.customers, seg["key"], cols), member_column_defs(cols, v.feature_defs, v.customers)),
     )
 
 
@@ -444,6 +479,11 @@ clientside_callback(
     """function (selected, figure) {
         // Segment filter: show/hide the segment traces without a server round trip.
         if (!figure || !figure.data || !Array.isArray(selected)) { return window.dash_clientside.no_update; }
+        const unchanged = figure.data.every(t => t.legendgroup === undefined
+            || (t.visible !== false) === selected.includes(t.legendgroup));
+        const noted = ((figure.layout || {}).annotations || []).some(a => a.name === 'no-segment');
+        // Nothing to change (e.g. the filter filled in after the scatter arrived): no second 3D draw.
+        if (unchanged && noted === !selected.length) { return window.dash_clientside.no_update; }
         const data = figure.data.map(t => (t.legendgroup === undefined ? t
             : Object.assign({}, t, {visible: selected.includes(t.legendgroup)})));
         const layout = Object.assign({}, figure.layout);

@@ -15,17 +15,18 @@ Callbacks
     Session's artifact → sliders, boxes and preset buttons (and the id they
     were built for, in ``SIM_BUILT``).
 ``sync_feature``
-    Slider ↔ numeric box of one feature (``MATCH``); clamps and explains bad input.
+    Numeric box → its slider (``MATCH``, on Enter or leaving the box); clamps
+    and explains bad input.  Slider → box is a clientside callback.
 ``apply_preset_or_move``
     Preset or "apply" button → all slider values.
 ``update_prediction``
     Slider values → segment, confidence, the text of the suggested moves and
-    the expected value (no figures, so it paints at once), and the scored
-    values and P(alive) in ``SIM_SCORED``.
+    the expected value (no figures, so it paints at once).
 ``preset_recency``
     Preset button → "days since last purchase" at that segment's median.
-``update_figures``
-    ``SIM_SCORED`` → P(alive) gauge, distances, 3D position.  After the first full
+``redraw_figures``
+    Slider values → P(alive) gauge, distances, 3D position, in parallel with
+    ``update_prediction`` (one round trip per change).  After the first full
     drawing for a model and theme, only ``dash.Patch`` updates are sent (the
     3D scatter's customers are not resent).
 """
@@ -39,7 +40,7 @@ from urllib.parse import parse_qs
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, MATCH, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import churn, ids
@@ -337,7 +338,6 @@ def layout(**_query: str) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.SIM_BUILT),
-            dcc.Store(id=ids.SIM_SCORED),
             dcc.Store(id=ids.SIM_DRAWN),
             page_header(
                 "Customer simulator",
@@ -446,42 +446,72 @@ def _spec_for(feature: str, lo: float, hi: float, step: float) -> ControlSpec:
     return ControlSpec(feature, d.label if d else feature, unit, "", float(lo), float(hi), float(step), {})
 
 
-@callback(
-    Output(ids.sim_slider(MATCH), "value"),
+clientside_callback(
+    """function (value, step, box) {
+        // Slider moved: the box shows its value on the slider's step (as number_on_step does), in the
+        // browser: the prediction does not wait for a server round trip that only mirrors the slider.
+        if (value === null || value === undefined || !Number.isFinite(Number(value))) {
+            throw window.dash_clientside.PreventUpdate;
+        }
+        const decimals = step < 1 ? Math.max(0, -Math.floor(Math.log10(step))) : 0;
+        const shown = Number((Math.round(value / step) * step).toFixed(decimals));
+        // The box already says so (it moved the slider): keep its note ("Set to $2,600, the top ...").
+        if (box !== null && box !== '' && Number(box) === shown) { throw window.dash_clientside.PreventUpdate; }
+        return [shown, false, ''];
+    }""",
     Output(ids.sim_input(MATCH), "value"),
     Output(ids.sim_input(MATCH), "invalid"),
     Output(ids.sim_feedback(MATCH), "children"),
     Input(ids.sim_slider(MATCH), "value"),
-    Input(ids.sim_input(MATCH), "value"),
+    State(ids.sim_slider(MATCH), "step"),
+    State(ids.sim_input(MATCH), "value"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(ids.sim_slider(MATCH), "value"),
+    Output(ids.sim_input(MATCH), "value", allow_duplicate=True),
+    Output(ids.sim_input(MATCH), "invalid", allow_duplicate=True),
+    Output(ids.sim_feedback(MATCH), "children", allow_duplicate=True),
+    Input(ids.sim_input(MATCH), "n_submit"),
+    Input(ids.sim_input(MATCH), "n_blur"),
+    State(ids.sim_input(MATCH), "value"),
+    State(ids.sim_slider(MATCH), "value"),
     State(ids.sim_slider(MATCH), "min"),
     State(ids.sim_slider(MATCH), "max"),
     State(ids.sim_slider(MATCH), "step"),
     prevent_initial_call=True,
 )
 def sync_feature(
-    slider_value: float | None, box_value: Any, lo: float, hi: float, step: float
+    _submits: int | None,
+    _blurs: int | None,
+    box_value: Any,
+    slider_value: float | None,
+    lo: float,
+    hi: float,
+    step: float,
 ) -> tuple[Any, Any, bool, str]:
-    """Keep one feature's slider and numeric box in step.
+    """A number typed in a feature's box (Enter or leaving the box) moves its slider.
 
-    Slider moved: the box shows its value.  Box edited: a number is clamped to
-    the slider's range, rounded to its step and sent to the slider (with a
-    note when it had to change); anything else marks the box invalid and
-    leaves the slider where it was.
+    The number is clamped to the slider's range and rounded to its step (with
+    a note when it had to change); anything else marks the box invalid and
+    leaves the slider where it was.  The other direction (slider moved → box)
+    is a clientside callback, so a slider change runs no server callback
+    before the prediction's.
     """
     trigger = ctx.triggered_id
     if not isinstance(trigger, Mapping):
         raise PreventUpdate
     spec = _spec_for(str(trigger["index"]), lo, hi, step)
-    if trigger["type"] == "sim-slider":
-        if slider_value is None:
-            raise PreventUpdate
-        return no_update, number_on_step(float(slider_value), spec.step), False, ""
     value, message = parse_box(box_value, spec)
     if value is None:
         return no_update, no_update, True, message
     shown = number_on_step(value, spec.step)
     same = isinstance(box_value, int | float) and float(box_value) == float(shown)
-    return shown, no_update if same else shown, False, message
+    unmoved = slider_value is not None and float(slider_value) == float(shown)
+    # Leaving a box without changing it does not re-score the same customer.
+    return no_update if unmoved else shown, no_update if same else shown, False, message
 
 
 @callback(
@@ -550,7 +580,6 @@ def complete_values(v: ArtifactView, given: Mapping[str, Any]) -> dict[str, floa
     Output(ids.sim_move_row(ALL), "className"),
     Output(ids.sim_move(ALL), "disabled"),
     Output(ids.SIM_CHURN, "children"),
-    Output(ids.SIM_SCORED, "data"),
     Input(ids.sim_slider(ALL), "value"),
     Input(ids.SIM_BUILT, "data"),
     Input(ids.THEME, "data"),
@@ -562,23 +591,22 @@ def update_prediction(
     """Score the simulated customer: segment, confidence, suggested moves and expected value.
 
     Only text is sent here, so the prediction is painted without waiting for
-    the charts; :func:`update_figures` follows from ``SIM_SCORED`` (which
-    carries the P(alive) computed here, so it is computed once per change).
+    the charts; :func:`redraw_figures` runs on the same change in parallel
+    (not after this one: a slider change costs one round trip, not two).
     """
     if not built:
         raise PreventUpdate
     theme = theme or "light"
     v = view(built)
     given = slider_values(values, slider_ids)
-    current = complete_values(v, given)
+    scored = scored_customer(v, given, theme)
+    current = scored["values"]
     try:
         sim = v.simulate(current)
     except (KeyError, ValueError) as err:
         failed = error_alert(f"Cannot score this customer: {err}")
-        return failed, "", no_update, no_update, no_update, no_update, no_update
+        return failed, "", no_update, no_update, no_update, no_update
     texts, classes, disabled = move_outputs(sim, _move_keys(v))
-    estimate = churn_estimate(v, {**given, **current})
-    scored = {"artifact": v.id, "theme": theme, "values": current, "churn": estimate}
     fixed = [col for col in churn.CHURN_INPUTS.values() if col not in current and col not in given]
     return (
         result_block(sim, shown_values(current, given), theme),
@@ -586,9 +614,14 @@ def update_prediction(
         texts,
         classes,
         disabled,
-        churn_block(v, estimate, fixed),
-        scored,
+        churn_block(v, scored["churn"], fixed),
     )
+
+
+def scored_customer(v: ArtifactView, given: Mapping[str, Any], theme: str) -> dict[str, Any]:
+    """What both the prediction and the figures need: the features (completed) and the activity estimate."""
+    current = complete_values(v, given)
+    return {"artifact": v.id, "theme": theme, "values": current, "churn": churn_estimate(v, {**given, **current})}
 
 
 def shown_values(current: Mapping[str, float], given: Mapping[str, Any]) -> dict[str, float]:
@@ -657,9 +690,25 @@ def _move_keys(v: ArtifactView) -> list[str]:
     Output(ids.SIM_DISTANCES_GRAPH, "figure"),
     Output(ids.SIM_PCA_GRAPH, "figure"),
     Output(ids.SIM_DRAWN, "data"),
-    Input(ids.SIM_SCORED, "data"),
+    Input(ids.sim_slider(ALL), "value"),
+    Input(ids.SIM_BUILT, "data"),
+    Input(ids.THEME, "data"),
+    State(ids.sim_slider(ALL), "id"),
     State(ids.SIM_DRAWN, "data"),
 )
+def redraw_figures(
+    values: list[float | None],
+    built: str | None,
+    theme: str | None,
+    slider_ids: list[dict[str, str]],
+    drawn: str | None,
+) -> tuple[Any, ...]:
+    """The figures for the slider values: full the first time for a model and theme, patches after."""
+    if not built:
+        raise PreventUpdate
+    return update_figures(scored_customer(view(built), slider_values(values, slider_ids), theme or "light"), drawn)
+
+
 def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple[Any, ...]:
     """P(alive) gauge, distances and the 3D position of the scored customer.
 

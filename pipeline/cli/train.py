@@ -68,6 +68,18 @@ def silhouette_line(s: dict[str, Any]) -> str:
     return f"silhouette {s['silhouette']:.3f}"
 
 
+def restart_line(s: dict[str, Any]) -> list[str]:
+    """How KMeans chose its start when its restarts ran on a sample of the customers (none otherwise)."""
+    rows = (s.get("metrics") or {}).get("restart_rows")
+    n = s["n_customers"]
+    if not rows or rows >= n:
+        return []
+    return [
+        f"KMeans restarts on a random sample of {rows:,} of {n:,} customers; "
+        "the best one refined on all of them (labels, centres and inertia are of all customers)"
+    ]
+
+
 def train_text(s: dict[str, Any]) -> str:
     """Human-readable ``train`` summary."""
     art = s["artifact"]
@@ -75,6 +87,7 @@ def train_text(s: dict[str, Any]) -> str:
     lines = [
         f"{s['n_customers']:,} customers, {s['model']} k={s['k']} on {', '.join(s['features'])} ({s['scaling']} scaling)",
         silhouette_line(s),
+        *restart_line(s),
         f"artifact {art['id']} ({'reused from cache' if art['cached'] else 'trained'}) in {art['path']}",
         "",
         f"{'segment':<{width}}{'customers':>10}{'share':>8}{'value':>8}  evidence",

@@ -30,7 +30,6 @@ import pandas as pd
 
 from pipeline.data.export import Sheet, TableExport
 from pipeline.features.definitions import ID_COLUMN
-from pipeline.segmentation.model import scaled
 from pipeline.segmentation.simulate import assignment_confidence, centre_distances
 
 if TYPE_CHECKING:
@@ -137,6 +136,8 @@ def assignment_table(
     KeyError
         A segment key the model does not have.
     """
+    from pipeline.segmentation.model import scaled  # scikit-learn: when a model is applied, not at import
+
     manifest = artifact.manifest
     ordered = sorted(manifest["segments"], key=lambda s: int(s["label"]))
     position = {str(s["key"]): i for i, s in enumerate(ordered)}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn import config_context
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 #: Most rows the silhouette of a trained model is computed on (a stratified sample above it):
 #: exact silhouettes cost the square of the rows (10,000 rows: under a second; 20,000: about 4 s).
@@ -45,6 +43,9 @@ def cluster_metrics(
     ``silhouette_rows`` says how many.  Metrics are ``None`` when fewer than
     two segments remain.
     """
+    from sklearn import config_context  # scikit-learn when measuring, not when the module is imported
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
     X = np.asarray(X, dtype=float)
     labels = np.asarray(labels)
     keep = labels >= 0

@@ -70,7 +70,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 from pipeline.segmentation.archetypes import (  # noqa: F401  (re-exported: callers import them from here)
@@ -371,6 +370,8 @@ def _assign(
     canon: pd.DataFrame, evidence: list[SegmentEvidence], pool: list[Archetype]
 ) -> tuple[list[int], np.ndarray]:
     """Archetype index per segment (-1: none plausible, or more segments than archetypes) and the cost matrix."""
+    from scipy.optimize import linear_sum_assignment  # scipy when naming, not when the module is imported
+
     cost = _cost(canon, pool)
     allowed = np.array([[not contradictions(a.name, ev) for a in pool] for ev in evidence])
     blocked = np.where(allowed, cost, _BLOCKED)  # disallowed pairs all cost the same: allowed distances decide

@@ -17,20 +17,19 @@ delegated to scikit-learn, so the results are the same as the pipeline's.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from pipeline.features.definitions import FEATURE_DEFINITIONS
-from pipeline.segmentation.model import FeatureBuilder, NearestCentroidClusterer
+
+if TYPE_CHECKING:  # scikit-learn and the model's estimators are imported where a fitted model is read
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import Pipeline
 
 GRID_POINTS = 161
 #: Bisection steps that refine a grid hit to the segment boundary (2**-14 of a grid cell).
@@ -96,8 +95,18 @@ def feature_step(feature: str, lo: float, hi: float) -> float:
 
 
 def round_to_step(value: float, step: float) -> float:
-    """``value`` rounded to a multiple of ``step`` (without float noise like 0.30000000000000004)."""
-    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    """``value`` rounded to a multiple of ``step`` (without float noise like 0.30000000000000004).
+
+    The result has the step's decimals (0.25 → 2, 2.5 → 1, 10 → 0); a tie goes to the even multiple.
+
+    Raises
+    ------
+    ValueError
+        ``step`` is not a positive finite number.
+    """
+    if not (math.isfinite(step) and step > 0):
+        raise ValueError(f"step must be a positive number, not {step!r}")
+    decimals = -decimal.Decimal(repr(float(step))).as_tuple().exponent
     return round(round(float(value) / step) * step, decimals)
 
 
@@ -154,6 +163,8 @@ class FastScorer:
     """
 
     def __init__(self, pipeline: Pipeline):
+        from pipeline.segmentation.model import FeatureBuilder
+
         first = pipeline.steps[0][1]
         self.features: list[str] = [str(f) for f in getattr(first, "features", ())]
         self._pipeline = pipeline
@@ -183,6 +194,10 @@ class FastScorer:
 
 
 def _fast_transform(step: Any) -> Callable[[np.ndarray], np.ndarray]:
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
     if step is None or step == "passthrough":
         return lambda X: X
     if isinstance(step, Pipeline):
@@ -225,7 +240,11 @@ def _fast_transform(step: Any) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _fast_predict(clusterer: Any) -> Callable[[np.ndarray], np.ndarray]:
-    if type(clusterer) in (KMeans, NearestCentroidClusterer):
+    from sklearn.cluster import KMeans
+
+    from pipeline.segmentation.model import NearestCentroidClusterer
+
+    if isinstance(clusterer, (KMeans, NearestCentroidClusterer)):  # KMeans: also its sampled-restart subclass
         centres = np.asarray(clusterer.cluster_centers_, dtype=float)
 
         def nearest(Z: np.ndarray) -> np.ndarray:
@@ -237,6 +256,8 @@ def _fast_predict(clusterer: Any) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _pcs(pca: PCA, z: np.ndarray) -> np.ndarray:
+    from sklearn.decomposition import PCA
+
     if isinstance(pca, PCA) and not pca.whiten:
         return (z - pca.mean_) @ pca.components_.T
     return np.asarray(pca.transform(z), dtype=float)

@@ -7,14 +7,11 @@ import dataclasses
 import datetime as dt
 import fcntl
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
-from sklearn.pipeline import Pipeline
 
-from pipeline.churn.measure import ChurnMeasurement, measure_churn, score_churn, transactions_after_as_of
 from pipeline.config import DEFAULT_FEATURES, Settings
 from pipeline.data.detect import is_marketing, near_marketing
 from pipeline.data.ingest import (
@@ -47,7 +44,6 @@ from pipeline.features.definitions import (
     negligible_spread,
 )
 from pipeline.segmentation.metrics import SILHOUETTE_MAX_ROWS, cluster_metrics
-from pipeline.segmentation.model import build_pipeline, predicts_natively
 from pipeline.segmentation.naming import (
     CUSTOM_OBJECTIVE,
     SegmentName,
@@ -60,13 +56,17 @@ from pipeline.store.artifacts import (
     artifact_id,
     library_versions,
     load_artifact,
-    read_manifest,
     write_artifact,
 )
-from pipeline.store.fingerprints import FileStamp, Fingerprint, recognise, remember
-from pipeline.synthetic.customers import sample_bytes
+from pipeline.store.fingerprints import FileStamp, Fingerprint, recognise, remember, still_saved
+from pipeline.synthetic.customers import SAMPLE_NAME, sample_bytes
 
-SAMPLE_NAME = "Built-in sample"
+if TYPE_CHECKING:  # scikit-learn, the models and the churn models are imported where a model is fitted or applied
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import Pipeline
+
+    from pipeline.churn.measure import ChurnMeasurement
+
 PC_COLUMNS = ("PC1", "PC2", "PC3")
 
 
@@ -246,7 +246,7 @@ def default_artifact_id(path: str | Path | None, settings: Settings) -> str:
     before = None
     if path is not None:
         known = recognise(path, wanted, settings)
-        if known is not None and _saved_from(known, settings):
+        if known is not None and still_saved(known, settings):
             return known.artifact_id
         with contextlib.suppress(OSError):
             before = FileStamp.of(path)
@@ -258,16 +258,6 @@ def default_artifact_id(path: str | Path | None, settings: Settings) -> str:
                 where = str(Path(path).resolve())
                 remember(Fingerprint(where, before, dataset.data_hash, wanted, trained), settings)
     return trained
-
-
-def _saved_from(known: Fingerprint, settings: Settings) -> bool:
-    """True if the artifact ``known`` names is still there, signed, and made from its data hash."""
-    try:
-        manifest = read_manifest(settings.models_dir / known.artifact_id, settings)
-    except ArtifactError:
-        return False
-    data = manifest.get("data") or {}
-    return manifest.get("artifact_id") == known.artifact_id and data.get("hash") == known.data_hash
 
 
 def settings_for_dataset(dataset: Dataset, settings: Settings) -> Settings:
@@ -384,15 +374,20 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
         is the scored table (``Cluster``, ``Segment``, ``PC1..3`` added);
         ``manifest`` is the JSON-safe description (without files/signature).
     """
+    from sklearn.decomposition import PCA
+
+    from pipeline.churn.measure import measure_churn, transactions_after_as_of
+    from pipeline.segmentation.model import build_pipeline, predicts_natively
+
     frame = dataset.customers
     feats = list(settings.features)
     pipe: Pipeline = build_pipeline(settings, dataset.as_of, n_rows=len(frame))
-    pipe.fit(frame)
-    # The features are computed, imputed and scaled once; the same steps as
-    # ``scaled(pipe, frame)`` and ``pipe.predict(frame)``, without repeating them.
-    imputed_values = np.asarray(pipe[:2].transform(frame), dtype=float)
-    X = np.asarray(pipe[2:-1].transform(imputed_values), dtype=float)  # scaling (and weights, when set)
-    clusterer = pipe.named_steps["cluster"]
+    # ``pipe.fit(frame)`` step by step (the slices share the pipeline's steps): the features are
+    # computed, imputed and scaled once, and the values kept for what follows (the same as
+    # ``scaled(pipe, frame)`` and ``pipe.predict(frame)``, without repeating them).
+    imputed_values = np.asarray(pipe[:2].fit_transform(frame), dtype=float)
+    X = np.asarray(pipe[2:-1].fit_transform(imputed_values), dtype=float)  # scaling (and weights, when set)
+    clusterer = pipe.named_steps["cluster"].fit(X)
     labels = np.asarray(clusterer.predict(X), dtype=int)
     fit_labels = np.asarray(getattr(clusterer, "labels_", labels))
     pca = PCA(n_components=min(3, X.shape[1]), random_state=settings.random_state).fit(X)
@@ -404,7 +399,8 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
 
     customers = frame.copy(deep=False)  # copy-on-write: the data set's frame is never changed
     customers["Cluster"] = labels
-    customers["Segment"] = [by_label[v].key for v in labels]
+    present, position = np.unique(labels, return_inverse=True)
+    customers["Segment"] = np.array([by_label[v].key for v in present], dtype=object)[position]
     for j in range(3):
         customers[PC_COLUMNS[j]] = pcs[:, j] if j < pcs.shape[1] else 0.0
     churn = measure_churn(frame, dataset.kind, dataset.as_of, settings, transactions_after_as_of(dataset.report.items))
@@ -417,6 +413,8 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     metrics["noise_share"] = float(getattr(clusterer, "noise_share_", np.mean(fit_labels < 0)))
     if hasattr(clusterer, "inertia_"):
         metrics["inertia"] = float(clusterer.inertia_)
+    if hasattr(clusterer, "restart_rows_"):  # KMeans: the rows its n_init restarts ran on (then refined on all)
+        metrics["restart_rows"] = int(clusterer.restart_rows_)
     imputed_counts = {f: int(frame[f].isna().sum()) for f in feats}
     report = dataset.report.with_items(
         *(
@@ -595,7 +593,8 @@ def feature_ranges(imputed: pd.DataFrame) -> dict[str, dict[str, float]]:
     out = {}
     for f in imputed.columns:
         col = imputed[f]
-        out[f] = {k: float(col.quantile(q)) for k, q in qs.items()}
+        values = col.quantile(list(qs.values())).to_numpy()  # one sort per feature, not one per percentile
+        out[f] = {k: float(v) for k, v in zip(qs, values, strict=True)}
         out[f].update({"mean": float(col.mean()), "std": float(col.std(ddof=0))})
     return out
 
@@ -654,6 +653,8 @@ def score(artifact: LoadedArtifact, dataset: Dataset, value_settings: dict[str, 
         ``expected_clv`` (the model's churn and spend models applied to the
         customers' own history, derived as in training; NaN where not measured).
     """
+    from pipeline.churn.measure import score_churn
+
     pipe: Pipeline = artifact.bundle["pipeline"]
     names = {s["label"]: s for s in artifact.manifest["segments"]}
     feats = [f["name"] for f in artifact.manifest["features"]]

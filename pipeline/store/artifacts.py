@@ -18,7 +18,10 @@ valid HMAC made with this installation's artifact-signing key (derived from
 the installation secret, see :mod:`pipeline.store.keys`, which lives in the
 user's config folder or ``SEGMENTS_SECRET_KEY``, never in the models folder),
 file names must be plain content-addressed names inside the folder, and each
-file's SHA-256 must match before anything is unpickled.  A folder that brings
+file's SHA-256 must match before anything is unpickled.  The bundle's bytes
+are read and checked when the artifact is loaded, and those bytes (not the
+file again) are unpickled on first use (:class:`PickledBundle`): showing a
+model's manifest and customers does not import scikit-learn.  A folder that brings
 its own key file and a re-signed manifest is therefore refused wherever it
 is, and reading never creates a key.  A library-version mismatch raises
 :class:`~pipeline.errors.ArtifactVersionError`.
@@ -31,17 +34,17 @@ import dataclasses
 import functools
 import hashlib
 import hmac
+import io
 import json
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import joblib
 import pandas as pd
 
 from pipeline.config import Settings
@@ -177,6 +180,8 @@ def write_artifact(
     settings : Settings, optional
         Where this installation's secret lives (default location if ``None``).
     """
+    import joblib
+
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     key = signing_key(settings, create=True)
@@ -243,6 +248,27 @@ def read_manifest(directory: Path, settings: Settings | None = None) -> dict[str
 
 
 def _checked_file(directory: Path, manifest: dict[str, Any], role: str) -> Path:
+    path = _named_file(directory, manifest, role)
+    _require_hash(directory, manifest, role, sha256_file(path))
+    return path
+
+
+def _checked_bytes(directory: Path, manifest: dict[str, Any], role: str) -> bytes:
+    """The content of the ``role`` file, read once and checked against the manifest's hash."""
+    data = _named_file(directory, manifest, role).read_bytes()
+    _require_hash(directory, manifest, role, hashlib.sha256(data).hexdigest())
+    return data
+
+
+def _require_hash(directory: Path, manifest: dict[str, Any], role: str, actual: str) -> None:
+    if not hmac.compare_digest(actual, str(manifest["files"][role].get("sha256", ""))):
+        raise ArtifactError(
+            f"The {role} file of {directory} does not match its manifest hash; it may have "
+            "been modified. Refusing to load it."
+        )
+
+
+def _named_file(directory: Path, manifest: dict[str, Any], role: str) -> Path:
     files = manifest.get("files")
     entry = files.get(role) if isinstance(files, dict) else None
     name = str(entry.get("name", "")) if isinstance(entry, dict) else ""
@@ -251,11 +277,6 @@ def _checked_file(directory: Path, manifest: dict[str, Any], role: str) -> Path:
     path = directory / entry["name"]
     if not path.is_file():
         raise ArtifactError(f"The {role} file of {directory} is missing ({entry['name']}).")
-    if not hmac.compare_digest(sha256_file(path), str(entry.get("sha256", ""))):
-        raise ArtifactError(
-            f"The {role} file of {directory} does not match its manifest hash; it may have "
-            "been modified. Refusing to load it."
-        )
     return path
 
 
@@ -271,13 +292,47 @@ def check_versions(manifest: dict[str, Any]) -> None:
         )
 
 
+class PickledBundle(Mapping[str, Any]):
+    """An artifact's fitted estimators: bytes that matched the signed manifest, unpickled on first use.
+
+    :func:`load_artifact` reads the file and checks its SHA-256 before building
+    this; reading a key unpickles *those bytes* (importing scikit-learn), so
+    what was checked is what is loaded, and pages that need only the manifest
+    and the customers never unpickle.  Two threads reading first at once may
+    both unpickle (the same bytes, the same result): no lock to inherit
+    across ``fork``.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+        self._value: dict[str, Any] | None = None
+
+    def _loaded(self) -> dict[str, Any]:
+        value = self._value
+        if value is None:
+            import joblib  # with scikit-learn, here only (and when writing)
+
+            value = joblib.load(io.BytesIO(self._data or b""))
+            self._value, self._data = value, None
+        return value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._loaded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
 @dataclasses.dataclass(frozen=True)
 class LoadedArtifact:
-    """An authenticated artifact in memory."""
+    """An authenticated artifact in memory (the bundle: a dict, or a :class:`PickledBundle` when loaded from disk)."""
 
     directory: Path
     manifest: dict[str, Any]
-    bundle: dict[str, Any]
+    bundle: Mapping[str, Any]
     customers: pd.DataFrame
 
     @property
@@ -305,12 +360,11 @@ def load_artifact(directory: Path, settings: Settings | None = None) -> LoadedAr
     """
     directory = Path(directory)
     manifest = read_manifest(directory, settings)
-    bundle_path = _checked_file(directory, manifest, "bundle")
+    bundle = _checked_bytes(directory, manifest, "bundle")
     customers_path = _checked_file(directory, manifest, "customers")
     check_versions(manifest)
-    bundle = joblib.load(bundle_path)
     customers = pd.read_parquet(customers_path)
-    return LoadedArtifact(directory=directory, manifest=manifest, bundle=bundle, customers=customers)
+    return LoadedArtifact(directory=directory, manifest=manifest, bundle=PickledBundle(bundle), customers=customers)
 
 
 def list_manifests(models_dir: Path, settings: Settings | None = None) -> list[dict[str, Any]]:

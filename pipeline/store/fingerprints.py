@@ -16,6 +16,11 @@ and is signed with this installation's artifact-signing key
 written by anyone without the key, or edited, is ignored (the file is then
 simply read again).  It is a cache: deleting it only costs one full read.
 
+A data set that is not a file (the built-in sample, generated from a
+seed) is remembered under a *key* instead of a path, naming everything its
+bytes depend on (:func:`pipeline.synthetic.customers.sample_identity`), with
+the stamp :data:`NO_FILE`; :func:`recognise_generated` finds it.
+
 What a stamp cannot see: content rewritten in place with the same size
 *and* the modification and change times forced back to their old values
 (``ctime`` cannot be set from user space), the same limit as ``make`` and
@@ -33,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Settings
-from pipeline.errors import SegmentationError
+from pipeline.errors import ArtifactError, SegmentationError
 from pipeline.store.keys import ARTIFACT_SIGNING, derived_key, existing_derived_key
 
 FINGERPRINTS_NAME = ".data-fingerprints.json"
@@ -59,6 +64,10 @@ class FileStamp:
         return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
+#: The stamp of a generated data set (no file): its entry is found by its key alone.
+NO_FILE = FileStamp(size=0, mtime_ns=0, ctime_ns=0, inode=0, device=0)
+
+
 @dataclasses.dataclass(frozen=True)
 class Fingerprint:
     """A file's stamp, the data hash read with that stamp, and the artifact trained from it.
@@ -66,7 +75,7 @@ class Fingerprint:
     Attributes
     ----------
     path : str
-        The file's absolute path.
+        The file's absolute path (a generated data set: its key, with the stamp :data:`NO_FILE`).
     stamp : FileStamp
         Its stamp when ``data_hash`` was computed.
     data_hash : str
@@ -135,10 +144,34 @@ def recognise(path: str | Path, settings_hash: str, settings: Settings) -> Finge
         stamp = FileStamp.of(where)
     except OSError:
         return None
+    return _entry(where, stamp, settings_hash, settings)
+
+
+def recognise_generated(key: str, settings_hash: str, settings: Settings) -> Fingerprint | None:
+    """The remembered fingerprint of the generated data set named ``key`` under these settings, if any."""
+    return _entry(key, NO_FILE, settings_hash, settings)
+
+
+def _entry(where: str, stamp: FileStamp, settings_hash: str, settings: Settings) -> Fingerprint | None:
     for fp in read_fingerprints(settings):
         if fp.path == where and fp.settings_hash == settings_hash and fp.stamp == stamp:
             return fp
     return None
+
+
+def still_saved(known: Fingerprint, settings: Settings) -> bool:
+    """True if the artifact ``known`` names is still there, signed, and made from its data hash.
+
+    Reads the artifact's signed manifest only (nothing is unpickled).
+    """
+    from pipeline.store.artifacts import read_manifest
+
+    try:
+        manifest = read_manifest(Path(settings.models_dir) / known.artifact_id, settings)
+    except ArtifactError:
+        return False
+    data = manifest.get("data") or {}
+    return manifest.get("artifact_id") == known.artifact_id and data.get("hash") == known.data_hash
 
 
 def remember(fingerprint: Fingerprint, settings: Settings) -> None:

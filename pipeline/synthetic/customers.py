@@ -17,12 +17,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import sys
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
+from pipeline.features import definitions
 from pipeline.features.definitions import MARKETING_COLUMNS, SPEND_COLUMNS
+
+#: The built-in sample's data set name (in its artifacts' manifests and the app).
+SAMPLE_NAME = "Built-in sample"
 
 #: Highest two-year spend, as in the public data set; log-normal noise sigma of spend.
 SPEND_CAP = 2_600.0
@@ -73,6 +80,8 @@ def below_cap(base: np.ndarray, noise: np.ndarray, seed: int) -> np.ndarray:
     spend = base * np.exp(noise)
     over = spend > SPEND_CAP
     if over.any():
+        from scipy import special  # only when generating: the app's start does not import scipy
+
         limit = special.ndtr(np.log(SPEND_CAP / base[over]) / SPEND_SIGMA)  # P(noise keeps spend under the cap)
         u = np.random.default_rng([seed, 1]).random(int(over.sum())) * limit
         spend[over] = base[over] * np.exp(SPEND_SIGMA * special.ndtri(np.maximum(u, 1e-300)))
@@ -200,6 +209,23 @@ def sample_bytes(rows: int = 2240, seed: int = 2014, sep: str = "\t") -> bytes:
     """The sample table serialised like the public file (tab-separated by default)."""
     table, _ = generate_sample(rows, seed)
     return to_text_bytes(table, sep)
+
+
+def sample_identity(rows: int = 2240, seed: int = 2014) -> str:
+    """A name for the bytes :func:`sample_bytes` gives for ``(rows, seed)``, without generating them.
+
+    Made of ``rows``, ``seed``, the SHA-256 of this generator's source and of
+    the column definitions it writes (:mod:`pipeline.features.definitions`),
+    and the versions of Python and of the libraries that draw and write the
+    numbers (numpy, pandas, scipy): any change to one of them gives another
+    name.  :mod:`pipeline.segmentation.start` remembers the sample's data
+    hash under this name, so the app's start need not generate the sample.
+    """
+    digest = hashlib.sha256()
+    for source in (Path(__file__), Path(definitions.__file__)):
+        digest.update(source.read_bytes())
+    versions = (sys.version.split()[0], np.__version__, pd.__version__, metadata.version("scipy"))
+    return f"built-in sample rows={rows} seed={seed} {'/'.join(versions)} {digest.hexdigest()[:32]}"
 
 
 def to_text_bytes(table: pd.DataFrame, sep: str = "\t") -> bytes:

@@ -18,7 +18,6 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from pipeline.errors import DataError
 from pipeline.timeline.snapshot import SEGMENT, SegmentInfo, Snapshot
@@ -71,6 +70,8 @@ def match_centroids(old: pd.DataFrame, new: pd.DataFrame, scale: pd.Series) -> l
     list of SegmentMatch
         One per new segment, in ``new``'s order.
     """
+    from scipy.optimize import linear_sum_assignment  # scipy only when matching (not when the app starts)
+
     cols = list(old.columns)
     s = scale.reindex(cols).to_numpy(dtype=float)
     s = np.where(np.isfinite(s) & (s > 0), s, 1.0)

@@ -44,6 +44,8 @@ def test_pages_render_without_csp_violations(page, trained: TrainResult) -> None
         response = page.goto(path)
         policy = response.headers.get("content-security-policy", "")
         assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, policy
+        if path == "/eda":  # its grid is mounted once scrolled into view
+            page.locator("#eda-outlier-grid-holder").scroll_into_view_if_needed()
         expect(page.locator(selector).first).to_be_visible(timeout=30_000)
         page.wait_for_function(SETTLED_JS, timeout=30_000)
         assert page.evaluate("() => window.__cspViolations") == [], path

@@ -89,3 +89,19 @@ def test_apply_button_and_out_of_range_entry(page, trained: TrainResult) -> None
     expect(_control(page, "Customer_Value").locator(".sim-feedback")).to_contain_text("top of your customers' range")
     top = float(box.input_value())
     assert top < 99999999 and top >= view.manifest["feature_ranges"]["Customer_Value"]["max"]
+
+
+def test_slider_key_moves_the_box_and_the_prediction(page, trained: TrainResult) -> None:
+    _open(page, trained)
+    view = ArtifactView(trained.artifact)
+    feature = view.features[0]
+    slider = _control(page, feature).locator("[role=slider]")
+    before = float(slider.get_attribute("aria-valuenow"))
+    signature = page.locator("#sim-result [data-values]").get_attribute("data-values")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    expect(slider).not_to_have_attribute("aria-valuenow", f"{before:g}")
+    now = float(slider.get_attribute("aria-valuenow"))
+    # the box follows in the browser, rounded to the slider's step, and the prediction is for the new value
+    expect(_box(page, feature)).to_have_value(f"{now:g}")
+    expect(page.locator("#sim-result [data-values]")).not_to_have_attribute("data-values", signature)

@@ -60,7 +60,7 @@ in different spaces and are not comparable with each other.
 
 Recommendation (:func:`recommend`)
 ----------------------------------
-1. Candidates: the six models at the chosen k (density models at the number
+1. Candidates: every model of the registry at the chosen k (density models at the number
    of segments they find) and KMeans at every k of the sweep.
 2. Eligible: at least two segments, as many segments as the k asked for
    (Birch, for one, can return fewer), at most 1% of customers left as
@@ -120,14 +120,63 @@ recommendation), :mod:`.fitting` (plan, fits, stability, sweep),
 
 from __future__ import annotations
 
-from .cache import load_or_run_comparison, read_cached
-from .fitting import SWEEP_KS
-from .keys import COMPARISON_FORMAT, comparison_hash, comparison_path
-from .metrics import silhouette_matrix
-from .result import ComparisonResult, KDistance, Knife, ModelRow, Recommendation, Sampling, ScalingVariant, SweepRow
-from .rule import MAX_NOISE_SHARE, MIN_SEGMENT_SHARE, SILHOUETTE_TOLERANCE, STABILITY_TOLERANCE, elbow_k, recommend
-from .run import MIN_ROWS, Progress, run_comparison
-from .tables import KDISTANCE_MAX_POINTS, KNIFE_MAX_POINTS, SCALING_LABELS
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .cache import load_or_run_comparison, read_cached
+    from .fitting import SWEEP_KS
+    from .keys import COMPARISON_FORMAT, comparison_hash, comparison_path
+    from .metrics import silhouette_matrix
+    from .result import ComparisonResult, KDistance, Knife, ModelRow, Recommendation, Sampling, ScalingVariant, SweepRow
+    from .rule import MAX_NOISE_SHARE, MIN_SEGMENT_SHARE, SILHOUETTE_TOLERANCE, STABILITY_TOLERANCE, elbow_k, recommend
+    from .run import MIN_ROWS, Progress, run_comparison
+    from .tables import KDISTANCE_MAX_POINTS, KNIFE_MAX_POINTS, SCALING_LABELS
+
+#: Where each public name lives.  Importing the package imports none of them (nor scikit-learn or
+#: SciPy): a name is imported on first use (PEP 562), so the app starts without the comparison's fitting code.
+_HOME = {
+    "COMPARISON_FORMAT": "keys",
+    "ComparisonResult": "result",
+    "KDISTANCE_MAX_POINTS": "tables",
+    "KDistance": "result",
+    "KNIFE_MAX_POINTS": "tables",
+    "Knife": "result",
+    "MAX_NOISE_SHARE": "rule",
+    "MIN_ROWS": "run",
+    "MIN_SEGMENT_SHARE": "rule",
+    "ModelRow": "result",
+    "Progress": "run",
+    "Recommendation": "result",
+    "SCALING_LABELS": "tables",
+    "SILHOUETTE_TOLERANCE": "rule",
+    "STABILITY_TOLERANCE": "rule",
+    "SWEEP_KS": "fitting",
+    "Sampling": "result",
+    "ScalingVariant": "result",
+    "SweepRow": "result",
+    "comparison_hash": "keys",
+    "comparison_path": "keys",
+    "elbow_k": "rule",
+    "load_or_run_comparison": "cache",
+    "read_cached": "cache",
+    "recommend": "rule",
+    "run_comparison": "run",
+    "silhouette_matrix": "metrics",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
+
 
 __all__ = [
     "COMPARISON_FORMAT",

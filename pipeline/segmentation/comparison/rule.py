@@ -12,9 +12,6 @@ from typing import Any
 import numpy as np
 
 from pipeline.segmentation import registry
-from pipeline.segmentation.model import (
-    knee_index,
-)
 
 #: Recommendation thresholds (see the package docstring).
 MAX_NOISE_SHARE = 0.01
@@ -25,6 +22,8 @@ STABILITY_TOLERANCE = 0.01
 
 def elbow_k(ks: Sequence[int], inertia: Sequence[float]) -> int | None:
     """The k at the elbow of a decreasing inertia curve (see the module docstring)."""
+    from pipeline.segmentation.model import knee_index  # scikit-learn's estimators: not needed for the constants
+
     if len(ks) == 0:
         return None
     y = np.asarray(inertia, dtype=float)[::-1]
