@@ -24,6 +24,7 @@ from pipeline.store.keys import FLASK_SESSION, derived_key
 from . import ids
 from .components import nav_pages
 from .compression import install as install_compression
+from .deferred_scripts import install as install_deferred_scripts
 from .grid_loading import install as install_grid_loading
 from .identity import IdentityConfig
 from .identity import install as install_identity
@@ -118,6 +119,7 @@ def create_app(
     app.server.config["MAX_CONTENT_LENGTH"] = (settings.max_upload_mb + 20) * 1024 * 1024
     app.layout = shell()
     setup_now(app)  # every callback registered before the first request (Dash does it lazily, racing)
+    install_deferred_scripts(app)  # before the CSP hashes: it changes the inline renderer script
     install_security(app.server, app.csp_hashes())
     install_compression(app.server)
     install_grid_loading(app)  # after compression: it edits bodies before they are compressed
