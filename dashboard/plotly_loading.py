@@ -12,7 +12,7 @@ explorer and the simulator's customer map need.
 - A page in :data:`THREE_D_PAGES` opened directly gets the 3-D bundle
   *instead of* the 2-D one in its HTML (one download, one compile).
 - Reaching a 3-D chart by a navbar switch: every ``/_dash-update-component``
-  response that holds a 3-D trace or one of :data:`THREE_D_GRAPHS` (the page
+  response that puts one of :data:`THREE_D_GRAPHS` on the page (the page
   layouts of the explorer and the simulator do) lists the 3-D bundle in ``"dist"``; the
   renderer loads and runs it before it renders that response, the way
   :mod:`dashboard.grid_loading` brings the grid library.  The bundle then
@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import dash
 import flask
@@ -47,27 +46,14 @@ LINK_2D = re.compile(re.escape(BUNDLE_2D).encode() + rb"\?m=[0-9.]+")
 
 
 def graph_markers() -> tuple[bytes, ...]:
-    """How a 3-D graph shows in a callback response: as a component id or an output key (with or without the space)."""
-    out: list[bytes] = []
-    for graph in THREE_D_GRAPHS:
-        out += [f'"id":"{graph}"'.encode(), f'"id": "{graph}"'.encode(), f'"{graph}":'.encode()]
-    return tuple(out)
+    """How a 3-D graph component shows in a callback response that puts it on the page (with or without the space).
 
-
-def has_3d_trace(node: Any) -> bool:
-    """Whether a figure in ``node`` (a decoded response) has a ``scatter3d`` trace in its ``data``.
-
-    A figure's template also names ``scatter3d`` (its per-type defaults,
-    ``layout.template.data.scatter3d``), but as a key of a dict, not as a trace.
+    Only a layout carries the component with its ``"id"``; a later figure update
+    names the graph as an output key, for a graph already drawn by the 3-D build,
+    and must not list the bundle again (the renderer would append and parse the
+    2 MB script on every update).
     """
-    if isinstance(node, dict):
-        data = node.get("data")
-        if isinstance(data, list) and any(isinstance(t, dict) and t.get("type") == "scatter3d" for t in data):
-            return True
-        return any(has_3d_trace(v) for v in node.values())
-    if isinstance(node, list):
-        return any(has_3d_trace(v) for v in node)
-    return False
+    return tuple(form.format(graph).encode() for graph in THREE_D_GRAPHS for form in ('"id":"{}"', '"id": "{}"'))
 
 
 def stamped_url(app: dash.Dash, asset: str) -> str:
@@ -77,13 +63,10 @@ def stamped_url(app: dash.Dash, asset: str) -> str:
 
 
 def add_dist(body: bytes, url: str) -> bytes | None:
-    """The callback response ``body`` with the 3-D bundle in ``dist``; None if it holds nothing 3-D."""
-    if any(marker in body for marker in graph_markers()):
-        data = json.loads(body)
-    elif b"scatter3d" in body and has_3d_trace(data := json.loads(body)):
-        pass
-    else:
+    """The callback response ``body`` with the 3-D bundle in ``dist``; None if it puts no 3-D graph on the page."""
+    if not any(marker in body for marker in graph_markers()):
         return None
+    data = json.loads(body)
     dist = data.setdefault("dist", [])
     if not any(d.get("url") == url for d in dist):
         dist.append({"type": "_js_dist", "url": url})
