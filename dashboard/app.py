@@ -30,9 +30,11 @@ from pipeline.store.keys import FLASK_SESSION, derived_key
 from . import ids
 from .components import nav_pages
 from .compression import install as install_compression
+from .deferred_scripts import install as install_deferred_scripts
 from .grid_loading import install as install_grid_loading
 from .identity import IdentityConfig
 from .identity import install as install_identity
+from .plotly_loading import install as install_plotly_loading
 from .security import install as install_security
 from .serve import setup_now
 from .services import EXTENSION_KEY, SegmentationService, view
@@ -43,7 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
 TITLE = "Customer Segments"
 #: Asset files kept off the pages: the full icon stylesheet the served subset is built from (assets/vendor/build_icons.py).
-ASSETS_IGNORE = r"\.source\.css$"
+#: The 3-D plotly.js bundle is linked only where a 3-D chart is drawn (dashboard/plotly_loading.py).
+ASSETS_IGNORE = r"\.source\.css$|^plotly-3d\.min\.js$"
 #: The page's meta description where a page has none of its own (each page sets one in ``register_page``).
 DESCRIPTION = "Customer segmentation dashboard: segments, their value and churn risk, and what to do about each."
 #: Dash's page template with the document language set (screen readers pick their voice from it).
@@ -122,9 +125,11 @@ def create_app(
     app.server.config["MAX_CONTENT_LENGTH"] = (settings.max_upload_mb + 20) * 1024 * 1024
     app.layout = shell()
     setup_now(app)  # every callback registered before the first request (Dash does it lazily, racing)
+    install_deferred_scripts(app)  # before the CSP hashes: it changes the inline renderer script
     install_security(app.server, app.csp_hashes())
     install_compression(app.server)
     install_grid_loading(app)  # after compression: it edits bodies before they are compressed
+    install_plotly_loading(app)  # likewise
     stop_serving_full_plotly(app)
     return app
 
@@ -145,8 +150,9 @@ def warm_up(app: dash.Dash) -> None:
 def stop_serving_full_plotly(app: dash.Dash) -> None:
     """Unregister the full ``plotly.min.js`` (4.8 MB) Dash would fetch for a graph when ``window.Plotly`` is missing.
 
-    The pages get plotly.js from ``assets/vendor/plotly-partial.min.js`` (only the trace
-    types the app draws), so ``dcc.Graph`` never asks for the full one; taking it off the
+    The pages get plotly.js from ``assets/vendor/plotly-2d.min.js`` or ``plotly-3d.min.js``
+    (only the trace types the app draws; :mod:`dashboard.plotly_loading`), so ``dcc.Graph``
+    never asks for the full one; taking it off the
     served files makes a page that somehow lacks the partial bundle fail visibly (the
     graph reports that plotly.js did not load) instead of quietly downloading 4.8 MB.
     """

@@ -1,7 +1,7 @@
 """Compressed responses: gzip or Brotli for HTML, JSON, JavaScript and CSS; long-lived caching of fixed files.
 
 A fresh browser downloads about 2.7 MB of JavaScript and CSS for a page,
-of which the partial Plotly bundle is 2.0 MB; compressed that is about a
+of which the partial Plotly bundle is 1.5 MB (2.0 MB with 3-D); compressed that is about a
 quarter to a third.  The work is done by flask-compress (what ``dash.Dash(compress=True)``
 uses, but configured here): callback responses are compressed on the fly (a
 few milliseconds for the largest figure), while the library bundles and the

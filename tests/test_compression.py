@@ -95,7 +95,7 @@ def test_cache_refuses_unmarked_keys_and_stays_within_its_size() -> None:
     ("path", "expected"),
     [
         ("/_dash-component-suites/dash/dcc/dash_core_components.v4_4_1m1700000000.js", compression.IMMUTABLE_CACHE),
-        ("/assets/vendor/plotly-partial.min.js?m=1700000000.5", compression.IMMUTABLE_CACHE),
+        ("/assets/vendor/plotly-2d.min.js?m=1700000000.5", compression.IMMUTABLE_CACHE),
         ("/_dash-component-suites/dash_ag_grid/async-community.js", None),
         ("/assets/fonts/bootstrap-icons.woff2", None),
         ("/_dash-layout", None),

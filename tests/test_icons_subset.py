@@ -52,4 +52,4 @@ def test_full_stylesheet_is_not_linked_by_the_pages() -> None:
     index = app.server.test_client().get("/").get_data(as_text=True)
     assert "01-bootstrap-icons.min.css" in index
     assert ".source.css" not in index
-    assert "vendor/plotly-partial.min.js" in index
+    assert "vendor/plotly-2d.min.js" in index

@@ -1,4 +1,4 @@
-"""The partial plotly.js bundle (assets/vendor): right version, every trace type the dashboard draws."""
+"""The partial plotly.js bundles (assets/vendor): right version, every trace type each page draws in the bundle it loads."""
 
 from __future__ import annotations
 
@@ -12,16 +12,24 @@ from plotly.basedatatypes import BaseTraceType
 from plotly.offline import get_plotlyjs_version
 
 ROOT = Path(__file__).resolve().parents[1]
-BUNDLE = ROOT / "assets" / "vendor" / "plotly-partial.min.js"
+VENDOR = ROOT / "assets" / "vendor"
+BUNDLE_2D = VENDOR / "plotly-2d.min.js"
+BUNDLE_3D = VENDOR / "plotly-3d.min.js"
 BUILD = ROOT / "assets" / "vendor" / "build_plotly.sh"
+#: Every plotly trace type (``fig.add_<type>(...)`` adds one).
+TRACE_TYPES = {
+    cls().type
+    for cls in (getattr(go, name) for name in dir(go) if name[:1].isupper())
+    if isinstance(cls, type) and issubclass(cls, BaseTraceType)
+}
 HEADER = re.compile(r"plotly\.js v(?P<version>[\d.]+) partial bundle, traces: (?P<traces>[a-z0-9,]+) ")
 
 
-def bundle_header() -> tuple[str, set[str]]:
+def bundle_header(bundle: Path = BUNDLE_3D) -> tuple[str, set[str]]:
     """Version and trace types written in the bundle's first line by build_plotly.sh."""
-    first = BUNDLE.read_text(encoding="utf-8")[:400]
+    first = bundle.read_text(encoding="utf-8")[:400]
     match = HEADER.search(first)
-    assert match, f"no build header in {BUNDLE.name}: {first[:120]!r}"
+    assert match, f"no build header in {bundle.name}: {first[:120]!r}"
     return match["version"], set(match["traces"].split(","))
 
 
@@ -38,6 +46,8 @@ def trace_types_in(source: str) -> set[str]:
                 and issubclass(cls, BaseTraceType)
             ):
                 found.add(cls().type)
+            if node.func.attr.startswith("add_") and node.func.attr[4:] in TRACE_TYPES:  # fig.add_scatter3d(...)
+                found.add(node.func.attr[4:])
             if node.func.attr in ("add_trace", "add_traces") and node.args and isinstance(node.args[0], ast.Dict):
                 for key, value in zip(node.args[0].keys, node.args[0].values, strict=True):
                     if isinstance(key, ast.Constant) and key.value == "type" and isinstance(value, ast.Constant):
@@ -53,16 +63,77 @@ def dashboard_trace_types() -> dict[str, set[str]]:
     }
 
 
-def test_bundle_is_the_plotly_version_dash_would_load() -> None:
-    version, _ = bundle_header()
+def build_traces(name: str) -> set[str]:
+    """The trace list ``TRACES_<name>`` of build_plotly.sh (``$TRACES_2D`` expanded)."""
+    lines = dict(ln.split("=", 1) for ln in BUILD.read_text(encoding="utf-8").splitlines() if ln.startswith("TRACES_"))
+    words = lines[f"TRACES_{name}"].strip('"').split()
+    return {t for w in words for t in (build_traces(w[8:]) if w.startswith("$TRACES_") else {w})}
+
+
+@pytest.mark.parametrize("bundle", [BUNDLE_2D, BUNDLE_3D])
+def test_bundle_is_the_plotly_version_dash_would_load(bundle: Path) -> None:
+    version, _ = bundle_header(bundle)
     assert version == get_plotlyjs_version()
     assert f"PLOTLY_VERSION={version}\n" in BUILD.read_text(encoding="utf-8")
 
 
-def test_build_script_lists_the_traces_in_the_bundle() -> None:
-    _, traces = bundle_header()
-    line = next(ln for ln in BUILD.read_text(encoding="utf-8").splitlines() if ln.startswith("TRACES="))
-    assert set(line.split("=", 1)[1].strip('"').split()) == traces
+def test_build_script_lists_the_traces_in_the_bundles() -> None:
+    assert bundle_header(BUNDLE_2D)[1] == build_traces("2D")
+    assert bundle_header(BUNDLE_3D)[1] == build_traces("3D") == build_traces("2D") | {"scatter3d"}
+    assert BUNDLE_2D.stat().st_size < BUNDLE_3D.stat().st_size * 0.8
+
+
+def page_modules() -> dict[str, Path]:
+    """Path of each page → its module (from ``dash.register_page(..., path=...)``)."""
+    out = {}
+    for module in sorted((ROOT / "dashboard" / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "register_page":
+                for kw in node.keywords:
+                    if kw.arg == "path" and isinstance(kw.value, ast.Constant):
+                        out[kw.value.value] = module
+    return out
+
+
+def page_trace_types(module: Path) -> set[str]:
+    """Trace types built by the page module and the dashboard modules it imports (transitively)."""
+    seen: set[Path] = set()
+    todo = [module]
+    types: set[str] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.exists():
+            continue
+        seen.add(path)
+        source = path.read_text(encoding="utf-8")
+        types |= trace_types_in(source)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom):
+                package = path.relative_to(ROOT).parent.parts
+                parts = (
+                    [*package[: len(package) - node.level + 1], *(node.module or "").split(".")] if node.level else []
+                )
+                parts = parts or (node.module or "").split(".")
+                if parts[0] == "dashboard":
+                    base = ROOT.joinpath(*[p for p in parts if p])
+                    todo += [base.with_suffix(".py"), base / "__init__.py"]
+                    todo += [(base / alias.name).with_suffix(".py") for alias in node.names]
+    return types
+
+
+def test_each_page_draws_only_trace_types_of_the_bundle_it_loads() -> None:
+    from dashboard.plotly_loading import THREE_D_PAGES
+
+    pages = page_modules()
+    assert {"/", "/explorer", "/models", "/changes"} <= set(pages)
+    _, traces_2d = bundle_header(BUNDLE_2D)
+    _, traces_3d = bundle_header(BUNDLE_3D)
+    for path, module in pages.items():
+        types = page_trace_types(module)
+        bundle = traces_3d if path in THREE_D_PAGES else traces_2d
+        assert types <= bundle, f"{path} draws {types - bundle}, not in its bundle"
+    assert "scatter3d" in page_trace_types(pages["/explorer"])
+    assert not [p for p in THREE_D_PAGES if "scatter3d" not in page_trace_types(pages[p])], "3-D bundle for nothing"
 
 
 def test_every_trace_type_the_dashboard_builds_is_in_the_bundle() -> None:
@@ -70,9 +141,7 @@ def test_every_trace_type_the_dashboard_builds_is_in_the_bundle() -> None:
     used = dashboard_trace_types()
     assert used, "the scan found no figure builders"
     missing = {path: types - traces for path, types in used.items() if types - traces}
-    assert not missing, (
-        f"trace types not in assets/vendor/plotly-partial.min.js (add them to build_plotly.sh): {missing}"
-    )
+    assert not missing, f"trace types not in assets/vendor/plotly-3d.min.js (add them to build_plotly.sh): {missing}"
 
 
 def test_no_plotly_express_whose_trace_types_the_scan_cannot_see() -> None:
@@ -86,6 +155,7 @@ def test_no_plotly_express_whose_trace_types_the_scan_cannot_see() -> None:
         ("go.Figure(go.Scatter3d(x=[1]))", {"scatter3d"}),
         ("fig.add_trace(go.Sankey(node={}))\nfig.add_trace(go.Bar())", {"sankey", "bar"}),
         ("fig.add_trace({'type': 'violin', 'y': [1]})", {"violin"}),
+        ("fig.add_scatter3d(x=[1])\nfig.add_bar(y=[1])\nfig.add_annotation(text='a')", {"scatter3d", "bar"}),
         ("go.Figure(layout=go.Layout())\ngo.layout.Annotation()", set()),
     ],
 )
@@ -94,8 +164,9 @@ def test_the_scan_finds_trace_constructors_and_dicts(source: str, expected: set[
 
 
 def test_a_trace_type_missing_from_the_bundle_is_reported() -> None:
-    _, traces = bundle_header()
+    _, traces = bundle_header(BUNDLE_2D)
     assert "violin" not in traces
+    assert "scatter3d" not in traces
     assert trace_types_in("go.Violin(y=[1])") - traces == {"violin"}
 
 
@@ -110,6 +181,7 @@ def test_the_app_links_the_partial_bundle_and_no_longer_serves_plotly_min_js(tmp
     assert client.get("/_dash-component-suites/plotly/package_data/plotly.min.js").status_code == 200
     stop_serving_full_plotly(app)
     index = client.get("/").get_data(as_text=True)
-    assert "/assets/vendor/plotly-partial.min.js?m=" in index
+    assert "/assets/vendor/plotly-2d.min.js?m=" in index
+    assert "plotly-3d" not in index
     assert "plotly.min.js" not in index
     assert client.get("/_dash-component-suites/plotly/package_data/plotly.min.js").status_code != 200

@@ -1,18 +1,23 @@
 #!/bin/sh
-# Rebuild assets/vendor/plotly-partial.min.js: plotly.js with only the trace types the app draws.
+# Rebuild the two plotly.js bundles of assets/vendor: only the trace types the app draws.
+#
+#   plotly-2d.min.js  every 2-D trace type the app draws; linked by every page
+#   plotly-3d.min.js  the same plus scatter3d (WebGL, gl3d); only where a 3-D chart is drawn
+#                     (dashboard/plotly_loading.py swaps it in for /explorer or loads it on demand)
 #
 # Usage: sh assets/vendor/build_plotly.sh   (needs node >= 20 and npm; network access to the npm registry)
 #
 # PLOTLY_VERSION must be the plotly.js that dcc.Graph would otherwise load
 # (python -c "from plotly.offline import get_plotlyjs_version as v; print(v())");
 # tests/test_plotly_bundle.py checks both that and that every trace type the
-# dashboard builds is in TRACES.  The build follows plotly.js's own esbuild
-# configuration (esbuild-config.js of the same release) with a custom entry.
+# dashboard builds is in the bundle its page loads.  The build follows
+# plotly.js's own esbuild configuration (esbuild-config.js of the same release)
+# with a custom entry.
 set -eu
 PLOTLY_VERSION=4.1.1
-TRACES="bar box heatmap histogram indicator sankey scatter scatter3d"
+TRACES_2D="bar box heatmap histogram indicator sankey scatter"
+TRACES_3D="$TRACES_2D scatter3d"
 HERE=$(cd "$(dirname "$0")" && pwd)
-OUT="$HERE/plotly-partial.min.js"
 # A fixed folder: the inline-CSS plugin names its <style> element after the CSS file's absolute
 # path, so the same folder gives a byte-identical bundle.
 WORK=/tmp/plotly-partial-build
@@ -23,15 +28,6 @@ echo '{"name": "plotly-partial", "private": true}' >package.json
 npm install --silent --no-audit --no-fund --ignore-scripts \
     "plotly.js@$PLOTLY_VERSION" esbuild@0.28.2 esbuild-plugin-glsl@1.4.2 \
     esbuild-plugin-inline-css@0.0.1 esbuild-plugin-environment@0.5.0 stream-browserify@3.0.0
-{
-    echo "var Plotly = require('plotly.js/lib/core');"
-    echo "Plotly.register(["
-    for t in $TRACES; do
-        [ "$t" = scatter ] || echo "    require('plotly.js/lib/$t'),"  # scatter is always in core
-    done
-    echo "]);"
-    echo "module.exports = Plotly;"
-} >entry.js
 cat >build.js <<'JS'
 const esbuild = require('esbuild');
 const { environmentPlugin } = require('esbuild-plugin-environment');
@@ -39,7 +35,7 @@ const { glsl } = require('esbuild-plugin-glsl');
 const InlineCSSPlugin = require('esbuild-plugin-inline-css');
 esbuild.build({
     entryPoints: ['./entry.js'],
-    outfile: './plotly-partial.min.js',
+    outfile: process.env.OUTFILE,
     format: 'iife',
     globalName: 'Plotly',
     bundle: true,
@@ -53,7 +49,28 @@ esbuild.build({
     logLevel: 'warning',
 }).catch(() => process.exit(1));
 JS
-BANNER="/* plotly.js v$PLOTLY_VERSION partial bundle, traces: $(echo $TRACES | tr ' ' ',') (assets/vendor/build_plotly.sh). Copyright 2012-2026, Plotly, Inc. MIT license. */" \
-    node build.js
-cp plotly-partial.min.js "$OUT"
-echo "wrote $OUT ($(wc -c <"$OUT") bytes)"
+
+# build NAME TRACES...: write assets/vendor/plotly-NAME.min.js
+build() {
+    name=$1
+    shift
+    {
+        echo "var Plotly = require('plotly.js/lib/core');"
+        echo "Plotly.register(["
+        for t in "$@"; do
+            [ "$t" = scatter ] || echo "    require('plotly.js/lib/$t'),"  # scatter is always in core
+        done
+        echo "]);"
+        echo "module.exports = Plotly;"
+    } >entry.js
+    out="$HERE/plotly-$name.min.js"
+    OUTFILE="./plotly-$name.min.js" \
+        BANNER="/* plotly.js v$PLOTLY_VERSION partial bundle, traces: $(echo "$@" | tr ' ' ',') (assets/vendor/build_plotly.sh). Copyright 2012-2026, Plotly, Inc. MIT license. */" \
+        node build.js
+    cp "plotly-$name.min.js" "$out"
+    echo "wrote $out ($(wc -c <"$out") bytes)"
+}
+# shellcheck disable=SC2086  # word splitting of the trace lists is intended
+build 2d $TRACES_2D
+# shellcheck disable=SC2086
+build 3d $TRACES_3D

@@ -1,4 +1,4 @@
-"""What the browser downloads: the partial plotly.js bundle instead of plotly.min.js, the grid library only with a grid.
+"""What the browser downloads: partial plotly.js bundles (3-D only where drawn), never plotly.min.js, the grid library only with a grid.
 
 Each test records every request of a fresh browser context.  The charts of
 each page must be drawn by the partial bundle with the trace types it was
@@ -11,7 +11,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from dashboard.screenshots import wait_settled
-from tests.test_plotly_bundle import bundle_header
+from tests.test_plotly_bundle import BUNDLE_2D, bundle_header
 
 TRACE_TYPES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(
     gd => (gd._fullData || []).map(t => t.type))"""
@@ -35,6 +35,8 @@ def test_pages_draw_with_the_partial_bundle_and_never_fetch_plotly_min_js(page) 
     assert response is not None and response.ok
     expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
     seen = drawn_trace_types(page)
+    assert seen <= bundle_header(BUNDLE_2D)[1]
+    assert not [u for u in urls if "plotly-3d" in u]
     page.goto("/explorer")
     expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached()
     seen |= drawn_trace_types(page)
@@ -46,13 +48,43 @@ def test_pages_draw_with_the_partial_bundle_and_never_fetch_plotly_min_js(page) 
     assert {"bar", "scatter3d", "sankey"} <= seen
     assert seen <= traces, seen - traces
     assert not [u for u in urls if "plotly.min.js" in u]
-    partial = [u for u in urls if "/assets/vendor/plotly-partial.min.js" in u]
-    assert partial, "the partial bundle was not loaded"
+    assert [u for u in urls if "/assets/vendor/plotly-2d.min.js" in u], "the 2-D bundle was not loaded"
+    assert [u for u in urls if "/assets/vendor/plotly-3d.min.js" in u], "the 3-D bundle was not loaded"
     assert page.evaluate("() => typeof window.Plotly.newPlot") == "function"
 
 
+def test_explorer_opened_directly_loads_only_the_3d_bundle(page) -> None:
+    urls = record(page)
+    page.goto("/explorer")
+    expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached()
+    assert "scatter3d" in drawn_trace_types(page)
+    assert [u for u in urls if "plotly-3d.min.js" in u]
+    assert not [u for u in urls if "plotly-2d.min.js" in u]
+
+
+def test_navbar_switch_to_the_explorer_brings_the_3d_bundle_and_back_draws_2d(page) -> None:
+    urls = record(page)
+    page.goto("/")
+    expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
+    wait_settled(page, timeout_ms=60_000)
+    assert not [u for u in urls if "plotly-3d" in u]
+    page.locator(".app-navbar a.nav-link[href='/explorer']").click()
+    expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached(timeout=60_000)
+    assert "scatter3d" in drawn_trace_types(page)
+    assert page.evaluate("() => window.__plotly3d") is True
+    page.locator(".app-navbar a.nav-link[href='/']").click()
+    expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
+    page.locator(".app-navbar a.nav-link[href='/explorer']").click()
+    expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached(timeout=60_000)
+    # listed again in dist, the guarded bundle does not run a second time (one Plotly instance)
+    assert page.evaluate("() => window.Plotly.__marker = 1") == 1
+    page.locator(".app-navbar a.nav-link[href='/']").click()
+    expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
+    assert page.evaluate("() => window.Plotly.__marker") == 1
+
+
 def test_partial_bundle_is_served_immutable(page) -> None:
-    with page.expect_response(lambda r: "plotly-partial.min.js" in r.url) as info:
+    with page.expect_response(lambda r: "plotly-2d.min.js" in r.url) as info:
         page.goto("/")
     assert "immutable" in info.value.headers.get("cache-control", "")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from dashboard.screenshots import wait_settled
 from tests.browser.test_csp import COLLECT_VIOLATIONS
 
 WAIT = 60_000  # the first visit builds and scores the built-in series once per server process
@@ -20,6 +21,7 @@ def test_changes_page_shows_flows_and_lists_a_clicked_flow(page) -> None:
     expect(page.locator("#changes-shares .main-svg").first).to_be_visible()
     links = page.locator("#changes-sankey .sankey-link")
     expect(links.first).to_be_visible()
+    wait_settled(page, timeout_ms=WAIT)  # a link clicked while the page's callbacks still run can be redrawn away
     links.nth(1).click(force=True)
     expect(page.locator("#changes-movers")).to_contain_text("customers", timeout=30_000)
     expect(page.locator("#changes-movers table")).to_be_visible()

@@ -1,0 +1,112 @@
+"""Two plotly.js bundles: the 2-D one on every page, the 3-D one only where a 3-D chart is drawn.
+
+``assets/vendor/build_plotly.sh`` builds both from plotly.js with only the trace
+types the app draws.  The 3-D bundle is the 2-D one plus ``scatter3d`` and its
+WebGL stack (0.56 MB more to download, parse and compile), which only the
+explorer and the simulator's customer map need.
+
+- ``plotly-2d.min.js`` is an ordinary asset: Dash links it on every page.
+- ``plotly-3d.min.js`` is kept off the pages (``ASSETS_IGNORE`` in the app
+  factory); Flask still serves it, with its modification stamp in the URL,
+  so it is cached as immutable like the other assets.
+- A page in :data:`THREE_D_PAGES` opened directly gets the 3-D bundle
+  *instead of* the 2-D one in its HTML (one download, one compile).
+- Reaching a 3-D chart by a navbar switch: every ``/_dash-update-component``
+  response that puts one of :data:`THREE_D_GRAPHS` on the page (the page
+  layouts of the explorer and the simulator do) lists the 3-D bundle in ``"dist"``; the
+  renderer loads and runs it before it renders that response, the way
+  :mod:`dashboard.grid_loading` brings the grid library.  The bundle then
+  replaces ``window.Plotly`` with the superset build, so the graphs created
+  from then on, 2-D or 3-D, are drawn by it.  The renderer appends the script
+  each time it is listed, so the served bundle starts with a guard: once a
+  3-D build has run it does not run again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import dash
+import flask
+
+from . import ids
+
+BUNDLE_2D = "vendor/plotly-2d.min.js"
+BUNDLE_3D = "vendor/plotly-3d.min.js"
+#: Pages whose layout draws a 3-D chart (tests/test_plotly_bundle.py checks it against the figure builders).
+THREE_D_PAGES = ("/explorer", "/simulator")
+#: Graph ids whose figure is 3-D: a callback response naming one brings the 3-D bundle first.
+THREE_D_GRAPHS = (ids.EXPLORER_GRAPH, ids.SIM_PCA_GRAPH)
+#: Skip running the 3-D bundle when a copy already ran.
+GUARD_OPEN = b"if(!window.__plotly3d){"
+GUARD_CLOSE = b"\nwindow.__plotly3d=true;}\n"
+LINK_2D = re.compile(re.escape(BUNDLE_2D).encode() + rb"\?m=[0-9.]+")
+
+
+def graph_markers() -> tuple[bytes, ...]:
+    """How a 3-D graph component shows in a callback response that puts it on the page (with or without the space).
+
+    Only a layout carries the component with its ``"id"``; a later figure update
+    names the graph as an output key, for a graph already drawn by the 3-D build,
+    and must not list the bundle again (the renderer would append and parse the
+    2 MB script on every update).
+    """
+    return tuple(form.format(graph).encode() for graph in THREE_D_GRAPHS for form in ('"id":"{}"', '"id": "{}"'))
+
+
+def stamped_url(app: dash.Dash, asset: str) -> str:
+    """The asset's URL with its modification stamp (``?m=``), as Dash links the assets it walks."""
+    path = Path(app.config.assets_folder) / asset
+    return f"{app.get_asset_url(asset)}?m={path.stat().st_mtime}"
+
+
+def add_dist(body: bytes, url: str) -> bytes | None:
+    """The callback response ``body`` with the 3-D bundle in ``dist``; None if it puts no 3-D graph on the page."""
+    if not any(marker in body for marker in graph_markers()):
+        return None
+    data = json.loads(body)
+    dist = data.setdefault("dist", [])
+    if not any(d.get("url") == url for d in dist):
+        dist.append({"type": "_js_dist", "url": url})
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def swap_link(html: bytes, url_3d: str) -> bytes:
+    """The page HTML linking the 3-D bundle where it linked the 2-D one."""
+    tail = url_3d[url_3d.index(BUNDLE_3D) :].encode()  # the link is replaced from ``vendor/`` on
+    return LINK_2D.sub(lambda _: tail, html)
+
+
+def guarded(script: bytes) -> bytes:
+    """``script`` that does nothing once a 3-D build has run."""
+    return GUARD_OPEN + script + GUARD_CLOSE
+
+
+def install(app: dash.Dash) -> None:
+    """Serve the 3-D bundle only where it is needed.
+
+    Call from the app factory AFTER :func:`dashboard.compression.install`:
+    Flask runs ``after_request`` functions last-registered first, and the
+    body must be changed before it is compressed.
+    """
+    url_3d = stamped_url(app, BUNDLE_3D)
+    path_3d = app.get_asset_url(BUNDLE_3D)
+    pages = {app.get_relative_path(p) for p in THREE_D_PAGES}
+
+    @app.server.after_request
+    def _plotly_3d_on_demand(response: flask.Response) -> flask.Response:
+        request = flask.request
+        if response.status_code != 200:
+            return response
+        if request.path.endswith("/_dash-update-component") and response.mimetype == "application/json":
+            body = add_dist(response.get_data(), url_3d)
+            if body is not None:
+                response.set_data(body)
+        elif request.path == path_3d:
+            response.direct_passthrough = False
+            response.set_data(guarded(response.get_data()))
+        elif request.path.rstrip("/") in pages and response.mimetype == "text/html":
+            response.set_data(swap_link(response.get_data(), url_3d))
+        return response

@@ -1,0 +1,84 @@
+"""The 3-D plotly.js bundle only where a 3-D chart is drawn (dashboard.plotly_loading)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dash
+import flask
+
+from dashboard import plotly_loading
+from dashboard.app import ASSETS_IGNORE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_app() -> dash.Dash:
+    app = dash.Dash(__name__, assets_folder=str(ROOT / "assets"), assets_ignore=ASSETS_IGNORE)
+    app.layout = dash.html.Div()
+    plotly_loading.install(app)
+    return app
+
+
+def test_a_2d_page_links_the_2d_bundle_and_a_3d_page_the_3d_one_instead() -> None:
+    client = make_app().server.test_client()
+    index = client.get("/").get_data(as_text=True)
+    assert "/assets/vendor/plotly-2d.min.js?m=" in index
+    assert "plotly-3d" not in index
+    explorer = client.get("/explorer").get_data(as_text=True)
+    assert "/assets/vendor/plotly-3d.min.js?m=" in explorer
+    assert "plotly-2d" not in explorer
+    assert explorer.replace("plotly-3d", "plotly-2d").split("?m=")[0] == index.split("?m=")[0]
+
+
+def test_the_3d_bundle_is_served_guarded_and_stamped() -> None:
+    app = make_app()
+    url = plotly_loading.stamped_url(app, plotly_loading.BUNDLE_3D)
+    assert url.startswith("/assets/vendor/plotly-3d.min.js?m=")
+    body = app.server.test_client().get(url).get_data()
+    assert body.startswith(plotly_loading.GUARD_OPEN + b"/* plotly.js v")
+    assert body.endswith(plotly_loading.GUARD_CLOSE)
+    assert len(body) == (ROOT / "assets" / plotly_loading.BUNDLE_3D).stat().st_size + len(
+        plotly_loading.GUARD_OPEN + plotly_loading.GUARD_CLOSE
+    )
+
+
+def test_a_layout_with_a_3d_graph_lists_the_bundle_in_dist_once() -> None:
+    url = "/assets/vendor/plotly-3d.min.js?m=1.5"
+    for graph in ("explorer-scatter-graph", "sim-pca-graph"):
+        layout = {"response": {"_pages_content": {"children": {"props": {"id": graph}, "type": "Graph"}}}}
+        for separators in ((",", ":"), (", ", ": ")):
+            out = json.loads(plotly_loading.add_dist(json.dumps(layout, separators=separators).encode(), url))
+            assert out["dist"] == [{"type": "_js_dist", "url": url}]
+            assert out["response"] == layout["response"]
+            assert json.loads(plotly_loading.add_dist(json.dumps(out).encode(), url))["dist"] == out["dist"]
+
+
+def test_a_figure_update_is_left_alone_even_when_3d() -> None:
+    # the graph is already on the page (drawn by the 3-D build): listing the bundle again would
+    # make the renderer append and parse it on every update
+    figure = {"data": [{"type": "scatter3d", "x": [1]}], "layout": {}}
+    body = json.dumps({"multi": True, "response": {"explorer-scatter-graph": {"figure": figure}}}).encode()
+    assert plotly_loading.add_dist(body, "/x.js") is None
+    template = {"data": {"scatter3d": [{"type": "scatter3d", "line": {}}]}, "layout": {}}
+    figure = {"data": [{"type": "bar", "y": [1]}], "layout": {"template": template}}
+    body = json.dumps({"response": {"g": {"figure": figure}}}, separators=(",", ":")).encode()
+    assert plotly_loading.add_dist(body, "/x.js") is None
+
+
+def test_swap_link_replaces_only_the_2d_bundle() -> None:
+    html = b'<script src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script><script src="/app/assets/a.js?m=1"></script>'
+    out = plotly_loading.swap_link(html, "/app/assets/vendor/plotly-3d.min.js?m=18.5")
+    assert out == (
+        b'<script src="/app/assets/vendor/plotly-3d.min.js?m=18.5"></script><script src="/app/assets/a.js?m=1"></script>'
+    )
+
+
+def test_update_responses_get_the_dist_through_the_installed_hook() -> None:
+    app = make_app()
+    with app.server.test_request_context("/_dash-update-component", method="POST"):
+        layout = {"response": {"_pages_content": {"children": {"props": {"id": "explorer-scatter-graph"}}}}}
+        response = flask.Response(json.dumps(layout), mimetype="application/json")
+        response = app.server.process_response(response)
+    assert json.loads(response.get_data())["dist"][0]["url"].startswith("/assets/vendor/plotly-3d.min.js?m=")
