@@ -25,7 +25,7 @@ headless Chromium with Playwright.  Measured, each over several runs:
   charts are updated (the three figures arrive in one response; the time is
   taken at the 3D chart's ``plotly_afterplot``, the last and largest of them);
 * simulator: server time per update: the two server callbacks one slider
-  change runs (``update_prediction`` and, in parallel, ``redraw_figures`` on
+  change runs (``update_prediction`` and, after it, ``redraw_figures`` on
   its patch path; slider → box is clientside) called in-process over many calls, and the HTTP
   ``/_dash-update-component`` round trip of a captured ``update_prediction``
   request, replayed.

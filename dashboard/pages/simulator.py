@@ -25,8 +25,8 @@ Callbacks
 ``preset_recency``
     Preset button → "days since last purchase" at that segment's median.
 ``redraw_figures``
-    Slider values → P(alive) gauge, distances, 3D position, in parallel with
-    ``update_prediction`` (one round trip per change).  After the first full
+    A new prediction on the page → P(alive) gauge, distances, 3D position
+    (after ``update_prediction``, so the text is painted first).  After the first full
     drawing for a model and theme, only ``dash.Patch`` updates are sent (the
     3D scatter's customers are not resent).
 """
@@ -591,8 +591,7 @@ def update_prediction(
     """Score the simulated customer: segment, confidence, suggested moves and expected value.
 
     Only text is sent here, so the prediction is painted without waiting for
-    the charts; :func:`redraw_figures` runs on the same change in parallel
-    (not after this one: a slider change costs one round trip, not two).
+    the charts; :func:`redraw_figures` follows once it is on the page.
     """
     if not built:
         raise PreventUpdate
@@ -690,11 +689,12 @@ def _move_keys(v: ArtifactView) -> list[str]:
     Output(ids.SIM_DISTANCES_GRAPH, "figure"),
     Output(ids.SIM_PCA_GRAPH, "figure"),
     Output(ids.SIM_DRAWN, "data"),
-    Input(ids.sim_slider(ALL), "value"),
-    Input(ids.SIM_BUILT, "data"),
-    Input(ids.THEME, "data"),
+    State(ids.sim_slider(ALL), "value"),
+    State(ids.SIM_BUILT, "data"),
+    State(ids.THEME, "data"),
     State(ids.sim_slider(ALL), "id"),
     State(ids.SIM_DRAWN, "data"),
+    Input(ids.SIM_RESULT, "children"),
 )
 def redraw_figures(
     values: list[float | None],
@@ -702,8 +702,15 @@ def redraw_figures(
     theme: str | None,
     slider_ids: list[dict[str, str]],
     drawn: str | None,
+    _prediction: Any = None,
 ) -> tuple[Any, ...]:
-    """The figures for the slider values: full the first time for a model and theme, patches after."""
+    """The figures for the slider values: full the first time for a model and theme, patches after.
+
+    Triggered only by a new prediction on the page (``SIM_RESULT``: every
+    slider step, model or theme change writes it): the text is painted first,
+    then the charts, and the two requests of a step never compete for the
+    browser's main thread.
+    """
     if not built:
         raise PreventUpdate
     return update_figures(scored_customer(view(built), slider_values(values, slider_ids), theme or "light"), drawn)
