@@ -328,3 +328,28 @@ def test_an_unwritable_config_folder_gives_one_clear_message(tmp_path: Path) -> 
     with pytest.raises(keys.SecretKeyError, match=r"Cannot create the secret key file .*Set SEGMENTS_SECRET_KEY"):
         keys.derived_key(custom, "artifact-signing")
     assert keys.installation_secret(custom, create=False) is None
+
+
+def test_a_customers_file_changed_under_its_name_is_refused(fresh: Settings) -> None:
+    """The customer table is hash-checked too: other rows under the manifest's file name are refused."""
+    import pandas as pd
+
+    directory = train(small_dataset(fresh), fresh).artifact.directory
+    manifest = json.loads((directory / MANIFEST_NAME).read_text())
+    path = directory / manifest["files"]["customers"]["name"]
+    frame = pd.read_parquet(path)
+    frame.head(10).to_parquet(path, index=False)  # a valid Parquet file, not the one that was signed
+    with pytest.raises(ArtifactError, match=r"The customers file of .* does not match its manifest hash"):
+        load_artifact(directory, fresh)
+
+
+def test_a_model_saved_with_other_library_versions_is_refused(fresh: Settings) -> None:
+    """Signed, intact, but pickled under another scikit-learn: retrain, never unpickle across versions."""
+    directory = train(small_dataset(fresh), fresh).artifact.directory
+    manifest = json.loads((directory / MANIFEST_NAME).read_text())
+    lib = artifacts.PICKLED_LIBRARIES[0]
+    manifest["library_versions"][lib] = "0.0.1"
+    manifest["signature"] = artifacts._signature(manifest, artifacts.signing_key(fresh, create=False))
+    (directory / MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(artifacts.ArtifactVersionError, match=f"saved with other library versions \\({lib} 0.0.1 → "):
+        load_artifact(directory, fresh)
