@@ -19,7 +19,6 @@ tab, the owner's own versions only (one row per customer,
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import dash_ag_grid as dag
@@ -276,15 +275,6 @@ def follow_write(_tick: Any, job: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _cancel(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool]:
-    """Cancel a job of this card: the status line says so and the cancel button is disabled."""
-    if not n_clicks:
-        raise PreventUpdate
-    with contextlib.suppress(SegmentationError):
-        tasks.cancel_job((job or {}).get("id"))
-    return "Cancelling…", True
-
-
 @callback(
     Output(ids.DB_STATUS, "children", allow_duplicate=True),
     Output(ids.DB_READ_CANCEL, "disabled", allow_duplicate=True),
@@ -294,7 +284,7 @@ def _cancel(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool
 )
 def cancel_read(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool]:
     """Cancel the read."""
-    return _cancel(n_clicks, job)
+    return tasks.cancel_clicked(n_clicks, job, "Cancelling…")
 
 
 @callback(
@@ -306,7 +296,7 @@ def cancel_read(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, 
 )
 def cancel_write(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool]:
     """Cancel the write."""
-    return _cancel(n_clicks, job)
+    return tasks.cancel_clicked(n_clicks, job, "Cancelling…")
 
 
 @callback(Output(ids.DB_READ_POLL, "disabled"), Input(ids.DB_READ_JOB, "data"))

@@ -11,7 +11,6 @@ anyone else's job id) and only while the owner may still read the version
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -132,8 +131,4 @@ def follow_report(_tick: int | None, job: dict[str, Any] | None) -> dict[str, An
 )
 def cancel_report(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool]:
     """Cancel the report job."""
-    if not n_clicks:
-        raise PreventUpdate
-    with contextlib.suppress(SegmentationError):
-        tasks.cancel_job((job or {}).get("id"))
-    return "Cancelling the report…", True
+    return tasks.cancel_clicked(n_clicks, job, "Cancelling the report…")

@@ -7,6 +7,7 @@ Without Chromium (or Playwright) the browser tests are skipped, except in CI
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -114,10 +115,10 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-@pytest.fixture
-def page(browser, live_server: str) -> Iterator[object]:
-    """A fresh browser context + page at 1280×720; fails the test on console errors."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=live_server)
+@contextlib.contextmanager
+def checked_page(browser, base_url: str, height: int = 720) -> Iterator[object]:
+    """A page in a fresh browser context at 1280 px wide; fails the test on console errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": height}, base_url=base_url)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -126,3 +127,10 @@ def page(browser, live_server: str) -> Iterator[object]:
     yield pg
     context.close()
     assert not errors, f"browser console errors: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server: str) -> Iterator[object]:
+    """A fresh browser context + page at 1280×720; fails the test on console errors."""
+    with checked_page(browser, live_server) as pg:
+        yield pg

@@ -21,7 +21,7 @@ from pipeline.config import Settings
 from pipeline.data.sql import parse_url
 from pipeline.segmentation.training import TrainResult
 from pipeline.synthetic.customers import sample_bytes
-from tests.browser.conftest import start_server
+from tests.browser.conftest import checked_page, start_server
 
 JOB_TIMEOUT_MS = 120_000
 
@@ -57,14 +57,8 @@ def db_server(settings: Settings, trained: TrainResult, tmp_path_factory: pytest
 
 @pytest.fixture
 def db_page(browser, db_server: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=db_server)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not errors, f"browser console errors: {errors}"
+    with checked_page(browser, db_server, height=900) as pg:
+        yield pg
 
 
 def test_read_train_and_write_back_through_jobs(db_page: Page) -> None:
