@@ -280,8 +280,8 @@ def cancel_job(job_id: str | None) -> JobStatus:
     return runner().cancel(job_id, _owner())
 
 
-def cancel_clicked(n_clicks: int | None, job: dict[str, Any] | None, message: str) -> tuple[str, bool]:
-    """A page's Cancel button: cancel the followed job (if still the owner's); ``(status line, cancel disabled)``."""
+def cancel_clicked(n_clicks: int | None, job: dict[str, Any] | None, message: Any) -> tuple[Any, bool]:
+    """A page's Cancel button: cancel the followed job (if still the owner's); ``(status message, cancel disabled)``."""
     from dash.exceptions import PreventUpdate
 
     if not n_clicks:

@@ -22,7 +22,7 @@ import psutil
 import pytest
 from dash import no_update
 
-from dashboard import jobs, tasks
+from dashboard import data_training, jobs, tasks
 from dashboard import runner as rn
 from dashboard.identity import current_owner
 from dashboard.runner import JobKind, JobRefused, JobRunner
@@ -490,7 +490,8 @@ def test_an_upload_is_estimated_from_its_validated_customers(tmp_path: Path, set
 
 def test_data_page_submits_polls_and_activates(dash_app, settings: Settings) -> None:
     with dash_app.server.test_request_context("/"):
-        data = page_module("data")
+        page_module("data")  # the page imports its training callbacks
+        data = data_training
         info = jobs.store_upload(data_url(transactions_bytes(3_000, seed=31)), "jobs page.csv", settings)
         started = data.train_upload(1, info.key, {"key": info.key, "mapping": None})
         assert started["status"] is None and started["job"]["id"]
@@ -510,7 +511,8 @@ def test_data_page_submits_polls_and_activates(dash_app, settings: Settings) -> 
 
 def test_data_page_cancel_and_refusals(dash_app, settings: Settings) -> None:
     with dash_app.server.test_request_context("/"):
-        data = page_module("data")
+        page_module("data")  # the page imports its training callbacks
+        data = data_training
         info = jobs.store_upload(data_url(transactions_bytes(3_500, seed=32)), "cancel me.csv", settings)
         started = data.train_upload(1, info.key, {"key": info.key, "mapping": None})
         alert, cancel_disabled = data.cancelled(1, started["job"])

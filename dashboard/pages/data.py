@@ -4,8 +4,8 @@ Flow: the browser checks the file's size (clientside), :func:`receive_upload`
 stores it under a generated key (:mod:`dashboard.jobs`), :func:`build_form`
 shows the detected kind and a mapping form pre-filled by
 :func:`pipeline.data.ingest.suggest_mapping`, :func:`check_mapping` validates the
-mapping on every change, :func:`train_upload` submits the training to the one
-job runner (:mod:`dashboard.tasks`), :func:`follow_training` polls it (progress,
+mapping on every change, :func:`dashboard.data_training.train_upload` submits the training to the one
+job runner, :func:`~dashboard.data_training.follow_training` polls it (progress,
 place in line, cancel) and the session's ``ids.ACTIVE_ARTIFACT`` follows.
 The browser only holds small keys: the upload key and the mapping; every
 callback reads the upload through the owner registry.  The versions list
@@ -26,8 +26,9 @@ import flask
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids, jobs, tasks
-from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_header, trained_alert
+from dashboard import data_training as data_training  # the training job's callbacks (registered on import)
+from dashboard import ids, jobs
+from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_header
 from dashboard.data_components import detection_panel, mapping_form, mapping_from_fields, validation_report
 from dashboard.database_panel import database_card
 from dashboard.figures.data import column_types, preview_grid
@@ -562,120 +563,3 @@ def save_mapping(n_clicks: int | None, stored: dict[str, Any] | None, key: str |
         with contextlib.suppress(SegmentationError):
             stem = Path(jobs.upload_info(key, service().settings).name).stem or "data"
     return {"content": mapping.to_json(), "filename": f"{stem}-mapping.json", "type": "application/json"}
-
-
-# ---------------------------------------------------------------- training
-
-
-#: The training job's widgets on this page (:class:`dashboard.tasks.JobWidgets`).
-TRAIN_WIDGETS = tasks.JobWidgets(
-    store=ids.DATA_JOB,
-    poll=ids.DATA_JOB_POLL,
-    button=ids.DATA_TRAIN,
-    cancel=ids.DATA_CANCEL,
-    box=ids.DATA_PROGRESS_BOX,
-    box_class="data-progress-box",
-    bar=ids.DATA_PROGRESS,
-    caption=ids.DATA_PROGRESS_TEXT,
-)
-
-
-@callback(
-    output={
-        **TRAIN_WIDGETS.outputs(duplicate=True),
-        "status": Output(ids.DATA_TRAIN_STATUS, "children", allow_duplicate=True),
-    },
-    inputs={
-        "n_clicks": Input(ids.DATA_TRAIN, "n_clicks"),
-        "key": State(ids.DATA_UPLOAD_KEY, "data"),
-        "stored": State(ids.DATA_MAPPING_STORE, "data"),
-    },
-    prevent_initial_call=True,
-)
-def train_upload(n_clicks: int | None, key: str | None, stored: dict[str, Any] | None) -> dict[str, Any]:
-    """Submit the training of the upload with the checked mapping to the job runner.
-
-    The job id goes to ``ids.DATA_JOB``; :func:`follow_training` polls it and
-    :func:`activate_trained` then sets the session's active artifact.  A
-    refusal (no upload, someone else's key, not enough memory) is shown at once.
-    """
-    if not n_clicks:
-        raise PreventUpdate
-    if not key or not stored or stored.get("key") != key:
-        return {**TRAIN_WIDGETS.idle(), "status": error_alert("Upload a file and check its mapping first.")}
-    try:
-        jobs.upload_info(key, service().settings)  # the owner's upload, or the one refusal
-        job_id = tasks.submit("train", {"source": {"upload": key, "mapping": stored.get("mapping")}})
-    except SegmentationError as err:
-        return {**TRAIN_WIDGETS.idle(), "status": error_alert(str(err))}
-    return {**TRAIN_WIDGETS.started(job_id), "status": None}
-
-
-@callback(Output(ids.DATA_JOB_POLL, "disabled"), Input(ids.DATA_JOB, "data"))
-def poll_when_a_job_is_followed(job: dict[str, Any] | None) -> bool:
-    """Poll while the session follows a job: also when the page is opened again while it runs."""
-    return tasks.poll_disabled(job)
-
-
-@callback(
-    output={
-        **TRAIN_WIDGETS.outputs(duplicate=True),
-        "status": Output(ids.DATA_TRAIN_STATUS, "children", allow_duplicate=True),
-        "trained": Output(ids.DATA_TRAINED, "data"),
-    },
-    inputs={"_tick": Input(ids.DATA_JOB_POLL, "n_intervals"), "job": State(ids.DATA_JOB, "data")},
-    prevent_initial_call=True,
-)
-def follow_training(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any]:
-    """Poll the training job: progress or place in line; when it ends, the result, the error or the cancel."""
-    return TRAIN_WIDGETS.follow_training(job, cancelled_alert, trained_message)
-
-
-@callback(
-    Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
-    Input(ids.DATA_TRAINED, "data"),
-    prevent_initial_call=True,
-)
-def activate_trained(trained: dict[str, Any] | None) -> str:
-    """Make the artifact just trained this session's data set (navbar and every page follow)."""
-    if not trained or not trained.get("id"):
-        raise PreventUpdate
-    return str(trained["id"])
-
-
-def trained_message(result: jobs.JobResult) -> dbc.Alert:
-    """Success: what was trained, and where to look next."""
-    return trained_alert(
-        [html.Strong("Trained. "), result.summary()],
-        "Every page now shows this data set in this browser tab. ",
-        result.note,
-        "data-trained",
-    )
-
-
-@callback(
-    Output(ids.DATA_TRAIN_STATUS, "children", allow_duplicate=True),
-    Output(ids.DATA_CANCEL, "disabled", allow_duplicate=True),
-    Input(ids.DATA_CANCEL, "n_clicks"),
-    State(ids.DATA_JOB, "data"),
-    prevent_initial_call=True,
-)
-def cancelled(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any, bool]:
-    """Cancel the training job (any worker process can) and say that nothing changed."""
-    if not n_clicks:
-        raise PreventUpdate
-    with contextlib.suppress(SegmentationError):  # already gone: nothing to cancel
-        tasks.cancel_job((job or {}).get("id"))
-    return cancelled_alert(), True
-
-
-def cancelled_alert() -> dbc.Alert:
-    """Training was cancelled: the session keeps its data set."""
-    return dbc.Alert(
-        [
-            html.I(className="bi bi-slash-circle me-2"),
-            "Training cancelled. The data set you were using is unchanged.",
-        ],
-        color="secondary",
-        className="small mb-0 data-cancelled",
-    )
