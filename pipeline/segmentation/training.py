@@ -56,7 +56,7 @@ from pipeline.store.artifacts import (
     artifact_id,
     library_versions,
     load_artifact,
-    write_artifact,
+    save_artifact,
 )
 from pipeline.store.fingerprints import FileStamp, Fingerprint, recognise, remember, still_saved
 from pipeline.synthetic.customers import SAMPLE_NAME, sample_bytes
@@ -359,9 +359,10 @@ def train(dataset: Dataset, settings: Settings, force: bool = False) -> TrainRes
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory.parent / f".{directory.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        write_artifact(directory, manifest, bundle, customers, settings)
-    # Return what was written, read back: callers see exactly what the app will load.
-    return TrainResult(load_artifact(directory, settings), cached=False, note=note)
+        # What was written, as a read-back would give it (from the bytes written, not read again):
+        # callers see exactly what the app will load.
+        saved = save_artifact(directory, manifest, bundle, customers, settings)
+    return TrainResult(saved, cached=False, note=note)
 
 
 def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
