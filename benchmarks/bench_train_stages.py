@@ -8,7 +8,11 @@ the whole process, all threads, and wall seconds); nothing else changes.
 "imports" is the time to import what ``train`` needs (pandas, scikit-learn,
 SciPy, pyarrow and the pipeline) before anything runs.  The table gives the
 median of the runs per stage and the machine's load: CPU seconds move much
-less with the load than wall seconds.
+less with the load than wall seconds.  The churn fit runs in a second
+thread beside the rest of "fit" (:func:`pipeline.segmentation.training.fit_segmentation`):
+the CPU seconds of the stages inside "fit" include that thread's while they
+overlap, so read those as wall seconds and the whole process's CPU seconds
+as the total.
 """
 
 from __future__ import annotations
