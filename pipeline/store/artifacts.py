@@ -25,6 +25,10 @@ model's manifest and customers does not import scikit-learn.  A folder that brin
 its own key file and a re-signed manifest is therefore refused wherever it
 is, and reading never creates a key.  A library-version mismatch raises
 :class:`~pipeline.errors.ArtifactVersionError`.
+
+Writing (:func:`save_artifact`) hashes the bytes in memory before they are
+written and returns the artifact made from those bytes, as a read-back would
+give it, without reading the files again.
 """
 
 from __future__ import annotations
