@@ -17,6 +17,7 @@ from .common import ROOT, load
 
 ALL = (
     "bench_train",
+    "bench_train_stages",
     "bench_compare",
     "bench_ingest",
     "bench_transactions",

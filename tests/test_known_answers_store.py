@@ -574,13 +574,13 @@ def test_an_unusable_identity_cannot_read_even_a_shared_version(bad: object, reg
 # --- artifacts: what is written, and what a rewrite or a failed write leaves behind -----------------------------------
 
 
-def test_a_failed_content_write_leaves_no_temporary_file(tmp_path: Path) -> None:
-    def fail(path: Path) -> None:
-        path.write_bytes(b"half")
+def test_a_failed_content_write_leaves_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(fd: int) -> None:
         raise OSError("disk full")
 
+    monkeypatch.setattr(artifacts.os, "fsync", fail)  # the bytes are written, then the flush to disk fails
     with pytest.raises(OSError, match="disk full"):
-        artifacts._commit_content(tmp_path, "bundle", ".joblib", fail)
+        artifacts._commit_content(tmp_path, "bundle", ".joblib", b"half")
     assert list(tmp_path.iterdir()) == []
 
 

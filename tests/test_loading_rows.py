@@ -95,3 +95,26 @@ def test_outlier_reasons_name_each_flag_and_join_both() -> None:
     assert clean["Outlier_Reason"].dtype == object
     assert clean["Is_Outlier"].head(5).tolist() == [False, True, True, True, False]
     assert int(clean["Is_Outlier"].sum()) == 3
+
+
+def test_numbers_and_constant_columns_are_judged_on_the_kept_rows_only() -> None:
+    """A repeated row's unreadable number is counted once; a column constant on the kept rows is dropped.
+
+    The numbers are read before the blank and repeated rows are taken out (:func:`clean_marketing`
+    reads each column once); what is reported is of the kept rows, as when the rows went first.
+    """
+    frame, _ = generate_sample(10, 3)
+    frame = frame.head(6).astype(str)
+    frame["Note"] = "same"  # constant on every kept row; missing on the blank row
+    frame.loc[1, "MntWines"] = "abc"
+    blank = pd.Series("", index=frame.columns)
+    table = pd.DataFrame([*(frame.iloc[i] for i in range(6)), frame.iloc[1], blank])  # row 1 again, then a blank row
+    raw = table.to_csv(sep="\t", index=False).encode()
+    clean, report = clean_marketing(read_table(raw, "t.tsv"), "t.tsv")
+    counts = {i.kind: i.count for i in report.items}
+    assert (counts["blank_rows"], counts["duplicate_rows"], counts["not_a_number"]) == (1, 1, 1)
+    bad = next(i for i in report.items if i.kind == "not_a_number")
+    assert bad.message == "MntWines: 1 values are not numbers (row 3: 'abc'); treated as missing."
+    assert "Note" in next(i for i in report.items if i.kind == "constant_columns").examples
+    assert "Note" not in clean.columns
+    assert len(clean) == 6 and np.isnan(clean["MntWines"].iloc[1])

@@ -301,3 +301,35 @@ def test_load_dataset_default_is_the_sample(fresh: Settings) -> None:
     ds = load_dataset(None, fresh)
     assert ds.name == "Built-in sample" and len(ds.customers) == 2240
     assert ds.data_hash == load_dataset(None, fresh).data_hash
+
+
+def test_the_trained_artifact_is_what_loading_it_gives(fresh: Settings) -> None:
+    """``train`` returns the artifact built from the bytes it wrote: the same as reading them back."""
+    ds, _ = small(fresh)
+    result = train(ds, fresh)
+    loaded = load_artifact(result.artifact.directory, fresh)
+    assert result.artifact.manifest == loaded.manifest
+    pd.testing.assert_frame_equal(result.artifact.customers, loaded.customers)
+    np.testing.assert_array_equal(result.artifact.bundle["pca"].components_, loaded.bundle["pca"].components_)
+
+
+def test_churn_fitted_beside_the_segmentation_equals_one_after_the_other(fresh: Settings) -> None:
+    from pipeline.churn.measure import measure_churn, transactions_after_as_of
+
+    ds, _ = small(fresh, rows=600)
+    _, customers, manifest = fit_segmentation(ds, fresh)
+    direct = measure_churn(ds.customers, ds.kind, ds.as_of, fresh, transactions_after_as_of(ds.report.items))
+    np.testing.assert_array_equal(customers["p_alive"].to_numpy(), direct.p_alive)
+    np.testing.assert_array_equal(customers["expected_clv"].to_numpy(), direct.expected_clv)
+    assert json.dumps(manifest["churn_model"], sort_keys=True) == json.dumps(direct.to_dict(), sort_keys=True)
+
+
+def test_an_error_in_the_churn_fit_is_raised_by_fit_segmentation(
+    fresh: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise DataError("the churn fit broke")
+
+    monkeypatch.setattr("pipeline.churn.measure.measure_churn", broken)
+    with pytest.raises(DataError, match="the churn fit broke"):
+        fit_segmentation(small(fresh)[0], fresh)

@@ -342,9 +342,9 @@ def clean_marketing(
     items.append(
         QualityItem("duplicate_rows", "dropped", int(dup.sum()), f"{int(dup.sum()):,} exact duplicate rows dropped.")
     )
-    frame = rows_where(frame, ~(blank | dup))
+    keep = ~(blank | dup)
 
-    frame, constant = _drop_constant_columns(frame)
+    frame, constant = _drop_constant_columns(frame, keep)
     if constant:
         items.append(
             QualityItem(
@@ -356,7 +356,9 @@ def clean_marketing(
             )
         )
 
-    frame, coerce_items = _coerce_numeric(frame)
+    # The numbers are read before the rows are dropped (each row's number depends on its text only), so the
+    # dropped rows are taken out of float columns, not out of as many Arrow text columns; counted on the kept rows.
+    frame, coerce_items = _coerce_numeric(frame, keep)
     items.extend(coerce_items)
 
     frame, date_item = _parse_enrolment(frame, name)
@@ -439,28 +441,51 @@ def rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _drop_constant_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    if len(frame) < 2:
+def _drop_constant_columns(frame: pd.DataFrame, keep: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` without the columns constant over the rows ``keep`` (missing counts as a value), and their names.
+
+    The id and the required columns are never dropped.  The rows are not taken out of ``frame``.
+    """
+    rows = np.flatnonzero(keep)
+    if len(rows) < 2:
         return frame, []
+    every = len(rows) == len(frame)
     protected = set(REQUIRED_COLUMNS) | {ID_COLUMN}
-    # A column that varies within its first rows is not constant: only the others are counted in full.
+
+    def kept(column: str, limit: int | None = None) -> pd.Series:
+        values = frame[column]
+        if every:
+            return values if limit is None else values.iloc[:limit]
+        return values.iloc[rows if limit is None else rows[:limit]]
+
+    # A column that varies within its first kept rows is not constant: only the others are counted in full.
     constant = [
         c
         for c in frame.columns
         if c not in protected
-        and frame[c].iloc[:_CONSTANT_PREFIX_ROWS].nunique(dropna=False) <= 1
-        and frame[c].nunique(dropna=False) <= 1
+        and kept(c, _CONSTANT_PREFIX_ROWS).nunique(dropna=False) <= 1
+        and kept(c).nunique(dropna=False) <= 1
     ]
     return frame.drop(columns=constant), constant
 
 
-def _coerce_numeric(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[QualityItem]]:
+def _coerce_numeric(frame: pd.DataFrame, keep: np.ndarray) -> tuple[pd.DataFrame, list[QualityItem]]:
+    """The rows ``keep`` of ``frame``, its numeric columns read as numbers, and the items of what was not read.
+
+    The same as :func:`numeric_column` on each numeric column of ``rows_where(frame, keep)``.
+    """
     out = frame.copy(deep=False)
-    items: list[QualityItem] = []
+    unreadable = {}
     for col in NUMERIC_COLUMNS:
         if col in out:
-            out[col], _, col_items = numeric_column(out[col], col, non_negative=col in NON_NEGATIVE_COLUMNS)
-            items.extend(col_items)
+            out[col], unreadable[col] = read_numbers(out[col])
+    out = rows_where(out, keep)
+    items: list[QualityItem] = []
+    for col, bad in unreadable.items():
+        kept_bad = bad[keep]
+        raw = rows_where(frame[[col]], keep)[col] if kept_bad.any() else out[col]  # the text, for examples only
+        out[col], col_items = number_items(raw, out[col], kept_bad, col, non_negative=col in NON_NEGATIVE_COLUMNS)
+        items.extend(col_items)
     return out, items
 
 
@@ -495,6 +520,18 @@ def numeric_column(
         The numbers, where a present value was not a number, and the report items.
     """
     num, bad = read_numbers(values)
+    num, items = number_items(values, num, bad, column, non_negative)
+    return num, bad, items
+
+
+def number_items(
+    values: pd.Series, num: pd.Series, bad: pd.Series, column: str, non_negative: bool = True
+) -> tuple[pd.Series, list[QualityItem]]:
+    """:func:`numeric_column` after reading: ``num`` with negatives masked when ``non_negative``, and the items.
+
+    ``values`` is the raw column (for examples of what was not a number),
+    ``num`` and ``bad`` what :func:`pipeline.data.coerce.read_numbers` made of it.
+    """
     items = []
     if bad.any():
         text, mask = as_text(values), bad.to_numpy()
@@ -523,7 +560,7 @@ def numeric_column(
                 )
             )
             num = num.mask(neg)
-    return num, bad, items
+    return num, items
 
 
 def _parse_enrolment(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[QualityItem]]:

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,7 @@ from pipeline.store.artifacts import (
     artifact_id,
     library_versions,
     load_artifact,
-    write_artifact,
+    save_artifact,
 )
 from pipeline.store.fingerprints import FileStamp, Fingerprint, recognise, remember, still_saved
 from pipeline.synthetic.customers import SAMPLE_NAME, sample_bytes
@@ -359,13 +360,23 @@ def train(dataset: Dataset, settings: Settings, force: bool = False) -> TrainRes
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory.parent / f".{directory.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        write_artifact(directory, manifest, bundle, customers, settings)
-    # Return what was written, read back: callers see exactly what the app will load.
-    return TrainResult(load_artifact(directory, settings), cached=False, note=note)
+        # What was written, as a read-back would give it (from the bytes written, not read again):
+        # callers see exactly what the app will load.
+        saved = save_artifact(directory, manifest, bundle, customers, settings)
+    return TrainResult(saved, cached=False, note=note)
 
 
 def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
     """Fit the pipeline and PCA, name the segments and describe them.
+
+    The churn and spend models (:func:`pipeline.churn.measure.measure_churn`)
+    do not depend on the segmentation: they are fitted in a second thread
+    while the segmentation is fitted (on two cores the two overlap).  The
+    result is the same as one after the other: the churn fit only reads the
+    customers, draws its sample from its own ``random_state`` generator and
+    makes no BLAS call whose result could depend on the threads scikit-learn
+    allows BLAS while KMeans runs (its sums are ``np.add.reduce``); an error
+    in either is raised here, after both have stopped.
 
     Returns
     -------
@@ -374,9 +385,22 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
         is the scored table (``Cluster``, ``Segment``, ``PC1..3`` added);
         ``manifest`` is the JSON-safe description (without files/signature).
     """
-    from sklearn.decomposition import PCA
+    from concurrent.futures import ThreadPoolExecutor
 
     from pipeline.churn.measure import measure_churn, transactions_after_as_of
+
+    after = transactions_after_as_of(dataset.report.items)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="churn-fit") as pool:
+        churn = pool.submit(measure_churn, dataset.customers, dataset.kind, dataset.as_of, settings, after)
+        return _fit_segmentation(dataset, settings, churn.result)
+
+
+def _fit_segmentation(
+    dataset: Dataset, settings: Settings, churn_result: Callable[[], ChurnMeasurement]
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
+    """:func:`fit_segmentation`, the churn measurement given by ``churn_result()`` (waited for when needed)."""
+    from sklearn.decomposition import PCA
+
     from pipeline.segmentation.model import build_pipeline, predicts_natively
 
     frame = dataset.customers
@@ -403,7 +427,7 @@ def fit_segmentation(dataset: Dataset, settings: Settings) -> tuple[dict[str, An
     customers["Segment"] = np.array([by_label[v].key for v in present], dtype=object)[position]
     for j in range(3):
         customers[PC_COLUMNS[j]] = pcs[:, j] if j < pcs.shape[1] else 0.0
-    churn = measure_churn(frame, dataset.kind, dataset.as_of, settings, transactions_after_as_of(dataset.report.items))
+    churn = churn_result()
     customers["p_alive"] = churn.p_alive
     customers["expected_clv"] = churn.expected_clv
 

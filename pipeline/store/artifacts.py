@@ -25,6 +25,10 @@ model's manifest and customers does not import scikit-learn.  A folder that brin
 its own key file and a re-signed manifest is therefore refused wherever it
 is, and reading never creates a key.  A library-version mismatch raises
 :class:`~pipeline.errors.ArtifactVersionError`.
+
+Writing (:func:`save_artifact`) hashes the bytes in memory before they are
+written and returns the artifact made from those bytes, as a read-back would
+give it, without reading the files again.
 """
 
 from __future__ import annotations
@@ -138,24 +142,38 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _commit_content(directory: Path, stem: str, suffix: str, write: Any) -> dict[str, str]:
-    """Write via ``write(tmp_path)``, then rename to ``<stem>-<sha16><suffix>``."""
+def _commit_content(directory: Path, stem: str, suffix: str, data: bytes) -> dict[str, str]:
+    """Write ``data`` under a temporary name, then rename it to ``<stem>-<sha16><suffix>``.
+
+    The hash is of the bytes in memory, the very bytes written (the file is not read back).
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    name = f"{stem}-{digest[:16]}{suffix}"
     with _temp_file(directory, suffix) as tmp:
-        write(tmp)
-        _fsync(tmp)
-        digest = sha256_file(tmp)
-        name = f"{stem}-{digest[:16]}{suffix}"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, directory / name)
     return {"name": name, "sha256": digest}
 
 
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    """Write JSON to ``path`` atomically (temp file + ``os.replace``)."""
+def _written(write: Any) -> bytes:
+    """The bytes ``write(file object)`` writes."""
+    buffer = io.BytesIO()
+    write(buffer)
+    return buffer.getvalue()
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> str:
+    """Write JSON to ``path`` atomically (temp file + ``os.replace``); returns the text written."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(payload, indent=2, default=str)
     with _temp_file(path.parent, ".json") as tmp:
-        tmp.write_text(json.dumps(payload, indent=2, default=str))
+        tmp.write_text(text)
         _fsync(tmp)
         os.replace(tmp, path)
+    return text
 
 
 def write_artifact(
@@ -180,26 +198,60 @@ def write_artifact(
     settings : Settings, optional
         Where this installation's secret lives (default location if ``None``).
     """
+    return _write(directory, manifest, bundle, customers, settings)[0]
+
+
+def save_artifact(
+    directory: Path,
+    manifest: dict[str, Any],
+    bundle: dict[str, Any],
+    customers: pd.DataFrame,
+    settings: Settings | None = None,
+) -> LoadedArtifact:
+    """:func:`write_artifact`, returning what :func:`load_artifact` would read back, without reading it.
+
+    The manifest is parsed from the JSON text written, the bundle is the
+    joblib bytes written (unpickled on first use, :class:`PickledBundle`)
+    and the customers the Parquet bytes written (parsed on first use): the
+    same values a read-back gives, without reading the files, re-hashing
+    them or parsing a customer table nobody asks for.  The signature and
+    hashes are made from these bytes; :func:`load_artifact` still checks
+    them on every later load.
+    """
+    _, text, pickled, parquet = _write(directory, manifest, bundle, customers, settings)
+    loaded = json.loads(text)
+    check_versions(loaded)
+    return LoadedArtifact(directory=Path(directory), manifest=loaded, bundle=PickledBundle(pickled), customers=parquet)
+
+
+def _write(
+    directory: Path,
+    manifest: dict[str, Any],
+    bundle: dict[str, Any],
+    customers: pd.DataFrame,
+    settings: Settings | None,
+) -> tuple[dict[str, Any], str, bytes, bytes]:
+    """Write an artifact: (signed manifest, its JSON text, the bundle's bytes, the customers' bytes)."""
     import joblib
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     key = signing_key(settings, create=True)
     assert key is not None
+    pickled = _written(lambda fh: joblib.dump(bundle, fh, compress=3))
+    parquet = _written(lambda fh: customers.to_parquet(fh, index=False))
     files = {
-        "bundle": _commit_content(directory, "bundle", ".joblib", lambda p: joblib.dump(bundle, p, compress=3)),
-        "customers": _commit_content(
-            directory, "customers", ".parquet", lambda p: customers.to_parquet(p, index=False)
-        ),
+        "bundle": _commit_content(directory, "bundle", ".joblib", pickled),
+        "customers": _commit_content(directory, "customers", ".parquet", parquet),
     }
     final = {**manifest, "schema": SCHEMA, "format_version": FORMAT_VERSION, "files": files}
     final["signature"] = _signature(final, key)
-    write_json_atomic(directory / MANIFEST_NAME, final)
+    text = write_json_atomic(directory / MANIFEST_NAME, final)
     keep = {f["name"] for f in files.values()}
     for stale in directory.glob("*-*.*"):
         if _FILE_NAME.fullmatch(stale.name) and stale.name not in keep and stale.suffix != ".json":
             stale.unlink(missing_ok=True)
-    return final
+    return final, text, pickled, parquet
 
 
 def read_manifest(directory: Path, settings: Settings | None = None) -> dict[str, Any]:
@@ -245,12 +297,6 @@ def read_manifest(directory: Path, settings: Settings | None = None) -> dict[str
             "(retrain it here with `python -m pipeline train`)."
         )
     return manifest
-
-
-def _checked_file(directory: Path, manifest: dict[str, Any], role: str) -> Path:
-    path = _named_file(directory, manifest, role)
-    _require_hash(directory, manifest, role, sha256_file(path))
-    return path
 
 
 def _checked_bytes(directory: Path, manifest: dict[str, Any], role: str) -> bytes:
@@ -326,14 +372,36 @@ class PickledBundle(Mapping[str, Any]):
         return len(self._loaded())
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class LoadedArtifact:
-    """An authenticated artifact in memory (the bundle: a dict, or a :class:`PickledBundle` when loaded from disk)."""
+    """An authenticated artifact in memory.
+
+    ``bundle``: a dict, or a :class:`PickledBundle` when loaded from disk.
+    ``customers`` is given as a frame or as the Parquet bytes that were
+    written (:func:`save_artifact`), parsed on first use (two threads reading
+    first at once may both parse: the same bytes, the same frame).
+    """
 
     directory: Path
     manifest: dict[str, Any]
     bundle: Mapping[str, Any]
-    customers: pd.DataFrame
+
+    def __init__(
+        self, directory: Path, manifest: dict[str, Any], bundle: Mapping[str, Any], customers: pd.DataFrame | bytes
+    ) -> None:
+        object.__setattr__(self, "directory", directory)
+        object.__setattr__(self, "manifest", manifest)
+        object.__setattr__(self, "bundle", bundle)
+        object.__setattr__(self, "_customers", customers)
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        """The scored customer table."""
+        value = self._customers
+        if isinstance(value, bytes):
+            value = pd.read_parquet(io.BytesIO(value))
+            object.__setattr__(self, "_customers", value)
+        return value
 
     @property
     def artifact_id(self) -> str:
@@ -361,9 +429,9 @@ def load_artifact(directory: Path, settings: Settings | None = None) -> LoadedAr
     directory = Path(directory)
     manifest = read_manifest(directory, settings)
     bundle = _checked_bytes(directory, manifest, "bundle")
-    customers_path = _checked_file(directory, manifest, "customers")
+    parquet = _checked_bytes(directory, manifest, "customers")
     check_versions(manifest)
-    customers = pd.read_parquet(customers_path)
+    customers = pd.read_parquet(io.BytesIO(parquet))
     return LoadedArtifact(directory=directory, manifest=manifest, bundle=PickledBundle(bundle), customers=customers)
 
 
