@@ -61,6 +61,7 @@ from dashboard.figures.models import (
     sweep_figure,
     table_rows,
 )
+from dashboard.first_render import fill_in, session_choice, when_in_view
 from dashboard.model_comparison.blocks import (
     churn_check_summary,
     computing_message,
@@ -102,8 +103,36 @@ dash.register_page(
 log = logging.getLogger(__name__)
 
 
-def layout(**_query: str) -> html.Div:
-    """Page frame; the comparison is filled in for the session's artifact."""
+def layout(**kwargs: Any) -> html.Div:
+    """The page for the session's artifact and theme (:mod:`dashboard.first_render`).
+
+    Everything but the charts is filled in here from the cached comparison
+    (the compute panel when there is none); the charts, below the fold, are
+    drawn when their first row scrolls into view (:func:`draw_charts`).
+    """
+    artifact_id, theme = session_choice(kwargs)
+    active, result = shown_comparison(artifact_id)
+    blank = empty_figure("", theme)
+    values = {
+        **page_view(active, result, theme, charts=False),
+        **metric_view(None, "stability_mean", theme),
+        "metric_help": metric_view(result, "stability_mean", theme)["metric_help"],
+        **(form_values(active, result) if result is not None else {}),
+    }
+    outputs = {**PAGE_OUTPUTS, **METRIC_OUTPUTS, **FORM_OUTPUTS}
+    churn_values = dict(zip(CHURN_OUTPUTS, churn_view(active, theme), strict=True))
+    churn_values["churn_figure"] = blank
+    return fill_in(
+        page_frame(),
+        {
+            **{outputs[name]: value for name, value in values.items()},
+            **{CHURN_OUTPUTS[name]: value for name, value in churn_values.items()},
+        },
+    )
+
+
+def page_frame() -> html.Div:
+    """The page's components, empty."""
     return html.Div(
         [
             page_header(
@@ -128,6 +157,7 @@ def layout(**_query: str) -> html.Div:
             ),
             content(),
             churn_check_card(),
+            dcc.Store(id=ids.MODELS_CHARTS_WANTED, data=False),
         ],
         className="models-page",
     )
@@ -271,16 +301,27 @@ STATUS_OUTPUTS: dict[str, tuple[str, str]] = {
 }
 
 
-def page_view(active: ArtifactView, result: dict[str, Any] | None, theme: str) -> dict[str, Any]:
-    """Values of :data:`PAGE_OUTPUTS`: the comparison drawn, or the compute panel when there is none."""
-    if result is None:
+def page_view(active: ArtifactView, result: dict[str, Any] | None, theme: str, charts: bool = True) -> dict[str, Any]:
+    """Values of :data:`PAGE_OUTPUTS`: the comparison drawn, or the compute panel when there is none.
+
+    With ``charts=False`` the figures of :data:`CHARTS` are empty (drawn later by :func:`draw_charts`).
+    """
+    if result is None or not charts:
         blank = empty_figure("", theme)
+        figures = {name: blank for name in CHARTS}
+    if result is None:
         empty = {name: None for name in PAGE_OUTPUTS}
-        figures = {name: blank for name in ("sweep", "knife", "kdist", "scaling")}
         return {**empty, **figures, "content_hidden": True, "compute_panel": "shadow-sm models-compute", "table": []}
     chosen_k = int(active.manifest["model"]["k"]) if registry.takes_k(active.manifest["model"]["name"]) else None
     knife = result.get("silhouette_samples") or {}
     segments = knife_segments(knife, active.manifest)
+    if charts:
+        figures = {
+            "sweep": sweep_figure(result, chosen_k, theme),
+            "knife": knife_figure(knife, segments, theme),
+            "kdist": kdistance_figure(result.get("kdistance") or {}, theme),
+            "scaling": scaling_figure(result.get("scaling_variants") or [], theme),
+        }
     return {
         "content_hidden": False,
         "compute_panel": "d-none",
@@ -289,13 +330,10 @@ def page_view(active: ArtifactView, result: dict[str, Any] | None, theme: str) -
         "sampled": sampled_note(result),
         "native": native_note(result),
         "table": table_rows(result),
-        "sweep": sweep_figure(result, chosen_k, theme),
+        **figures,
         "sweep_note": sweep_note(result, chosen_k),
-        "knife": knife_figure(knife, segments, theme),
         "knife_note": knife_note(result, active, segments is not None),
-        "kdist": kdistance_figure(result.get("kdistance") or {}, theme),
         "kdist_note": kdist_note(result),
-        "scaling": scaling_figure(result.get("scaling_variants") or [], theme),
         "scaling_table": scaling_table(result),
     }
 
@@ -407,6 +445,7 @@ def compute_again(n_clicks: int | None, artifact_id: str | None) -> tuple[Any, .
 @callback(
     output=_outputs(PAGE_OUTPUTS),
     inputs={"artifact_id": Input(ids.ACTIVE_ARTIFACT, "data"), "theme": Input(ids.THEME, "data")},
+    prevent_initial_call=True,  # the layout fills the page first
 )
 def fill(artifact_id: str | None, theme: str | None) -> dict[str, Any]:
     """Draw the page from the cached comparison of the session's artifact, or show the compute panel."""
@@ -421,13 +460,18 @@ def fill(artifact_id: str | None, theme: str | None) -> dict[str, Any]:
         "artifact_id": Input(ids.ACTIVE_ARTIFACT, "data"),
         "theme": Input(ids.THEME, "data"),
     },
+    prevent_initial_call=True,  # drawn first by draw_charts
 )
 def metric_chart(metric: str | None, artifact_id: str | None, theme: str | None) -> dict[str, Any]:
     """One metric across models, with what it means and which direction is better."""
     return metric_view(shown_comparison(artifact_id)[1], metric, theme or "light")
 
 
-@callback(output=_outputs(FORM_OUTPUTS), inputs={"artifact_id": Input(ids.ACTIVE_ARTIFACT, "data")})
+@callback(
+    output=_outputs(FORM_OUTPUTS),
+    inputs={"artifact_id": Input(ids.ACTIVE_ARTIFACT, "data")},
+    prevent_initial_call=True,  # the layout fills the form first
+)
 def prefill(artifact_id: str | None) -> dict[str, Any]:
     """Set the training form to the recommendation of the comparison shown (unchanged until there is one)."""
     active, result = shown_comparison(artifact_id)
@@ -552,24 +596,66 @@ def train_cancelled(n_clicks: int | None, job: dict[str, Any] | None = None) -> 
 
 
 # --- how well churn is predicted (its own block and callback, independent of the comparison) ----------------
+#: What :func:`churn_check` draws.
+CHURN_OUTPUTS: dict[str, tuple[str, str]] = {
+    "churn_summary": (ids.MODELS_CHURN_SUMMARY, "children"),
+    "churn_figure": (ids.MODELS_CHURN_GRAPH, "figure"),
+    "churn_style": (ids.MODELS_CHURN_CHART, "style"),
+}
+
+
 @callback(
     Output(ids.MODELS_CHURN_SUMMARY, "children"),
     Output(ids.MODELS_CHURN_GRAPH, "figure"),
     Output(ids.MODELS_CHURN_CHART, "style"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
+    prevent_initial_call=True,  # the layout and draw_charts draw it first
 )
 def churn_check(artifact_id: str | None, theme: str | None) -> tuple[Any, go.Figure, dict[str, str]]:
-    """The session's artifact → how well its churn model predicted purchases after the cut-off.
+    """The session's artifact → how well its churn model predicted purchases after the cut-off."""
+    return churn_view(service().view(artifact_id), theme or "light")
 
-    The chart is hidden when there is no holdout (the summary says why).
-    """
-    v = service().view(artifact_id)
+
+def churn_view(v: ArtifactView, theme: str) -> tuple[Any, go.Figure, dict[str, str]]:
+    """Summary, holdout chart and chart style of ``v``; the chart is hidden when there is no holdout (the summary says why)."""
     cm = churn.churn_model(v.manifest)
     rows = churn.holdout_rows(cm.get("holdout")) if cm else []
-    figure = (
-        holdout_figure(rows, theme or "light")
-        if rows
-        else empty_figure("Not checked on later purchases.", theme or "light")
-    )
+    figure = holdout_figure(rows, theme) if rows else empty_figure("Not checked on later purchases.", theme)
     return churn_check_summary(v), figure, {} if rows else {"display": "none"}
+
+
+#: The comparison charts of :data:`PAGE_OUTPUTS` (drawn by :func:`draw_charts` once they are in view).
+CHARTS = ("sweep", "knife", "kdist", "scaling")
+
+# Below the fold: the charts are drawn once their first row is on screen.
+when_in_view(ids.MODELS_CHARTS, ids.MODELS_CHARTS_WANTED)
+
+
+@callback(
+    output=_outputs(
+        {name: PAGE_OUTPUTS[name] for name in CHARTS},
+        {"metric_figure": METRIC_OUTPUTS["metric_figure"], "churn_figure": CHURN_OUTPUTS["churn_figure"]},
+        duplicate=True,
+    ),
+    inputs={
+        "wanted": Input(ids.MODELS_CHARTS_WANTED, "data"),
+        "artifact_id": State(ids.ACTIVE_ARTIFACT, "data"),
+        "theme": State(ids.THEME, "data"),
+        "metric": State(ids.MODELS_METRIC, "value"),
+    },
+    prevent_initial_call=True,
+)
+def draw_charts(wanted: bool | None, artifact_id: str | None, theme: str | None, metric: str | None) -> dict[str, Any]:
+    """The comparison charts and the churn check's chart, once the charts' place has been on screen."""
+    if not wanted:
+        raise PreventUpdate
+    theme = theme or "light"
+    active, result = shown_comparison(artifact_id)
+    charts: dict[str, Any] = {name: no_update for name in CHARTS} | {"metric_figure": no_update}
+    if result is not None:
+        page = page_view(active, result, theme)
+        charts = {name: page[name] for name in CHARTS} | {
+            "metric_figure": metric_view(result, metric, theme)["metric_figure"]
+        }
+    return {**charts, "churn_figure": churn_view(active, theme)[1]}
