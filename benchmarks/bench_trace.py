@@ -19,6 +19,9 @@ prints the medians over ``--runs`` of:
   ``/_dash-*`` round trips (layout, dependencies, callbacks);
 * **wall ms**: the page's done time, for reference (noisy).
 
+``--direct`` opens each page itself in a fresh context instead (what
+Lighthouse measures).
+
 ``--waterfall`` prints, for the first run of each measurement, every request
 with its start and end (ms from the navigation or the click) and, for a
 callback, the outputs it fills.  Prints ``uptime`` before and after.
@@ -39,6 +42,8 @@ from benchmarks.bench_app import CLICK_JS, FETCH_COUNTER_JS, OVERVIEW_DONE_JS, P
 from dashboard.screenshots import VIEWPORT, launch_browser, prepare_models, serve
 
 CATEGORIES = "devtools.timeline,disabled-by-default-devtools.timeline,v8,blink.user_timing"
+#: Added with ``--js-profile``: JavaScript CPU samples in the saved traces (DevTools shows them per function; slower).
+PROFILER = ",disabled-by-default-v8.cpu_profiler"
 LONG_TASK_MS = 50.0
 DASH_CALLS = ("/_dash-layout", "/_dash-dependencies", "/_dash-update-component")
 
@@ -115,7 +120,7 @@ def _what(request: Any) -> str:
 
 
 #: Where :func:`traced` writes each raw trace (``--save-traces DIR``; open them in Chrome DevTools' Performance panel).
-SAVE: dict[str, Path | None] = {"dir": None}
+SAVE: dict[str, Any] = {"dir": None, "categories": CATEGORIES}
 
 
 def traced(page: Any, action: Any, done: Any) -> Run:
@@ -126,7 +131,7 @@ def traced(page: Any, action: Any, done: Any) -> Run:
     cdp.on("Tracing.dataCollected", lambda p: chunks.extend(p["value"]))
     finished = {"done": False}
     cdp.on("Tracing.tracingComplete", lambda _p: finished.update(done=True))
-    cdp.send("Tracing.start", {"categories": CATEGORIES, "transferMode": "ReportEvents"})
+    cdp.send("Tracing.start", {"categories": SAVE["categories"], "transferMode": "ReportEvents"})
     recorded: list[Any] = []
 
     def record(request: Any) -> None:
@@ -156,19 +161,27 @@ def traced(page: Any, action: Any, done: Any) -> Run:
     return Run(wall_ms=wall_ms, requests=sorted(requests), **stats)
 
 
-def trace_landing(browser: Any, url: str) -> Run:
-    """``/`` in a fresh browser context, from navigation until its chart is drawn."""
+def trace_landing(browser: Any, url: str, path: str = "/") -> Run:
+    """``path`` opened in a fresh browser context, from navigation until its charts on screen are drawn.
+
+    ``/`` is done by :data:`~benchmarks.bench_app.OVERVIEW_DONE_JS`, other
+    pages by :data:`~benchmarks.bench_app.PAGE_DONE_JS`.
+    """
     context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(f"({FETCH_COUNTER_JS})()")
     page = context.new_page()
     page.goto("about:blank")
 
     def action() -> float:
         page.evaluate("() => console.timeStamp('trace-start')")
-        page.goto(url + "/", wait_until="commit")
+        page.goto(url + path, wait_until="commit")
         return float(page.evaluate("() => performance.timeOrigin"))  # epoch ms of the navigation
 
     def done() -> float:
-        page.wait_for_function(OVERVIEW_DONE_JS, polling="raf", timeout=60_000)
+        if path == "/":
+            page.wait_for_function(OVERVIEW_DONE_JS, polling="raf", timeout=60_000)
+        else:
+            page.wait_for_function(PAGE_DONE_JS, arg=[path, ""], polling="raf", timeout=60_000)
         return float(page.evaluate("() => window.__doneAt"))
 
     try:
@@ -227,10 +240,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_trace", description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--pages", nargs="*", default=["/", *SWITCH_PAGES], help="/ (landing) and switch targets")
+    p.add_argument(
+        "--direct", action="store_true", help="open every page directly in a fresh context (as Lighthouse does)"
+    )
     p.add_argument("--waterfall", action="store_true", help="print the requests of each first run")
     p.add_argument("--json", type=Path, default=None, help="also write every run to this file")
     p.add_argument("--save-traces", type=Path, default=None, help="write every raw trace to this folder")
+    p.add_argument("--js-profile", action="store_true", help="with --save-traces: sample JavaScript too")
     args = p.parse_args(argv)
+    if args.js_profile:
+        SAVE["categories"] = CATEGORIES + PROFILER
     if args.save_traces:
         args.save_traces.mkdir(parents=True, exist_ok=True)
         SAVE["dir"] = args.save_traces
@@ -245,9 +264,10 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 trace_landing(browser, url)  # the server's first answers, not counted
                 for path in args.pages:
-                    name = "fresh context: /" if path == "/" else f"switch / → {path}"
+                    direct = path == "/" or args.direct
+                    name = f"fresh context: {path}" if direct else f"switch / → {path}"
                     results[name] = [
-                        trace_landing(browser, url) if path == "/" else trace_switch(browser, url, path)
+                        trace_landing(browser, url, path) if direct else trace_switch(browser, url, path)
                         for _ in range(args.runs)
                     ]
             finally:
