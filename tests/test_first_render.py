@@ -94,7 +94,10 @@ def test_eda_draws_its_first_screen_and_leaves_the_rest_until_in_view(request_ct
     page = eda.layout(**{THEME_ARG: "dark"})
     options, variable, cat_options, category = eda.fill_controls(None, None, None)
     assert (component(page, ids.EDA_VARIABLE).options, component(page, ids.EDA_VARIABLE).value) == (options, variable)
-    assert (component(page, ids.EDA_CATEGORY).options, component(page, ids.EDA_CATEGORY).value) == (cat_options, category)
+    assert (component(page, ids.EDA_CATEGORY).options, component(page, ids.EDA_CATEGORY).value) == (
+        cat_options,
+        category,
+    )
     dist, caption = eda.render_distribution(variable, False, False, None, "dark")
     assert figure_json(component(page, ids.EDA_DIST_GRAPH).figure) == figure_json(dist)
     assert component(page, ids.EDA_DIST_STATS).children == caption
