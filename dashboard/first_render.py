@@ -77,7 +77,8 @@ def when_in_view(holder_id: str, store_id: str) -> None:
     builds what is below the fold when it turns True.
     """
     clientside_callback(
-        IN_VIEW_JS,
+        # One inline script per use, each with its own CSP hash (the page's hash list has no duplicates).
+        IN_VIEW_JS.replace("function (holderId, storeId) {", f"function (holderId, storeId) {{  // {holder_id}", 1),
         Output(store_id, "data"),
         Input(holder_id, "id"),
         State(store_id, "id"),
