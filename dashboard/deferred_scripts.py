@@ -8,11 +8,6 @@ all of them are downloaded and run, so the browser showed nothing (not even the
 are downloaded in parallel with the parsing and run, in document order, after
 it and before ``DOMContentLoaded``; the renderer is started on that event,
 so it still runs after every library script, as before.
-
-``dcc.Graph``'s code is a chunk (``async-graph.js``) that the renderer asks
-for only when the first graph mounts, one more round trip between the page's
-layout arriving and its first chart; it is preloaded with the page
-(:data:`PRELOAD`), so it is already there when the layout arrives.
 """
 
 from __future__ import annotations
@@ -23,18 +18,11 @@ import dash
 
 #: The renderer start-up, run once every deferred script has run.
 RENDERER = "window.addEventListener('DOMContentLoaded', function () { window.renderer = new DashRenderer(); });"
-#: On-demand chunks every chart page needs, fetched with the page (paths under ``_dash-component-suites/``).
-PRELOAD = ("dash/dcc/async-graph.js",)
 
 
 def defer(scripts: str) -> str:
     """``scripts`` (Dash's ``{%scripts%}`` HTML) with ``defer`` on every external script."""
     return scripts.replace("<script src=", "<script defer src=")
-
-
-def preloads(prefix: str = "/") -> str:
-    """``<link rel="preload">`` tags for :data:`PRELOAD` under the app's ``requests_pathname_prefix``."""
-    return "".join(f'<link rel="preload" as="script" href="{prefix}_dash-component-suites/{path}">' for path in PRELOAD)
 
 
 def install(app: dash.Dash) -> None:
@@ -43,7 +31,6 @@ def install(app: dash.Dash) -> None:
     interpolate = app.interpolate_index
 
     def interpolate_index(**kwargs: Any) -> str:
-        scripts = preloads(app.config.requests_pathname_prefix or "/") + defer(kwargs["scripts"])
-        return interpolate(**{**kwargs, "scripts": scripts})
+        return interpolate(**{**kwargs, "scripts": defer(kwargs["scripts"])})
 
     app.interpolate_index = interpolate_index

@@ -48,13 +48,3 @@ def test_defer_leaves_inline_scripts_alone() -> None:
     assert deferred_scripts.defer(html) == (
         '<script defer src="/a.js"></script>\n<script id="x">1</script>\n<script defer src="/b.js?m=1"></script>'
     )
-
-
-def test_the_graph_chunk_is_preloaded_with_the_page_and_served() -> None:
-    client = make_app().server.test_client()
-    index = client.get("/").get_data(as_text=True)
-    assert '<link rel="preload" as="script" href="/_dash-component-suites/dash/dcc/async-graph.js">' in index
-    assert client.get("/_dash-component-suites/dash/dcc/async-graph.js").status_code == 200
-    assert deferred_scripts.preloads("/app/") == (
-        '<link rel="preload" as="script" href="/app/_dash-component-suites/dash/dcc/async-graph.js">'
-    )
