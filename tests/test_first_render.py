@@ -106,7 +106,8 @@ def test_eda_draws_its_first_screen_and_leaves_the_rest_until_in_view(request_ct
     )
     below = component(page, ids.EDA_BELOW_FOLD)
     for gid in (ids.EDA_CORR_GRAPH, ids.EDA_PCA_GRAPH, ids.EDA_LOADINGS_GRAPH):
-        assert getattr(component(below, gid), "figure", None) is None
+        assert not component(below, gid).figure.data  # blank, in the page's theme
+        assert component(below, gid).figure.layout.template.layout.font.color == "#DEE2E6"
     assert component(page, ids.EDA_BELOW_FOLD_WANTED).data is False
     for wanted in (False, None):
         with pytest.raises(PreventUpdate):

@@ -204,20 +204,21 @@ def layout(**kwargs: Any) -> html.Div:
             ),
             dbc.Row(dbc.Col(outlier_card(*outlier_view(v, "iqr"))), className="g-3 mb-3"),
             dcc.Store(id=ids.EDA_BELOW_FOLD_WANTED, data=False),
-            html.Div(below_fold(), id=ids.EDA_BELOW_FOLD),
+            html.Div(below_fold(theme), id=ids.EDA_BELOW_FOLD),
         ]
     )
 
 
-def below_fold() -> list[dbc.Row]:
-    """Correlations, data fixes and PCA: empty boxes of their final height until :func:`render_overview` fills them."""
+def below_fold(theme: str) -> list[dbc.Row]:
+    """Correlations, data fixes and PCA: blank charts of their final height until :func:`render_overview` fills them."""
+    blank = empty_figure("", theme)
     return [
         dbc.Row(
             [
                 dbc.Col(
                     card(
                         "How measures move together",
-                        graph(ids.EDA_CORR_GRAPH, "eda-correlation", height=420),
+                        graph(ids.EDA_CORR_GRAPH, "eda-correlation", height=420, figure=blank),
                         help_text="Rank correlation: +1 = rise together, −1 = one rises as the other falls, 0 = unrelated.",
                     ),
                     lg=7,
@@ -238,7 +239,7 @@ def below_fold() -> list[dbc.Row]:
                 dbc.Col(
                     card(
                         "PCA: variation captured",
-                        graph(ids.EDA_PCA_GRAPH, "eda-pca-explained-variance", height=320),
+                        graph(ids.EDA_PCA_GRAPH, "eda-pca-explained-variance", height=320, figure=blank),
                         help_text="The 3D explorer shows the first three components; this is how much of the "
                         "differences between customers they keep.",
                     ),
@@ -247,7 +248,7 @@ def below_fold() -> list[dbc.Row]:
                 dbc.Col(
                     card(
                         "PCA: what each component means",
-                        graph(ids.EDA_LOADINGS_GRAPH, "eda-pca-loadings", height=320),
+                        graph(ids.EDA_LOADINGS_GRAPH, "eda-pca-loadings", height=320, figure=blank),
                         help_text="Weight of each feature in each component; the sign gives the direction.",
                     ),
                     lg=7,
