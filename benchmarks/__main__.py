@@ -25,6 +25,7 @@ ALL = (
     "bench_app_large",
     "bench_bundle",
     "bench_lighthouse",
+    "bench_trace",
     "bench_upload",
     "bench_churn",
     "bench_churn_fit",

@@ -31,6 +31,7 @@ from . import ids
 from .components import nav_pages
 from .compression import install as install_compression
 from .deferred_scripts import install as install_deferred_scripts
+from .first_render import ROUTING_INPUTS
 from .grid_loading import install as install_grid_loading
 from .identity import IdentityConfig
 from .identity import install as install_identity
@@ -114,6 +115,7 @@ def create_app(
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         index_string=INDEX_STRING,
+        routing_callback_inputs=ROUTING_INPUTS,  # each page's first figures come with its layout
     )
     svc = SegmentationService(settings, default_artifact_id, share_cli_models=share_cli_models)
     svc.register_default()
@@ -280,7 +282,7 @@ def show_active_dataset(artifact_id: str | None) -> tuple[str, str]:
     return v.manifest["data"]["name"], v.label
 
 
-@dash.callback(Output(ids.THEME, "data"), Input(ids.THEME_SWITCH, "value"))
+@dash.callback(Output(ids.THEME, "data"), Input(ids.THEME_SWITCH, "value"), prevent_initial_call=True)
 def store_theme(dark: bool | None) -> str:
     """Theme switch → theme store (read by every figure callback)."""
     return "dark" if dark else "light"

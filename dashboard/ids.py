@@ -54,6 +54,8 @@ EDA_CATEGORY_SPLIT = "eda-category-split"
 EDA_OUTLIER_NOTE = "eda-outlier-note"  # what the chosen method means + the loader's flags
 EDA_OUTLIER_GRID_HOLDER = "eda-outlier-grid-holder"  # the flagged-customers grid is mounted here once in view
 EDA_OUTLIER_GRID_WANTED = "eda-outlier-grid-wanted"  # dcc.Store: True once the holder has been on screen
+EDA_BELOW_FOLD = "eda-below-fold"  # correlations, data fixes and PCA: drawn once this part is in view
+EDA_BELOW_FOLD_WANTED = "eda-below-fold-wanted"  # dcc.Store: True once EDA_BELOW_FOLD has been on screen
 
 # --- model comparison (/models) ---------------------------------------------
 MODELS_TABLE = "models-table"
@@ -73,6 +75,8 @@ MODELS_CANCEL = "models-cancel"
 MODELS_PROGRESS = "models-progress"
 MODELS_TRAIN_STATUS = "models-train-status"
 MODELS_CONTENT = "models-content"
+MODELS_CHARTS = "models-charts"  # the first row of comparison charts: they are drawn once it is in view
+MODELS_CHARTS_WANTED = "models-charts-wanted"  # dcc.Store: True once MODELS_CHARTS has been on screen
 MODELS_PENDING = "models-pending"  # dcc.Store: {"artifact": id} whose comparison the background job computes
 MODELS_COMPUTED = "models-computed"  # dcc.Store: what the background comparison job returned
 MODELS_COMPUTE_PANEL = "models-compute-panel"  # shown while the comparison is missing or computing

@@ -26,6 +26,7 @@ from dashboard.components import churn_badge, kpi_card
 from dashboard.figures import models as models_fig
 from dashboard.figures import segments as segments_fig
 from dashboard.figures import simulator as sim_fig
+from dashboard.model_comparison.blocks import churn_check_summary
 from dashboard.services import ArtifactView
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -377,13 +378,13 @@ def test_explorer_drill_header_badge(pages, trained) -> None:
 def test_models_page_churn_check(pages, trained) -> None:
     m = pages["models"]
     v = fabricated(trained, CHURN_MODEL, [0.3], "models")
-    text = text_of(m.churn_check_summary(v))
+    text = text_of(churn_check_summary(v))
     assert "predicted 1,100" in text and "actual 1,000" in text and "prediction 10.0% above actual" in text
     assert "1997-09-30 to 1998-06-30" in text and "fitted on purchases up to 1997-09-30" in text
     marketing = fabricated(trained, {**CHURN_MODEL, "holdout": None, "source": "marketing"}, [0.3], "models-mkt")
-    assert "no purchase dates" in text_of(m.churn_check_summary(marketing))
+    assert "no purchase dates" in text_of(churn_check_summary(marketing))
     none = fabricated(trained, None, [None], "models-none")
-    assert churn.NOT_MEASURED_OLD in text_of(m.churn_check_summary(none))
+    assert churn.NOT_MEASURED_OLD in text_of(churn_check_summary(none))
     # the callback draws the session's artifact (the trained sample)
     _summary, figure, style = m.churn_check(trained.artifact.artifact_id, "dark")
     assert isinstance(figure, go.Figure)

@@ -429,3 +429,24 @@ def test_comparison_settings_match_training(models, trained, settings) -> None:
     dataset, compare_settings = comparison_inputs(trained.artifact.artifact_id, settings)
     assert compare_settings == settings_for_dataset(dataset, compare_settings)
     assert compare_settings.k == trained.artifact.manifest["model"]["k"]
+
+
+def test_layout_is_filled_in_and_charts_wait_until_in_view(models, computed) -> None:
+    result, _ = computed
+    page = models.layout(session_theme="dark")
+    by_id = {c.id: c for c in page._traverse() if isinstance(getattr(c, "id", None), str)}
+    assert by_id[ids.MODELS_CONTENT].hidden is False and by_id[ids.MODELS_COMPUTE_PANEL].className == "d-none"
+    assert len(by_id[ids.MODELS_TABLE].rowData) == len(result["models"])
+    assert "Our recommendation" in text_of(by_id[ids.MODELS_RECOMMENDATION].children)
+    assert by_id[ids.MODELS_CHOICE_MODEL].value == models.form_values(models.shown_comparison(None)[0], result)["model"]
+    for gid in (ids.MODELS_SWEEP_GRAPH, ids.MODELS_KNIFE_GRAPH, ids.MODELS_METRIC_GRAPH, ids.MODELS_CHURN_GRAPH):
+        assert not by_id[gid].figure.data  # blank until draw_charts
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        models.draw_charts(False, None, "dark", "stability_mean")
+    drawn = models.draw_charts(True, None, "dark", "stability_mean")
+    full = models.fill(None, "dark")
+    for name in models.CHARTS:
+        assert drawn[name].to_plotly_json() == full[name].to_plotly_json()
+    assert drawn["metric_figure"].to_plotly_json() == (
+        models.metric_chart("stability_mean", None, "dark")["metric_figure"].to_plotly_json()
+    )

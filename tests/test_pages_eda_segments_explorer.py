@@ -201,9 +201,9 @@ def test_box_is_sent_as_its_five_numbers() -> None:
 
 
 def test_page_outputs_are_built_once_per_version_and_choice(eda) -> None:
-    first = eda.render_overview(None, "light")
-    assert eda.render_overview(None, "light") is first  # served from the per-version cache
-    assert eda.render_overview(None, "dark") is not first
+    first = eda.render_overview(True, None, "light")
+    assert eda.render_overview(True, None, "light") is first  # served from the per-version cache
+    assert eda.render_overview(True, None, "dark") is not first
     dist = eda.render_distribution("Income", False, False, None, "light")
     assert eda.render_distribution("Income", False, False, None, "light") is dist
     assert eda.render_distribution("Income", True, False, None, "light") is not dist
@@ -279,7 +279,7 @@ def test_outlier_method_must_be_known(trained) -> None:
 
 @pytest.mark.parametrize("theme", THEMES)
 def test_correlation_pca_and_quality(eda, trained, theme) -> None:
-    corr, missing, pca, loadings = eda.render_overview(None, theme)
+    corr, missing, pca, loadings = eda.render_overview(True, None, theme)
     z = np.array(corr.data[0].z, dtype=float)
     assert np.allclose(np.diag(z), 1.0)
     assert np.isnan(z[0, -1]) and not np.isnan(z[-1, 0])  # lower triangle only

@@ -69,14 +69,16 @@ def callback_body(dependency: dict[str, Any], values: dict[str, Any]) -> dict[st
 
 
 def page_load_bodies(dependencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Bodies for every server callback whose inputs are all in :data:`INPUT_VALUES` (no state, no ``@`` outputs)."""
+    """Bodies for every server callback whose inputs and state are all in :data:`INPUT_VALUES` (no ``@`` outputs).
+
+    The pages router reads the session's artifact and theme as state (``dashboard.first_render``).
+    """
     return [
         callback_body(d, INPUT_VALUES)
         for d in dependencies
         if not d.get("clientside_function")
-        and not d["state"]
         and "@" not in d["output"]
-        and all(f"{i['id']}.{i['property']}" in INPUT_VALUES for i in d["inputs"])
+        and all(f"{i['id']}.{i['property']}" in INPUT_VALUES for i in [*d["inputs"], *d["state"]])
     ]
 
 

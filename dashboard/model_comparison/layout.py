@@ -271,6 +271,7 @@ def content() -> html.Div:
                         lg=7,
                     ),
                 ],
+                id=ids.MODELS_CHARTS,
                 className="g-3 mb-3",
             ),
             dbc.Row(

@@ -8,7 +8,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
@@ -33,6 +33,7 @@ from dashboard.figures.eda import (
     variable_label,
     variable_unit,
 )
+from dashboard.first_render import session_choice, when_in_view
 from dashboard.services import ArtifactView, per_version, view
 
 dash.register_page(
@@ -60,12 +61,12 @@ def _switch(switch_id: str, label: str, value: bool = False) -> dbc.Switch:
     return dbc.Switch(id=switch_id, label=label, value=value, className="mb-0")
 
 
-def distribution_card() -> dbc.Card:
+def distribution_card(options: list[dict[str, str]], value: str | None, figure: go.Figure, caption: str) -> dbc.Card:
     """Variable picker, log and split toggles, histogram + box plot, summary line."""
     controls = html.Div(
         [
             html.Label("Measure", htmlFor=ids.EDA_VARIABLE, className="visually-hidden"),
-            dbc.Select(id=ids.EDA_VARIABLE, options=[], size="sm", className="eda-select"),
+            dbc.Select(id=ids.EDA_VARIABLE, options=options, value=value, size="sm", className="eda-select"),
             _switch(ids.EDA_LOG, "Log scale"),
             _switch(ids.EDA_SPLIT, "Split by segment"),
         ],
@@ -76,27 +77,27 @@ def distribution_card() -> dbc.Card:
         html.Div(
             [
                 controls,
-                graph(ids.EDA_DIST_GRAPH, "eda-distribution", height=360),
-                html.Div(id=ids.EDA_DIST_STATS, className="small text-body-secondary mt-1"),
+                graph(ids.EDA_DIST_GRAPH, "eda-distribution", height=360, figure=figure),
+                html.Div(caption, id=ids.EDA_DIST_STATS, className="small text-body-secondary mt-1"),
             ]
         ),
         help_text="How customers spread over one measure. The box above shows the middle half and the median.",
     )
 
 
-def category_card() -> dbc.Card:
+def category_card(options: list[dict[str, str]], value: str | None, figure: go.Figure) -> dbc.Card:
     """Categorical breakdown (education, marital status), optionally by segment."""
     controls = html.Div(
         [
             html.Label("Category", htmlFor=ids.EDA_CATEGORY, className="visually-hidden"),
-            dbc.Select(id=ids.EDA_CATEGORY, options=[], size="sm", className="eda-select"),
+            dbc.Select(id=ids.EDA_CATEGORY, options=options, value=value, size="sm", className="eda-select"),
             _switch(ids.EDA_CATEGORY_SPLIT, "By segment"),
         ],
         className="d-flex flex-wrap align-items-center gap-3 mb-2",
     )
     return card(
         "Who they are",
-        html.Div([controls, graph(ids.EDA_CATEGORY_GRAPH, "eda-categories", height=380)]),
+        html.Div([controls, graph(ids.EDA_CATEGORY_GRAPH, "eda-categories", height=380, figure=figure)]),
         help_text="Customers per category; by segment, the share of each segment in each category.",
     )
 
@@ -131,7 +132,7 @@ def outlier_grid(rows: list[dict[str, Any]], cols: list[dict[str, Any]]) -> dag.
 GRID_HOLDER_HEIGHT = "506px"
 
 
-def outlier_card() -> dbc.Card:
+def outlier_card(summary: Any, note: Any) -> dbc.Card:
     """Outlier method, counts per variable and the flagged customers.
 
     The grid of flagged customers is below the fold: it is mounted when its
@@ -154,14 +155,14 @@ def outlier_card() -> dbc.Card:
         "Outliers",
         html.Div(
             [
-                html.Div([method, html.Div(id=ids.EDA_OUTLIER_NOTE, className="small text-body-secondary")]),
+                html.Div([method, html.Div(note, id=ids.EDA_OUTLIER_NOTE, className="small text-body-secondary")]),
                 dcc.Store(id=ids.EDA_OUTLIER_GRID_WANTED, data=False),
                 dbc.Row(
                     [
                         dbc.Col(
                             [
                                 html.Div("Customers outside the normal range", className="seg-label mb-1"),
-                                html.Div(id=ids.EDA_OUTLIER_SUMMARY, className="table-responsive"),
+                                html.Div(summary, id=ids.EDA_OUTLIER_SUMMARY, className="table-responsive"),
                             ],
                             xl=5,
                             className="mb-2",
@@ -176,8 +177,17 @@ def outlier_card() -> dbc.Card:
     )
 
 
-def layout(**_query: str) -> html.Div:
-    """Page frame; content is filled by the callbacks for the session's data set."""
+def layout(**kwargs: Any) -> html.Div:
+    """The page for the session's data set and theme (:mod:`dashboard.first_render`).
+
+    The charts in the first screen are built here; the correlations, data
+    fixes and PCA (below the fold) when their part scrolls into view
+    (:func:`render_overview`); the callbacks redraw on later changes.
+    """
+    artifact_id, theme = session_choice(kwargs)
+    v = view(artifact_id)
+    var_options, variable, cat_options, category = control_choices(v, None, None)
+    figure, caption = distribution_view(v, variable, False, False, theme)
     return html.Div(
         [
             page_header(
@@ -186,55 +196,67 @@ def layout(**_query: str) -> html.Div:
                 "bar-chart-line",
             ),
             dbc.Row(
-                [dbc.Col(distribution_card(), lg=7), dbc.Col(category_card(), lg=5)],
-                className="g-3 mb-3",
-            ),
-            dbc.Row(dbc.Col(outlier_card()), className="g-3 mb-3"),
-            dbc.Row(
                 [
-                    dbc.Col(
-                        card(
-                            "How measures move together",
-                            graph(ids.EDA_CORR_GRAPH, "eda-correlation", height=420),
-                            help_text="Rank correlation: +1 = rise together, −1 = one rises as the other falls, 0 = unrelated.",
-                        ),
-                        lg=7,
-                    ),
-                    dbc.Col(
-                        card(
-                            "Missing values & data fixes",
-                            html.Div(id=ids.EDA_MISSING),
-                            help_text="What loading the data changed before segmentation.",
-                        ),
-                        lg=5,
-                    ),
+                    dbc.Col(distribution_card(var_options, variable, figure, caption), lg=7),
+                    dbc.Col(category_card(cat_options, category, category_view(v, category, False, theme)), lg=5),
                 ],
                 className="g-3 mb-3",
             ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        card(
-                            "PCA: variation captured",
-                            graph(ids.EDA_PCA_GRAPH, "eda-pca-explained-variance", height=320),
-                            help_text="The 3D explorer shows the first three components; this is how much of the "
-                            "differences between customers they keep.",
-                        ),
-                        lg=5,
-                    ),
-                    dbc.Col(
-                        card(
-                            "PCA: what each component means",
-                            graph(ids.EDA_LOADINGS_GRAPH, "eda-pca-loadings", height=320),
-                            help_text="Weight of each feature in each component; the sign gives the direction.",
-                        ),
-                        lg=7,
-                    ),
-                ],
-                className="g-3",
-            ),
+            dbc.Row(dbc.Col(outlier_card(*outlier_view(v, "iqr"))), className="g-3 mb-3"),
+            dcc.Store(id=ids.EDA_BELOW_FOLD_WANTED, data=False),
+            html.Div(below_fold(theme), id=ids.EDA_BELOW_FOLD),
         ]
     )
+
+
+def below_fold(theme: str) -> list[dbc.Row]:
+    """Correlations, data fixes and PCA: blank charts of their final height until :func:`render_overview` fills them."""
+    blank = empty_figure("", theme)
+    return [
+        dbc.Row(
+            [
+                dbc.Col(
+                    card(
+                        "How measures move together",
+                        graph(ids.EDA_CORR_GRAPH, "eda-correlation", height=420, figure=blank),
+                        help_text="Rank correlation: +1 = rise together, −1 = one rises as the other falls, 0 = unrelated.",
+                    ),
+                    lg=7,
+                ),
+                dbc.Col(
+                    card(
+                        "Missing values & data fixes",
+                        html.Div(id=ids.EDA_MISSING),
+                        help_text="What loading the data changed before segmentation.",
+                    ),
+                    lg=5,
+                ),
+            ],
+            className="g-3 mb-3",
+        ),
+        dbc.Row(
+            [
+                dbc.Col(
+                    card(
+                        "PCA: variation captured",
+                        graph(ids.EDA_PCA_GRAPH, "eda-pca-explained-variance", height=320, figure=blank),
+                        help_text="The 3D explorer shows the first three components; this is how much of the "
+                        "differences between customers they keep.",
+                    ),
+                    lg=5,
+                ),
+                dbc.Col(
+                    card(
+                        "PCA: what each component means",
+                        graph(ids.EDA_LOADINGS_GRAPH, "eda-pca-loadings", height=320, figure=blank),
+                        help_text="Weight of each feature in each component; the sign gives the direction.",
+                    ),
+                    lg=7,
+                ),
+            ],
+            className="g-3",
+        ),
+    ]
 
 
 # --- building blocks filled by the callbacks ------------------------------------------------
@@ -366,12 +388,19 @@ def quality_table(dq: dict[str, Any]) -> html.Div:
     Input(ids.ACTIVE_ARTIFACT, "data"),
     State(ids.EDA_VARIABLE, "value"),
     State(ids.EDA_CATEGORY, "value"),
+    prevent_initial_call=True,  # the layout sets them first
 )
 def fill_controls(
     artifact_id: str | None, variable: str | None, category: str | None
 ) -> tuple[list[dict[str, str]], str | None, list[dict[str, str]], str | None]:
     """Variable and category choices of the session's data set (keeps a valid current choice)."""
-    v = view(artifact_id)
+    return control_choices(view(artifact_id), variable, category)
+
+
+def control_choices(
+    v: ArtifactView, variable: str | None, category: str | None
+) -> tuple[list[dict[str, str]], str | None, list[dict[str, str]], str | None]:
+    """Variable options, chosen variable, category options, chosen category (a valid current choice is kept)."""
     numeric = numeric_variables(v.customers, v.features)
     cats = categorical_variables(v.customers)
     var_options = [{"label": variable_label(n, v.feature_defs), "value": n} for n in numeric]
@@ -389,13 +418,19 @@ def fill_controls(
     Input(ids.EDA_SPLIT, "value"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
+    prevent_initial_call=True,  # the layout draws it first
 )
 def render_distribution(
     variable: str | None, log: bool | None, split: bool | None, artifact_id: str | None, theme: str | None
 ) -> tuple[go.Figure, str]:
     """Histogram + box plot of one variable, optionally by segment (built once per data version and choice)."""
-    theme = theme or "light"
-    v = view(artifact_id)
+    return distribution_view(view(artifact_id), variable, bool(log), bool(split), theme or "light")
+
+
+def distribution_view(
+    v: ArtifactView, variable: str | None, log: bool, split: bool, theme: str
+) -> tuple[go.Figure, str]:
+    """The distribution figure and summary of ``variable`` (cached per data version and choice)."""
     if not variable or variable not in v.customers:
         return empty_figure("Pick a measure to see its distribution.", theme), ""
     key = (variable, bool(log), bool(split), theme)
@@ -425,13 +460,17 @@ def distribution_outputs(v: ArtifactView, variable: str, log: bool, split: bool,
     Input(ids.EDA_CATEGORY_SPLIT, "value"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
+    prevent_initial_call=True,  # the layout draws it first
 )
 def render_categories(
     category: str | None, split: bool | None, artifact_id: str | None, theme: str | None
 ) -> go.Figure:
     """Customers per category of one attribute, optionally by segment."""
-    theme = theme or "light"
-    v = view(artifact_id)
+    return category_view(view(artifact_id), category, bool(split), theme or "light")
+
+
+def category_view(v: ArtifactView, category: str | None, split: bool, theme: str) -> go.Figure:
+    """The category figure of ``category`` (cached per data version and choice)."""
     if not category or category not in v.customers:
         return empty_figure("This data set has no categorical attributes.", theme)
     return per_version(
@@ -453,34 +492,22 @@ def render_categories(
     Output(ids.EDA_OUTLIER_NOTE, "children"),
     Input(ids.EDA_OUTLIER_METHOD, "value"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
+    prevent_initial_call=True,  # the layout fills them first
 )
 def render_outliers(method: str | None, artifact_id: str | None) -> tuple[Any, ...]:
     """Outlier counts per variable under the chosen method, and what the method means."""
+    return outlier_view(view(artifact_id), method)
+
+
+def outlier_view(v: ArtifactView, method: str | None) -> tuple[Any, ...]:
+    """Outlier summary table and note of ``method`` (cached per data version)."""
     method = method if method in OUTLIER_METHODS else "iqr"
-    v = view(artifact_id)
     return per_version(v, "eda-outliers", method, lambda: (outlier_summary_table(v, method), outlier_note(v, method)))
 
 
-clientside_callback(
-    """function (holderId, storeId) {
-        // Below the fold: ask for the flagged-customers grid only once its place is on screen.
-        const watch = (tries) => {
-            const el = document.getElementById(holderId);
-            if (!el) { if (tries < 600) { requestAnimationFrame(() => watch(tries + 1)); } return; }
-            const seen = new IntersectionObserver((entries) => {
-                if (!entries.some((e) => e.isIntersecting)) { return; }
-                seen.disconnect();
-                if (el.isConnected) { window.dash_clientside.set_props(storeId, {data: true}); }
-            });
-            seen.observe(el);
-        };
-        watch(0);
-        return window.dash_clientside.no_update;
-    }""",
-    Output(ids.EDA_OUTLIER_GRID_WANTED, "data"),
-    Input(ids.EDA_OUTLIER_GRID_HOLDER, "id"),
-    State(ids.EDA_OUTLIER_GRID_WANTED, "id"),
-)
+# Below the fold: the flagged-customers grid and the correlation/PCA part are built once their place is on screen.
+when_in_view(ids.EDA_OUTLIER_GRID_HOLDER, ids.EDA_OUTLIER_GRID_WANTED)
+when_in_view(ids.EDA_BELOW_FOLD, ids.EDA_BELOW_FOLD_WANTED)
 
 
 @callback(
@@ -505,11 +532,15 @@ def mount_outlier_grid(wanted: bool | None, method: str | None, artifact_id: str
     Output(ids.EDA_MISSING, "children"),
     Output(ids.EDA_PCA_GRAPH, "figure"),
     Output(ids.EDA_LOADINGS_GRAPH, "figure"),
+    Input(ids.EDA_BELOW_FOLD_WANTED, "data"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
+    prevent_initial_call=True,
 )
-def render_overview(artifact_id: str | None, theme: str | None) -> tuple[Any, ...]:
-    """Correlation heatmap, data-quality table and the PCA charts."""
+def render_overview(wanted: bool | None, artifact_id: str | None, theme: str | None) -> tuple[Any, ...]:
+    """Correlation heatmap, data-quality table and the PCA charts, once their part of the page has been on screen."""
+    if not wanted:
+        raise PreventUpdate
     theme = theme or "light"
     v = view(artifact_id)
     return per_version(v, "eda-overview", theme, lambda: overview_outputs(v, theme))

@@ -17,11 +17,16 @@ Callbacks
 ``computed``
     ``MODELS_COMPUTED`` → the page, metric chart and form drawn from the new
     cache entry, or the error.
-``fill``, ``metric_chart``, ``prefill``
-    Session's artifact and theme → recommendation, table, charts and the
-    training form, drawn from the cached comparison (the compute panel while
-    there is none).  They do not depend on ``load``, so on a visit they all
-    run at once.
+``layout``
+    The page for the session's artifact and theme, filled in from the cached
+    comparison (recommendation, table, notes, training form; the compute
+    panel while there is none) with the same view functions as the callbacks
+    (:mod:`dashboard.model_comparison.views`).
+``draw_charts``
+    The charts (below the fold) once their first row scrolls into view.
+``fill``, ``metric_chart``, ``prefill``, ``churn_check``
+    Session's artifact and theme changed → recommendation, table, charts and
+    the training form redrawn.
 ``choice_note``
     Training form → what the chosen model means (native or nearest-centroid
     prediction, k not used by density models) and input checks.
@@ -44,34 +49,15 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import churn, ids, tasks
+from dashboard import ids, tasks
 from dashboard.components import (
     error_alert,
     page_header,
 )
 from dashboard.figures.common import empty_figure
-from dashboard.figures.models import (
-    METRICS,
-    holdout_figure,
-    kdistance_figure,
-    knife_figure,
-    knife_segments,
-    metric_figure,
-    scaling_figure,
-    sweep_figure,
-    table_rows,
-)
+from dashboard.first_render import fill_in, session_choice, when_in_view
 from dashboard.model_comparison.blocks import (
-    churn_check_summary,
     computing_message,
-    in_use_text,
-    kdist_note,
-    knife_note,
-    native_note,
-    recommendation_card,
-    sampled_note,
-    scaling_table,
-    sweep_note,
     train_cancelled_alert,
     trained_message,
 )
@@ -83,7 +69,21 @@ from dashboard.model_comparison.data import (
     training_overrides,
 )
 from dashboard.model_comparison.layout import NO_CHOICE, churn_check_card, compute_panel, content, train_card
-from dashboard.services import ArtifactView, service
+from dashboard.model_comparison.views import (
+    CHARTS,
+    CHURN_OUTPUTS,
+    FORM_OUTPUTS,
+    METRIC_OUTPUTS,
+    PAGE_OUTPUTS,
+    STATUS_OUTPUTS,
+    churn_view,
+    form_values,
+    metric_view,
+    outputs,
+    page_view,
+    shown_comparison,
+)
+from dashboard.services import service
 from pipeline.errors import DataError, SegmentationError
 from pipeline.segmentation import registry
 
@@ -102,8 +102,36 @@ dash.register_page(
 log = logging.getLogger(__name__)
 
 
-def layout(**_query: str) -> html.Div:
-    """Page frame; the comparison is filled in for the session's artifact."""
+def layout(**kwargs: Any) -> html.Div:
+    """The page for the session's artifact and theme (:mod:`dashboard.first_render`).
+
+    Everything but the charts is filled in here from the cached comparison
+    (the compute panel when there is none); the charts, below the fold, are
+    drawn when their first row scrolls into view (:func:`draw_charts`).
+    """
+    artifact_id, theme = session_choice(kwargs)
+    active, result = shown_comparison(artifact_id)
+    blank = empty_figure("", theme)
+    values = {
+        **page_view(active, result, theme, charts=False),
+        **metric_view(None, "stability_mean", theme),
+        "metric_help": metric_view(result, "stability_mean", theme)["metric_help"],
+        **(form_values(active, result) if result is not None else {}),
+    }
+    outputs = {**PAGE_OUTPUTS, **METRIC_OUTPUTS, **FORM_OUTPUTS}
+    churn_values = dict(zip(CHURN_OUTPUTS, churn_view(active, theme), strict=True))
+    churn_values["churn_figure"] = blank
+    return fill_in(
+        page_frame(),
+        {
+            **{outputs[name]: value for name, value in values.items()},
+            **{CHURN_OUTPUTS[name]: value for name, value in churn_values.items()},
+        },
+    )
+
+
+def page_frame() -> html.Div:
+    """The page's components, empty."""
     return html.Div(
         [
             page_header(
@@ -128,6 +156,7 @@ def layout(**_query: str) -> html.Div:
             ),
             content(),
             churn_check_card(),
+            dcc.Store(id=ids.MODELS_CHARTS_WANTED, data=False),
         ],
         className="models-page",
     )
@@ -225,113 +254,8 @@ def follow_compute(_tick: int | None, job: dict[str, Any] | None) -> dict[str, A
     return {**idle, "computed": {"artifact": job.get("artifact"), "ready": False, "error": error}}
 
 
-def shown_comparison(artifact_id: str | None) -> tuple[ArtifactView, dict[str, Any] | None]:
-    """The session's artifact view and its cached comparison (None: not computed, or unreadable)."""
-    svc = service()
-    active = svc.view(artifact_id)
-    try:
-        return active, cached_comparison(active.id, svc.settings)
-    except SegmentationError:
-        return active, None
-
-
-#: What :func:`fill` draws (also redrawn by :func:`computed` when a background comparison finishes): name → (id, property).
-PAGE_OUTPUTS: dict[str, tuple[str, str]] = {
-    "content_hidden": (ids.MODELS_CONTENT, "hidden"),
-    "compute_panel": (ids.MODELS_COMPUTE_PANEL, "className"),
-    "recommendation": (ids.MODELS_RECOMMENDATION, "children"),
-    "in_use": (ids.MODELS_IN_USE, "children"),
-    "sampled": (ids.MODELS_SAMPLED, "children"),
-    "native": (ids.MODELS_NATIVE_NOTE, "children"),
-    "table": (ids.MODELS_TABLE, "rowData"),
-    "sweep": (ids.MODELS_SWEEP_GRAPH, "figure"),
-    "sweep_note": (ids.MODELS_SWEEP_NOTE, "children"),
-    "knife": (ids.MODELS_KNIFE_GRAPH, "figure"),
-    "knife_note": (ids.MODELS_KNIFE_NOTE, "children"),
-    "kdist": (ids.MODELS_KDIST_GRAPH, "figure"),
-    "kdist_note": (ids.MODELS_KDIST_NOTE, "children"),
-    "scaling": (ids.MODELS_SCALING_GRAPH, "figure"),
-    "scaling_table": (ids.MODELS_SCALING_TABLE, "children"),
-}
-#: What :func:`metric_chart` draws.
-METRIC_OUTPUTS: dict[str, tuple[str, str]] = {
-    "metric_figure": (ids.MODELS_METRIC_GRAPH, "figure"),
-    "metric_help": (ids.MODELS_METRIC_HELP, "children"),
-}
-#: What :func:`prefill` sets.
-FORM_OUTPUTS: dict[str, tuple[str, str]] = {
-    "model": (ids.MODELS_CHOICE_MODEL, "value"),
-    "k": (ids.MODELS_CHOICE_K, "value"),
-    "scaling_choice": (ids.MODELS_CHOICE_SCALING, "value"),
-}
-#: The status line under the compute panel (set by :func:`computed`).
-STATUS_OUTPUTS: dict[str, tuple[str, str]] = {
-    "status": (ids.MODELS_COMPUTE_STATUS, "children"),
-    "retry": (ids.MODELS_COMPUTE_RETRY, "className"),
-}
-
-
-def page_view(active: ArtifactView, result: dict[str, Any] | None, theme: str) -> dict[str, Any]:
-    """Values of :data:`PAGE_OUTPUTS`: the comparison drawn, or the compute panel when there is none."""
-    if result is None:
-        blank = empty_figure("", theme)
-        empty = {name: None for name in PAGE_OUTPUTS}
-        figures = {name: blank for name in ("sweep", "knife", "kdist", "scaling")}
-        return {**empty, **figures, "content_hidden": True, "compute_panel": "shadow-sm models-compute", "table": []}
-    chosen_k = int(active.manifest["model"]["k"]) if registry.takes_k(active.manifest["model"]["name"]) else None
-    knife = result.get("silhouette_samples") or {}
-    segments = knife_segments(knife, active.manifest)
-    return {
-        "content_hidden": False,
-        "compute_panel": "d-none",
-        "recommendation": recommendation_card(result),
-        "in_use": in_use_text(result, active),
-        "sampled": sampled_note(result),
-        "native": native_note(result),
-        "table": table_rows(result),
-        "sweep": sweep_figure(result, chosen_k, theme),
-        "sweep_note": sweep_note(result, chosen_k),
-        "knife": knife_figure(knife, segments, theme),
-        "knife_note": knife_note(result, active, segments is not None),
-        "kdist": kdistance_figure(result.get("kdistance") or {}, theme),
-        "kdist_note": kdist_note(result),
-        "scaling": scaling_figure(result.get("scaling_variants") or [], theme),
-        "scaling_table": scaling_table(result),
-    }
-
-
-def metric_view(result: dict[str, Any] | None, metric: str | None, theme: str) -> dict[str, Any]:
-    """Values of :data:`METRIC_OUTPUTS`: one metric across models, what it means and which way is better."""
-    info = METRICS.get(metric or "")
-    if info is None:
-        return {"metric_figure": empty_figure("Choose a metric.", theme), "metric_help": ""}
-    if result is None:
-        return {"metric_figure": empty_figure("", theme), "metric_help": ""}
-    return {
-        "metric_figure": metric_figure(result, info.key, theme),
-        "metric_help": f"{info.explanation} {info.direction.capitalize()}.",
-    }
-
-
-def form_values(active: ArtifactView, result: dict[str, Any] | None) -> dict[str, Any]:
-    """Values of :data:`FORM_OUTPUTS`: the recommendation (the model in use when there is none)."""
-    model = active.manifest["model"]
-    rec = (result or {}).get("recommendation") or {}
-    if rec.get("model") is None:
-        return {"model": model["name"], "k": model["k"], "scaling_choice": model["scaling"]}
-    k = rec["k"] if registry.takes_k(rec["model"]) else model["k"]
-    return {"model": rec["model"], "k": k, "scaling_choice": rec.get("scaling") or model["scaling"]}
-
-
-def _outputs(*groups: dict[str, tuple[str, str]], duplicate: bool = False) -> dict[str, Output]:
-    """Named callback outputs of one or more output groups."""
-    return {
-        name: Output(cid, prop, allow_duplicate=duplicate) for group in groups for name, (cid, prop) in group.items()
-    }
-
-
 @callback(
-    output=_outputs(PAGE_OUTPUTS, METRIC_OUTPUTS, FORM_OUTPUTS, STATUS_OUTPUTS, duplicate=True),
+    output=outputs(PAGE_OUTPUTS, METRIC_OUTPUTS, FORM_OUTPUTS, STATUS_OUTPUTS, duplicate=True),
     inputs={
         "data": Input(ids.MODELS_COMPUTED, "data"),
         "artifact_id": State(ids.ACTIVE_ARTIFACT, "data"),
@@ -405,8 +329,9 @@ def compute_again(n_clicks: int | None, artifact_id: str | None) -> tuple[Any, .
 
 
 @callback(
-    output=_outputs(PAGE_OUTPUTS),
+    output=outputs(PAGE_OUTPUTS),
     inputs={"artifact_id": Input(ids.ACTIVE_ARTIFACT, "data"), "theme": Input(ids.THEME, "data")},
+    prevent_initial_call=True,  # the layout fills the page first
 )
 def fill(artifact_id: str | None, theme: str | None) -> dict[str, Any]:
     """Draw the page from the cached comparison of the session's artifact, or show the compute panel."""
@@ -415,19 +340,24 @@ def fill(artifact_id: str | None, theme: str | None) -> dict[str, Any]:
 
 
 @callback(
-    output=_outputs(METRIC_OUTPUTS),
+    output=outputs(METRIC_OUTPUTS),
     inputs={
         "metric": Input(ids.MODELS_METRIC, "value"),
         "artifact_id": Input(ids.ACTIVE_ARTIFACT, "data"),
         "theme": Input(ids.THEME, "data"),
     },
+    prevent_initial_call=True,  # drawn first by draw_charts
 )
 def metric_chart(metric: str | None, artifact_id: str | None, theme: str | None) -> dict[str, Any]:
     """One metric across models, with what it means and which direction is better."""
     return metric_view(shown_comparison(artifact_id)[1], metric, theme or "light")
 
 
-@callback(output=_outputs(FORM_OUTPUTS), inputs={"artifact_id": Input(ids.ACTIVE_ARTIFACT, "data")})
+@callback(
+    output=outputs(FORM_OUTPUTS),
+    inputs={"artifact_id": Input(ids.ACTIVE_ARTIFACT, "data")},
+    prevent_initial_call=True,  # the layout fills the form first
+)
 def prefill(artifact_id: str | None) -> dict[str, Any]:
     """Set the training form to the recommendation of the comparison shown (unchanged until there is one)."""
     active, result = shown_comparison(artifact_id)
@@ -558,18 +488,41 @@ def train_cancelled(n_clicks: int | None, job: dict[str, Any] | None = None) -> 
     Output(ids.MODELS_CHURN_CHART, "style"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
+    prevent_initial_call=True,  # the layout and draw_charts draw it first
 )
 def churn_check(artifact_id: str | None, theme: str | None) -> tuple[Any, go.Figure, dict[str, str]]:
-    """The session's artifact → how well its churn model predicted purchases after the cut-off.
+    """The session's artifact → how well its churn model predicted purchases after the cut-off."""
+    return churn_view(service().view(artifact_id), theme or "light")
 
-    The chart is hidden when there is no holdout (the summary says why).
-    """
-    v = service().view(artifact_id)
-    cm = churn.churn_model(v.manifest)
-    rows = churn.holdout_rows(cm.get("holdout")) if cm else []
-    figure = (
-        holdout_figure(rows, theme or "light")
-        if rows
-        else empty_figure("Not checked on later purchases.", theme or "light")
-    )
-    return churn_check_summary(v), figure, {} if rows else {"display": "none"}
+
+# Below the fold: the charts are drawn once their first row is on screen.
+when_in_view(ids.MODELS_CHARTS, ids.MODELS_CHARTS_WANTED)
+
+
+@callback(
+    output=outputs(
+        {name: PAGE_OUTPUTS[name] for name in CHARTS},
+        {"metric_figure": METRIC_OUTPUTS["metric_figure"], "churn_figure": CHURN_OUTPUTS["churn_figure"]},
+        duplicate=True,
+    ),
+    inputs={
+        "wanted": Input(ids.MODELS_CHARTS_WANTED, "data"),
+        "artifact_id": State(ids.ACTIVE_ARTIFACT, "data"),
+        "theme": State(ids.THEME, "data"),
+        "metric": State(ids.MODELS_METRIC, "value"),
+    },
+    prevent_initial_call=True,
+)
+def draw_charts(wanted: bool | None, artifact_id: str | None, theme: str | None, metric: str | None) -> dict[str, Any]:
+    """The comparison charts and the churn check's chart, once the charts' place has been on screen."""
+    if not wanted:
+        raise PreventUpdate
+    theme = theme or "light"
+    active, result = shown_comparison(artifact_id)
+    charts: dict[str, Any] = {name: no_update for name in CHARTS} | {"metric_figure": no_update}
+    if result is not None:
+        page = page_view(active, result, theme)
+        charts = {name: page[name] for name in CHARTS} | {
+            "metric_figure": metric_view(result, metric, theme)["metric_figure"]
+        }
+    return {**charts, "churn_figure": churn_view(active, theme)[1]}

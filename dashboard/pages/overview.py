@@ -12,6 +12,7 @@ from dashboard import churn, ids
 from dashboard.components import card, churn_badge, fmt_money, fmt_pct, graph, kpi_card, page_header, segment_chip
 from dashboard.exports import download_menu
 from dashboard.figures.overview import segment_share_figure
+from dashboard.first_render import session_choice
 from dashboard.report_menu import report_menu
 from dashboard.services import ArtifactView, view
 
@@ -25,8 +26,10 @@ dash.register_page(
 )
 
 
-def layout(**_query: str) -> html.Div:
-    """Page frame; content is filled by :func:`render` for the session's data set."""
+def layout(**kwargs: Any) -> html.Div:
+    """The page for the session's data set and theme (:mod:`dashboard.first_render`); :func:`render` redraws it."""
+    artifact_id, theme = session_choice(kwargs)
+    kpi_cols, figure, cards, quality, model = contents(view(artifact_id), theme)
     return html.Div(
         [
             html.Div(
@@ -47,25 +50,25 @@ def layout(**_query: str) -> html.Div:
                 className="d-flex justify-content-between align-items-start flex-wrap gap-2",
             ),
             # A fill gate (assets/app.css): the rows below appear with the KPIs, in place, not pushed down by them.
-            dbc.Row(id=ids.OVERVIEW_KPIS, className="g-3 mb-3 fill-gate"),
+            dbc.Row(kpi_cols, id=ids.OVERVIEW_KPIS, className="g-3 mb-3 fill-gate"),
             dbc.Row(
                 [
                     dbc.Col(
                         card(
                             "Segment size vs value",
-                            graph(ids.OVERVIEW_SIZE_GRAPH, "segment-size-vs-value", height=340),
+                            graph(ids.OVERVIEW_SIZE_GRAPH, "segment-size-vs-value", height=340, figure=figure),
                             help_text="Pale bars: share of customers. Solid bars: share of total spend.",
                         ),
                         lg=7,
                     ),
-                    dbc.Col(card("Segments", html.Div(id=ids.OVERVIEW_CARDS)), lg=5),
+                    dbc.Col(card("Segments", html.Div(cards, id=ids.OVERVIEW_CARDS)), lg=5),
                 ],
                 className="g-3 mb-3",
             ),
             dbc.Row(
                 [
-                    dbc.Col(card("Data quality", html.Div(id=ids.OVERVIEW_QUALITY)), lg=7),
-                    dbc.Col(card("Model", html.Div(id=ids.OVERVIEW_MODEL)), lg=5),
+                    dbc.Col(card("Data quality", html.Div(quality, id=ids.OVERVIEW_QUALITY)), lg=7),
+                    dbc.Col(card("Model", html.Div(model, id=ids.OVERVIEW_MODEL)), lg=5),
                 ],
                 className="g-3",
             ),
@@ -243,13 +246,18 @@ def model_summary(v: ArtifactView) -> html.Div:
     Output(ids.OVERVIEW_MODEL, "children"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
+    prevent_initial_call=True,  # the layout draws the page first
 )
 def render(artifact_id: str | None, theme: str | None) -> tuple[Any, ...]:
-    """Fill the page for the session's artifact."""
-    v = view(artifact_id)
+    """Redraw the page when the session's artifact or the theme changes."""
+    return contents(view(artifact_id), theme or "light")
+
+
+def contents(v: ArtifactView, theme: str) -> tuple[Any, ...]:
+    """KPIs, segment size/value figure, segment cards, data quality and model summary of ``v``."""
     return (
         kpis(v),
-        segment_share_figure(v.segments, theme or "light"),
+        segment_share_figure(v.segments, theme),
         segment_cards(v),
         quality_summary(v.manifest["data_quality"], v.manifest["data"]["n_customers"]),
         model_summary(v),

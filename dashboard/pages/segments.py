@@ -25,6 +25,7 @@ from dashboard.components import (
 from dashboard.exports import download_menu
 from dashboard.figures.eda import numeric_variables, population_means
 from dashboard.figures.segments import evidence_phrases, priority_figure, profile_rows
+from dashboard.first_render import session_choice
 from dashboard.services import ArtifactView, view
 
 dash.register_page(
@@ -37,8 +38,10 @@ dash.register_page(
 )
 
 
-def layout(**_query: str) -> html.Div:
-    """Page frame; content is filled by :func:`render` for the session's data set."""
+def layout(**kwargs: Any) -> html.Div:
+    """The page for the session's data set and theme (:mod:`dashboard.first_render`); :func:`render` redraws it."""
+    artifact_id, theme = session_choice(kwargs)
+    cards, figure, priority, how = contents(view(artifact_id), theme)
     return html.Div(
         [
             html.Div(
@@ -59,8 +62,10 @@ def layout(**_query: str) -> html.Div:
                             "Priority matrix",
                             html.Div(
                                 [
-                                    graph(ids.SEGMENTS_MATRIX_GRAPH, "segment-priority-matrix", height=400),
-                                    html.Div(id=ids.SEGMENTS_HOW_MEASURED),
+                                    graph(
+                                        ids.SEGMENTS_MATRIX_GRAPH, "segment-priority-matrix", height=400, figure=figure
+                                    ),
+                                    html.Div(how, id=ids.SEGMENTS_HOW_MEASURED),
                                 ]
                             ),
                             help_text="Right = more of total spend, up = more customers likely inactive, bubble = "
@@ -68,11 +73,11 @@ def layout(**_query: str) -> html.Div:
                         ),
                         lg=8,
                     ),
-                    dbc.Col(card("Where to act first", html.Div(id=ids.SEGMENTS_PRIORITY)), lg=4),
+                    dbc.Col(card("Where to act first", html.Div(priority, id=ids.SEGMENTS_PRIORITY)), lg=4),
                 ],
                 className="g-3 mb-3",
             ),
-            dbc.Row(id=ids.SEGMENTS_CARDS, className="g-3"),
+            dbc.Row(cards, id=ids.SEGMENTS_CARDS, className="g-3"),
         ]
     )
 
@@ -314,13 +319,18 @@ def matrix_note(v: ArtifactView) -> html.Div:
     Output(ids.SEGMENTS_HOW_MEASURED, "children"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
+    prevent_initial_call=True,  # the layout draws the page first
 )
 def render(artifact_id: str | None, theme: str | None) -> tuple[Any, ...]:
-    """Segment cards, priority matrix and ranking for the session's artifact."""
-    v = view(artifact_id)
+    """Redraw the page when the session's artifact or the theme changes."""
+    return contents(view(artifact_id), theme or "light")
+
+
+def contents(v: ArtifactView, theme: str) -> tuple[Any, ...]:
+    """Segment cards, priority matrix, ranking and how the matrix is measured, for ``v``."""
     avg = averages(v)
     notes = segment_notes.notes_of(v)
     cards = [dbc.Col(segment_card(s, v, avg, notes), lg=6) for s in v.segments]
     cm = churn.churn_model(v.manifest)
     reason = None if cm is not None else churn.not_measured_reason(v.manifest)
-    return cards, priority_figure(v.segments, theme or "light", reason), priority_list(v), matrix_note(v)
+    return cards, priority_figure(v.segments, theme, reason), priority_list(v), matrix_note(v)

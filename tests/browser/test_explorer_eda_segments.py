@@ -23,6 +23,10 @@ def test_eda_page_renders_and_splits_by_segment(page, trained) -> None:
     assert page.locator("#eda-outlier-table").count() == 0
     page.locator("#eda-outlier-grid-holder").scroll_into_view_if_needed()
     expect(page.locator("#eda-outlier-table .ag-row").first).to_be_visible()
+    # correlations, data fixes and PCA are below the fold too: built once their part is on screen
+    page.locator("#eda-below-fold").scroll_into_view_if_needed()
+    expect(page.locator("#eda-corr-graph")).to_contain_text("Customer value")
+    expect(page.locator("#eda-loadings-graph")).to_contain_text("PC1")
     first_item = trained.artifact.manifest["data_quality"]["items"][0]["message"]
     expect(page.locator("#eda-missing")).to_contain_text(first_item)
     page.locator("#eda-split").check(force=True)

@@ -36,6 +36,8 @@ def test_models_page_recommends_then_trains_another_k(page, trained, settings) -
     expect(table.locator(".ag-center-cols-container .ag-row")).to_have_count(6)
     expect(table).to_contain_text("Nearest-centroid")
     expect(page.locator(f"#{ids.MODELS_NATIVE_NOTE}")).to_contain_text("cannot place new customers")
+    # the charts are below the fold: drawn once they scroll into view (or when a comparison computed here ends)
+    page.locator(f"#{ids.MODELS_CHARTS}").scroll_into_view_if_needed()
     for graph in (ids.MODELS_METRIC_GRAPH, ids.MODELS_SWEEP_GRAPH, ids.MODELS_KNIFE_GRAPH, ids.MODELS_KDIST_GRAPH):
         expect(page.locator(f"#{graph} .main-svg").first).to_be_visible()
     expect(page.locator(f"#{ids.MODELS_SWEEP_GRAPH}")).to_contain_text("elbow")
