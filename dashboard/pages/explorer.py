@@ -34,10 +34,10 @@ from dashboard.figures.explorer import (
     member_column_defs,
     member_columns,
     member_rows,
-    pca_axis_titles,
     profile_figure,
     scatter_figure,
 )
+from dashboard.figures.pca_words import pca_axis_titles
 from dashboard.figures.segments import evidence_phrases
 from dashboard.services import ArtifactView, per_version, view
 from pipeline.features.definitions import FEATURE_DEFINITIONS
@@ -343,9 +343,11 @@ def render_scatter(
 
     Filter changes are applied in the browser (trace visibility), so only axis,
     data-set and theme changes come back here.  In PCA mode the scene's axis
-    titles are short (``PC1 (62% var)``): every character of 3D text is turned
-    into triangles on the first draw, so what drives each component is said
-    in the note under the chart instead.
+    titles are the components' names (``PC1``) and the axes have no numbers
+    (grid lines only): every character of 3D text is turned into triangles on
+    the first draw, and the components' values mean nothing to a reader, so
+    what drives each component and its share are said in the note under the
+    chart instead.
     """
     theme = theme or "light"
     v = view(artifact_id)
@@ -364,13 +366,22 @@ def render_scatter(
         titles = pca_axis_titles(ratios)
         if pca.get("loadings"):
             note = pca_axes_note(pca_axis_titles(ratios, pca["loadings"], labels))
+            titles = list(cols)  # the shares and drivers are in the note: the shortest 3D text
     shown = None if selected is None else tuple(selected)
     figure = per_version(
         v,
         "explorer-scatter",
         (tuple(cols), theme, shown),
         lambda: scatter_figure(
-            v.customers, v.segments, cols, titles, v.features, v.feature_defs, theme, selected=selected
+            v.customers,
+            v.segments,
+            cols,
+            titles,
+            v.features,
+            v.feature_defs,
+            theme,
+            selected=selected,
+            tick_labels=axes == "features",
         ),
     )
     return {"figure": figure, "note": note}
@@ -378,7 +389,12 @@ def render_scatter(
 
 def pca_axes_note(titles: list[str]) -> list[Any]:
     """``Axes: PC1: customer value & purchase frequency (62%) · PC2: ...``: what the principal components mean."""
-    return ["Axes: ", " · ".join(titles), ". Each component mixes the features; the share is the variation it keeps."]
+    return [
+        "Axes: ",
+        " · ".join(titles),
+        ". Each component mixes the features; the share is the variation it keeps. Only where customers sit "
+        "relative to each other matters, so the axes carry no numbers.",
+    ]
 
 
 @callback(

@@ -6,7 +6,8 @@ every change: the predicted segment with its objective and actions, the
 customer's measured chance of still being active (P(alive), from the
 artifact's fitted BG/NBD model, with a "days since last purchase" input
 where the data has recency) and expected value, how clear-cut the assignment is, the distance to every segment centre,
-the customer's place among all customers in 3D PCA space, and the smallest
+the customer's place on a map of all customers (the first two principal
+components), and the smallest
 single-feature change that reaches each other segment.
 
 Callbacks
@@ -25,10 +26,10 @@ Callbacks
 ``preset_recency``
     Preset button → "days since last purchase" at that segment's median.
 ``redraw_figures``
-    A new prediction on the page → P(alive) gauge, distances, 3D position
+    A new prediction on the page → P(alive) gauge, distances, customer map
     (after ``update_prediction``, so the text is painted first).  After the first full
     drawing for a model and theme, only ``dash.Patch`` updates are sent (the
-    3D scatter's customers are not resent).
+    map's customers are neither resent nor re-plotted).
 """
 
 from __future__ import annotations
@@ -54,16 +55,19 @@ from dashboard.components import (
     not_measured,
     page_header,
 )
+from dashboard.figures.eda import variable_label
+from dashboard.figures.pca_words import pca_axis_titles
 from dashboard.figures.simulator import (
     activity_gauge_figure,
     activity_gauge_patch,
     distances_figure,
     distances_patch,
+    pca_extent,
     pca_figure,
     pca_marker_patch,
     readable_colour,
 )
-from dashboard.services import ArtifactView, view
+from dashboard.services import ArtifactView, per_version, view
 from dashboard.simulator_inputs import (
     ControlSpec,
     churn_defaults,
@@ -380,8 +384,10 @@ def layout(**_query: str) -> html.Div:
                                 card(
                                     "Where this customer sits among all customers",
                                     graph(ids.SIM_PCA_GRAPH, "simulator-pca-position", height=440),
-                                    help_text="Every customer in the first three principal components, coloured by "
-                                    "segment; the diamond is the simulated customer. Drag to rotate.",
+                                    help_text="Every customer placed by the two combinations of the measures that "
+                                    "separate customers most (the first two principal components: what drives each is "
+                                    "in the axis titles), coloured by segment; the diamond is the simulated customer. "
+                                    "The 3D explorer shows a third component.",
                                 ),
                                 className="mt-3 sim-after-prediction",
                             ),
@@ -717,12 +723,12 @@ def redraw_figures(
 
 
 def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple[Any, ...]:
-    """P(alive) gauge, distances and the 3D position of the scored customer.
+    """P(alive) gauge, distances and the map position of the scored customer.
 
     The first time for a model and theme the figures are drawn in full; after
     that a slider change only sends ``dash.Patch`` updates (the gauge's value,
-    the bars, and the one marker trace of the 3D scatter: the customers are
-    not resent).
+    the bars, and the map's marker, a layout shape and label: the customers
+    are neither resent nor re-plotted).
     """
     if not scored:
         raise PreventUpdate
@@ -741,7 +747,9 @@ def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple
         return (
             activity_gauge_patch(p_alive, threshold, theme),
             distances_patch(v.segments, sim.distances, str(seg["key"]), theme),
-            pca_marker_patch(len(v.segments), sim.pcs, seg),
+            pca_marker_patch(
+                sim.pcs, seg, theme, per_version(v, "sim-pca-extent", None, lambda: pca_extent(v.customers))
+            ),
             no_update,
         )
     return (
@@ -753,8 +761,15 @@ def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple
             sim.pcs,
             seg,
             theme,
-            explained=v.manifest.get("pca", {}).get("explained_variance_ratio"),
+            axis_titles=map_axis_titles(v),
             revision=v.id,
         ),
         revision,
     )
+
+
+def map_axis_titles(v: ArtifactView) -> list[str]:
+    """Titles of the map's axes: ``"PC1: customer value & purchase frequency (62%)"``, ``"PC2: ..."``."""
+    pca = v.manifest.get("pca") or {}
+    labels = {f: variable_label(f, v.feature_defs, short=True) for f in v.features}
+    return pca_axis_titles(pca.get("explained_variance_ratio") or [], pca.get("loadings"), labels)[:2]
