@@ -345,7 +345,7 @@ def test_pca_figure_is_a_2d_map_with_the_customer_as_a_shape_and_label(v) -> Non
     assert shape.fillcolor == sim.segment["colour"] and shape.xsizemode == shape.ysizemode == "pixel"
     assert (label.x, label.y) == (shape.xanchor, shape.yanchor) and sim.segment["name"] in label.text
     assert f.layout.xaxis.title.text == "PC1: a (60%)" and f.layout.yaxis.title.text == "PC2: b (20%)"
-    assert f.layout.xaxis.showticklabels is False and f.layout.uirevision == "r"
+    assert f.layout.xaxis.showticklabels is False and f.layout.uirevision == f.layout.datarevision == "r"
     lo, hi = v.customers["PC1"].min(), v.customers["PC1"].max()
     assert list(f.layout.xaxis.range) == pytest.approx([lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)], abs=1e-3)
     small = fig.pca_figure(v.customers, v.segments, sim.pcs, sim.segment, "light", max_points=400)
