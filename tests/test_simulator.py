@@ -306,7 +306,7 @@ def test_gauge_shows_each_presets_measured_p_alive(sim: ModuleType, v, theme: st
     for s in v.segments:
         values = sim.preset_values(v, s["key"])
         vals, sids = slider_state(values)
-        gauge, _bars, _pca, drawn = sim.redraw_figures(vals, v.id, theme, sids, None)
+        gauge, _bars, _pca, drawn, _move = sim.redraw_figures(vals, v.id, theme, sids, None)
         assert isinstance(gauge, go.Figure) and drawn == f"{v.id}|{theme}"
         indicator = gauge.data[0]
         estimate = sim.churn_estimate(v, values)
@@ -366,26 +366,22 @@ def _patched_paths(p: Patch) -> set[tuple[Any, ...]]:
     return {tuple(op["location"]) for op in p.to_plotly_json()["operations"]}
 
 
-def test_slider_changes_send_patches_not_the_scatter(sim: ModuleType, v) -> None:
+def test_slider_changes_send_patches_and_a_marker_move_not_the_map(sim: ModuleType, v) -> None:
     values = sim.median_values(v)
     vals, sids = slider_state(values)
-    _, _, full, drawn = sim.redraw_figures(vals, v.id, "light", sids, None)
-    gauge, bars, pca, again = sim.redraw_figures(vals, v.id, "light", sids, drawn)
-    assert again is no_update
-    assert all(isinstance(p, Patch) for p in (gauge, bars, pca))
-    assert _patched_paths(pca) == {  # the customer's shape and label (and the ranges): no trace is touched
-        ("layout", "shapes", 0, "xanchor"),
-        ("layout", "shapes", 0, "yanchor"),
-        ("layout", "shapes", 0, "fillcolor"),
-        ("layout", "annotations", 0, "x"),
-        ("layout", "annotations", 0, "y"),
-        ("layout", "annotations", 0, "text"),
-        ("layout", "xaxis", "range"),
-        ("layout", "yaxis", "range"),
+    _, _, full, drawn, no_move = sim.redraw_figures(vals, v.id, "light", sids, None)
+    assert no_move is None and [t.type for t in full.data] == ["scatter"] * len(v.segments)
+    gauge, bars, pca, again, move = sim.redraw_figures(vals, v.id, "light", sids, drawn)
+    assert again is no_update and pca is no_update  # the customers are neither resent nor re-plotted
+    assert all(isinstance(p, Patch) for p in (gauge, bars))
+    # the marker's move: the same customer lands where the full figure put it
+    shape, label = full.layout.shapes[0], full.layout.annotations[0]
+    assert move == {
+        "shape": {"xanchor": shape.xanchor, "yanchor": shape.yanchor, "fillcolor": shape.fillcolor},
+        "label": {"x": label.x, "y": label.y, "text": label.text},
+        "xaxis": list(full.layout.xaxis.range),
+        "yaxis": list(full.layout.yaxis.range),
     }
-    patched = {tuple(op["location"]): op["params"]["value"] for op in pca.to_plotly_json()["operations"]}
-    assert patched[("layout", "shapes", 0, "xanchor")] == full.layout.shapes[0].xanchor  # same customer, same place
-    assert patched[("layout", "xaxis", "range")] == list(full.layout.xaxis.range)
     assert ("data", 0, "value") in _patched_paths(gauge)
     assert ("data", 0, "x") in _patched_paths(bars)
     # a new theme redraws in full

@@ -306,7 +306,7 @@ def pca_figure(
 
     A 2-D map (SVG): plotly.js draws it without the 3-D WebGL stack, and the
     simulated customer is a layout shape and annotation, so a slider step
-    moves them without re-plotting the customers (:func:`pca_marker_patch`).
+    moves them without re-plotting the customers (:func:`pca_marker_move`).
 
     Parameters
     ----------
@@ -398,25 +398,26 @@ def pca_figure(
     )
 
 
-def pca_marker_patch(
+def pca_marker_move(
     point: Sequence[float], predicted: Mapping[str, Any], theme: str, extent: Sequence[Sequence[float]]
-) -> Patch:
-    """Move the simulated customer of :func:`pca_figure` (its shape and label; the axes only when it leaves them).
+) -> dict[str, Any]:
+    """Where the simulated customer of :func:`pca_figure` goes: its shape's and label's new settings, the axis ranges.
 
-    ``extent`` is :func:`pca_extent` of the customers the figure was drawn from.
+    Applied in the browser (``MOVE_MARKER_JS`` on the simulator page), not as a
+    ``dash.Patch`` of the figure: ``dcc.Graph`` deep-copies the layout on every
+    figure update, plotly.js then sees a new template and re-plots every
+    customer (about 100 ms for 2,240 SVG points); a ``Plotly.react`` that keeps
+    the drawn figure's objects and replaces only the shape and label redraws
+    only them.  ``extent`` is :func:`pca_extent` of the customers the figure was drawn from.
     """
     m = _marker(point, predicted, theme)
     xr, yr = map_ranges(extent, point)
-    p = Patch()
-    p["layout"]["shapes"][0]["xanchor"] = m["shape"]["xanchor"]
-    p["layout"]["shapes"][0]["yanchor"] = m["shape"]["yanchor"]
-    p["layout"]["shapes"][0]["fillcolor"] = m["shape"]["fillcolor"]
-    p["layout"]["annotations"][0]["x"] = m["label"]["x"]
-    p["layout"]["annotations"][0]["y"] = m["label"]["y"]
-    p["layout"]["annotations"][0]["text"] = m["label"]["text"]
-    p["layout"]["xaxis"]["range"] = xr
-    p["layout"]["yaxis"]["range"] = yr
-    return p
+    return {
+        "shape": {k: m["shape"][k] for k in ("xanchor", "yanchor", "fillcolor")},
+        "label": {k: m["label"][k] for k in ("x", "y", "text")},
+        "xaxis": xr,
+        "yaxis": yr,
+    }
 
 
 @functools.lru_cache(maxsize=256)  # a handful of segment colours × 2 themes, asked on every simulator update

@@ -64,7 +64,7 @@ from dashboard.figures.simulator import (
     distances_patch,
     pca_extent,
     pca_figure,
-    pca_marker_patch,
+    pca_marker_move,
     readable_colour,
 )
 from dashboard.services import ArtifactView, per_version, view
@@ -343,6 +343,7 @@ def layout(**_query: str) -> html.Div:
         [
             dcc.Store(id=ids.SIM_BUILT),
             dcc.Store(id=ids.SIM_DRAWN),
+            dcc.Store(id=ids.SIM_MAP_MARKER),
             page_header(
                 "Customer simulator",
                 "Describe a customer and see which segment they fall into, how sure the model is, "
@@ -695,6 +696,7 @@ def _move_keys(v: ArtifactView) -> list[str]:
     Output(ids.SIM_DISTANCES_GRAPH, "figure"),
     Output(ids.SIM_PCA_GRAPH, "figure"),
     Output(ids.SIM_DRAWN, "data"),
+    Output(ids.SIM_MAP_MARKER, "data"),
     State(ids.sim_slider(ALL), "value"),
     State(ids.SIM_BUILT, "data"),
     State(ids.THEME, "data"),
@@ -726,9 +728,10 @@ def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple
     """P(alive) gauge, distances and the map position of the scored customer.
 
     The first time for a model and theme the figures are drawn in full; after
-    that a slider change only sends ``dash.Patch`` updates (the gauge's value,
-    the bars, and the map's marker, a layout shape and label: the customers
-    are neither resent nor re-plotted).
+    that a slider change only sends ``dash.Patch`` updates of the gauge's value
+    and the bars, and where the map's marker (a layout shape and label) goes,
+    which ``MOVE_MARKER_JS`` applies in the browser: the customers are neither
+    resent nor re-plotted.
     """
     if not scored:
         raise PreventUpdate
@@ -747,10 +750,11 @@ def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple
         return (
             activity_gauge_patch(p_alive, threshold, theme),
             distances_patch(v.segments, sim.distances, str(seg["key"]), theme),
-            pca_marker_patch(
+            no_update,  # the map: its marker is moved in the browser (MOVE_MARKER_JS)
+            no_update,
+            pca_marker_move(
                 sim.pcs, seg, theme, per_version(v, "sim-pca-extent", None, lambda: pca_extent(v.customers))
             ),
-            no_update,
         )
     return (
         activity_gauge_figure(p_alive, threshold, theme),
@@ -765,6 +769,7 @@ def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple
             revision=v.id,
         ),
         revision,
+        None,
     )
 
 
@@ -773,3 +778,33 @@ def map_axis_titles(v: ArtifactView) -> list[str]:
     pca = v.manifest.get("pca") or {}
     labels = {f: variable_label(f, v.feature_defs, short=True) for f in v.features}
     return pca_axis_titles(pca.get("explained_variance_ratio") or [], pca.get("loadings"), labels)[:2]
+
+
+#: Moves the map's simulated customer (its shape and label) with ``Plotly.react`` on the drawn figure's own
+#: objects: the template and traces are the same objects, so plotly.js redraws only the shape and the label
+#: (a ``Plotly.relayout`` of the shape's anchor, or a figure copy, would re-plot every customer).  The axis
+#: ranges change only when the customer leaves the customers' extent.
+MOVE_MARKER_JS = """function (move) {
+    const gd = document.querySelector('#SIM_PCA_GRAPH .js-plotly-plot');
+    if (!move || !gd || !gd.layout || !gd.layout.shapes || !window.Plotly) {
+        return window.dash_clientside.no_update;
+    }
+    const layout = Object.assign({}, gd.layout);
+    layout.shapes = [Object.assign({}, layout.shapes[0], move.shape), ...layout.shapes.slice(1)];
+    layout.annotations = [Object.assign({}, layout.annotations[0], move.label), ...layout.annotations.slice(1)];
+    for (const axis of ['xaxis', 'yaxis']) {
+        const now = (layout[axis] || {}).range || [], wanted = move[axis];
+        if (now[0] !== wanted[0] || now[1] !== wanted[1]) {
+            layout[axis] = Object.assign({}, layout[axis], {range: wanted});
+        }
+    }
+    window.Plotly.react(gd, gd.data, layout);
+    return window.dash_clientside.no_update;
+}""".replace("SIM_PCA_GRAPH", ids.SIM_PCA_GRAPH)
+
+clientside_callback(
+    MOVE_MARKER_JS,
+    Output(ids.SIM_MAP_MARKER, "clear_data"),  # nothing is written: the callback acts on the graph
+    Input(ids.SIM_MAP_MARKER, "data"),
+    prevent_initial_call=True,
+)
