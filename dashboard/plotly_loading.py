@@ -45,7 +45,13 @@ THREE_D_PAGES = ("/explorer",)
 THREE_D_GRAPHS = (ids.EXPLORER_GRAPH,)
 #: Skip running the 3-D bundle when a copy already ran.
 GUARD_OPEN = b"if(!window.__plotly3d){"
-GUARD_CLOSE = b"\nwindow.__plotly3d=true;}\n"
+#: After the bundle has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
+#: device pixels per CSS pixel on every screen, four times the pixels to render and to read back for hover
+#: picking on a standard screen; without a GPU that is most of the first 3D draw).
+GUARD_CLOSE = (
+    b"\nwindow.__plotly3d=true;"
+    b"window.Plotly.setPlotConfig({plotGlPixelRatio:Math.max(1,Math.round(window.devicePixelRatio||1))});}\n"
+)
 #: Name of the ``<meta>`` that gives ``assets/prefetch.js`` the 3-D bundle's URL.
 PREFETCH_META = "plotly-3d"
 LINK_2D = re.compile(re.escape(BUNDLE_2D).encode() + rb"\?m=[0-9.]+")

@@ -25,7 +25,7 @@ from .common import themed
 INACTIVE_COLOUR = "#D55E00"
 ACTIVE_COLOUR = "#009E73"
 #: Most customers drawn on the customer map (a per-segment stratified sample above this, said on the map).
-MAX_PCA_POINTS = 3000
+MAX_PCA_POINTS = 1200
 
 
 def _fade(hex_colour: str, alpha: float) -> str:
