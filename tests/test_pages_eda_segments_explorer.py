@@ -384,7 +384,8 @@ def test_scatter_has_one_trace_per_segment(explorer, trained, theme) -> None:
         pcs = trained.artifact.customers[pc]
         assert scene[a].tickvals == pytest.approx(np.linspace(pcs.min(), pcs.max(), 5), abs=1e-3)
         assert list(scene[a].ticktext) == [""] * 5
-    note = text_of(out["note"])
+    note = text_of(explorer.render_axes_note("pca", None))
+    assert explorer.render_axes_note("features", None) is None
     assert f"PC1: customer value & purchase frequency ({ratios[0]:.0%})" in note
     assert re.search(r"PC3: [a-z &]+ \(\d+%\)", note)
     assert explorer.render_scatter("pca", None, None, None, None, theme)["figure"] is fig  # built once per version
