@@ -47,7 +47,8 @@ def test_presets_move_the_prediction_between_segments(page, trained: TrainResult
     expect(page.locator("#sim-result")).to_contain_text(second["objective"])
     # the customer map (its customers and the simulated one's label) and the distances are drawn
     expect(page.locator("#sim-pca-graph .scatterlayer .point").first).to_be_attached()
-    expect(page.locator("#sim-pca-graph .annotation-text").first).to_contain_text(second["name"])
+    label = page.locator("#sim-pca-graph .annotation-text", has_text="This customer")
+    expect(label).to_contain_text(second["name"])  # moved in the browser (MOVE_MARKER_JS) to the new segment
     expect(page.locator("#sim-distances-graph .barlayer .point")).to_have_count(len(_segments(trained)))
 
 
