@@ -137,6 +137,7 @@ SIM_MOVES = "sim-moves"
 SIM_CONFIDENCE = "sim-confidence"
 SIM_CONTROLS = "sim-controls"  # one slider + numeric box per feature, built for the session's artifact
 SIM_BUILT = "sim-built"  # dcc.Store: the artifact id the controls were built for
+SIM_MAP_MARKER = "sim-map-marker"  # dcc.Store: where the simulator map's marker goes (moved in the browser)
 SIM_DRAWN = "sim-drawn"  # dcc.Store: artifact id + theme the simulator figures were last fully drawn for
 
 # --- segments (/segments) ---------------------------------------------------

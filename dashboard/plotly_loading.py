@@ -3,7 +3,7 @@
 ``assets/vendor/build_plotly.sh`` builds both from plotly.js with only the trace
 types the app draws.  The 3-D bundle is the 2-D one plus ``scatter3d`` and its
 WebGL stack (0.56 MB more to download, parse and compile), which only the
-explorer and the simulator's customer map need.
+explorer needs (the simulator's customer map is 2-D).
 
 - ``plotly-2d.min.js`` is an ordinary asset: Dash links it on every page.
 - ``plotly-3d.min.js`` is kept off the pages (``ASSETS_IGNORE`` in the app
@@ -12,14 +12,18 @@ explorer and the simulator's customer map need.
 - A page in :data:`THREE_D_PAGES` opened directly gets the 3-D bundle
   *instead of* the 2-D one in its HTML (one download, one compile).
 - Reaching a 3-D chart by a navbar switch: every ``/_dash-update-component``
-  response that puts one of :data:`THREE_D_GRAPHS` on the page (the page
-  layouts of the explorer and the simulator do) lists the 3-D bundle in ``"dist"``; the
+  response that puts one of :data:`THREE_D_GRAPHS` on the page (the
+  explorer's page layout does) lists the 3-D bundle in ``"dist"``; the
   renderer loads and runs it before it renders that response, the way
   :mod:`dashboard.grid_loading` brings the grid library.  The bundle then
   replaces ``window.Plotly`` with the superset build, so the graphs created
   from then on, 2-D or 3-D, are drawn by it.  The renderer appends the script
   each time it is listed, so the served bundle starts with a guard: once a
   3-D build has run it does not run again.
+- So that a navbar switch does not wait for the download, every other page
+  names the 3-D bundle in a ``<meta name="plotly-3d">`` and ``assets/prefetch.js``
+  prefetches it (``<link rel="prefetch">``: fetched into the HTTP cache at idle
+  priority after the page has loaded, never run).
 """
 
 from __future__ import annotations
@@ -36,12 +40,20 @@ from . import ids
 BUNDLE_2D = "vendor/plotly-2d.min.js"
 BUNDLE_3D = "vendor/plotly-3d.min.js"
 #: Pages whose layout draws a 3-D chart (tests/test_plotly_bundle.py checks it against the figure builders).
-THREE_D_PAGES = ("/explorer", "/simulator")
+THREE_D_PAGES = ("/explorer",)
 #: Graph ids whose figure is 3-D: a callback response naming one brings the 3-D bundle first.
-THREE_D_GRAPHS = (ids.EXPLORER_GRAPH, ids.SIM_PCA_GRAPH)
+THREE_D_GRAPHS = (ids.EXPLORER_GRAPH,)
 #: Skip running the 3-D bundle when a copy already ran.
 GUARD_OPEN = b"if(!window.__plotly3d){"
-GUARD_CLOSE = b"\nwindow.__plotly3d=true;}\n"
+#: After the bundle has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
+#: device pixels per CSS pixel on every screen, four times the pixels to render and to read back for hover
+#: picking on a standard screen; without a GPU that is most of the first 3D draw).
+GUARD_CLOSE = (
+    b"\nwindow.__plotly3d=true;"
+    b"window.Plotly.setPlotConfig({plotGlPixelRatio:Math.max(1,Math.round(window.devicePixelRatio||1))});}\n"
+)
+#: Name of the ``<meta>`` that gives ``assets/prefetch.js`` the 3-D bundle's URL.
+PREFETCH_META = "plotly-3d"
 LINK_2D = re.compile(re.escape(BUNDLE_2D).encode() + rb"\?m=[0-9.]+")
 
 
@@ -79,6 +91,14 @@ def swap_link(html: bytes, url_3d: str) -> bytes:
     return LINK_2D.sub(lambda _: tail, html)
 
 
+def add_prefetch_meta(html: bytes, url_3d: str) -> bytes:
+    """The page HTML naming the 3-D bundle for ``assets/prefetch.js`` (only a page that links the 2-D one)."""
+    if not LINK_2D.search(html) or b"</head>" not in html:
+        return html
+    meta = f'<meta name="{PREFETCH_META}" content="{url_3d}">'.encode()
+    return html.replace(b"</head>", meta + b"</head>", 1)
+
+
 def guarded(script: bytes) -> bytes:
     """``script`` that does nothing once a 3-D build has run."""
     return GUARD_OPEN + script + GUARD_CLOSE
@@ -107,6 +127,10 @@ def install(app: dash.Dash) -> None:
         elif request.path == path_3d:
             response.direct_passthrough = False
             response.set_data(guarded(response.get_data()))
-        elif request.path.rstrip("/") in pages and response.mimetype == "text/html":
-            response.set_data(swap_link(response.get_data(), url_3d))
+        elif response.mimetype == "text/html":
+            html = response.get_data()
+            if request.path.rstrip("/") in pages:
+                response.set_data(swap_link(html, url_3d))
+            else:
+                response.set_data(add_prefetch_meta(html, url_3d))
         return response

@@ -16,6 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.figures import eda as eda_fig
 from dashboard.figures import explorer as explorer_fig
+from dashboard.figures import pca_words
 from dashboard.figures import segments as segments_fig
 
 THEMES = ("light", "dark")
@@ -374,10 +375,17 @@ def test_scatter_has_one_trace_per_segment(explorer, trained, theme) -> None:
     assert all(t.type == "scatter3d" and t.visible for t in fig.data)
     assert [len(t.x) for t in fig.data] == [s["size"] for s in ordered]
     ratios = trained.artifact.manifest["pca"]["explained_variance_ratio"]
-    # short 3D titles (3D text is costly to draw); the note under the chart says what drives each component:
-    # the sample's PC1 weighs customer value and purchase frequency alike (manifest loadings)
-    assert fig.layout.scene.xaxis.title.text == f"PC1 ({ratios[0]:.0%} var)"
-    note = text_of(out["note"])
+    # the shortest 3D text (every character is turned into triangles on the first draw): the components'
+    # names, grid lines without numbers; the note under the chart says what drives each component and its
+    # share: the sample's PC1 weighs customer value and purchase frequency alike (manifest loadings)
+    scene = fig.layout.scene
+    assert [scene[a].title.text for a in ("xaxis", "yaxis", "zaxis")] == ["PC1", "PC2", "PC3"]
+    for a, pc in zip(("xaxis", "yaxis", "zaxis"), ("PC1", "PC2", "PC3"), strict=True):
+        pcs = trained.artifact.customers[pc]
+        assert scene[a].tickvals == pytest.approx(np.linspace(pcs.min(), pcs.max(), 5), abs=1e-3)
+        assert list(scene[a].ticktext) == [""] * 5
+    note = text_of(explorer.render_axes_note("pca", None))
+    assert explorer.render_axes_note("features", None) is None
     assert f"PC1: customer value & purchase frequency ({ratios[0]:.0%})" in note
     assert re.search(r"PC3: [a-z &]+ \(\d+%\)", note)
     assert explorer.render_scatter("pca", None, None, None, None, theme)["figure"] is fig  # built once per version
@@ -390,6 +398,16 @@ def test_scatter_has_one_trace_per_segment(explorer, trained, theme) -> None:
     seg_ids = trained.artifact.customers.loc[trained.artifact.customers["Segment"] == ordered[0]["key"], "ID"]
     assert set(first.text) == set(seg_ids.astype(str))
     assert fig.layout.showlegend is True
+
+
+def test_blank_ticks_keep_even_grid_lines_without_text() -> None:
+    assert explorer_fig.blank_ticks(pd.Series([0.0, 4.0, np.nan])) == {
+        "tickmode": "array",
+        "tickvals": [0.0, 1.0, 2.0, 3.0, 4.0],
+        "ticktext": ["", "", "", "", ""],
+    }
+    assert explorer_fig.blank_ticks(pd.Series([-1.0, 0.5]), 4)["tickvals"] == [-1.0, -0.5, 0.0, 0.5]
+    assert explorer_fig.blank_ticks(pd.Series([np.nan])) == {"showticklabels": False}
 
 
 def test_scatter_filter_hides_other_segments(explorer, trained) -> None:
@@ -406,6 +424,7 @@ def test_scatter_feature_axes(explorer, trained) -> None:
     fig = explorer.render_scatter("features", "Customer_Value", "Income", "Age", None, "dark")["figure"]
     assert fig.layout.scene.xaxis.title.text == "Customer value ($)"
     assert fig.layout.scene.yaxis.title.text == "Income ($/year)"
+    assert fig.layout.scene.xaxis.ticktext is None  # features' numbers mean something: plotly's own tick labels
     customers = trained.artifact.customers
     seg = display_order(trained)[0]
     incomes = customers.loc[customers["Segment"] == seg["key"], "Income"].round(3).to_numpy(dtype=np.float32)
@@ -458,7 +477,7 @@ def test_pca_axes_are_named_by_their_drivers() -> None:
         "Purchase_Frequency": "Purchase frequency",
         "Customer_For_Years": "Tenure",
     }
-    titles = explorer_fig.pca_axis_titles([0.619, 0.213, 0.157], loadings, labels)
+    titles = pca_words.pca_axis_titles([0.619, 0.213, 0.157], loadings, labels)
     # 0.59 is within 80% of 0.60: both name PC1; 0.45 is not; a negative driver reads "less ..."
     assert titles == [
         "PC1: customer value & purchase frequency (62%)",
@@ -466,4 +485,4 @@ def test_pca_axes_are_named_by_their_drivers() -> None:
         "PC3: less campaign response (16%)",
     ]
     # an artifact without loadings keeps the variance-only titles
-    assert explorer_fig.pca_axis_titles([0.619, 0.213]) == ["PC1 (62% var)", "PC2 (21% var)", "PC3"]
+    assert pca_words.pca_axis_titles([0.619, 0.213]) == ["PC1 (62% var)", "PC2 (21% var)", "PC3"]

@@ -22,14 +22,29 @@ def make_app() -> dash.Dash:
 
 
 def test_a_2d_page_links_the_2d_bundle_and_a_3d_page_the_3d_one_instead() -> None:
-    client = make_app().server.test_client()
+    app = make_app()
+    client = app.server.test_client()
     index = client.get("/").get_data(as_text=True)
     assert "/assets/vendor/plotly-2d.min.js?m=" in index
-    assert "plotly-3d" not in index
+    # the 3-D bundle is only named for prefetching (assets/prefetch.js), not linked
+    url_3d = plotly_loading.stamped_url(app, plotly_loading.BUNDLE_3D)
+    meta = f'<meta name="plotly-3d" content="{url_3d}"></head>'
+    assert meta in index and "plotly-3d.min.js" not in index.replace(meta, "")
     explorer = client.get("/explorer").get_data(as_text=True)
     assert "/assets/vendor/plotly-3d.min.js?m=" in explorer
-    assert "plotly-2d" not in explorer
-    assert explorer.replace("plotly-3d", "plotly-2d").split("?m=")[0] == index.split("?m=")[0]
+    assert "plotly-2d" not in explorer and 'name="plotly-3d"' not in explorer  # it runs the bundle: no prefetch
+    assert explorer.replace("plotly-3d", "plotly-2d").split("?m=")[0] == index.replace(meta, "</head>").split("?m=")[0]
+    simulator = client.get("/simulator").get_data(as_text=True)
+    assert "/assets/vendor/plotly-2d.min.js?m=" in simulator and meta in simulator  # the map is 2-D
+
+
+def test_the_prefetch_meta_goes_only_into_a_page_linking_the_2d_bundle() -> None:
+    url = "/assets/vendor/plotly-3d.min.js?m=2.5"
+    page = b'<html><head><script src="/assets/vendor/plotly-2d.min.js?m=1.5"></script></head><body></body></html>'
+    out = plotly_loading.add_prefetch_meta(page, url)
+    assert out == page.replace(b"</head>", b'<meta name="plotly-3d" content="' + url.encode() + b'"></head>')
+    no_plotly = b"<html><head></head><body>error</body></html>"
+    assert plotly_loading.add_prefetch_meta(no_plotly, url) == no_plotly
 
 
 def test_the_3d_bundle_is_served_guarded_and_stamped() -> None:
@@ -46,7 +61,7 @@ def test_the_3d_bundle_is_served_guarded_and_stamped() -> None:
 
 def test_a_layout_with_a_3d_graph_lists_the_bundle_in_dist_once() -> None:
     url = "/assets/vendor/plotly-3d.min.js?m=1.5"
-    for graph in ("explorer-scatter-graph", "sim-pca-graph"):
+    for graph in ("explorer-scatter-graph",):
         layout = {"response": {"_pages_content": {"children": {"props": {"id": graph}, "type": "Graph"}}}}
         for separators in ((",", ":"), (", ", ": ")):
             out = json.loads(plotly_loading.add_dist(json.dumps(layout, separators=separators).encode(), url))

@@ -306,7 +306,7 @@ def test_gauge_shows_each_presets_measured_p_alive(sim: ModuleType, v, theme: st
     for s in v.segments:
         values = sim.preset_values(v, s["key"])
         vals, sids = slider_state(values)
-        gauge, _bars, _pca, drawn = sim.redraw_figures(vals, v.id, theme, sids, None)
+        gauge, _bars, _pca, drawn, _move = sim.redraw_figures(vals, v.id, theme, sids, None)
         assert isinstance(gauge, go.Figure) and drawn == f"{v.id}|{theme}"
         indicator = gauge.data[0]
         estimate = sim.churn_estimate(v, values)
@@ -333,40 +333,55 @@ def test_distances_figure_has_one_bar_per_segment(v) -> None:
         f.to_dict()
 
 
-def test_pca_figure_highlights_the_customer_as_last_trace(v) -> None:
+def test_pca_figure_is_a_2d_map_with_the_customer_as_a_shape_and_label(v) -> None:
     sim = v.simulate({f: v.manifest["feature_ranges"][f]["p50"] for f in v.features})
-    f = fig.pca_figure(v.customers, v.segments, sim.pcs, sim.segment, "dark", [0.6, 0.2, 0.1], revision="r")
-    assert len(f.data) == len(v.segments) + 1
-    assert [t.name for t in f.data[:-1]] == [s["name"] for s in v.segments]
-    assert [t.marker.color for t in f.data[:-1]] == [s["colour"] for s in v.segments]
-    marker = f.data[-1]
-    assert marker.x[0] == pytest.approx(sim.pcs[0], abs=1e-3) and marker.marker.color == sim.segment["colour"]
-    assert sum(len(t.x) for t in f.data[:-1]) == len(v.customers)
-    assert f.layout.uirevision == "r" and "PC1 (60%)" in f.layout.scene.xaxis.title.text
+    f = fig.pca_figure(v.customers, v.segments, sim.pcs, sim.segment, "dark", ["PC1: a (60%)", "PC2: b (20%)"], "r")
+    assert [t.type for t in f.data] == ["scatter"] * len(v.segments)  # 2-D: no 3-D bundle for the simulator
+    assert [t.name for t in f.data] == [s["name"] for s in v.segments]
+    assert [t.marker.color for t in f.data] == [s["colour"] for s in v.segments]
+    assert sum(len(t.x) for t in f.data) == len(v.customers)
+    shape, label = f.layout.shapes[0], f.layout.annotations[0]
+    assert (shape.xanchor, shape.yanchor) == pytest.approx((sim.pcs[0], sim.pcs[1]), abs=1e-3)
+    assert shape.fillcolor == sim.segment["colour"] and shape.xsizemode == shape.ysizemode == "pixel"
+    assert (label.x, label.y) == (shape.xanchor, shape.yanchor) and sim.segment["name"] in label.text
+    assert f.layout.xaxis.title.text == "PC1: a (60%)" and f.layout.yaxis.title.text == "PC2: b (20%)"
+    assert f.layout.xaxis.showticklabels is False and f.layout.uirevision == f.layout.datarevision == "r"
+    lo, hi = v.customers["PC1"].min(), v.customers["PC1"].max()
+    assert list(f.layout.xaxis.range) == pytest.approx([lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)], abs=1e-3)
     small = fig.pca_figure(v.customers, v.segments, sim.pcs, sim.segment, "light", max_points=400)
-    assert sum(len(t.x) for t in small.data[:-1]) <= 420
+    assert sum(len(t.x) for t in small.data) <= 420
+    assert (
+        f"A sample of {sum(len(t.x) for t in small.data):,} of {len(v.customers):,}" in small.layout.annotations[1].text
+    )
+
+
+def test_map_ranges_cover_the_customers_and_the_simulated_one() -> None:
+    assert fig.map_ranges(((0, 10), (-1, 1)), (5, 0)) == ([-0.5, 10.5], [-1.1, 1.1])
+    assert fig.map_ranges(((0, 10), (-1, 1)), (12, 0)) == ([-0.6, 12.6], [-1.1, 1.1])
+    assert fig.map_ranges(((0, 10), (-1, 1)), (5, -3, 9)) == ([-0.5, 10.5], [-3.2, 1.2])
+    assert fig.map_ranges(((2, 2), (0, 0)), (2, 0)) == ([1.95, 2.05], [-0.05, 0.05])  # no spread: a unit span
 
 
 def _patched_paths(p: Patch) -> set[tuple[Any, ...]]:
     return {tuple(op["location"]) for op in p.to_plotly_json()["operations"]}
 
 
-def test_slider_changes_send_patches_not_the_scatter(sim: ModuleType, v) -> None:
+def test_slider_changes_send_patches_and_a_marker_move_not_the_map(sim: ModuleType, v) -> None:
     values = sim.median_values(v)
     vals, sids = slider_state(values)
-    _, _, full, drawn = sim.redraw_figures(vals, v.id, "light", sids, None)
-    gauge, bars, pca, again = sim.redraw_figures(vals, v.id, "light", sids, drawn)
-    assert again is no_update
-    assert all(isinstance(p, Patch) for p in (gauge, bars, pca))
-    n = len(v.segments)
-    assert _patched_paths(pca) == {
-        ("data", n, "x"),
-        ("data", n, "y"),
-        ("data", n, "z"),
-        ("data", n, "marker", "color"),
-        ("data", n, "hovertemplate"),
+    _, _, full, drawn, no_move = sim.redraw_figures(vals, v.id, "light", sids, None)
+    assert no_move is None and [t.type for t in full.data] == ["scatter"] * len(v.segments)
+    gauge, bars, pca, again, move = sim.redraw_figures(vals, v.id, "light", sids, drawn)
+    assert again is no_update and pca is no_update  # the customers are neither resent nor re-plotted
+    assert all(isinstance(p, Patch) for p in (gauge, bars))
+    # the marker's move: the same customer lands where the full figure put it
+    shape, label = full.layout.shapes[0], full.layout.annotations[0]
+    assert move == {
+        "shape": {"xanchor": shape.xanchor, "yanchor": shape.yanchor, "fillcolor": shape.fillcolor},
+        "label": {"x": label.x, "y": label.y, "text": label.text},
+        "xaxis": list(full.layout.xaxis.range),
+        "yaxis": list(full.layout.yaxis.range),
     }
-    assert full.data[n].name == "Simulated customer"  # the patch's index is the customer's trace
     assert ("data", 0, "value") in _patched_paths(gauge)
     assert ("data", 0, "x") in _patched_paths(bars)
     # a new theme redraws in full

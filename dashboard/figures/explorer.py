@@ -17,7 +17,6 @@ import plotly.graph_objects as go
 
 from pipeline.config import DEFAULT_FEATURES
 from pipeline.features.definitions import FEATURE_DEFINITIONS
-from pipeline.segmentation.training import PC_COLUMNS
 
 from .common import empty_figure, themed
 from .eda import CATEGORICAL_PROFILE, NUMERIC_PROFILE, escape_hover, variable_label, variable_unit
@@ -47,46 +46,6 @@ def axis_choices(frame: pd.DataFrame, features: Sequence[str]) -> list[str]:
     return [f for f in features if f in frame.columns] + extra
 
 
-#: A feature names a principal component with the strongest one when its weight is at least this share of it.
-DRIVER_SHARE = 0.8
-
-
-def pca_drivers(loadings: Mapping[str, float], labels: Mapping[str, str]) -> str:
-    """What drives one component, in words: its strongest feature, and the next one when nearly as strong.
-
-    ``{"Customer_Value": 0.60, "Purchase_Frequency": 0.59, "Tenure": 0.30}`` →
-    ``"customer value & purchase frequency"``; a driver with a negative weight reads
-    ``"less <feature>"`` (the axis grows as the feature falls).
-    """
-    ranked = sorted(loadings.items(), key=lambda kv: -abs(kv[1]))
-    if not ranked:
-        return ""
-    top = abs(ranked[0][1])
-    picked = [(f, w) for f, w in ranked[:2] if abs(w) >= DRIVER_SHARE * top]
-    words = [("less " if w < 0 else "") + labels.get(f, f.replace("_", " ")).lower() for f, w in picked]
-    return " & ".join(words)
-
-
-def pca_axis_titles(
-    ratios: Sequence[float],
-    loadings: Mapping[str, Mapping[str, float]] | None = None,
-    labels: Mapping[str, str] | None = None,
-) -> list[str]:
-    """Titles of the three PCA axes: ``"PC1: customer value & purchase frequency (62%)"``.
-
-    Without loadings (older artifacts) only the share of variance: ``"PC1 (62% var)"``.
-    """
-    titles = []
-    for i, pc in enumerate(PC_COLUMNS):
-        share = f"{ratios[i]:.0%}" if i < len(ratios) else ""
-        drivers = pca_drivers((loadings or {}).get(pc, {}), labels or {})
-        if drivers:
-            titles.append(f"{pc}: {drivers}" + (f" ({share})" if share else ""))
-        else:
-            titles.append(f"{pc} ({share} var)" if share else pc)
-    return titles
-
-
 def _hover_template(features: Sequence[str], feature_defs: Mapping[str, Mapping[str, str]]) -> str:
     lines = ["<b>Customer %{text}</b>", "%{fullData.name}"]
     for i, f in enumerate(features):
@@ -98,6 +57,22 @@ def _hover_template(features: Sequence[str], feature_defs: Mapping[str, Mapping[
             suffix = f" {escape_hover(unit)}" if unit and unit != "share" else ""
             lines.append(f"{label}: %{{customdata[{i}]:,.4~g}}{suffix}")
     return "<br>".join(lines) + "<extra></extra>"
+
+
+#: Grid lines per 3D axis drawn without tick labels.
+GRID_LINES = 5
+
+
+def blank_ticks(values: pd.Series, lines: int = GRID_LINES) -> dict[str, Any]:
+    """Scene-axis settings for grid lines at ``lines`` even steps over ``values`` with no tick text.
+
+    ``blank_ticks(pd.Series([0.0, 4.0]), 5)`` → ticks at 0, 1, 2, 3, 4, each labelled ``""``.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.empty:
+        return {"showticklabels": False}
+    ticks = np.round(np.linspace(float(finite.min()), float(finite.max()), lines), 3)
+    return {"tickmode": "array", "tickvals": ticks.tolist(), "ticktext": [""] * lines}
 
 
 def _sample(frame: pd.DataFrame, max_points: int, random_state: int) -> pd.DataFrame:
@@ -119,6 +94,7 @@ def scatter_figure(
     selected: Sequence[str] | None = None,
     max_points: int = MAX_POINTS,
     random_state: int = 0,
+    tick_labels: bool = True,
 ) -> go.Figure:
     """3D scatter of customers, one WebGL trace per segment (the legend toggles segments).
 
@@ -146,6 +122,12 @@ def scatter_figure(
         Above this many customers, a stratified sample of this size is drawn.
     random_state : int
         Seed of that sample.
+    tick_labels : bool
+        Numbers along the axes.  Without them (principal components, whose
+        numbers mean nothing to a reader) the grid lines stay at
+        :data:`GRID_LINES` even steps and no tick text is drawn: plotly.js turns
+        every 3D label into triangles on the first draw, and hidden labels
+        (``showticklabels=False``) would still be turned.
     """
     keys = {s["key"] for s in segments} if selected is None else set(selected)
     if not segments:
@@ -215,6 +197,12 @@ def scatter_figure(
         "linecolor": "#6C757D" if dark else "#ADB5BD",
         "gridwidth": 1,
     }
+    axes_layout = []
+    for a, title in zip(axes, axis_titles, strict=True):
+        one = {**scene_axis, "title": {"text": title, "font": {"size": 11}}}
+        if not tick_labels:
+            one.update(blank_ticks(pd.to_numeric(data[a], errors="coerce")))
+        axes_layout.append(one)
     return themed(
         fig,
         theme,
@@ -229,9 +217,9 @@ def scatter_figure(
             "font": {"size": 12},
         },
         scene={
-            "xaxis": {**scene_axis, "title": {"text": axis_titles[0], "font": {"size": 11}}},
-            "yaxis": {**scene_axis, "title": {"text": axis_titles[1], "font": {"size": 11}}},
-            "zaxis": {**scene_axis, "title": {"text": axis_titles[2], "font": {"size": 11}}},
+            "xaxis": axes_layout[0],
+            "yaxis": axes_layout[1],
+            "zaxis": axes_layout[2],
             "aspectmode": "cube",
             # far enough out that the axis titles fit inside the scene
             "camera": {"eye": {"x": 1.85, "y": 1.85, "z": 1.1}, "center": {"x": 0, "y": 0, "z": -0.1}},

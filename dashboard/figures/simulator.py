@@ -1,4 +1,4 @@
-"""Customer simulator figures: P(alive) gauge, distance to each segment, 3D PCA position.
+"""Customer simulator figures: P(alive) gauge, distance to each segment, the customer map (PC1 × PC2).
 
 Each figure has a full builder (first render, theme or model change) and a
 ``*_patch`` twin that updates only what a slider change moves, so a
@@ -24,8 +24,8 @@ from .common import themed
 #: Gauge colours below (likely inactive) and above (likely active) the P(alive) threshold (Okabe-Ito).
 INACTIVE_COLOUR = "#D55E00"
 ACTIVE_COLOUR = "#009E73"
-#: Most customers drawn in the 3D plot (a per-segment stratified sample above this).
-MAX_PCA_POINTS = 4000
+#: Most customers drawn on the customer map (a per-segment stratified sample above this, said on the map).
+MAX_PCA_POINTS = 1200
 
 
 def _fade(hex_colour: str, alpha: float) -> str:
@@ -227,14 +227,69 @@ def _sample(customers: pd.DataFrame, max_points: int) -> pd.DataFrame:
     return customers.groupby("Segment", group_keys=False).sample(frac=frac, random_state=0)
 
 
-def _marker(point: Sequence[float], segment: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "x": [round(float(point[0]), 4)],
-        "y": [round(float(point[1]), 4)],
-        "z": [round(float(point[2]), 4)],
-        "color": segment["colour"],
-        "hover": f"Simulated customer<br>{segment['name']}<extra></extra>",
+#: Share of the data's extent left around it on the customer map (and around the simulated customer).
+MAP_PAD = 0.05
+#: The simulated customer's diamond, in pixels around its place (``xsizemode``/``ysizemode`` "pixel").
+DIAMOND = "M0,-10 L10,0 L0,10 L-10,0 Z"
+
+
+def pca_extent(customers: pd.DataFrame) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``((min PC1, max PC1), (min PC2, max PC2))`` of every customer (not only those drawn)."""
+    return tuple((float(customers[c].min()), float(customers[c].max())) for c in ("PC1", "PC2"))  # type: ignore[return-value]
+
+
+def map_ranges(
+    extent: Sequence[Sequence[float]], point: Sequence[float], pad: float = MAP_PAD
+) -> tuple[list[float], list[float]]:
+    """Axis ranges of the map: the customers' extent and the simulated customer, ``pad`` of the span around.
+
+    ``map_ranges(((0, 10), (-1, 1)), (12, 0))`` → ``([-0.6, 12.6], [-1.1, 1.1])``.  The
+    range changes only when the customer leaves the customers' extent, so a
+    slider step usually moves the marker alone (no re-plot of the customers).
+    """
+    out = []
+    for (lo, hi), x in zip(extent, point[:2], strict=True):
+        lo, hi = min(lo, float(x)), max(hi, float(x))
+        margin = pad * ((hi - lo) or 1.0)
+        out.append([round(lo - margin, 4), round(hi + margin, 4)])
+    return out[0], out[1]
+
+
+def _marker(point: Sequence[float], segment: Mapping[str, Any], theme: str) -> dict[str, Any]:
+    """The simulated customer as layout items: a diamond (shape) and a labelled arrow (annotation)."""
+    x, y = round(float(point[0]), 4), round(float(point[1]), 4)
+    fg = "#FFFFFF" if theme == "dark" else "#111111"
+    shape = {
+        "type": "path",
+        "path": DIAMOND,
+        "xsizemode": "pixel",
+        "ysizemode": "pixel",
+        "xanchor": x,
+        "yanchor": y,
+        "xref": "x",
+        "yref": "y",
+        "fillcolor": segment["colour"],
+        "line": {"color": fg, "width": 2.5},
+        "layer": "above",
     }
+    label = {
+        "x": x,
+        "y": y,
+        "xref": "x",
+        "yref": "y",
+        "text": f"<b>This customer</b> · {segment['name']}",
+        "showarrow": True,
+        "arrowhead": 0,
+        "arrowwidth": 1.5,
+        "arrowcolor": fg,
+        "standoff": 11,
+        "ax": 36,
+        "ay": -34,
+        "font": {"size": 13, "color": fg},
+        "bgcolor": "rgba(33,37,41,0.85)" if theme == "dark" else "rgba(255,255,255,0.85)",
+        "borderpad": 3,
+    }
+    return {"shape": shape, "label": label}
 
 
 def pca_figure(
@@ -243,112 +298,126 @@ def pca_figure(
     point: Sequence[float],
     predicted: Mapping[str, Any],
     theme: str,
-    explained: Sequence[float] | None = None,
+    axis_titles: Sequence[str] | None = None,
     revision: str | None = None,
     max_points: int = MAX_PCA_POINTS,
 ) -> go.Figure:
-    """All customers in 3D PCA space by segment, with the simulated customer highlighted.
+    """The customer map: every customer on the first two principal components by segment, the simulated one marked.
+
+    A 2-D map (SVG): plotly.js draws it without the 3-D WebGL stack, and the
+    simulated customer is a layout shape and annotation, so a slider step
+    moves them without re-plotting the customers (:func:`pca_marker_move`).
 
     Parameters
     ----------
     customers : DataFrame
-        ``ID``, ``Segment`` (key) and ``PC1``..``PC3``.
+        ``ID``, ``Segment`` (key) and ``PC1``, ``PC2``.
     segments : sequence of dict
         Segment map in display order (``key``, ``name``, ``colour``).
-    point : sequence of 3 floats
-        The simulated customer's PC1..PC3.
+    point : sequence of floats
+        The simulated customer's PC1, PC2 (further components are ignored).
     predicted : dict
         Its segment (``name``, ``colour``).
     theme : str
         ``"light"`` or ``"dark"``.
-    explained : sequence of float, optional
-        Explained variance ratio per component, for the axis titles.
+    axis_titles : sequence of 2 str, optional
+        Titles of the PC1 and PC2 axes (what drives each, its share of the variation).
     revision : str, optional
-        ``uirevision``: the camera survives redraws with the same value.
+        ``uirevision`` (zoom and legend choices survive redraws with the same value) and
+        ``datarevision`` (the customers' arrays are unchanged while it is the same).
     max_points : int
-        Customers drawn at most (stratified sample above).
-
-    Notes
-    -----
-    The simulated customer is the LAST trace; :func:`pca_marker_patch` relies on it.
+        Customers drawn at most (stratified sample above, said on the chart).
     """
     dark = theme == "dark"
     shown = _sample(customers, max_points)
     fig = go.Figure()
     for s in segments:
         part = shown[shown["Segment"] == s["key"]]
-        fig.add_scatter3d(
-            x=part["PC1"].round(3).to_numpy(),
-            y=part["PC2"].round(3).to_numpy(),
-            z=part["PC3"].round(3).to_numpy(),
+        # Plain lists, not numpy arrays (which plotly.py sends base64-encoded): plotly.js decodes those into new
+        # typed arrays on every update and takes them for new data, re-plotting every customer.  A fixed uid:
+        # Dash hands plotly.js a fresh copy of the traces after each patch, and plotly.js would give a trace
+        # without one a new uid, which also re-plots it.
+        fig.add_scatter(
+            uid=f"map-{s['key']}",
+            x=part["PC1"].round(3).tolist(),
+            y=part["PC2"].round(3).tolist(),
             mode="markers",
             name=s["name"],
-            marker={"size": 2.6, "color": s["colour"], "opacity": 0.55 if dark else 0.4, "line": {"width": 0}},
-            customdata=part["ID"].astype(str).to_numpy(),
+            marker={"size": 5, "color": s["colour"], "opacity": 0.5 if dark else 0.45, "line": {"width": 0}},
+            customdata=part["ID"].astype(str).tolist(),
             hovertemplate=f"Customer %{{customdata}}<br>{s['name']}<extra></extra>",
         )
-    m = _marker(point, predicted)
-    fig.add_scatter3d(
-        x=m["x"],
-        y=m["y"],
-        z=m["z"],
-        mode="markers",
-        name="Simulated customer",
-        marker={
-            "size": 11,
-            "symbol": "diamond",
-            "color": m["color"],
-            "opacity": 1.0,
-            "line": {"color": "#FFFFFF" if dark else "#111111", "width": 3},
-        },
-        hovertemplate=m["hover"],
-    )
-    ev = list(explained or [])
-    titles = [f"PC{j + 1}" + (f" ({ev[j]:.0%})" if j < len(ev) else "") for j in range(3)]
-    # WebGL draws 3D grid lines without alpha, so the colours are opaque blends of the background.
-    grid = "#3B4148" if dark else "#DDE1E6"
+    m = _marker(point, predicted, theme)
+    xr, yr = map_ranges(pca_extent(customers), point)
+    titles = list(axis_titles or ("PC1", "PC2"))
+    # The components' numbers mean nothing to a reader: no tick labels, the grid only.
     axis = {
-        "showspikes": False,
-        "tickfont": {"size": 10},
-        "gridcolor": grid,
-        "zerolinecolor": "#5C636A" if dark else "#ADB5BD",
-        "linecolor": grid,
-        "showbackground": False,
+        "showticklabels": False,
+        "ticks": "",
+        "zeroline": False,
+        "fixedrange": False,
+        "title": {"font": {"size": 12}},
     }
+    notes = [m["label"]]
+    if len(shown) < len(customers):
+        notes.append(
+            {
+                "text": f"A sample of {len(shown):,} of {len(customers):,} customers",
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 1,
+                "xanchor": "right",
+                "y": 0,
+                "yanchor": "bottom",
+                "font": {"size": 11},
+            }
+        )
     return themed(
         fig,
         theme,
-        scene={
-            "xaxis": {**axis, "title": {"text": titles[0], "font": {"size": 12}}},
-            "yaxis": {**axis, "title": {"text": titles[1], "font": {"size": 12}}},
-            "zaxis": {**axis, "title": {"text": titles[2], "font": {"size": 12}}},
-            "camera": {"eye": {"x": 1.45, "y": 1.45, "z": 0.85}},
-            "aspectmode": "cube",
-        },
+        xaxis={**axis, "range": xr, "title": {**axis["title"], "text": titles[0]}},
+        yaxis={**axis, "range": yr, "title": {**axis["title"], "text": titles[1]}},
+        shapes=[m["shape"]],
+        annotations=notes,
         legend={
             "orientation": "h",
-            "yanchor": "top",
+            "yanchor": "bottom",
             "y": 1.0,
             "x": 0.0,
             "itemsizing": "constant",
             "font": {"size": 12},
         },
-        margin={"l": 0, "r": 0, "t": 8, "b": 0},
+        hovermode="closest",
+        margin={"l": 36, "r": 8, "t": 8, "b": 36},
         uirevision=revision or "sim-pca",
+        # The customers' arrays are the same for a revision.  Dash hands plotly.js a copy of the figure after
+        # each patch, and without a data revision plotly.js takes new array copies for new data and re-plots
+        # every customer (about 60 ms for 2,240 SVG points); with it, moving the marker costs a few ms.
+        datarevision=revision or "sim-pca",
     )
 
 
-def pca_marker_patch(n_segments: int, point: Sequence[float], predicted: Mapping[str, Any]) -> Patch:
-    """Move only the simulated-customer trace (index ``n_segments``) of :func:`pca_figure`."""
-    m = _marker(point, predicted)
-    p = Patch()
-    trace = p["data"][n_segments]
-    trace["x"] = m["x"]
-    trace["y"] = m["y"]
-    trace["z"] = m["z"]
-    trace["marker"]["color"] = m["color"]
-    trace["hovertemplate"] = m["hover"]
-    return p
+def pca_marker_move(
+    point: Sequence[float], predicted: Mapping[str, Any], theme: str, extent: Sequence[Sequence[float]]
+) -> dict[str, Any]:
+    """Where the simulated customer of :func:`pca_figure` goes: its shape's and label's new settings, the axis ranges.
+
+    Applied in the browser (``MOVE_MARKER_JS`` on the simulator page), not as a
+    ``dash.Patch`` of the figure: ``dcc.Graph`` deep-copies the layout on every
+    figure update, plotly.js then sees a new template and re-plots every
+    customer (about 100 ms for 2,240 SVG points); a ``Plotly.react`` that keeps
+    the drawn figure's objects and replaces only the shape and label redraws
+    only them.  ``extent`` is :func:`pca_extent` of the customers the figure was drawn from.
+    """
+    m = _marker(point, predicted, theme)
+    xr, yr = map_ranges(extent, point)
+    return {
+        "shape": {k: m["shape"][k] for k in ("xanchor", "yanchor", "fillcolor")},
+        "label": {k: m["label"][k] for k in ("x", "y", "text")},
+        "xaxis": xr,
+        "yaxis": yr,
+    }
 
 
 @functools.lru_cache(maxsize=256)  # a handful of segment colours × 2 themes, asked on every simulator update

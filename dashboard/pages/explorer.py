@@ -34,10 +34,10 @@ from dashboard.figures.explorer import (
     member_column_defs,
     member_columns,
     member_rows,
-    pca_axis_titles,
     profile_figure,
     scatter_figure,
 )
+from dashboard.figures.pca_words import pca_axis_titles
 from dashboard.figures.segments import evidence_phrases
 from dashboard.services import ArtifactView, per_version, view
 from pipeline.features.definitions import FEATURE_DEFINITIONS
@@ -319,7 +319,7 @@ def fill_controls(artifact_id: str | None, deep_link: str | None) -> tuple[Any, 
 
 
 @callback(
-    output={"figure": Output(ids.EXPLORER_GRAPH, "figure"), "note": Output(ids.EXPLORER_AXES_NOTE, "children")},
+    output={"figure": Output(ids.EXPLORER_GRAPH, "figure")},
     inputs={
         "axes": Input(ids.EXPLORER_AXES, "value"),
         "x": Input(ids.EXPLORER_X, "value"),
@@ -339,46 +339,78 @@ def render_scatter(
     theme: str | None,
     selected: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The 3D scatter for the chosen axes (segments not in ``selected`` hidden; None = all) and what its axes mean.
+    """The 3D scatter for the chosen axes (segments not in ``selected`` hidden; None = all).
 
     Filter changes are applied in the browser (trace visibility), so only axis,
     data-set and theme changes come back here.  In PCA mode the scene's axis
-    titles are short (``PC1 (62% var)``): every character of 3D text is turned
-    into triangles on the first draw, so what drives each component is said
-    in the note under the chart instead.
+    titles are the components' names (``PC1``) and the axes have no numbers
+    (grid lines only): every character of 3D text is turned into triangles on
+    the first draw, and the components' values mean nothing to a reader, so
+    what drives each component and its share are said in the note under the
+    chart instead (:func:`render_axes_note`).
     """
     theme = theme or "light"
     v = view(artifact_id)
-    note = None
     if axes == "features":
         cols = [x, y, z]
         allowed = set(axis_choices(v.customers, v.features))
         if not all(c in allowed for c in cols):
-            return {"figure": empty_figure("Choose a feature for each axis.", theme), "note": None}
+            return {"figure": empty_figure("Choose a feature for each axis.", theme)}
         titles = [axis_title(c, v.feature_defs) for c in cols]
     else:
         cols = ["PC1", "PC2", "PC3"]
         pca = v.manifest.get("pca") or {}
-        ratios = pca.get("explained_variance_ratio") or []
-        labels = {f: variable_label(f, v.feature_defs, short=True) for f in v.features}
-        titles = pca_axis_titles(ratios)
-        if pca.get("loadings"):
-            note = pca_axes_note(pca_axis_titles(ratios, pca["loadings"], labels))
+        # with loadings, the shares and drivers are in the note: the shortest 3D text
+        titles = list(cols) if pca.get("loadings") else pca_axis_titles(pca.get("explained_variance_ratio") or [])
     shown = None if selected is None else tuple(selected)
     figure = per_version(
         v,
         "explorer-scatter",
         (tuple(cols), theme, shown),
         lambda: scatter_figure(
-            v.customers, v.segments, cols, titles, v.features, v.feature_defs, theme, selected=selected
+            v.customers,
+            v.segments,
+            cols,
+            titles,
+            v.features,
+            v.feature_defs,
+            theme,
+            selected=selected,
+            tick_labels=axes == "features",
         ),
     )
-    return {"figure": figure, "note": note}
+    return {"figure": figure}
+
+
+@callback(
+    Output(ids.EXPLORER_AXES_NOTE, "children"),
+    Input(ids.EXPLORER_AXES, "value"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+)
+def render_axes_note(axes: str | None, artifact_id: str | None) -> list[Any] | None:
+    """What the principal-component axes mean (None in feature mode or without loadings).
+
+    A callback of its own, so the words are painted while the 3D scatter is
+    still being drawn instead of after it.
+    """
+    if axes == "features":
+        return None
+    v = view(artifact_id)
+    pca = v.manifest.get("pca") or {}
+    if not pca.get("loadings"):
+        return None
+    labels = {f: variable_label(f, v.feature_defs, short=True) for f in v.features}
+    return pca_axes_note(pca_axis_titles(pca.get("explained_variance_ratio") or [], pca["loadings"], labels))
 
 
 def pca_axes_note(titles: list[str]) -> list[Any]:
     """``Axes: PC1: customer value & purchase frequency (62%) · PC2: ...``: what the principal components mean."""
-    return ["Axes: ", " · ".join(titles), ". Each component mixes the features; the share is the variation it keeps."]
+    return [
+        "Axes: ",
+        " · ".join(titles),
+        ". Each component mixes the features; the share is the variation it keeps. Only where customers sit "
+        "relative to each other matters, so the axes carry no numbers.",
+    ]
 
 
 @callback(

@@ -6,7 +6,8 @@ every change: the predicted segment with its objective and actions, the
 customer's measured chance of still being active (P(alive), from the
 artifact's fitted BG/NBD model, with a "days since last purchase" input
 where the data has recency) and expected value, how clear-cut the assignment is, the distance to every segment centre,
-the customer's place among all customers in 3D PCA space, and the smallest
+the customer's place on a map of all customers (the first two principal
+components), and the smallest
 single-feature change that reaches each other segment.
 
 Callbacks
@@ -25,10 +26,10 @@ Callbacks
 ``preset_recency``
     Preset button → "days since last purchase" at that segment's median.
 ``redraw_figures``
-    A new prediction on the page → P(alive) gauge, distances, 3D position
+    A new prediction on the page → P(alive) gauge, distances, customer map
     (after ``update_prediction``, so the text is painted first).  After the first full
     drawing for a model and theme, only ``dash.Patch`` updates are sent (the
-    3D scatter's customers are not resent).
+    map's customers are neither resent nor re-plotted).
 """
 
 from __future__ import annotations
@@ -54,16 +55,19 @@ from dashboard.components import (
     not_measured,
     page_header,
 )
+from dashboard.figures.eda import variable_label
+from dashboard.figures.pca_words import pca_axis_titles
 from dashboard.figures.simulator import (
     activity_gauge_figure,
     activity_gauge_patch,
     distances_figure,
     distances_patch,
+    pca_extent,
     pca_figure,
-    pca_marker_patch,
+    pca_marker_move,
     readable_colour,
 )
-from dashboard.services import ArtifactView, view
+from dashboard.services import ArtifactView, per_version, view
 from dashboard.simulator_inputs import (
     ControlSpec,
     churn_defaults,
@@ -339,6 +343,7 @@ def layout(**_query: str) -> html.Div:
         [
             dcc.Store(id=ids.SIM_BUILT),
             dcc.Store(id=ids.SIM_DRAWN),
+            dcc.Store(id=ids.SIM_MAP_MARKER),
             page_header(
                 "Customer simulator",
                 "Describe a customer and see which segment they fall into, how sure the model is, "
@@ -380,8 +385,10 @@ def layout(**_query: str) -> html.Div:
                                 card(
                                     "Where this customer sits among all customers",
                                     graph(ids.SIM_PCA_GRAPH, "simulator-pca-position", height=440),
-                                    help_text="Every customer in the first three principal components, coloured by "
-                                    "segment; the diamond is the simulated customer. Drag to rotate.",
+                                    help_text="Every customer placed by the two combinations of the measures that "
+                                    "separate customers most (the first two principal components: what drives each is "
+                                    "in the axis titles), coloured by segment; the diamond is the simulated customer. "
+                                    "The 3D explorer shows a third component.",
                                 ),
                                 className="mt-3 sim-after-prediction",
                             ),
@@ -689,6 +696,7 @@ def _move_keys(v: ArtifactView) -> list[str]:
     Output(ids.SIM_DISTANCES_GRAPH, "figure"),
     Output(ids.SIM_PCA_GRAPH, "figure"),
     Output(ids.SIM_DRAWN, "data"),
+    Output(ids.SIM_MAP_MARKER, "data"),
     State(ids.sim_slider(ALL), "value"),
     State(ids.SIM_BUILT, "data"),
     State(ids.THEME, "data"),
@@ -717,12 +725,13 @@ def redraw_figures(
 
 
 def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple[Any, ...]:
-    """P(alive) gauge, distances and the 3D position of the scored customer.
+    """P(alive) gauge, distances and the map position of the scored customer.
 
     The first time for a model and theme the figures are drawn in full; after
-    that a slider change only sends ``dash.Patch`` updates (the gauge's value,
-    the bars, and the one marker trace of the 3D scatter: the customers are
-    not resent).
+    that a slider change only sends ``dash.Patch`` updates of the gauge's value
+    and the bars, and where the map's marker (a layout shape and label) goes,
+    which ``MOVE_MARKER_JS`` applies in the browser: the customers are neither
+    resent nor re-plotted.
     """
     if not scored:
         raise PreventUpdate
@@ -741,8 +750,11 @@ def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple
         return (
             activity_gauge_patch(p_alive, threshold, theme),
             distances_patch(v.segments, sim.distances, str(seg["key"]), theme),
-            pca_marker_patch(len(v.segments), sim.pcs, seg),
+            no_update,  # the map: its marker is moved in the browser (MOVE_MARKER_JS)
             no_update,
+            pca_marker_move(
+                sim.pcs, seg, theme, per_version(v, "sim-pca-extent", None, lambda: pca_extent(v.customers))
+            ),
         )
     return (
         activity_gauge_figure(p_alive, threshold, theme),
@@ -753,8 +765,46 @@ def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple
             sim.pcs,
             seg,
             theme,
-            explained=v.manifest.get("pca", {}).get("explained_variance_ratio"),
+            axis_titles=map_axis_titles(v),
             revision=v.id,
         ),
         revision,
+        None,
     )
+
+
+def map_axis_titles(v: ArtifactView) -> list[str]:
+    """Titles of the map's axes: ``"PC1: customer value & purchase frequency (62%)"``, ``"PC2: ..."``."""
+    pca = v.manifest.get("pca") or {}
+    labels = {f: variable_label(f, v.feature_defs, short=True) for f in v.features}
+    return pca_axis_titles(pca.get("explained_variance_ratio") or [], pca.get("loadings"), labels)[:2]
+
+
+#: Moves the map's simulated customer (its shape and label) with ``Plotly.react`` on the drawn figure's own
+#: objects: the template and traces are the same objects, so plotly.js redraws only the shape and the label
+#: (a ``Plotly.relayout`` of the shape's anchor, or a figure copy, would re-plot every customer).  The axis
+#: ranges change only when the customer leaves the customers' extent.
+MOVE_MARKER_JS = """function (move) {
+    const gd = document.querySelector('#SIM_PCA_GRAPH .js-plotly-plot');
+    if (!move || !gd || !gd.layout || !gd.layout.shapes || !window.Plotly) {
+        return window.dash_clientside.no_update;
+    }
+    const layout = Object.assign({}, gd.layout);
+    layout.shapes = [Object.assign({}, layout.shapes[0], move.shape), ...layout.shapes.slice(1)];
+    layout.annotations = [Object.assign({}, layout.annotations[0], move.label), ...layout.annotations.slice(1)];
+    for (const axis of ['xaxis', 'yaxis']) {
+        const now = (layout[axis] || {}).range || [], wanted = move[axis];
+        if (now[0] !== wanted[0] || now[1] !== wanted[1]) {
+            layout[axis] = Object.assign({}, layout[axis], {range: wanted});
+        }
+    }
+    window.Plotly.react(gd, gd.data, layout);
+    return window.dash_clientside.no_update;
+}""".replace("SIM_PCA_GRAPH", ids.SIM_PCA_GRAPH)
+
+clientside_callback(
+    MOVE_MARKER_JS,
+    Output(ids.SIM_MAP_MARKER, "clear_data"),  # nothing is written: the callback acts on the graph
+    Input(ids.SIM_MAP_MARKER, "data"),
+    prevent_initial_call=True,
+)

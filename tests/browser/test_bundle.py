@@ -17,6 +17,20 @@ TRACE_TYPES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].flat
     gd => (gd._fullData || []).map(t => t.type))"""
 
 
+#: Resource Timing entries of the 3-D bundle: how each was asked for (``link`` = prefetch) and bytes over the wire.
+BUNDLE_3D_ENTRIES_JS = """() => performance.getEntriesByType('resource').filter(e => e.name.includes('plotly-3d'))
+    .map(e => ({initiator: e.initiatorType, transferred: e.transferSize}))"""
+PREFETCHED_JS = (
+    "() => performance.getEntriesByType('resource').some(e => e.name.includes('plotly-3d') && e.responseEnd > 0)"
+)
+
+
+def assert_3d_bundle_not_run(page) -> None:
+    """A 2-D page may prefetch the 3-D bundle (assets/prefetch.js) but never runs it."""
+    assert page.evaluate("() => window.__plotly3d") is None
+    assert {e["initiator"] for e in page.evaluate(BUNDLE_3D_ENTRIES_JS)} <= {"link"}
+
+
 def record(page) -> list[str]:
     urls: list[str] = []
     page.on("request", lambda request: urls.append(request.url))
@@ -36,7 +50,7 @@ def test_pages_draw_with_the_partial_bundle_and_never_fetch_plotly_min_js(page) 
     expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
     seen = drawn_trace_types(page)
     assert seen <= bundle_header(BUNDLE_2D)[1]
-    assert not [u for u in urls if "plotly-3d" in u]
+    assert_3d_bundle_not_run(page)
     page.goto("/explorer")
     expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached()
     seen |= drawn_trace_types(page)
@@ -67,11 +81,19 @@ def test_navbar_switch_to_the_explorer_brings_the_3d_bundle_and_back_draws_2d(pa
     page.goto("/")
     expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
     wait_settled(page, timeout_ms=60_000)
-    assert not [u for u in urls if "plotly-3d" in u]
+    # prefetched at idle, not run
+    page.wait_for_function(PREFETCHED_JS, timeout=60_000)
+    assert_3d_bundle_not_run(page)
+    assert [u for u in urls if "plotly-3d" in u]
     page.locator(".app-navbar a.nav-link[href='/explorer']").click()
     expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached(timeout=60_000)
     assert "scatter3d" in drawn_trace_types(page)
     assert page.evaluate("() => window.__plotly3d") is True
+    # the switch ran the prefetched copy: at most its headers are fetched again (a revalidation: the
+    # response varies on the session cookie), not its 0.6 MB
+    entries = page.evaluate(BUNDLE_3D_ENTRIES_JS)
+    assert [e["initiator"] for e in entries] == ["link", "script"], entries
+    assert entries[0]["transferred"] > 100_000 and entries[1]["transferred"] < 2_000, entries
     page.locator(".app-navbar a.nav-link[href='/']").click()
     expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
     page.locator(".app-navbar a.nav-link[href='/explorer']").click()

@@ -45,8 +45,10 @@ def test_presets_move_the_prediction_between_segments(page, trained: TrainResult
     presets.get_by_role("button", name=second["name"], exact=True).click()
     expect(page.locator("#sim-segment-name")).to_have_text(second["name"])
     expect(page.locator("#sim-result")).to_contain_text(second["objective"])
-    # the 3D plot and the distances are drawn
-    expect(page.locator("#sim-pca-graph .gl-container canvas").first).to_be_attached()
+    # the customer map (its customers and the simulated one's label) and the distances are drawn
+    expect(page.locator("#sim-pca-graph .scatterlayer .point").first).to_be_attached()
+    label = page.locator("#sim-pca-graph .annotation-text", has_text="This customer")
+    expect(label).to_contain_text(second["name"])  # moved in the browser (MOVE_MARKER_JS) to the new segment
     expect(page.locator("#sim-distances-graph .barlayer .point")).to_have_count(len(_segments(trained)))
 
 
