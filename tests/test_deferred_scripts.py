@@ -6,12 +6,28 @@ import re
 from pathlib import Path
 
 import dash
+import pytest
+from dash import _callback
 
 from dashboard import deferred_scripts
 from dashboard.app import ASSETS_IGNORE
 from dashboard.security import install as install_security
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def keep_global_callbacks():
+    """A bare app's first request takes Dash's global callbacks for itself; give them back for the real app.
+
+    Without this, a later test in the same process that builds the dashboard finds
+    no callback for the navbar (``Callback function not found``).
+    """
+    saved_map, saved_list = dict(_callback.GLOBAL_CALLBACK_MAP), list(_callback.GLOBAL_CALLBACK_LIST)
+    yield
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    _callback.GLOBAL_CALLBACK_MAP.update(saved_map)
+    _callback.GLOBAL_CALLBACK_LIST[:] = saved_list
 
 
 def make_app() -> dash.Dash:
