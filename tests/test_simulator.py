@@ -335,7 +335,16 @@ def test_distances_figure_has_one_bar_per_segment(v) -> None:
 
 def test_pca_figure_is_a_2d_map_with_the_customer_as_a_shape_and_label(v) -> None:
     sim = v.simulate({f: v.manifest["feature_ranges"][f]["p50"] for f in v.features})
-    f = fig.pca_figure(v.customers, v.segments, sim.pcs, sim.segment, "dark", ["PC1: a (60%)", "PC2: b (20%)"], "r")
+    f = fig.pca_figure(
+        v.customers,
+        v.segments,
+        sim.pcs,
+        sim.segment,
+        "dark",
+        ["PC1: a (60%)", "PC2: b (20%)"],
+        "r",
+        max_points=len(v.customers),
+    )
     assert [t.type for t in f.data] == ["scatter"] * len(v.segments)  # 2-D: no 3-D bundle for the simulator
     assert [t.name for t in f.data] == [s["name"] for s in v.segments]
     assert [t.marker.color for t in f.data] == [s["colour"] for s in v.segments]
@@ -348,6 +357,10 @@ def test_pca_figure_is_a_2d_map_with_the_customer_as_a_shape_and_label(v) -> Non
     assert f.layout.xaxis.showticklabels is False and f.layout.uirevision == f.layout.datarevision == "r"
     lo, hi = v.customers["PC1"].min(), v.customers["PC1"].max()
     assert list(f.layout.xaxis.range) == pytest.approx([lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)], abs=1e-3)
+    default = fig.pca_figure(v.customers, v.segments, sim.pcs, sim.segment, "light")  # the sample: 2,240 > 1,200
+    shown = sum(len(t.x) for t in default.data)
+    assert fig.MAX_PCA_POINTS == 1200 and shown < len(v.customers)
+    assert f"A sample of {shown:,} of {len(v.customers):,}" in default.layout.annotations[1].text
     small = fig.pca_figure(v.customers, v.segments, sim.pcs, sim.segment, "light", max_points=400)
     assert sum(len(t.x) for t in small.data) <= 420
     assert (
