@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 import pytest
 from dash import Patch
 
-from dashboard import churn
+from dashboard import churn, simulator_inputs, simulator_results
 from dashboard.components import churn_badge, kpi_card
 from dashboard.figures import models as models_fig
 from dashboard.figures import segments as segments_fig
@@ -451,8 +451,11 @@ def test_simulator_says_which_inputs_are_taken_at_the_median(pages, trained) -> 
     sim = pages["simulator"]
     v = fabricated(trained, CHURN_MODEL, [0.3], "sim-median")
     median = float(v.customers["Customer_For_Years"].median())
-    assert sim.median_note(v, ["Customer_For_Years"]) == f" Taken at the customers' median: Tenure {median:.1f} years."
-    assert sim.median_note(v, []) == ""
+    assert (
+        simulator_inputs.median_note(v, ["Customer_For_Years"])
+        == f" Taken at the customers' median: Tenure {median:.1f} years."
+    )
+    assert simulator_inputs.median_note(v, []) == ""
     block = sim.churn_block(v, {"p_alive": 0.8, "expected_purchases": 1.0, "expected_clv": 9.0}, ["Customer_For_Years"])
     assert "Taken at the customers' median: Tenure" in text_of(block)
 
@@ -489,7 +492,7 @@ def test_simulator_callbacks_on_the_trained_sample(pages, trained) -> None:
     scored = sim.scored_customer(v, dict(zip([c["index"] for c, _ in slider_ids], values, strict=True)), "light")
     # the result's signature covers every input on the page, the recency input included
     signature = result.to_plotly_json()["props"]["data-values"]
-    assert signature == sim.values_signature({c["index"]: float(x) for c, x in slider_ids})
+    assert signature == simulator_results.values_signature({c["index"]: float(x) for c, x in slider_ids})
     gauge, *_ = sim.update_figures(scored, None)
     if measured:
         assert scored["churn"]["p_alive"] == pytest.approx(gauge.data[0].value / 100, abs=0.0005)

@@ -18,7 +18,7 @@ from dash._callback_context import context_value
 from dash._utils import AttributeDict
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids
+from dashboard import ids, simulator_results
 from dashboard import simulator_inputs as inputs
 from dashboard.figures import simulator as fig
 from pipeline.segmentation.naming import ARCHETYPES
@@ -247,7 +247,7 @@ def test_prediction_shows_segment_objective_actions_and_confidence(sim: ModuleTy
     assert name.children == seg["name"] and name.style["color"].startswith("#")
     body = text_of(result)
     assert seg["objective"] in body and all(a in body for a in seg["actions"])
-    assert result.to_plotly_json()["props"]["data-values"] == sim.values_signature(values)
+    assert result.to_plotly_json()["props"]["data-values"] == simulator_results.values_signature(values)
     words = text_of(confidence)
     assert seg["name"] in words and ("Clearly" in words or "Probably" in words or "Borderline" in words)
     scored = sim.scored_customer(v, values, "light")
@@ -292,10 +292,10 @@ def test_confidence_words_clear_and_borderline(sim: ModuleType, v) -> None:
     own, runner = base.segment["key"], base.runner_up
     names = v.names
     clear = base.__class__(**{**base.__dict__, "distances": {own: 0.5, runner: 2.0}, "confidence": 0.75})
-    head, detail = sim.confidence_words(clear, names)
+    head, detail = simulator_results.confidence_words(clear, names)
     assert head == f"Clearly {names[own]}" and "4.0× closer" in detail
     border = base.__class__(**{**base.__dict__, "distances": {own: 1.0, runner: 1.05}, "confidence": 1 - 1 / 1.05})
-    head, _ = sim.confidence_words(border, names)
+    head, _ = simulator_results.confidence_words(border, names)
     assert head == f"Borderline between {names[own]} and {names[runner]}"
 
 
