@@ -38,15 +38,48 @@ def make_app() -> dash.Dash:
     return app
 
 
-def test_every_external_script_is_deferred_in_the_original_order() -> None:
+def test_every_external_script_is_deferred_in_the_original_order_with_regenerator_for_the_polyfill() -> None:
     plain = dash.Dash(__name__, assets_folder=str(ROOT / "assets"), assets_ignore=ASSETS_IGNORE)
     plain.layout = dash.html.Div()
     before = re.findall(r'<script src="([^"]+)"', plain.server.test_client().get("/").get_data(as_text=True))
     index = make_app().server.test_client().get("/").get_data(as_text=True)
     assert not re.findall(r"<script src=", index)
     after = re.findall(r'<script defer src="([^"]+)"', index)
-    assert [u.split("?")[0] for u in after] == [u.split("?")[0] for u in before]
+    assert "polyfill@" in before[0] and "/assets/vendor/regenerator-runtime.js?m=" in after[0]
+    kept = [u for u in before[1:] if "/dash_table/" not in u]
+    assert len(kept) == len(before) - 2
+    assert [u.split("?")[0] for u in after[1:]] == [u.split("?")[0] for u in kept]
+    assert not any("polyfill" in u for u in after)
     assert len(after) > 5
+
+
+def test_the_regenerator_script_is_served_and_defines_the_global_the_dash_scripts_call() -> None:
+    client = make_app().server.test_client()
+    index = client.get("/").get_data(as_text=True)
+    (url,) = re.findall(r'<script defer src="(/assets/vendor/regenerator-runtime\.js\?m=[0-9.]+)"', index)
+    response = client.get(url)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "regenerator-runtime 0.14.1" in body.splitlines()[0]
+    assert "regeneratorRuntime = runtime;" in body
+
+
+def test_drop_polyfill_swaps_the_one_tag_in_place() -> None:
+    scripts = (
+        '<script src="/_dash-component-suites/dash/deps/polyfill@7.v4_4_1m1.12.1.min.js"></script>\n'
+        '<script src="/_dash-component-suites/dash/deps/react@18.v4_4_1m1.3.1.min.js"></script>'
+    )
+    assert deferred_scripts.drop_polyfill(scripts, "/assets/r.js?m=2") == (
+        '<script src="/assets/r.js?m=2"></script>\n'
+        '<script src="/_dash-component-suites/dash/deps/react@18.v4_4_1m1.3.1.min.js"></script>'
+    )
+
+
+@pytest.mark.parametrize("count", [0, 2])
+def test_drop_polyfill_refuses_a_page_without_exactly_one_polyfill(count: int) -> None:
+    tag = '<script src="/_dash-component-suites/dash/deps/polyfill@7.v1.min.js"></script>'
+    with pytest.raises(ValueError, match=f"expected one @babel/polyfill script in Dash's page, found {count}"):
+        deferred_scripts.drop_polyfill(tag * count + '<script src="/a.js"></script>', "/assets/r.js")
 
 
 def test_the_renderer_starts_on_dom_content_loaded_and_its_hash_is_allowed() -> None:
@@ -64,3 +97,26 @@ def test_defer_leaves_inline_scripts_alone() -> None:
     assert deferred_scripts.defer(html) == (
         '<script defer src="/a.js"></script>\n<script id="x">1</script>\n<script defer src="/b.js?m=1"></script>'
     )
+
+
+def test_drop_data_table_removes_only_its_tag() -> None:
+    scripts = (
+        '<script src="/_dash-component-suites/dash/html/dash_html_components.v4_4_1m1.min.js"></script>\n'
+        '<script src="/_dash-component-suites/dash/dash_table/bundle.v7_4_1m1.js"></script>\n'
+        '<script src="/_dash-component-suites/dash/dcc/dash_core_components.v4_4_1m1.js"></script>'
+    )
+    assert deferred_scripts.drop_data_table(scripts) == (
+        '<script src="/_dash-component-suites/dash/html/dash_html_components.v4_4_1m1.min.js"></script>\n'
+        '<script src="/_dash-component-suites/dash/dcc/dash_core_components.v4_4_1m1.js"></script>'
+    )
+
+
+def test_no_page_draws_a_dash_data_table() -> None:
+    """Its library is no longer linked, so a DataTable in a layout would never render."""
+    users = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "dashboard").rglob("*.py"))
+        if path.name != "deferred_scripts.py"
+        and re.search(r"\bdash_table\b|\bDataTable\(", path.read_text(encoding="utf-8"))
+    ]
+    assert users == []
