@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -29,6 +30,7 @@ from pipeline.store.keys import FLASK_SESSION, derived_key
 
 from . import ids
 from .components import nav_pages
+from .compression import cache_control
 from .compression import install as install_compression
 from .deferred_scripts import install as install_deferred_scripts
 from .first_render import ROUTING_INPUTS
@@ -182,7 +184,22 @@ def configure_sessions(server: flask.Flask, settings: Settings) -> None:
 
 
 class _HttpsAwareSessions(SecureCookieSessionInterface):
-    """Flask's signed cookie sessions, with ``Secure`` whenever the request is HTTPS."""
+    """Flask's signed cookie sessions, with ``Secure`` whenever the request is HTTPS, and none on immutable files.
+
+    A fingerprinted script or stamped asset is the same for every visitor, so
+    its response neither sets the cookie nor says ``Vary: Cookie``.  Before,
+    every asset carried a fresh ``Set-Cookie`` (the session is refreshed on
+    each request, and its signature holds the time) and ``Vary: Cookie``: the
+    browser cache could not reuse an asset fetched under an older cookie, so the
+    3-D bundle prefetched at idle was downloaded again on the switch to the
+    explorer, and a shared proxy could cache none of them.  The identity check
+    itself still runs on these requests (login mode still answers 401).
+    """
+
+    def save_session(self, app: flask.Flask, session: Any, response: flask.Response) -> None:
+        if flask.has_request_context() and cache_control(flask.request) is not None:
+            return
+        super().save_session(app, session, response)
 
     def get_cookie_secure(self, app: flask.Flask) -> bool:
         if flask.has_request_context():

@@ -158,3 +158,30 @@ def test_header_set_by_a_view_is_kept() -> None:
     assert resp.headers["Referrer-Policy"] == "no-referrer"
     assert resp.headers["X-Frame-Options"] == "DENY"
     assert "'sha256-x'" in resp.headers["Content-Security-Policy"]
+
+
+def test_immutable_files_neither_set_the_cookie_nor_vary_on_it(dash_app) -> None:
+    """A stamped asset or fingerprinted script is the same for everyone: cacheable whatever the cookie."""
+    client = dash_app.server.test_client()
+    page = client.get("/")
+    assert session_cookie(page, dash_app.server.config["SESSION_COOKIE_NAME"])
+    assert "Cookie" in page.headers["Vary"]
+    index = page.get_data(as_text=True)
+    stamped = re.search(r'src="(/assets/vendor/plotly-2d\.min\.js\?m=[0-9.]+)"', index).group(1)
+    suite = re.search(r'src="(/_dash-component-suites/dash/deps/react@[^"]+)"', index).group(1)
+    for path in (stamped, suite):
+        resp = client.get(path)
+        assert resp.status_code == 200
+        assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert resp.headers.getlist("Set-Cookie") == []
+        assert "Cookie" not in resp.headers.get("Vary", "")
+
+
+def test_unstamped_assets_and_callbacks_still_refresh_the_session(dash_app) -> None:
+    client = dash_app.server.test_client()
+    client.get("/")
+    name = dash_app.server.config["SESSION_COOKIE_NAME"]
+    for resp in (client.get("/assets/app.css"), client.post("/_dash-update-component", json=NAVBAR_BODY)):
+        assert resp.status_code == 200
+        assert session_cookie(resp, name)
+        assert "Cookie" in resp.headers["Vary"]
