@@ -16,6 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.figures import eda as eda_fig
 from dashboard.figures import explorer as explorer_fig
+from dashboard.figures import outliers as outliers_fig
 from dashboard.figures import pca_words
 from dashboard.figures import segments as segments_fig
 
@@ -113,19 +114,19 @@ def test_small_counts_are_flagged_only_on_rare_levels() -> None:
     # 990 customers with 0, 6 with 1, 4 with 3 children: IQR fences (Q1 = Q3 = 0) would flag all 10
     children = pd.Series([0] * 990 + [1] * 6 + [3] * 4)
     assert iqr_count(children) == 10
-    assert eda_fig.is_small_count(children)
+    assert outliers_fig.is_small_count(children)
     for method in ("iqr", "zscore"):
-        low, high = eda_fig.outlier_bounds(children, method)
+        low, high = outliers_fig.outlier_bounds(children, method)
         assert (low, high) == (0.0, 1.0)  # 3 children: 4 of 1,000 customers (0.4%) -> flagged
         assert int(((children < low) | (children > high)).sum()) == 4 == rare_level_count(children)
     # a level held by 0.5% or more is ordinary: 5 of 1,000 with 3 children -> nothing flagged
     five = pd.Series([0] * 990 + [1] * 5 + [3] * 5)
-    assert eda_fig.outlier_bounds(five, "iqr") == (0.0, 3.0)
+    assert outliers_fig.outlier_bounds(five, "iqr") == (0.0, 3.0)
     # not small counts: fractions, negative values, more than 10 levels
-    assert not eda_fig.is_small_count(pd.Series([0.5, 1.0, 2.0]))
-    assert not eda_fig.is_small_count(pd.Series([-1, 0, 1]))
-    assert not eda_fig.is_small_count(pd.Series(range(11)))
-    assert eda_fig.is_small_count(pd.Series(range(10)))
+    assert not outliers_fig.is_small_count(pd.Series([0.5, 1.0, 2.0]))
+    assert not outliers_fig.is_small_count(pd.Series([-1, 0, 1]))
+    assert not outliers_fig.is_small_count(pd.Series(range(11)))
+    assert outliers_fig.is_small_count(pd.Series(range(10)))
 
 
 # --- every layout builds --------------------------------------------------------------------
@@ -242,9 +243,9 @@ def test_outlier_counts_match_a_direct_computation(eda, trained, method) -> None
     customers = trained.artifact.customers
     features = [f["name"] for f in trained.artifact.manifest["features"]]
     variables = eda_fig.numeric_variables(customers, features)
-    summary = eda_fig.outlier_summary(customers, variables, method).set_index("variable")
+    summary = outliers_fig.outlier_summary(customers, variables, method).set_index("variable")
     assert "Complain" not in summary.index  # binary: no outlier rule
-    small = {var for var in summary.index if eda_fig.is_small_count(customers[var])}
+    small = {var for var in summary.index if outliers_fig.is_small_count(customers[var])}
     assert {"Children", "Campaign_Response"} <= small  # whole numbers with few levels
     for var, row in summary.iterrows():
         col = customers[var].astype(float)
@@ -261,7 +262,7 @@ def test_outlier_counts_match_a_direct_computation(eda, trained, method) -> None
     assert "Customer value" in text_of(summary_html)
     flagged = set()
     for var in summary.index:
-        lo, hi = eda_fig.outlier_bounds(customers[var], method)
+        lo, hi = outliers_fig.outlier_bounds(customers[var], method)
         flagged |= set(customers.loc[(customers[var] < lo) | (customers[var] > hi), "ID"].astype(str))
     loader = set(customers.loc[customers["Is_Outlier"], "ID"].astype(str))
     assert {r["ID"] for r in rows} == flagged | loader
@@ -275,7 +276,7 @@ def test_outlier_counts_match_a_direct_computation(eda, trained, method) -> None
 
 def test_outlier_method_must_be_known(trained) -> None:
     with pytest.raises(ValueError, match="Unknown outlier method"):
-        eda_fig.outlier_bounds(trained.artifact.customers["Income"], "mad")
+        outliers_fig.outlier_bounds(trained.artifact.customers["Income"], "mad")
 
 
 @pytest.mark.parametrize("theme", THEMES)

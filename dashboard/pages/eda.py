@@ -15,23 +15,25 @@ from dashboard import ids
 from dashboard.components import GRID_THEME, card, graph, page_header
 from dashboard.figures.common import empty_figure
 from dashboard.figures.eda import (
-    OUTLIER_METHODS,
-    SMALL_COUNT_RULE,
     categorical_variables,
     category_figure,
     correlation_figure,
     distribution_caption,
     distribution_figure,
-    flagged_customers,
     fmt_value,
-    is_small_count,
     loadings_figure,
     numeric_variables,
-    outlier_summary,
-    outlier_variables,
     pca_variance_figure,
     variable_label,
     variable_unit,
+)
+from dashboard.figures.outliers import (
+    OUTLIER_METHODS,
+    SMALL_COUNT_RULE,
+    flagged_customers,
+    is_small_count,
+    outlier_summary,
+    outlier_variables,
 )
 from dashboard.first_render import session_choice, when_in_view
 from dashboard.services import ArtifactView, per_version, view
