@@ -33,6 +33,7 @@ from .components import nav_pages
 from .compression import cache_control
 from .compression import install as install_compression
 from .deferred_scripts import install as install_deferred_scripts
+from .file_downloads import install as install_file_downloads
 from .first_render import ROUTING_INPUTS
 from .grid_loading import install as install_grid_loading
 from .identity import IdentityConfig
@@ -128,6 +129,7 @@ def create_app(
     configure_sessions(app.server, settings)
     install_identity(app.server, identity or IdentityConfig())
     app.server.config["MAX_CONTENT_LENGTH"] = (settings.max_upload_mb + 20) * 1024 * 1024
+    install_file_downloads(app)  # GET /download/<job id>: a finished job's file, to its owner only
     app.layout = shell()
     setup_now(app)  # every callback registered before the first request (Dash does it lazily, racing)
     install_deferred_scripts(app)  # before the CSP hashes: it changes the inline renderer script

@@ -216,7 +216,6 @@ REPORT_BOX = "report-box"
 REPORT_PROGRESS = "report-progress"
 REPORT_CAPTION = "report-caption"
 REPORT_STATUS = "report-status"
-REPORT_DOWNLOAD = "report-download"
 
 # --- dict ids for repeated widgets -----------------------------------------
 
@@ -339,3 +338,14 @@ def export_download(page: Any, menu: Any) -> dict[str, Any]:
 def export_status(page: Any, menu: Any) -> dict[str, Any]:
     """Why a download menu's last request was refused (empty when it worked)."""
     return {"type": "export-status", "page": page, "menu": menu}
+
+
+# --- files made by background jobs (dashboard/file_downloads.py) -------------
+def file_link(page: Any, menu: Any) -> dict[str, Any]:
+    """The link to a finished job's file of one menu (keys as the download menus'); clicked once when set."""
+    return {"type": "file-link", "page": page, "menu": menu}
+
+
+def export_job_part(part: str, page: Any, menu: Any) -> dict[str, Any]:
+    """Part of a download menu's export job widgets: ``job``, ``poll``, ``cancel``, ``box``, ``bar``, ``caption``."""
+    return {"type": f"export-job-{part}", "page": page, "menu": menu}

@@ -4,9 +4,9 @@ Choosing a format submits a ``report`` job to the one job runner
 (:func:`dashboard.tasks.run_report`); the menu's progress bar follows it with
 the shared :class:`~dashboard.tasks.JobWidgets`.  When the job is done its
 file (``<data_dir>/reports/<job id>.<suffix>``, a name made by the server)
-is sent with ``dcc.Download``: only to the job's owner (the runner refuses
-anyone else's job id) and only while the owner may still read the version
-(:meth:`~dashboard.services.SegmentationService.checked_view`).
+is downloaded from ``/download/<job id>`` (:mod:`dashboard.file_downloads`):
+only by the job's owner (the runner refuses anyone else's job id) and only
+while the owner may still read the version.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, tasks
 from dashboard.components import error_alert
+from dashboard.file_downloads import file_link, finished, link_outputs
 from dashboard.services import service
 from pipeline.errors import SegmentationError
 
@@ -29,6 +30,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     ids.REPORT_PPTX: (".pptx", "PowerPoint (editable charts, speaker notes)"),
 }
 
+#: The menu's :func:`~dashboard.file_downloads.file_link` (page, menu).
+LINK = ("report", "report")
 WIDGETS = tasks.JobWidgets(
     store=ids.REPORT_JOB,
     poll=ids.REPORT_POLL,
@@ -56,7 +59,7 @@ def report_menu() -> html.Div:
             ),
             WIDGETS.block(),
             html.Div(id=ids.REPORT_STATUS, className="mt-2 small", role="status"),
-            dcc.Download(id=ids.REPORT_DOWNLOAD),
+            file_link(*LINK),
         ],
         className="report-menu mb-3 text-end",
     )
@@ -93,33 +96,17 @@ def poll_while_following(job: dict[str, Any] | None) -> bool:
     output={
         **WIDGETS.outputs(duplicate=True),
         "status": Output(ids.REPORT_STATUS, "children", allow_duplicate=True),
-        "download": Output(ids.REPORT_DOWNLOAD, "data"),
+        **link_outputs(*LINK),
     },
     inputs={"_tick": Input(ids.REPORT_POLL, "n_intervals"), "job": State(ids.REPORT_JOB, "data")},
     prevent_initial_call=True,
 )
 def follow_report(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any]:
-    """One poll: progress, or the finished file sent to its owner, or why not."""
+    """One poll: progress, or the finished file's link (its download starts), or why not."""
     widgets, status, line = WIDGETS.follow(job)  # the runner refuses another owner's job
-    idle = {**widgets, "download": no_update}
     if status is None:
-        return {**idle, "status": line}
-    if status.state == "cancelled":
-        return {**idle, "status": "Report cancelled."}
-    if status.state == "failed" or not status.result:
-        return {**idle, "status": error_alert(status.error or "The report could not be made.")}
-    try:
-        service().checked_view(status.result["artifact"])  # still readable by this owner
-        path = tasks.report_file(service().settings, status.id, status.result["format"])
-    except SegmentationError as err:
-        return {**idle, "status": error_alert(str(err))}
-    if not path.is_file():
-        return {**idle, "status": error_alert("The report file is no longer on the server; make it again.")}
-    return {
-        **idle,
-        "status": f"Report ready: {status.result['filename']}",
-        "download": dcc.send_file(str(path), filename=status.result["filename"]),
-    }
+        return {**widgets, "status": line, **{name: no_update for name in link_outputs(*LINK)}}
+    return {**widgets, **finished(status, "Report")}
 
 
 @callback(

@@ -11,6 +11,9 @@ settings and the owner that submitted the job, and return JSON.
   owner's in the registry; returns :class:`dashboard.jobs.JobResult` as a dict.
 - ``compare`` (:func:`run_compare`): ``{"artifact": id}`` → :func:`compare_job`
   (computes and caches the comparison); returns ``{"artifact": id, "ready": true}``.
+- ``report`` (:func:`run_report`) and ``export`` (:func:`run_export`) write one
+  file under the data folder, named by the job id; :mod:`dashboard.file_downloads`
+  sends it to the job's owner.
 
 Pages hold the job id in a ``dcc.Store`` and poll :func:`job_status` with a
 ``dcc.Interval``; :class:`JobWidgets` maps a :class:`~dashboard.runner.JobStatus`
@@ -125,13 +128,58 @@ REPORT_MAX_AGE_S = 24 * 3600
 CHROMIUM_BYTES = 400 * MB
 
 
+#: Folder under the data folder where export jobs write their file (one per job, named by the job id).
+EXPORTS_DIR = "exports"
+
+
+def _job_file(settings: Settings, folder: str, job_id: str, suffix: str) -> Path:
+    """``<data_dir>/<folder>/<job id><suffix>`` (names made here, never by the browser)."""
+    if not re.fullmatch(r"[0-9a-f]{32}", str(job_id)):
+        raise SegmentationError("Invalid job id.")
+    return Path(settings.data_dir) / folder / f"{job_id}{suffix}"
+
+
+def _prune_old_files(folder: Path, max_age_s: float = REPORT_MAX_AGE_S) -> None:
+    """Remove the files in ``folder`` older than ``max_age_s`` (made by earlier jobs); create the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > max_age_s:
+                old.unlink()
+
+
 def report_file(settings: Settings, job_id: str, suffix: str) -> Path:
     """``<data_dir>/reports/<job id><suffix>``: where a report job writes (names made here, never by the browser)."""
     from pipeline.reports import report_format
 
-    if not re.fullmatch(r"[0-9a-f]{32}", str(job_id)):
-        raise SegmentationError("Invalid report job id.")
-    return Path(settings.data_dir) / REPORTS_DIR / f"{job_id}{report_format(f'x{suffix}')}"
+    return _job_file(settings, REPORTS_DIR, job_id, report_format(f"x{suffix}"))
+
+
+def export_file(settings: Settings, job_id: str, suffix: str) -> Path:
+    """``<data_dir>/exports/<job id><suffix>``: where an export job writes (a suffix of the export formats)."""
+    from pipeline.data.export import check_output_path
+
+    return _job_file(settings, EXPORTS_DIR, job_id, check_output_path(Path(f"x{suffix}")))
+
+
+def _owners_artifact(context: JobContext, artifact_id: str, out: Path, loading_at: int) -> Any:
+    """The version a file job reads, once its owner may read it; ``out``'s folder made and pruned.
+
+    Raises
+    ------
+    SegmentationError
+        An invalid id, or :class:`~pipeline.errors.AccessDenied` when the version is not the owner's.
+    """
+    from pipeline.store.artifacts import load_artifact
+    from pipeline.store.registry import Registry
+
+    context.progress(5, "Checking the model version")
+    if not valid_artifact_id(artifact_id):
+        raise SegmentationError(f"Invalid model version id {artifact_id!r}.")
+    Registry(database_path(context.settings)).version(context.owner, artifact_id)  # AccessDenied if not theirs
+    _prune_old_files(out.parent)
+    context.progress(loading_at, "Loading the model version", creep_to=loading_at + 20)
+    return load_artifact(Path(context.settings.models_dir) / artifact_id, context.settings)
 
 
 def run_report(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -142,24 +190,12 @@ def run_report(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any
     :func:`report_file` of this job.
     """
     from pipeline.reports import story_of, write_report
-    from pipeline.store.artifacts import load_artifact
     from pipeline.store.notes import segment_notes
-    from pipeline.store.registry import Registry
 
     settings: Settings = context.settings
     artifact_id = str(parameters.get("artifact") or "")
     out = report_file(settings, context.job_id, str(parameters.get("format") or ""))
-    context.progress(5, "Checking the model version")
-    if not valid_artifact_id(artifact_id):
-        raise SegmentationError(f"Invalid model version id {artifact_id!r}.")
-    Registry(database_path(settings)).version(context.owner, artifact_id)  # AccessDenied if not theirs
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for old in out.parent.iterdir():
-        with contextlib.suppress(OSError):
-            if time.time() - old.stat().st_mtime > REPORT_MAX_AGE_S:
-                old.unlink()
-    context.progress(15, "Loading the model version", creep_to=35)
-    artifact = load_artifact(Path(settings.models_dir) / artifact_id, settings)
+    artifact = _owners_artifact(context, artifact_id, out, loading_at=15)
     context.progress(
         40, "Writing the report" + (" (Chromium prints the PDF)" if out.suffix == ".pdf" else ""), creep_to=95
     )
@@ -167,6 +203,33 @@ def run_report(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any
     write_report(story_of(artifact, notes=notes), out)
     context.progress(100, "Done")
     return {"artifact": artifact_id, "format": out.suffix, "filename": f"segment-report-{artifact_id}{out.suffix}"}
+
+
+def run_export(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Job ``export``: the segment assignments of a version the owner may read, written by the one safe writer.
+
+    For downloads too large to make inside a request (:data:`dashboard.exports.IN_REQUEST_MAX_ROWS`).
+    ``parameters``: ``{"artifact": id, "segments": [keys] | None, "label": str, "format": "csv" | "xlsx" |
+    "parquet", "filename": download name}``.  Returns ``{"artifact", "format" (suffix), "filename", "rows"}``;
+    the file is :func:`export_file` of this job.
+    """
+    from pipeline.data.export import export_format, write_export
+    from pipeline.segmentation.assignments import AssignmentScope, artifact_assignments, assignment_export
+
+    settings: Settings = context.settings
+    artifact_id = str(parameters.get("artifact") or "")
+    fmt = export_format(str(parameters.get("format") or ""))
+    out = export_file(settings, context.job_id, fmt.suffix)
+    artifact = _owners_artifact(context, artifact_id, out, loading_at=10)
+    context.progress(35, "Scoring the customers", creep_to=50)
+    segments = parameters.get("segments")
+    scope = AssignmentScope(tuple(map(str, segments)) if segments else None, str(parameters.get("label") or ""))
+    export = assignment_export(artifact.manifest, artifact_assignments(artifact), scope)
+    rows = len(export.table)
+    context.progress(55, f"Writing {rows:,} customers as {fmt.label}", creep_to=97)
+    write_export(export, out)
+    context.progress(100, "Done")
+    return {"artifact": artifact_id, "format": fmt.suffix, "filename": str(parameters.get("filename")), "rows": rows}
 
 
 # ---------------------------------------------------------------- memory estimates (in the server)
@@ -219,12 +282,23 @@ def estimate_report(parameters: dict[str, Any], settings: Settings, owner: str) 
     )
 
 
+#: Peak bytes per customer of an export job: the assignments table, its neutralised copy and the file's
+#: bytes (a 1,000,000-customer CSV of all customers is 292 MB; its making peaked at 3.2 GB in one process).
+EXPORT_BYTES_PER_CUSTOMER = 3_000
+
+
+def estimate_export(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
+    """Peak bytes of an export: every customer of the version is scored, then the scope written."""
+    return int(CHILD_BASE_BYTES + EXPORT_BYTES_PER_CUSTOMER * _customers(parameters.get("artifact"), settings))
+
+
 #: The job kinds of the app.
 JOB_KINDS: dict[str, JobKind] = {
     "train": JobKind("dashboard.tasks:run_train", estimate_train),
     "compare": JobKind("dashboard.tasks:run_compare", estimate_compare),
     "snapshots": JobKind("dashboard.timeline:run_log_snapshots", lambda p, s, o: _log_snapshots_estimate(p, s, o)),
     "report": JobKind("dashboard.tasks:run_report", estimate_report),
+    "export": JobKind("dashboard.tasks:run_export", estimate_export),
     "db_read": JobKind("dashboard.database_jobs:run_db_read", lambda p, s, o: _database_estimate("read", p, s, o)),
     "db_write": JobKind("dashboard.database_jobs:run_db_write", lambda p, s, o: _database_estimate("write", p, s, o)),
 }
@@ -443,13 +517,16 @@ __all__ = [
     "cancel_job",
     "compare_job",
     "estimate_compare",
+    "estimate_export",
     "estimate_report",
     "estimate_train",
+    "export_file",
     "fit_peak_bytes",
     "job_status",
     "make_runner",
     "report_file",
     "run_compare",
+    "run_export",
     "run_report",
     "run_train",
     "runner",

@@ -94,8 +94,9 @@ def test_refusals_say_why_and_send_nothing(request_ctx, rows, fmt, selection, me
     assert str(err.value) == message
     item = ids.export_item("explorer", "members", rows, fmt)
     with triggered(item, "n_clicks"):
-        sent, status = exports.download([1], selection, None)
-    assert sent is no_update and status == message
+        out = exports.download([1], selection, None)
+    assert out["data"] is no_update and out["status"] == message
+    assert out["job"] is no_update and out["link_href"] is no_update
 
 
 def test_a_foreign_owners_version_is_refused(dash_app) -> None:
@@ -106,14 +107,15 @@ def test_a_foreign_owners_version_is_refused(dash_app) -> None:
             with pytest.raises(AccessDenied, match="not available to you"):
                 exports.download_data(foreign, "all", key, None)
         with triggered(ids.export_item("overview", "all", "all", "xlsx"), "n_clicks"):
-            sent, status = exports.download([None, 1, None], None, foreign)
-        assert sent is no_update and status == NOT_AVAILABLE
-        assert "alice" not in status
+            out = exports.download([None, 1, None], None, foreign)
+        assert out["data"] is no_update and out["status"] == NOT_AVAILABLE and out["job"] is no_update
+        assert "alice" not in out["status"]
 
 
 def test_no_click_sends_nothing(request_ctx) -> None:
     with triggered(ids.export_item("overview", "all", "all", "csv"), "n_clicks", None):
-        assert exports.download([None, None, None], None, None) == (no_update, no_update)
+        out = exports.download([None, None, None], None, None)
+    assert set(out) == set(exports.OUTPUTS) and all(value is no_update for value in out.values())
 
 
 def test_every_page_offers_every_format(request_ctx, trained: TrainResult) -> None:

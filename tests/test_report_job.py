@@ -73,7 +73,7 @@ def test_report_job_refuses_bad_parameters(settings: Settings, parameters: dict,
 
 def test_report_file_names_are_made_by_the_server(settings: Settings) -> None:
     assert tasks.report_file(settings, "a" * 32, ".pptx") == Path(settings.data_dir) / "reports" / f"{'a' * 32}.pptx"
-    with pytest.raises(SegmentationError, match="Invalid report job id"):
+    with pytest.raises(SegmentationError, match="Invalid job id"):
         tasks.report_file(settings, "../../etc/passwd", ".html")
 
 

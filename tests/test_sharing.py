@@ -21,7 +21,7 @@ from typing import Any
 
 import flask
 import pytest
-from dash import no_update
+from dash import MATCH, no_update
 
 from dashboard import exports, ids, jobs
 from dashboard.identity import SESSION_OWNER, IdentityConfig, current_owner, display_owner, install, load_users
@@ -147,8 +147,8 @@ def test_bob_cannot_see_switch_share_delete_or_download_alices_version(dash_app,
         segment = svc.view(None).segments[0]["key"]
         item = ids.export_item("explorer", "members", "segment", "csv")
         with triggered(item, "n_clicks"):
-            sent, status = exports.download([1, None, None], {"segment": [segment]}, aid)
-        assert sent is no_update and NOT_AVAILABLE in status
+            out = exports.download([1, None, None], {"segment": [segment]}, aid)
+        assert out["data"] is no_update and NOT_AVAILABLE in out["status"] and out["job"] is no_update
         with pytest.raises(AccessDenied):
             exports.download_data(aid, "all", "xlsx", None)
         v = svc.view(aid)
@@ -384,8 +384,11 @@ def export_download_body(spec: dict[str, Any], artifact_id: str) -> dict[str, An
     return {
         "output": spec["output"],
         "outputs": [
-            {"id": ids.export_download(**menu), "property": "data"},
-            {"id": ids.export_status(**menu), "property": "children"},
+            {
+                "id": {k: (menu[k] if isinstance(v, type(MATCH)) else v) for k, v in out.component_id.items()},
+                "property": out.component_property,
+            }
+            for out in exports.OUTPUTS.values()
         ],
         "inputs": [items],
         "state": [
@@ -398,7 +401,8 @@ def export_download_body(spec: dict[str, Any], artifact_id: str) -> dict[str, An
 
 def post_export_download(client: Any, artifact_id: str) -> Any:
     """Replay a download of ``artifact_id``'s assignments through ``/_dash-update-component``."""
-    spec = callback_spec(client, "export-download")
+    deps = client.get("/_dash-dependencies").get_json()
+    spec = next(d for d in deps if "export-download" in d["output"] and "export-item" in json.dumps(d["inputs"]))
     return client.post("/_dash-update-component", json=export_download_body(spec, artifact_id))
 
 
