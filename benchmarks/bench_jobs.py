@@ -35,7 +35,7 @@ from pathlib import Path
 
 import psutil
 
-from dashboard import jobs, tasks
+from dashboard import tasks, uploads
 from dashboard.runner import JobRunner
 from pipeline.config import Settings
 from pipeline.store.db import database_path
@@ -75,7 +75,7 @@ def run(limit: int, logs: list[bytes], folder: Path) -> list[str]:
     keys = {}
     for i, (owner, raw) in enumerate(zip(owners, logs, strict=True)):
         url = f"data:text/csv;base64,{base64.b64encode(raw).decode()}"
-        keys[owner] = jobs.store_upload(url, f"orders-{i}.csv", settings, owner).key
+        keys[owner] = uploads.store_upload(url, f"orders-{i}.csv", settings, owner).key
     estimate = max(tasks.estimate_train({"source": {"upload": keys[o]}}, settings, o) for o in owners)
     before = sum(tree_rss().values())
     peak_total, peak_child, most_running = before, 0, 0

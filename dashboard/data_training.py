@@ -4,7 +4,7 @@
 (:mod:`dashboard.tasks`), :func:`follow_training` polls it (progress, place
 in line, cancel) and :func:`activate_trained` makes the trained artifact the
 session's ``ids.ACTIVE_ARTIFACT``.  The upload is read through the owner
-registry (:func:`dashboard.jobs.upload_info`); the browser holds only its key.
+registry (:func:`dashboard.uploads.upload_info`); the browser holds only its key.
 The page's layout and upload steps are :mod:`dashboard.pages.data`.
 """
 
@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids, jobs, tasks
+from dashboard import ids, jobs, tasks, uploads
 from dashboard.components import error_alert, trained_alert
 from dashboard.services import service
 from pipeline.errors import SegmentationError
@@ -58,7 +58,7 @@ def train_upload(n_clicks: int | None, key: str | None, stored: dict[str, Any] |
     if not key or not stored or stored.get("key") != key:
         return {**TRAIN_WIDGETS.idle(), "status": error_alert("Upload a file and check its mapping first.")}
     try:
-        jobs.upload_info(key, service().settings)  # the owner's upload, or the one refusal
+        uploads.upload_info(key, service().settings)  # the owner's upload, or the one refusal
         job_id = tasks.submit("train", {"source": {"upload": key, "mapping": stored.get("mapping")}})
     except SegmentationError as err:
         return {**TRAIN_WIDGETS.idle(), "status": error_alert(str(err))}

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard import jobs
+from dashboard import uploads
 from dashboard.runner import JobContext
 from pipeline.config import Settings
 from pipeline.data.sql import DatabaseSource, database_source, read_source
@@ -74,7 +74,7 @@ def run_db_read(context: JobContext, parameters: dict[str, Any]) -> dict[str, An
     frame = read_source(source).frame
     context.progress(85, f"Storing {len(frame):,} rows for check and train", creep_to=99)
     name = f"{what} from {connection}"
-    info = jobs.store_upload(as_upload(frame, name), name, context.settings, context.owner)
+    info = uploads.store_upload(as_upload(frame, name), name, context.settings, context.owner)
     context.progress(100, "Done")
     return {"key": info.key, "rows": len(frame), "columns": int(frame.shape[1]), "what": what, "connection": connection}
 

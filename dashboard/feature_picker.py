@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 from plotly.subplots import make_subplots
 
-from dashboard import ids, jobs
+from dashboard import ids, uploads
 from dashboard.figures.common import empty_figure, themed
 from dashboard.services import service
 from pipeline.data.coerce import read_numbers
@@ -182,7 +182,7 @@ def show_feature_view(chosen: list[str] | None, key: str | None, theme: str | No
             "Choose columns to see their distributions and correlations.", className="small text-body-secondary"
         )
     try:
-        table = jobs.upload_table(key, service().settings)
+        table = uploads.upload_table(key, service().settings)
     except SegmentationError as err:
         return dbc.Alert(str(err), color="danger", className="small py-2")
     frame = numeric_frame(table, [c for c in chosen if isinstance(c, str)])

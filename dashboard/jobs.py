@@ -1,27 +1,5 @@
-"""Uploaded files and the background training job (data page and model-comparison page).
+"""The background training job (data page and model-comparison page) and what it reads: model versions, uploads (:mod:`dashboard.uploads`).
 
-Uploads
--------
-An upload arrives as a ``dcc.Upload`` data URL.  :func:`store_upload`
-decodes it, refuses it with one clear sentence (:class:`DataError`) when it is
-too big, empty, not a table, binary junk, a spreadsheet with title rows above
-the header, or a single row, and otherwise writes it to
-``settings.data_dir/uploads/<key>.upload`` and records it, with its owner,
-size and SHA-256, in the registry (:mod:`pipeline.store.registry`).  The same
-bytes uploaded again by the same owner are stored once.  Every function that
-reads an upload takes the ``owner`` (the current request's when not given)
-and raises :class:`~pipeline.errors.AccessDenied` for a key that is not
-theirs.  The key is a random UUID made
-here; the user's file name is only ever shown, never used as a path.  Nothing
-uploaded is ever unpickled: tables are parsed by :func:`pipeline.data.loading.read_table`
-(text, XLSX, Parquet) and mappings by :meth:`pipeline.data.mapping.Mapping.from_json`.
-
-Uploaded files are immutable, so parsed tables and validations are kept in a
-small per-process LRU cache keyed by the upload key (like the artifact cache
-of :mod:`dashboard.services`): any worker process can rebuild them from disk.
-
-Training
---------
 :func:`train_job` builds the data set from a :class:`TrainSource` (the
 built-in sample, an upload + mapping, or the data of an existing artifact),
 trains through :func:`pipeline.segmentation.training.train` and reports
@@ -36,31 +14,17 @@ and the owner that submitted the job.  User mistakes raise
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
-import os
-import re
-import time
-import uuid
-from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, Protocol
 
-import dash
 import flask
-import pandas as pd
 
 from pipeline.config import Settings, parse_date
-from pipeline.data.detect import Detection, detect_kind
-from pipeline.data.ingest import Validation, validate_table
-from pipeline.data.loading import read_table
 from pipeline.data.mapping import Mapping
 from pipeline.data.quality import DataQualityReport
-from pipeline.errors import AccessDenied, ArtifactError, DataError, SegmentationError
+from pipeline.errors import ArtifactError, DataError, SegmentationError
 from pipeline.segmentation.training import (
     PC_COLUMNS,
     SAMPLE_NAME,
@@ -71,307 +35,21 @@ from pipeline.segmentation.training import (
     train,
 )
 from pipeline.store.artifacts import load_artifact, valid_artifact_id
-from pipeline.store.db import database_path
-from pipeline.store.registry import UPLOAD_NOT_AVAILABLE, Registry, UploadRecord
 
-from .identity import current_owner
-from .services import EXTENSION_KEY, SegmentationService
+from .services import SegmentationService, current_service
+from .uploads import (
+    UPLOAD_KEY,
+    owner_or_current,
+    registry_for,
+    upload_bytes,
+    upload_info,
+    upload_table,
+    validate_upload_key,
+)
 
-UPLOADS = "uploads"
-_KEY = re.compile(r"^[0-9a-f]{32}$")
-_STORED = re.compile(r"^uploads/[0-9a-f]{32}\.upload$")
-#: Uploads older than this are removed when a new file arrives.
-UPLOAD_MAX_AGE_S = 7 * 24 * 3600
-#: Mapping files larger than this are refused unread.
-MAX_MAPPING_BYTES = 1_000_000
 #: Settings a job may override (the rest come from the server or the artifact).
 OVERRIDABLE = ("k", "model", "scaling", "features", "as_of")
 _RESULT_COLUMNS = ("Cluster", "Segment", *PC_COLUMNS)
-
-
-# ---------------------------------------------------------------- app access
-
-
-def _memo(namespace: str, key: Hashable, compute: Callable[[], Any], max_items: int) -> Any:
-    """``compute()`` cached by the app's service; computed afresh outside an app."""
-    try:
-        svc = current_service()
-    except Exception:  # no Dash app in this process (plain library use, tests)
-        return compute()
-    return svc.memo(namespace, key, compute, max_items)
-
-
-#: Parsed uploads kept per process (a 500,000-line log is about 60 MB in memory).
-TABLES_KEPT = 3
-#: Detections and validations kept per process (small: customers, not lines).
-RESULTS_KEPT = 16
-
-
-def current_service() -> SegmentationService:
-    """The app's :class:`SegmentationService`, in a request or in a process that built the app.
-
-    In a request this is :func:`dashboard.services.service`; outside one the
-    Dash app of this process (:func:`dash.get_app`).  A job's child process
-    (:mod:`dashboard.runner`) has no app: job functions pass the settings and
-    the owner explicitly, and the caches here fall back to computing.
-    """
-    if flask.has_app_context():
-        return flask.current_app.extensions[EXTENSION_KEY]
-    return dash.get_app().server.extensions[EXTENSION_KEY]
-
-
-# ---------------------------------------------------------------- uploads
-
-
-@dataclasses.dataclass(frozen=True)
-class UploadInfo:
-    """A stored upload.
-
-    Attributes
-    ----------
-    key : str
-        Random hex id (the only thing the browser keeps).
-    name : str
-        The file's display name (never used as a path).
-    size : int
-        Bytes.
-    uploaded_at : str
-        ISO time (UTC).
-    """
-
-    key: str
-    name: str
-    size: int
-    uploaded_at: str
-
-    @property
-    def size_text(self) -> str:
-        """``"33.1 MB"`` / ``"412 KB"``."""
-        return size_text(self.size)
-
-
-def size_text(n_bytes: int) -> str:
-    """Human-readable file size (MB = 1024² bytes, as the limit)."""
-    if n_bytes >= 1024 * 1024:
-        return f"{n_bytes / (1024 * 1024):.1f} MB"
-    return f"{max(1, round(n_bytes / 1024)):,} KB"
-
-
-def display_name(filename: str | None) -> str:
-    """A safe display name: the last path part, printable, at most 80 characters."""
-    base = re.split(r"[\\/]", str(filename or ""))[-1]
-    clean = "".join(ch for ch in base if ch.isprintable()).strip()
-    return clean[:80] or "upload"
-
-
-def too_big_message(name: str, n_bytes: int, settings: Settings) -> str:
-    """The refusal for a file over ``settings.max_upload_mb`` (no server paths in it)."""
-    return (
-        f"{name} is {size_text(n_bytes)}; files up to {settings.max_upload_mb} MB can be uploaded in the browser. "
-        f"Train larger files with the command line (python -m pipeline train --data {name}) and ask whoever runs "
-        "this server to share the result, or restart the app with a higher --max-upload-mb."
-    )
-
-
-def decode_contents(contents: str, name: str) -> bytes:
-    """Bytes of a ``dcc.Upload`` data URL (``data:<type>;base64,<payload>``)."""
-    _, sep, payload = str(contents).partition(",")
-    if not sep:
-        raise DataError(f"{name} could not be received (the upload was not a data URL); try again.")
-    try:
-        return base64.b64decode(payload, validate=False)
-    except (binascii.Error, ValueError):
-        raise DataError(f"{name} could not be received (the upload was damaged); try again.") from None
-
-
-def uploads_dir(settings: Settings) -> Path:
-    """``<data_dir>/uploads`` (created)."""
-    folder = Path(settings.data_dir) / UPLOADS
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def parse_upload(raw: bytes, name: str, settings: Settings) -> pd.DataFrame:
-    """Check an upload's size and read it as a table, or raise a :class:`DataError` saying why not.
-
-    Refused: over ``settings.max_upload_mb``; empty; binary junk; not a table
-    (one column, no separators); an unreadable or title-row spreadsheet
-    (:func:`pipeline.data.loading.read_table`); a header with no or one data row.
-    """
-    if len(raw) > settings.max_upload_mb * 1024 * 1024:
-        raise DataError(too_big_message(name, len(raw), settings))
-    table = read_table(raw, name)
-    if len(table) <= 1:
-        raise DataError(validate_table(table, None, settings, name).problems[0])
-    return table
-
-
-def _owner(owner: str | None) -> str:
-    """``owner``, or the current request's; :class:`AccessDenied` outside a request without one.
-
-    A background job has no request: it passes the owner it captured when it
-    was submitted (``JobContext.owner``).
-    """
-    if owner is not None:
-        return owner
-    if flask.has_request_context():
-        return current_owner()
-    raise AccessDenied("No owner for this upload: a background job must pass the owner that submitted it.")
-
-
-def _store(settings: Settings) -> Registry:
-    """The app's registry when it serves ``settings``' data folder, else one opened on that folder."""
-    with contextlib.suppress(Exception):
-        svc = current_service()
-        if Path(svc.settings.data_dir) == Path(settings.data_dir):
-            return svc.store
-    return Registry(database_path(settings))
-
-
-def _upload_path(record: UploadRecord, settings: Settings) -> Path:
-    """Where an upload's bytes are (only ``uploads/<32 hex>.upload`` under the data folder is ever used)."""
-    if not _STORED.match(record.path):
-        raise AccessDenied(UPLOAD_NOT_AVAILABLE)
-    return Path(settings.data_dir) / record.path
-
-
-def store_upload(contents: str, filename: str | None, settings: Settings, owner: str | None = None) -> UploadInfo:
-    """Decode, check, parse and save an upload for ``owner``; returns its record.
-
-    The same bytes uploaded again by the same owner are stored once: the
-    first record is returned (under its first name).
-
-    Raises
-    ------
-    DataError
-        The file is refused (see :func:`parse_upload`); nothing is written.
-    """
-    who = _owner(owner)
-    name = display_name(filename)
-    raw = decode_contents(contents, name)
-    digest = hashlib.sha256(raw).hexdigest()
-    store = _store(settings)
-    existing = store.find_upload(who, digest)
-    if existing is not None:
-        path = _upload_path(existing, settings)
-        if path.is_file():
-            store.touch_upload(who, existing.key)
-            return _info(existing)
-        store.forget_upload(existing.key)  # its file expired: store it again
-    table = parse_upload(raw, name, settings)
-    folder = uploads_dir(settings)
-    prune_uploads(settings)
-    key = uuid.uuid4().hex
-    relative = f"{UPLOADS}/{key}.upload"
-    try:
-        _write_atomic(folder / f"{key}.upload", raw)
-    except OSError as err:
-        raise DataError(f"{name} could not be saved on the server ({err.strerror or 'write error'}).") from None
-    record, created = store.add_upload(who, key, name, len(raw), digest, relative)
-    if not created:  # the same owner stored the same bytes at the same moment in another process
-        with contextlib.suppress(OSError):
-            (folder / f"{key}.upload").unlink()
-    else:
-        _memo("upload-tables", key, lambda: table, TABLES_KEPT)
-    return _info(record)
-
-
-def _info(record: UploadRecord) -> UploadInfo:
-    return UploadInfo(record.key, display_name(record.name), record.size, record.uploaded_at)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def upload_info(key: str | None, settings: Settings, owner: str | None = None) -> UploadInfo:
-    """The record of the owner's stored upload (``owner``: the current request's if not given).
-
-    Raises
-    ------
-    AccessDenied
-        Malformed, unknown or another owner's key (one message for all).
-    """
-    return _info(_store(settings).upload(_owner(owner), key))
-
-
-def upload_table(key: str, settings: Settings, owner: str | None = None) -> pd.DataFrame:
-    """The parsed table of the owner's upload (cached per process; treat as read-only).
-
-    The owner is checked on every call, before the cache is consulted.
-    """
-    record = _store(settings).upload(_owner(owner), key)
-
-    def parse() -> pd.DataFrame:
-        try:
-            raw = _upload_path(record, settings).read_bytes()
-        except OSError:
-            raise DataError(f"{display_name(record.name)} is no longer on the server; upload it again.") from None
-        return read_table(raw, display_name(record.name))
-
-    return _memo("upload-tables", record.key, parse, TABLES_KEPT)
-
-
-def upload_detection(key: str, settings: Settings, owner: str | None = None) -> Detection:
-    """:func:`pipeline.data.ingest.detect_kind` of the owner's upload (cached)."""
-    table = upload_table(key, settings, owner)
-    return _memo("upload-results", ("detection", key), lambda: detect_kind(table), RESULTS_KEPT)
-
-
-def validate_upload_key(key: str, mapping: Mapping | None, settings: Settings, owner: str | None = None) -> Validation:
-    """:func:`pipeline.data.ingest.validate_table` of the owner's upload under ``mapping`` (cached).
-
-    ``mapping=None`` detects the kind and uses the suggestion.
-    """
-    info = upload_info(key, settings, owner)
-    table = upload_table(key, settings, owner)
-
-    def validate() -> Validation:
-        return validate_table(table, mapping, settings, info.name)
-
-    cache_key = ("validation", key, mapping.digest() if mapping else None, settings.model_hash())
-    return _memo("upload-results", cache_key, validate, RESULTS_KEPT)
-
-
-def prune_uploads(settings: Settings, max_age_s: float = UPLOAD_MAX_AGE_S) -> int:
-    """Delete uploads older than ``max_age_s`` (files and registry rows); returns how many files were removed."""
-    folder = Path(settings.data_dir) / UPLOADS
-    if not folder.is_dir():
-        return 0
-    cutoff = time.time() - max_age_s
-    store = _store(settings)
-    cutoff_iso = dt.datetime.fromtimestamp(cutoff, dt.UTC).isoformat(timespec="seconds")
-    for record in store.uploads_before(cutoff_iso):
-        store.forget_upload(record.key)
-    removed = 0
-    for path in folder.iterdir():
-        if path.is_file() and _KEY.match(path.stem) and path.stat().st_mtime < cutoff:
-            with contextlib.suppress(OSError):
-                path.unlink()
-                removed += 1
-    return removed
-
-
-def parse_mapping_upload(contents: str, filename: str | None) -> Mapping:
-    """A mapping file uploaded as a data URL, parsed as JSON (never unpickled).
-
-    Raises
-    ------
-    DataError
-        Too large, not UTF-8 text, not JSON, or not a valid mapping.
-    """
-    name = display_name(filename)
-    raw = decode_contents(contents, name)
-    if len(raw) > MAX_MAPPING_BYTES:
-        raise DataError(f"{name} is too large to be a column mapping (a mapping is a small JSON file).")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{name} is not a text file; a mapping is a small JSON file.") from None
-    return Mapping.from_json(text, name)
-
 
 # ---------------------------------------------------------------- artifacts
 
@@ -416,7 +94,7 @@ def dataset_from_artifact(artifact_id: str, settings: Settings, owner: str | Non
     if not valid_artifact_id(str(artifact_id)):
         raise ArtifactError(f"Invalid model version id {artifact_id!r}.")
     if owner is not None or flask.has_request_context():
-        _store(settings).version(_owner(owner), str(artifact_id))
+        registry_for(settings).version(owner_or_current(owner), str(artifact_id))
     art = load_artifact(Path(settings.models_dir) / artifact_id, settings)
     m = art.manifest
     data = m["data"]
@@ -466,7 +144,7 @@ class TrainSource:
     def __post_init__(self) -> None:
         if self.kind not in ("sample", "upload", "artifact"):
             raise DataError(f"Unknown training source {self.kind!r}.")
-        if self.kind == "upload" and not (self.upload_key and _KEY.match(self.upload_key)):
+        if self.kind == "upload" and not (self.upload_key and UPLOAD_KEY.match(self.upload_key)):
             raise DataError("No uploaded file: upload a file first.")
         if self.kind == "artifact" and not (self.artifact_id and valid_artifact_id(self.artifact_id)):
             raise DataError("Unknown model version.")
@@ -644,7 +322,7 @@ def train_job(
         validation = validate_upload_key(src.upload_key, src.mapping, trained_with, owner)
         if not validation.ok:
             raise DataError(" ".join(validation.problems) or f"{info.name} cannot be trained.")
-        dataset = dataset_from_validation(validation, _upload_bytes(src.upload_key, base, owner))
+        dataset = dataset_from_validation(validation, upload_bytes(src.upload_key, base, owner))
     else:
         assert src.artifact_id is not None
         progress(5, f"Loading the data of version {src.artifact_id}…")
@@ -672,18 +350,9 @@ def train_job(
     )
     if owner is not None or flask.has_request_context():  # the new version is the owner's (same id: kept once)
         label = {"upload": "upload", "artifact": "retrain"}.get(src.kind, "sample")
-        _store(base).add_version(_owner(owner), out.artifact_id, out.name, label)
+        registry_for(base).add_version(owner_or_current(owner), out.artifact_id, out.name, label)
     progress(100, "Done: " + out.summary())
     return out
-
-
-def _upload_bytes(key: str, settings: Settings, owner: str | None = None) -> bytes:
-    """The stored bytes of the owner's upload (they make the data set's cache key with the mapping)."""
-    record = _store(settings).upload(_owner(owner), key)
-    try:
-        return _upload_path(record, settings).read_bytes()
-    except OSError:
-        raise DataError("The uploaded file is no longer on the server; upload it again.") from None
 
 
 __all__ = [
@@ -691,16 +360,9 @@ __all__ = [
     "Reporter",
     "SegmentationError",
     "TrainSource",
-    "UploadInfo",
     "current_service",
     "dataset_from_artifact",
     "delete_artifact",
     "is_protected",
-    "parse_mapping_upload",
-    "store_upload",
     "train_job",
-    "upload_detection",
-    "upload_info",
-    "upload_table",
-    "validate_upload_key",
 ]

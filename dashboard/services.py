@@ -28,6 +28,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import dash
 import flask
 import numpy as np
 import pandas as pd
@@ -470,3 +471,25 @@ def per_version(v: ArtifactView, namespace: str, key: Hashable, compute: Callabl
     values included in ``key``) can be served again without rebuilding it.
     """
     return service().memo(namespace, (v.id, key), compute, max_items)
+
+
+def memo(namespace: str, key: Hashable, compute: Callable[[], Any], max_items: int) -> Any:
+    """``compute()`` cached by the app's service; computed afresh outside an app."""
+    try:
+        svc = current_service()
+    except Exception:  # no Dash app in this process (plain library use, tests)
+        return compute()
+    return svc.memo(namespace, key, compute, max_items)
+
+
+def current_service() -> SegmentationService:
+    """The app's :class:`SegmentationService`, in a request or in a process that built the app.
+
+    In a request this is :func:`dashboard.services.service`; outside one the
+    Dash app of this process (:func:`dash.get_app`).  A job's child process
+    (:mod:`dashboard.runner`) has no app: job functions pass the settings and
+    the owner explicitly, and the caches here fall back to computing.
+    """
+    if flask.has_app_context():
+        return flask.current_app.extensions[EXTENSION_KEY]
+    return dash.get_app().server.extensions[EXTENSION_KEY]

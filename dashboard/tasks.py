@@ -35,7 +35,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Output, dcc, html, no_update
 
-from dashboard import jobs
+from dashboard import jobs, uploads
 from dashboard.components import error_alert
 from dashboard.runner import JobContext, JobKind, JobRunner, JobStatus
 from pipeline.config import Settings
@@ -258,9 +258,9 @@ def estimate_train(parameters: dict[str, Any], settings: Settings, owner: str) -
         size, customers = 0, None
         with contextlib.suppress(Exception):  # a key that is not the owner's: the job fails with the message
             key = str(source["upload"])
-            size = jobs.upload_info(key, settings, owner).size
+            size = uploads.upload_info(key, settings, owner).size
             mapping = Mapping.from_dict(source["mapping"]) if source.get("mapping") else None
-            validation = jobs.validate_upload_key(key, mapping, settings, owner)
+            validation = uploads.validate_upload_key(key, mapping, settings, owner)
             customers = len(validation.customers) if validation.customers is not None else None
         n = customers if customers is not None else size // MIN_ROW_BYTES
         return int(CHILD_BASE_BYTES + BYTES_PER_UPLOAD_BYTE * size + fit_peak_bytes(n, settings))

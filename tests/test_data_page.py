@@ -26,7 +26,7 @@ from dash import no_update
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
-from dashboard import ids, jobs
+from dashboard import ids, jobs, uploads
 from dashboard.identity import current_owner
 from pipeline.config import Settings
 from pipeline.data.mapping import Mapping
@@ -182,10 +182,10 @@ def test_upload_is_stored_under_a_generated_name(data, settings: Settings) -> No
     assert disabled is True and "Checking orders.csv" in text_of(validation)
     stored = settings.data_dir / "uploads" / f"{key}.upload"
     assert stored.read_bytes() == raw
-    assert jobs.upload_info(key, settings).name == "orders.csv"
+    assert uploads.upload_info(key, settings).name == "orders.csv"
     assert not (settings.data_dir.parent / "etc").exists()
     with pytest.raises(AccessDenied, match="not available to you"):
-        jobs.upload_info("../../models", settings)
+        uploads.upload_info("../../models", settings)
 
 
 # ---------------------------------------------------------------- detection, form, validation
@@ -373,7 +373,7 @@ def assert_progress(rec: Recorder) -> None:
 
 
 def test_job_trains_a_renamed_customer_table(settings: Settings) -> None:
-    info = jobs.store_upload(data_url(customer_table_bytes(400, seed=6)), "crm export.csv", settings, JOB_OWNER)
+    info = uploads.store_upload(data_url(customer_table_bytes(400, seed=6)), "crm export.csv", settings, JOB_OWNER)
     mapping = Mapping(
         "customer_table",
         id_column="Client Ref",
@@ -391,7 +391,7 @@ def test_job_trains_a_renamed_customer_table(settings: Settings) -> None:
 
 
 def test_job_trains_a_transaction_log_and_retrains_it_with_other_settings(settings: Settings) -> None:
-    info = jobs.store_upload(data_url(transactions_bytes(12_000, seed=8)), "orders.csv", settings, JOB_OWNER)
+    info = uploads.store_upload(data_url(transactions_bytes(12_000, seed=8)), "orders.csv", settings, JOB_OWNER)
     rec = Recorder()
     result = jobs.train_job(rec, jobs.TrainSource.upload(info.key), settings=settings, owner=JOB_OWNER)
     assert_progress(rec)
@@ -419,7 +419,7 @@ def test_job_refuses_bad_sources_and_overrides(settings: Settings) -> None:
         jobs.train_job(None, {"path": "/etc/passwd"}, settings=settings, owner=JOB_OWNER)
     with pytest.raises(DataError, match="Cannot change models_dir"):
         jobs.train_job(None, {"sample": True}, {"models_dir": "/tmp"}, settings=settings, owner=JOB_OWNER)
-    bad = jobs.store_upload(data_url(customer_table_bytes(300, seed=4)), "crm.csv", settings, JOB_OWNER)
+    bad = uploads.store_upload(data_url(customer_table_bytes(300, seed=4)), "crm.csv", settings, JOB_OWNER)
     with pytest.raises(DataError, match="at least two features"):
         jobs.train_job(
             None,
@@ -450,7 +450,7 @@ def test_versions_list_marks_the_session_and_protects_the_default(data, trained:
 
 
 def test_switching_sets_the_session_store(data, settings: Settings) -> None:
-    info = jobs.store_upload(data_url(transactions_bytes(4_000, seed=5)), "switch.csv", settings)
+    info = uploads.store_upload(data_url(transactions_bytes(4_000, seed=5)), "switch.csv", settings)
     aid = train_mine(settings, {"upload": info.key})
     button = ids.data_version_action("switch", aid)
     with triggered(button, "n_clicks", 1):
@@ -476,9 +476,9 @@ def test_deleting_never_removes_the_default_or_the_sample(data, settings: Settin
 
 
 def test_deleting_the_active_upload_falls_back_to_the_default(data, settings: Settings) -> None:
-    info = jobs.store_upload(data_url(transactions_bytes(4_000, seed=11)), "gone.csv", settings)
+    info = uploads.store_upload(data_url(transactions_bytes(4_000, seed=11)), "gone.csv", settings)
     aid = train_mine(settings, {"upload": info.key})
-    other = jobs.store_upload(data_url(transactions_bytes(4_000, seed=12)), "kept.csv", settings)
+    other = uploads.store_upload(data_url(transactions_bytes(4_000, seed=12)), "kept.csv", settings)
     kept = train_mine(settings, {"upload": other.key})
 
     active, tick, message = data.apply_version_action("delete", aid, aid, 3)

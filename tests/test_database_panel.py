@@ -10,7 +10,7 @@ import pytest
 from dash import no_update
 
 from dashboard import database_panel as panel
-from dashboard import ids, jobs, tasks
+from dashboard import ids, jobs, tasks, uploads
 from dashboard.identity import current_owner
 from pipeline.config import Settings
 from pipeline.data.sql import parse_url
@@ -99,9 +99,9 @@ def test_load_then_check_train_and_write_back(request_ctx, shop: str, settings: 
     out = read_in_a_job("shop", "customers", None)
     assert "400 rows × 29 columns of customers loaded" in text_of(out["status"])
     key = out["key"]
-    info = jobs.upload_info(key, settings)
+    info = uploads.upload_info(key, settings)
     assert info.name == "customers from shop"
-    validation = jobs.validate_upload_key(key, None, settings)
+    validation = uploads.validate_upload_key(key, None, settings)
     assert validation.kind == "marketing" and not validation.problems and validation.n_customers == 400
     artifact_id = train_mine(settings, {"upload": key})
 

@@ -22,7 +22,7 @@ import psutil
 import pytest
 from dash import no_update
 
-from dashboard import data_training, jobs, tasks
+from dashboard import data_training, tasks, uploads
 from dashboard import runner as rn
 from dashboard.identity import current_owner
 from dashboard.runner import JobKind, JobRefused, JobRunner
@@ -436,7 +436,7 @@ def test_four_concurrent_train_requests_run_one_at_a_time(tmp_path: Path, settin
     keys = {}
     for i, owner in enumerate(owners):
         raw = transactions_bytes(2_000, seed=40 + i)
-        keys[owner] = jobs.store_upload(data_url(raw), f"orders-{i}.csv", runner.settings, owner).key
+        keys[owner] = uploads.store_upload(data_url(raw), f"orders-{i}.csv", runner.settings, owner).key
     barrier = threading.Barrier(4)
     submitted: dict[str, str] = {}
 
@@ -478,8 +478,8 @@ def test_train_estimates_grow_with_the_input_and_stop_at_the_pairwise_chunk(sett
 def test_an_upload_is_estimated_from_its_validated_customers(tmp_path: Path, settings: Settings) -> None:
     scratch = settings.replace(data_dir=tmp_path / "data")
     owner = "anon-" + "3" * 32
-    info = jobs.store_upload(data_url(transactions_bytes(2_000, seed=9)), "est.csv", scratch, owner)
-    customers = len(jobs.validate_upload_key(info.key, None, scratch, owner).customers)
+    info = uploads.store_upload(data_url(transactions_bytes(2_000, seed=9)), "est.csv", scratch, owner)
+    customers = len(uploads.validate_upload_key(info.key, None, scratch, owner).customers)
     estimate = tasks.estimate_train({"source": {"upload": info.key, "mapping": None}}, scratch, owner)
     assert estimate == int(
         tasks.CHILD_BASE_BYTES + tasks.BYTES_PER_UPLOAD_BYTE * info.size + tasks.fit_peak_bytes(customers, scratch)
@@ -492,7 +492,7 @@ def test_data_page_submits_polls_and_activates(dash_app, settings: Settings) -> 
     with dash_app.server.test_request_context("/"):
         page_module("data")  # the page imports its training callbacks
         data = data_training
-        info = jobs.store_upload(data_url(transactions_bytes(3_000, seed=31)), "jobs page.csv", settings)
+        info = uploads.store_upload(data_url(transactions_bytes(3_000, seed=31)), "jobs page.csv", settings)
         started = data.train_upload(1, info.key, {"key": info.key, "mapping": None})
         assert started["status"] is None and started["job"]["id"]
         assert (started["poll"], started["button"], started["cancel"], started["box"]) == (
@@ -513,7 +513,7 @@ def test_data_page_cancel_and_refusals(dash_app, settings: Settings) -> None:
     with dash_app.server.test_request_context("/"):
         page_module("data")  # the page imports its training callbacks
         data = data_training
-        info = jobs.store_upload(data_url(transactions_bytes(3_500, seed=32)), "cancel me.csv", settings)
+        info = uploads.store_upload(data_url(transactions_bytes(3_500, seed=32)), "cancel me.csv", settings)
         started = data.train_upload(1, info.key, {"key": info.key, "mapping": None})
         alert, cancel_disabled = data.cancelled(1, started["job"])
         assert "Training cancelled" in text_of(alert) and cancel_disabled is True

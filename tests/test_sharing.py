@@ -23,7 +23,7 @@ import flask
 import pytest
 from dash import MATCH, no_update
 
-from dashboard import exports, ids, jobs
+from dashboard import exports, ids, jobs, uploads
 from dashboard.identity import SESSION_OWNER, IdentityConfig, current_owner, display_owner, install, load_users
 from pipeline.config import Settings
 from pipeline.errors import AccessDenied, DataError
@@ -69,7 +69,7 @@ def alice(dash_app: Any, settings: Settings) -> dict[str, Any]:
         assert "accepted" in text_of(status)
         result = jobs.train_job(None, {"upload": key}, settings=settings)
         service(dash_app).store.add_version(ALICE, result.artifact_id, result.name, "upload")
-        first_row = jobs.upload_table(key, settings).iloc[0].astype(str).tolist()
+        first_row = uploads.upload_table(key, settings).iloc[0].astype(str).tolist()
     return {"name": name, "key": key, "aid": result.artifact_id, "raw": raw, "cell": first_row[0]}
 
 
@@ -94,7 +94,7 @@ def test_bob_cannot_read_alices_upload_through_any_callback(dash_app, settings, 
         assert alice["name"] not in text_of(status) and "still loaded" not in text_of(status)
         download = data.save_mapping(1, {"key": alice["key"], "mapping": {"kind": "transactions"}}, alice["key"])
         assert alice["name"].removesuffix(".csv") not in download["filename"]
-        for read in (jobs.upload_info, jobs.upload_table, jobs.upload_detection):
+        for read in (uploads.upload_info, uploads.upload_table, uploads.upload_detection):
             with pytest.raises(AccessDenied, match="not available to you"):
                 read(alice["key"], settings)
         with pytest.raises(AccessDenied):
@@ -108,25 +108,25 @@ def test_identical_uploads_are_stored_once_per_owner(dash_app, settings) -> None
     raw = transactions_bytes(1_500, seed=91)
     folder = settings.data_dir / "uploads"
     with as_owner(dash_app, ALICE):
-        first = jobs.store_upload(data_url(raw), "orders.csv", settings)
+        first = uploads.store_upload(data_url(raw), "orders.csv", settings)
         files = set(folder.iterdir())
         for i in range(5):
-            again = jobs.store_upload(data_url(raw), f"orders ({i}).csv", settings)
+            again = uploads.store_upload(data_url(raw), f"orders ({i}).csv", settings)
             assert again.key == first.key
         assert set(folder.iterdir()) == files
     with as_owner(dash_app, BOB):  # another owner gets a copy of their own (never Alice's key)
-        assert jobs.store_upload(data_url(raw), "orders.csv", settings).key != first.key
+        assert uploads.store_upload(data_url(raw), "orders.csv", settings).key != first.key
 
 
 def test_over_limit_message_shows_no_server_path(settings) -> None:
-    message = jobs.too_big_message("big.csv", 80 * 1024 * 1024, settings)
+    message = uploads.too_big_message("big.csv", 80 * 1024 * 1024, settings)
     assert str(settings.models_dir) not in message and str(settings.data_dir) not in message
     assert "--models-dir" not in message and "80.0 MB" in message
 
 
 def test_a_job_without_an_owner_is_refused(settings, alice) -> None:
     with pytest.raises(AccessDenied, match="owner"):
-        jobs.upload_info(alice["key"], settings)
+        uploads.upload_info(alice["key"], settings)
 
 
 # ---------------------------------------------------------------- versions
@@ -225,7 +225,7 @@ def test_versions_trained_outside_the_app_are_not_listed_to_browsers(dash_app, s
 def test_deleting_a_version_two_owners_trained_keeps_it_for_the_other(dash_app, settings, alice) -> None:
     svc = service(dash_app)
     with as_owner(dash_app, ALICE):
-        info = jobs.store_upload(data_url(transactions_bytes(2_000, seed=5150)), "both.csv", settings)
+        info = uploads.store_upload(data_url(transactions_bytes(2_000, seed=5150)), "both.csv", settings)
         aid = jobs.train_job(None, {"upload": info.key}, settings=settings).artifact_id
         svc.store.add_version(ALICE, aid, "both.csv", "upload")
     svc.store.add_version(BOB, aid, "both.csv", "upload")  # Bob uploaded and trained the same file

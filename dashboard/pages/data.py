@@ -27,7 +27,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dash.exceptions import PreventUpdate
 
 from dashboard import data_training as data_training  # the training job's callbacks (registered on import)
-from dashboard import ids, jobs
+from dashboard import ids, uploads
 from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_header
 from dashboard.data_components import detection_panel, mapping_form, mapping_from_fields, validation_report
 from dashboard.database_panel import database_card
@@ -304,16 +304,16 @@ def receive_upload(check: dict[str, Any] | None, contents: str | None, current_k
     if not check:
         raise PreventUpdate
     settings = service().settings
-    name = jobs.display_name(check.get("name"))
+    name = uploads.display_name(check.get("name"))
     try:
         if not check.get("ok", True):
-            raise DataError(jobs.too_big_message(name, int(check.get("size") or 0), settings))
+            raise DataError(uploads.too_big_message(name, int(check.get("size") or 0), settings))
         if not contents:
             raise PreventUpdate
-        info = jobs.store_upload(contents, name, settings)
+        info = uploads.store_upload(contents, name, settings)
     except SegmentationError as err:
         return no_update, _refused(name, str(err), current_key, settings), None, no_update, no_update, no_update
-    table = jobs.upload_table(info.key, settings)
+    table = uploads.upload_table(info.key, settings)
     message = dbc.Alert(
         [
             html.I(className="bi bi-check-circle-fill me-2"),
@@ -332,7 +332,7 @@ def _refused(name: str, reason: str, current_key: str | None, settings: Settings
     kept = None
     if current_key:
         try:
-            kept = jobs.upload_info(current_key, settings).name
+            kept = uploads.upload_info(current_key, settings).name
         except SegmentationError:
             kept = None
     tail = f" {kept} is still loaded." if kept else ""
@@ -355,8 +355,8 @@ def show_preview(key: str | None) -> Any:
         return _placeholder("The first rows and the type of each column appear here.")
     settings = service().settings
     try:
-        info = jobs.upload_info(key, settings)
-        table = jobs.upload_table(key, settings)
+        info = uploads.upload_info(key, settings)
+        table = uploads.upload_table(key, settings)
     except SegmentationError as err:
         return error_alert(str(err))
     rows, defs = preview_grid(table)
@@ -465,8 +465,8 @@ def build_form(
             None,
         )
     try:
-        table = jobs.upload_table(key, settings)
-        detection = jobs.upload_detection(key, settings)
+        table = uploads.upload_table(key, settings)
+        detection = uploads.upload_detection(key, settings)
     except SegmentationError as err:
         return None, _kind_options(disabled=True), error_alert(str(err)), _placeholder(""), no_update, None
     status: Any = no_update
@@ -475,11 +475,13 @@ def build_form(
         if not mapping_contents:
             raise PreventUpdate
         try:
-            mapping = jobs.parse_mapping_upload(mapping_contents, mapping_filename)
+            mapping = uploads.parse_mapping_upload(mapping_contents, mapping_filename)
         except SegmentationError as err:
             return no_update, no_update, no_update, no_update, error_alert(str(err)), None
         status = dbc.Alert(
-            f"Loaded the mapping {jobs.display_name(mapping_filename)}.", color="success", className="py-2 small mb-0"
+            f"Loaded the mapping {uploads.display_name(mapping_filename)}.",
+            color="success",
+            className="py-2 small mb-0",
         )
     elif trigger == ids.DATA_KIND and kind in INPUT_KINDS:
         mapping = suggest_mapping(table, kind)
@@ -534,7 +536,7 @@ def check_mapping(values: list[Any], field_ids: list[dict[str, str]], key: str |
     except SegmentationError as err:
         return error_alert(str(err)), True, "Fix the mapping to train.", no_update, True
     try:
-        validation = jobs.validate_upload_key(key, mapping, settings)
+        validation = uploads.validate_upload_key(key, mapping, settings)
     except SegmentationError as err:
         return error_alert(str(err)), True, "Upload the file again.", no_update, True
     stored = {"key": key, "mapping": mapping.to_dict()}
@@ -561,5 +563,5 @@ def save_mapping(n_clicks: int | None, stored: dict[str, Any] | None, key: str |
     stem = "data"
     if key:
         with contextlib.suppress(SegmentationError):
-            stem = Path(jobs.upload_info(key, service().settings).name).stem or "data"
+            stem = Path(uploads.upload_info(key, service().settings).name).stem or "data"
     return {"content": mapping.to_json(), "filename": f"{stem}-mapping.json", "type": "application/json"}
