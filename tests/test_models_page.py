@@ -31,6 +31,7 @@ from pipeline.segmentation.compare import comparison_path
 from pipeline.segmentation.training import TrainResult, settings_for_dataset
 from pipeline.store.db import database_path
 from pipeline.store.registry import Registry
+from tests.test_data_page import triggered
 
 THEMES = ("light", "dark")
 
@@ -461,3 +462,24 @@ def test_layout_is_filled_in_and_charts_wait_until_in_view(models, computed) -> 
     assert drawn["metric_figure"].to_plotly_json() == (
         models.metric_chart("stability_mean", None, "dark")["metric_figure"].to_plotly_json()
     )
+
+
+def test_sort_table_callback_reorders_the_body_and_keeps_the_order_on_redraw(models, computed) -> None:
+    result, _ = computed
+    by_silhouette = sorted(result["models"], key=lambda m: m["silhouette"], reverse=True)
+    with triggered(ids.models_sort("silhouette"), "n_clicks", 1):
+        out = models.sort_table([1], None, None)
+    assert set(out) == {"table", "sort", "headers"}
+    assert out["sort"] == {"column": "silhouette", "descending": True}
+    assert [text_of(tr.children[0]).removesuffix(" ★") for tr in out["table"]] == [m["label"] for m in by_silhouette]
+    assert out["headers"].count("descending") == 1 and set(out["headers"]) == {None, "descending"}
+    with triggered(ids.models_sort("silhouette"), "n_clicks", 2):
+        again = models.sort_table([2], out["sort"], None)
+    assert again["sort"] == {"column": "silhouette", "descending": False}
+    assert [text_of(tr.children[0]) for tr in again["table"]] == [text_of(tr.children[0]) for tr in out["table"]][::-1]
+    # a redraw (theme change) keeps the order the user chose
+    redrawn = models.fill(None, "dark", again["sort"])
+    assert [text_of(tr.children[0]) for tr in redrawn["table"]] == [text_of(tr.children[0]) for tr in again["table"]]
+    # a header (re)inserted without a click changes nothing
+    with triggered(ids.models_sort("silhouette"), "n_clicks", None), pytest.raises(dash.exceptions.PreventUpdate):
+        models.sort_table([None], None, None)
