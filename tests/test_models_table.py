@@ -184,3 +184,19 @@ def test_sorting_is_a_permutation_with_missing_values_last(
     present = [r[column] for r in out if r[column] is not None]
     assert present == sorted(present, reverse=descending)
     assert [r[column] for r in out[len(present) :]] == [None] * (len(values) - len(present))
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.sampled_from([c.key for c in TABLE_COLUMNS]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["column", "descending", "x"]), inner),
+    max_leaves=8,
+)
+
+
+@given(current=JSON, column=JSON)
+def test_any_sort_state_and_click_from_the_browser_give_a_valid_sort(current: Any, column: Any) -> None:
+    new = next_sort(current, column)
+    sortable = {c.key for c in TABLE_COLUMNS if c.sortable}
+    assert new is None or (set(new) == {"column", "descending"} and new["column"] in sortable)
+    assert len(table_body(table_rows(RESULT), new)) == len(RESULT["models"])
+    assert sum(state is not None for state in header_sort(new)) == (0 if new is None else 1)

@@ -8,12 +8,13 @@ process can draw the page from it.  Browser stores hold small keys only.
 Callbacks
 ---------
 ``load``
-    Session's artifact → when its comparison is not cached: ``MODELS_PENDING``
-    (starts the comparison job) and the status text.
+    Session's artifact changed → when its comparison is not cached: ``MODELS_PENDING``
+    (starts the comparison job) and the status text (the layout sets them first).
 ``compute`` → ``follow_compute`` (job runner: progress, place in line, cancel)
-    ``MODELS_PENDING`` → submits the ``compare`` job of :mod:`dashboard.tasks`
-    (computes and caches the comparison in a child process); its poll
-    writes ``MODELS_COMPUTED`` when the job ends.
+    ``MODELS_PENDING`` (passed on in the browser as ``MODELS_COMPUTE_REQUEST``)
+    → submits the ``compare`` job of :mod:`dashboard.tasks` (computes and
+    caches the comparison in a child process); its poll writes
+    ``MODELS_COMPUTED`` when the job ends.
 ``computed``
     ``MODELS_COMPUTED`` → the page, metric chart and form drawn from the new
     cache entry, or the error.
@@ -27,13 +28,20 @@ Callbacks
 ``fill``, ``metric_chart``, ``prefill``, ``churn_check``
     Session's artifact and theme changed → recommendation, table, charts and
     the training form redrawn.
+``sort_table``
+    A header of the models table clicked → its rows re-ordered, ``aria-sort``
+    moved, the sort kept in ``MODELS_TABLE_SORT`` for later redraws.
 ``choice_note``
-    Training form → what the chosen model means (native or nearest-centroid
-    prediction, k not used by density models) and input checks.
-``train_choice`` → ``follow_train`` (job runner) → ``activate``
+    Training form changed → what the chosen model means (native or
+    nearest-centroid prediction, k not used by density models) and input
+    checks (the layout sets them for the form's first values).
+``train_choice`` → ``follow_train`` (job runner) → ``activate`` (in the browser)
     Submits the ``train`` job for the chosen model/k/scaling on the same data;
     when it is done the new version becomes the session's artifact (navbar
     and every page follow).
+
+A switch to this page is one round trip: nothing the layout brings fires a
+server callback (see :func:`layout`).
 """
 
 from __future__ import annotations
@@ -108,8 +116,10 @@ def layout(**kwargs: Any) -> html.Div:
     """The page for the session's artifact and theme (:mod:`dashboard.first_render`).
 
     Everything but the charts is filled in here from the cached comparison
-    (the compute panel when there is none); the charts, below the fold, are
-    drawn when their first row scrolls into view (:func:`draw_charts`).
+    (the compute panel, and the request to compute it, when there is none),
+    with what the callbacks would otherwise answer right after it arrives
+    (the note under the training form); the charts, below the fold, are
+    placeholders drawn when their first row scrolls into view (:func:`draw_charts`).
     """
     artifact_id, theme = session_choice(kwargs)
     active, result = shown_comparison(artifact_id)
