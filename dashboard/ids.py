@@ -58,7 +58,9 @@ EDA_BELOW_FOLD = "eda-below-fold"  # correlations, data fixes and PCA: drawn onc
 EDA_BELOW_FOLD_WANTED = "eda-below-fold-wanted"  # dcc.Store: True once EDA_BELOW_FOLD has been on screen
 
 # --- model comparison (/models) ---------------------------------------------
-MODELS_TABLE = "models-table"
+MODELS_TABLE = "models-table"  # the <table> of all models side by side
+MODELS_TABLE_BODY = "models-table-body"  # its <tbody>, redrawn when sorted
+MODELS_TABLE_SORT = "models-table-sort"  # dcc.Store: {"column": key, "descending": bool} or None (comparison order)
 MODELS_METRIC_GRAPH = "models-metric-graph"
 MODELS_METRIC = "models-metric"
 MODELS_SWEEP_GRAPH = "models-sweep-graph"
@@ -78,6 +80,7 @@ MODELS_CONTENT = "models-content"
 MODELS_CHARTS = "models-charts"  # the first row of comparison charts: they are drawn once it is in view
 MODELS_CHARTS_WANTED = "models-charts-wanted"  # dcc.Store: True once MODELS_CHARTS has been on screen
 MODELS_PENDING = "models-pending"  # dcc.Store: {"artifact": id} whose comparison the background job computes
+MODELS_COMPUTE_REQUEST = "models-compute-request"  # dcc.Store: MODELS_PENDING passed on in the browser (starts it)
 MODELS_COMPUTED = "models-computed"  # dcc.Store: what the background comparison job returned
 MODELS_COMPUTE_PANEL = "models-compute-panel"  # shown while the comparison is missing or computing
 MODELS_COMPUTE_STATUS = "models-compute-status"
@@ -268,6 +271,16 @@ def data_map_field(feature: str) -> dict[str, str]:
 def data_version_action(action: str, artifact_id: str) -> dict[str, str]:
     """A switch/delete button of one artifact in the versions list."""
     return {"type": f"data-version-{action}", "index": artifact_id}
+
+
+def models_sort(column: str) -> dict[str, str]:
+    """The sort button in the header of one column of the models table."""
+    return {"type": "models-sort", "index": column}
+
+
+def models_sort_header(column: str) -> dict[str, str]:
+    """The ``<th>`` of one sortable column of the models table (carries ``aria-sort``)."""
+    return {"type": "models-sort-header", "index": column}
 
 
 def dom_id(component_id: str | dict[str, str]) -> str:

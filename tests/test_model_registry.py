@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from dashboard.figures import models as fig
+from dashboard.model_comparison.data import native_models
 from pipeline.cli import build_parser
 from pipeline.cli.compare import comparison_text
 from pipeline.config import Settings
@@ -119,7 +120,7 @@ def test_new_entry_reaches_the_pages(extended: registry.ModelSpec, request_ctx: 
     card = models.train_card()
     select = _find(card, "options")
     assert {"label": "Mini-batch KMeans", "value": NEW} in select
-    assert models.native_models()[NEW] is True
+    assert native_models()[NEW] is True
     assert models.training_overrides(NEW, 5, "standard") == {"model": NEW, "scaling": "standard", "k": 5}
     assert fig.model_label(NEW) == "Mini-batch KMeans"
     assert fig.model_colour(NEW) == "#F0E442"

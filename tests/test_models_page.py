@@ -23,13 +23,15 @@ from dash import no_update
 
 from dashboard import ids, jobs, tasks
 from dashboard.figures import models as fig
-from dashboard.model_comparison.data import comparison_inputs
+from dashboard.model_comparison.data import cached_comparison, comparison_inputs
+from dashboard.model_comparison.layout import NO_CHOICE
 from pipeline.config import MODEL_NAMES, Settings
 from pipeline.errors import DataError
 from pipeline.segmentation.compare import comparison_path
 from pipeline.segmentation.training import TrainResult, settings_for_dataset
 from pipeline.store.db import database_path
 from pipeline.store.registry import Registry
+from tests.test_data_page import triggered
 
 THEMES = ("light", "dark")
 
@@ -123,7 +125,7 @@ def test_comparison_job_reports_progress_and_caches(computed, trained, settings,
     percents = [c[0] for c in rec.calls]
     assert percents == sorted(percents) and percents[-1] == 100
     assert all(isinstance(c[1], str) and c[1] for c in rec.calls)
-    assert models.cached_comparison(trained.artifact.artifact_id, settings) == result
+    assert cached_comparison(trained.artifact.artifact_id, settings) == result
 
 
 def test_comparison_uses_the_artifacts_settings(result, trained) -> None:
@@ -152,10 +154,9 @@ def test_table_has_one_row_per_model_with_the_results_numbers(result) -> None:
         ):
             assert row[key] == m[key], key
         assert row["live_prediction"] == ("Native" if m["live_prediction"] == "native" else "Nearest-centroid")
-    fields = {c["field"] for c in fig.table_column_defs()}
-    assert fields <= set(rows[0])
+    assert {c.key for c in fig.TABLE_COLUMNS} <= set(rows[0])
     assert sum(r["recommended"] for r in rows) <= 1
-    json.dumps(rows)  # JSON-safe for the grid
+    json.dumps(rows)  # JSON-safe
 
 
 def test_table_says_which_models_cannot_predict_natively(result) -> None:
@@ -301,8 +302,7 @@ def test_layout_builds(models) -> None:
 
 def test_cached_comparison_renders(models, computed, trained) -> None:
     result, _ = computed
-    pending, status, retry = models.load(None)
-    assert pending is no_update and status is None and retry == "d-none"
+    assert models.load(None) == {"pending": None, "status": None, "retry": "d-none"}
     for theme in THEMES:
         out = models.fill(None, theme)
         assert set(out) == set(models.PAGE_OUTPUTS)
@@ -324,9 +324,15 @@ def test_cached_comparison_renders(models, computed, trained) -> None:
 
 
 def test_missing_comparison_says_it_is_computing(models, no_cache_for_retrained: str) -> None:
-    pending, status, _ = models.load(no_cache_for_retrained)
-    assert pending["artifact"] == no_cache_for_retrained
-    assert "Comparing models" in text_of(status)
+    load = models.load(no_cache_for_retrained)
+    assert load["pending"]["artifact"] == no_cache_for_retrained
+    assert "Comparing models" in text_of(load["status"])
+    # opened directly: the layout asks for the comparison itself (the browser passes it on to ``compute``)
+    page = models.layout(session_artifact=no_cache_for_retrained)
+    by_id = {c.id: c for c in page._traverse() if isinstance(getattr(c, "id", None), str)}
+    assert by_id[ids.MODELS_PENDING].data["artifact"] == no_cache_for_retrained
+    assert "Comparing models" in text_of(by_id[ids.MODELS_COMPUTE_STATUS].children)
+    assert by_id[ids.MODELS_CONTENT].hidden is True
     out = models.fill(no_cache_for_retrained, "light")
     assert out["content_hidden"] is True and out["compute_panel"] != "d-none"  # content hidden, compute panel shown
     assert out["recommendation"] is None and out["table"] == []
@@ -394,7 +400,6 @@ def test_train_choice_submits_a_job_and_its_poll_activates_it(models, trained, r
     assert data["id"] == job.artifact_id
     assert "Now using" in text_of(status) and "k = 5" in text_of(status)
     assert out["button"] is False and out["box"] == "d-none"
-    assert models.activate(data) == job.artifact_id
     refused = models.train_choice(1, "kmeans", 40, "standard", None)
     assert refused["job"] is None and "whole number from 2 to 12" in text_of(refused["status"])
 
@@ -413,16 +418,15 @@ def test_training_overrides(models) -> None:
 
 
 def test_choice_note(models) -> None:
-    mod = models
-    note, k_disabled, invalid = mod.choice_note("hdbscan", 4)
-    assert k_disabled and not invalid
-    assert "own number" in text_of(note) and "nearest-centroid" in text_of(note)
-    note, k_disabled, invalid = mod.choice_note("kmeans", 99)
-    assert not k_disabled and invalid and "whole number" in text_of(note)
-    note, _, invalid = mod.choice_note("agglomerative", 4)
-    assert not invalid and "nearest-centroid" in text_of(note)
-    note, _, _ = mod.choice_note("kmeans", 4)
-    assert "itself" in text_of(note)
+    out = models.choice_note("hdbscan", 4)
+    assert out["k_disabled"] and not out["k_invalid"]
+    assert "own number" in text_of(out["note"]) and "nearest-centroid" in text_of(out["note"])
+    out = models.choice_note("kmeans", 99)
+    assert not out["k_disabled"] and out["k_invalid"] and "whole number" in text_of(out["note"])
+    out = models.choice_note("agglomerative", 4)
+    assert not out["k_invalid"] and "nearest-centroid" in text_of(out["note"])
+    assert "itself" in text_of(models.choice_note("kmeans", 4)["note"])
+    assert models.choice_note(None, None) == {"note": NO_CHOICE, "k_disabled": False, "k_invalid": False}
 
 
 def test_comparison_settings_match_training(models, trained, settings) -> None:
@@ -436,11 +440,19 @@ def test_layout_is_filled_in_and_charts_wait_until_in_view(models, computed) -> 
     page = models.layout(session_theme="dark")
     by_id = {c.id: c for c in page._traverse() if isinstance(getattr(c, "id", None), str)}
     assert by_id[ids.MODELS_CONTENT].hidden is False and by_id[ids.MODELS_COMPUTE_PANEL].className == "d-none"
-    assert len(by_id[ids.MODELS_TABLE].rowData) == len(result["models"])
+    assert len(by_id[ids.MODELS_TABLE_BODY].children) == len(result["models"])
+    assert by_id[ids.MODELS_TABLE_SORT].data is None  # the comparison's order until a header is clicked
     assert "Our recommendation" in text_of(by_id[ids.MODELS_RECOMMENDATION].children)
-    assert by_id[ids.MODELS_CHOICE_MODEL].value == models.form_values(models.shown_comparison(None)[0], result)["model"]
+    form = models.form_values(models.shown_comparison(None)[0], result)
+    assert by_id[ids.MODELS_CHOICE_MODEL].value == form["model"]
+    # what the first callbacks used to set on every visit is in the layout: no round trip after it
+    choice = models.choice_note(form["model"], form["k"])
+    assert text_of(by_id[ids.MODELS_CHOICE_NOTE].children) == text_of(choice["note"])
+    assert by_id[ids.MODELS_CHOICE_K].disabled is choice["k_disabled"]
+    assert by_id[ids.MODELS_PENDING].data is None  # cached: nothing to compute
     for gid in (ids.MODELS_SWEEP_GRAPH, ids.MODELS_KNIFE_GRAPH, ids.MODELS_METRIC_GRAPH, ids.MODELS_CHURN_GRAPH):
-        assert not by_id[gid].figure.data  # blank until draw_charts
+        figure = by_id[gid].figure
+        assert figure["data"] == [] and "template" not in figure["layout"]  # a light placeholder until draw_charts
     with pytest.raises(dash.exceptions.PreventUpdate):
         models.draw_charts(False, None, "dark", "stability_mean")
     drawn = models.draw_charts(True, None, "dark", "stability_mean")
@@ -450,3 +462,24 @@ def test_layout_is_filled_in_and_charts_wait_until_in_view(models, computed) -> 
     assert drawn["metric_figure"].to_plotly_json() == (
         models.metric_chart("stability_mean", None, "dark")["metric_figure"].to_plotly_json()
     )
+
+
+def test_sort_table_callback_reorders_the_body_and_keeps_the_order_on_redraw(models, computed) -> None:
+    result, _ = computed
+    by_silhouette = sorted(result["models"], key=lambda m: m["silhouette"], reverse=True)
+    with triggered(ids.models_sort("silhouette"), "n_clicks", 1):
+        out = models.sort_table([1], None, None)
+    assert set(out) == {"table", "sort", "headers"}
+    assert out["sort"] == {"column": "silhouette", "descending": True}
+    assert [text_of(tr.children[0]).removesuffix(" ★") for tr in out["table"]] == [m["label"] for m in by_silhouette]
+    assert out["headers"].count("descending") == 1 and set(out["headers"]) == {None, "descending"}
+    with triggered(ids.models_sort("silhouette"), "n_clicks", 2):
+        again = models.sort_table([2], out["sort"], None)
+    assert again["sort"] == {"column": "silhouette", "descending": False}
+    assert [text_of(tr.children[0]) for tr in again["table"]] == [text_of(tr.children[0]) for tr in out["table"]][::-1]
+    # a redraw (theme change) keeps the order the user chose
+    redrawn = models.fill(None, "dark", again["sort"])
+    assert [text_of(tr.children[0]) for tr in redrawn["table"]] == [text_of(tr.children[0]) for tr in again["table"]]
+    # a header (re)inserted without a click changes nothing
+    with triggered(ids.models_sort("silhouette"), "n_clicks", None), pytest.raises(dash.exceptions.PreventUpdate):
+        models.sort_table([None], None, None)

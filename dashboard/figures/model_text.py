@@ -324,7 +324,7 @@ def _strip_numbers(reason: str) -> str:
 
 # --------------------------------------------------------------------------- table
 def table_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One AG Grid row per compared model (numbers exactly as in ``result["models"]``)."""
+    """One table row per compared model (numbers exactly as in ``result["models"]``)."""
     rec = result.get("recommendation") or {}
     rows = []
     for m in result.get("models") or []:
@@ -353,72 +353,110 @@ def table_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _number_col(field: str, header: str, d3fmt: str, tooltip: str, width: int = 85) -> dict[str, Any]:
-    return {
-        "field": field,
-        "headerName": header,
-        "headerTooltip": tooltip,
-        "type": "numericColumn",
-        "minWidth": width,
-        "flex": 1,
-        "valueFormatter": {"function": f"params.value == null ? 'n/a' : d3.format('{d3fmt}')(params.value)"},
-    }
+class Column(NamedTuple):
+    """One column of the models table.
+
+    Attributes
+    ----------
+    key : str
+        Field of a :func:`table_rows` row (the value sorted on).
+    header : str
+        Header text (``↑``/``↓``: which way is better).
+    tooltip : str
+        What the column measures (the header's ``title``).
+    fmt : str or None
+        Python format of a number (``".3f"``...); None: shown as text.
+    better : str or None
+        ``"higher"`` or ``"lower"``: the first click sorts the best first.  None: smallest / A first.
+    sortable : bool
+        Whether its header sorts the table.
+    """
+
+    key: str
+    header: str
+    tooltip: str
+    fmt: str | None = None
+    better: str | None = None
+    sortable: bool = True
 
 
-def table_column_defs() -> list[dict[str, Any]]:
-    """Column definitions of the comparison table (header tooltips explain each metric)."""
-    tip = {key: f"{m.explanation} {m.direction.capitalize()}." for key, m in METRICS.items()}
-    return [
-        {
-            "field": "model",
-            "headerName": "Model",
-            "pinned": "left",
-            "minWidth": 150,
-            "flex": 2,
-            "cellClassRules": {"models-recommended-cell": "params.data.recommended"},
-            "headerTooltip": "★ = recommended.",
-        },
-        {
-            "field": "n_segments",
-            "headerName": "Segments",
-            "type": "numericColumn",
-            "minWidth": 90,
-            "flex": 1,
-            "headerTooltip": "Segments found (density models choose their own number).",
-        },
-        _number_col("silhouette", "Silhouette ↑", ".3f", tip["silhouette"], 100),
-        _number_col("davies_bouldin", "Davies–Bouldin ↓", ".2f", tip["davies_bouldin"], 85),
-        _number_col("calinski_harabasz", "Calinski–Harabasz ↑", ",.0f", tip["calinski_harabasz"], 95),
-        _number_col("noise_share", "Noise ↓", ".1%", tip["noise_share"], 70),
-        _number_col("min_segment_share", "Smallest segment ↑", ".1%", tip["min_segment_share"], 90),
-        {
-            **_number_col("stability_mean", "Stability ↑", ".2f", tip["stability_mean"], 115),
-            "valueFormatter": {
-                "function": "params.value == null ? 'n/a' : d3.format('.2f')(params.value) + ' ± ' + "
-                "d3.format('.2f')(params.data.stability_std || 0)"
-            },
-        },
-        _number_col("fit_seconds", "Fit (s) ↓", ".2f", tip["fit_seconds"], 65),
-        {
-            "field": "live_prediction",
-            "headerName": "Scores new customers",
-            "minWidth": 130,
-            "flex": 1,
-            "headerTooltip": "Native: the model assigns new customers itself. Nearest-centroid: the app assigns "
-            "them to the nearest segment centre, because the model cannot.",
-            "cellClassRules": {"models-not-native": "params.value !== 'Native'"},
-        },
-        {
-            "field": "notes",
-            "headerName": "Notes",
-            "minWidth": 185,
-            "flex": 3,
-            "wrapText": True,
-            "autoHeight": True,
-            "sortable": False,
-            "cellStyle": {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"},
-        },
-    ]
+def _metric_column(key: str, header: str) -> Column:
+    m = METRICS[key]
+    return Column(key, header, f"{m.explanation} {m.direction.capitalize()}.", m.fmt, m.better)
+
+
+#: The columns of the models table, in order.
+TABLE_COLUMNS: tuple[Column, ...] = (
+    Column("model", "Model", "★ = recommended."),
+    Column("n_segments", "Segments", "Segments found (density models choose their own number).", "d"),
+    _metric_column("silhouette", "Silhouette ↑"),
+    _metric_column("davies_bouldin", "Davies–Bouldin ↓"),
+    _metric_column("calinski_harabasz", "Calinski–Harabasz ↑"),
+    _metric_column("noise_share", "Noise ↓"),
+    _metric_column("min_segment_share", "Smallest segment ↑"),
+    _metric_column("stability_mean", "Stability ↑"),
+    _metric_column("fit_seconds", "Fit (s) ↓"),
+    Column(
+        "live_prediction",
+        "Scores new customers",
+        "Native: the model assigns new customers itself. Nearest-centroid: the app assigns them to the nearest "
+        "segment centre, because the model cannot.",
+    ),
+    Column("notes", "Notes", "", sortable=False),
+)
+#: Column key → column.
+TABLE_COLUMN_BY_KEY: dict[str, Column] = {c.key: c for c in TABLE_COLUMNS}
+
+
+def table_cell(row: Mapping[str, Any], column: Column) -> str:
+    """The text of one cell: numbers formatted as the column says (``"n/a"`` when missing), minus signs typeset.
+
+    Stability shows its spread: ``"0.99 ± 0.01"``.
+    """
+    value = row.get(column.key)
+    if column.fmt is None:
+        return str(value) if value is not None else "–"
+    text = fmt(value, column.fmt)
+    if column.key == "stability_mean" and text != "n/a":
+        text += " ± " + fmt(row.get("stability_std") or 0.0, column.fmt)
+    return text.replace("-", "−")
+
+
+def next_sort(current: Any, column: Any) -> dict[str, Any] | None:
+    """The sort after a click on ``column``'s header: the same column reversed, another one best (or A) first.
+
+    ``current`` and ``column`` come from the browser: an unknown or unsortable
+    column leaves the (checked) current sort as it was.
+    """
+    now = table_sort(current)
+    target = TABLE_COLUMN_BY_KEY.get(column) if isinstance(column, str) else None
+    if target is None or not target.sortable:
+        return None if now is None else {"column": now[0], "descending": now[1]}
+    if now is not None and now[0] == target.key:
+        return {"column": target.key, "descending": not now[1]}
+    return {"column": target.key, "descending": target.better == "higher"}
+
+
+def table_sort(sort: Any) -> tuple[str, bool] | None:
+    """``(column key, descending)`` of a sort state from the browser; None for no sort or anything unknown."""
+    if not isinstance(sort, Mapping):
+        return None
+    key = sort.get("column")
+    column = TABLE_COLUMN_BY_KEY.get(key) if isinstance(key, str) else None
+    if column is None or not column.sortable:
+        return None
+    return column.key, bool(sort.get("descending"))
+
+
+def sorted_rows(rows: Sequence[Mapping[str, Any]], sort: Any) -> list[Mapping[str, Any]]:
+    """``rows`` in the order of ``sort`` (see :func:`table_sort`); missing values last either way, ties as given."""
+    key_desc = table_sort(sort)
+    if key_desc is None:
+        return list(rows)
+    key, descending = key_desc
+    present = [r for r in rows if r.get(key) is not None]
+    missing = [r for r in rows if r.get(key) is None]
+    return sorted(present, key=lambda r: r[key], reverse=descending) + missing
 
 
 def not_native_labels(result: Mapping[str, Any]) -> list[str]:

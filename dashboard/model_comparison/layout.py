@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
 from dashboard.components import (
-    GRID_THEME,
     card,
     graph,
 )
 from dashboard.figures.models import (
     METRICS,
     SCALING_SHORT,
-    table_column_defs,
 )
 from dashboard.model_comparison.data import K_MAX, K_MIN, native_models
+from dashboard.model_comparison.table import models_table
 from pipeline.config import SCALINGS
 from pipeline.segmentation import registry
 
+#: The metric the "one metric across models" chart shows first.
+DEFAULT_METRIC = "stability_mean"
 #: The training form's note before a model is chosen.
 NO_CHOICE = "Filled in with the recommendation when the comparison is ready, or choose now."
 
@@ -192,25 +192,10 @@ def metric_help() -> html.Details:
 
 def content() -> html.Div:
     """Everything drawn from the comparison (hidden until it is available)."""
-    grid = dag.AgGrid(
-        id=ids.MODELS_TABLE,
-        rowData=[],
-        columnDefs=table_column_defs(),
-        defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
-        dashGridOptions={
-            "theme": GRID_THEME,
-            "domLayout": "autoHeight",
-            "animateRows": False,
-            "tooltipShowDelay": 300,
-            "suppressCellFocus": True,
-        },
-        style={"width": "100%"},
-        className="app-grid",
-    )
     metric_select = dbc.Select(
         id=ids.MODELS_METRIC,
         options=[{"label": m.label, "value": key} for key, m in METRICS.items()],
-        value="stability_mean",
+        value=DEFAULT_METRIC,
         size="sm",
         className="models-metric-select",
     )
@@ -223,12 +208,14 @@ def content() -> html.Div:
                     html.Div(
                         [
                             html.Div(id=ids.MODELS_NATIVE_NOTE, className="small mb-2"),
-                            grid,
+                            models_table([]),  # rows: ``page_view``; sorted by ``sort_table``
+                            dcc.Store(id=ids.MODELS_TABLE_SORT, data=None),
                             metric_help(),
                         ]
                     ),
-                    help_text="Same customers, same features, same scaling. Click a column to sort; "
-                    "hover a header for what it measures. ↑ higher is better, ↓ lower is better.",
+                    help_text="Same customers, same features, same scaling. Click a column to sort (best first; "
+                    "click again to reverse); hover a header for what it measures. ↑ higher is better, "
+                    "↓ lower is better.",
                 ),
                 className="mb-3",
             ),

@@ -7,12 +7,14 @@ the page's layout (first render) and its callbacks.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import plotly.graph_objects as go
-from dash import Output
+from dash import Output, html
 
 from dashboard import churn, ids
+from dashboard.components import error_alert
 from dashboard.figures.common import empty_figure
 from dashboard.figures.models import (
     METRICS,
@@ -21,12 +23,14 @@ from dashboard.figures.models import (
     knife_figure,
     knife_segments,
     metric_figure,
+    next_sort,
     scaling_figure,
     sweep_figure,
     table_rows,
 )
 from dashboard.model_comparison.blocks import (
     churn_check_summary,
+    computing_message,
     in_use_text,
     kdist_note,
     knife_note,
@@ -36,9 +40,11 @@ from dashboard.model_comparison.blocks import (
     scaling_table,
     sweep_note,
 )
-from dashboard.model_comparison.data import cached_comparison
+from dashboard.model_comparison.data import cached_comparison, native_models, parse_k
+from dashboard.model_comparison.layout import NO_CHOICE
+from dashboard.model_comparison.table import header_sort, table_body
 from dashboard.services import ArtifactView, service
-from pipeline.errors import SegmentationError
+from pipeline.errors import DataError, SegmentationError
 from pipeline.segmentation import registry
 
 
@@ -60,7 +66,7 @@ PAGE_OUTPUTS: dict[str, tuple[str, str]] = {
     "in_use": (ids.MODELS_IN_USE, "children"),
     "sampled": (ids.MODELS_SAMPLED, "children"),
     "native": (ids.MODELS_NATIVE_NOTE, "children"),
-    "table": (ids.MODELS_TABLE, "rowData"),
+    "table": (ids.MODELS_TABLE_BODY, "children"),
     "sweep": (ids.MODELS_SWEEP_GRAPH, "figure"),
     "sweep_note": (ids.MODELS_SWEEP_NOTE, "children"),
     "knife": (ids.MODELS_KNIFE_GRAPH, "figure"),
@@ -75,6 +81,37 @@ METRIC_OUTPUTS: dict[str, tuple[str, str]] = {
     "metric_figure": (ids.MODELS_METRIC_GRAPH, "figure"),
     "metric_help": (ids.MODELS_METRIC_HELP, "children"),
 }
+
+
+def placeholder_figure() -> dict[str, Any]:
+    """A chart's figure until it is drawn (below the fold, or no comparison yet).
+
+    No data, no axes, transparent in both themes and no template: a themed
+    blank figure is 7 KB of JSON for the browser to parse and plot.
+    """
+    return {
+        "data": [],
+        "layout": {
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+#: What :func:`load_view` sets: the comparison to compute (None: nothing to compute) and the compute panel's status.
+LOAD_OUTPUTS: dict[str, tuple[str, str]] = {
+    "pending": (ids.MODELS_PENDING, "data"),
+    "status": (ids.MODELS_COMPUTE_STATUS, "children"),
+    "retry": (ids.MODELS_COMPUTE_RETRY, "className"),
+}
+#: What :func:`choice_view` sets under the training form.
+CHOICE_OUTPUTS: dict[str, tuple[str, str]] = {
+    "note": (ids.MODELS_CHOICE_NOTE, "children"),
+    "k_disabled": (ids.MODELS_CHOICE_K, "disabled"),
+    "k_invalid": (ids.MODELS_CHOICE_K, "invalid"),
+}
 #: What :func:`prefill` sets.
 FORM_OUTPUTS: dict[str, tuple[str, str]] = {
     "model": (ids.MODELS_CHOICE_MODEL, "value"),
@@ -88,14 +125,65 @@ STATUS_OUTPUTS: dict[str, tuple[str, str]] = {
 }
 
 
-def page_view(active: ArtifactView, result: dict[str, Any] | None, theme: str, charts: bool = True) -> dict[str, Any]:
+def load_view(artifact_id: str | None) -> dict[str, Any]:
+    """Values of :data:`LOAD_OUTPUTS` for the session's artifact.
+
+    When its comparison is not cached, ``pending`` is ``{"artifact": id,
+    "at": time}`` (the page then starts the comparison job) and the status
+    says it is being computed; when it cannot be compared, the status says why.
+    """
+    svc = service()
+    try:
+        active = svc.view(artifact_id).id
+        result = cached_comparison(active, svc.settings)
+    except SegmentationError as err:
+        return {"pending": None, "status": error_alert(f"The models cannot be compared: {err}"), "retry": "d-none"}
+    if result is not None:
+        return {"pending": None, "status": None, "retry": "d-none"}
+    return {"pending": {"artifact": active, "at": time.time()}, "status": computing_message(), "retry": "d-none"}
+
+
+def choice_view(model: str | None, k: Any) -> dict[str, Any]:
+    """Values of :data:`CHOICE_OUTPUTS`: what the chosen model means for the app, and a check of k."""
+    if model not in registry.MODELS:
+        return {"note": NO_CHOICE, "k_disabled": False, "k_invalid": False}
+    density = not registry.takes_k(model)
+    notes: list[Any] = []
+    invalid = False
+    if density:
+        notes.append(f"{registry.label(model)} finds its own number of segments; k is not used. ")
+    else:
+        try:
+            parse_k(k)
+        except DataError as err:
+            invalid = True
+            notes.append(html.Span(str(err) + " ", className="text-danger"))
+    if not native_models()[model]:
+        notes.append(
+            html.Span(
+                [
+                    html.I(className="bi bi-exclamation-circle me-1"),
+                    f"{registry.label(model)} cannot score new customers itself: the simulator will use "
+                    "nearest-centroid prediction (the closest segment centre).",
+                ],
+                className="text-warning-emphasis",
+            )
+        )
+    elif not notes:
+        notes.append("Scores new customers itself (used by the simulator).")
+    return {"note": notes, "k_disabled": density, "k_invalid": invalid}
+
+
+def page_view(
+    active: ArtifactView, result: dict[str, Any] | None, theme: str, charts: bool = True, sort: Any = None
+) -> dict[str, Any]:
     """Values of :data:`PAGE_OUTPUTS`: the comparison drawn, or the compute panel when there is none.
 
     With ``charts=False`` the figures of :data:`CHARTS` are empty (drawn later by :func:`draw_charts`).
+    The table's rows are in the order of ``sort`` (the table's sort state, see :func:`table_view`).
     """
     if result is None or not charts:
-        blank = empty_figure("", theme)
-        figures = {name: blank for name in CHARTS}
+        figures = {name: placeholder_figure() for name in CHARTS}
     if result is None:
         empty = {name: None for name in PAGE_OUTPUTS}
         return {**empty, **figures, "content_hidden": True, "compute_panel": "shadow-sm models-compute", "table": []}
@@ -116,7 +204,7 @@ def page_view(active: ArtifactView, result: dict[str, Any] | None, theme: str, c
         "in_use": in_use_text(result, active),
         "sampled": sampled_note(result),
         "native": native_note(result),
-        "table": table_rows(result),
+        "table": table_body(table_rows(result), sort),
         **figures,
         "sweep_note": sweep_note(result, chosen_k),
         "knife_note": knife_note(result, active, segments is not None),
@@ -125,17 +213,39 @@ def page_view(active: ArtifactView, result: dict[str, Any] | None, theme: str, c
     }
 
 
+#: What :func:`table_view` sets when a column header is clicked.
+TABLE_OUTPUTS: dict[str, tuple[str, str]] = {
+    "table": PAGE_OUTPUTS["table"],
+    "sort": (ids.MODELS_TABLE_SORT, "data"),
+}
+
+
+def table_view(result: dict[str, Any] | None, sort: Any, column: str) -> dict[str, Any]:
+    """Values of :data:`TABLE_OUTPUTS` and the headers' ``aria-sort`` after a click on ``column``'s header.
+
+    The same column again reverses the order; another one sorts best first
+    (:func:`dashboard.figures.models.next_sort`).  Without a comparison the
+    body stays empty.
+    """
+    new = next_sort(sort, column)
+    rows = table_rows(result) if result is not None else []
+    return {"table": table_body(rows, new), "sort": new, "headers": header_sort(new)}
+
+
 def metric_view(result: dict[str, Any] | None, metric: str | None, theme: str) -> dict[str, Any]:
     """Values of :data:`METRIC_OUTPUTS`: one metric across models, what it means and which way is better."""
     info = METRICS.get(metric or "")
     if info is None:
         return {"metric_figure": empty_figure("Choose a metric.", theme), "metric_help": ""}
     if result is None:
-        return {"metric_figure": empty_figure("", theme), "metric_help": ""}
-    return {
-        "metric_figure": metric_figure(result, info.key, theme),
-        "metric_help": f"{info.explanation} {info.direction.capitalize()}.",
-    }
+        return {"metric_figure": placeholder_figure(), "metric_help": ""}
+    return {"metric_figure": metric_figure(result, info.key, theme), "metric_help": metric_help(info.key)}
+
+
+def metric_help(metric: str) -> str:
+    """What a metric of :data:`METRICS` means and which way is better, in one line."""
+    info = METRICS[metric]
+    return f"{info.explanation} {info.direction.capitalize()}."
 
 
 def form_values(active: ArtifactView, result: dict[str, Any] | None) -> dict[str, Any]:
@@ -166,9 +276,15 @@ CHURN_OUTPUTS: dict[str, tuple[str, str]] = {
 }
 
 
-def churn_view(v: ArtifactView, theme: str) -> tuple[Any, go.Figure, dict[str, str]]:
-    """Summary, holdout chart and chart style of ``v``; the chart is hidden when there is no holdout (the summary says why)."""
+def churn_view(v: ArtifactView, theme: str, chart: bool = True) -> tuple[Any, go.Figure | dict, dict[str, str]]:
+    """Summary, holdout chart and chart style of ``v``; the chart is hidden when there is no holdout (the summary says why).
+
+    With ``chart=False`` the chart is :func:`placeholder_figure` (drawn later by ``draw_charts``).
+    """
     cm = churn.churn_model(v.manifest)
     rows = churn.holdout_rows(cm.get("holdout")) if cm else []
-    figure = holdout_figure(rows, theme) if rows else empty_figure("Not checked on later purchases.", theme)
+    if not chart:
+        figure: go.Figure | dict = placeholder_figure()
+    else:
+        figure = holdout_figure(rows, theme) if rows else empty_figure("Not checked on later purchases.", theme)
     return churn_check_summary(v), figure, {} if rows else {"display": "none"}

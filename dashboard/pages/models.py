@@ -8,12 +8,13 @@ process can draw the page from it.  Browser stores hold small keys only.
 Callbacks
 ---------
 ``load``
-    Session's artifact → when its comparison is not cached: ``MODELS_PENDING``
-    (starts the comparison job) and the status text.
+    Session's artifact changed → when its comparison is not cached: ``MODELS_PENDING``
+    (starts the comparison job) and the status text (the layout sets them first).
 ``compute`` → ``follow_compute`` (job runner: progress, place in line, cancel)
-    ``MODELS_PENDING`` → submits the ``compare`` job of :mod:`dashboard.tasks`
-    (computes and caches the comparison in a child process); its poll
-    writes ``MODELS_COMPUTED`` when the job ends.
+    ``MODELS_PENDING`` (passed on in the browser as ``MODELS_COMPUTE_REQUEST``)
+    → submits the ``compare`` job of :mod:`dashboard.tasks` (computes and
+    caches the comparison in a child process); its poll writes
+    ``MODELS_COMPUTED`` when the job ends.
 ``computed``
     ``MODELS_COMPUTED`` → the page, metric chart and form drawn from the new
     cache entry, or the error.
@@ -27,13 +28,20 @@ Callbacks
 ``fill``, ``metric_chart``, ``prefill``, ``churn_check``
     Session's artifact and theme changed → recommendation, table, charts and
     the training form redrawn.
+``sort_table``
+    A header of the models table clicked → its rows re-ordered, ``aria-sort``
+    moved, the sort kept in ``MODELS_TABLE_SORT`` for later redraws.
 ``choice_note``
-    Training form → what the chosen model means (native or nearest-centroid
-    prediction, k not used by density models) and input checks.
-``train_choice`` → ``follow_train`` (job runner) → ``activate``
+    Training form changed → what the chosen model means (native or
+    nearest-centroid prediction, k not used by density models) and input
+    checks (the layout sets them for the form's first values).
+``train_choice`` → ``follow_train`` (job runner) → ``activate`` (in the browser)
     Submits the ``train`` job for the chosen model/k/scaling on the same data;
     when it is done the new version becomes the session's artifact (navbar
     and every page follow).
+
+A switch to this page is one round trip: nothing the layout brings fires a
+server callback (see :func:`layout`).
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, tasks
@@ -54,7 +62,6 @@ from dashboard.components import (
     error_alert,
     page_header,
 )
-from dashboard.figures.common import empty_figure
 from dashboard.first_render import fill_in, session_choice, when_in_view
 from dashboard.model_comparison.blocks import (
     computing_message,
@@ -62,30 +69,33 @@ from dashboard.model_comparison.blocks import (
     trained_message,
 )
 from dashboard.model_comparison.data import (
-    cached_comparison,
     model_count,
-    native_models,
-    parse_k,
     training_overrides,
 )
-from dashboard.model_comparison.layout import NO_CHOICE, churn_check_card, compute_panel, content, train_card
+from dashboard.model_comparison.layout import DEFAULT_METRIC, churn_check_card, compute_panel, content, train_card
 from dashboard.model_comparison.views import (
     CHARTS,
+    CHOICE_OUTPUTS,
     CHURN_OUTPUTS,
     FORM_OUTPUTS,
+    LOAD_OUTPUTS,
     METRIC_OUTPUTS,
     PAGE_OUTPUTS,
     STATUS_OUTPUTS,
+    TABLE_OUTPUTS,
+    choice_view,
     churn_view,
     form_values,
+    load_view,
+    metric_help,
     metric_view,
     outputs,
     page_view,
     shown_comparison,
+    table_view,
 )
 from dashboard.services import service
-from pipeline.errors import DataError, SegmentationError
-from pipeline.segmentation import registry
+from pipeline.errors import SegmentationError
 
 dash.register_page(
     __name__,
@@ -106,28 +116,24 @@ def layout(**kwargs: Any) -> html.Div:
     """The page for the session's artifact and theme (:mod:`dashboard.first_render`).
 
     Everything but the charts is filled in here from the cached comparison
-    (the compute panel when there is none); the charts, below the fold, are
-    drawn when their first row scrolls into view (:func:`draw_charts`).
+    (the compute panel, and the request to compute it, when there is none),
+    with what the callbacks would otherwise answer right after it arrives
+    (the note under the training form); the charts, below the fold, are
+    placeholders drawn when their first row scrolls into view (:func:`draw_charts`).
     """
     artifact_id, theme = session_choice(kwargs)
     active, result = shown_comparison(artifact_id)
-    blank = empty_figure("", theme)
-    values = {
-        **page_view(active, result, theme, charts=False),
-        **metric_view(None, "stability_mean", theme),
-        "metric_help": metric_view(result, "stability_mean", theme)["metric_help"],
-        **(form_values(active, result) if result is not None else {}),
-    }
-    outputs = {**PAGE_OUTPUTS, **METRIC_OUTPUTS, **FORM_OUTPUTS}
-    churn_values = dict(zip(CHURN_OUTPUTS, churn_view(active, theme), strict=True))
-    churn_values["churn_figure"] = blank
-    return fill_in(
-        page_frame(),
-        {
-            **{outputs[name]: value for name, value in values.items()},
-            **{CHURN_OUTPUTS[name]: value for name, value in churn_values.items()},
-        },
-    )
+    form = form_values(active, result) if result is not None else {}
+    churn_values = dict(zip(CHURN_OUTPUTS, churn_view(active, theme, chart=False), strict=True))
+    groups: list[tuple[dict[str, tuple[str, str]], dict[str, Any]]] = [
+        (PAGE_OUTPUTS, page_view(active, result, theme, charts=False)),
+        (METRIC_OUTPUTS, {**metric_view(None, DEFAULT_METRIC, theme), "metric_help": metric_help(DEFAULT_METRIC)}),
+        (FORM_OUTPUTS, form),
+        (CHOICE_OUTPUTS, choice_view(form.get("model"), form.get("k"))),
+        (LOAD_OUTPUTS, load_view(artifact_id)),
+        (CHURN_OUTPUTS, churn_values),
+    ]
+    return fill_in(page_frame(), {group[name]: value for group, values in groups for name, value in values.items()})
 
 
 def page_frame() -> html.Div:
@@ -141,6 +147,7 @@ def page_frame() -> html.Div:
                 "bar-chart-steps",
             ),
             dcc.Store(id=ids.MODELS_PENDING),
+            dcc.Store(id=ids.MODELS_COMPUTE_REQUEST),
             dcc.Store(id=ids.MODELS_COMPUTED),
             dcc.Store(id=ids.MODELS_TRAINED),
             dcc.Store(id=ids.MODELS_COMPUTE_JOB),
@@ -164,25 +171,28 @@ def page_frame() -> html.Div:
 
 # --- callbacks ----------------------------------------------------------------------------------------------
 @callback(
-    Output(ids.MODELS_PENDING, "data"),
-    Output(ids.MODELS_COMPUTE_STATUS, "children"),
-    Output(ids.MODELS_COMPUTE_RETRY, "className"),
-    Input(ids.ACTIVE_ARTIFACT, "data"),
+    output=outputs(LOAD_OUTPUTS),
+    inputs={"artifact_id": Input(ids.ACTIVE_ARTIFACT, "data")},
+    prevent_initial_call=True,  # the layout sets them first
 )
-def load(artifact_id: str | None) -> tuple[Any, ...]:
-    """Start computing the comparison of the session's artifact when it is not cached yet.
+def load(artifact_id: str | None) -> dict[str, Any]:
+    """The session's artifact changed: start computing its comparison when it is not cached yet.
 
     When it is cached there is nothing to do here: :func:`fill` draws it.
     """
-    svc = service()
-    try:
-        active = svc.view(artifact_id).id
-        result = cached_comparison(active, svc.settings)
-    except SegmentationError as err:
-        return no_update, error_alert(f"The models cannot be compared: {err}"), "d-none"
-    if result is not None:
-        return no_update, None, "d-none"
-    return {"artifact": active, "at": time.time()}, computing_message(), "d-none"
+    return load_view(artifact_id)
+
+
+# A comparison to compute (set by the layout, :func:`load` or :func:`compute_again`) goes to :func:`compute`.
+# The layout's value would not fire a server callback declared with prevent_initial_call, and one without it
+# would cost every visit a round trip: this copy runs in the browser and only passes on a real request.
+clientside_callback(
+    """function (pending) {  // models: start the comparison job
+    return pending && pending.artifact ? pending : window.dash_clientside.no_update;
+}""",
+    Output(ids.MODELS_COMPUTE_REQUEST, "data"),
+    Input(ids.MODELS_PENDING, "data"),
+)
 
 
 #: The comparison job's widgets (:class:`dashboard.tasks.JobWidgets`).
@@ -211,7 +221,7 @@ TRAIN_WIDGETS = tasks.JobWidgets(
 
 @callback(
     output={**COMPUTE_WIDGETS.outputs(duplicate=True), "computed": Output(ids.MODELS_COMPUTED, "data")},
-    inputs={"pending": Input(ids.MODELS_PENDING, "data")},
+    inputs={"pending": Input(ids.MODELS_COMPUTE_REQUEST, "data")},
     prevent_initial_call=True,
 )
 def compute(pending: dict[str, Any] | None) -> dict[str, Any]:
@@ -261,11 +271,16 @@ def follow_compute(_tick: int | None, job: dict[str, Any] | None) -> dict[str, A
         "artifact_id": State(ids.ACTIVE_ARTIFACT, "data"),
         "theme": State(ids.THEME, "data"),
         "metric": State(ids.MODELS_METRIC, "value"),
+        "sort": State(ids.MODELS_TABLE_SORT, "data"),
     },
     prevent_initial_call=True,
 )
 def computed(
-    data: dict[str, Any] | None, artifact_id: str | None, theme: str | None, metric: str | None
+    data: dict[str, Any] | None,
+    artifact_id: str | None,
+    theme: str | None,
+    metric: str | None,
+    sort: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The background job finished: draw its comparison (page, metric chart, form), or say why there is none.
 
@@ -282,7 +297,7 @@ def computed(
         return {**unchanged, "status": error_alert(str(message)), "retry": "mt-1"}
     theme = theme or "light"
     return {
-        **page_view(active, result, theme),
+        **page_view(active, result, theme, sort=sort),
         **metric_view(result, metric, theme),
         **form_values(active, result),
         "status": None,
@@ -330,13 +345,40 @@ def compute_again(n_clicks: int | None, artifact_id: str | None) -> tuple[Any, .
 
 @callback(
     output=outputs(PAGE_OUTPUTS),
-    inputs={"artifact_id": Input(ids.ACTIVE_ARTIFACT, "data"), "theme": Input(ids.THEME, "data")},
+    inputs={
+        "artifact_id": Input(ids.ACTIVE_ARTIFACT, "data"),
+        "theme": Input(ids.THEME, "data"),
+        "sort": State(ids.MODELS_TABLE_SORT, "data"),
+    },
     prevent_initial_call=True,  # the layout fills the page first
 )
-def fill(artifact_id: str | None, theme: str | None) -> dict[str, Any]:
-    """Draw the page from the cached comparison of the session's artifact, or show the compute panel."""
+def fill(artifact_id: str | None, theme: str | None, sort: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Draw the page from the cached comparison of the session's artifact, or show the compute panel.
+
+    The models table keeps the order the user sorted it in.
+    """
     active, result = shown_comparison(artifact_id)
-    return page_view(active, result, theme or "light")
+    return page_view(active, result, theme or "light", sort=sort)
+
+
+@callback(
+    output={
+        **outputs(TABLE_OUTPUTS, duplicate=True),
+        "headers": Output(ids.models_sort_header(ALL), "aria-sort"),
+    },
+    inputs={
+        "_clicks": Input(ids.models_sort(ALL), "n_clicks"),
+        "sort": State(ids.MODELS_TABLE_SORT, "data"),
+        "artifact_id": State(ids.ACTIVE_ARTIFACT, "data"),
+    },
+    prevent_initial_call=True,
+)
+def sort_table(_clicks: list[int | None], sort: dict[str, Any] | None, artifact_id: str | None) -> dict[str, Any]:
+    """A column header was clicked: the table's rows re-ordered by it (again: reversed), ``aria-sort`` moved."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(t.get("value") for t in ctx.triggered):
+        raise PreventUpdate
+    return table_view(shown_comparison(artifact_id)[1], sort, trigger.get("index"))
 
 
 @callback(
@@ -367,41 +409,13 @@ def prefill(artifact_id: str | None) -> dict[str, Any]:
 
 
 @callback(
-    Output(ids.MODELS_CHOICE_NOTE, "children"),
-    Output(ids.MODELS_CHOICE_K, "disabled"),
-    Output(ids.MODELS_CHOICE_K, "invalid"),
-    Input(ids.MODELS_CHOICE_MODEL, "value"),
-    Input(ids.MODELS_CHOICE_K, "value"),
+    output=outputs(CHOICE_OUTPUTS),
+    inputs={"model": Input(ids.MODELS_CHOICE_MODEL, "value"), "k": Input(ids.MODELS_CHOICE_K, "value")},
+    prevent_initial_call=True,  # the layout sets them for the form's first values
 )
-def choice_note(model: str | None, k: Any) -> tuple[Any, bool, bool]:
+def choice_note(model: str | None, k: Any) -> dict[str, Any]:
     """What the chosen model means for the app, and a check of k."""
-    if model not in registry.MODELS:
-        return NO_CHOICE, False, False
-    density = not registry.takes_k(model)
-    notes: list[Any] = []
-    invalid = False
-    if density:
-        notes.append(f"{registry.label(model)} finds its own number of segments; k is not used. ")
-    else:
-        try:
-            parse_k(k)
-        except DataError as err:
-            invalid = True
-            notes.append(html.Span(str(err) + " ", className="text-danger"))
-    if not native_models()[model]:
-        notes.append(
-            html.Span(
-                [
-                    html.I(className="bi bi-exclamation-circle me-1"),
-                    f"{registry.label(model)} cannot score new customers itself: the simulator will use "
-                    "nearest-centroid prediction (the closest segment centre).",
-                ],
-                className="text-warning-emphasis",
-            )
-        )
-    elif not notes:
-        notes.append("Scores new customers itself (used by the simulator).")
-    return notes, density, invalid
+    return choice_view(model, k)
 
 
 @callback(
@@ -433,10 +447,15 @@ def train_choice(
     return {**TRAIN_WIDGETS.started(job_id), "status": None}
 
 
-@callback(Output(ids.MODELS_TRAIN_POLL, "disabled"), Input(ids.MODELS_TRAIN_JOB, "data"))
-def poll_when_training_is_followed(job: dict[str, Any] | None) -> bool:
-    """Poll while the session follows a training job: also when the page is opened again while it runs."""
-    return tasks.poll_disabled(job)
+# Poll while the session follows a training job, also when the page is opened again while it runs
+# (:func:`dashboard.tasks.poll_disabled`, in the browser: no round trip on every visit).
+clientside_callback(
+    """function (job) {  // models: follow the training job
+    return !(job && job.id);
+}""",
+    Output(ids.MODELS_TRAIN_POLL, "disabled"),
+    Input(ids.MODELS_TRAIN_JOB, "data"),
+)
 
 
 @callback(
@@ -453,16 +472,17 @@ def follow_train(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any
     return TRAIN_WIDGETS.follow_training(job, train_cancelled_alert, trained_message)
 
 
-@callback(
+# Make the version just trained the session's artifact (navbar and every page follow).  In the browser: its
+# output is outside the page, so Dash calls it whenever the page is shown, prevent_initial_call or not.  The id
+# is checked against its owner by every callback that reads it (dashboard.services.view), as any id from a store.
+clientside_callback(
+    """function (trained) {  // models: use the version just trained
+    return trained && trained.id ? String(trained.id) : window.dash_clientside.no_update;
+}""",
     Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
     Input(ids.MODELS_TRAINED, "data"),
     prevent_initial_call=True,
 )
-def activate(trained: dict[str, Any] | None) -> str:
-    """Make the version just trained the session's artifact (navbar and every page follow)."""
-    if not trained or not trained.get("id"):
-        raise PreventUpdate
-    return str(trained["id"])
 
 
 @callback(

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from dashboard import ids
 from dashboard.jobs import dataset_from_artifact
+from dashboard.screenshots import wait_settled
 from pipeline.config import Settings
 from pipeline.segmentation.compare import comparison_path, read_cached
 from pipeline.segmentation.training import TrainResult, settings_for_dataset
@@ -33,7 +34,7 @@ def test_models_page_recommends_then_trains_another_k(page, trained, settings) -
     expect(recommendation).to_contain_text("Our recommendation", timeout=COMPUTE_TIMEOUT)
     expect(recommendation).to_contain_text("Why not the others?")
     table = page.locator(f"#{ids.MODELS_TABLE}")
-    expect(table.locator(".ag-center-cols-container .ag-row")).to_have_count(6)
+    expect(table.locator("tbody tr")).to_have_count(6)
     expect(table).to_contain_text("Nearest-centroid")
     expect(page.locator(f"#{ids.MODELS_NATIVE_NOTE}")).to_contain_text("cannot place new customers")
     # the charts are below the fold: drawn once they scroll into view (or when a comparison computed here ends)
@@ -68,3 +69,57 @@ def test_models_page_recommends_then_trains_another_k(page, trained, settings) -
     # the comparison of the new version (its k is 3) is computed in the background and shown without a reload
     expect(page.locator(f"#{ids.MODELS_IN_USE}")).to_contain_text("k = 3", timeout=COMPUTE_TIMEOUT)
     expect(recommendation).to_contain_text("Our recommendation")
+
+
+def sort_header(page, column: str):
+    """The ``<th>`` of a sortable column (a dict id: matched on its rendered ``id`` attribute)."""
+    return page.locator(f"[id='{ids.dom_id(ids.models_sort_header(column))}']")
+
+
+def first_column(page) -> list[str]:
+    """The model names of the models table, top to bottom (the recommended one with its star)."""
+    return page.locator(f"#{ids.MODELS_TABLE} tbody th").all_inner_texts()
+
+
+def test_models_table_sorts_by_a_header_click_and_by_keyboard(page, trained, settings) -> None:
+    page.goto("/models")
+    names = page.locator(f"#{ids.MODELS_TABLE} tbody th")
+    expect(names).to_have_count(6, timeout=COMPUTE_TIMEOUT)
+    models = cached_result(trained, settings)["models"]
+    shown = {name.removesuffix(" ★"): name for name in first_column(page)}
+    assert list(shown) == [m["label"] for m in models]  # the comparison's order at first
+    header = sort_header(page, "silhouette")
+    assert header.get_attribute("aria-sort") is None
+    button = header.get_by_role("button")
+    assert (button.get_attribute("title") or "").endswith("Higher is better.")  # what the column measures
+    button.click()  # higher is better: best first
+    expect(header).to_have_attribute("aria-sort", "descending")
+    best_first = [shown[m["label"]] for m in sorted(models, key=lambda m: m["silhouette"], reverse=True)]
+    expect(names).to_have_text(best_first)
+    button.focus()
+    page.keyboard.press("Enter")  # the header is a button: the keyboard reverses it too
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    expect(names).to_have_text(best_first[::-1])
+    # another header takes the sort over; the first one is no longer sorted
+    noise = sort_header(page, "noise_share")
+    noise.get_by_role("button").click()
+    expect(noise).to_have_attribute("aria-sort", "ascending")  # lower is better: best first
+    expect(header).not_to_have_attribute("aria-sort", "ascending")
+    assert header.get_attribute("aria-sort") is None
+
+
+def test_switch_to_models_is_one_round_trip_without_the_grid_library(page) -> None:
+    page.goto("/models")  # the comparison computed (or found) first, so the switch below only draws it
+    expect(page.locator(f"#{ids.MODELS_TABLE} tbody tr")).to_have_count(6, timeout=COMPUTE_TIMEOUT)
+    page.goto("/")
+    expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
+    wait_settled(page, timeout_ms=60_000)
+    calls: list[str] = []
+    grid: list[str] = []
+    page.on("request", lambda r: calls.append(r.url) if "_dash-update-component" in r.url else None)
+    page.on("request", lambda r: grid.append(r.url) if "dash_ag_grid" in r.url else None)
+    page.locator(".app-navbar a.nav-link[href='/models']").click()
+    expect(page.locator(f"#{ids.MODELS_TABLE} tbody tr")).to_have_count(6)
+    wait_settled(page, timeout_ms=60_000)
+    assert len(calls) == 1, calls  # the page's layout, filled in: no callback fired by its arrival
+    assert grid == []
