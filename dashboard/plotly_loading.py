@@ -20,6 +20,10 @@ explorer needs (the simulator's customer map is 2-D).
   from then on, 2-D or 3-D, are drawn by it.  The renderer appends the script
   each time it is listed, so the served bundle starts with a guard: once a
   3-D build has run it does not run again.
+- The served 3-D bundle reads the scene's hover-picking image back from the
+  GPU when the pointer first asks for it, not after every draw
+  (:func:`lazy_pick_readback`): without a GPU that read waits for the whole
+  scene to be rendered, a long task right after the first draw.
 - So that a navbar switch does not wait for the download, every other page
   names the 3-D bundle in a ``<meta name="plotly-3d">`` and ``assets/prefetch.js``
   prefetches it (``<link rel="prefetch">``: fetched into the HTTP cache at idle
@@ -100,8 +104,42 @@ def add_prefetch_meta(html: bytes, url_3d: str) -> bytes:
 
 
 def guarded(script: bytes) -> bytes:
-    """``script`` that does nothing once a 3-D build has run."""
-    return GUARD_OPEN + script + GUARD_CLOSE
+    """``script`` (with :func:`lazy_pick_readback`) that does nothing once a 3-D build has run."""
+    return GUARD_OPEN + lazy_pick_readback(script) + GUARD_CLOSE
+
+
+#: gl-select-static's ``end()`` (after each picking pass of a 3-D scene): read the picking image back 1 ms later.
+PICK_READ_SCHEDULED = re.compile(
+    rb"this\._readTimeout\|\|clearTimeout\(this\._readTimeout\),this\._readTimeout=setTimeout\(this\._readCallback,1\)"
+)
+#: gl-select-static's ``query()`` (the pointer asks what is under it), up to its first statement.
+PICK_QUERY = re.compile(rb"(\.query=function\(\w+,\w+,\w+\)\{if\(!this\.gl\)return null;)")
+#: ``end()`` only notes that the picking image changed; ``query()`` reads it first if so.
+PICK_READ_PENDING = b"this._readPending=!0"
+PICK_READ_ON_QUERY = rb"\1this._readPending&&(this._readPending=!1,this._readCallback());"
+
+
+def lazy_pick_readback(script: bytes) -> bytes:
+    """The 3-D bundle reading its hover-picking image back when it is first queried, not after every draw.
+
+    plotly.js's 3-D scenes (gl-plot3d) draw every object again into a
+    picking framebuffer after each change and, 1 ms later, read that whole
+    image back to the CPU (``readPixels``), whether or not the pointer is on
+    the chart.  The read waits until the GPU has finished every command
+    before it; with software GL (no GPU) that is the whole first draw of the
+    scene, so the main thread was blocked 0.2–0.3 s after the explorer's
+    scatter appeared, and again after each step of a rotation.  Here the
+    read happens when the mouse listener first queries the image (hovering
+    or clicking a point), so what is picked is the same, and is the newest
+    picking image.
+
+    Returns ``script`` unchanged when the two places are not found exactly
+    once each (another plotly.js build); ``tests/test_plotly_loading.py``
+    checks the vendored bundle is patched.
+    """
+    patched, ends = PICK_READ_SCHEDULED.subn(PICK_READ_PENDING, script)
+    patched, queries = PICK_QUERY.subn(PICK_READ_ON_QUERY, patched)
+    return patched if (ends, queries) == (1, 1) else script
 
 
 def install(app: dash.Dash) -> None:

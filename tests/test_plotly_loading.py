@@ -54,9 +54,29 @@ def test_the_3d_bundle_is_served_guarded_and_stamped() -> None:
     body = app.server.test_client().get(url).get_data()
     assert body.startswith(plotly_loading.GUARD_OPEN + b"/* plotly.js v")
     assert body.endswith(plotly_loading.GUARD_CLOSE)
-    assert len(body) == (ROOT / "assets" / plotly_loading.BUNDLE_3D).stat().st_size + len(
-        plotly_loading.GUARD_OPEN + plotly_loading.GUARD_CLOSE
+    vendored = (ROOT / "assets" / plotly_loading.BUNDLE_3D).read_bytes()
+    assert body == plotly_loading.GUARD_OPEN + plotly_loading.lazy_pick_readback(vendored) + plotly_loading.GUARD_CLOSE
+    # the hover-picking image is read when the pointer asks, not 1 ms after every draw
+    assert b"setTimeout(this._readCallback,1)" in vendored
+    assert b"setTimeout(this._readCallback" not in body
+    assert body.count(b"_readPending") == 3
+
+
+def test_lazy_pick_readback_moves_the_read_into_the_query() -> None:
+    # gl-select-static as esbuild minifies it (names differ between builds: any identifiers)
+    script = (
+        b"y.end=function(){var w=this.gl;w&&(w.bindFramebuffer(w.FRAMEBUFFER,null),this._readTimeout||"
+        b"clearTimeout(this._readTimeout),this._readTimeout=setTimeout(this._readCallback,1))},"
+        b"y.query=function(a,b,c){if(!this.gl)return null;var S=1}"
     )
+    assert plotly_loading.lazy_pick_readback(script) == (
+        b"y.end=function(){var w=this.gl;w&&(w.bindFramebuffer(w.FRAMEBUFFER,null),this._readPending=!0)},"
+        b"y.query=function(a,b,c){if(!this.gl)return null;"
+        b"this._readPending&&(this._readPending=!1,this._readCallback());var S=1}"
+    )
+    # another build where either place is missing or repeated: served as built
+    assert plotly_loading.lazy_pick_readback(script[:120]) == script[:120]
+    assert plotly_loading.lazy_pick_readback(script + b";" + script) == script + b";" + script
 
 
 def test_a_layout_with_a_3d_graph_lists_the_bundle_in_dist_once() -> None:

@@ -49,3 +49,27 @@ def test_deep_link_brings_its_members_grid_after_the_first_render(page, trained)
     page.wait_for_load_state("networkidle")
     grid_requests = [s for s in sent if "explorer-grid-holder.children" in s]
     assert len(grid_requests) == 1, sent
+
+
+def test_hovering_a_customer_shows_its_label(page) -> None:
+    """The picking image is read when the pointer first asks (dashboard.plotly_loading.lazy_pick_readback)."""
+    page.goto("/explorer")
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    assert page.evaluate("() => window.__plotly3d === true")  # the served 3-D bundle (patched) drew it
+    box = page.locator("#explorer-scatter-graph .gl-container canvas").first.bounding_box()
+    label = page.locator(".hovertext")
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # the customers sit around the scene's centre: walk outwards until the pointer is on one
+    for step in range(60):
+        dx, dy = (step % 12 - 6) * 12, (step // 12 - 2) * 14
+        page.mouse.move(cx + dx, cy + dy, steps=2)
+        try:
+            expect(label.first).to_contain_text("Customer", timeout=1_000)
+            return
+        except AssertionError:
+            continue
+    info = page.evaluate("""() => { const gd = document.querySelector('#explorer-scatter-graph .js-plotly-plot');
+        const sel = gd._fullLayout.scene._scene.glplot.selection;
+        return [!!sel.object, sel.index, document.querySelectorAll('.hovertext').length,
+                document.querySelector('.hovertext') && document.querySelector('.hovertext').textContent]; }""")
+    raise AssertionError(f"no hover label anywhere near the scene's centre {info}")
