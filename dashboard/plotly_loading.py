@@ -27,7 +27,11 @@ explorer needs (the simulator's customer map is 2-D).
 - So that a navbar switch does not wait for the download, every other page
   names the 3-D bundle in a ``<meta name="plotly-3d">`` and ``assets/prefetch.js``
   prefetches it (``<link rel="prefetch">``: fetched into the HTTP cache at idle
-  priority after the page has loaded, never run).
+  priority after the page has loaded, not run).  The meta also names the
+  3-D pages (``data-pages``): when a link to one is pressed or clicked, the
+  script runs the bundle at once, while the server builds the new page's
+  layout, instead of after the layout has arrived (the renderer then finds
+  it has run: the guard).
 """
 
 from __future__ import annotations
@@ -95,11 +99,11 @@ def swap_link(html: bytes, url_3d: str) -> bytes:
     return LINK_2D.sub(lambda _: tail, html)
 
 
-def add_prefetch_meta(html: bytes, url_3d: str) -> bytes:
-    """The page HTML naming the 3-D bundle for ``assets/prefetch.js`` (only a page that links the 2-D one)."""
+def add_prefetch_meta(html: bytes, url_3d: str, pages: tuple[str, ...] = THREE_D_PAGES) -> bytes:
+    """The page HTML naming the 3-D bundle and the 3-D pages for ``assets/prefetch.js`` (only a page that links the 2-D one)."""
     if not LINK_2D.search(html) or b"</head>" not in html:
         return html
-    meta = f'<meta name="{PREFETCH_META}" content="{url_3d}">'.encode()
+    meta = f'<meta name="{PREFETCH_META}" content="{url_3d}" data-pages="{" ".join(pages)}">'.encode()
     return html.replace(b"</head>", meta + b"</head>", 1)
 
 
@@ -151,7 +155,7 @@ def install(app: dash.Dash) -> None:
     """
     url_3d = stamped_url(app, BUNDLE_3D)
     path_3d = app.get_asset_url(BUNDLE_3D)
-    pages = {app.get_relative_path(p) for p in THREE_D_PAGES}
+    pages = tuple(app.get_relative_path(p) for p in THREE_D_PAGES)
 
     @app.server.after_request
     def _plotly_3d_on_demand(response: flask.Response) -> flask.Response:
@@ -170,5 +174,5 @@ def install(app: dash.Dash) -> None:
             if request.path.rstrip("/") in pages:
                 response.set_data(swap_link(html, url_3d))
             else:
-                response.set_data(add_prefetch_meta(html, url_3d))
+                response.set_data(add_prefetch_meta(html, url_3d, pages))
         return response

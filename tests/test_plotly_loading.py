@@ -28,7 +28,7 @@ def test_a_2d_page_links_the_2d_bundle_and_a_3d_page_the_3d_one_instead() -> Non
     assert "/assets/vendor/plotly-2d.min.js?m=" in index
     # the 3-D bundle is only named for prefetching (assets/prefetch.js), not linked
     url_3d = plotly_loading.stamped_url(app, plotly_loading.BUNDLE_3D)
-    meta = f'<meta name="plotly-3d" content="{url_3d}"></head>'
+    meta = f'<meta name="plotly-3d" content="{url_3d}" data-pages="/explorer"></head>'
     assert meta in index and "plotly-3d.min.js" not in index.replace(meta, "")
     explorer = client.get("/explorer").get_data(as_text=True)
     assert "/assets/vendor/plotly-3d.min.js?m=" in explorer
@@ -42,7 +42,10 @@ def test_the_prefetch_meta_goes_only_into_a_page_linking_the_2d_bundle() -> None
     url = "/assets/vendor/plotly-3d.min.js?m=2.5"
     page = b'<html><head><script src="/assets/vendor/plotly-2d.min.js?m=1.5"></script></head><body></body></html>'
     out = plotly_loading.add_prefetch_meta(page, url)
-    assert out == page.replace(b"</head>", b'<meta name="plotly-3d" content="' + url.encode() + b'"></head>')
+    meta = b'<meta name="plotly-3d" content="' + url.encode() + b'" data-pages="/explorer"></head>'
+    assert out == page.replace(b"</head>", meta)
+    two = plotly_loading.add_prefetch_meta(page, url, ("/app/explorer", "/app/globe"))
+    assert b'data-pages="/app/explorer /app/globe"></head>' in two
     no_plotly = b"<html><head></head><body>error</body></html>"
     assert plotly_loading.add_prefetch_meta(no_plotly, url) == no_plotly
 
