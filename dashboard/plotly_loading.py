@@ -10,7 +10,12 @@ explorer needs (the simulator's customer map is 2-D).
   factory); Flask still serves it, with its modification stamp in the URL,
   so it is cached as immutable like the other assets.
 - A page in :data:`THREE_D_PAGES` opened directly gets the 3-D bundle
-  *instead of* the 2-D one in its HTML (one download, one compile).
+  *instead of* the 2-D one in its HTML (one download, one compile): as a
+  ``<link rel="preload">``, not a ``<script>``.  Its layout response lists
+  the bundle in ``"dist"`` (below) and the renderer runs it from there; a
+  ``<script>`` in the HTML would have been run a second time by that (the
+  guard skips the work, but the 2 MB script was compiled again: about 0.1 s
+  of main thread).
 - Reaching a 3-D chart by a navbar switch: every ``/_dash-update-component``
   response that puts one of :data:`THREE_D_GRAPHS` on the page (the
   explorer's page layout does) lists the 3-D bundle in ``"dist"``; the
@@ -93,10 +98,22 @@ def add_dist(body: bytes, url: str) -> bytes | None:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
+#: The 2-D bundle's ``<script>`` element as Dash writes it (``prefix`` = the URL up to ``vendor/``).
+SCRIPT_2D = re.compile(rb'<script src="(?P<prefix>[^"]*?)' + LINK_2D.pattern + rb'"></script>')
+
+
 def swap_link(html: bytes, url_3d: str) -> bytes:
-    """The page HTML linking the 3-D bundle where it linked the 2-D one."""
+    """The page HTML preloading the 3-D bundle where it ran the 2-D one.
+
+    The renderer runs the bundle when the page's layout (which lists it in
+    ``"dist"``) arrives.  A 2-D link in another form is swapped for the 3-D
+    bundle's URL (run twice, the second time skipped by the guard).
+    """
     tail = url_3d[url_3d.index(BUNDLE_3D) :].encode()  # the link is replaced from ``vendor/`` on
-    return LINK_2D.sub(lambda _: tail, html)
+    preloaded, n = SCRIPT_2D.subn(
+        lambda m: b'<link rel="preload" as="script" href="' + m["prefix"] + tail + b'">', html
+    )
+    return preloaded if n else LINK_2D.sub(lambda _: tail, html)
 
 
 def add_prefetch_meta(html: bytes, url_3d: str, pages: tuple[str, ...] = THREE_D_PAGES) -> bytes:

@@ -105,11 +105,18 @@ def test_a_figure_update_is_left_alone_even_when_3d() -> None:
     assert plotly_loading.add_dist(body, "/x.js") is None
 
 
-def test_swap_link_replaces_only_the_2d_bundle() -> None:
+def test_swap_link_preloads_the_3d_bundle_instead_of_running_the_2d_one() -> None:
     html = b'<script src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script><script src="/app/assets/a.js?m=1"></script>'
     out = plotly_loading.swap_link(html, "/app/assets/vendor/plotly-3d.min.js?m=18.5")
+    # run once, by the renderer, when the layout listing it in "dist" arrives (a script here would run twice)
     assert out == (
-        b'<script src="/app/assets/vendor/plotly-3d.min.js?m=18.5"></script><script src="/app/assets/a.js?m=1"></script>'
+        b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5">'
+        b'<script src="/app/assets/a.js?m=1"></script>'
+    )
+    # a link in another form: the URL is swapped (the bundle runs twice, the second time skipped by the guard)
+    other = b'<script defer src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script>'
+    assert plotly_loading.swap_link(other, "/app/assets/vendor/plotly-3d.min.js?m=18.5") == (
+        b'<script defer src="/app/assets/vendor/plotly-3d.min.js?m=18.5"></script>'
     )
 
 
