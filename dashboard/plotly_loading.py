@@ -98,8 +98,10 @@ def add_dist(body: bytes, url: str) -> bytes | None:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-#: The 2-D bundle's ``<script>`` element as Dash writes it (``prefix`` = the URL up to ``vendor/``).
-SCRIPT_2D = re.compile(rb'<script src="(?P<prefix>[^"]*?)' + LINK_2D.pattern + rb'"></script>')
+#: The 2-D bundle's ``<script>`` element (``defer`` or not; ``prefix`` = the URL up to ``vendor/``).
+SCRIPT_2D = re.compile(
+    rb'<script(?: [a-z-]+)* src="(?P<prefix>[^"]*?)' + LINK_2D.pattern + rb'"(?: [a-z-]+)*></script>'
+)
 
 
 def swap_link(html: bytes, url_3d: str) -> bytes:

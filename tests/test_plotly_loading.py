@@ -113,10 +113,14 @@ def test_swap_link_preloads_the_3d_bundle_instead_of_running_the_2d_one() -> Non
         b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5">'
         b'<script src="/app/assets/a.js?m=1"></script>'
     )
+    deferred = b'<script defer src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script>'  # as the app writes it
+    assert plotly_loading.swap_link(deferred, "/app/assets/vendor/plotly-3d.min.js?m=18.5") == (
+        b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5">'
+    )
     # a link in another form: the URL is swapped (the bundle runs twice, the second time skipped by the guard)
-    other = b'<script defer src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script>'
+    other = b'<script type="text/javascript" src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script>'
     assert plotly_loading.swap_link(other, "/app/assets/vendor/plotly-3d.min.js?m=18.5") == (
-        b'<script defer src="/app/assets/vendor/plotly-3d.min.js?m=18.5"></script>'
+        b'<script type="text/javascript" src="/app/assets/vendor/plotly-3d.min.js?m=18.5"></script>'
     )
 
 
