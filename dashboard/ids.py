@@ -126,6 +126,7 @@ EXPLORER_DEEP_LINK = "explorer-deep-link"  # dcc.Store: ?segment=<key> from the 
 EXPLORER_DRILL_HINT = "explorer-drill-hint"
 EXPLORER_DRILL_HEADER = "explorer-drill-header"
 EXPLORER_URL_SYNC = "explorer-url-sync"  # hidden target of the clientside URL update
+EXPLORER_GRID_WANTED = "explorer-grid-wanted"  # dcc.Store: a deep link's segment, set after the first render
 
 # --- simulator (/simulator) -------------------------------------------------
 SIM_PRESET = "sim-preset"

@@ -10,7 +10,12 @@ explorer needs (the simulator's customer map is 2-D).
   factory); Flask still serves it, with its modification stamp in the URL,
   so it is cached as immutable like the other assets.
 - A page in :data:`THREE_D_PAGES` opened directly gets the 3-D bundle
-  *instead of* the 2-D one in its HTML (one download, one compile).
+  *instead of* the 2-D one in its HTML (one download, one compile): as a
+  ``<link rel="preload">``, not a ``<script>``.  Its layout response lists
+  the bundle in ``"dist"`` (below) and the renderer runs it from there; a
+  ``<script>`` in the HTML would have been run a second time by that (the
+  guard skips the work, but the 2 MB script was compiled again: about 0.1 s
+  of main thread).
 - Reaching a 3-D chart by a navbar switch: every ``/_dash-update-component``
   response that puts one of :data:`THREE_D_GRAPHS` on the page (the
   explorer's page layout does) lists the 3-D bundle in ``"dist"``; the
@@ -20,10 +25,18 @@ explorer needs (the simulator's customer map is 2-D).
   from then on, 2-D or 3-D, are drawn by it.  The renderer appends the script
   each time it is listed, so the served bundle starts with a guard: once a
   3-D build has run it does not run again.
+- The served 3-D bundle reads the scene's hover-picking image back from the
+  GPU when the pointer first asks for it, not after every draw
+  (:func:`lazy_pick_readback`): without a GPU that read waits for the whole
+  scene to be rendered, a long task right after the first draw.
 - So that a navbar switch does not wait for the download, every other page
   names the 3-D bundle in a ``<meta name="plotly-3d">`` and ``assets/prefetch.js``
   prefetches it (``<link rel="prefetch">``: fetched into the HTTP cache at idle
-  priority after the page has loaded, never run).
+  priority after the page has loaded, not run).  The meta also names the
+  3-D pages (``data-pages``): when a link to one is pressed or clicked, the
+  script runs the bundle at once, while the server builds the new page's
+  layout, instead of after the layout has arrived (the renderer then finds
+  it has run: the guard).
 """
 
 from __future__ import annotations
@@ -85,23 +98,71 @@ def add_dist(body: bytes, url: str) -> bytes | None:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
+#: The 2-D bundle's ``<script>`` element (``defer`` or not; ``prefix`` = the URL up to ``vendor/``).
+SCRIPT_2D = re.compile(
+    rb'<script(?: [a-z-]+)* src="(?P<prefix>[^"]*?)' + LINK_2D.pattern + rb'"(?: [a-z-]+)*></script>'
+)
+
+
 def swap_link(html: bytes, url_3d: str) -> bytes:
-    """The page HTML linking the 3-D bundle where it linked the 2-D one."""
+    """The page HTML preloading the 3-D bundle where it ran the 2-D one.
+
+    The renderer runs the bundle when the page's layout (which lists it in
+    ``"dist"``) arrives.  A 2-D link in another form is swapped for the 3-D
+    bundle's URL (run twice, the second time skipped by the guard).
+    """
     tail = url_3d[url_3d.index(BUNDLE_3D) :].encode()  # the link is replaced from ``vendor/`` on
-    return LINK_2D.sub(lambda _: tail, html)
+    preloaded, n = SCRIPT_2D.subn(
+        lambda m: b'<link rel="preload" as="script" href="' + m["prefix"] + tail + b'">', html
+    )
+    return preloaded if n else LINK_2D.sub(lambda _: tail, html)
 
 
-def add_prefetch_meta(html: bytes, url_3d: str) -> bytes:
-    """The page HTML naming the 3-D bundle for ``assets/prefetch.js`` (only a page that links the 2-D one)."""
+def add_prefetch_meta(html: bytes, url_3d: str, pages: tuple[str, ...] = THREE_D_PAGES) -> bytes:
+    """The page HTML naming the 3-D bundle and the 3-D pages for ``assets/prefetch.js`` (only a page that links the 2-D one)."""
     if not LINK_2D.search(html) or b"</head>" not in html:
         return html
-    meta = f'<meta name="{PREFETCH_META}" content="{url_3d}">'.encode()
+    meta = f'<meta name="{PREFETCH_META}" content="{url_3d}" data-pages="{" ".join(pages)}">'.encode()
     return html.replace(b"</head>", meta + b"</head>", 1)
 
 
 def guarded(script: bytes) -> bytes:
-    """``script`` that does nothing once a 3-D build has run."""
-    return GUARD_OPEN + script + GUARD_CLOSE
+    """``script`` (with :func:`lazy_pick_readback`) that does nothing once a 3-D build has run."""
+    return GUARD_OPEN + lazy_pick_readback(script) + GUARD_CLOSE
+
+
+#: gl-select-static's ``end()`` (after each picking pass of a 3-D scene): read the picking image back 1 ms later.
+PICK_READ_SCHEDULED = re.compile(
+    rb"this\._readTimeout\|\|clearTimeout\(this\._readTimeout\),this\._readTimeout=setTimeout\(this\._readCallback,1\)"
+)
+#: gl-select-static's ``query()`` (the pointer asks what is under it), up to its first statement.
+PICK_QUERY = re.compile(rb"(\.query=function\(\w+,\w+,\w+\)\{if\(!this\.gl\)return null;)")
+#: ``end()`` only notes that the picking image changed; ``query()`` reads it first if so.
+PICK_READ_PENDING = b"this._readPending=!0"
+PICK_READ_ON_QUERY = rb"\1this._readPending&&(this._readPending=!1,this._readCallback());"
+
+
+def lazy_pick_readback(script: bytes) -> bytes:
+    """The 3-D bundle reading its hover-picking image back when it is first queried, not after every draw.
+
+    plotly.js's 3-D scenes (gl-plot3d) draw every object again into a
+    picking framebuffer after each change and, 1 ms later, read that whole
+    image back to the CPU (``readPixels``), whether or not the pointer is on
+    the chart.  The read waits until the GPU has finished every command
+    before it; with software GL (no GPU) that is the whole first draw of the
+    scene, so the main thread was blocked 0.2–0.3 s after the explorer's
+    scatter appeared, and again after each step of a rotation.  Here the
+    read happens when the mouse listener first queries the image (hovering
+    or clicking a point), so what is picked is the same, and is the newest
+    picking image.
+
+    Returns ``script`` unchanged when the two places are not found exactly
+    once each (another plotly.js build); ``tests/test_plotly_loading.py``
+    checks the vendored bundle is patched.
+    """
+    patched, ends = PICK_READ_SCHEDULED.subn(PICK_READ_PENDING, script)
+    patched, queries = PICK_QUERY.subn(PICK_READ_ON_QUERY, patched)
+    return patched if (ends, queries) == (1, 1) else script
 
 
 def install(app: dash.Dash) -> None:
@@ -113,7 +174,7 @@ def install(app: dash.Dash) -> None:
     """
     url_3d = stamped_url(app, BUNDLE_3D)
     path_3d = app.get_asset_url(BUNDLE_3D)
-    pages = {app.get_relative_path(p) for p in THREE_D_PAGES}
+    pages = tuple(app.get_relative_path(p) for p in THREE_D_PAGES)
 
     @app.server.after_request
     def _plotly_3d_on_demand(response: flask.Response) -> flask.Response:
@@ -132,5 +193,5 @@ def install(app: dash.Dash) -> None:
             if request.path.rstrip("/") in pages:
                 response.set_data(swap_link(html, url_3d))
             else:
-                response.set_data(add_prefetch_meta(html, url_3d))
+                response.set_data(add_prefetch_meta(html, url_3d, pages))
         return response

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 import pytest
 from dash import Patch
 
-from dashboard import churn, simulator_inputs, simulator_results
+from dashboard import churn, explorer_drill, simulator_inputs, simulator_results
 from dashboard.components import churn_badge, kpi_card
 from dashboard.figures import models as models_fig
 from dashboard.figures import segments as segments_fig
@@ -371,7 +371,7 @@ def test_segments_page_not_measured(pages, trained) -> None:
 
 def test_explorer_drill_header_badge(pages, trained) -> None:
     v = fabricated(trained, CHURN_MODEL, [0.38], "explorer")
-    header = text_of(pages["explorer"].drill_header(v.segments[0]))
+    header = text_of(explorer_drill.drill_header(v.segments[0]))
     assert "38% likely inactive" in header and "risk" not in header
 
 

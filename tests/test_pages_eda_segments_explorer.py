@@ -376,15 +376,26 @@ def test_scatter_has_one_trace_per_segment(explorer, trained, theme) -> None:
     assert all(t.type == "scatter3d" and t.visible for t in fig.data)
     assert [len(t.x) for t in fig.data] == [s["size"] for s in ordered]
     ratios = trained.artifact.manifest["pca"]["explained_variance_ratio"]
-    # the shortest 3D text (every character is turned into triangles on the first draw): the components'
-    # names, grid lines without numbers; the note under the chart says what drives each component and its
-    # share: the sample's PC1 weighs customer value and purchase frequency alike (manifest loadings)
+    # no 3D text (every character is turned into triangles on the first draw): the components' names are
+    # SVG annotations on the cube's edges, grid lines without numbers; the note under the chart says what
+    # drives each component and its share: the sample's PC1 weighs customer value and purchase frequency
+    # alike (manifest loadings)
     scene = fig.layout.scene
-    assert [scene[a].title.text for a in ("xaxis", "yaxis", "zaxis")] == ["PC1", "PC2", "PC3"]
+    assert [scene[a].title.text for a in ("xaxis", "yaxis", "zaxis")] == ["", "", ""]
+    spans = []
     for a, pc in zip(("xaxis", "yaxis", "zaxis"), ("PC1", "PC2", "PC3"), strict=True):
         pcs = trained.artifact.customers[pc]
+        spans.append((float(pcs.min()), float(pcs.max())))
         assert scene[a].tickvals == pytest.approx(np.linspace(pcs.min(), pcs.max(), 5), abs=1e-3)
         assert list(scene[a].ticktext) == [""] * 5
+    assert [n.text for n in scene.annotations] == ["PC1", "PC2", "PC3"]
+    (x0, x1), (_y0, y1), (z0, _z1) = spans
+    assert (scene.annotations[0].x, scene.annotations[0].y, scene.annotations[0].z) == pytest.approx(
+        ((x0 + x1) / 2, y1, z0)
+    )
+    assert not any(n.showarrow for n in scene.annotations)
+    # opaque markers: a translucent trace costs plotly.js a second, blended pass on every draw
+    assert all(t.marker.opacity is None for t in fig.data)
     note = text_of(explorer.render_axes_note("pca", None))
     assert explorer.render_axes_note("features", None) is None
     assert f"PC1: customer value & purchase frequency ({ratios[0]:.0%})" in note
@@ -399,6 +410,22 @@ def test_scatter_has_one_trace_per_segment(explorer, trained, theme) -> None:
     seg_ids = trained.artifact.customers.loc[trained.artifact.customers["Segment"] == ordered[0]["key"], "ID"]
     assert set(first.text) == set(seg_ids.astype(str))
     assert fig.layout.showlegend is True
+
+
+def test_axis_names_sit_on_the_front_edges_of_the_cube() -> None:
+    notes = explorer_fig.axis_name_notes(["PC1", "PC2", "PC3"], [(0.0, 2.0), (0.0, 4.0), (-1.0, 1.0)])
+    assert [(n["text"], n["x"], n["y"], n["z"]) for n in notes] == [
+        ("PC1", 1.0, 4.0, -1.0),  # under the front-right bottom edge (along x)
+        ("PC2", 2.0, 2.0, -1.0),  # under the front-left bottom edge (along y)
+        ("PC3", 2.0, 0.0, 0.0),  # beside the left vertical edge (along z)
+    ]
+    assert [n.get("yanchor") for n in notes] == ["top", "top", None]
+    assert notes[2]["xanchor"] == "right" and not any(n["showarrow"] for n in notes)
+
+
+def test_feature_axes_keep_their_titles_and_numbers(explorer) -> None:
+    fig = explorer.render_scatter("features", "Customer_Value", "Income", "Age", None, "light")["figure"]
+    assert not fig.layout.scene.annotations
 
 
 def test_blank_ticks_keep_even_grid_lines_without_text() -> None:

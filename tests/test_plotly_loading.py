@@ -28,7 +28,7 @@ def test_a_2d_page_links_the_2d_bundle_and_a_3d_page_the_3d_one_instead() -> Non
     assert "/assets/vendor/plotly-2d.min.js?m=" in index
     # the 3-D bundle is only named for prefetching (assets/prefetch.js), not linked
     url_3d = plotly_loading.stamped_url(app, plotly_loading.BUNDLE_3D)
-    meta = f'<meta name="plotly-3d" content="{url_3d}"></head>'
+    meta = f'<meta name="plotly-3d" content="{url_3d}" data-pages="/explorer"></head>'
     assert meta in index and "plotly-3d.min.js" not in index.replace(meta, "")
     explorer = client.get("/explorer").get_data(as_text=True)
     assert "/assets/vendor/plotly-3d.min.js?m=" in explorer
@@ -42,7 +42,10 @@ def test_the_prefetch_meta_goes_only_into_a_page_linking_the_2d_bundle() -> None
     url = "/assets/vendor/plotly-3d.min.js?m=2.5"
     page = b'<html><head><script src="/assets/vendor/plotly-2d.min.js?m=1.5"></script></head><body></body></html>'
     out = plotly_loading.add_prefetch_meta(page, url)
-    assert out == page.replace(b"</head>", b'<meta name="plotly-3d" content="' + url.encode() + b'"></head>')
+    meta = b'<meta name="plotly-3d" content="' + url.encode() + b'" data-pages="/explorer"></head>'
+    assert out == page.replace(b"</head>", meta)
+    two = plotly_loading.add_prefetch_meta(page, url, ("/app/explorer", "/app/globe"))
+    assert b'data-pages="/app/explorer /app/globe"></head>' in two
     no_plotly = b"<html><head></head><body>error</body></html>"
     assert plotly_loading.add_prefetch_meta(no_plotly, url) == no_plotly
 
@@ -54,9 +57,29 @@ def test_the_3d_bundle_is_served_guarded_and_stamped() -> None:
     body = app.server.test_client().get(url).get_data()
     assert body.startswith(plotly_loading.GUARD_OPEN + b"/* plotly.js v")
     assert body.endswith(plotly_loading.GUARD_CLOSE)
-    assert len(body) == (ROOT / "assets" / plotly_loading.BUNDLE_3D).stat().st_size + len(
-        plotly_loading.GUARD_OPEN + plotly_loading.GUARD_CLOSE
+    vendored = (ROOT / "assets" / plotly_loading.BUNDLE_3D).read_bytes()
+    assert body == plotly_loading.GUARD_OPEN + plotly_loading.lazy_pick_readback(vendored) + plotly_loading.GUARD_CLOSE
+    # the hover-picking image is read when the pointer asks, not 1 ms after every draw
+    assert b"setTimeout(this._readCallback,1)" in vendored
+    assert b"setTimeout(this._readCallback" not in body
+    assert body.count(b"_readPending") == 3
+
+
+def test_lazy_pick_readback_moves_the_read_into_the_query() -> None:
+    # gl-select-static as esbuild minifies it (names differ between builds: any identifiers)
+    script = (
+        b"y.end=function(){var w=this.gl;w&&(w.bindFramebuffer(w.FRAMEBUFFER,null),this._readTimeout||"
+        b"clearTimeout(this._readTimeout),this._readTimeout=setTimeout(this._readCallback,1))},"
+        b"y.query=function(a,b,c){if(!this.gl)return null;var S=1}"
     )
+    assert plotly_loading.lazy_pick_readback(script) == (
+        b"y.end=function(){var w=this.gl;w&&(w.bindFramebuffer(w.FRAMEBUFFER,null),this._readPending=!0)},"
+        b"y.query=function(a,b,c){if(!this.gl)return null;"
+        b"this._readPending&&(this._readPending=!1,this._readCallback());var S=1}"
+    )
+    # another build where either place is missing or repeated: served as built
+    assert plotly_loading.lazy_pick_readback(script[:120]) == script[:120]
+    assert plotly_loading.lazy_pick_readback(script + b";" + script) == script + b";" + script
 
 
 def test_a_layout_with_a_3d_graph_lists_the_bundle_in_dist_once() -> None:
@@ -82,11 +105,22 @@ def test_a_figure_update_is_left_alone_even_when_3d() -> None:
     assert plotly_loading.add_dist(body, "/x.js") is None
 
 
-def test_swap_link_replaces_only_the_2d_bundle() -> None:
+def test_swap_link_preloads_the_3d_bundle_instead_of_running_the_2d_one() -> None:
     html = b'<script src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script><script src="/app/assets/a.js?m=1"></script>'
     out = plotly_loading.swap_link(html, "/app/assets/vendor/plotly-3d.min.js?m=18.5")
+    # run once, by the renderer, when the layout listing it in "dist" arrives (a script here would run twice)
     assert out == (
-        b'<script src="/app/assets/vendor/plotly-3d.min.js?m=18.5"></script><script src="/app/assets/a.js?m=1"></script>'
+        b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5">'
+        b'<script src="/app/assets/a.js?m=1"></script>'
+    )
+    deferred = b'<script defer src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script>'  # as the app writes it
+    assert plotly_loading.swap_link(deferred, "/app/assets/vendor/plotly-3d.min.js?m=18.5") == (
+        b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5">'
+    )
+    # a link in another form: the URL is swapped (the bundle runs twice, the second time skipped by the guard)
+    other = b'<script type="text/javascript" src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script>'
+    assert plotly_loading.swap_link(other, "/app/assets/vendor/plotly-3d.min.js?m=18.5") == (
+        b'<script type="text/javascript" src="/app/assets/vendor/plotly-3d.min.js?m=18.5"></script>'
     )
 
 

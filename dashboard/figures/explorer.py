@@ -68,11 +68,38 @@ def blank_ticks(values: pd.Series, lines: int = GRID_LINES) -> dict[str, Any]:
 
     ``blank_ticks(pd.Series([0.0, 4.0]), 5)`` → ticks at 0, 1, 2, 3, 4, each labelled ``""``.
     """
-    finite = values[np.isfinite(values)]
-    if finite.empty:
+    span = finite_range(values)
+    if span is None:
         return {"showticklabels": False}
-    ticks = np.round(np.linspace(float(finite.min()), float(finite.max()), lines), 3)
+    ticks = np.round(np.linspace(span[0], span[1], lines), 3)
     return {"tickmode": "array", "tickvals": ticks.tolist(), "ticktext": [""] * lines}
+
+
+def axis_name_notes(titles: Sequence[str], ranges: Sequence[tuple[float, float]]) -> list[dict[str, Any]]:
+    """Scene annotations naming the three axes along the cube's front edges (plain SVG text).
+
+    For the explorer's camera (looking from +x, +y, above): x's name under the
+    front-right bottom edge, y's under the front-left one, z's beside the left
+    vertical edge.  plotly.js draws SVG annotations as they are; an axis
+    *title* would be turned into triangles first (tens of milliseconds per
+    title on the first draw without a GPU).
+
+    ``axis_name_notes(["PC1", "PC2", "PC3"], [(0, 2), (0, 4), (-1, 1)])[0]``
+    is ``PC1`` at ``(1, 4, -1)``.
+    """
+    (x0, x1), (y0, y1), (z0, z1) = ranges
+    common = {"showarrow": False, "font": {"size": 11}}
+    return [
+        {**common, "x": (x0 + x1) / 2, "y": y1, "z": z0, "text": titles[0], "yanchor": "top", "yshift": -8},
+        {**common, "x": x1, "y": (y0 + y1) / 2, "z": z0, "text": titles[1], "yanchor": "top", "yshift": -8},
+        {**common, "x": x1, "y": y0, "z": (z0 + z1) / 2, "text": titles[2], "xanchor": "right", "xshift": -8},
+    ]
+
+
+def finite_range(values: pd.Series) -> tuple[float, float] | None:
+    """``(min, max)`` of the finite values, or None when there are none."""
+    finite = values[np.isfinite(values)]
+    return None if finite.empty else (float(finite.min()), float(finite.max()))
 
 
 def _sample(frame: pd.DataFrame, max_points: int, random_state: int) -> pd.DataFrame:
@@ -127,7 +154,9 @@ def scatter_figure(
         numbers mean nothing to a reader) the grid lines stay at
         :data:`GRID_LINES` even steps and no tick text is drawn: plotly.js turns
         every 3D label into triangles on the first draw, and hidden labels
-        (``showticklabels=False``) would still be turned.
+        (``showticklabels=False``) would still be turned.  For the same reason
+        the axes' names are then SVG annotations along the cube's edges
+        (:func:`axis_name_notes`), not 3D axis titles.
     """
     keys = {s["key"] for s in segments} if selected is None else set(selected)
     if not segments:
@@ -153,7 +182,8 @@ def scatter_figure(
                 mode="markers",
                 name=s["name"],
                 legendgroup=s["key"],
-                marker={"size": MARKER_SIZE, "color": s["colour"], "opacity": 0.85, "line": {"width": 0}},
+                # opaque: a translucent trace makes every draw of the scene a second, blended pass
+                marker={"size": MARKER_SIZE, "color": s["colour"], "line": {"width": 0}},
                 text=part["ID"].astype(str).to_numpy(),
                 customdata=custom.astype("float32"),
                 hovertemplate=template,
@@ -203,6 +233,14 @@ def scatter_figure(
         if not tick_labels:
             one.update(blank_ticks(pd.to_numeric(data[a], errors="coerce")))
         axes_layout.append(one)
+    names: list[dict[str, Any]] = []
+    spans = [finite_range(pd.to_numeric(data[a], errors="coerce")) for a in axes]
+    ranges = [r for r in spans if r is not None]
+    if not tick_labels and len(ranges) == 3:
+        # the axes' names as SVG annotations, not 3D titles (no text is triangulated on the first draw)
+        names = axis_name_notes(axis_titles, ranges)
+        for one in axes_layout:
+            one["title"] = {"text": ""}
     return themed(
         fig,
         theme,
@@ -221,6 +259,7 @@ def scatter_figure(
             "yaxis": axes_layout[1],
             "zaxis": axes_layout[2],
             "aspectmode": "cube",
+            "annotations": names,
             # far enough out that the axis titles fit inside the scene
             "camera": {"eye": {"x": 1.85, "y": 1.85, "z": 1.1}, "center": {"x": 0, "y": 0, "z": -0.1}},
         },

@@ -1,6 +1,13 @@
 """3D cluster explorer (/explorer): customers in 3D, a segment filter and a segment drill-down.
 
 Deep link: ``/explorer?segment=<segment key>`` opens that segment's drill-down.
+
+The page comes with its first state (:mod:`dashboard.first_render`): the
+controls, the 3D scatter, the axes note and a deep link's drill-down are
+built with the layout, so opening the page costs no callback round trip
+before the scatter is drawn; the callbacks run only on later changes.  A
+deep link's members grid (the grid library is 1.3 MB of script) is mounted
+by a callback after the first render, so the scatter never waits for it.
 """
 
 from __future__ import annotations
@@ -11,35 +18,28 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.components import (
-    GRID_THEME,
-    actions_list,
     card,
-    churn_badge,
     error_alert,
-    fmt_pct,
     graph,
     page_header,
-    segment_chip,
 )
+from dashboard.explorer_drill import drill_outputs, members_for
 from dashboard.exports import download_menu
 from dashboard.figures.common import empty_figure
-from dashboard.figures.eda import numeric_variables, population_means, variable_label, variable_unit
+from dashboard.figures.eda import variable_label, variable_unit
 from dashboard.figures.explorer import (
     axis_choices,
     default_axes,
     default_axis_choices,
-    member_column_defs,
-    member_columns,
-    member_rows,
-    profile_figure,
     scatter_figure,
 )
 from dashboard.figures.pca_words import pca_axis_titles
-from dashboard.figures.segments import evidence_phrases
-from dashboard.services import ArtifactView, per_version, view
+from dashboard.first_render import fill_in, session_choice
+from dashboard.services import per_version, view
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 
 dash.register_page(
@@ -54,6 +54,7 @@ dash.register_page(
 #: AG Grid theme following Bootstrap's light/dark colours (CSS variables).
 #: Feature labels before the session's artifact is known (the same declared definitions).
 STATIC_DEFS = {name: d.to_dict() for name, d in FEATURE_DEFINITIONS.items()}
+AXIS_SELECTS = (ids.EXPLORER_X, ids.EXPLORER_Y, ids.EXPLORER_Z)
 AXES_OPTIONS = [
     {"label": "Principal components", "value": "pca"},
     {"label": "Choose features", "value": "features"},
@@ -79,9 +80,7 @@ def controls() -> dbc.Card:
             ],
             className="d-flex align-items-center gap-2 mb-1",
         )
-        for axis, select_id, value in zip(
-            "XYZ", (ids.EXPLORER_X, ids.EXPLORER_Y, ids.EXPLORER_Z), default_axes(), strict=True
-        )
+        for axis, select_id, value in zip("XYZ", AXIS_SELECTS, default_axes(), strict=True)
     ]
     return card(
         None,
@@ -106,37 +105,6 @@ def controls() -> dbc.Card:
                 ),
             ]
         ),
-    )
-
-
-def members_grid(rows: list[dict[str, Any]], cols: list[dict[str, Any]]) -> dag.AgGrid:
-    """The drilled segment's customers (mounted with the drill-down, so the grid library loads only then)."""
-    return dag.AgGrid(
-        id=ids.EXPLORER_GRID,
-        rowData=rows,
-        columnDefs=cols,
-        defaultColDef={
-            "sortable": True,
-            "filter": True,
-            "floatingFilter": True,
-            "resizable": True,
-            "wrapHeaderText": True,
-            "autoHeaderHeight": True,
-        },
-        columnSize="responsiveSizeToFit",
-        dashGridOptions={
-            "pagination": True,
-            "paginationPageSize": 10,
-            "paginationPageSizeSelector": [10, 25, 50, 100],
-            "theme": GRID_THEME,
-            "domLayout": "autoHeight",
-            "animateRows": False,
-            # One Tab stop: Tab leaves the grid instead of walking every cell (arrow keys move inside).
-            "tabToNextCell": {"function": "false"},
-            "tabToNextHeader": {"function": "false"},
-        },
-        style={"width": "100%"},
-        className="app-grid",
     )
 
 
@@ -190,8 +158,34 @@ def drill_down() -> html.Div:
     )
 
 
-def layout(segment: str | None = None, **_query: str) -> html.Div:
-    """Page frame; ``segment`` (from ``?segment=<key>``) opens that segment's drill-down."""
+def layout(segment: str | None = None, **kwargs: Any) -> html.Div:
+    """The page for the session's data set and theme, with its first state filled in.
+
+    ``segment`` (from ``?segment=<key>``) opens that segment's drill-down.
+    The values are those the callbacks would send (the same functions build
+    them), so nothing is fetched again when the page appears.
+    """
+    artifact_id, theme = session_choice(kwargs)
+    seg_options, seg_value, drill_options, drill, *axis_options = fill_controls(artifact_id, segment)
+    values: dict[tuple[str, str], Any] = {
+        (ids.EXPLORER_SEGMENTS, "options"): seg_options,
+        (ids.EXPLORER_SEGMENTS, "value"): seg_value,
+        (ids.EXPLORER_DRILL_SEGMENT, "options"): drill_options,
+        (ids.EXPLORER_DRILL_SEGMENT, "value"): drill,
+        **{(select, "options"): opts for select, opts in zip(AXIS_SELECTS, axis_options, strict=True)},
+        (ids.EXPLORER_GRAPH, "figure"): render_scatter("pca", *default_axes(), artifact_id, theme)["figure"],
+        (ids.EXPLORER_AXES_NOTE, "children"): render_axes_note("pca", artifact_id),
+    }
+    drill_state = render_drill(drill, artifact_id, theme, segment)
+    # the members grid is left out: mount_deep_link_grid brings it after the first render
+    for target, value in zip(DRILL_OUTPUTS[:-1], drill_state[:-1], strict=True):
+        if value is not no_update:
+            values[target] = value
+    return fill_in(page_frame(segment), values)
+
+
+def page_frame(segment: str | None = None) -> html.Div:
+    """The page's components, before their values are filled in."""
     return html.Div(
         [
             page_header(
@@ -200,6 +194,7 @@ def layout(segment: str | None = None, **_query: str) -> html.Div:
                 "badge-3d",
             ),
             dcc.Store(id=ids.EXPLORER_DEEP_LINK, data=segment),
+            dcc.Store(id=ids.EXPLORER_GRID_WANTED, data=""),  # "" not None: a None store reports a change on mount
             html.Div(id=ids.EXPLORER_URL_SYNC, hidden=True),
             dbc.Row(
                 [
@@ -237,61 +232,6 @@ def segment_option_label(segment: dict[str, Any]) -> html.Span:
     )
 
 
-def averages(v: ArtifactView) -> dict[str, float]:
-    """The average customer: features from the manifest, profile attributes from the customers."""
-    means = population_means(v.customers, numeric_variables(v.customers, v.features))
-    means.update({k: float(x) for k, x in (v.manifest.get("population") or {}).items()})
-    return means
-
-
-def drill_header(segment: dict[str, Any]) -> html.Div:
-    """Name, measured share likely inactive, size and value share of the drilled segment."""
-    return html.Div(
-        [
-            html.H2(segment_chip(segment), className="h5 mb-0 me-3"),
-            churn_badge(segment),
-            html.Span(
-                f"{segment['size']:,} customers · {fmt_pct(segment.get('share'))} of customers · "
-                f"{fmt_pct(segment.get('value_share'))} of total spend",
-                className="text-body-secondary ms-3",
-            ),
-        ],
-        className="d-flex flex-wrap align-items-center drill-title",
-        style={"borderLeftColor": segment["colour"]},
-    )
-
-
-def evidence_panel(segment: dict[str, Any], v: ArtifactView) -> html.Div:
-    """Why the segment has its name (plain words, then σ), objective and actions."""
-    phrases = evidence_phrases(segment.get("centroid_z") or {}, v.feature_defs)
-    return html.Div(
-        [
-            html.Div("Why this name", className="seg-label"),
-            html.Ul(
-                [html.Li([p["text"], html.Span(f" ({p['sigma']})", className="text-body-secondary")]) for p in phrases],
-                className="small ps-3 mb-1",
-            ),
-            html.Details(
-                [
-                    html.Summary("The statistics", className="small"),
-                    html.Div(
-                        [
-                            "Segment averages in standard deviations (σ) from the average customer: ",
-                            html.Code(segment.get("evidence", ""), className="evidence-code"),
-                        ],
-                        className="small text-body-secondary mt-1",
-                    ),
-                ],
-                className="mb-3",
-            ),
-            html.Div("Objective", className="seg-label"),
-            html.Div(segment["objective"], className="fw-semibold mb-2"),
-            html.Div("Recommended actions", className="seg-label"),
-            actions_list(segment.get("actions") or []),
-        ]
-    )
-
-
 # --- callbacks ----------------------------------------------------------------------------------------
 @callback(
     Output(ids.EXPLORER_SEGMENTS, "options"),
@@ -303,6 +243,7 @@ def evidence_panel(segment: dict[str, Any], v: ArtifactView) -> html.Div:
     Output(ids.EXPLORER_Z, "options"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     State(ids.EXPLORER_DEEP_LINK, "data"),
+    prevent_initial_call=True,  # the layout has them
 )
 def fill_controls(artifact_id: str | None, deep_link: str | None) -> tuple[Any, ...]:
     """Segment filter (all shown), drill-down choice (the deep link's segment if valid), feature axes.
@@ -329,6 +270,7 @@ def fill_controls(artifact_id: str | None, deep_link: str | None) -> tuple[Any, 
         "theme": Input(ids.THEME, "data"),
         "selected": State(ids.EXPLORER_SEGMENTS, "value"),
     },
+    prevent_initial_call=True,  # the layout has the first scatter
 )
 def render_scatter(
     axes: str | None,
@@ -386,6 +328,7 @@ def render_scatter(
     Output(ids.EXPLORER_AXES_NOTE, "children"),
     Input(ids.EXPLORER_AXES, "value"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
+    prevent_initial_call=True,  # the layout has the first note
 )
 def render_axes_note(axes: str | None, artifact_id: str | None) -> list[Any] | None:
     """What the principal-component axes mean (None in feature mode or without loadings).
@@ -440,17 +383,24 @@ clientside_callback(
 )
 
 
+#: What :func:`render_drill` fills, in the order of its outputs (the members grid last).
+DRILL_OUTPUTS: tuple[tuple[str, str], ...] = (
+    (ids.EXPLORER_DRILL, "hidden"),
+    (ids.EXPLORER_DRILL_HINT, "children"),
+    (ids.EXPLORER_DRILL_HEADER, "children"),
+    (ids.EXPLORER_PROFILE_GRAPH, "figure"),
+    (ids.EXPLORER_EVIDENCE, "children"),
+    (ids.EXPLORER_GRID_HOLDER, "children"),
+)
+
+
 @callback(
-    Output(ids.EXPLORER_DRILL, "hidden"),
-    Output(ids.EXPLORER_DRILL_HINT, "children"),
-    Output(ids.EXPLORER_DRILL_HEADER, "children"),
-    Output(ids.EXPLORER_PROFILE_GRAPH, "figure"),
-    Output(ids.EXPLORER_EVIDENCE, "children"),
-    Output(ids.EXPLORER_GRID_HOLDER, "children"),
+    *[Output(cid, prop) for cid, prop in DRILL_OUTPUTS],
     Input(ids.EXPLORER_DRILL_SEGMENT, "value"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.THEME, "data"),
     State(ids.EXPLORER_DEEP_LINK, "data"),
+    prevent_initial_call=True,  # the layout has a deep link's drill-down
 )
 def render_drill(
     segment: str | None, artifact_id: str | None, theme: str | None, deep_link: str | None = None
@@ -471,17 +421,41 @@ def render_drill(
     return per_version(v, "explorer-drill", (seg["key"], theme), lambda: drill_outputs(v, seg, theme))
 
 
-def drill_outputs(v: ArtifactView, seg: dict[str, Any], theme: str) -> tuple[Any, ...]:
-    """The drill-down of one segment: shown, no hint, header, profile, evidence, members grid."""
-    cols = member_columns(v.customers, v.features)
-    return (
-        False,
-        None,
-        drill_header(seg),
-        profile_figure(seg, averages(v), v.features, v.feature_defs, theme),
-        evidence_panel(seg, v),
-        members_grid(member_rows(v.customers, seg["key"], cols), member_column_defs(cols, v.feature_defs, v.customers)),
-    )
+# The store is set with set_props, not returned: a server callback whose input is another callback's output
+# is sent on the first render even when nothing changed; this way nothing is sent without a deep link.
+# (The declared output, the store's timestamp, is never changed here.)
+clientside_callback(
+    """function (deepLink, storeId) {
+        // After the first render: a deep link's members grid is wanted.
+        if (deepLink) { window.dash_clientside.set_props(storeId, {data: deepLink}); }
+        return window.dash_clientside.no_update;
+    }""",
+    Output(ids.EXPLORER_GRID_WANTED, "modified_timestamp"),
+    Input(ids.EXPLORER_DEEP_LINK, "data"),
+    State(ids.EXPLORER_GRID_WANTED, "id"),
+)
+
+
+@callback(
+    Output(ids.EXPLORER_GRID_HOLDER, "children", allow_duplicate=True),
+    Input(ids.EXPLORER_GRID_WANTED, "data"),
+    State(ids.EXPLORER_DRILL_SEGMENT, "value"),
+    State(ids.ACTIVE_ARTIFACT, "data"),
+    prevent_initial_call=True,
+)
+def mount_deep_link_grid(wanted: str | None, segment: str | None, artifact_id: str | None) -> dag.AgGrid:
+    """The members grid of a deep link's segment, fetched after the page's first render.
+
+    Only while that segment is still the drilled one (a choice made since
+    then has brought its own grid with :func:`render_drill`).
+    """
+    if not wanted or wanted != segment:
+        raise PreventUpdate
+    v = view(artifact_id)
+    seg = v.segment_by_key.get(segment)
+    if seg is None:
+        raise PreventUpdate
+    return per_version(v, "explorer-members", seg["key"], lambda: members_for(v, seg))
 
 
 clientside_callback(

@@ -1,0 +1,75 @@
+"""The 3D explorer's first render in a real browser: the scatter comes with the page, no callback before it."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+# True once the 3D scatter has data and its WebGL canvas.
+SCATTER_DRAWN = """() => {
+    const gd = document.querySelector('#explorer-scatter-graph .js-plotly-plot');
+    return !!(gd && gd._fullData && gd._fullData.length && gd.querySelector('.gl-container canvas'));
+}"""
+
+
+def dash_updates(page) -> list[str]:
+    """Record the outputs of every callback request the page sends from now on."""
+    sent: list[str] = []
+
+    def record(request) -> None:
+        if "/_dash-update-component" in request.url:
+            sent.append(str(request.post_data or ""))
+
+    page.on("request", record)
+    return sent
+
+
+def test_navbar_switch_draws_the_scatter_without_a_callback(page, trained) -> None:
+    page.goto("/")
+    expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
+    sent = dash_updates(page)
+    page.locator(".app-navbar a.nav-link[href='/explorer']").click()
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    expect(page.locator("#explorer-axes-note")).to_contain_text("PC1")
+    segments = trained.artifact.manifest["segments"]
+    expect(page.locator("#explorer-segments input[type=checkbox]:checked")).to_have_count(len(segments))
+    expect(page.locator("#explorer-scatter-graph .legendtext")).to_have_count(len(segments))
+    page.wait_for_load_state("networkidle")
+    # the page layout (router) is the only callback request: the scatter, controls and note came with it
+    assert len(sent) == 1 and "_pages_content.children" in sent[0], sent
+    assert page.locator("#explorer-grid").count() == 0  # no grid (nor its library) without a drilled segment
+
+
+def test_deep_link_brings_its_members_grid_after_the_first_render(page, trained) -> None:
+    seg = trained.artifact.manifest["segments"][0]
+    sent = dash_updates(page)
+    page.goto(f"/explorer?segment={seg['key']}")
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    expect(page.locator("#explorer-drill-header")).to_contain_text(seg["name"])
+    expect(page.locator("#explorer-grid")).to_contain_text(f"of {seg['size']:,}")
+    page.wait_for_load_state("networkidle")
+    grid_requests = [s for s in sent if "explorer-grid-holder.children" in s]
+    assert len(grid_requests) == 1, sent
+
+
+def test_hovering_a_customer_shows_its_label(page) -> None:
+    """The picking image is read when the pointer first asks (dashboard.plotly_loading.lazy_pick_readback)."""
+    page.goto("/explorer")
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    assert page.evaluate("() => window.__plotly3d === true")  # the served 3-D bundle (patched) drew it
+    box = page.locator("#explorer-scatter-graph .gl-container canvas").first.bounding_box()
+    label = page.locator(".hovertext")
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # the customers sit around the scene's centre: walk outwards until the pointer is on one
+    for step in range(60):
+        dx, dy = (step % 12 - 6) * 12, (step // 12 - 2) * 14
+        page.mouse.move(cx + dx, cy + dy, steps=2)
+        try:
+            expect(label.first).to_contain_text("Customer", timeout=1_000)
+            return
+        except AssertionError:
+            continue
+    info = page.evaluate("""() => { const gd = document.querySelector('#explorer-scatter-graph .js-plotly-plot');
+        const sel = gd._fullLayout.scene._scene.glplot.selection;
+        return [!!sel.object, sel.index, document.querySelectorAll('.hovertext').length,
+                document.querySelector('.hovertext') && document.querySelector('.hovertext').textContent]; }""")
+    raise AssertionError(f"no hover label anywhere near the scene's centre {info}")
