@@ -1,5 +1,5 @@
 /* The 3-D plotly.js bundle named by <meta name="plotly-3d"> (dashboard/plotly_loading.py):
-   - prefetched once this page has loaded and the browser is idle, so a later navbar switch to a
+   - prefetched once this page's content is on screen and the browser is idle, so a later navbar switch to a
      3-D page finds it in the HTTP cache instead of waiting for the download (fetched, not run:
      running it would cost this page's main thread);
    - run as soon as a link to a 3-D page (the meta's data-pages) is pressed or clicked: the bundle
@@ -41,9 +41,20 @@
   document.addEventListener('pointerdown', run, true);
   document.addEventListener('click', run, true);
 
+  // Not before the page itself is on screen: its heading rendered and no component loading (a
+  // download started earlier competes with the page's own callbacks and first paint), or 10 s at most.
+  var loadedAt = Date.now();
+  function settled() {
+    return document.querySelector('#_pages_content h1') !== null &&
+      document.querySelector('[data-dash-is-loading="true"]') === null;
+  }
+  function whenSettled() {
+    if (settled() || Date.now() - loadedAt > 10000) prefetch();
+    else window.setTimeout(later, 250);
+  }
   function later() {
-    if (window.requestIdleCallback) window.requestIdleCallback(prefetch, {timeout: 5000});
-    else window.setTimeout(prefetch, 1000);
+    if (window.requestIdleCallback) window.requestIdleCallback(whenSettled, {timeout: 5000});
+    else window.setTimeout(whenSettled, 1000);
   }
   if (document.readyState === 'complete') later();
   else window.addEventListener('load', later);
