@@ -377,7 +377,10 @@ def measure_slider(page: Any, url: str, runs: int) -> tuple[list[float], list[fl
     page.goto(url + "/simulator")
     page.wait_for_function(
         "() => document.querySelector('#sim-result [data-values]') && "
-        "document.querySelector('#sim-pca-graph .js-plotly-plot') && window.__inflight === 0",
+        "document.querySelector('#sim-pca-graph .js-plotly-plot') && window.__inflight === 0 && "
+        "document.querySelectorAll('.sim-control [role=slider]').length > 0 && "
+        "document.querySelectorAll('.sim-control [role=slider]').length === "
+        "document.querySelectorAll('.sim-control input[name]').length",
         polling="raf",
         timeout=30_000,
     )

@@ -9,7 +9,9 @@ A download of every customer of a ``--rows`` table (written once by
   memory of the job child (psutil, sampled every 0.05 s);
 - **send**: ``GET /download/<job id>`` on the app (Flask test client, the
   owner's session): seconds to receive the whole file, and the server
-  process's resident memory growth while it streams;
+  process's resident memory growth during the request, which includes loading
+  the version once for the owner check (a running server usually has it cached;
+  the file itself is streamed from disk);
 - **in request** (``--in-request``, what a menu click cost before: the file
   made inside the callback, then base64 and JSON as ``dcc.send_bytes`` sends
   it): seconds and peak memory, in a fresh process.
@@ -171,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             runner.close()
     print_table(
         f"Downloading every customer ({before}; after: {load()})",
-        ["path", "customers", "file", "make", "peak memory", "send", "server growth"],
+        ["path", "customers", "file", "make", "peak memory", "send", "server growth (version load incl.)"],
         rows,
     )
     return 0
