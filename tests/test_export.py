@@ -217,3 +217,37 @@ def test_string_dtype_and_timezones(tmp_path: Path) -> None:
     rows = read_xlsx(write_table(frame, tmp_path / "t.xlsx"))
     assert rows[1][0] == "'=1" and rows[1][1].isoformat() == "2024-01-02T03:04:00"
     assert pd.read_parquet(write_table(frame, tmp_path / "t.parquet"))["s"].tolist()[0] == "'=1"
+
+
+# ---------------------------------------------------------------- the CSV written in pieces
+
+
+@given(rows, st.integers(min_value=1, max_value=4))
+@settings(max_examples=100, deadline=None)
+def test_property_csv_written_in_pieces_is_the_whole_csv(data: list[tuple[str, float, int]], chunk: int) -> None:
+    from pipeline.data import export as export_module
+
+    frame = frame_of(data)
+    frame["segment"] = pd.Categorical([("=A" if i % 2 else "B") for i in range(len(frame))])
+    frame["as_of"] = pd.to_datetime(["2024-01-31"] * len(frame))
+    whole = csv_bytes(frame, date_format="%Y-%m-%d")
+    saved = export_module.CSV_CHUNK_ROWS
+    export_module.CSV_CHUNK_ROWS = chunk
+    try:
+        buf = io.BytesIO()
+        export_module._csv_stream(export_module.TableExport(frame), buf)
+    finally:
+        export_module.CSV_CHUNK_ROWS = saved
+    assert buf.getvalue() == whole
+
+
+def test_write_export_streams_csv_with_one_header_and_every_row(tmp_path: Path, monkeypatch) -> None:
+    from pipeline.data import export as export_module
+
+    monkeypatch.setattr(export_module, "CSV_CHUNK_ROWS", 2)
+    frame = pd.DataFrame({"ID": [1, 2, 3, 4, 5], "Note": ["ok", "=cmd()", "+1", "x", None]})
+    path = export_module.write_export(export_module.TableExport(frame), tmp_path / "out.csv")
+    assert path.read_bytes() == b"ID,Note\r\n1,ok\r\n2,'=cmd()\r\n3,'+1\r\n4,x\r\n5,\r\n"
+    assert path.read_bytes() == export_module.export_bytes(export_module.TableExport(frame), "csv")
+    empty = export_module.write_export(export_module.TableExport(frame.iloc[:0]), tmp_path / "empty.csv")
+    assert empty.read_bytes() == b"ID,Note\r\n"

@@ -43,7 +43,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -136,7 +136,7 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def csv_bytes(frame: pd.DataFrame, *, date_format: str | None = None) -> bytes:
+def csv_bytes(frame: pd.DataFrame, *, date_format: str | None = None, header: bool = True) -> bytes:
     """UTF-8 CSV of ``frame`` (no index), neutralised, every risky cell quoted.
 
     Rows end in CRLF (RFC 4180).  That also makes the ``csv`` module quote any
@@ -149,8 +149,10 @@ def csv_bytes(frame: pd.DataFrame, *, date_format: str | None = None) -> bytes:
         The table to write.
     date_format : str, optional
         ``strftime`` format for datetime columns (default: ISO).
+    header : bool, default True
+        Whether the first row names the columns (False for the later pieces of a streamed file).
     """
-    text = neutralise(frame).to_csv(index=False, lineterminator="\r\n", date_format=date_format)
+    text = neutralise(frame).to_csv(index=False, header=header, lineterminator="\r\n", date_format=date_format)
     return text.encode("utf-8")
 
 
@@ -225,6 +227,8 @@ class ExportFormat:
     label: str
     media_type: str
     write: Callable[[TableExport], bytes]
+    #: Writes the same bytes to an open binary file piece by piece (None: the format is made whole).
+    stream: Callable[[TableExport, BinaryIO], None] | None = None
 
 
 def sheet_names(names: Sequence[str]) -> list[str]:
@@ -341,8 +345,27 @@ def xlsx_bytes(export: TableExport) -> bytes:
     return buf.getvalue()
 
 
+#: Rows neutralised and written at a time by :func:`_csv_stream` (a file never exists whole in memory).
+CSV_CHUNK_ROWS = 100_000
+
+
+def _csv_stream(export: TableExport, fh: BinaryIO) -> None:
+    """The CSV of ``export.table`` written to ``fh`` in chunks of :data:`CSV_CHUNK_ROWS` rows.
+
+    The bytes are those of :func:`csv_bytes` on the whole table: neutralising
+    is cell by cell and keeps each column's dtype, and only the first chunk
+    carries the header.
+    """
+    frame = export.table
+    for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
+        chunk = frame.iloc[start : start + CSV_CHUNK_ROWS]
+        fh.write(csv_bytes(chunk, date_format="%Y-%m-%d", header=start == 0))
+
+
 def _csv_export(export: TableExport) -> bytes:
-    return csv_bytes(export.table, date_format="%Y-%m-%d")
+    buf = io.BytesIO()
+    _csv_stream(export, buf)
+    return buf.getvalue()
 
 
 def parquet_bytes(export: TableExport) -> bytes:
@@ -355,7 +378,7 @@ def parquet_bytes(export: TableExport) -> bytes:
 #: The export formats: the one registry of what a table can be exported as.
 EXPORT_FORMATS: Mapping[str, ExportFormat] = MappingProxyType(
     {
-        "csv": ExportFormat("csv", ".csv", "CSV", "text/csv", _csv_export),
+        "csv": ExportFormat("csv", ".csv", "CSV", "text/csv", _csv_export, _csv_stream),
         "xlsx": ExportFormat(
             "xlsx",
             ".xlsx",
@@ -443,12 +466,15 @@ def write_export(export: TableExport, path: Path) -> Path:
     path = Path(path)
     suffix = check_output_path(path)
     fmt = next(f for f in EXPORT_FORMATS.values() if f.suffix == suffix)
-    content = fmt.write(export)
+    content = fmt.write(export) if fmt.stream is None else None
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
+            if fmt.stream is not None:
+                fmt.stream(export, fh)
+            else:
+                fh.write(content)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
