@@ -14,7 +14,8 @@ is 292 MB (390 MB of JSON).  A job's file is therefore served by
 - for a job kind of :data:`FILE_JOBS`, whose file name is made on the server
   from the job id (never from the browser);
 - while the owner may still read the version the file was made from
-  (:meth:`~dashboard.services.SegmentationService.checked_view`);
+  (:meth:`~dashboard.services.SegmentationService.readable`, the registry's
+  check: the version's tables are not loaded to send a file);
 - with ``Cache-Control: private, no-store``.
 
 The page side: a finished job's callback sets the ``href`` of the menu's
@@ -47,8 +48,8 @@ FILE_JOBS: dict[str, Callable[[Settings, str, str], Path]] = {
     "report": tasks.report_file,
     "export": tasks.export_file,
 }
-#: The URL rule of the download route (relative to the app's path prefix).
-ROUTE = "/download/<job_id>"
+#: Where a job's file is downloaded from (relative to the app's path prefix), followed by the job id.
+PREFIX = "/download/"
 NOT_FOUND = "No such file: it is not yours, not finished, or no longer kept. Make it again.\n"
 
 #: Start a download once: click the link whose href was just set (it carries ``download``).
@@ -102,7 +103,7 @@ def finished(status: JobStatus, what: str) -> dict[str, Any]:
 def link_values(job_id: str, filename: str) -> dict[str, Any]:
     """``href``, ``children`` and ``className`` of a :func:`file_link` for a finished job's file."""
     return {
-        "href": dash.get_relative_path(f"/download/{job_id}"),
+        "href": dash.get_relative_path(f"{PREFIX}{job_id}"),
         "children": f"Download {filename} again",
         "className": "small",
     }
@@ -120,7 +121,7 @@ def job_file(job_id: str, owner: str, settings: Settings) -> tuple[Path, str]:
     status = tasks.runner().status(job_id, owner)
     if status.kind not in FILE_JOBS or status.state != "done" or not status.result:
         raise SegmentationError("That job has no file to send.")
-    service().checked_view(status.result.get("artifact"), owner)
+    service().readable(status.result.get("artifact"), owner)  # the registry's check; the version is not loaded
     path = FILE_JOBS[status.kind](settings, job_id, str(status.result.get("format") or ""))
     if not path.is_file():
         raise SegmentationError("The file is no longer on the server.")
@@ -146,4 +147,5 @@ def install(app: dash.Dash) -> None:
         response.headers["Cache-Control"] = "private, no-store"
         return response
 
-    app.server.add_url_rule(app.config.routes_pathname_prefix.rstrip("/") + ROUTE, "job_file_download", download)
+    rule = app.config.routes_pathname_prefix.rstrip("/") + PREFIX + "<job_id>"
+    app.server.add_url_rule(rule, "job_file_download", download)

@@ -233,3 +233,26 @@ def test_following_another_sessions_job_is_refused(dash_app, alices_export) -> N
         out = exports.follow_export(1, {"id": job_id})
     assert out["link_href"] is no_update and out["job"] is None
     assert out["status"] is not no_update  # says why (an alert), and links nothing
+
+
+def test_a_file_of_a_version_the_owner_can_no_longer_read_is_not_sent(dash_app, alices_export, monkeypatch) -> None:
+    """The job is the owner's and done, but its version is not (any more) theirs to read: refused, no file."""
+    from dashboard.runner import JobStatus
+    from pipeline.errors import AccessDenied
+    from pipeline.store.registry import NOT_AVAILABLE
+
+    job_id, _ = alices_export
+    foreign = "bob-only-0123456789-0123456789"
+    dash_app.server.extensions["segmentation_service"].store.add_version(BOB, foreign, "bob.csv", "upload")
+    result = {"artifact": foreign, "format": ".csv", "filename": "x.csv", "rows": 1}
+
+    class Runner:
+        def status(self, asked: str, owner: str) -> JobStatus:
+            return JobStatus(asked, "export", "done", 100, "Done", None, result, None)
+
+    monkeypatch.setattr(file_downloads.tasks, "runner", lambda: Runner())
+    settings = dash_app.server.extensions["segmentation_service"].settings
+    with dash_app.server.test_request_context("/"), pytest.raises(AccessDenied, match=NOT_AVAILABLE[:40]):
+        file_downloads.job_file(job_id, ALICE, settings)
+    response = client_of(dash_app, ALICE).get(f"/download/{job_id}")
+    assert response.status_code == 404 and response.get_data(as_text=True) == file_downloads.NOT_FOUND
