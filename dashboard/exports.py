@@ -34,7 +34,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import ids, tasks
-from dashboard.file_downloads import file_link, finished, link_outputs
+from dashboard.file_downloads import NO_LINK, file_link, finished, link_outputs
 from dashboard.services import ArtifactView, service
 from pipeline.data.export import EXPORT_FORMATS, ExportFormat, export_bytes, export_format
 from pipeline.errors import DataError, SegmentationError
@@ -269,8 +269,7 @@ def download(clicks: list[int | None], selection: dict[str, Any] | None, artifac
     except SegmentationError as err:
         log.warning("download refused: %s", err)
         return {**_unchanged("status"), "status": str(err)}
-    hidden = {"link_href": None, "link_children": "", "link_className": "d-none"}
-    return {**_unchanged(), **WIDGETS.started(job_id), **hidden, "status": ""}
+    return {**_unchanged(), **WIDGETS.started(job_id), **NO_LINK, "status": ""}
 
 
 @callback(
@@ -286,7 +285,7 @@ def follow_export(_tick: int | None, job: dict[str, Any] | None) -> dict[str, An
     done = finished(status, "Download")
     if isinstance(done["status"], str):  # the status line is red for refusals; this one is news, not an error
         done["status"] = html.Span(done["status"], className="text-body-secondary")
-    return {**_unchanged(*widgets, "status", *link_outputs(MATCH, MATCH)), **widgets, **done}
+    return {**_unchanged(*widgets, *done), **widgets, **done}
 
 
 @callback(

@@ -67,13 +67,14 @@ clientside_callback(
 )
 
 
+#: The properties of a :func:`file_link` a finished job sets, and their values while there is no file.
+LINK_PROPS = ("href", "children", "className")
+NO_LINK: dict[str, Any] = {"link_href": None, "link_children": "", "link_className": "d-none"}
+
+
 def file_link(page: str, menu: str) -> html.A:
     """The hidden-until-ready link to the file of a menu's finished job."""
-    return html.A(id=ids.file_link(page, menu), download="", className="d-none small", children="Download again")
-
-
-#: The properties of a :func:`file_link` a finished job sets.
-LINK_PROPS = ("href", "children", "className")
+    return html.A(id=ids.file_link(page, menu), download="", className="d-none", children="")
 
 
 def link_outputs(page: Any, menu: Any, duplicate: bool = False) -> dict[str, Output]:
