@@ -6,6 +6,7 @@ import gzip
 
 import brotli
 import flask
+import flask_compress.flask_compress as flask_compress_module
 import pytest
 
 from dashboard import compression
@@ -62,6 +63,31 @@ def test_immutable_file_is_compressed_once_per_algorithm_and_right() -> None:
     assert len(cache) == 2
     plain = client.get("/_dash-component-suites/lib.v1m1.js")
     assert "Content-Encoding" not in plain.headers and plain.get_data() == b"var a = 1;" * 500
+
+
+def test_a_streamed_asset_is_compressed_once_and_served_whole(tmp_path, monkeypatch) -> None:
+    """Flask streams ``/assets/`` files (send_file); flask-compress would compress a stream on every request."""
+    body = b"var plotly = 1;" * 4000
+    (tmp_path / "bundle.js").write_bytes(body)
+    server = flask.Flask(__name__, static_folder=str(tmp_path), static_url_path="/assets")
+    compression.install(server)
+    client = server.test_client()
+    compressions = []
+    real = flask_compress_module
+    monkeypatch.setattr(real, "_compress_chunks", lambda *a: compressions.append("stream") or iter([b""]))
+    original = real._compress_data
+    monkeypatch.setattr(real, "_compress_data", lambda *a: compressions.append("whole") or original(*a))
+    responses = [client.get("/assets/bundle.js?m=17.5", headers={"Accept-Encoding": "br"}) for _ in range(3)]
+    assert compressions == ["whole"]
+    for r in responses:
+        assert r.headers["Content-Encoding"] == "br" and r.headers["Cache-Control"] == compression.IMMUTABLE_CACHE
+        assert brotli.decompress(r.get_data()) == body
+        assert int(r.headers["Content-Length"]) == len(r.get_data())
+    plain = client.get("/assets/bundle.js?m=17.5")
+    assert "Content-Encoding" not in plain.headers and plain.get_data() == body
+    # An unstamped file is neither immutable nor read whole: flask-compress streams it as before.
+    client.get("/assets/bundle.js", headers={"Accept-Encoding": "br"})
+    assert compressions == ["whole", "stream"]
 
 
 def test_cache_keys_only_for_get_of_immutable_paths() -> None:
