@@ -11,6 +11,27 @@ from pipeline.config import Settings
 from pipeline.segmentation.training import TrainResult, load_dataset, train
 
 
+@pytest.fixture(autouse=True)
+def keep_page_callbacks() -> Iterator[None]:
+    """Put back the pages' ``@dash.callback`` registrations a test's own bare ``dash.Dash`` took.
+
+    Dash moves the module-level registrations into the first app that serves a
+    request; a bare app made by a test (tests/test_plotly_loading.py and the
+    like) would otherwise take them from the session's real app, whose
+    callbacks then fail with ``Callback function not found`` in whichever test
+    runs after it in the same process.
+    """
+    from dash import _callback
+
+    saved = list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP)
+    scripts = list(_callback.GLOBAL_INLINE_SCRIPTS)
+    yield
+    if saved[0] and not _callback.GLOBAL_CALLBACK_LIST:
+        _callback.GLOBAL_CALLBACK_LIST[:] = saved[0]
+        _callback.GLOBAL_CALLBACK_MAP.update(saved[1])
+        _callback.GLOBAL_INLINE_SCRIPTS[:] = scripts
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_secret(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Point the installation secret at a scratch config folder for the whole session.
