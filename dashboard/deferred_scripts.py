@@ -68,6 +68,35 @@ def drop_polyfill(scripts: str, regenerator_url: str) -> str:
     return swapped
 
 
+#: ``dcc``'s main script; its graph chunk is named like it (same folder, same version stamp).
+DCC_MAIN = re.compile(r'<script src="(?P<base>[^"]*/dash/dcc/)dash_core_components(?P<stamp>\.v[^"/]*)?\.js"></script>')
+
+
+def load_graph_chunk(scripts: str) -> str:
+    """``scripts`` with ``dcc``'s graph chunk (13 KB) loaded with the page, right after ``dcc`` itself.
+
+    ``dcc.Graph`` is a lazy component: its code is a separate chunk
+    (``async-graph.js``) that ``dcc`` fetches when the first graph is rendered,
+    so every page's first chart waited for one more request and one more
+    render pass.  Loaded as a page script, the chunk registers itself in
+    ``dcc``'s chunk list and the graph finds it there.  Every page but the
+    data page draws a chart first thing.
+
+    Raises
+    ------
+    ValueError
+        If ``scripts`` has no ``dcc`` script (a Dash upgrade changed its name).
+    """
+
+    def add(m: re.Match[str]) -> str:
+        return f'{m[0]}<script src="{m["base"]}async-graph{m["stamp"] or ""}.js"></script>'
+
+    out, count = DCC_MAIN.subn(add, scripts)
+    if count != 1:
+        raise ValueError(f"expected one dash_core_components script in Dash's page, found {count}")
+    return out
+
+
 def defer(scripts: str) -> str:
     """``scripts`` (Dash's ``{%scripts%}`` HTML) with ``defer`` on every external script."""
     return scripts.replace("<script src=", "<script defer src=")
@@ -81,7 +110,10 @@ def install(app: dash.Dash) -> None:
 
     def interpolate_index(**kwargs: Any) -> str:
         return interpolate(
-            **{**kwargs, "scripts": defer(drop_data_table(drop_polyfill(kwargs["scripts"], regenerator_url)))}
+            **{
+                **kwargs,
+                "scripts": defer(load_graph_chunk(drop_data_table(drop_polyfill(kwargs["scripts"], regenerator_url)))),
+            }
         )
 
     app.interpolate_index = interpolate_index

@@ -7,27 +7,12 @@ from pathlib import Path
 
 import dash
 import pytest
-from dash import _callback
 
 from dashboard import deferred_scripts
 from dashboard.app import ASSETS_IGNORE
 from dashboard.security import install as install_security
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def keep_global_callbacks():
-    """A bare app's first request takes Dash's global callbacks for itself; give them back for the real app.
-
-    Without this, a later test in the same process that builds the dashboard finds
-    no callback for the navbar (``Callback function not found``).
-    """
-    saved_map, saved_list = dict(_callback.GLOBAL_CALLBACK_MAP), list(_callback.GLOBAL_CALLBACK_LIST)
-    yield
-    _callback.GLOBAL_CALLBACK_MAP.clear()
-    _callback.GLOBAL_CALLBACK_MAP.update(saved_map)
-    _callback.GLOBAL_CALLBACK_LIST[:] = saved_list
 
 
 def make_app() -> dash.Dash:
@@ -48,6 +33,9 @@ def test_every_external_script_is_deferred_in_the_original_order_with_regenerato
     assert "polyfill@" in before[0] and "/assets/vendor/regenerator-runtime.js?m=" in after[0]
     kept = [u for u in before[1:] if "/dash_table/" not in u]
     assert len(kept) == len(before) - 2
+    dcc_main = next(i for i, u in enumerate(kept) if "/dcc/dash_core_components.v" in u)
+    graph_chunk = kept[dcc_main].replace("dash_core_components.v", "async-graph.v")
+    kept.insert(dcc_main + 1, graph_chunk)
     assert [u.split("?")[0] for u in after[1:]] == [u.split("?")[0] for u in kept]
     assert not any("polyfill" in u for u in after)
     assert len(after) > 5
@@ -80,6 +68,37 @@ def test_drop_polyfill_refuses_a_page_without_exactly_one_polyfill(count: int) -
     tag = '<script src="/_dash-component-suites/dash/deps/polyfill@7.v1.min.js"></script>'
     with pytest.raises(ValueError, match=f"expected one @babel/polyfill script in Dash's page, found {count}"):
         deferred_scripts.drop_polyfill(tag * count + '<script src="/a.js"></script>', "/assets/r.js")
+
+
+def test_the_graph_chunk_comes_right_after_dcc_with_its_version_stamp() -> None:
+    scripts = (
+        '<script src="/_dash-component-suites/dash/dcc/dash_core_components.v4_4_1m17.js"></script>\n'
+        '<script src="/_dash-component-suites/dash/dcc/dash_core_components-shared.v4_4_1m17.js"></script>'
+    )
+    assert deferred_scripts.load_graph_chunk(scripts) == (
+        '<script src="/_dash-component-suites/dash/dcc/dash_core_components.v4_4_1m17.js"></script>'
+        '<script src="/_dash-component-suites/dash/dcc/async-graph.v4_4_1m17.js"></script>\n'
+        '<script src="/_dash-component-suites/dash/dcc/dash_core_components-shared.v4_4_1m17.js"></script>'
+    )
+    unstamped = '<script src="/app/_dash-component-suites/dash/dcc/dash_core_components.js"></script>'
+    assert deferred_scripts.load_graph_chunk(unstamped).endswith(
+        '<script src="/app/_dash-component-suites/dash/dcc/async-graph.js"></script>'
+    )
+
+
+def test_the_graph_chunk_is_served_immutable() -> None:
+    client = make_app().server.test_client()
+    index = client.get("/").get_data(as_text=True)
+    (url,) = re.findall(r'<script defer src="([^"]*/dcc/async-graph\.v[^"]+)"', index)
+    response = client.get(url)
+    assert response.status_code == 200 and b"webpackChunkdash_core_components" in response.get_data()
+
+
+@pytest.mark.parametrize("count", [0, 2])
+def test_load_graph_chunk_refuses_a_page_without_exactly_one_dcc_script(count: int) -> None:
+    tag = '<script src="/_dash-component-suites/dash/dcc/dash_core_components.v1.js"></script>'
+    with pytest.raises(ValueError, match=f"expected one dash_core_components script in Dash's page, found {count}"):
+        deferred_scripts.load_graph_chunk(tag * count + '<script src="/a.js"></script>')
 
 
 def test_the_renderer_starts_on_dom_content_loaded_and_its_hash_is_allowed() -> None:

@@ -65,6 +65,10 @@ def test_pages_draw_with_the_partial_bundle_and_never_fetch_plotly_min_js(page) 
     assert [u for u in urls if "/assets/vendor/plotly-2d.min.js" in u], "the 2-D bundle was not loaded"
     assert [u for u in urls if "/assets/vendor/plotly-3d.min.js" in u], "the 3-D bundle was not loaded"
     assert page.evaluate("() => typeof window.Plotly.newPlot") == "function"
+    # dcc's graph chunk came with each page's scripts (stamped URL, 4 pages opened), never fetched by dcc
+    # itself (``async-graph.js`` without the stamp) when a graph was rendered
+    chunks = [u for u in urls if "/dcc/async-graph" in u]
+    assert len(chunks) == 4 and all("/dcc/async-graph.v" in u for u in chunks), chunks
 
 
 def test_explorer_opened_directly_loads_only_the_3d_bundle(page) -> None:
