@@ -30,3 +30,10 @@ def test_a_figure_cannot_change_the_cached_template() -> None:
 def test_layout_options_are_still_validated() -> None:
     with pytest.raises(ValueError):
         themed(go.Figure(), "light", not_a_layout_property=1)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_tick_labels_are_not_measured_to_be_hidden(theme: str) -> None:
+    """plotly.js measures every tick label on each draw unless overflow is allowed (a forced layout per label)."""
+    axes = themed(go.Figure(go.Bar(x=[1, 2], y=[3, 4])), theme).layout.template.layout
+    assert axes.xaxis.ticklabeloverflow == axes.yaxis.ticklabeloverflow == "allow"
