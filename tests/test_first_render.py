@@ -112,3 +112,26 @@ def test_eda_draws_its_first_screen_and_leaves_the_rest_until_in_view(request_ct
     for wanted in (False, None):
         with pytest.raises(PreventUpdate):
             eda.render_overview(wanted, None, "dark")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_changes_layout_holds_the_first_pair_as_render_draws_it(request_ctx, theme: str) -> None:
+    changes = page_module("changes")
+    page = changes.layout(**{THEME_ARG: theme})
+    options, _, start, end = changes.fill_pickers(None, None, None)
+    assert (start, end) == ("builtin-0", "builtin-1")
+    for picker, value in ((ids.CHANGES_FROM, start), (ids.CHANGES_TO, end)):
+        assert (component(page, picker).options, component(page, picker).value) == (options, value)
+    drawn = changes.render(start, end, theme)
+    assert figure_json(component(page, ids.CHANGES_SANKEY).figure) == figure_json(drawn["sankey"])
+    assert figure_json(component(page, ids.CHANGES_SHARES).figure) == figure_json(drawn["shares"])
+    for key, target in (("summary", ids.CHANGES_SUMMARY), ("drift", ids.CHANGES_DRIFT), ("matrix", ids.CHANGES_MATRIX)):
+        assert str(component(page, target).children) == str(drawn[key])
+
+
+def test_changes_callbacks_wait_for_a_change(dash_app) -> None:
+    """The layout holds the first state: neither the pickers nor the pair's report is asked for again on arrival."""
+    entries = {tuple(o.split(".")[0] for o in c["output"].strip(".").split("...")): c for c in dash_app._callback_list}
+    pickers = entries[(ids.CHANGES_FROM, ids.CHANGES_TO, ids.CHANGES_FROM, ids.CHANGES_TO)]
+    report = next(c for outs, c in entries.items() if ids.CHANGES_SANKEY in outs and ids.CHANGES_SUMMARY in outs)
+    assert pickers["prevent_initial_call"] is True and report["prevent_initial_call"] is True

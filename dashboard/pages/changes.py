@@ -26,6 +26,7 @@ from dashboard.figures.changes import (
     shares_figure,
 )
 from dashboard.figures.common import empty_figure
+from dashboard.first_render import fill_in, session_choice
 from dashboard.services import view
 from pipeline.errors import SegmentationError
 from pipeline.timeline.drift import RETRAIN_PSI, RETRAIN_SHIFT_SD, SHARE_ALERT_POINTS
@@ -105,8 +106,29 @@ def controls() -> dbc.Card:
     )
 
 
-def layout(**_query: str) -> html.Div:
-    """Page frame; filled by the callbacks."""
+def layout(**kwargs: Any) -> html.Div:
+    """The page with its first pair of snapshots drawn (:mod:`dashboard.first_render`).
+
+    The pickers' choices and everything about the pair come from the same
+    functions as the callbacks' answers, so the page needs no callback before
+    it is drawn; the callbacks run on later changes.
+    """
+    _artifact_id, theme = session_choice(kwargs)
+    choices, _same, start, end = fill_pickers(None, None, None)
+    values: dict[tuple[str, str], Any] = {
+        (ids.CHANGES_FROM, "options"): choices,
+        (ids.CHANGES_TO, "options"): choices,
+        (ids.CHANGES_FROM, "value"): start,
+        (ids.CHANGES_TO, "value"): end,
+    }
+    for key, value in render(start, end, theme).items():
+        target = RENDER_OUTPUTS[key]
+        values[(target.component_id, target.component_property)] = value
+    return fill_in(page_frame(), values)
+
+
+def page_frame() -> html.Div:
+    """The page's components, without their values."""
     return html.Div(
         [
             page_header(
@@ -189,6 +211,7 @@ def layout(**_query: str) -> html.Div:
     Input(ids.CHANGES_SAVED, "data"),
     State(ids.CHANGES_FROM, "value"),
     State(ids.CHANGES_TO, "value"),
+    prevent_initial_call=True,
 )
 def fill_pickers(saved: dict[str, Any] | None, current_from: str | None, current_to: str | None) -> tuple[Any, ...]:
     """The snapshots this owner may read; the first two of the built-in series are chosen at first."""
@@ -224,22 +247,27 @@ def save_snapshot(n_clicks: int | None, artifact_id: str | None) -> tuple[Any, A
     )
 
 
+#: What :func:`render` sets, by name (the layout sets the same values on the first render).
+RENDER_OUTPUTS = {
+    "summary": Output(ids.CHANGES_SUMMARY, "children"),
+    "alerts": Output(ids.CHANGES_ALERTS, "children"),
+    "sankey": Output(ids.CHANGES_SANKEY, "figure"),
+    "matrix": Output(ids.CHANGES_MATRIX, "children"),
+    "drift": Output(ids.CHANGES_DRIFT, "children"),
+    "matches": Output(ids.CHANGES_MATCHES, "children"),
+    "shares": Output(ids.CHANGES_SHARES, "figure"),
+    "flow": Output(ids.CHANGES_FLOW, "data"),
+}
+
+
 @callback(
-    output={
-        "summary": Output(ids.CHANGES_SUMMARY, "children"),
-        "alerts": Output(ids.CHANGES_ALERTS, "children"),
-        "sankey": Output(ids.CHANGES_SANKEY, "figure"),
-        "matrix": Output(ids.CHANGES_MATRIX, "children"),
-        "drift": Output(ids.CHANGES_DRIFT, "children"),
-        "matches": Output(ids.CHANGES_MATCHES, "children"),
-        "shares": Output(ids.CHANGES_SHARES, "figure"),
-        "flow": Output(ids.CHANGES_FLOW, "data"),
-    },
+    output=RENDER_OUTPUTS,
     inputs={
         "from_id": Input(ids.CHANGES_FROM, "value"),
         "to_id": Input(ids.CHANGES_TO, "value"),
         "theme": Input(ids.THEME, "data"),
     },
+    prevent_initial_call=True,
 )
 def render(from_id: str | None, to_id: str | None, theme: str | None) -> dict[str, Any]:
     """Everything about the chosen pair (computed once per pair by :func:`dashboard.timeline.pair`)."""
