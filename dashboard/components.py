@@ -61,6 +61,54 @@ def graph(graph_id: str | dict[str, str], filename: str, height: int = 380, **kw
     )
 
 
+def menu_button(label: Any, items: Sequence[Any], *, menu_id: str | None = None, class_name: str = "") -> html.Fieldset:
+    """A small button that opens ``items`` below it, right-aligned (``assets/menus.js`` opens and closes it).
+
+    Bootstrap's look (``dropdown-toggle``, ``dropdown-menu``, ``dropdown-item``),
+    without dash-bootstrap-components' ``DropdownMenu``: that one renders its
+    closed menu when the page is drawn and positions it with Popper, which reads
+    the page's layout for every menu during the page's first render and again on
+    every scroll (about 20 ms of main thread per page with two menus). Here the
+    menu is placed by CSS under its button. The button says whether the menu is
+    open (``aria-expanded``); a choice, a click elsewhere or Escape closes it.
+
+    Parameters
+    ----------
+    label
+        The button's content.
+    items
+        The menu's entries: ``html.Button(..., className="dropdown-item")``
+        (their ``n_clicks`` are the callbacks' inputs) and
+        ``html.Div(..., className="dropdown-header")`` headings.
+    menu_id
+        Id of the wrapping ``<fieldset>``: its ``disabled`` disables the button
+        and every entry (while a job runs).
+    class_name
+        Extra classes of the wrapper.
+    """
+    return html.Fieldset(
+        html.Div(
+            [
+                html.Button(
+                    label,
+                    type="button",
+                    className="btn btn-sm btn-primary dropdown-toggle",
+                    **{"aria-expanded": "false", "data-menu-toggle": "true"},
+                ),
+                html.Div(items, className="dropdown-menu dropdown-menu-end", **{"data-bs-popper": "static"}),
+            ],
+            className="dropdown",
+        ),
+        className=f"app-menu d-inline-block {class_name}".strip(),
+        **({"id": menu_id} if menu_id is not None else {}),
+    )
+
+
+def menu_item(label: Any, item_id: Any, class_name: str = "") -> html.Button:
+    """An entry of :func:`menu_button` (its ``n_clicks`` is the choice)."""
+    return html.Button(label, id=item_id, type="button", className=f"dropdown-item {class_name}".strip())
+
+
 def card(title: str | None, body: Any, className: str = "", help_text: str | None = None) -> dbc.Card:
     """A titled card; ``help_text`` adds a muted explanation under the title."""
     header = []

@@ -30,10 +30,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import ids, tasks
+from dashboard.components import menu_button, menu_item
 from dashboard.file_downloads import NO_LINK, file_link, finished, link_outputs
 from dashboard.services import ArtifactView, service
 from pipeline.data.export import EXPORT_FORMATS, ExportFormat, export_bytes, export_format
@@ -79,24 +79,19 @@ def download_menu(
     items: list[Any] = []
     for group in rows:
         if len(rows) > 1:
-            items.append(dbc.DropdownMenuItem(ROW_HEADINGS[group], header=True))
+            items.append(html.Div(ROW_HEADINGS[group], className="dropdown-header"))
         for fmt in EXPORT_FORMATS.values():
-            items.append(
-                dbc.DropdownMenuItem(fmt.label, id=ids.export_item(page, menu, group, fmt.key), className="small")
-            )
+            items.append(menu_item(fmt.label, ids.export_item(page, menu, group, fmt.key), "small"))
     return html.Div(
         [
-            dbc.DropdownMenu(
-                items,
-                label=[
+            menu_button(
+                [
                     html.I(className="bi bi-download me-1", **{"aria-hidden": "true"}),
                     label,
                     html.Span(f" {what} (CSV, Excel or Parquet)", className="visually-hidden"),
                 ],
-                size="sm",
-                color="outline-primary",
-                align_end=True,
-                className="export-menu",
+                items,
+                class_name="export-menu",
             ),
             dcc.Store(id=ids.export_selection(page, menu), data=dict(selection or {})),
             dcc.Download(id=ids.export_download(page, menu)),

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, tasks
-from dashboard.components import error_alert
+from dashboard.components import error_alert, menu_button, menu_item
 from dashboard.file_downloads import file_link, finished, link_outputs
 from dashboard.services import service
 from pipeline.errors import SegmentationError
@@ -46,16 +45,13 @@ WIDGETS = tasks.JobWidgets(
 
 def report_menu() -> html.Div:
     """The menu, its progress bar, status line and download target."""
-    items = [dbc.DropdownMenuItem(label, id=item_id) for item_id, (_suffix, label) in FORMATS.items()]
+    items = [menu_item(label, item_id) for item_id, (_suffix, label) in FORMATS.items()]
     return html.Div(
         [
-            dbc.DropdownMenu(
+            menu_button(
+                [html.I(className="bi bi-file-earmark-arrow-down me-1", **{"aria-hidden": "true"}), "Download report"],
                 items,
-                id=ids.REPORT_MENU,
-                label=[html.I(className="bi bi-file-earmark-arrow-down me-1"), "Download report"],
-                size="sm",
-                color="outline-primary",
-                align_end=True,
+                menu_id=ids.REPORT_MENU,
             ),
             WIDGETS.block(),
             html.Div(id=ids.REPORT_STATUS, className="mt-2 small", role="status"),
