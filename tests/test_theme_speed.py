@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import pytest
 
-from dashboard.figures.common import themed
+from dashboard.figures.common import label_margin, themed
 from dashboard.theme import THEMES, template
 
 
@@ -37,3 +39,11 @@ def test_tick_labels_are_not_measured_to_be_hidden(theme: str) -> None:
     """plotly.js measures every tick label on each draw unless overflow is allowed (a forced layout per label)."""
     axes = themed(go.Figure(go.Bar(x=[1, 2], y=[3, 4])), theme).layout.template.layout
     assert axes.xaxis.ticklabeloverflow == axes.yaxis.ticklabeloverflow == "allow"
+
+
+def test_label_margin_fits_the_longest_label_generously() -> None:
+    # 36 characters at 13 px and 0.62 em each, plus 14 px: ceil(290.16) + 14
+    assert label_margin(["Low-Value", "High Spend – Low Campaign Engagement"]) == 305
+    assert label_margin(["abc"], font_size=10, pad=0) == 19  # ceil(3 * 10 * 0.62) = ceil(18.6)
+    assert label_margin([12345]) == math.ceil(5 * 13 * 0.62) + 14  # numbers as they are written
+    assert label_margin([]) == 14

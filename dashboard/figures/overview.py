@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from .common import themed
+from .common import label_margin, themed
 
 
 def segment_share_figure(segments: Sequence[Mapping[str, Any]], theme: str) -> go.Figure:
@@ -60,5 +60,6 @@ def segment_share_figure(segments: Sequence[Mapping[str, Any]], theme: str) -> g
         },
         yaxis={"autorange": "reversed", "title": None},
         showlegend=False,
-        margin={"l": 10, "r": 20, "t": 10, "b": 40},
+        # Room for the segment names and for the x-axis ticks, so plotly.js draws the chart once (label_margin).
+        margin={"l": label_margin(names), "r": 20, "t": 10, "b": 40},
     )

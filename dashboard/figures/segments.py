@@ -278,7 +278,8 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measu
             "range": y_range,
             "zeroline": False,
         },
-        margin={"l": 70, "r": 20, "t": 10, "b": 50},
+        # b: the axis's ticks and title fit (53 px), so plotly.js does not draw the chart twice to make room.
+        margin={"l": 70, "r": 20, "t": 10, "b": 56},
     )
 
 

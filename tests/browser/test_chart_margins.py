@@ -1,0 +1,35 @@
+"""The first screen's charts are drawn once: their margins already fit their labels (figures.common.label_margin).
+
+plotly.js widens a margin too narrow for an axis's tick labels or title by
+drawing the chart again; on a page's first render that second draw cost
+about 20 ms of main thread per chart.  On the built-in sample, each chart
+below ends with exactly the margins its figure asked for.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+#: What a drawn chart ended with, against what its figure asked for.
+MARGINS_JS = """(id) => {
+    const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+    const asked = gd.layout.margin, size = gd._fullLayout._size;
+    return {asked: [asked.l, asked.r, asked.t, asked.b], drawn: [size.l, size.r, size.t, size.b].map(Math.round)};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "graphs"),
+    [
+        ("/", ["overview-size-graph"]),
+        ("/eda", ["eda-dist-graph", "eda-category-graph"]),
+        ("/segments", ["segments-matrix-graph"]),
+    ],
+)
+def test_first_screen_charts_keep_the_margins_they_asked_for(page, path: str, graphs: list[str]) -> None:
+    page.goto(path)
+    for graph in graphs:
+        expect(page.locator(f"#{graph} .js-plotly-plot .main-svg").first).to_be_attached(timeout=30_000)
+        margins = page.evaluate(MARGINS_JS, graph)
+        assert margins["drawn"] == margins["asked"], (graph, margins)
