@@ -146,6 +146,7 @@ SIM_DRAWN = "sim-drawn"  # dcc.Store: artifact id + theme the simulator figures 
 
 # --- segments (/segments) ---------------------------------------------------
 SEGMENTS_CARDS = "segments-cards"
+SEGMENTS_CARDS_WANTED = "segments-cards-wanted"  # set once the cards' row has been on screen
 SEGMENTS_MATRIX_GRAPH = "segments-matrix-graph"
 SEGMENTS_PRIORITY = "segments-priority"
 SEGMENTS_HOW_MEASURED = "segments-how-measured"  # how the matrix's inactivity axis is measured, or why not

@@ -129,7 +129,7 @@ def test_every_page_offers_every_format(request_ctx, trained: TrainResult) -> No
 
     overview = items(page_module("overview").layout())
     assert overview == {("overview", "all", "all", f) for f in FORMAT_KEYS}
-    cards, *_ = page_module("segments").render(None, "light")
+    cards, _style = page_module("segments").render_cards(True, None)  # built once their row is in view
     keys = [s["key"] for s in trained.artifact.manifest["segments"]]
     expected = {("segment-card", k, "segment", f) for k in keys for f in FORMAT_KEYS}
     assert items(page_module("segments").layout()) | items(cards) == expected | {

@@ -84,9 +84,13 @@ def test_a_version_the_session_may_not_read_shows_the_default(request_ctx) -> No
 def test_segments_layout_holds_what_render_draws(request_ctx) -> None:
     segments = page_module("segments")
     page = segments.layout(**{THEME_ARG: "dark"})
-    cards, matrix, *_ = segments.render(None, "dark")
+    matrix, priorities, _note = segments.render(None, "dark")
     assert figure_json(component(page, ids.SEGMENTS_MATRIX_GRAPH).figure) == figure_json(matrix)
-    assert len(component(page, ids.SEGMENTS_CARDS).children) == len(cards)
+    assert str(component(page, ids.SEGMENTS_PRIORITY).children) == str(priorities)
+    # The cards, below the fold, come when their row is on screen: until then it keeps two rows' height.
+    n = len(segments.view(None).segments)
+    assert component(page, ids.SEGMENTS_CARDS).style == {"minHeight": f"{-(-n // 2) * segments.CARD_ROW_PX}px"}
+    assert component(page, ids.SEGMENTS_CARDS_WANTED).data is False
 
 
 def test_eda_draws_its_first_screen_and_leaves_the_rest_until_in_view(request_ctx) -> None:

@@ -303,7 +303,11 @@ def test_correlation_pca_and_quality(eda, trained, theme) -> None:
 # --- Segments ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("theme", THEMES)
 def test_segment_cards_and_priority_matrix(segments, trained, theme) -> None:
-    cards, matrix, priorities, note = segments.render(None, theme)
+    matrix, priorities, note = segments.render(None, theme)
+    with pytest.raises(PreventUpdate):
+        segments.render_cards(False, None)  # not yet scrolled into view
+    cards, style = segments.render_cards(True, None)
+    assert style == {}  # the placeholder's height is dropped once the cards are in
     ordered = display_order(trained)
     assert len(cards) == len(ordered)
     for card, seg in zip(cards, ordered, strict=True):

@@ -8,6 +8,7 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard import churn, ids, segment_notes
 from dashboard.components import (
@@ -25,7 +26,7 @@ from dashboard.components import (
 from dashboard.exports import download_menu
 from dashboard.figures.eda import numeric_variables, population_means
 from dashboard.figures.segments import evidence_phrases, priority_figure, profile_rows
-from dashboard.first_render import session_choice
+from dashboard.first_render import session_choice, when_in_view
 from dashboard.services import ArtifactView, view
 
 dash.register_page(
@@ -41,7 +42,8 @@ dash.register_page(
 def layout(**kwargs: Any) -> html.Div:
     """The page for the session's data set and theme (:mod:`dashboard.first_render`); :func:`render` redraws it."""
     artifact_id, theme = session_choice(kwargs)
-    cards, figure, priority, how = contents(view(artifact_id), theme)
+    v = view(artifact_id)
+    figure, priority, how = contents(v, theme)
     return html.Div(
         [
             html.Div(
@@ -77,9 +79,26 @@ def layout(**kwargs: Any) -> html.Div:
                 ],
                 className="g-3 mb-3",
             ),
-            dbc.Row(cards, id=ids.SEGMENTS_CARDS, className="g-3"),
+            # Below the fold: the cards (about 560 components for four segments) are built when their row
+            # scrolls into view (dashboard.first_render.when_in_view); the row keeps roughly their height.
+            dcc.Store(id=ids.SEGMENTS_CARDS_WANTED, data=False),
+            dbc.Row(
+                html.P("The segments' profiles appear as you scroll to them.", className="small text-body-secondary"),
+                id=ids.SEGMENTS_CARDS,
+                className="g-3",
+                style=cards_placeholder_style(len(v.segments)),
+            ),
         ]
     )
+
+
+#: Height kept for one row of two segment cards until they are built.
+CARD_ROW_PX = 620
+
+
+def cards_placeholder_style(n_segments: int) -> dict[str, str]:
+    """The cards' row before they are built: about their height, so the page's length does not jump."""
+    return {"minHeight": f"{-(-n_segments // 2) * CARD_ROW_PX}px"}
 
 
 def averages(v: ArtifactView) -> dict[str, float]:
@@ -313,7 +332,6 @@ def matrix_note(v: ArtifactView) -> html.Div:
 
 
 @callback(
-    Output(ids.SEGMENTS_CARDS, "children"),
     Output(ids.SEGMENTS_MATRIX_GRAPH, "figure"),
     Output(ids.SEGMENTS_PRIORITY, "children"),
     Output(ids.SEGMENTS_HOW_MEASURED, "children"),
@@ -322,15 +340,36 @@ def matrix_note(v: ArtifactView) -> html.Div:
     prevent_initial_call=True,  # the layout draws the page first
 )
 def render(artifact_id: str | None, theme: str | None) -> tuple[Any, ...]:
-    """Redraw the page when the session's artifact or the theme changes."""
+    """Redraw the matrix and the ranking when the session's artifact or the theme changes."""
     return contents(view(artifact_id), theme or "light")
 
 
 def contents(v: ArtifactView, theme: str) -> tuple[Any, ...]:
-    """Segment cards, priority matrix, ranking and how the matrix is measured, for ``v``."""
-    avg = averages(v)
-    notes = segment_notes.notes_of(v)
-    cards = [dbc.Col(segment_card(s, v, avg, notes), lg=6) for s in v.segments]
+    """Priority matrix, ranking and how the matrix is measured, for ``v``."""
     cm = churn.churn_model(v.manifest)
     reason = None if cm is not None else churn.not_measured_reason(v.manifest)
-    return cards, priority_figure(v.segments, theme, reason), priority_list(v), matrix_note(v)
+    return priority_figure(v.segments, theme, reason), priority_list(v), matrix_note(v)
+
+
+when_in_view(ids.SEGMENTS_CARDS, ids.SEGMENTS_CARDS_WANTED)
+
+
+@callback(
+    Output(ids.SEGMENTS_CARDS, "children"),
+    Output(ids.SEGMENTS_CARDS, "style"),
+    Input(ids.SEGMENTS_CARDS_WANTED, "data"),
+    Input(ids.ACTIVE_ARTIFACT, "data"),
+    prevent_initial_call=True,
+)
+def render_cards(wanted: bool | None, artifact_id: str | None) -> tuple[list[dbc.Col], dict[str, str]]:
+    """The segment cards, once their row has been on screen (and again when the session's artifact changes)."""
+    if not wanted:
+        raise PreventUpdate
+    return segment_cards(view(artifact_id)), {}
+
+
+def segment_cards(v: ArtifactView) -> list[dbc.Col]:
+    """One card per segment of ``v``, with its notes."""
+    avg = averages(v)
+    notes = segment_notes.notes_of(v)
+    return [dbc.Col(segment_card(s, v, avg, notes), lg=6) for s in v.segments]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from dashboard.screenshots import set_theme, wait_settled
+from dashboard.screenshots import scroll_through, set_theme, wait_settled
 from dashboard.services import ArtifactView
 from pipeline.segmentation.training import TrainResult
 
@@ -84,6 +84,7 @@ def test_axe_finds_no_violation_on_any_page(audit_page, trained: TrainResult, th
     for path in paths:
         page.goto(path)
         wait_settled(page)
+        scroll_through(page)  # what is built once in view (segment cards, /eda's lower half) is audited too
         if "segment=" in path:
             expect(page.locator("#explorer-grid .ag-row").first).to_be_visible(timeout=30_000)
         expect(page.locator("html")).to_have_attribute("data-bs-theme", theme)

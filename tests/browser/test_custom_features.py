@@ -70,6 +70,7 @@ def test_upload_choose_features_train_and_visit_every_page(page: Page, tmp_path:
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     # The segments are named from their evidence.
     page.goto("/segments")
+    page.locator("#segments-cards").scroll_into_view_if_needed()  # the cards are built once in view
     expect(page.locator("body")).to_contain_text("annual income", timeout=60_000)
     expect(page.locator("body")).to_contain_text("Yours to decide", timeout=30_000)
 
@@ -79,6 +80,7 @@ def test_upload_choose_features_train_and_visit_every_page(page: Page, tmp_path:
     page.locator("button[id*='segment-note-save']").first.click()
     expect(page.locator("[id*='segment-note-status']").first).to_have_text("Saved.", timeout=30_000)
     page.reload()
+    page.locator("#segments-cards").scroll_into_view_if_needed()
     expect(page.locator("textarea[id*='segment-note']").first).to_have_value(
         "Invite them to the spring preview", timeout=60_000
     )

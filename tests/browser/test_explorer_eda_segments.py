@@ -38,6 +38,10 @@ def test_eda_page_renders_and_splits_by_segment(page, trained) -> None:
 def test_segments_page_shows_every_segment(page, trained) -> None:
     page.goto("/segments")
     segments = display_order(trained)
+    expect(page.locator("#segments-priority li")).to_have_count(len(segments))
+    # The cards are built when their row scrolls into view (dashboard.first_render.when_in_view).
+    assert page.locator("#segments-cards .segment-card").count() == 0
+    page.locator("#segments-cards").scroll_into_view_if_needed()
     expect(page.locator("#segments-cards .segment-card")).to_have_count(len(segments))
     for seg in segments:
         expect(page.locator("#segments-cards")).to_contain_text(seg["name"])
