@@ -127,7 +127,9 @@ def shares_figure(
         yaxis={"tickformat": ".0%", "range": [0, 1], "title": None},
         xaxis={"title": None, "type": "category"},
         legend={"orientation": "h", "y": -0.15},
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        # Room for the ticks, the dates' overhang and the legend below (two rows for the sample's four
+        # names): plotly.js then draws the chart once instead of widening its margins with a second draw.
+        margin={"l": 50, "r": 50, "t": 20, "b": 130},
         hovermode="x unified",
     )
 

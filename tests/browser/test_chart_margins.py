@@ -25,6 +25,7 @@ MARGINS_JS = """(id) => {
         ("/", ["overview-size-graph"]),
         ("/eda", ["eda-dist-graph", "eda-category-graph"]),
         ("/segments", ["segments-matrix-graph"]),
+        ("/changes", ["changes-sankey", "changes-shares"]),
     ],
 )
 def test_first_screen_charts_keep_the_margins_they_asked_for(page, path: str, graphs: list[str]) -> None:
