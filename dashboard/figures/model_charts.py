@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 from pipeline.segmentation import registry
 
 from ..theme import NEUTRAL
-from .common import empty_figure, themed
+from .common import empty_figure, label_margin, themed
 from .model_text import (
     GROUP_COLOURS,
     KNIFE_SHARE_TOLERANCE,
@@ -91,7 +91,10 @@ def metric_figure(result: Mapping[str, Any], metric: str, theme: str = "light") 
         zeroline=True,
     )
     fig.update_yaxes(automargin=True)
-    return themed(fig, theme, margin={"l": 10, "r": 30, "t": 10, "b": 50}, showlegend=False, bargap=0.3)
+    # Room for the models' names and the axis title, so plotly.js draws the chart once (label_margin).
+    return themed(
+        fig, theme, margin={"l": label_margin(labels), "r": 30, "t": 10, "b": 56}, showlegend=False, bargap=0.3
+    )
 
 
 # --------------------------------------------------------------------------- k sweep

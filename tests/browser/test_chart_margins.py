@@ -9,8 +9,12 @@ below ends with exactly the margins its figure asked for.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
+#: The chart has been drawn from a figure that asks for margins.
+DRAWN_JS = """(id) => {
+    const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+    return !!(gd && gd._fullLayout && gd._fullLayout._size && gd.layout.margin && gd.querySelector('.main-svg'));
+}"""
 #: What a drawn chart ended with, against what its figure asked for.
 MARGINS_JS = """(id) => {
     const gd = document.querySelector('#' + id + ' .js-plotly-plot');
@@ -26,11 +30,13 @@ MARGINS_JS = """(id) => {
         ("/eda", ["eda-dist-graph", "eda-category-graph"]),
         ("/segments", ["segments-matrix-graph"]),
         ("/changes", ["changes-sankey", "changes-shares"]),
+        ("/models", ["models-metric-graph"]),
     ],
 )
 def test_first_screen_charts_keep_the_margins_they_asked_for(page, path: str, graphs: list[str]) -> None:
     page.goto(path)
     for graph in graphs:
-        expect(page.locator(f"#{graph} .js-plotly-plot .main-svg").first).to_be_attached(timeout=30_000)
+        # drawn from its figure (on /models, once the comparison is shown; a placeholder has no margins)
+        page.wait_for_function(DRAWN_JS, arg=graph, polling="raf", timeout=120_000)
         margins = page.evaluate(MARGINS_JS, graph)
         assert margins["drawn"] == margins["asked"], (graph, margins)
