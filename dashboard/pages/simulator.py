@@ -578,7 +578,7 @@ def map_axis_titles(v: ArtifactView) -> list[str]:
 #: objects; ``Plotly.update`` would re-plot them, a shape's anchor is a "calc" edit to it).  A value equal
 #: to the drawn one is left out (plotly.js compares arrays by identity).  Dash runs it in a task after the
 #: one that puts the prediction's text on the page, so the text is painted first; a chart not drawn yet
-#: (plotly.js still loading) gets the newest update once it is.
+#: (plotly.js still loading) gets the newest update once it is (tried on every animation frame for 10 s).
 UPDATE_CHARTS_JS = """function (update) {
     if (!update) { return window.dash_clientside.no_update; }
     // A copy of root with path set to value: new objects along the path, the rest shared; root itself when
@@ -596,13 +596,19 @@ UPDATE_CHARTS_JS = """function (update) {
         node[keys[keys.length - 1]] = value;
         return top;
     };
-    const pending = window.__simChartUpdates = Object.assign(window.__simChartUpdates || {}, update);
+    // The newest update waits on its chart's element (a new visit to the page has new elements: nothing stale).
+    for (const id of Object.keys(update)) {
+        const box = document.getElementById(id);
+        if (box) { box.simPending = update[id]; }
+    }
     const apply = (tries) => {
-        for (const id of Object.keys(pending)) {
-            const gd = document.querySelector('#' + id + ' .js-plotly-plot');
-            if (!gd || !gd._fullLayout || !gd.data || !window.Plotly) { continue; }
-            const u = pending[id];
-            delete pending[id];
+        let waiting = 0;
+        for (const id of Object.keys(update)) {
+            const box = document.getElementById(id), u = box && box.simPending;
+            if (!u) { continue; }
+            const gd = box.querySelector('.js-plotly-plot');
+            if (!gd || !gd._fullLayout || !gd.data || !window.Plotly) { waiting++; continue; }
+            box.simPending = null;
             const data = gd.data.slice();
             for (const [attr, values] of Object.entries(u.data)) {
                 values.forEach((value, i) => { data[i] = set(data[i], attr, value); });
@@ -611,7 +617,7 @@ UPDATE_CHARTS_JS = """function (update) {
             for (const [attr, value] of Object.entries(u.layout)) { layout = set(layout, attr, value); }
             window.Plotly.react(gd, data, layout);
         }
-        if (Object.keys(pending).length && tries < 600) { requestAnimationFrame(() => apply(tries + 1)); }
+        if (waiting && tries < 600) { requestAnimationFrame(() => apply(tries + 1)); }
     };
     apply(0);
     return window.dash_clientside.no_update;
