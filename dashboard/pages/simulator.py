@@ -552,7 +552,9 @@ def chart_updates(v: ArtifactView, sim: Simulation, scored: Mapping[str, Any]) -
     marker (a layout shape and label) goes; applied in the browser by
     :data:`UPDATE_CHARTS_JS`, so the figures are neither resent nor
     re-plotted through ``dcc.Graph`` (which deep-copies a figure on every
-    change and re-plots it whole: every customer on the map).
+    change and re-plots it whole: every customer on the map).  In the order
+    they are applied: the map last (``bench_app`` times "every chart updated"
+    at the map's ``plotly_afterplot``).
     """
     theme = str(scored.get("theme") or "light")
     seg = sim.segment
