@@ -20,7 +20,7 @@ import dash
 import plotly.graph_objects as go
 import pytest
 
-from dashboard import churn, explorer_drill, ids, simulator_inputs, simulator_results
+from dashboard import churn, explorer_drill, ids, simulator_charts, simulator_inputs, simulator_results
 from dashboard.components import churn_badge, kpi_card
 from dashboard.figures import models as models_fig
 from dashboard.figures import segments as segments_fig
@@ -489,7 +489,7 @@ def test_simulator_callbacks_on_the_trained_sample(pages, trained) -> None:
     # the result's signature covers every input on the page, the recency input included
     signature = result.to_plotly_json()["props"]["data-values"]
     assert signature == simulator_results.values_signature({c["index"]: float(x) for c, x in slider_ids})
-    gauge, *_ = sim.full_figures(scored)
+    gauge, *_ = simulator_charts.full_figures(v, v.simulate(scored["values"]), scored)
     if measured:
         assert scored["churn"]["p_alive"] == pytest.approx(gauge.data[0].value / 100, abs=0.0005)
         assert float(block.to_plotly_json()["props"]["data-p-alive"]) == pytest.approx(
@@ -497,7 +497,7 @@ def test_simulator_callbacks_on_the_trained_sample(pages, trained) -> None:
         )
     else:
         assert scored["churn"] is None and gauge.data[0].mode == "gauge" and "not measured" in text_of(block)
-    update = sim.chart_updates(v, v.simulate(scored["values"]), scored)[ids.SIM_GAUGE]
+    update = simulator_charts.chart_updates(v, v.simulate(scored["values"]), scored)[ids.SIM_GAUGE]
     assert update["data"]["value"] == [gauge.data[0].value]
 
 
