@@ -26,11 +26,12 @@ headless Chromium with Playwright.  Measured, each over several runs:
   which on ``/models`` was met before its comparison was shown, with no chart
   drawn); the overview is loaded first in the same context; the
   simulator's slider steps until the prediction is painted and until the
-  charts are updated (the three figures arrive in one response; the time is
-  taken at the 3D chart's ``plotly_afterplot``, the last and largest of them);
-* simulator: server time per update: the two server callbacks one slider
-  change runs (``update_prediction`` and, after it, ``redraw_figures`` on
-  its patch path; slider → box is clientside) called in-process over many calls, and the HTTP
+  charts are updated (the changes of the three charts arrive with the
+  prediction and are applied in the browser, the customer map last; the time
+  is taken at the map's ``plotly_afterplot``);
+* simulator: server time per update: the one server callback a slider
+  change runs (``update_prediction``: the text and the charts' changes;
+  slider → box is clientside) called in-process over many calls, and the HTTP
   ``/_dash-update-component`` round trip of a captured ``update_prediction``
   request, replayed.
 
@@ -144,7 +145,7 @@ FETCH_COUNTER_JS = """() => {
 }"""
 
 # Press an arrow key on a slider thumb.  Resolves with [ms until the prediction for the new value is
-# painted, ms until the 3D chart has re-plotted and painted]; only after every follow-up request is done,
+# painted, ms until the customer map (the last chart updated) has re-plotted and painted]; only after every follow-up request is done,
 # so that one run never overlaps the next.
 SLIDER_JS = """([feature, key]) => new Promise((resolve, reject) => {
     const thumb = [...document.querySelectorAll('.sim-control [role=slider]')]
@@ -433,12 +434,7 @@ def measure_inprocess(models_dir: Path, data_dir: Path, calls: int) -> dict[str,
     app = create_app(settings, default_artifact_id=artifact_id)
     module = next(p["module"] for p in dash.page_registry.values() if p["path"] == "/simulator")
     sim = sys.modules[module]
-    results: dict[str, list[float]] = {
-        "total": [],
-        "update_prediction": [],
-        "redraw_figures": [],
-        "simulate": [],
-    }
+    results: dict[str, list[float]] = {"update_prediction": [], "simulate": []}
     with app.server.test_request_context("/"):
         v = sim.view(artifact_id)
         specs = sim.control_specs(v)
@@ -449,21 +445,16 @@ def measure_inprocess(models_dir: Path, data_dir: Path, calls: int) -> dict[str,
             spec = specs[i % len(specs)]
             values = dict(base)
             values[spec.feature] = sim.clamp(base[spec.feature] + spec.step * (1 + i % 7), spec)
-            # what one slider change runs on the server: the prediction and the figure patches
+            # what one slider change runs on the server: the prediction and the charts' changes (charts drawn)
             slider_values = [values[s.feature] for s in specs]
             t = time.perf_counter()
-            sim.update_prediction(slider_values, artifact_id, "light", slider_ids)
+            sim.update_prediction(slider_values, artifact_id, "light", slider_ids, f"{artifact_id}|light")
             t_upd = time.perf_counter() - t
-            t = time.perf_counter()
-            sim.redraw_figures(slider_values, artifact_id, "light", slider_ids, f"{artifact_id}|light")
-            t_fig = time.perf_counter() - t
             t = time.perf_counter()
             v.simulate(values)
             t_sim = time.perf_counter() - t
             if i >= 5:  # warm-up
-                results["total"].append(t_upd + t_fig)
                 results["update_prediction"].append(t_upd)
-                results["redraw_figures"].append(t_fig)
                 results["simulate"].append(t_sim)
     return results
 
@@ -519,7 +510,7 @@ def measure_warm_group(profile: Any, url: str, runs: int, graph_id: str, slider_
     rows.append(Row("switch to 3D explorer, plot drawn", explorer, 1.0, note))
     slider, charts, request = measure_slider(page, url, slider_runs)
     rows.append(Row("simulator: slider → prediction painted", slider, 0.150))
-    rows.append(Row("simulator: slider → 3D marker moved (info)", charts, None))
+    rows.append(Row("simulator: slider → every chart updated (info)", charts, None))
     if request is not None:
         http = measure_http(url, request, calls)
         rows.append(Row("simulator: HTTP round trip, update_prediction", http, 0.020))
@@ -580,9 +571,7 @@ def main(argv: list[str] | None = None) -> int:
                 profile.close()
         if "server" in only:
             server = measure_inprocess(models_dir, data_dir, args.calls)
-            rows.append(Row("simulator: server time per update (2 callbacks)", server["total"], 0.020))
-            rows.append(Row("  update_prediction (text)", server["update_prediction"], None))
-            rows.append(Row("  redraw_figures (3 patches)", server["redraw_figures"], None))
+            rows.append(Row("simulator: server time per update (1 callback)", server["update_prediction"], 0.020))
             rows.append(Row("  scoring engine (pipeline.segmentation.simulate)", server["simulate"], None))
     import dash
     import plotly

@@ -141,7 +141,8 @@ SIM_MOVES = "sim-moves"
 SIM_CONFIDENCE = "sim-confidence"
 SIM_CONTROLS = "sim-controls"  # one slider + numeric box per feature, built for the session's artifact
 SIM_BUILT = "sim-built"  # dcc.Store: the artifact id the controls were built for
-SIM_MAP_MARKER = "sim-map-marker"  # dcc.Store: where the simulator map's marker goes (moved in the browser)
+SIM_CHART_UPDATE = "sim-chart-update"  # dcc.Store: what a slider step changes in the charts (applied in the browser)
+SIM_DRAW = "sim-draw"  # dcc.Store: the simulator's figures are to be drawn in full (new model or theme)
 SIM_DRAWN = "sim-drawn"  # dcc.Store: artifact id + theme the simulator figures were last fully drawn for
 
 # --- segments (/segments) ---------------------------------------------------

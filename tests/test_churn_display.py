@@ -19,9 +19,8 @@ from typing import Any
 import dash
 import plotly.graph_objects as go
 import pytest
-from dash import Patch
 
-from dashboard import churn, explorer_drill, simulator_inputs, simulator_results
+from dashboard import churn, explorer_drill, ids, simulator_charts, simulator_inputs, simulator_results
 from dashboard.components import churn_badge, kpi_card
 from dashboard.figures import models as models_fig
 from dashboard.figures import segments as segments_fig
@@ -240,17 +239,14 @@ def test_activity_gauge_shows_p_alive(theme: str) -> None:
     assert "not measured" in none.layout.annotations[0].text and none.data[0].mode == "gauge"
 
 
-def test_activity_gauge_patch_mirrors_the_figure() -> None:
-    full = sim_fig.activity_gauge_figure(0.9, 0.5, "light").to_plotly_json()
-    p = sim_fig.activity_gauge_patch(0.3, 0.5, "light")
-    for op in p.to_plotly_json()["operations"]:
-        node: Any = full
-        for step in op["location"][:-1]:
-            node = node[step]  # every patched path exists in the full figure
-        assert op["location"][-1] in node
-    patched = {tuple(op["location"]): op["params"]["value"] for op in p.to_plotly_json()["operations"]}
-    assert patched[("data", 0, "value")] == 30.0
-    assert patched[("data", 0, "gauge", "bar", "color")] == sim_fig.INACTIVE_COLOUR
+def test_activity_gauge_update_known_answer() -> None:
+    u = sim_fig.activity_gauge_update(0.3, 0.5, "light")
+    assert u["data"]["value"] == [30.0] and u["data"]["gauge.bar.color"] == [sim_fig.INACTIVE_COLOUR]
+    assert u["data"]["mode"] == ["gauge+number"] and u["data"]["gauge.threshold.line.width"] == [3]
+    assert u["layout"]["annotations[0].text"] == "<b>Likely inactive</b> · P(alive)"
+    off = sim_fig.activity_gauge_update(None, 0.5, "dark")
+    assert off["data"]["mode"] == ["gauge"] and off["data"]["gauge.threshold.line.width"] == [0]
+    assert off["layout"]["annotations[0].text"] == "<b>Activity not measured</b>"
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -488,12 +484,12 @@ def test_simulator_callbacks_on_the_trained_sample(pages, trained) -> None:
     measured = churn.churn_model(v.manifest) is not None
     assert [c["index"] for c, _ in slider_ids] == v.features + (["Recency"] if measured else [])
     values = [value for _, value in slider_ids]
-    result, *_, block = sim.update_prediction(values, v.id, "light", [c for c, _ in slider_ids])
+    result, *_, block, _charts, _draw = sim.update_prediction(values, v.id, "light", [c for c, _ in slider_ids])
     scored = sim.scored_customer(v, dict(zip([c["index"] for c, _ in slider_ids], values, strict=True)), "light")
     # the result's signature covers every input on the page, the recency input included
     signature = result.to_plotly_json()["props"]["data-values"]
     assert signature == simulator_results.values_signature({c["index"]: float(x) for c, x in slider_ids})
-    gauge, *_ = sim.update_figures(scored, None)
+    gauge, *_ = simulator_charts.full_figures(v, v.simulate(scored["values"]), scored)
     if measured:
         assert scored["churn"]["p_alive"] == pytest.approx(gauge.data[0].value / 100, abs=0.0005)
         assert float(block.to_plotly_json()["props"]["data-p-alive"]) == pytest.approx(
@@ -501,8 +497,8 @@ def test_simulator_callbacks_on_the_trained_sample(pages, trained) -> None:
         )
     else:
         assert scored["churn"] is None and gauge.data[0].mode == "gauge" and "not measured" in text_of(block)
-    patch = sim.update_figures(scored, f"{v.id}|light")[0]
-    assert isinstance(patch, Patch)
+    update = simulator_charts.chart_updates(v, v.simulate(scored["values"]), scored)[ids.SIM_GAUGE]
+    assert update["data"]["value"] == [gauge.data[0].value]
 
 
 def test_kpi_card_note_is_shown_and_is_the_tooltip() -> None:

@@ -13,10 +13,12 @@ import dash
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-from dash import Patch, no_update
+from dash import no_update
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 from dash.exceptions import PreventUpdate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard import ids, simulator_results
 from dashboard import simulator_inputs as inputs
@@ -241,7 +243,7 @@ def test_unclicked_buttons_do_not_change_sliders(sim: ModuleType, v) -> None:
 def test_prediction_shows_segment_objective_actions_and_confidence(sim: ModuleType, v) -> None:
     values = sim.median_values(v)
     expected = v.simulate(values)
-    result, confidence, texts, classes, disabled, _churn = predict(sim, v, values)
+    result, confidence, texts, classes, disabled, _churn, _charts, _draw = predict(sim, v, values)
     seg = expected.segment
     name = find(result, ids.SIM_SEGMENT_NAME)
     assert name.children == seg["name"] and name.style["color"].startswith("#")
@@ -306,7 +308,7 @@ def test_gauge_shows_each_presets_measured_p_alive(sim: ModuleType, v, theme: st
     for s in v.segments:
         values = sim.preset_values(v, s["key"])
         vals, sids = slider_state(values)
-        gauge, _bars, _pca, drawn, _move = sim.redraw_figures(vals, v.id, theme, sids, None)
+        gauge, _bars, _pca, drawn = sim.redraw_figures({}, vals, v.id, theme, sids)
         assert isinstance(gauge, go.Figure) and drawn == f"{v.id}|{theme}"
         indicator = gauge.data[0]
         estimate = sim.churn_estimate(v, values)
@@ -375,32 +377,101 @@ def test_map_ranges_cover_the_customers_and_the_simulated_one() -> None:
     assert fig.map_ranges(((2, 2), (0, 0)), (2, 0)) == ([1.95, 2.05], [-0.05, 0.05])  # no spread: a unit span
 
 
-def _patched_paths(p: Patch) -> set[tuple[Any, ...]]:
-    return {tuple(op["location"]) for op in p.to_plotly_json()["operations"]}
+def apply_update(figure: dict[str, Any], update: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``figure`` (a figure's JSON) with a ``Plotly.update``-style update applied, as ``UPDATE_CHARTS_JS`` does.
+
+    ``update["data"]``: attribute string → one value per trace; ``update["layout"]``: attribute string → value.
+    """
+    out = json.loads(json.dumps(figure))
+
+    def put(node: Any, attr: str, value: Any) -> None:
+        keys = [int(k) if k.isdigit() else k for k in attr.replace("[", ".").replace("]", "").split(".")]
+        for key in keys[:-1]:
+            node = node[key]  # every updated attribute's parent exists in the drawn figure
+        node[keys[-1]] = value
+
+    for attr, values in update["data"].items():
+        for i, value in enumerate(values):
+            put(out["data"][i], attr, value)
+    for attr, value in update["layout"].items():
+        put(out["layout"], attr, value)
+    return out
 
 
-def test_slider_changes_send_patches_and_a_marker_move_not_the_map(sim: ModuleType, v) -> None:
-    values = sim.median_values(v)
-    vals, sids = slider_state(values)
-    _, _, full, drawn, no_move = sim.redraw_figures(vals, v.id, "light", sids, None)
-    assert no_move is None and [t.type for t in full.data] == ["scatter"] * len(v.segments)
-    gauge, bars, pca, again, move = sim.redraw_figures(vals, v.id, "light", sids, drawn)
-    assert again is no_update and pca is no_update  # the customers are neither resent nor re-plotted
-    assert all(isinstance(p, Patch) for p in (gauge, bars))
-    # the marker's move: the same customer lands where the full figure put it
-    shape, label = full.layout.shapes[0], full.layout.annotations[0]
-    assert move == {
-        "shape": {"xanchor": shape.xanchor, "yanchor": shape.yanchor, "fillcolor": shape.fillcolor},
-        "label": {"x": label.x, "y": label.y, "text": label.text},
-        "xaxis": list(full.layout.xaxis.range),
-        "yaxis": list(full.layout.yaxis.range),
-    }
-    assert ("data", 0, "value") in _patched_paths(gauge)
-    assert ("data", 0, "x") in _patched_paths(bars)
-    # a new theme redraws in full
-    assert isinstance(sim.redraw_figures(vals, v.id, "dark", sids, drawn)[2], go.Figure)
+def figure_json(figure: go.Figure) -> dict[str, Any]:
+    """The figure as the browser gets it."""
+    return json.loads(figure.to_json())
+
+
+def test_a_slider_step_sends_the_charts_changes_not_the_figures(sim: ModuleType, v) -> None:
+    """One round trip: the text and what the charts change; the figures are drawn in full once per model and theme."""
+    start = sim.median_values(v)
+    vals, sids = slider_state(start)
+    # not drawn yet for this model and theme: the text, and a full drawing asked for
+    *_, update, draw = sim.update_prediction(vals, v.id, "light", sids, None)
+    assert update is no_update and draw == {"revision": f"{v.id}|light", "values": sim.complete_values(v, start)}
+    gauge, bars, full, drawn = sim.redraw_figures(draw, vals, v.id, "light", sids)
+    assert drawn == f"{v.id}|light" and [t.type for t in full.data] == ["scatter"] * len(v.segments)
+    # drawn: a step to another segment's typical customer sends only the changes ...
+    other = next(s for s in v.segments if s["key"] != v.simulate(start).segment["key"])
+    moved = sim.preset_values(v, other["key"])
+    vals2, _ = slider_state(moved)
+    *_, update, draw = sim.update_prediction(vals2, v.id, "light", sids, drawn)
+    assert draw is no_update
+    assert list(update) == [ids.SIM_GAUGE, ids.SIM_DISTANCES_GRAPH, ids.SIM_PCA_GRAPH]  # the map last (bench_app)
+    assert update[ids.SIM_PCA_GRAPH]["data"] == {}  # the customers are neither resent nor re-plotted
+    # ... and the charts they are applied to are the full figures of the new customer
+    gauge2, bars2, full2, _ = sim.redraw_figures(draw, vals2, v.id, "light", sids)
+    for before, after, gid in ((gauge, gauge2, ids.SIM_GAUGE), (bars, bars2, ids.SIM_DISTANCES_GRAPH)):
+        assert apply_update(figure_json(before), update[gid]) == figure_json(after), gid
+    assert apply_update(figure_json(full), update[ids.SIM_PCA_GRAPH]) == figure_json(full2)
+    assert f"This customer</b> · {other['name']}" in update[ids.SIM_PCA_GRAPH]["layout"]["annotations[0].text"]
+    # a new theme draws in full again
+    *_, update, draw = sim.update_prediction(vals2, v.id, "dark", sids, drawn)
+    assert update is no_update and draw["revision"] == f"{v.id}|dark"
     with pytest.raises(PreventUpdate):  # no model built yet
-        sim.redraw_figures(vals, None, "light", sids, None)
+        sim.redraw_figures({}, vals, None, "light", sids)
+
+
+def test_distance_axis_top_known_answers() -> None:
+    assert fig.distance_axis_top(2.3) == 3.5  # 2.3 × 1.4 = 3.22, up to the next 0.5
+    assert fig.distance_axis_top(2.5) == 3.5  # 3.5 exactly
+    assert fig.distance_axis_top(0.1) == 0.7  # at least 0.5 × 1.4
+    assert fig.distance_axis_top(7.2) == 15.0  # 10.08: half a power of ten is 5
+    assert fig.distance_axis_top(0.45) == 0.7
+
+
+@given(
+    a=st.lists(st.floats(0, 50, allow_nan=False), min_size=2, max_size=6),
+    b=st.lists(st.floats(0, 50, allow_nan=False), min_size=2, max_size=6),
+    theme=st.sampled_from(THEMES),
+)
+@settings(max_examples=40, deadline=None)
+def test_distances_update_turns_one_customers_chart_into_the_others(a: list[float], b: list[float], theme: str) -> None:
+    n = min(len(a), len(b))
+    segments = [{"key": str(i), "name": f"Segment {i}", "colour": "#0072B2"} for i in range(n)]
+    da, db = ({str(i): d[i] for i in range(n)} for d in (a, b))
+    near_a, near_b = min(da, key=da.get), min(db, key=db.get)
+    before = figure_json(fig.distances_figure(segments, da, near_a, theme))
+    after = figure_json(fig.distances_figure(segments, db, near_b, theme))
+    assert apply_update(before, fig.distances_update(segments, db, near_b, theme)) == after
+    top = after["layout"]["xaxis"]["range"][1]
+    assert top >= 1.4 * max(db.values()) - 1e-9 and top >= 0.7  # room for the longest bar's label
+
+
+@given(
+    a=st.one_of(st.none(), st.floats(0, 1)),
+    b=st.one_of(st.none(), st.floats(0, 1)),
+    threshold=st.floats(0.05, 0.95),
+    theme=st.sampled_from(THEMES),
+)
+@settings(max_examples=40, deadline=None)
+def test_gauge_update_turns_one_customers_dial_into_the_others(
+    a: float | None, b: float | None, threshold: float, theme: str
+) -> None:
+    before = figure_json(fig.activity_gauge_figure(a, threshold, theme))
+    after = figure_json(fig.activity_gauge_figure(b, threshold, theme))
+    assert apply_update(before, fig.activity_gauge_update(b, threshold, theme)) == after
 
 
 def test_readable_colour_contrast() -> None:

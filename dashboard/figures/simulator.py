@@ -1,22 +1,24 @@
 """Customer simulator figures: P(alive) gauge, distance to each segment, the customer map (PC1 × PC2).
 
-Each figure has a full builder (first render, theme or model change) and a
-``*_patch`` twin that updates only what a slider change moves, so a
-``dash.Patch`` resends a few numbers instead of the whole figure.  The patch
-functions must mirror the structure of the full builders (trace order,
-annotation order); tests check that they do.
+Each figure has a full builder (first render, theme or model change) and an
+``*_update`` twin: what a slider change moves, as the arguments of
+``Plotly.update`` (attribute strings such as ``"marker.opacity"`` or
+``"annotations[0].text"``), applied in the browser to the drawn chart.  The
+update functions must mirror the full builders (trace order, annotation
+order); tests apply an update to the figure of one customer and compare it
+with the figure of the other.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Patch
 
 from ..theme import NEUTRAL
 from .common import themed
@@ -66,6 +68,26 @@ def gauge_caption(label: str, measured: bool) -> str:
     return f"<b>{label}</b> · P(alive)" if measured else f"<b>{label}</b>"
 
 
+def _gauge_parts(p_alive: float | None, threshold: float, theme: str) -> dict[str, Any]:
+    """What :func:`activity_gauge_figure` draws that depends on the customer (the rest depends on the model and theme)."""
+    fg = "#DEE2E6" if theme == "dark" else "#212529"
+    g = gauge_state(p_alive, threshold)
+    cut = 100.0 * threshold
+    measured = p_alive is not None
+    return {
+        "value": g["value"],
+        "mode": g["mode"],
+        "bar": g["colour"],
+        "steps": [
+            {"range": [0, cut], "color": _fade(INACTIVE_COLOUR, 0.16) if measured else _fade(NEUTRAL, 0.15)},
+            {"range": [cut, 100], "color": _fade(ACTIVE_COLOUR, 0.16) if measured else _fade(NEUTRAL, 0.15)},
+        ],
+        "threshold_width": 3 if measured else 0,
+        "caption": gauge_caption(g["label"], measured),
+        "caption_colour": fg if measured else NEUTRAL,
+    }
+
+
 def activity_gauge_figure(p_alive: float | None, threshold: float, theme: str) -> go.Figure:
     """A half dial of this customer's P(alive), 0-100 %, with the likely-inactive threshold marked.
 
@@ -79,9 +101,8 @@ def activity_gauge_figure(p_alive: float | None, threshold: float, theme: str) -
         ``"light"`` or ``"dark"``.
     """
     fg = "#DEE2E6" if theme == "dark" else "#212529"
-    g = gauge_state(p_alive, threshold)
+    g = _gauge_parts(p_alive, threshold, theme)
     cut = 100.0 * threshold
-    measured = p_alive is not None
     fig = go.Figure(
         go.Indicator(
             mode=g["mode"],
@@ -97,40 +118,44 @@ def activity_gauge_figure(p_alive: float | None, threshold: float, theme: str) -
                     "ticks": "",
                     "tickfont": {"size": 11},
                 },
-                "bar": {"color": g["colour"], "thickness": 0.45},
+                "bar": {"color": g["bar"], "thickness": 0.45},
                 "bgcolor": "rgba(0,0,0,0)",
                 "borderwidth": 0,
-                "steps": [
-                    {"range": [0, cut], "color": _fade(INACTIVE_COLOUR, 0.16) if measured else _fade(NEUTRAL, 0.15)},
-                    {"range": [cut, 100], "color": _fade(ACTIVE_COLOUR, 0.16) if measured else _fade(NEUTRAL, 0.15)},
-                ],
-                "threshold": {"line": {"color": fg, "width": 3 if measured else 0}, "thickness": 0.9, "value": cut},
+                "steps": g["steps"],
+                "threshold": {"line": {"color": fg, "width": g["threshold_width"]}, "thickness": 0.9, "value": cut},
             },
         )
     )
     fig.add_annotation(
-        text=gauge_caption(g["label"], measured),
+        text=g["caption"],
         x=0.5,
         y=0.02,
         xref="paper",
         yref="paper",
         showarrow=False,
-        font={"size": 14, "color": fg if p_alive is not None else NEUTRAL},
+        font={"size": 14, "color": g["caption_colour"]},
     )
     return themed(fig, theme, margin={"l": 28, "r": 28, "t": 18, "b": 6})
 
 
-def activity_gauge_patch(p_alive: float | None, threshold: float, theme: str) -> Patch:
-    """What :func:`activity_gauge_figure` changes when only the customer changes."""
-    fg = "#DEE2E6" if theme == "dark" else "#212529"
-    g = gauge_state(p_alive, threshold)
-    p = Patch()
-    p["data"][0]["value"] = g["value"]
-    p["data"][0]["gauge"]["bar"]["color"] = g["colour"]
-    p["data"][0]["mode"] = g["mode"]
-    p["layout"]["annotations"][0]["text"] = gauge_caption(g["label"], p_alive is not None)
-    p["layout"]["annotations"][0]["font"]["color"] = fg if p_alive is not None else NEUTRAL
-    return p
+def activity_gauge_update(p_alive: float | None, threshold: float, theme: str) -> dict[str, dict[str, Any]]:
+    """What :func:`activity_gauge_figure` changes when only the customer changes, as ``Plotly.update`` arguments.
+
+    ``{"data": {attribute: [value of trace 0]}, "layout": {attribute: value}}``
+    (attribute strings as ``Plotly.update`` takes them), applied in the browser
+    by :data:`UPDATE_CHARTS_JS`.
+    """
+    g = _gauge_parts(p_alive, threshold, theme)
+    return {
+        "data": {
+            "value": [g["value"]],
+            "mode": [g["mode"]],
+            "gauge.bar.color": [g["bar"]],
+            "gauge.steps": [g["steps"]],
+            "gauge.threshold.line.width": [g["threshold_width"]],
+        },
+        "layout": {"annotations[0].text": g["caption"], "annotations[0].font.color": g["caption_colour"]},
+    }
 
 
 def _distance_arrays(
@@ -144,7 +169,20 @@ def _distance_arrays(
         "opacity": [1.0 if k == predicted else faded for k in keys],
         "width": [2.5 if k == predicted else 0.0 for k in keys],
         "names": [f"<b>{s['name']}</b>" if s["key"] == predicted else s["name"] for s in segments],
+        "range": [0, distance_axis_top(max(float(distances[k]) for k in keys))],
     }
+
+
+def distance_axis_top(longest: float) -> float:
+    """Right end of the distances chart's axis: room for the longest bar's value label beside it.
+
+    At least 1.4 × the longest bar (0.5 at least), rounded up to half a power of
+    ten, so that most slider steps keep the axis (its ticks are then not redrawn):
+    ``distance_axis_top(2.3)`` → ``3.5`` (2.3 × 1.4 = 3.22), ``distance_axis_top(0.1)`` → ``0.7``.
+    """
+    top = max(float(longest), 0.5) * 1.4
+    step = 10.0 ** math.floor(math.log10(top)) / 2
+    return round(math.ceil(round(top / step, 9)) * step, 9)
 
 
 def distances_figure(
@@ -182,13 +220,12 @@ def distances_figure(
             hovertemplate="%{customdata}<br>distance %{x:.2f}<extra></extra>",
         )
     )
-    top = max([*a["x"], 0.5])
     return themed(
         fig,
         theme,
         xaxis={
             "title": {"text": "distance to centre", "font": {"size": 12}},
-            "range": [0, top * 1.4],  # room for the longest bar's value label beside it
+            "range": a["range"],
             "zeroline": False,
         },
         yaxis={
@@ -204,19 +241,20 @@ def distances_figure(
     )
 
 
-def distances_patch(
+def distances_update(
     segments: Sequence[Mapping[str, Any]], distances: Mapping[str, float], predicted: str, theme: str
-) -> Patch:
-    """What :func:`distances_figure` changes when the customer moves."""
+) -> dict[str, dict[str, Any]]:
+    """What :func:`distances_figure` changes when the customer moves, as ``Plotly.update`` arguments."""
     a = _distance_arrays(segments, distances, predicted, theme)
-    p = Patch()
-    p["data"][0]["x"] = a["x"]
-    p["data"][0]["text"] = a["text"]
-    p["data"][0]["marker"]["opacity"] = a["opacity"]
-    p["data"][0]["marker"]["line"]["width"] = a["width"]
-    p["layout"]["xaxis"]["range"] = [0, max([*a["x"], 0.5]) * 1.22]
-    p["layout"]["yaxis"]["ticktext"] = a["names"]
-    return p
+    return {
+        "data": {
+            "x": [a["x"]],
+            "text": [a["text"]],
+            "marker.opacity": [a["opacity"]],
+            "marker.line.width": [a["width"]],
+        },
+        "layout": {"xaxis.range": a["range"], "yaxis.ticktext": a["names"]},
+    }
 
 
 def _sample(customers: pd.DataFrame, max_points: int) -> pd.DataFrame:
@@ -306,7 +344,7 @@ def pca_figure(
 
     A 2-D map (SVG): plotly.js draws it without the 3-D WebGL stack, and the
     simulated customer is a layout shape and annotation, so a slider step
-    moves them without re-plotting the customers (:func:`pca_marker_move`).
+    moves them without re-plotting the customers (:func:`pca_marker_update`).
 
     Parameters
     ----------
@@ -398,26 +436,21 @@ def pca_figure(
     )
 
 
-def pca_marker_move(
+def pca_marker_update(
     point: Sequence[float], predicted: Mapping[str, Any], theme: str, extent: Sequence[Sequence[float]]
-) -> dict[str, Any]:
-    """Where the simulated customer of :func:`pca_figure` goes: its shape's and label's new settings, the axis ranges.
+) -> dict[str, dict[str, Any]]:
+    """Where the simulated customer of :func:`pca_figure` goes, as ``Plotly.update`` arguments.
 
-    Applied in the browser (``MOVE_MARKER_JS`` on the simulator page), not as a
-    ``dash.Patch`` of the figure: ``dcc.Graph`` deep-copies the layout on every
-    figure update, plotly.js then sees a new template and re-plots every
-    customer (about 100 ms for 2,240 SVG points); a ``Plotly.react`` that keeps
-    the drawn figure's objects and replaces only the shape and label redraws
-    only them.  ``extent`` is :func:`pca_extent` of the customers the figure was drawn from.
+    Only the shape and the label (and the axis ranges when the customer
+    leaves the customers' extent, :func:`map_ranges`) change: plotly.js
+    redraws those two items, not the customers.  ``extent`` is
+    :func:`pca_extent` of the customers the figure was drawn from.
     """
     m = _marker(point, predicted, theme)
     xr, yr = map_ranges(extent, point)
-    return {
-        "shape": {k: m["shape"][k] for k in ("xanchor", "yanchor", "fillcolor")},
-        "label": {k: m["label"][k] for k in ("x", "y", "text")},
-        "xaxis": xr,
-        "yaxis": yr,
-    }
+    layout: dict[str, Any] = {f"shapes[0].{k}": m["shape"][k] for k in ("xanchor", "yanchor", "fillcolor")}
+    layout |= {f"annotations[0].{k}": m["label"][k] for k in ("x", "y", "text")}
+    return {"data": {}, "layout": {**layout, "xaxis.range": xr, "yaxis.range": yr}}
 
 
 @functools.lru_cache(maxsize=256)  # a handful of segment colours × 2 themes, asked on every simulator update

@@ -21,15 +21,16 @@ Callbacks
 ``apply_preset_or_move``
     Preset or "apply" button → all slider values.
 ``update_prediction``
-    Slider values → segment, confidence, the text of the suggested moves and
-    the expected value (no figures, so it paints at once).
-``preset_recency``
-    Preset button → "days since last purchase" at that segment's median.
+    Slider values → segment, confidence, the text of the suggested moves, the
+    expected value and what the three charts change (one round trip per
+    slider step); the charts' changes are applied in the browser
+    (``UPDATE_CHARTS_JS``: ``Plotly.react`` on the drawn figures' own
+    objects, so the map's customers are neither resent nor re-plotted).
+    When the charts are not drawn yet for the model and theme, it asks for
+    a full drawing instead (``SIM_DRAW``).
 ``redraw_figures``
-    A new prediction on the page → P(alive) gauge, distances, customer map
-    (after ``update_prediction``, so the text is painted first).  After the first full
-    drawing for a model and theme, only ``dash.Patch`` updates are sent (the
-    map's customers are neither resent nor re-plotted).
+    ``SIM_DRAW`` → P(alive) gauge, distances, customer map in full (first
+    drawing for a model and theme, after the prediction's text is painted).
 """
 
 from __future__ import annotations
@@ -51,18 +52,8 @@ from dashboard.components import (
     graph,
     page_header,
 )
-from dashboard.figures.eda import variable_label
-from dashboard.figures.pca_words import pca_axis_titles
-from dashboard.figures.simulator import (
-    activity_gauge_figure,
-    activity_gauge_patch,
-    distances_figure,
-    distances_patch,
-    pca_extent,
-    pca_figure,
-    pca_marker_move,
-)
-from dashboard.services import ArtifactView, per_version, view
+from dashboard.services import ArtifactView, view
+from dashboard.simulator_charts import UPDATE_CHARTS_JS, chart_updates, full_figures
 from dashboard.simulator_inputs import (
     ControlSpec,
     churn_defaults,
@@ -161,7 +152,8 @@ def layout(**_query: str) -> html.Div:
         [
             dcc.Store(id=ids.SIM_BUILT),
             dcc.Store(id=ids.SIM_DRAWN),
-            dcc.Store(id=ids.SIM_MAP_MARKER),
+            dcc.Store(id=ids.SIM_CHART_UPDATE),
+            dcc.Store(id=ids.SIM_DRAW),
             page_header(
                 "Customer simulator",
                 "Describe a customer and see which segment they fall into, how sure the model is, "
@@ -405,18 +397,28 @@ def complete_values(v: ArtifactView, given: Mapping[str, Any]) -> dict[str, floa
     Output(ids.sim_move_row(ALL), "className"),
     Output(ids.sim_move(ALL), "disabled"),
     Output(ids.SIM_CHURN, "children"),
+    Output(ids.SIM_CHART_UPDATE, "data"),
+    Output(ids.SIM_DRAW, "data"),
     Input(ids.sim_slider(ALL), "value"),
     Input(ids.SIM_BUILT, "data"),
     Input(ids.THEME, "data"),
     State(ids.sim_slider(ALL), "id"),
+    State(ids.SIM_DRAWN, "data"),
 )
 def update_prediction(
-    values: list[float | None], built: str | None, theme: str | None, slider_ids: list[dict[str, str]]
+    values: list[float | None],
+    built: str | None,
+    theme: str | None,
+    slider_ids: list[dict[str, str]],
+    drawn: str | None = None,
 ) -> tuple[Any, ...]:
-    """Score the simulated customer: segment, confidence, suggested moves and expected value.
+    """Score the simulated customer: segment, confidence, suggested moves, expected value, and the charts' updates.
 
-    Only text is sent here, so the prediction is painted without waiting for
-    the charts; :func:`redraw_figures` follows once it is on the page.
+    One round trip per slider step: the text, and what the three charts change
+    (:func:`chart_updates`, applied in the browser by :data:`UPDATE_CHARTS_JS`
+    once the text is painted).  When the charts are not drawn yet for this
+    model and theme (``drawn``), a drawing is asked for instead (``SIM_DRAW``:
+    :func:`redraw_figures` sends the full figures after the text is on the page).
     """
     if not built:
         raise PreventUpdate
@@ -429,9 +431,10 @@ def update_prediction(
         sim = v.simulate(current)
     except (KeyError, ValueError) as err:
         failed = error_alert(f"Cannot score this customer: {err}")
-        return failed, "", no_update, no_update, no_update, no_update
+        return failed, "", no_update, no_update, no_update, no_update, no_update, no_update
     texts, classes, disabled = move_outputs(sim, _move_keys(v))
     fixed = [col for col in churn.CHURN_INPUTS.values() if col not in current and col not in given]
+    revision = f"{v.id}|{theme}"
     return (
         result_block(sim, shown_values(current, given), theme),
         confidence_block(sim, v.names),
@@ -439,6 +442,8 @@ def update_prediction(
         classes,
         disabled,
         churn_block(v, scored["churn"], fixed),
+        chart_updates(v, sim, scored) if drawn == revision else no_update,
+        no_update if drawn == revision else {"revision": revision, "values": current},
     )
 
 
@@ -474,115 +479,36 @@ def _move_keys(v: ArtifactView) -> list[str]:
     Output(ids.SIM_DISTANCES_GRAPH, "figure"),
     Output(ids.SIM_PCA_GRAPH, "figure"),
     Output(ids.SIM_DRAWN, "data"),
-    Output(ids.SIM_MAP_MARKER, "data"),
+    Input(ids.SIM_DRAW, "data"),
     State(ids.sim_slider(ALL), "value"),
     State(ids.SIM_BUILT, "data"),
     State(ids.THEME, "data"),
     State(ids.sim_slider(ALL), "id"),
-    State(ids.SIM_DRAWN, "data"),
-    Input(ids.SIM_RESULT, "children"),
 )
 def redraw_figures(
+    _draw: Any,
     values: list[float | None],
     built: str | None,
     theme: str | None,
     slider_ids: list[dict[str, str]],
-    drawn: str | None,
-    _prediction: Any = None,
 ) -> tuple[Any, ...]:
-    """The figures for the slider values: full the first time for a model and theme, patches after.
-
-    Triggered only by a new prediction on the page (``SIM_RESULT``: every
-    slider step, model or theme change writes it): the text is painted first,
-    then the charts, and the two requests of a step never compete for the
-    browser's main thread.
-    """
+    """The three figures in full, for the first drawing for a model and theme (``SIM_DRAW``, written by
+    :func:`update_prediction` after the text, which is painted first); slider steps after that
+    only send :func:`chart_updates`."""
     if not built:
         raise PreventUpdate
-    return update_figures(scored_customer(view(built), slider_values(values, slider_ids), theme or "light"), drawn)
-
-
-def update_figures(scored: Mapping[str, Any] | None, drawn: str | None) -> tuple[Any, ...]:
-    """P(alive) gauge, distances and the map position of the scored customer.
-
-    The first time for a model and theme the figures are drawn in full; after
-    that a slider change only sends ``dash.Patch`` updates of the gauge's value
-    and the bars, and where the map's marker (a layout shape and label) goes,
-    which ``MOVE_MARKER_JS`` applies in the browser: the customers are neither
-    resent nor re-plotted.
-    """
-    if not scored:
-        raise PreventUpdate
-    theme = str(scored.get("theme") or "light")
-    v = view(scored.get("artifact"))
+    v = view(built)
+    scored = scored_customer(v, slider_values(values, slider_ids), theme or "light")
     try:
-        sim = v.simulate(complete_values(v, scored.get("values") or {}))
-    except (KeyError, ValueError, AttributeError):
+        sim = v.simulate(scored["values"])
+    except (KeyError, ValueError):
         raise PreventUpdate from None
-    seg = sim.segment
-    revision = f"{v.id}|{theme}"
-    estimate = scored.get("churn") or {}
-    p_alive = estimate.get("p_alive") if isinstance(estimate, Mapping) else None
-    threshold = churn.threshold(churn.churn_model(v.manifest))
-    if drawn == revision:
-        return (
-            activity_gauge_patch(p_alive, threshold, theme),
-            distances_patch(v.segments, sim.distances, str(seg["key"]), theme),
-            no_update,  # the map: its marker is moved in the browser (MOVE_MARKER_JS)
-            no_update,
-            pca_marker_move(
-                sim.pcs, seg, theme, per_version(v, "sim-pca-extent", None, lambda: pca_extent(v.customers))
-            ),
-        )
-    return (
-        activity_gauge_figure(p_alive, threshold, theme),
-        distances_figure(v.segments, sim.distances, str(seg["key"]), theme),
-        pca_figure(
-            v.customers,
-            v.segments,
-            sim.pcs,
-            seg,
-            theme,
-            axis_titles=map_axis_titles(v),
-            revision=v.id,
-        ),
-        revision,
-        None,
-    )
+    return full_figures(v, sim, scored)
 
-
-def map_axis_titles(v: ArtifactView) -> list[str]:
-    """Titles of the map's axes: ``"PC1: customer value & purchase frequency (62%)"``, ``"PC2: ..."``."""
-    pca = v.manifest.get("pca") or {}
-    labels = {f: variable_label(f, v.feature_defs, short=True) for f in v.features}
-    return pca_axis_titles(pca.get("explained_variance_ratio") or [], pca.get("loadings"), labels)[:2]
-
-
-#: Moves the map's simulated customer (its shape and label) with ``Plotly.react`` on the drawn figure's own
-#: objects: the template and traces are the same objects, so plotly.js redraws only the shape and the label
-#: (a ``Plotly.relayout`` of the shape's anchor, or a figure copy, would re-plot every customer).  The axis
-#: ranges change only when the customer leaves the customers' extent.
-MOVE_MARKER_JS = """function (move) {
-    const gd = document.querySelector('#SIM_PCA_GRAPH .js-plotly-plot');
-    if (!move || !gd || !gd.layout || !gd.layout.shapes || !window.Plotly) {
-        return window.dash_clientside.no_update;
-    }
-    const layout = Object.assign({}, gd.layout);
-    layout.shapes = [Object.assign({}, layout.shapes[0], move.shape), ...layout.shapes.slice(1)];
-    layout.annotations = [Object.assign({}, layout.annotations[0], move.label), ...layout.annotations.slice(1)];
-    for (const axis of ['xaxis', 'yaxis']) {
-        const now = (layout[axis] || {}).range || [], wanted = move[axis];
-        if (now[0] !== wanted[0] || now[1] !== wanted[1]) {
-            layout[axis] = Object.assign({}, layout[axis], {range: wanted});
-        }
-    }
-    window.Plotly.react(gd, gd.data, layout);
-    return window.dash_clientside.no_update;
-}""".replace("SIM_PCA_GRAPH", ids.SIM_PCA_GRAPH)
 
 clientside_callback(
-    MOVE_MARKER_JS,
-    Output(ids.SIM_MAP_MARKER, "clear_data"),  # nothing is written: the callback acts on the graph
-    Input(ids.SIM_MAP_MARKER, "data"),
+    UPDATE_CHARTS_JS,
+    Output(ids.SIM_CHART_UPDATE, "clear_data"),  # nothing is written: the callback acts on the graphs
+    Input(ids.SIM_CHART_UPDATE, "data"),
     prevent_initial_call=True,
 )

@@ -48,8 +48,15 @@ def test_presets_move_the_prediction_between_segments(page, trained: TrainResult
     # the customer map (its customers and the simulated one's label) and the distances are drawn
     expect(page.locator("#sim-pca-graph .scatterlayer .point").first).to_be_attached()
     label = page.locator("#sim-pca-graph .annotation-text", has_text="This customer")
-    expect(label).to_contain_text(second["name"])  # moved in the browser (MOVE_MARKER_JS) to the new segment
+    expect(label).to_contain_text(second["name"])  # moved in the browser (UPDATE_CHARTS_JS) to the new segment
     expect(page.locator("#sim-distances-graph .barlayer .point")).to_have_count(len(_segments(trained)))
+    # the bars were updated in the browser (UPDATE_CHARTS_JS) to this customer's distances, in display order
+    view = ArtifactView(trained.artifact)
+    values = {f: float(_box(page, f).input_value()) for f in view.features}
+    distances = view.simulate(values).distances
+    expect(page.locator("#sim-distances-graph .bartext")).to_have_text(
+        [f"{distances[s['key']]:.2f}" for s in view.segments]
+    )
 
 
 def test_typing_the_suggested_change_reaches_the_other_segment(page, trained: TrainResult) -> None:
