@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..theme import NEUTRAL
-from .common import themed
+from .common import label_margin, themed
 
 #: Gauge colours below (likely inactive) and above (likely active) the P(alive) threshold (Okabe-Ito).
 INACTIVE_COLOUR = "#D55E00"
@@ -237,7 +237,9 @@ def distances_figure(
         },
         bargap=0.35,
         showlegend=False,
-        margin={"l": 8, "r": 16, "t": 6, "b": 44},
+        # Room for the names (the predicted one in bold, hence the wider pad) and the axis title: plotly.js
+        # draws the chart once, and a step that moves the bold name does not widen the margin (label_margin).
+        margin={"l": label_margin([seg["name"] for seg in segments], pad=24), "r": 16, "t": 6, "b": 48},
     )
 
 
@@ -427,7 +429,7 @@ def pca_figure(
             "font": {"size": 12},
         },
         hovermode="closest",
-        margin={"l": 36, "r": 8, "t": 8, "b": 36},
+        margin={"l": 36, "r": 8, "t": 40, "b": 36},  # t: the legend above the plot (37 px)
         uirevision=revision or "sim-pca",
         # The customers' arrays are the same for a revision.  Dash hands plotly.js a copy of the figure after
         # each patch, and without a data revision plotly.js takes new array copies for new data and re-plots

@@ -31,6 +31,7 @@ MARGINS_JS = """(id) => {
         ("/segments", ["segments-matrix-graph"]),
         ("/changes", ["changes-sankey", "changes-shares"]),
         ("/models", ["models-metric-graph"]),
+        ("/simulator", ["sim-activity-gauge", "sim-distances-graph", "sim-pca-graph"]),
     ],
 )
 def test_first_screen_charts_keep_the_margins_they_asked_for(page, path: str, graphs: list[str]) -> None:
