@@ -10,7 +10,7 @@ users work against it over loopback for a fixed time:
 * each user (own cookie jar, so its own anonymous owner) repeats, until the
   time is up: pick an action (open a page: its HTML, ``_dash-layout``,
   ``_dash-dependencies`` and the page's callbacks, one after another; or
-  move a simulator slider: its three callbacks with a nudged value), then
+  move a simulator slider: the server callbacks it sends, one since 2026-12-01, with a nudged value), then
   wait a think time drawn uniformly from 0.5-1.5 x ``--think`` seconds
   (seeded per user);
 * every request is timed on the client; server memory (RSS and unique set
