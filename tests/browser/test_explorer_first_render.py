@@ -102,3 +102,20 @@ def test_the_scene_is_drawn_once_when_the_page_opens(page) -> None:
     # the layout's camera, with the turntable's up (+z)
     assert [camera["eye"][a] for a in "xyz"] == pytest.approx([1.85, 1.85, 1.1])
     assert [camera["up"][a] for a in "xyz"] == pytest.approx([0, 0, 1])
+
+
+BUNDLE_SCRIPTS = "() => [...document.querySelectorAll('script[src*=\"plotly-3d.min.js\"]')].length"
+
+
+def test_one_copy_of_the_3d_bundle_runs_opened_directly_or_by_a_switch(page) -> None:
+    """assets/prefetch.js runs the bundle; the renderer's copy listed in "dist" is not appended again."""
+    page.goto("/explorer")
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    assert page.evaluate(BUNDLE_SCRIPTS) == 1
+    page.goto("/")
+    expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
+    assert page.evaluate(BUNDLE_SCRIPTS) == 0
+    page.locator(".app-navbar a.nav-link[href='/explorer']").click()
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    assert page.evaluate(BUNDLE_SCRIPTS) == 1
+    assert page.evaluate("() => window.__plotly3d") is True
