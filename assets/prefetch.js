@@ -72,13 +72,14 @@
   function runPreloaded() {
     var preloaded = document.querySelector('link[rel="preload"][as="script"][data-run]');
     if (!preloaded || started || window.__plotly3d) return;
-    if (document.querySelector('script[src="' + preloaded.href + '"]')) return;  // the renderer's copy came first
+    var href = preloaded.href;
+    if ([].some.call(document.scripts, function (s) { return s.src === href; })) return;  // the renderer's came first
     if (!document.getElementById('_pages_content')) {
       window.requestAnimationFrame(runPreloaded);
       return;
     }
     started = true;
-    runBundle(preloaded.href);
+    runBundle(href);
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', runPreloaded);
   else runPreloaded();
