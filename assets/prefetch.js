@@ -4,9 +4,6 @@
      running it would cost this page's main thread);
    - run as soon as a link to a 3-D page (the meta's data-pages) is pressed or clicked: the bundle
      is evaluated while the server builds the new page's layout, not after the layout has arrived.
-   On a 3-D page opened directly, the HTML preloads the bundle (<link rel="preload" data-run>): it is run
-   once the app's frame is rendered, while the page's callbacks are on their way, not in the task that
-   renders the page's layout.
    Dash's renderer loads the bundle again before it draws a layout that lists it in "dist": a copy run
    (or still loading) from here is not appended a second time (a 2 MB script compiled again, even though
    its guard skips the work); the renderer's script gets its load event when that copy has run. */
@@ -66,23 +63,6 @@
 
   document.addEventListener('pointerdown', run, true);
   document.addEventListener('click', run, true);
-
-  // Once the app's frame (navbar, empty page container) is rendered: Dash's renderer has then sent the
-  // page's callbacks and waits for their answers.  Not earlier: the evaluation would delay that frame.
-  function runPreloaded() {
-    var preloaded = document.querySelector('link[rel="preload"][as="script"][data-run]');
-    if (!preloaded || started || window.__plotly3d) return;
-    var href = preloaded.href;
-    if ([].some.call(document.scripts, function (s) { return s.src === href; })) return;  // the renderer's came first
-    if (!document.getElementById('_pages_content')) {
-      window.requestAnimationFrame(runPreloaded);
-      return;
-    }
-    started = true;
-    runBundle(href);
-  }
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', runPreloaded);
-  else runPreloaded();
 
   // Not before the page itself is on screen: its heading rendered and no component loading (a
   // download started earlier competes with the page's own callbacks and first paint), or 10 s at most.

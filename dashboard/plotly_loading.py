@@ -11,14 +11,11 @@ explorer needs (the simulator's customer map is 2-D).
   so it is cached as immutable like the other assets.
 - A page in :data:`THREE_D_PAGES` opened directly gets the 3-D bundle
   *instead of* the 2-D one in its HTML (one download, one compile): as a
-  ``<link rel="preload" data-run>``, not a ``<script>`` (which would run
-  before Dash's renderer starts, delaying its first requests by the
-  bundle's evaluation).  ``assets/prefetch.js`` runs it once the renderer
-  has started, while the layout and its callbacks are on their way.  The
-  layout response lists the bundle in ``"dist"`` (below); the renderer's
-  copy is not appended again by ``assets/prefetch.js`` (it waits for the
-  copy already run or loading: a second copy was compiled again, about
-  0.1 s of main thread, even though the guard skips its work).
+  ``<link rel="preload">``, not a ``<script>``.  Its layout response lists
+  the bundle in ``"dist"`` (below) and the renderer runs it from there; a
+  ``<script>`` in the HTML would have been run a second time by that (the
+  guard skips the work, but the 2 MB script was compiled again: about 0.1 s
+  of main thread).
 - Reaching a 3-D chart by a navbar switch: every ``/_dash-update-component``
   response that puts one of :data:`THREE_D_GRAPHS` on the page (the
   explorer's page layout does) lists the 3-D bundle in ``"dist"``; the
@@ -113,16 +110,13 @@ SCRIPT_2D = re.compile(
 def swap_link(html: bytes, url_3d: str) -> bytes:
     """The page HTML preloading the 3-D bundle where it ran the 2-D one.
 
-    ``assets/prefetch.js`` runs the preloaded bundle (``data-run``) once the
-    page has started, while its layout is on the way; the renderer, which
-    loads it before drawing the layout (listed in ``"dist"``), then waits for
-    that copy instead of appending its own.  A 2-D link in another form is
-    swapped for the 3-D bundle's URL (run twice, the second time skipped by
-    the guard).
+    The renderer runs the bundle when the page's layout (which lists it in
+    ``"dist"``) arrives.  A 2-D link in another form is swapped for the 3-D
+    bundle's URL (run twice, the second time skipped by the guard).
     """
     tail = url_3d[url_3d.index(BUNDLE_3D) :].encode()  # the link is replaced from ``vendor/`` on
     preloaded, n = SCRIPT_2D.subn(
-        lambda m: b'<link rel="preload" as="script" href="' + m["prefix"] + tail + b'" data-run>', html
+        lambda m: b'<link rel="preload" as="script" href="' + m["prefix"] + tail + b'">', html
     )
     return preloaded if n else LINK_2D.sub(lambda _: tail, html)
 

@@ -135,14 +135,14 @@ def test_a_figure_update_is_left_alone_even_when_3d() -> None:
 def test_swap_link_preloads_the_3d_bundle_instead_of_running_the_2d_one() -> None:
     html = b'<script src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script><script src="/app/assets/a.js?m=1"></script>'
     out = plotly_loading.swap_link(html, "/app/assets/vendor/plotly-3d.min.js?m=18.5")
-    # preloaded and run by assets/prefetch.js once the renderer has started (a script here would delay it)
+    # run once, by the renderer, when the layout listing it in "dist" arrives (a script here would run twice)
     assert out == (
-        b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5" data-run>'
+        b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5">'
         b'<script src="/app/assets/a.js?m=1"></script>'
     )
     deferred = b'<script defer src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script>'  # as the app writes it
     assert plotly_loading.swap_link(deferred, "/app/assets/vendor/plotly-3d.min.js?m=18.5") == (
-        b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5" data-run>'
+        b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5">'
     )
     # a link in another form: the URL is swapped (the bundle runs twice, the second time skipped by the guard)
     other = b'<script type="text/javascript" src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script>'

@@ -108,7 +108,8 @@ BUNDLE_SCRIPTS = "() => [...document.querySelectorAll('script[src*=\"plotly-3d.m
 
 
 def test_one_copy_of_the_3d_bundle_runs_opened_directly_or_by_a_switch(page) -> None:
-    """assets/prefetch.js runs the bundle; the renderer's copy listed in "dist" is not appended again."""
+    """Opened directly the renderer runs the preloaded bundle; after a switch, the copy assets/prefetch.js
+    ran on the click (the renderer's copy listed in "dist" is not appended again)."""
     page.goto("/explorer")
     page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
     assert page.evaluate(BUNDLE_SCRIPTS) == 1
