@@ -4,11 +4,13 @@
      running it would cost this page's main thread);
    - run as soon as a link to a 3-D page (the meta's data-pages) is pressed or clicked: the bundle
      is evaluated while the server builds the new page's layout, not after the layout has arrived.
-     The renderer, which loads it before drawing that layout, then finds it has run (the bundle's
-     guard makes a second copy do nothing). */
+   Dash's renderer loads the bundle again before it draws a layout that lists it in "dist": a copy run
+   (or still loading) from here is not appended a second time (a 2 MB script compiled again, even though
+   its guard skips the work); the renderer's script gets its load event when that copy has run. */
 (function () {
   'use strict';
   var started = false;
+  var running = {};  // absolute URL -> the script element this file appended
 
   function meta() {
     return document.querySelector('meta[name="plotly-3d"]');
@@ -24,6 +26,29 @@
     document.head.appendChild(link);
   }
 
+  function runBundle(url) {
+    var script = document.createElement('script');
+    script.src = url;
+    running[script.src] = script;
+    script.addEventListener('load', function () { script.__ran = 'load'; });
+    script.addEventListener('error', function () { script.__ran = 'error'; });
+    append.call(document.head, script);
+  }
+
+  // The renderer's copy of a script run here: not appended; its load (or error) event follows this copy's.
+  var append = document.head.appendChild;
+  document.head.appendChild = function (node) {
+    var mine = node && node.tagName === 'SCRIPT' && node.src ? running[node.src] : null;
+    if (!mine) return append.call(this, node);
+    var fire = function (type) { node.dispatchEvent(new Event(type)); };
+    if (mine.__ran) window.setTimeout(function () { fire(mine.__ran); }, 0);
+    else {
+      mine.addEventListener('load', function () { fire('load'); });
+      mine.addEventListener('error', function () { fire('error'); });
+    }
+    return node;
+  };
+
   function run(event) {
     var m = meta();
     if (started || window.__plotly3d || !m || !event.target || !event.target.closest) return;
@@ -33,9 +58,7 @@
     var path = new URL(a.href, window.location.href).pathname.replace(/\/$/, '');
     if (pages.indexOf(path) < 0) return;
     started = true;
-    var script = document.createElement('script');
-    script.src = m.content;
-    document.head.appendChild(script);
+    runBundle(m.content);
   }
 
   document.addEventListener('pointerdown', run, true);

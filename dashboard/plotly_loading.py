@@ -29,6 +29,9 @@ explorer needs (the simulator's customer map is 2-D).
   GPU when the pointer first asks for it, not after every draw
   (:func:`lazy_pick_readback`): without a GPU that read waits for the whole
   scene to be rendered, a long task right after the first draw.
+- It also draws a new scene once instead of four times in its first half
+  second (:func:`one_first_draw`): not empty before its traces are added, and
+  not again for a camera animation that moves nothing visible.
 - So that a navbar switch does not wait for the download, every other page
   names the 3-D bundle in a ``<meta name="plotly-3d">`` and ``assets/prefetch.js``
   prefetches it (``<link rel="prefetch">``: fetched into the HTTP cache at idle
@@ -127,8 +130,23 @@ def add_prefetch_meta(html: bytes, url_3d: str, pages: tuple[str, ...] = THREE_D
 
 
 def guarded(script: bytes) -> bytes:
-    """``script`` (with :func:`lazy_pick_readback`) that does nothing once a 3-D build has run."""
-    return GUARD_OPEN + lazy_pick_readback(script) + GUARD_CLOSE
+    """``script`` (with :func:`lazy_pick_readback` and :func:`one_first_draw`) that does nothing once a 3-D build has run."""
+    return GUARD_OPEN + one_first_draw(lazy_pick_readback(script)) + GUARD_CLOSE
+
+
+def edited(script: bytes, edits: tuple[tuple[re.Pattern[bytes], bytes], ...]) -> bytes:
+    """``script`` with every ``(pattern, replacement)`` of ``edits`` applied, or unchanged.
+
+    Applied only when each pattern is found exactly once (in another
+    plotly.js build a place may be missing or repeated: the bundle is then
+    served as built, never half-changed).
+    """
+    out = script
+    for pattern, replacement in edits:
+        out, n = pattern.subn(replacement, out)
+        if n != 1:
+            return script
+    return out
 
 
 #: gl-select-static's ``end()`` (after each picking pass of a 3-D scene): read the picking image back 1 ms later.
@@ -140,6 +158,7 @@ PICK_QUERY = re.compile(rb"(\.query=function\(\w+,\w+,\w+\)\{if\(!this\.gl\)retu
 #: ``end()`` only notes that the picking image changed; ``query()`` reads it first if so.
 PICK_READ_PENDING = b"this._readPending=!0"
 PICK_READ_ON_QUERY = rb"\1this._readPending&&(this._readPending=!1,this._readCallback());"
+LAZY_PICK = ((PICK_READ_SCHEDULED, PICK_READ_PENDING), (PICK_QUERY, PICK_READ_ON_QUERY))
 
 
 def lazy_pick_readback(script: bytes) -> bytes:
@@ -160,9 +179,49 @@ def lazy_pick_readback(script: bytes) -> bytes:
     once each (another plotly.js build); ``tests/test_plotly_loading.py``
     checks the vendored bundle is patched.
     """
-    patched, ends = PICK_READ_SCHEDULED.subn(PICK_READ_PENDING, script)
-    patched, queries = PICK_QUERY.subn(PICK_READ_ON_QUERY, patched)
-    return patched if (ends, queries) == (1, 1) else script
+    return edited(script, LAZY_PICK)
+
+
+#: gl-plot3d's ``createScene`` ends by running its render loop once (``ae()``: a draw of the empty scene).
+LOOP_STARTED_AT_ONCE = re.compile(rb"(return (\w+)\.enableMouseListeners\(\),)(\w+)\(\),(\2\.redraw=function\(\))")
+LOOP_STARTED_NEXT_FRAME = rb"\1requestAnimationFrame(\3),\4"
+#: The 3-D camera's ``mode`` setter: to turntable, the up vector is animated to +z over the next 500 ms.
+TURNTABLE_ANIMATED = re.compile(
+    rb"var (\w+)=\w+\(\);(\w+)\._active\.lookAt\(\1,(\w+),(\w+),\w+\),"
+    rb"\2\._active\.lookAt\(\1\+500,\3,\4,\[0,0,1\]\),\2\._active\.flush\(\1\)"
+)
+#: The same end state (eye, centre, up +z), set at the view's last key time: seen by the first draw.
+TURNTABLE_AT_ONCE = rb"var \1=\2.lastT();\2._active.lookAt(\1,\3,\4,[0,0,1]),\2._active.flush(\1)"
+ONE_FIRST_DRAW = ((LOOP_STARTED_AT_ONCE, LOOP_STARTED_NEXT_FRAME), (TURNTABLE_ANIMATED, TURNTABLE_AT_ONCE))
+
+
+def one_first_draw(script: bytes) -> bytes:
+    """The 3-D bundle drawing a new scene once, not four times in its first half second.
+
+    Traced in a fresh browser (every clear of the page's WebGL canvas logged
+    with its call stack and what made the render loop draw): plotly.js drew
+    a new scene (1) empty, when gl-plot3d's ``createScene`` ran its render
+    loop once before the traces were added, at the graph's full height; (2)
+    with the data, from the scene's ``plot``, 30 px lower once the top
+    margin applied (the canvas is resized: a new drawing buffer); (3, 4,
+    and a fifth ~0.5 s later) from the render loop, because the camera's
+    matrix moved by about 0.001: the scene's ``updateFx`` sets the camera's
+    mode to turntable on every plot, the camera was created in orbit mode,
+    and the mode setter animates the up vector to +z over 500 ms, seen by
+    the loop only 2 frames late (it reads the camera 33 ms in the past).
+    Each draw without a GPU costs tens to hundreds of milliseconds.
+
+    Here (1) the loop's first run waits for the next animation frame (the
+    scene's ``plot``, in the same task, has drawn it by then, so the loop
+    finds nothing to do) and (3–5) the turntable's up is set at the view's
+    last key time, without the animation; the end state is the same (the
+    camera matrix and a screenshot of the settled scene are identical).  A
+    user switching the mode bar from orbit to turntable rotation sees the
+    scene right itself at once instead of over half a second.
+
+    Returns ``script`` unchanged unless both places are found exactly once.
+    """
+    return edited(script, ONE_FIRST_DRAW)
 
 
 def install(app: dash.Dash) -> None:

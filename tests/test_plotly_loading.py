@@ -58,11 +58,16 @@ def test_the_3d_bundle_is_served_guarded_and_stamped() -> None:
     assert body.startswith(plotly_loading.GUARD_OPEN + b"/* plotly.js v")
     assert body.endswith(plotly_loading.GUARD_CLOSE)
     vendored = (ROOT / "assets" / plotly_loading.BUNDLE_3D).read_bytes()
-    assert body == plotly_loading.GUARD_OPEN + plotly_loading.lazy_pick_readback(vendored) + plotly_loading.GUARD_CLOSE
+    patched = plotly_loading.one_first_draw(plotly_loading.lazy_pick_readback(vendored))
+    assert body == plotly_loading.GUARD_OPEN + patched + plotly_loading.GUARD_CLOSE
     # the hover-picking image is read when the pointer asks, not 1 ms after every draw
     assert b"setTimeout(this._readCallback,1)" in vendored
     assert b"setTimeout(this._readCallback" not in body
     assert body.count(b"_readPending") == 3
+    # a new scene is drawn once: its render loop starts on the next frame, the turntable is not animated
+    assert b"re.enableMouseListeners(),ae(),re.redraw=" in vendored
+    assert b"re.enableMouseListeners(),requestAnimationFrame(ae),re.redraw=" in body
+    assert b"lookAt(p+500," in vendored and b"lookAt(p+500," not in body
 
 
 def test_lazy_pick_readback_moves_the_read_into_the_query() -> None:
@@ -80,6 +85,28 @@ def test_lazy_pick_readback_moves_the_read_into_the_query() -> None:
     # another build where either place is missing or repeated: served as built
     assert plotly_loading.lazy_pick_readback(script[:120]) == script[:120]
     assert plotly_loading.lazy_pick_readback(script + b";" + script) == script + b";" + script
+
+
+def test_one_first_draw_starts_the_loop_next_frame_and_sets_the_turntable_at_once() -> None:
+    # gl-plot3d's createScene and the 3-D camera's mode setter as esbuild minifies them (any identifiers)
+    loop = b"function ae(){q._stopped||(ge(),requestAnimationFrame(ae))}return q.enableMouseListeners(),ae(),q.redraw=function(){K=!0,ge()},q}"
+    mode = (
+        b"set:function(m){var g=x.computedUp.slice(),h=x.computedEye.slice(),M=x.computedCenter.slice();"
+        b'if(x.setMode(m),m==="turntable"){var t=n();x._active.lookAt(t,h,M,g),'
+        b"x._active.lookAt(t+500,h,M,[0,0,1]),x._active.flush(t)}return x.getMode()}"
+    )
+    script = loop + b";" + mode
+    assert plotly_loading.one_first_draw(script) == (
+        b"function ae(){q._stopped||(ge(),requestAnimationFrame(ae))}"
+        b"return q.enableMouseListeners(),requestAnimationFrame(ae),q.redraw=function(){K=!0,ge()},q};"
+        b"set:function(m){var g=x.computedUp.slice(),h=x.computedEye.slice(),M=x.computedCenter.slice();"
+        b'if(x.setMode(m),m==="turntable"){var t=x.lastT();x._active.lookAt(t,h,M,[0,0,1]),'
+        b"x._active.flush(t)}return x.getMode()}"
+    )
+    # either place missing or repeated: served as built, not half-changed
+    assert plotly_loading.one_first_draw(loop) == loop
+    assert plotly_loading.one_first_draw(mode) == mode
+    assert plotly_loading.one_first_draw(script + script) == script + script
 
 
 def test_a_layout_with_a_3d_graph_lists_the_bundle_in_dist_once() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 # True once the 3D scatter has data and its WebGL canvas.
@@ -73,3 +74,49 @@ def test_hovering_a_customer_shows_its_label(page) -> None:
         return [!!sel.object, sel.index, document.querySelectorAll('.hovertext').length,
                 document.querySelector('.hovertext') && document.querySelector('.hovertext').textContent]; }""")
     raise AssertionError(f"no hover label anywhere near the scene's centre {info}")
+
+
+# Counts clears of the default framebuffer of every WebGL context (one per draw of a gl-plot3d scene).
+COUNT_SCENE_DRAWS = """() => {
+    window.__sceneDraws = 0;
+    const proto = WebGLRenderingContext.prototype;
+    const bind = proto.bindFramebuffer, clear = proto.clear;
+    proto.bindFramebuffer = function (target, fb) { this.__fb = fb; return bind.apply(this, arguments); };
+    proto.clear = function () { if (!this.__fb) window.__sceneDraws += 1; return clear.apply(this, arguments); };
+}"""
+# Resolves after n animation frames (the render loop would have drawn again by then if anything had moved).
+FRAMES = "(n) => new Promise((done) => { const step = (k) => (k ? requestAnimationFrame(() => step(k - 1)) : done()); step(n); })"
+
+
+def test_the_scene_is_drawn_once_when_the_page_opens(page) -> None:
+    """Not empty first, nor again for the camera (dashboard.plotly_loading.one_first_draw)."""
+    page.add_init_script(f"({COUNT_SCENE_DRAWS})()")
+    page.goto("/explorer")
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    page.evaluate(FRAMES, 60)
+    assert page.evaluate("() => window.__sceneDraws") == 1
+    camera = page.evaluate(
+        "() => document.querySelector('#explorer-scatter-graph .js-plotly-plot')._fullLayout.scene._scene.getCamera()"
+    )
+    # the layout's camera, with the turntable's up (+z)
+    assert [camera["eye"][a] for a in "xyz"] == pytest.approx([1.85, 1.85, 1.1])
+    assert [camera["up"][a] for a in "xyz"] == pytest.approx([0, 0, 1])
+
+
+BUNDLE_SCRIPTS = "() => [...document.querySelectorAll('script[src*=\"plotly-3d.min.js\"]')].length"
+
+
+def test_one_copy_of_the_3d_bundle_runs_opened_directly_or_by_a_switch(page) -> None:
+    """Opened directly the renderer runs the preloaded bundle; after a switch, the copy assets/prefetch.js
+    ran on the click (the renderer's copy listed in "dist" is not appended again)."""
+    page.goto("/explorer")
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    assert page.evaluate(BUNDLE_SCRIPTS) == 1
+    page.goto("/")
+    expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
+    assert page.evaluate(BUNDLE_SCRIPTS) == 0
+    page.locator(".app-navbar a.nav-link[href='/explorer']").click()
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    assert page.evaluate(BUNDLE_SCRIPTS) == 1
+    assert page.evaluate("() => window.__plotly3d") is True
