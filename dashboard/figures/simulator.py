@@ -224,7 +224,8 @@ def distances_figure(
         fig,
         theme,
         xaxis={
-            "title": {"text": "distance to centre", "font": {"size": 12}},
+            # Short: the plot is narrow beside the names, and the card says it is the distance to each centre.
+            "title": {"text": "distance", "font": {"size": 12}},
             "range": a["range"],
             "zeroline": False,
         },
@@ -237,9 +238,9 @@ def distances_figure(
         },
         bargap=0.35,
         showlegend=False,
-        # Room for the names (the predicted one in bold, hence the wider pad) and the axis title: plotly.js
-        # draws the chart once, and a step that moves the bold name does not widen the margin (label_margin).
-        margin={"l": label_margin([seg["name"] for seg in segments], pad=24), "r": 16, "t": 6, "b": 48},
+        # Room for the names (the predicted one in bold, hence a wider pad than label_margin's) and the axis
+        # title: plotly.js draws the chart once, and a step that makes the longest name bold does not widen it.
+        margin={"l": label_margin([seg["name"] for seg in segments], pad=18), "r": 16, "t": 6, "b": 48},
     )
 
 
