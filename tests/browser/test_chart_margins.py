@@ -23,7 +23,15 @@ DRAWN_JS = """(id) => {
 MARGINS_JS = """(id) => {
     const gd = document.querySelector('#' + id + ' .js-plotly-plot');
     const asked = gd.layout.margin, size = gd._fullLayout._size;
-    return {asked: [asked.l, asked.r, asked.t, asked.b], drawn: [size.l, size.r, size.t, size.b].map(Math.round)};
+    const legend = gd.querySelector('.legend');
+    return {
+        asked: [asked.l, asked.r, asked.t, asked.b],
+        drawn: [size.l, size.r, size.t, size.b].map(Math.round),
+        // why a margin was pushed, if it was: the chart's width and its legend's size and items
+        width: gd._fullLayout.width,
+        legend: legend ? [legend.getBBox().width, legend.getBBox().height] : null,
+        items: Array.from(gd.querySelectorAll('.legendtext')).map((t) => t.textContent),
+    };
 }"""
 
 
