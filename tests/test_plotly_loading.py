@@ -55,11 +55,14 @@ def test_the_3d_bundle_is_served_guarded_and_stamped() -> None:
     url = plotly_loading.stamped_url(app, plotly_loading.BUNDLE_3D)
     assert url.startswith("/assets/vendor/plotly-3d.min.js?m=")
     body = app.server.test_client().get(url).get_data()
-    assert body.startswith(plotly_loading.GUARD_OPEN + b"/* plotly.js v")
+    # the compile hint first (V8 reads it only there), then the guard
+    assert body.startswith(plotly_loading.COMPILE_HINT + plotly_loading.GUARD_OPEN + b"/* plotly.js v")
     assert body.endswith(plotly_loading.GUARD_CLOSE)
     vendored = (ROOT / "assets" / plotly_loading.BUNDLE_3D).read_bytes()
-    patched = plotly_loading.one_first_draw(plotly_loading.lazy_pick_readback(vendored))
-    assert body == plotly_loading.GUARD_OPEN + patched + plotly_loading.GUARD_CLOSE
+    assert vendored.startswith(plotly_loading.COMPILE_HINT + b"/* plotly.js v")
+    rest = vendored[len(plotly_loading.COMPILE_HINT) :]
+    patched = plotly_loading.one_first_draw(plotly_loading.lazy_pick_readback(rest))
+    assert body == plotly_loading.COMPILE_HINT + plotly_loading.GUARD_OPEN + patched + plotly_loading.GUARD_CLOSE
     # the hover-picking image is read when the pointer asks, not 1 ms after every draw
     assert b"setTimeout(this._readCallback,1)" in vendored
     assert b"setTimeout(this._readCallback" not in body
@@ -68,6 +71,21 @@ def test_the_3d_bundle_is_served_guarded_and_stamped() -> None:
     assert b"re.enableMouseListeners(),ae(),re.redraw=" in vendored
     assert b"re.enableMouseListeners(),requestAnimationFrame(ae),re.redraw=" in body
     assert b"lookAt(p+500," in vendored and b"lookAt(p+500," not in body
+
+
+def test_both_bundles_start_with_the_compile_hint() -> None:
+    # V8 compiles a file's functions while it streams in only when the hint is its first line
+    build = (ROOT / "assets" / "vendor" / "build_plotly.sh").read_text(encoding="utf-8")
+    assert f'COMPILE_HINT="{plotly_loading.COMPILE_HINT.decode().strip()}"' in build
+    for bundle in (plotly_loading.BUNDLE_2D, plotly_loading.BUNDLE_3D):
+        assert (ROOT / "assets" / bundle).read_bytes().startswith(plotly_loading.COMPILE_HINT + b"/* plotly.js v")
+
+
+def test_a_script_without_the_hint_is_guarded_as_it_is() -> None:
+    script = b"var Plotly={};"
+    assert plotly_loading.guarded(script) == plotly_loading.GUARD_OPEN + script + plotly_loading.GUARD_CLOSE
+    hinted = plotly_loading.guarded(plotly_loading.COMPILE_HINT + script)
+    assert hinted == plotly_loading.COMPILE_HINT + plotly_loading.GUARD_OPEN + script + plotly_loading.GUARD_CLOSE
 
 
 def test_lazy_pick_readback_moves_the_read_into_the_query() -> None:
