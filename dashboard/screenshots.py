@@ -85,11 +85,18 @@ def prepare_models(root: Path, data: Path | None = None) -> tuple[Path, Path]:
 
 @contextlib.contextmanager
 def serve(
-    models_dir: Path, data_dir: Path, data: Path | None = None, timeout: float = 90.0, port: int | None = None
+    models_dir: Path,
+    data_dir: Path,
+    data: Path | None = None,
+    timeout: float = 90.0,
+    port: int | None = None,
+    root: Path = ROOT,
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """Run ``python -m dashboard`` on ``port`` (default: a free one) until the block ends.
 
     Readiness is polled on a static asset, so no page or callback is warmed up.
+    ``root`` is the checkout whose code is served (``benchmarks.bench_ab`` serves
+    an older revision beside this one).
 
     Yields
     ------
@@ -111,7 +118,7 @@ def serve(
         cmd += ["--data", str(data)]
     # The request log goes to a file: a pipe nobody reads would fill up and block the server.
     with tempfile.TemporaryFile(mode="w+") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT, text=True)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + timeout
