@@ -32,6 +32,9 @@ explorer needs (the simulator's customer map is 2-D).
 - It also draws a new scene once instead of four times in its first half
   second (:func:`one_first_draw`): not empty before its traces are added, and
   not again for a camera animation that moves nothing visible.
+- A graph's first 3-D draw waits for the page around it to be painted
+  (:data:`FIRST_3D_DRAW_AFTER_PAINT`): without a GPU the scene's creation is
+  a long task, and the page's text waited for it.
 - So that a navbar switch does not wait for the download, every other page
   names the 3-D bundle in a ``<meta name="plotly-3d">`` and ``assets/prefetch.js``
   prefetches it (``<link rel="prefetch">``: fetched into the HTTP cache at idle
@@ -68,12 +71,34 @@ THREE_D_GRAPHS = (ids.EXPLORER_GRAPH,)
 COMPILE_HINT = b"//# allFunctionsCalledOnLoad\n"
 #: Skip running the 3-D bundle when a copy already ran.
 GUARD_OPEN = b"if(!window.__plotly3d){"
+#: ``Plotly.react`` drawing a graph's first 3-D figure in a task of its own, after the next paint.
+#:
+#: Without a GPU, creating a WebGL scene (context, shader programs, axes) is one task of 0.35-0.5 s, and
+#: dcc.Graph starts it in the same task that puts the page in the document: nothing of the page (header,
+#: controls, the note under the chart) is painted before the scene is drawn.  Measured on /explorer: its
+#: largest text painted 1.7-2.0 s after the start (Lighthouse's LCP), almost all of it waiting for that
+#: task.  The first call for a graph not drawn yet whose figure has a ``scatter3d`` trace waits for an
+#: animation frame and then a timer (the frame is painted in between); calls made meanwhile for the same
+#: graph run after it, in order.  Every other call is passed through as it is.
+FIRST_3D_DRAW_AFTER_PAINT = b"""(function(P){var react=P.react;P.react=function(gd,fig){var self=this,args=arguments;
+if(gd&&gd.__first3d){return gd.__first3d.then(function(){return react.apply(self,args);});}
+var data=fig&&!Array.isArray(fig)?fig.data:fig;
+var is3d=Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});
+if(!gd||!is3d||gd._fullLayout){return react.apply(self,args);}
+var first=new Promise(function(done){requestAnimationFrame(function(){setTimeout(done,0);});})
+.then(function(){return react.apply(self,args);});
+gd.__first3d=first.then(function(){gd.__first3d=null;},function(){gd.__first3d=null;});
+return first;};})(window.Plotly);"""
 #: After the bundle has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
 #: device pixels per CSS pixel on every screen, four times the pixels to render and to read back for hover
 #: picking on a standard screen; without a GPU that is most of the first 3D draw).
+#: After the bundle has run, too: a graph's first 3-D draw waits until the page around it has been painted
+#: (:data:`FIRST_3D_DRAW_AFTER_PAINT`).
 GUARD_CLOSE = (
     b"\nwindow.__plotly3d=true;"
-    b"window.Plotly.setPlotConfig({plotGlPixelRatio:Math.max(1,Math.round(window.devicePixelRatio||1))});}\n"
+    b"window.Plotly.setPlotConfig({plotGlPixelRatio:Math.max(1,Math.round(window.devicePixelRatio||1))});"
+    + FIRST_3D_DRAW_AFTER_PAINT
+    + b"}\n"
 )
 #: Name of the ``<meta>`` that gives ``assets/prefetch.js`` the 3-D bundle's URL.
 PREFETCH_META = "plotly-3d"

@@ -120,3 +120,50 @@ def test_one_copy_of_the_3d_bundle_runs_opened_directly_or_by_a_switch(page) -> 
     page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
     assert page.evaluate(BUNDLE_SCRIPTS) == 1
     assert page.evaluate("() => window.__plotly3d") is True
+
+
+#: Before the page loads: when the explorer's axes note enters the document, every animation frame after it
+#: (a chance for the browser to paint), and when the first WebGL context is created.
+PAINT_ORDER_JS = """(() => {
+    window.__webglAt = null;
+    window.__noteAt = null;
+    window.__frames = [];
+    const getContext = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+        if (window.__webglAt === null && /webgl/.test(String(kind))) window.__webglAt = performance.now();
+        return getContext.call(this, kind, ...rest);
+    };
+    const frame = (t) => { if (window.__noteAt !== null) window.__frames.push(performance.now()); requestAnimationFrame(frame); };
+    requestAnimationFrame(frame);
+    new MutationObserver(() => {
+        if (window.__noteAt === null && document.getElementById('explorer-axes-note')) window.__noteAt = performance.now();
+    }).observe(document, {childList: true, subtree: true});
+})()"""
+
+
+@pytest.mark.parametrize("how", ["direct", "navbar"])
+def test_the_page_is_painted_before_the_scene_is_created(browser, live_server, how: str) -> None:
+    """dashboard.plotly_loading.FIRST_3D_DRAW_AFTER_PAINT: the first 3-D draw waits for a frame of the page.
+
+    Without it the WebGL scene was created in the task that put the page in
+    the document, so nothing of the page (its header, controls, the axes note
+    under the chart) could be painted before the scene: 0.35-0.5 s later
+    without a GPU.  Here an animation frame runs between the page's arrival
+    and the scene's WebGL context.
+    """
+    from tests.browser.conftest import checked_page
+
+    with checked_page(browser, live_server) as page:
+        page.add_init_script(PAINT_ORDER_JS)
+        if how == "navbar":
+            page.goto("/")
+            expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
+            page.locator(".app-navbar a.nav-link[href='/explorer']").click()
+        else:
+            page.goto("/explorer")
+        page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+        order = page.evaluate("() => ({note: window.__noteAt, webgl: window.__webglAt, frames: window.__frames})")
+        assert order["note"] is not None and order["webgl"] is not None, order
+        assert order["note"] < order["webgl"], order
+        between = [f for f in order["frames"] if order["note"] < f < order["webgl"]]
+        assert between, order  # a frame, so a paint, came between the page and its scene
