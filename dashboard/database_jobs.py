@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from dashboard import uploads
-from dashboard.runner import JobContext
+from dashboard.job_process import JobContext
 from pipeline.config import Settings
 from pipeline.data.sql import DatabaseSource, database_source, read_source
 from pipeline.errors import DataError

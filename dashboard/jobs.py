@@ -7,7 +7,7 @@ progress through a :class:`Reporter` (``progress(percent, message,
 creep_to=None)``; increasing percentages ending at 100).  It runs as a job of
 the one job runner (:mod:`dashboard.runner`, wired in :mod:`dashboard.tasks`),
 in a child process with no Flask request: the runner's
-:class:`~dashboard.runner.JobContext` is the reporter and brings the settings
+:class:`~dashboard.job_process.JobContext` is the reporter and brings the settings
 and the owner that submitted the job.  User mistakes raise
 :class:`~pipeline.errors.SegmentationError` with a message to show.
 """
@@ -232,7 +232,7 @@ class JobResult:
 
 
 class Reporter(Protocol):
-    """Where a job reports progress (:class:`dashboard.runner.JobContext`, or a recorder in tests)."""
+    """Where a job reports progress (:class:`dashboard.job_process.JobContext`, or a recorder in tests)."""
 
     def progress(self, percent: float, message: str, creep_to: float | None = None) -> None:
         """``percent`` (never going down) and what is happening; ``creep_to``: a long step starts."""
@@ -279,7 +279,7 @@ def train_job(
     reporter : Reporter or None
         Gets ``progress(percent, message, creep_to=None)``: percentages
         increase and end at 100; the fit is one long step that creeps to 95.
-        The job runner passes its :class:`~dashboard.runner.JobContext`.
+        The job runner passes its :class:`~dashboard.job_process.JobContext`.
     source : TrainSource or dict
         The built-in sample, an upload + mapping, or an existing artifact's
         data (see :class:`TrainSource`).

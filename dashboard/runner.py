@@ -25,7 +25,7 @@ Life of a job
 - A claimed job runs in a child process started with the ``spawn``
   multiprocessing context (forking a threaded server whose OpenMP threads
   are busy can deadlock scikit-learn).  The child calls the job function
-  (``"module:function"`` of its :class:`JobKind`) with a :class:`JobContext`
+  (``"module:function"`` of its :class:`JobKind`) with a :class:`~dashboard.job_process.JobContext`
   and the JSON parameters, and writes progress and the JSON result or the
   error to the database.  It leads its own process group, so whatever it
   starts (Chromium printing a PDF, for example) is stopped with it: a cancel
@@ -38,20 +38,16 @@ Life of a job
   (and its slot frees) only once its child has been reaped, so a finishing
   child never overlaps the next one.
 
-Job functions report progress with :meth:`JobContext.progress`; its
-``creep_to`` lets one long step move the bar by itself while a heartbeat
-thread in the child shows the elapsed seconds (the one progress/heartbeat
-implementation of the project).
+What runs in the child (the job function's :class:`~dashboard.job_process.JobContext`
+with its progress and heartbeat, and the child's body) is :mod:`dashboard.job_process`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import json
 import logging
-import math
 import multiprocessing
 import os
 import signal
@@ -65,6 +61,7 @@ from typing import Any
 
 import psutil
 
+from dashboard.job_process import HEARTBEAT_S, child_main
 from pipeline.errors import SegmentationError
 from pipeline.store.db import connect, transaction
 
@@ -73,8 +70,6 @@ log = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
 FINISHED = (DONE, FAILED, CANCELLED)
-#: Seconds between heartbeats (monitor) and elapsed-time reports (child).
-HEARTBEAT_S = 0.5
 #: A running job whose heartbeat is older than this is taken for dead.
 STALE_AFTER_S = 30.0
 #: Seconds a cancelled child gets to stop after SIGTERM before SIGKILL.
@@ -203,126 +198,6 @@ class JobStatus:
         if self.state == CANCELLED:
             return "Cancelled"
         return self.error or "Failed"
-
-
-class JobContext:
-    """What a job function gets in the child process: its id, owner, settings and progress reporting.
-
-    Progress is written to the job's row (only while it is running and not
-    cancelled).  :meth:`progress` with ``creep_to`` starts a long step: a
-    heartbeat thread moves the bar from ``percent`` towards ``creep_to``
-    (never reaching it) and appends the seconds since the job's first report.
-    """
-
-    def __init__(self, db_path: Path, job_id: str, owner: str, settings: Any, heartbeat_s: float = HEARTBEAT_S):
-        self.db_path = Path(db_path)
-        self.job_id = job_id
-        self.owner = owner
-        self.settings = settings
-        self.heartbeat_s = heartbeat_s
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._percent = 0
-        self._step: tuple[int, int, str, float] | None = None
-        self._began: float | None = None
-        self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect(self.db_path)
-        return conn
-
-    def _write(self, percent: int, message: str) -> None:
-        self._conn().execute(
-            "UPDATE jobs SET percent = ?, message = ? WHERE id = ? AND state = 'running' AND cancel_requested = 0",
-            (percent, message, self.job_id),
-        )
-
-    def progress(self, percent: float, message: str, creep_to: float | None = None) -> None:
-        """Report ``percent`` (never going down, at most 100) and ``message``.
-
-        With ``creep_to``, the step is long: until the next report the bar
-        creeps towards ``creep_to`` and the message shows the seconds elapsed.
-        """
-        now = time.monotonic()
-        with self._lock:
-            self._began = now if self._began is None else self._began
-            self._percent = max(self._percent, min(100, int(percent)))
-            current = self._percent
-            self._step = (current, int(creep_to), message, now) if creep_to is not None else None
-            elapsed = now - self._began
-        self._write(current, f"{message}… {elapsed:.0f} s" if creep_to is not None else message)
-        if creep_to is not None and self._ticker is None:
-            self._ticker = threading.Thread(target=self._tick, name=f"job-{self.job_id}-heartbeat", daemon=True)
-            self._ticker.start()
-
-    @property
-    def percent(self) -> int:
-        """The last percentage reported."""
-        return self._percent
-
-    def _tick(self) -> None:
-        while not self._stop.wait(self.heartbeat_s):
-            with self._lock:
-                if self._step is None:
-                    continue
-                start, until, message, step_began = self._step
-                now = time.monotonic()
-                share = 1 - math.exp(-(now - step_began) / 8.0)
-                self._percent = max(self._percent, start + int((until - start) * share))
-                current = self._percent
-                elapsed = now - (self._began or step_began)
-            self._write(current, f"{message}… {elapsed:.0f} s")
-
-    def close(self) -> None:
-        """Stop the heartbeat thread."""
-        self._stop.set()
-        if self._ticker is not None:
-            self._ticker.join()
-
-
-def resolve(target: str) -> Callable[[JobContext, dict[str, Any]], dict[str, Any]]:
-    """The function named ``"module:function"``."""
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def _child_main(
-    db_path: str, job_id: str, owner: str, target: str, parameters: dict[str, Any], settings: Any, heartbeat_s: float
-) -> None:
-    """Body of the child process: run the job function and record how it ended."""
-    parent = os.getppid()
-    os.setpgid(0, 0)  # a group of our own: a cancel stops what the job started too (JobRunner._stop)
-
-    def watchdog() -> None:  # the server process died: nobody would reap or cancel us or what we started
-        while True:
-            time.sleep(heartbeat_s)
-            if os.getppid() != parent:
-                os.killpg(0, signal.SIGKILL)
-
-    threading.Thread(target=watchdog, name="job-watchdog", daemon=True).start()
-    context = JobContext(Path(db_path), job_id, owner, settings, heartbeat_s)
-    state, result, error = DONE, None, None
-    try:
-        result = json.dumps(resolve(target)(context, parameters))
-    except SegmentationError as err:
-        state, error = FAILED, str(err)
-    except Exception as err:  # a bug: logged with its traceback, a sentence for the user
-        log.exception("job %s (%s) failed", job_id, target)
-        state, error = FAILED, f"The job failed unexpectedly ({type(err).__name__}: {err})."
-    finally:
-        context.close()
-    # The outcome is recorded here; the state changes (and the slot frees) only when the monitor has
-    # reaped this process, so a finishing child never overlaps the next one.
-    conn = connect(Path(db_path))
-    conn.execute(
-        "UPDATE jobs SET outcome = ?, result = ?, error = ?, percent = CASE WHEN ? = 'done' THEN 100 ELSE percent END "
-        "WHERE id = ? AND state = 'running' AND cancel_requested = 0",
-        (state, result, error, state, job_id),
-    )
-    conn.close()
 
 
 def _signal_group(proc: Any, signum: int) -> None:
@@ -626,7 +501,7 @@ class JobRunner:
             if kind is None:
                 raise JobRefused(f"Unknown job kind {row['kind']!r}.")
             proc = self._mp.Process(
-                target=_child_main,
+                target=child_main,
                 args=(
                     str(self.db_path),
                     job_id,
@@ -721,7 +596,6 @@ __all__ = [
     "FAILED",
     "QUEUED",
     "RUNNING",
-    "JobContext",
     "JobKind",
     "JobRefused",
     "JobRunner",

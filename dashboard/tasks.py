@@ -3,7 +3,7 @@ estimates, the app's :class:`~dashboard.runner.JobRunner`, and the progress widg
 page uses to submit, follow and cancel a job.
 
 Job functions run in a child process started by the runner (no Flask app
-there): they get a :class:`~dashboard.runner.JobContext` with the server's
+there): they get a :class:`~dashboard.job_process.JobContext` with the server's
 settings and the owner that submitted the job, and return JSON.
 
 - ``train`` (:func:`run_train`): ``{"source": TrainSource.to_dict(), "overrides": {...}}``
@@ -37,7 +37,8 @@ from dash import Output, dcc, html, no_update
 
 from dashboard import jobs, uploads
 from dashboard.components import error_alert
-from dashboard.runner import JobContext, JobKind, JobRunner, JobStatus
+from dashboard.job_process import JobContext
+from dashboard.runner import JobKind, JobRunner, JobStatus
 from pipeline.config import Settings
 from pipeline.data.mapping import Mapping
 from pipeline.errors import SegmentationError

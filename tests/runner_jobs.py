@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dashboard.runner import JobContext
+from dashboard.job_process import JobContext
 from pipeline.errors import DataError
 
 GB = 1024**3
