@@ -79,7 +79,9 @@ GUARD_OPEN = b"if(!window.__plotly3d){"
 #: largest text painted 1.7-2.0 s after the start (Lighthouse's LCP), almost all of it waiting for that
 #: task.  The first call for a graph not drawn yet whose figure has a ``scatter3d`` trace waits for an
 #: animation frame and then a timer (the frame is painted in between); calls made meanwhile for the same
-#: graph run after it, in order.  Every other call is passed through as it is.
+#: graph run after it, in order.  Every other call is passed through as it is.  Lighthouse /explorer went
+#: from 73 to 80-83 (TBT 448 -> 276-295 ms); the chart itself is drawn ~50 ms later, after that paint
+#: (``python -m benchmarks.bench_ab``: 741 -> 790 ms median, 16 runs a side).
 FIRST_3D_DRAW_AFTER_PAINT = b"""(function(P){var react=P.react;P.react=function(gd,fig){var self=this,args=arguments;
 if(gd&&gd.__first3d){return gd.__first3d.then(function(){return react.apply(self,args);});}
 var data=fig&&!Array.isArray(fig)?fig.data:fig;
@@ -91,9 +93,8 @@ gd.__first3d=first.then(function(){gd.__first3d=null;},function(){gd.__first3d=n
 return first;};})(window.Plotly);"""
 #: After the bundle has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
 #: device pixels per CSS pixel on every screen, four times the pixels to render and to read back for hover
-#: picking on a standard screen; without a GPU that is most of the first 3D draw).
-#: After the bundle has run, too: a graph's first 3-D draw waits until the page around it has been painted
-#: (:data:`FIRST_3D_DRAW_AFTER_PAINT`).
+#: picking on a standard screen; without a GPU that is most of the first 3D draw), and a graph's first 3-D
+#: draw after a paint of the page around it (:data:`FIRST_3D_DRAW_AFTER_PAINT`).
 GUARD_CLOSE = (
     b"\nwindow.__plotly3d=true;"
     b"window.Plotly.setPlotConfig({plotGlPixelRatio:Math.max(1,Math.round(window.devicePixelRatio||1))});"
