@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from benchmarks.bench_app import fmt_seconds, percentile
 from benchmarks.common import ROOT, load, print_table
 
 #: What ``--measure`` accepts besides a path.
@@ -41,25 +42,16 @@ def abba(rounds: int) -> list[tuple[str, str]]:
     return [("old", "new") if i % 2 == 0 else ("new", "old") for i in range(rounds)]
 
 
-def p90(values: Sequence[float]) -> float:
-    """The 90th percentile (nearest rank) of ``values``.
-
-    ``p90([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])`` → ``9``.
-    """
-    ordered = sorted(values)
-    return ordered[max(0, -(-9 * len(ordered) // 10) - 1)]
-
-
 def summary_row(measure: str, old: Sequence[float], new: Sequence[float]) -> list[str]:
-    """A table row: the measure, each side's median and p90 in ms, and new minus old (medians)."""
+    """A table row: the measure, each side's median and p90 (as ``bench_app`` gives them), and new minus old."""
     m_old, m_new = statistics.median(old), statistics.median(new)
     return [
         measure,
         str(len(old)),
-        f"{1000 * m_old:.0f} ms",
-        f"{1000 * p90(old):.0f} ms",
-        f"{1000 * m_new:.0f} ms",
-        f"{1000 * p90(new):.0f} ms",
+        fmt_seconds(m_old),
+        fmt_seconds(percentile(old, 90)),
+        fmt_seconds(m_new),
+        fmt_seconds(percentile(new, 90)),
         f"{1000 * (m_new - m_old):+.0f} ms",
     ]
 
@@ -100,7 +92,7 @@ def worktree(rev: str) -> Iterator[Path]:
 
 def timer(browser: object, measure: str) -> Callable[[str], float]:
     """A function timing ``measure`` once on a server's base URL, in seconds."""
-    from benchmarks.bench_app import measure_landing_fresh, measure_switch_fresh
+    from benchmarks.bench_app import measure_landing_fresh, measure_switch_fresh  # Playwright only when run
 
     if measure == LANDING:
         return lambda url: measure_landing_fresh(browser, url, 1)[0]

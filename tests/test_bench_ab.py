@@ -18,28 +18,29 @@ def test_rounds_alternate_which_side_goes_first() -> None:
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 9),  # rank ceil(0.9 * 10) = 9
-        ([10, 9, 8, 7, 6, 5, 4, 3, 2, 1], 9),  # order does not matter
+        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 9.1),  # position 0.9 * 9 = 8.1: 9 + 0.1 * (10 - 9)
+        ([10, 9, 8, 7, 6, 5, 4, 3, 2, 1], 9.1),  # order does not matter
         ([5], 5),
-        ([3, 1], 3),  # rank ceil(1.8) = 2
-        (list(range(1, 17)), 15),  # 16 runs: rank ceil(14.4) = 15
+        ([3, 1], 2.8),  # position 0.9: 1 + 0.9 * (3 - 1)
+        (list(range(1, 17)), 14.5),  # 16 runs: position 13.5
     ],
 )
-def test_p90_is_the_nearest_rank(values: list[float], expected: float) -> None:
-    assert bench_ab.p90(values) == expected
+def test_p90_is_bench_apps_interpolated_percentile(values: list[float], expected: float) -> None:
+    # the same p90 as bench_app's tables, so the two can be read side by side
+    assert bench_ab.percentile(values, 90) == pytest.approx(expected)
 
 
 def test_the_row_gives_medians_p90s_and_the_difference_in_ms() -> None:
     old = [0.990, 0.900, 0.950, 0.930]
     new = [0.940, 0.956, 0.950, 0.960]
-    # medians 0.940 and 0.953 s; p90 (rank 4 of 4) 0.990 and 0.960 s
+    # medians 0.940 and 0.953 s; p90 at position 2.7: 0.95 + 0.7 * 0.04 = 0.978 and 0.956 + 0.7 * 0.004 = 0.9588 s
     assert bench_ab.summary_row("landing", old, new) == [
         "landing",
         "4",
         "940 ms",
-        "990 ms",
+        "978 ms",
         "953 ms",
-        "960 ms",
+        "959 ms",
         "+13 ms",
     ]
     assert bench_ab.summary_row("/explorer", [0.7], [0.68])[-1] == "-20 ms"
