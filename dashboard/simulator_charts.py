@@ -33,6 +33,11 @@ def churn_view(v: ArtifactView, scored: Mapping[str, Any]) -> tuple[float | None
     return p_alive, churn.threshold(churn.churn_model(v.manifest))
 
 
+def chart_revision(v: ArtifactView, theme: str) -> str:
+    """What the drawn charts are for (``SIM_DRAWN``): a new model or theme draws them again in full."""
+    return f"{v.id}|{theme}"
+
+
 def full_figures(v: ArtifactView, sim: Simulation, scored: Mapping[str, Any]) -> tuple[Any, ...]:
     """P(alive) gauge, distances and the customer map of the scored customer, and the revision they are drawn for."""
     theme = str(scored.get("theme") or "light")
@@ -50,7 +55,7 @@ def full_figures(v: ArtifactView, sim: Simulation, scored: Mapping[str, Any]) ->
             axis_titles=map_axis_titles(v),
             revision=v.id,
         ),
-        f"{v.id}|{theme}",
+        chart_revision(v, theme),
     )
 
 

@@ -53,7 +53,7 @@ from dashboard.components import (
     page_header,
 )
 from dashboard.services import ArtifactView, view
-from dashboard.simulator_charts import UPDATE_CHARTS_JS, chart_updates, full_figures
+from dashboard.simulator_charts import UPDATE_CHARTS_JS, chart_revision, chart_updates, full_figures
 from dashboard.simulator_inputs import (
     ControlSpec,
     churn_defaults,
@@ -434,7 +434,7 @@ def update_prediction(
         return failed, "", no_update, no_update, no_update, no_update, no_update, no_update
     texts, classes, disabled = move_outputs(sim, _move_keys(v))
     fixed = [col for col in churn.CHURN_INPUTS.values() if col not in current and col not in given]
-    revision = f"{v.id}|{theme}"
+    revision = chart_revision(v, theme)
     return (
         result_block(sim, shown_values(current, given), theme),
         confidence_block(sim, v.names),
