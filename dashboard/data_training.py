@@ -65,10 +65,7 @@ def train_upload(n_clicks: int | None, key: str | None, stored: dict[str, Any] |
     return {**TRAIN_WIDGETS.started(job_id), "status": None}
 
 
-@callback(Output(ids.DATA_JOB_POLL, "disabled"), Input(ids.DATA_JOB, "data"))
-def poll_when_a_job_is_followed(job: dict[str, Any] | None) -> bool:
-    """Poll while the session follows a job: also when the page is opened again while it runs."""
-    return tasks.poll_disabled(job)
+TRAIN_WIDGETS.register_poll_switch()
 
 
 @callback(

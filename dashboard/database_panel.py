@@ -299,13 +299,5 @@ def cancel_write(n_clicks: int | None, job: dict[str, Any] | None) -> tuple[Any,
     return tasks.cancel_clicked(n_clicks, job, "Cancelling…")
 
 
-@callback(Output(ids.DB_READ_POLL, "disabled"), Input(ids.DB_READ_JOB, "data"))
-def poll_read(job: dict[str, Any] | None) -> bool:
-    """Poll while the read is followed."""
-    return tasks.poll_disabled(job)
-
-
-@callback(Output(ids.DB_WRITE_POLL, "disabled"), Input(ids.DB_WRITE_JOB, "data"))
-def poll_write(job: dict[str, Any] | None) -> bool:
-    """Poll while the write is followed."""
-    return tasks.poll_disabled(job)
+READ.register_poll_switch()
+WRITE.register_poll_switch()

@@ -82,10 +82,7 @@ def start_report(clicks: list[int | None], artifact_id: str | None) -> dict[str,
     return {**WIDGETS.started(job_id, format=suffix), "status": None}
 
 
-@callback(Output(ids.REPORT_POLL, "disabled"), Input(ids.REPORT_JOB, "data"))
-def poll_while_following(job: dict[str, Any] | None) -> bool:
-    """Poll while a report job is followed."""
-    return tasks.poll_disabled(job)
+WIDGETS.register_poll_switch()
 
 
 @callback(

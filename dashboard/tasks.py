@@ -33,7 +33,7 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import flask
-from dash import Output, dcc, html, no_update
+from dash import Input, Output, clientside_callback, dcc, html, no_update
 
 from dashboard import jobs, uploads
 from dashboard.components import error_alert
@@ -369,11 +369,6 @@ def cancel_clicked(n_clicks: int | None, job: dict[str, Any] | None, message: An
 # ---------------------------------------------------------------- progress widgets
 
 
-def poll_disabled(job: dict[str, Any] | None) -> bool:
-    """Whether a page's job poll is off: on while the session follows a job (also when the page is opened again)."""
-    return not (job and job.get("id"))
-
-
 @dataclasses.dataclass(frozen=True)
 class JobWidgets:
     """The ids of one page's job widgets, and their values for each moment of a job.
@@ -398,6 +393,21 @@ class JobWidgets:
     box_class: str
     bar: str
     caption: str
+
+    def register_poll_switch(self) -> None:
+        """Poll while the session follows a job, also when the page is opened again while it runs.
+
+        The switch is a clientside callback (the store's job → the poll's
+        ``disabled``): a page visit costs no round trip for it.  For string
+        ids (one page's widgets); the poll of a ``MATCH`` family is switched
+        by the callbacks that start and follow its jobs.
+        """
+        clientside_callback(
+            # The poll's id in the comment: one inline script (and CSP hash) per registration.
+            f"function (job) {{  // {self.poll}: poll while a job is followed\n    return !(job && job.id);\n}}",
+            Output(self.poll, "disabled"),
+            Input(self.store, "data"),
+        )
 
     def outputs(self, duplicate: bool = False) -> dict[str, Output]:
         """Named outputs: ``job``, ``poll``, ``button``, ``cancel``, ``box``, ``bar``, ``caption``."""

@@ -210,3 +210,17 @@ def test_concurrent_callbacks_right_after_start(
     assert "Callback function not found" not in log and "Traceback" not in log, log[-2000:]
     # gunicorn's control socket (one shared ~/.gunicorn/gunicorn.ctl per machine) stays off
     assert "Control socket listening" not in log
+
+
+def test_every_job_poll_is_switched_in_the_browser(dash_app) -> None:
+    """Each page's poll follows its job store through a clientside callback: no round trip on a page visit."""
+    from dashboard import data_training, database_panel, report_menu
+    from dashboard.pages import models
+
+    deps = dash_app.server.test_client().get("/_dash-dependencies").get_json()
+    widgets = [report_menu.WIDGETS, data_training.TRAIN_WIDGETS, database_panel.READ, database_panel.WRITE]
+    for w in [*widgets, models.TRAIN_WIDGETS]:
+        switches = [d for d in deps if d["output"] == f"{w.poll}.disabled"]
+        assert len(switches) == 1, w.poll
+        assert switches[0].get("clientside_function") is not None
+        assert switches[0]["inputs"] == [{"id": w.store, "property": "data"}]

@@ -447,15 +447,7 @@ def train_choice(
     return {**TRAIN_WIDGETS.started(job_id), "status": None}
 
 
-# Poll while the session follows a training job, also when the page is opened again while it runs
-# (:func:`dashboard.tasks.poll_disabled`, in the browser: no round trip on every visit).
-clientside_callback(
-    """function (job) {  // models: follow the training job
-    return !(job && job.id);
-}""",
-    Output(ids.MODELS_TRAIN_POLL, "disabled"),
-    Input(ids.MODELS_TRAIN_JOB, "data"),
-)
+TRAIN_WIDGETS.register_poll_switch()
 
 
 @callback(
