@@ -142,13 +142,19 @@ def confidence_block(sim: Simulation, names: Mapping[str, str]) -> html.Div:
 MOVE_ROW = "sim-move d-flex align-items-center gap-2"
 
 
-def moves_frame(v: ArtifactView) -> html.Ul:
+def moves_frame(v: ArtifactView, sim: Simulation | None = None) -> html.Ul:
     """One row per segment for "what would move this customer", built once per model.
 
     The rows and their "apply" buttons stay in place while the sliders move
     (only their text and visibility change, see :func:`move_outputs`), so the
-    buttons are never re-created and never fire by themselves.
+    buttons are never re-created and never fire by themselves.  With ``sim``
+    the rows start with its moves (the page's first customer); without, empty
+    until the prediction fills them.
     """
+    keys = [s["key"] for s in v.segments]
+    texts, classes, disabled = (
+        move_outputs(sim, keys) if sim is not None else ([""] * len(keys), [MOVE_ROW] * len(keys), [False] * len(keys))
+    )
     rows = [
         html.Li(
             [
@@ -156,7 +162,7 @@ def moves_frame(v: ArtifactView) -> html.Ul:
                 html.Div(
                     [
                         html.Div(s["name"], className="fw-semibold sim-move-target"),
-                        html.Div(id=ids.sim_move_text(s["key"]), className="sim-move-change small"),
+                        html.Div(text, id=ids.sim_move_text(s["key"]), className="sim-move-change small"),
                     ],
                     className="flex-grow-1 min-w-0",
                 ),
@@ -172,12 +178,13 @@ def moves_frame(v: ArtifactView) -> html.Ul:
                     className="sim-move-apply",
                     title=f"Make this change and move the customer to {s['name']}",
                     n_clicks=0,
+                    disabled=off,
                 ),
             ],
             id=ids.sim_move_row(s["key"]),
-            className=MOVE_ROW,
+            className=row_class,
         )
-        for s in v.segments
+        for s, text, row_class, off in zip(v.segments, texts, classes, disabled, strict=True)
     ]
     return html.Ul(rows, className="list-unstyled mb-0 d-grid gap-2")
 

@@ -52,6 +52,7 @@ from dashboard.components import (
     graph,
     page_header,
 )
+from dashboard.first_render import fill_in, session_choice
 from dashboard.services import ArtifactView, view
 from dashboard.simulator_charts import UPDATE_CHARTS_JS, chart_revision, chart_updates, full_figures
 from dashboard.simulator_inputs import (
@@ -70,6 +71,7 @@ from dashboard.simulator_inputs import (
 )
 from dashboard.simulator_results import churn_block, confidence_block, move_outputs, moves_frame, result_block
 from pipeline.features.definitions import FEATURE_DEFINITIONS
+from pipeline.segmentation.simulate import Simulation
 
 dash.register_page(
     __name__,
@@ -104,8 +106,50 @@ def preset_buttons(v: ArtifactView) -> list[Any]:
 
 
 # --- layout -----------------------------------------------------------------------
-def layout(**_query: str) -> html.Div:
-    """Page frame; the controls are built for the session's model by :func:`build_controls`."""
+def layout(segment: str | None = None, **kwargs: Any) -> html.Div:
+    """The page for the session's model and theme, with its first customer scored and drawn.
+
+    ``segment`` (from ``?segment=<key>``) starts from that segment's typical
+    customer.  The values are those :func:`build_controls`,
+    :func:`update_prediction` and :func:`redraw_figures` would send (the same
+    functions build them), so the page needs no round trip after it arrives
+    (:mod:`dashboard.first_render`); the callbacks run on later changes.
+    """
+    artifact_id, theme = session_choice(kwargs)
+    return fill_in(page_frame(), first_state(view(artifact_id), segment, theme))
+
+
+def first_state(v: ArtifactView, segment: str | None, theme: str) -> dict[tuple[str, str], Any]:
+    """``(component id, property) → value`` of the page for ``v``: controls, the scored customer, the three figures."""
+    controls, given = controls_for(v, segment)
+    values: dict[tuple[str, str], Any] = {
+        (ids.SIM_CONTROLS, "children"): controls,
+        (ids.SIM_PRESET, "children"): preset_buttons(v),
+        (ids.SIM_DISTANCES_GRAPH, "style"): distances_style(len(v.segments)),
+        (ids.SIM_BUILT, "data"): v.id,
+    }
+    scored = scored_customer(v, given, theme)
+    try:
+        sim = v.simulate(scored["values"])
+    except (KeyError, ValueError) as err:
+        return {**values, (ids.SIM_MOVES, "children"): moves_frame(v), (ids.SIM_RESULT, "children"): cannot_score(err)}
+    result, confidence, activity = text_outputs(v, sim, scored, given, theme)
+    gauge, distances, customer_map, revision = full_figures(v, sim, scored)
+    return {
+        **values,
+        (ids.SIM_MOVES, "children"): moves_frame(v, sim),
+        (ids.SIM_RESULT, "children"): result,
+        (ids.SIM_CONFIDENCE, "children"): confidence,
+        (ids.SIM_CHURN, "children"): activity,
+        (ids.SIM_GAUGE, "figure"): gauge,
+        (ids.SIM_DISTANCES_GRAPH, "figure"): distances,
+        (ids.SIM_PCA_GRAPH, "figure"): customer_map,
+        (ids.SIM_DRAWN, "data"): revision,
+    }
+
+
+def page_frame() -> html.Div:
+    """The page's components, before their values are filled in."""
     prediction = dbc.Card(
         dbc.CardBody(
             dbc.Row(
@@ -230,26 +274,40 @@ def _query_segment(search: str | None) -> str | None:
     Input(ids.ACTIVE_ARTIFACT, "data"),
     State(ids.URL, "search"),
     State(ids.SIM_BUILT, "data"),
+    prevent_initial_call=True,  # the layout builds them first
 )
 def build_controls(
     artifact_id: str | None, search: str | None, built: str | None
 ) -> tuple[Any, Any, Any, dict[str, str], str]:
-    """Sliders, presets and move rows for the session's model (starting at ``?segment=<key>`` or the median customer)."""
+    """Sliders, presets and move rows for the session's model, when it changes on the page (starting at
+    ``?segment=<key>`` or the median customer); the new controls' values then score the customer again."""
     v = view(artifact_id)
     if built == v.id:
         raise PreventUpdate
+    controls, _values = controls_for(v, _query_segment(search))
+    return controls, preset_buttons(v), moves_frame(v), distances_style(len(v.segments)), v.id
+
+
+def controls_for(v: ArtifactView, segment: str | None) -> tuple[list[Any], dict[str, float]]:
+    """The sliders and boxes for ``v``'s features and their values (as the sliders hold them: on their step).
+
+    They start at segment ``segment``'s typical customer when ``v`` has it,
+    else at the median customer; "days since last purchase" follows when the
+    activity model is fitted.
+    """
     specs = control_specs(v)
-    wanted = _query_segment(search)
-    start = preset_values(v, wanted, specs) if wanted in v.segment_by_key else median_values(v, specs)
-    controls = [feature_control(s, start[s.feature]) for s in specs]
+    start = preset_values(v, segment, specs) if segment in v.segment_by_key else median_values(v, specs)
+    controls: list[Any] = [feature_control(s, start[s.feature]) for s in specs]
+    values = {s.feature: number_on_step(start[s.feature], s.step) for s in specs}
     recency = recency_spec(v)
     if recency is not None:
-        days = segment_recency(v, wanted) if wanted in v.segment_by_key else churn_defaults(v)[churn.RECENCY]
+        days = segment_recency(v, segment) if segment in v.segment_by_key else churn_defaults(v)[churn.RECENCY]
         controls += [
             html.Div("For the activity estimate only", className="sim-extra-label small text-body-secondary"),
             feature_control(recency, clamp(days, recency)),
         ]
-    return controls, preset_buttons(v), moves_frame(v), distances_style(len(v.segments)), v.id
+        values[recency.feature] = number_on_step(clamp(days, recency), recency.step)
+    return controls, values
 
 
 def distances_style(n_segments: int) -> dict[str, str]:
@@ -404,6 +462,7 @@ def complete_values(v: ArtifactView, given: Mapping[str, Any]) -> dict[str, floa
     Input(ids.THEME, "data"),
     State(ids.sim_slider(ALL), "id"),
     State(ids.SIM_DRAWN, "data"),
+    prevent_initial_call=True,  # the layout scores the first customer
 )
 def update_prediction(
     values: list[float | None],
@@ -430,20 +489,37 @@ def update_prediction(
     try:
         sim = v.simulate(current)
     except (KeyError, ValueError) as err:
-        failed = error_alert(f"Cannot score this customer: {err}")
-        return failed, "", no_update, no_update, no_update, no_update, no_update, no_update
+        return cannot_score(err), "", no_update, no_update, no_update, no_update, no_update, no_update
     texts, classes, disabled = move_outputs(sim, _move_keys(v))
-    fixed = [col for col in churn.CHURN_INPUTS.values() if col not in current and col not in given]
+    result, confidence, activity = text_outputs(v, sim, scored, given, theme)
     revision = chart_revision(v, theme)
     return (
-        result_block(sim, shown_values(current, given), theme),
-        confidence_block(sim, v.names),
+        result,
+        confidence,
         texts,
         classes,
         disabled,
-        churn_block(v, scored["churn"], fixed),
+        activity,
         chart_updates(v, sim, scored) if drawn == revision else no_update,
         no_update if drawn == revision else {"revision": revision, "values": current},
+    )
+
+
+def cannot_score(err: Exception) -> Any:
+    """What the prediction box says when the customer cannot be scored."""
+    return error_alert(f"Cannot score this customer: {err}")
+
+
+def text_outputs(
+    v: ArtifactView, sim: Simulation, scored: Mapping[str, Any], given: Mapping[str, Any], theme: str
+) -> tuple[Any, Any, Any]:
+    """The prediction, how clear-cut it is, and the activity estimate (with the inputs taken at the median)."""
+    current = scored["values"]
+    fixed = [col for col in churn.CHURN_INPUTS.values() if col not in current and col not in given]
+    return (
+        result_block(sim, shown_values(current, given), theme),
+        confidence_block(sim, v.names),
+        churn_block(v, scored["churn"], fixed),
     )
 
 
@@ -484,6 +560,7 @@ def _move_keys(v: ArtifactView) -> list[str]:
     State(ids.SIM_BUILT, "data"),
     State(ids.THEME, "data"),
     State(ids.sim_slider(ALL), "id"),
+    prevent_initial_call=True,  # the layout draws them first
 )
 def redraw_figures(
     _draw: Any,
