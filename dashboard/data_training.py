@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import ids, jobs, tasks, uploads
 from dashboard.components import error_alert, trained_alert
 from dashboard.services import service
+from dashboard.versions import activate_from
 from pipeline.errors import SegmentationError
 
 #: The training job's widgets on this page (:class:`dashboard.tasks.JobWidgets`).
@@ -82,16 +83,8 @@ def follow_training(_tick: int | None, job: dict[str, Any] | None) -> dict[str, 
     return TRAIN_WIDGETS.follow_training(job, cancelled_alert, trained_message)
 
 
-@callback(
-    Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
-    Input(ids.DATA_TRAINED, "data"),
-    prevent_initial_call=True,
-)
-def activate_trained(trained: dict[str, Any] | None) -> str:
-    """Make the artifact just trained this session's data set (navbar and every page follow)."""
-    if not trained or not trained.get("id"):
-        raise PreventUpdate
-    return str(trained["id"])
+# The artifact just trained becomes this session's data set (navbar and every page follow).
+activate_from(ids.DATA_TRAINED)
 
 
 def trained_message(result: jobs.JobResult) -> dbc.Alert:

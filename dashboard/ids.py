@@ -181,6 +181,7 @@ DATA_PROGRESS_TEXT = "data-progress-text"
 DATA_VERSIONS_TICK = "data-versions-tick"  # dcc.Store: bumped after a deletion to redraw the list
 DATA_VERSIONS_STATUS = "data-versions-status"
 DATA_TRAINED = "data-trained"  # dcc.Store: {"id", "at"} of the last training, copied to ACTIVE_ARTIFACT
+DATA_VERSION_CHOSEN = "data-version-chosen"  # dcc.Store: {"id": artifact id or None, "at"} switched to, copied likewise
 # /data "Connect to a database" (dashboard/database_panel.py)
 DB_CONNECTION = "db-connection"  # dropdown of the server's named connections (never a URL)
 DB_TABLE = "db-table"

@@ -1,4 +1,4 @@
-"""The versions list of /data: the data sets and model versions this owner may use.
+"""The versions list of /data (the data sets and model versions this owner may use), and switching to one.
 
 One row per version the request's owner may read (their own, shared ones, the
 server's), with Switch, Share/Unshare and Delete; every action is checked on
@@ -10,10 +10,11 @@ listed as "damaged, not loaded: <reason>".  Imported by the /data page
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, jobs
@@ -31,8 +32,14 @@ def _placeholder(text: str) -> html.Div:
     Output(ids.DATA_VERSIONS, "children"),
     Input(ids.ACTIVE_ARTIFACT, "data"),
     Input(ids.DATA_VERSIONS_TICK, "data"),
+    prevent_initial_call=True,  # the page's layout lists them first
 )
 def show_versions(active_id: str | None, _tick: int | None) -> Any:
+    """The list again after the session's version changed or a version was switched, shared or deleted."""
+    return versions_list(active_id)
+
+
+def versions_list(active_id: str | None) -> Any:
     """The versions this owner may use (own, shared, the server's), the session's one marked.
 
     When the session's version cannot be shown (damaged, or no longer
@@ -166,9 +173,41 @@ def _version_row(entry: VersionEntry, active: str, default_id: str) -> html.Tr:
     )
 
 
+def activate_from(store: str) -> None:
+    """Make the version a page's ``store`` names (``{"id": artifact id or None, "at": time}``) the session's.
+
+    A clientside callback copies the id to the session's
+    :data:`~dashboard.ids.ACTIVE_ARTIFACT` (None: back to the default data
+    set).  The page's server callbacks write the page's own store, not the
+    app shell's: Dash runs a callback with an output outside a new page on
+    every insertion of that page, whatever ``prevent_initial_call`` says, so a
+    server callback writing the session's version directly cost a round trip
+    on each visit.  The id is no key by itself: every read checks its owner.
+    """
+    clientside_callback(
+        f"function (chosen) {{  // {store}: the session's version\n"
+        "    if (!chosen || typeof chosen !== 'object' || !('id' in chosen)) {\n"
+        "        return window.dash_clientside.no_update;\n"
+        "    }\n"
+        "    return chosen.id === null ? null : String(chosen.id);\n"
+        "}",
+        Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
+        Input(store, "data"),
+        prevent_initial_call=True,
+    )
+
+
+def chosen(artifact_id: str | None) -> dict[str, Any]:
+    """The value of a page's version store that makes ``artifact_id`` (None: the default) the session's version."""
+    return {"id": artifact_id, "at": time.time()}
+
+
+activate_from(ids.DATA_VERSION_CHOSEN)
+
+
 @callback(
     output=[
-        Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
+        Output(ids.DATA_VERSION_CHOSEN, "data"),
         Output(ids.DATA_VERSIONS_TICK, "data"),
         Output(ids.DATA_VERSIONS_STATUS, "children"),
     ],
@@ -190,12 +229,16 @@ def version_action(
     _share: list[Any] | None = None,
     _unshare: list[Any] | None = None,
 ) -> tuple[Any, ...]:
-    """Switch this session to a version, share/unshare one, or delete one (each checked against the owner)."""
+    """Switch this session to a version, share/unshare one, or delete one (each checked against the owner).
+
+    The session's new version goes to the page's store (:func:`activate_from`).
+    """
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(t.get("value") for t in ctx.triggered):
         raise PreventUpdate
     action = str(trigger["type"]).removeprefix("data-version-")
-    return apply_version_action(action, str(trigger["index"]), active_id, tick or 0)
+    active, new_tick, message = apply_version_action(action, str(trigger["index"]), active_id, tick or 0)
+    return (no_update if active is no_update else chosen(active)), new_tick, message
 
 
 def apply_version_action(action: str, artifact_id: str, active_id: str | None, tick: int) -> tuple[Any, ...]:

@@ -454,8 +454,10 @@ def test_switching_sets_the_session_store(data, settings: Settings) -> None:
     aid = train_mine(settings, {"upload": info.key})
     button = ids.data_version_action("switch", aid)
     with triggered(button, "n_clicks", 1):
-        active, tick, message = data.version_action([1], [], None, 0)
-    assert (active, tick, message) == (aid, no_update, None)
+        chosen, tick, message = data.version_action([1], [], None, 0)
+    # the page's store names the version; the clientside copy (versions.activate_from) makes it the session's
+    assert (chosen["id"], tick, message) == (aid, no_update, None)
+    assert set(chosen) == {"id", "at"}
     # A re-render of the list (n_clicks None) does nothing.
     with triggered(button, "n_clicks", None), pytest.raises(dash.exceptions.PreventUpdate):
         data.version_action([None], [], None, 0)

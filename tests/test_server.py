@@ -215,8 +215,9 @@ def test_concurrent_callbacks_right_after_start(
 def test_every_job_poll_is_switched_in_the_browser(dash_app) -> None:
     """Each page's poll follows its job store through a clientside callback: no round trip on a page visit."""
     from dashboard import data_training, database_panel, report_menu
-    from dashboard.pages import models
+    from tests.test_pages_eda_segments_explorer import page_module
 
+    models = page_module("models")  # as Dash imported it (importing dashboard.pages.models would run it again)
     deps = dash_app.server.test_client().get("/_dash-dependencies").get_json()
     widgets = [report_menu.WIDGETS, data_training.TRAIN_WIDGETS, database_panel.READ, database_panel.WRITE]
     for w in [*widgets, models.TRAIN_WIDGETS]:

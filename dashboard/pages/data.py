@@ -32,10 +32,12 @@ from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_he
 from dashboard.data_components import detection_panel, mapping_form, mapping_from_fields, validation_report
 from dashboard.database_panel import database_card
 from dashboard.figures.data import column_types, preview_grid
+from dashboard.first_render import session_choice
 from dashboard.services import service
 from dashboard.versions import apply_version_action as apply_version_action  # the list on this page
 from dashboard.versions import show_versions as show_versions
 from dashboard.versions import version_action as version_action
+from dashboard.versions import versions_list
 from dashboard.versions import versions_table as versions_table
 from pipeline.config import Settings
 from pipeline.data.detect import suggest_mapping
@@ -70,8 +72,22 @@ def _limit_bytes() -> int:
 # ---------------------------------------------------------------- layout
 
 
-def layout(**_query: str) -> html.Div:
-    """The page frame; every part is filled by callbacks for this session."""
+#: What each step shows before a file is uploaded (the layout's first state and the callbacks' answer without one).
+PREVIEW_HINT = "The first rows and the type of each column appear here."
+DETECTION_HINT = "The kind of data is detected when you upload a file."
+MAPPING_HINT = "Upload a file to map its columns."
+VALIDATION_HINT = "The validation report appears here."
+TRAIN_HINT = "Upload a file first."
+
+
+def layout(**kwargs: Any) -> html.Div:
+    """The page for this session, as it is before a file is uploaded, with the session's versions listed.
+
+    Nothing is fetched after it arrives (:mod:`dashboard.first_render`): an
+    upload this tab made before is restored by the callbacks (its key comes
+    back from the tab's session storage when the page mounts).
+    """
+    artifact_id, _theme = session_choice(kwargs)
     limit = _limit_bytes()
     drop_zone = html.Div(
         dcc.Upload(
@@ -116,7 +132,7 @@ def layout(**_query: str) -> html.Div:
     )
     preview = card(
         "Preview",
-        html.Div(id=ids.DATA_PREVIEW, children=_placeholder("The first rows and the type of each column appear here.")),
+        html.Div(id=ids.DATA_PREVIEW, children=_placeholder(PREVIEW_HINT)),
     )
     kind = card(
         "2 · What kind of data is it?",
@@ -128,7 +144,7 @@ def layout(**_query: str) -> html.Div:
                     value=None,
                     className="data-kind mb-2",
                 ),
-                html.Div(id=ids.DATA_DETECTION),
+                html.Div(id=ids.DATA_DETECTION, children=_placeholder(DETECTION_HINT)),
             ]
         ),
     )
@@ -136,7 +152,7 @@ def layout(**_query: str) -> html.Div:
         "3 · Map the columns",
         html.Div(
             [
-                html.Div(id=ids.DATA_MAPPING, children=_placeholder("Upload a file to map its columns.")),
+                html.Div(id=ids.DATA_MAPPING, children=_placeholder(MAPPING_HINT)),
                 html.Div(
                     [
                         dbc.Button(
@@ -188,7 +204,7 @@ def layout(**_query: str) -> html.Div:
                         outline=True,
                         disabled=True,
                     ),
-                    html.Div(id=ids.DATA_TRAIN_HINT, className="small text-body-secondary"),
+                    html.Div(TRAIN_HINT, id=ids.DATA_TRAIN_HINT, className="small text-body-secondary"),
                 ],
                 className="d-flex align-items-center gap-2 flex-wrap",
             ),
@@ -212,7 +228,7 @@ def layout(**_query: str) -> html.Div:
         html.Div(
             [
                 dcc.Loading(
-                    html.Div(id=ids.DATA_VALIDATION, children=_placeholder("The validation report appears here.")),
+                    html.Div(id=ids.DATA_VALIDATION, children=_placeholder(VALIDATION_HINT)),
                     type="dot",
                     delay_show=300,
                 ),
@@ -222,7 +238,7 @@ def layout(**_query: str) -> html.Div:
     )
     versions = card(
         "Data sets and model versions on this server",
-        html.Div([html.Div(id=ids.DATA_VERSIONS_STATUS), html.Div(id=ids.DATA_VERSIONS)]),
+        html.Div([html.Div(id=ids.DATA_VERSIONS_STATUS), html.Div(versions_list(artifact_id), id=ids.DATA_VERSIONS)]),
         help_text="Switch changes the data set every page shows in this browser tab; other people are not affected. "
         "Only you see your uploads and versions unless you Share one (read-only, with everyone on this server).",
     )
@@ -230,10 +246,13 @@ def layout(**_query: str) -> html.Div:
         [
             dcc.Store(id=ids.DATA_UPLOAD_LIMIT, data=limit),
             dcc.Store(id=ids.DATA_UPLOAD_CHECK),
-            dcc.Store(id=ids.DATA_UPLOAD_KEY, storage_type="session"),
+            # "" not None: a None store reports a change when it mounts (a round trip on every visit); a key
+            # this tab stored is a change from "", so its preview and form are restored.
+            dcc.Store(id=ids.DATA_UPLOAD_KEY, storage_type="session", data=""),
             dcc.Store(id=ids.DATA_MAPPING_STORE, storage_type="session"),
             dcc.Store(id=ids.DATA_VERSIONS_TICK, data=0),
-            dcc.Store(id=ids.DATA_TRAINED),
+            dcc.Store(id=ids.DATA_TRAINED, data=""),
+            dcc.Store(id=ids.DATA_VERSION_CHOSEN, data=""),
             dcc.Store(id=ids.DATA_JOB, storage_type="session"),  # followed again after a page change
             dcc.Interval(id=ids.DATA_JOB_POLL, interval=500, disabled=True),
             page_header(
@@ -348,11 +367,11 @@ def _refused(name: str, reason: str, current_key: str | None, settings: Settings
     )
 
 
-@callback(Output(ids.DATA_PREVIEW, "children"), Input(ids.DATA_UPLOAD_KEY, "data"))
+@callback(Output(ids.DATA_PREVIEW, "children"), Input(ids.DATA_UPLOAD_KEY, "data"), prevent_initial_call=True)
 def show_preview(key: str | None) -> Any:
     """First rows and detected column types of the session's upload."""
     if not key:
-        return _placeholder("The first rows and the type of each column appear here.")
+        return _placeholder(PREVIEW_HINT)
     settings = service().settings
     try:
         info = uploads.upload_info(key, settings)
@@ -441,6 +460,7 @@ def show_preview(key: str | None) -> Any:
     Input(ids.DATA_MAPPING_UPLOAD, "contents"),
     State(ids.DATA_MAPPING_UPLOAD, "filename"),
     State(ids.DATA_MAPPING_STORE, "data"),
+    prevent_initial_call=True,  # the layout is the form without an upload
 )
 def build_form(
     key: str | None,
@@ -459,8 +479,8 @@ def build_form(
         return (
             None,
             _kind_options(disabled=True),
-            _placeholder("The kind of data is detected when you upload a file."),
-            _placeholder("Upload a file to map its columns."),
+            _placeholder(DETECTION_HINT),
+            _placeholder(MAPPING_HINT),
             status,
             None,
         )
@@ -518,14 +538,15 @@ def build_form(
     Input(ids.data_map_field(ALL), "value"),
     State(ids.data_map_field(ALL), "id"),
     State(ids.DATA_UPLOAD_KEY, "data"),
+    prevent_initial_call=True,  # no fields before an upload: the layout shows the placeholders
 )
 def check_mapping(values: list[Any], field_ids: list[dict[str, str]], key: str | None) -> tuple[Any, ...]:
     """Validate the upload under the form's mapping: the report, and Train enabled or not (with why)."""
     if not key or not field_ids:
         return (
-            _placeholder("The validation report appears here."),
+            _placeholder(VALIDATION_HINT),
             True,
-            "Upload a file first.",
+            TRAIN_HINT,
             no_update,
             True,
         )

@@ -95,6 +95,7 @@ from dashboard.model_comparison.views import (
     table_view,
 )
 from dashboard.services import service
+from dashboard.versions import activate_from
 from pipeline.errors import SegmentationError
 
 dash.register_page(
@@ -467,14 +468,8 @@ def follow_train(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any
 # Make the version just trained the session's artifact (navbar and every page follow).  In the browser: its
 # output is outside the page, so Dash calls it whenever the page is shown, prevent_initial_call or not.  The id
 # is checked against its owner by every callback that reads it (dashboard.services.view), as any id from a store.
-clientside_callback(
-    """function (trained) {  // models: use the version just trained
-    return trained && trained.id ? String(trained.id) : window.dash_clientside.no_update;
-}""",
-    Output(ids.ACTIVE_ARTIFACT, "data", allow_duplicate=True),
-    Input(ids.MODELS_TRAINED, "data"),
-    prevent_initial_call=True,
-)
+# The version just trained becomes this session's.
+activate_from(ids.MODELS_TRAINED)
 
 
 @callback(

@@ -8,6 +8,7 @@ bars and the result lines.  Every wait is an ``expect`` on a state.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import subprocess
@@ -42,8 +43,11 @@ def db_server(settings: Settings, trained: TrainResult, tmp_path_factory: pytest
     for key in saved:
         del os.environ[key]
     os.environ["SEGMENTS_DB_SHOP"] = f"sqlite:///{path}"
+    # Its own data folder: the job queue there is shared by every server on the folder, and a job the
+    # session's other server (started without SEGMENTS_DB_SHOP) picked up failed with "unknown connection".
+    own = dataclasses.replace(settings, data_dir=tmp_path_factory.mktemp("shop-data"))
     try:
-        proc, url = start_server(settings)
+        proc, url = start_server(own)
     finally:
         del os.environ["SEGMENTS_DB_SHOP"]
         os.environ.update(saved)
