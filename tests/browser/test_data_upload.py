@@ -105,6 +105,9 @@ def test_leaving_the_page_while_training_then_coming_back(page: Page, logs: dict
     expect(page).to_have_url(re.compile(r"/segments$"))
     expect(page.locator("#app-nav-dataset")).to_have_text("Built-in sample")
     page.locator(".app-navbar").get_by_role("link", name="Your data", exact=True).click()
+    # The upload comes back from the tab's session storage: its preview, its form and its check.
+    expect(page.locator("#data-preview")).to_contain_text("Column", timeout=60_000)
+    expect(page.locator("#data-validation")).to_contain_text("Ready to train while_away.csv", timeout=60_000)
     expect(page.locator("#data-train-status")).to_contain_text("Trained.", timeout=TRAIN_TIMEOUT_MS)
     expect(page.locator("#app-nav-dataset")).to_have_text("while_away.csv")
 
