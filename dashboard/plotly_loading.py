@@ -32,9 +32,10 @@ explorer needs (the simulator's customer map is 2-D).
 - It also draws a new scene once instead of four times in its first half
   second (:func:`one_first_draw`): not empty before its traces are added, and
   not again for a camera animation that moves nothing visible.
-- A graph's first 3-D draw waits for the page around it to be painted
-  (:data:`FIRST_3D_DRAW_AFTER_PAINT`): without a GPU the scene's creation is
-  a long task, and the page's text waited for it.
+- A graph's first 3-D draw, and the first draw of a graph below the window,
+  wait for the page around them to be painted (:data:`FIRST_DRAW_AFTER_PAINT`,
+  in both bundles): without a GPU the scene's creation is a long task, and
+  the page's text waited for it; a chart out of sight held back those in view.
 - So that a navbar switch does not wait for the download, every other page
   names the 3-D bundle in a ``<meta name="plotly-3d">`` and ``assets/prefetch.js``
   prefetches it (``<link rel="prefetch">``: fetched into the HTTP cache at idle
@@ -71,34 +72,38 @@ THREE_D_GRAPHS = (ids.EXPLORER_GRAPH,)
 COMPILE_HINT = b"//# allFunctionsCalledOnLoad\n"
 #: Skip running the 3-D bundle when a copy already ran.
 GUARD_OPEN = b"if(!window.__plotly3d){"
-#: ``Plotly.react`` drawing a graph's first 3-D figure in a task of its own, after the next paint.
+#: ``Plotly.react`` drawing a graph's first figure in a task of its own, after the next paint, when the figure is
+#: 3-D or the graph starts below the window.
 #:
-#: Without a GPU, creating a WebGL scene (context, shader programs, axes) is one task of 0.35-0.5 s, and
-#: dcc.Graph starts it in the same task that puts the page in the document: nothing of the page (header,
-#: controls, the note under the chart) is painted before the scene is drawn.  Measured on /explorer: its
-#: largest text painted 1.7-2.0 s after the start (Lighthouse's LCP), almost all of it waiting for that
-#: task.  The first call for a graph not drawn yet whose figure has a ``scatter3d`` trace waits for an
-#: animation frame and then a timer (the frame is painted in between); calls made meanwhile for the same
-#: graph run after it, in order.  Every other call is passed through as it is.  Lighthouse /explorer went
-#: from 73 to 80-83 (TBT 448 -> 276-295 ms); the chart itself is drawn ~50 ms later, after that paint
-#: (``python -m benchmarks.bench_ab``: 741 -> 790 ms median, 16 runs a side).
-FIRST_3D_DRAW_AFTER_PAINT = b"""(function(P){var react=P.react;P.react=function(gd,fig){var self=this,args=arguments;
-if(gd&&gd.__first3d){return gd.__first3d.then(function(){return react.apply(self,args);});}
+#: dcc.Graph draws in the task that puts the page in the document, so nothing of the page is painted before
+#: every graph on it is drawn.  Without a GPU, creating a WebGL scene (context, shader programs, axes) is one
+#: task of 0.35-0.5 s: measured on /explorer, its largest text was painted 1.7-2.0 s after the start
+#: (Lighthouse's LCP), almost all of it waiting for that task.  Deferred, Lighthouse /explorer went from 73 to
+#: 80-83 (TBT 448 -> 276-295 ms); the chart itself is drawn ~50 ms later, after that paint
+#: (``python -m benchmarks.bench_ab``: 741 -> 790 ms median, 16 runs a side).  A 2-D chart below the window
+#: is not seen before the page is scrolled, so it is drawn after the charts in view have been painted: the
+#: simulator's customer map (1,200 points, 90-120 ms to draw) held back its gauge and distances.
+#: The first call for a graph not drawn yet waits for an animation frame and then a timer (the frame is
+#: painted in between); calls made meanwhile for the same graph run after it, in order.  Every other call is
+#: passed through as it is.
+FIRST_DRAW_AFTER_PAINT = b"""(function(P){var react=P.react;P.react=function(gd,fig){var self=this,args=arguments;
+if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return react.apply(self,args);});}
 var data=fig&&!Array.isArray(fig)?fig.data:fig;
 var is3d=Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});
-if(!gd||!is3d||gd._fullLayout){return react.apply(self,args);}
+var below=!!(gd&&gd.getBoundingClientRect)&&gd.getBoundingClientRect().top>=window.innerHeight;
+if(!gd||gd._fullLayout||!(is3d||below)){return react.apply(self,args);}
 var first=new Promise(function(done){requestAnimationFrame(function(){setTimeout(done,0);});})
 .then(function(){return react.apply(self,args);});
-gd.__first3d=first.then(function(){gd.__first3d=null;},function(){gd.__first3d=null;});
+gd.__firstDraw=first.then(function(){gd.__firstDraw=null;},function(){gd.__firstDraw=null;});
 return first;};})(window.Plotly);"""
 #: After the bundle has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
 #: device pixels per CSS pixel on every screen, four times the pixels to render and to read back for hover
 #: picking on a standard screen; without a GPU that is most of the first 3D draw), and a graph's first 3-D
-#: draw after a paint of the page around it (:data:`FIRST_3D_DRAW_AFTER_PAINT`).
+#: draw after a paint of the page around it (:data:`FIRST_DRAW_AFTER_PAINT`).
 GUARD_CLOSE = (
     b"\nwindow.__plotly3d=true;"
     b"window.Plotly.setPlotConfig({plotGlPixelRatio:Math.max(1,Math.round(window.devicePixelRatio||1))});"
-    + FIRST_3D_DRAW_AFTER_PAINT
+    + FIRST_DRAW_AFTER_PAINT
     + b"}\n"
 )
 #: Name of the ``<meta>`` that gives ``assets/prefetch.js`` the 3-D bundle's URL.
@@ -160,6 +165,11 @@ def add_prefetch_meta(html: bytes, url_3d: str, pages: tuple[str, ...] = THREE_D
         return html
     meta = f'<meta name="{PREFETCH_META}" content="{url_3d}" data-pages="{" ".join(pages)}">'.encode()
     return html.replace(b"</head>", meta + b"</head>", 1)
+
+
+def with_first_draw_after_paint(script: bytes) -> bytes:
+    """The 2-D bundle ``script`` with :data:`FIRST_DRAW_AFTER_PAINT` run after it (the 3-D one has it in its guard)."""
+    return script + b"\n;" + FIRST_DRAW_AFTER_PAINT + b"\n"
 
 
 def guarded(script: bytes) -> bytes:
@@ -262,7 +272,7 @@ def one_first_draw(script: bytes) -> bytes:
 
 
 def install(app: dash.Dash) -> None:
-    """Serve the 3-D bundle only where it is needed.
+    """Serve the 3-D bundle only where it is needed, and both with :data:`FIRST_DRAW_AFTER_PAINT`.
 
     Call from the app factory AFTER :func:`dashboard.compression.install`:
     Flask runs ``after_request`` functions last-registered first, and the
@@ -270,6 +280,7 @@ def install(app: dash.Dash) -> None:
     """
     url_3d = stamped_url(app, BUNDLE_3D)
     path_3d = app.get_asset_url(BUNDLE_3D)
+    path_2d = app.get_asset_url(BUNDLE_2D)
     pages = tuple(app.get_relative_path(p) for p in THREE_D_PAGES)
 
     @app.server.after_request
@@ -284,6 +295,9 @@ def install(app: dash.Dash) -> None:
         elif request.path == path_3d:
             response.direct_passthrough = False
             response.set_data(guarded(response.get_data()))
+        elif request.path == path_2d:
+            response.direct_passthrough = False
+            response.set_data(with_first_draw_after_paint(response.get_data()))
         elif response.mimetype == "text/html":
             html = response.get_data()
             if request.path.rstrip("/") in pages:

@@ -38,6 +38,16 @@ def test_a_2d_page_links_the_2d_bundle_and_a_3d_page_the_3d_one_instead() -> Non
     assert "/assets/vendor/plotly-2d.min.js?m=" in simulator and meta in simulator  # the map is 2-D
 
 
+def test_the_2d_bundle_is_served_with_the_first_draw_after_paint() -> None:
+    app = make_app()
+    url = plotly_loading.stamped_url(app, plotly_loading.BUNDLE_2D)
+    body = app.server.test_client().get(url).get_data()
+    built = (ROOT / "assets" / plotly_loading.BUNDLE_2D).read_bytes()
+    assert body == plotly_loading.with_first_draw_after_paint(built)
+    assert body.startswith(plotly_loading.COMPILE_HINT)  # still first, where V8 reads it
+    assert body.endswith(b";" + plotly_loading.FIRST_DRAW_AFTER_PAINT + b"\n")
+
+
 def test_the_prefetch_meta_goes_only_into_a_page_linking_the_2d_bundle() -> None:
     url = "/assets/vendor/plotly-3d.min.js?m=2.5"
     page = b'<html><head><script src="/assets/vendor/plotly-2d.min.js?m=1.5"></script></head><body></body></html>'

@@ -143,7 +143,7 @@ PAINT_ORDER_JS = """(() => {
 
 @pytest.mark.parametrize("how", ["direct", "navbar"])
 def test_the_page_is_painted_before_the_scene_is_created(browser, live_server, how: str) -> None:
-    """dashboard.plotly_loading.FIRST_3D_DRAW_AFTER_PAINT: the first 3-D draw waits for a frame of the page.
+    """dashboard.plotly_loading.FIRST_DRAW_AFTER_PAINT: the first 3-D draw waits for a frame of the page.
 
     Without it the WebGL scene was created in the task that put the page in
     the document, so nothing of the page (its header, controls, the axes note

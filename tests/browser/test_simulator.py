@@ -114,3 +114,38 @@ def test_slider_key_moves_the_box_and_the_prediction(page, trained: TrainResult)
     # the box follows in the browser, rounded to the slider's step, and the prediction is for the new value
     expect(_box(page, feature)).to_have_value(f"{now:g}")
     expect(page.locator("#sim-result [data-values]")).not_to_have_attribute("data-values", signature)
+
+
+#: Before the page loads: when the prediction's text enters the document, every animation frame after it
+#: (a chance to paint), and when the gauge (in view) and the customer map (below the window) are first drawn.
+DRAW_ORDER_JS = """(() => {
+    window.__resultAt = null; window.__gaugeAt = null; window.__mapAt = null; window.__frames = [];
+    const frame = () => { if (window.__resultAt !== null) window.__frames.push(performance.now()); requestAnimationFrame(frame); };
+    requestAnimationFrame(frame);
+    new MutationObserver(() => {
+        const now = performance.now();
+        if (window.__resultAt === null && document.querySelector('#sim-result .sim-segment-name, #sim-result h2, #sim-result *')) window.__resultAt = now;
+        if (window.__gaugeAt === null && document.querySelector('#sim-activity-gauge .main-svg')) window.__gaugeAt = now;
+        if (window.__mapAt === null && document.querySelector('#sim-pca-graph .main-svg')) window.__mapAt = now;
+    }).observe(document, {childList: true, subtree: true});
+})()"""
+
+
+def test_the_map_below_the_window_is_drawn_after_the_charts_in_view_are_painted(page) -> None:
+    """dashboard.plotly_loading.FIRST_DRAW_AFTER_PAINT: a graph starting below the window draws after a frame.
+
+    The customer map (1,200 points) took 90-120 ms to draw in the task that put
+    the page in the document, so the prediction and the gauge in view waited
+    for a chart nobody could see yet.
+    """
+    page.add_init_script(DRAW_ORDER_JS)
+    page.goto("/simulator")
+    expect(page.locator("#sim-pca-graph .main-svg").first).to_be_attached(timeout=30_000)
+    at = page.evaluate(
+        "() => ({result: window.__resultAt, gauge: window.__gaugeAt, map: window.__mapAt, frames: window.__frames})"
+    )
+    assert None not in (at["result"], at["gauge"], at["map"]), at
+    assert at["gauge"] < at["map"], at
+    between = [f for f in at["frames"] if at["gauge"] <= f < at["map"]]
+    assert between, at  # a frame (a paint of the page with its gauge) came before the map was drawn
+    assert page.evaluate("() => document.querySelector('#sim-pca-graph').getBoundingClientRect().top") >= 720
