@@ -10,11 +10,15 @@ the customer's place on a map of all customers (the first two principal
 components), and the smallest
 single-feature change that reaches each other segment.
 
+The page arrives with its first customer scored and drawn (:func:`layout`,
+:func:`first_state`: the same functions as the callbacks), so it makes no
+round trip when it appears; the callbacks run on later changes.
+
 Callbacks
 ---------
 ``build_controls``
-    Session's artifact → sliders, boxes and preset buttons (and the id they
-    were built for, in ``SIM_BUILT``).
+    Session's artifact changed → sliders, boxes and preset buttons (and the
+    id they were built for, in ``SIM_BUILT``).
 ``sync_feature``
     Numeric box → its slider (``MATCH``, on Enter or leaving the box); clamps
     and explains bad input.  Slider → box is a clientside callback.
@@ -29,8 +33,9 @@ Callbacks
     When the charts are not drawn yet for the model and theme, it asks for
     a full drawing instead (``SIM_DRAW``).
 ``redraw_figures``
-    ``SIM_DRAW`` → P(alive) gauge, distances, customer map in full (first
-    drawing for a model and theme, after the prediction's text is painted).
+    ``SIM_DRAW`` → P(alive) gauge, distances, customer map in full (the
+    first drawing for another model or theme, after the prediction's text is
+    painted).
 """
 
 from __future__ import annotations
