@@ -176,16 +176,29 @@ def _xlsx_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return neutralise(out)
 
 
-def _parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    out.columns = [str(c) for c in out.columns]
-    for i in range(out.shape[1]):
-        col = out.iloc[:, i]
+def _mixed_columns(frame: pd.DataFrame) -> tuple[int, ...]:
+    """Positions of the object columns mixing text (or other objects) with numbers: written as text.
+
+    A Parquet column has one type.  Decided on whole columns, so every piece
+    of a file written in pieces has the same columns.
+    """
+    out = []
+    for i in range(frame.shape[1]):
+        col = frame.iloc[:, i]
         if pd.api.types.is_object_dtype(col.dtype):
             kinds = {type(v) for v in col.dropna()}
-            mixed = len(kinds) > 1 and not all(issubclass(k, numbers.Number) and k is not bool for k in kinds)
-            if mixed:  # a Parquet column has one type: mixed text and numbers become text
-                out.isetitem(i, col.map(str, na_action="ignore"))
+            if len(kinds) > 1 and not all(issubclass(k, numbers.Number) and k is not bool for k in kinds):
+                out.append(i)
+    return tuple(out)
+
+
+def _parquet_ready(frame: pd.DataFrame, as_text: Sequence[int] | None = None) -> pd.DataFrame:
+    """``frame`` as Parquet takes it: string column names, the ``as_text`` columns (default: the mixed ones) as
+    text, every text cell neutralised."""
+    out = frame.copy()
+    out.columns = [str(c) for c in out.columns]
+    for i in _mixed_columns(out) if as_text is None else as_text:
+        out.isetitem(i, out.iloc[:, i].map(str, na_action="ignore"))
     return neutralise(out)
 
 
@@ -368,10 +381,43 @@ def _csv_export(export: TableExport) -> bytes:
     return buf.getvalue()
 
 
+#: Rows neutralised and written at a time by :func:`_parquet_stream`: one row group each.
+PARQUET_CHUNK_ROWS = 100_000
+
+
+def _parquet_schema(frame: pd.DataFrame, as_text: Sequence[int]) -> Any:
+    """The Arrow schema of the whole of ``frame`` as written (types inferred from every row, not the first piece's)."""
+    import pyarrow as pa
+
+    named = frame.set_axis([str(c) for c in frame.columns], axis=1)  # the other columns are not copied
+    for i in as_text:
+        named.isetitem(i, named.iloc[:, i].map(str, na_action="ignore"))
+    return pa.Schema.from_pandas(named, preserve_index=False)
+
+
+def _parquet_stream(export: TableExport, fh: BinaryIO) -> None:
+    """The Parquet file of ``export.table`` written to ``fh`` in row groups of :data:`PARQUET_CHUNK_ROWS` rows.
+
+    Each piece is made ready (:func:`_parquet_ready`, with the mixed columns
+    decided on the whole table) and converted on its own, so the table is
+    never copied whole; the file reads back as the one written at once.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = export.table
+    as_text = _mixed_columns(frame)
+    schema = _parquet_schema(frame, as_text)
+    with pq.ParquetWriter(fh, schema) as writer:
+        for start in range(0, max(len(frame), 1), PARQUET_CHUNK_ROWS):
+            chunk = _parquet_ready(frame.iloc[start : start + PARQUET_CHUNK_ROWS], as_text)
+            writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+
+
 def parquet_bytes(export: TableExport) -> bytes:
     """The Parquet file of ``export.table``; text columns neutralised."""
     buf = io.BytesIO()
-    _parquet_ready(export.table).to_parquet(buf, index=False)
+    _parquet_stream(export, buf)
     return buf.getvalue()
 
 
@@ -386,7 +432,9 @@ EXPORT_FORMATS: Mapping[str, ExportFormat] = MappingProxyType(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             xlsx_bytes,
         ),
-        "parquet": ExportFormat("parquet", ".parquet", "Parquet", "application/vnd.apache.parquet", parquet_bytes),
+        "parquet": ExportFormat(
+            "parquet", ".parquet", "Parquet", "application/vnd.apache.parquet", parquet_bytes, _parquet_stream
+        ),
     }
 )
 #: File suffixes :func:`write_table` and :func:`write_export` understand.
