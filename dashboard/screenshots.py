@@ -144,6 +144,18 @@ def serve(
                 proc.kill()
 
 
+def layout_components(node: Any) -> Iterator[dict[str, Any]]:
+    """Every component (``{"type", "namespace", "props"}``) of a layout as Dash serves it as JSON, depth first."""
+    if isinstance(node, dict):
+        if "type" in node and isinstance(node.get("props"), dict):
+            yield node
+        for value in node.values():
+            yield from layout_components(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from layout_components(value)
+
+
 def page_paths(url: str) -> list[str]:
     """Paths of the pages the server registered, read from its navbar (fallback :data:`DEFAULT_PAGES`)."""
     try:
@@ -152,20 +164,10 @@ def page_paths(url: str) -> list[str]:
     except (OSError, ValueError):
         return list(DEFAULT_PAGES)
     found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "NavLink":
-                href = node.get("props", {}).get("href")
-                if isinstance(href, str) and href.startswith("/") and href not in found:
-                    found.append(href)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(layout)
+    for component in layout_components(layout):
+        href = component["props"].get("href") if component["type"] == "NavLink" else None
+        if isinstance(href, str) and href.startswith("/") and href not in found:
+            found.append(href)
     return found or list(DEFAULT_PAGES)
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from dashboard import ids
 from dashboard.first_render import ARTIFACT_ARG, THEME_ARG
+from dashboard.screenshots import layout_components
 from tests.test_data_page import page_module, triggered
 from tests.test_explorer_first_render import by_id
 from tests.test_simulator import text_of
@@ -55,20 +56,7 @@ def test_the_versions_list_marks_the_sessions_version(data, trained) -> None:
 
 def shell_ids(layout: Any) -> set[str]:
     """String ids of the app shell (the app's layout outside any page)."""
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("props"), dict) and isinstance(node["props"].get("id"), str):
-                found.add(node["props"]["id"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(layout)
-    return found
+    return {c["props"]["id"] for c in layout_components(layout) if isinstance(c["props"].get("id"), str)}
 
 
 def test_no_server_callback_writes_the_shell_from_a_pages_inputs(dash_app) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +225,20 @@ def test_string_dtype_and_timezones(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- the CSV written in pieces
 
 
+@contextlib.contextmanager
+def chunk_rows(name: str, rows: int) -> Iterator[None]:
+    """``pipeline.data.export.<name>`` (a piece's rows) set to ``rows`` inside the block (hypothesis tests
+    cannot take the function-scoped ``monkeypatch``)."""
+    from pipeline.data import export as export_module
+
+    saved = getattr(export_module, name)
+    setattr(export_module, name, rows)
+    try:
+        yield
+    finally:
+        setattr(export_module, name, saved)
+
+
 @given(rows, st.integers(min_value=1, max_value=4))
 @settings(max_examples=100, deadline=None)
 def test_property_csv_written_in_pieces_is_the_whole_csv(data: list[tuple[str, float, int]], chunk: int) -> None:
@@ -232,13 +248,9 @@ def test_property_csv_written_in_pieces_is_the_whole_csv(data: list[tuple[str, f
     frame["segment"] = pd.Categorical([("=A" if i % 2 else "B") for i in range(len(frame))])
     frame["as_of"] = pd.to_datetime(["2024-01-31"] * len(frame))
     whole = csv_bytes(frame, date_format="%Y-%m-%d")
-    saved = export_module.CSV_CHUNK_ROWS
-    export_module.CSV_CHUNK_ROWS = chunk
-    try:
-        buf = io.BytesIO()
+    buf = io.BytesIO()
+    with chunk_rows("CSV_CHUNK_ROWS", chunk):
         export_module._csv_stream(export_module.TableExport(frame), buf)
-    finally:
-        export_module.CSV_CHUNK_ROWS = saved
     assert buf.getvalue() == whole
 
 
@@ -275,13 +287,9 @@ def test_property_parquet_written_in_pieces_reads_back_as_written_at_once(
     frame["as_of"] = pd.to_datetime(["2024-01-31"] * len(frame))
     at_once = io.BytesIO()
     export_module._parquet_ready(frame).to_parquet(at_once, index=False)
-    saved = export_module.PARQUET_CHUNK_ROWS
-    export_module.PARQUET_CHUNK_ROWS = chunk
-    try:
-        pieces = io.BytesIO()
+    pieces = io.BytesIO()
+    with chunk_rows("PARQUET_CHUNK_ROWS", chunk):
         export_module._parquet_stream(export_module.TableExport(frame), pieces)
-    finally:
-        export_module.PARQUET_CHUNK_ROWS = saved
     import pyarrow.parquet as pq
 
     assert pq.ParquetFile(io.BytesIO(pieces.getvalue())).num_row_groups == -(-len(frame) // chunk)
