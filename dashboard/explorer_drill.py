@@ -13,9 +13,9 @@ from dash import html
 
 from dashboard import ids
 from dashboard.components import GRID_THEME, actions_list, churn_badge, fmt_pct, segment_chip
-from dashboard.figures.eda import numeric_variables, population_means
 from dashboard.figures.explorer import member_column_defs, member_columns, member_rows, profile_figure
 from dashboard.figures.segments import evidence_phrases
+from dashboard.figures.variables import numeric_variables, population_means
 from dashboard.services import ArtifactView
 
 

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from dashboard import churn, ids
-from dashboard.figures.eda import variable_label
 from dashboard.figures.pca_words import pca_axis_titles
 from dashboard.figures.simulator import (
     activity_gauge_figure,
@@ -22,6 +21,7 @@ from dashboard.figures.simulator import (
     pca_figure,
     pca_marker_update,
 )
+from dashboard.figures.variables import variable_label
 from dashboard.services import ArtifactView, per_version
 from pipeline.segmentation.simulate import Simulation
 

@@ -19,6 +19,7 @@ from dashboard.figures import explorer as explorer_fig
 from dashboard.figures import outliers as outliers_fig
 from dashboard.figures import pca_words
 from dashboard.figures import segments as segments_fig
+from dashboard.figures.variables import numeric_variables
 
 THEMES = ("light", "dark")
 
@@ -242,7 +243,7 @@ def test_categories_by_segment_are_shares_of_each_segment(eda, trained) -> None:
 def test_outlier_counts_match_a_direct_computation(eda, trained, method) -> None:
     customers = trained.artifact.customers
     features = [f["name"] for f in trained.artifact.manifest["features"]]
-    variables = eda_fig.numeric_variables(customers, features)
+    variables = numeric_variables(customers, features)
     summary = outliers_fig.outlier_summary(customers, variables, method).set_index("variable")
     assert "Complain" not in summary.index  # binary: no outlier rule
     small = {var for var in summary.index if outliers_fig.is_small_count(customers[var])}

@@ -19,8 +19,9 @@ from pipeline.config import DEFAULT_FEATURES
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 
 from .common import empty_figure, themed
-from .eda import CATEGORICAL_PROFILE, NUMERIC_PROFILE, escape_hover, variable_label, variable_unit
+from .eda import escape_hover
 from .segments import profile_rows
+from .variables import CATEGORICAL_PROFILE, NUMERIC_PROFILE, variable_label, variable_unit
 
 #: Most points drawn in the 3D scatter; above this a fixed, stratified sample is shown.
 MAX_POINTS = 20_000

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from .eda import fmt_value, numeric_values
+from .variables import fmt_value, numeric_values
 
 OUTLIER_METHODS: dict[str, str] = {
     "iqr": "IQR rule: below Q1 − 1.5×IQR or above Q3 + 1.5×IQR (IQR = middle half of customers).",

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from .. import churn
 from .common import empty_figure, themed
-from .eda import NUMERIC_PROFILE, fmt_value, unit_note, variable_label, variable_unit
+from .variables import NUMERIC_PROFILE, fmt_value, unit_note, variable_label, variable_unit
 
 
 def profile_variables(segment: Mapping[str, Any], features: Sequence[str]) -> list[str]:

@@ -15,17 +15,12 @@ from dashboard import ids
 from dashboard.components import GRID_THEME, card, graph, page_header
 from dashboard.figures.common import empty_figure
 from dashboard.figures.eda import (
-    categorical_variables,
     category_figure,
     correlation_figure,
     distribution_caption,
     distribution_figure,
-    fmt_value,
     loadings_figure,
-    numeric_variables,
     pca_variance_figure,
-    variable_label,
-    variable_unit,
 )
 from dashboard.figures.outliers import (
     OUTLIER_METHODS,
@@ -34,6 +29,13 @@ from dashboard.figures.outliers import (
     is_small_count,
     outlier_summary,
     outlier_variables,
+)
+from dashboard.figures.variables import (
+    categorical_variables,
+    fmt_value,
+    numeric_variables,
+    variable_label,
+    variable_unit,
 )
 from dashboard.first_render import session_choice, when_in_view
 from dashboard.services import ArtifactView, per_version, view

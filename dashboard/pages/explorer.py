@@ -30,7 +30,6 @@ from dashboard.components import (
 from dashboard.explorer_drill import drill_outputs, members_for
 from dashboard.exports import download_menu
 from dashboard.figures.common import empty_figure
-from dashboard.figures.eda import variable_label, variable_unit
 from dashboard.figures.explorer import (
     axis_choices,
     default_axes,
@@ -38,6 +37,7 @@ from dashboard.figures.explorer import (
     scatter_figure,
 )
 from dashboard.figures.pca_words import pca_axis_titles
+from dashboard.figures.variables import variable_label, variable_unit
 from dashboard.first_render import fill_in, session_choice
 from dashboard.services import per_version, view
 from pipeline.features.definitions import FEATURE_DEFINITIONS

@@ -24,8 +24,8 @@ from dashboard.components import (
     segment_chip,
 )
 from dashboard.exports import download_menu
-from dashboard.figures.eda import numeric_variables, population_means
 from dashboard.figures.segments import evidence_phrases, priority_figure, profile_rows
+from dashboard.figures.variables import numeric_variables, population_means
 from dashboard.first_render import session_choice, when_in_view
 from dashboard.services import ArtifactView, view
 
