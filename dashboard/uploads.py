@@ -11,7 +11,7 @@ reads an upload takes the ``owner`` (the current request's when not given)
 and raises :class:`~pipeline.errors.AccessDenied` for a key that is not
 theirs.  The key is a random UUID made
 here; the user's file name is only ever shown, never used as a path.  Nothing
-uploaded is ever unpickled: tables are parsed by :func:`pipeline.data.loading.read_table`
+uploaded is ever unpickled: tables are parsed by :func:`pipeline.data.reading.read_table`
 (text, XLSX, Parquet) and mappings by :meth:`pipeline.data.mapping.Mapping.from_json`.
 
 Uploaded files are immutable, so parsed tables and validations are kept in a
@@ -39,8 +39,8 @@ import pandas as pd
 from pipeline.config import Settings
 from pipeline.data.detect import Detection, detect_kind
 from pipeline.data.ingest import Validation, validate_table
-from pipeline.data.loading import read_table
 from pipeline.data.mapping import Mapping
+from pipeline.data.reading import read_table
 from pipeline.errors import AccessDenied, DataError
 from pipeline.store.db import database_path
 from pipeline.store.registry import UPLOAD_NOT_AVAILABLE, Registry, UploadRecord
@@ -134,7 +134,7 @@ def parse_upload(raw: bytes, name: str, settings: Settings) -> pd.DataFrame:
 
     Refused: over ``settings.max_upload_mb``; empty; binary junk; not a table
     (one column, no separators); an unreadable or title-row spreadsheet
-    (:func:`pipeline.data.loading.read_table`); a header with no or one data row.
+    (:func:`pipeline.data.reading.read_table`); a header with no or one data row.
     """
     if len(raw) > settings.max_upload_mb * 1024 * 1024:
         raise DataError(too_big_message(name, len(raw), settings))

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.data.loading import clean_marketing, read_table
+from pipeline.data.loading import clean_marketing
+from pipeline.data.reading import read_table
 from pipeline.features.definitions import BEHAVIOURAL_FEATURES, engineer_features
 from pipeline.segmentation.naming import ARCHETYPES, DESCRIPTIVE, evidence_text, name_segments, standardised_centroids
 from pipeline.synthetic.customers import generate_sample, to_text_bytes

@@ -17,8 +17,8 @@ from pipeline.config import DEFAULT_FEATURES, Settings
 from pipeline.data.coerce import parse_timestamps, read_numbers, to_flag, to_ids
 from pipeline.data.detect import detect_kind, suggest_mapping
 from pipeline.data.ingest import require_valid, validate_table, validate_upload
-from pipeline.data.loading import data_hash, read_table
 from pipeline.data.mapping import Mapping
+from pipeline.data.reading import data_hash, read_table
 from pipeline.data.transactions import aggregate_transactions
 from pipeline.errors import DataError
 from pipeline.segmentation.naming import ARCHETYPE_BY_KEY, candidate_archetypes

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.churn import measure
 from pipeline.config import Settings
-from pipeline.data import loading
+from pipeline.data import loading, reading
 from pipeline.data.coerce import parse_dates
 from pipeline.segmentation.training import load_dataset
 from pipeline.synthetic.customers import sample_bytes
@@ -26,18 +26,18 @@ QUIRKY = [
 
 @pytest.mark.parametrize("raw", [sample_bytes(300, 5), *QUIRKY])
 def test_arrow_reader_reads_what_the_c_parser_reads(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    c_parser = loading.read_table(raw, "t.csv")
-    monkeypatch.setattr(loading, "ARROW_MIN_BYTES", 0)
-    pd.testing.assert_frame_equal(loading.read_table(raw, "t.csv"), c_parser)
+    c_parser = reading.read_table(raw, "t.csv")
+    monkeypatch.setattr(reading, "ARROW_MIN_BYTES", 0)
+    pd.testing.assert_frame_equal(reading.read_table(raw, "t.csv"), c_parser)
 
 
 def test_ragged_long_row_keeps_the_c_parser_message(monkeypatch: pytest.MonkeyPatch) -> None:
     raw = b"ID,Name\n1,x\n2,y,extra,more\n"
     with pytest.raises(Exception) as plain:
-        loading.read_table(raw, "t.csv")
-    monkeypatch.setattr(loading, "ARROW_MIN_BYTES", 0)
+        reading.read_table(raw, "t.csv")
+    monkeypatch.setattr(reading, "ARROW_MIN_BYTES", 0)
     with pytest.raises(type(plain.value), match="Expected 2 fields in line 3, saw 4"):
-        loading.read_table(raw, "t.csv")
+        reading.read_table(raw, "t.csv")
 
 
 def test_dates_are_ranked_by_rows_not_by_distinct_values() -> None:

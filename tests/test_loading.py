@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.data.loading import clean_marketing, parse_dates, read_table
+from pipeline.data.loading import clean_marketing, parse_dates
+from pipeline.data.reading import read_table
 from pipeline.errors import DataError
 from pipeline.features.definitions import MARKETING_COLUMNS
 from pipeline.synthetic.customers import generate_sample, to_text_bytes

@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from pipeline.data.loading import duplicate_names, read_table
+from pipeline.data.reading import duplicate_names, read_table
 from pipeline.errors import DataError
 
 

@@ -9,7 +9,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.data.loading import clean_marketing, read_table, repeated_rows, rows_where
+from pipeline.data.loading import clean_marketing, repeated_rows, rows_where
+from pipeline.data.reading import read_table
 from pipeline.synthetic.customers import generate_sample
 
 

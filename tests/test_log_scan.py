@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.data.loading import read_table
 from pipeline.data.log_scan import scan_log
 from pipeline.data.mapping import Mapping
+from pipeline.data.reading import read_table
 from pipeline.data.transactions import Prepared, prepare_transactions
 
 AMOUNT = Mapping("transactions", id_column="Customer", timestamp_column="When", amount_column="Amount")

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from pipeline.config import DEFAULT_FEATURES, Settings
 from pipeline.data.ingest import validate_table
-from pipeline.data.loading import read_table
 from pipeline.data.mapping import Mapping
+from pipeline.data.reading import read_table
 from pipeline.data.transactions import prepare_transactions
 from pipeline.errors import DataError
 from pipeline.features.definitions import (

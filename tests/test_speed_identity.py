@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.churn import bgnbd, gamma_gamma
-from pipeline.data import coerce, loading
+from pipeline.data import coerce, loading, reading
 from pipeline.synthetic.customers import generate_sample, to_text_bytes
 
 
@@ -40,9 +40,9 @@ def dirty_table() -> pd.DataFrame:
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
 def test_arrow_and_c_parser_clean_to_the_same_customers(sep: str, bom: bytes, monkeypatch) -> None:
     raw = bom + to_text_bytes(dirty_table(), sep) + sep.join([""] * 29).encode() + b"\n"  # and a blank row
-    plain, plain_report = loading.clean_marketing(loading.read_table(raw, "t.csv"), "t.csv")
-    monkeypatch.setattr(loading, "ARROW_MIN_BYTES", 0)
-    arrow_table = loading.read_table(raw, "t.csv")
+    plain, plain_report = loading.clean_marketing(reading.read_table(raw, "t.csv"), "t.csv")
+    monkeypatch.setattr(reading, "ARROW_MIN_BYTES", 0)
+    arrow_table = reading.read_table(raw, "t.csv")
     fast, fast_report = loading.clean_marketing(arrow_table, "t.csv")
     pd.testing.assert_frame_equal(fast, plain)
     assert fast_report == plain_report
@@ -51,7 +51,7 @@ def test_arrow_and_c_parser_clean_to_the_same_customers(sep: str, bom: bytes, mo
 
 
 def test_cleaning_leaves_the_table_it_was_given_unchanged() -> None:
-    table = loading.read_table(to_text_bytes(dirty_table(), ","), "t.csv")
+    table = reading.read_table(to_text_bytes(dirty_table(), ","), "t.csv")
     before = table.copy()
     loading.clean_marketing(table, "t.csv")
     pd.testing.assert_frame_equal(table, before)

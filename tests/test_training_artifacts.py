@@ -85,7 +85,8 @@ def test_pipeline_predicts_from_raw_rows_and_from_feature_values(trained: TrainR
     from_features = pipe.predict(customers[feats])
     np.testing.assert_array_equal(from_features, customers["Cluster"])
     frame, _ = generate_sample(2240, 2014)
-    from pipeline.data.loading import clean_marketing, read_table
+    from pipeline.data.loading import clean_marketing
+    from pipeline.data.reading import read_table
 
     clean, _ = clean_marketing(read_table(to_text_bytes(frame), "raw.tsv"))
     np.testing.assert_array_equal(pipe.predict(clean), customers["Cluster"])

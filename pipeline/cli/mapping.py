@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     """Write the suggested column mapping of a file, for the user to check and edit."""
     from pipeline.data.detect import detect_kind, suggest_mapping
     from pipeline.data.ingest import validate_table
-    from pipeline.data.loading import file_bytes, read_table
+    from pipeline.data.reading import file_bytes, read_table
     from pipeline.data.sql import read_source
 
     source = data_source(args)

@@ -17,10 +17,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.data.coerce import parse_timestamps, read_numbers
-from pipeline.data.loading import (
-    closest_columns,
-)
 from pipeline.data.mapping import INPUT_KINDS, RESPONSE, TENURE, Mapping
+from pipeline.data.reading import closest_columns
 from pipeline.errors import DataError
 from pipeline.features.custom import (
     RESERVED_COLUMNS,

@@ -3,7 +3,7 @@ mappings: :mod:`pipeline.data.detect`, re-exported here).
 
 The data page (and the CLI without ``--mapping``) calls, in this order:
 
-1. :func:`pipeline.data.loading.read_table` (or :func:`validate_upload`, which
+1. :func:`pipeline.data.reading.read_table` (or :func:`validate_upload`, which
    also catches an unreadable file): raw columns;
 2. :func:`detect_kind`: ``"marketing"``, ``"customer_table"`` or
    ``"transactions"``, with a confidence and the evidence in words;
@@ -54,18 +54,10 @@ import pandas as pd
 from pipeline.config import DEFAULT_FEATURES, Settings
 from pipeline.data.coerce import as_text, parse_timestamps, to_ids
 from pipeline.data.detect import Detection, _numeric, _profile, _source_text, detect_kind, suggest_mapping
-from pipeline.data.loading import (
-    clean_marketing,
-    closest_columns,
-    customer_ids,
-    data_hash,
-    example_rows,
-    example_values,
-    numeric_column,
-    read_table,
-)
+from pipeline.data.loading import clean_marketing, customer_ids, example_rows, example_values, numeric_column
 from pipeline.data.mapping import INPUT_KINDS, TENURE, Mapping
 from pipeline.data.quality import DataQualityReport, QualityItem
+from pipeline.data.reading import closest_columns, data_hash, read_table
 from pipeline.data.transactions import MAX_BAD_SHARE, Prepared, prepare_transactions, transaction_mapping_problems
 from pipeline.errors import DataError
 from pipeline.features.custom import (
@@ -418,7 +410,7 @@ def validate_table(
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`pipeline.data.loading.read_table`.
+        Output of :func:`pipeline.data.reading.read_table`.
     mapping : Mapping or None
         The user's mapping; ``None`` detects the kind and uses the suggestion
         (and then reports a suggestion too incomplete to trust as a problem).
@@ -588,7 +580,7 @@ def require_valid(validation: Validation) -> None:
 def dataset_hash(raw: bytes, mapping: Mapping | None) -> str:
     """Cache key of the data: the file's bytes and, when one is used, the mapping.
 
-    Without a mapping it is :func:`pipeline.data.loading.data_hash`, so the
+    Without a mapping it is :func:`pipeline.data.reading.data_hash`, so the
     reference table keeps its artifacts.
     """
     if mapping is None or mapping == Mapping("marketing"):

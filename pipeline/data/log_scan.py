@@ -19,7 +19,7 @@ to ten million rows; measured on a 1,000,000-line log on the 2-core machine
 (load 9–10): pyarrow dictionary read + conversion to pandas 2.0–2.3 s at
 410 MB peak; DuckDB scan 1.0 s plus 2.2 s to return the strings, 640 MB.
 
-Values are the ones :func:`pipeline.data.loading.read_table` reads (same
+Values are the ones :func:`pipeline.data.reading.read_table` reads (same
 separator and header, the same missing-value markers, blank lines skipped),
 only encoded; anything unusual returns ``None`` and the usual reader
 decides, with its usual messages.
@@ -30,7 +30,8 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.data.detect import detect_kind, is_marketing, near_marketing
-from pipeline.data.loading import (
+from pipeline.data.mapping import Mapping
+from pipeline.data.reading import (
     _PARQUET_MAGIC,
     _PREFIX_BYTES,
     _UTF8_BOM,
@@ -41,7 +42,6 @@ from pipeline.data.loading import (
     _layout,
     read_table,
 )
-from pipeline.data.mapping import Mapping
 from pipeline.errors import DataError
 
 
@@ -67,10 +67,10 @@ def scan_log(
     -------
     DataFrame or None
         ``None`` when the file is not a large UTF-8 text transaction log
-        (smaller than :data:`pipeline.data.loading.ARROW_MIN_BYTES`, a
+        (smaller than :data:`pipeline.data.reading.ARROW_MIN_BYTES`, a
         spreadsheet, another kind of table, a header the usual reader
         refuses, a row pyarrow cannot read): read it with
-        :func:`pipeline.data.loading.read_table` instead.
+        :func:`pipeline.data.reading.read_table` instead.
     """
     if len(raw) < min_bytes or raw.startswith((_PARQUET_MAGIC, _ZIP_MAGIC)):
         return None

@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import DEFAULT_FEATURES
-from pipeline.data.loading import file_bytes
+from pipeline.data.reading import file_bytes
 from pipeline.errors import DataError
 
 #: The kinds of input the app understands.

@@ -2,7 +2,7 @@
 
 A database source is a URL (or the name of a configured connection) plus
 either a table name or a query.  :func:`read_source` turns it into the same
-kind of raw frame :func:`pipeline.data.loading.read_table` makes of a file,
+kind of raw frame :func:`pipeline.data.reading.read_table` makes of a file,
 so everything after reading (input-kind detection, mapping, validation, the
 data-quality report) is the path a file takes.
 
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pipeline.data.loading import duplicate_names
+from pipeline.data.reading import duplicate_names
 from pipeline.errors import DataError
 
 if TYPE_CHECKING:

@@ -78,10 +78,11 @@ import numpy as np
 import pandas as pd
 
 from pipeline.data.coerce import as_text, parse_timestamps, read_numbers, to_flag, to_ids
-from pipeline.data.loading import closest_columns, example_rows, example_values
+from pipeline.data.loading import example_rows, example_values
 from pipeline.data.mapping import Mapping
 from pipeline.data.purchase_days import NS_PER_DAY, day_number, purchase_day_columns
 from pipeline.data.quality import DataQualityReport, QualityItem
+from pipeline.data.reading import closest_columns
 from pipeline.errors import DataError
 from pipeline.features.definitions import ID_COLUMN, tenure_years
 
@@ -122,7 +123,7 @@ def aggregate_transactions(
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`pipeline.data.loading.read_table`.
+        Output of :func:`pipeline.data.reading.read_table`.
     mapping : Mapping
         A ``"transactions"`` mapping naming the columns.
     as_of : date or None

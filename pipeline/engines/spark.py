@@ -40,8 +40,8 @@ import pandas as pd
 
 from pipeline.config import DEFAULT_FEATURES, Settings
 from pipeline.data.coerce import parse_dates
-from pipeline.data.loading import require_columns
 from pipeline.data.quality import DataQualityReport, QualityItem
+from pipeline.data.reading import require_columns
 from pipeline.errors import DataError, SegmentationError
 from pipeline.features.definitions import (
     BEHAVIOURAL_FEATURES,

@@ -26,10 +26,11 @@ from pipeline.data.ingest import (
     training_problems,
     validate_table,
 )
-from pipeline.data.loading import clean_marketing, data_hash, file_bytes, read_table
+from pipeline.data.loading import clean_marketing
 from pipeline.data.log_scan import scan_log
 from pipeline.data.mapping import Mapping
 from pipeline.data.quality import DataQualityReport, QualityItem
+from pipeline.data.reading import data_hash, file_bytes, read_table
 from pipeline.data.sql import DatabaseSource, read_source
 from pipeline.errors import ArtifactError, DataError
 from pipeline.features.definitions import (

@@ -48,8 +48,8 @@ def datasets_at(path: Path, dates: list[dt.date], settings: Settings, mapping: s
         Several dates for a customer table, or dates outside the log.
     """
     from pipeline.data.detect import detect_kind
-    from pipeline.data.loading import file_bytes, read_table
     from pipeline.data.mapping import Mapping
+    from pipeline.data.reading import file_bytes, read_table
     from pipeline.segmentation.training import load_dataset
 
     raw = file_bytes(path)

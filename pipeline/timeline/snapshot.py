@@ -215,7 +215,7 @@ def log_datasets(raw: bytes, name: str, dates: Sequence[dt.date], settings: Sett
         purchase or after the last line of the log.
     """
     from pipeline.data.ingest import validate_table
-    from pipeline.data.loading import read_table
+    from pipeline.data.reading import read_table
     from pipeline.segmentation.training import dataset_from_validation
 
     table = read_table(raw, name)
