@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dash import Input, Output, State, clientside_callback
+from dash import Input, Output, State, clientside_callback, dcc
 from dash.development.base_component import Component
 
 from dashboard import ids
@@ -50,6 +50,19 @@ def session_choice(kwargs: Mapping[str, Any]) -> tuple[str | None, str]:
     artifact = kwargs.get(ARTIFACT_ARG)
     theme = kwargs.get(THEME_ARG)
     return (artifact if isinstance(artifact, str) and artifact else None), (theme if theme in THEMES else "light")
+
+
+def quiet_store(store_id: str, **kwargs: Any) -> dcc.Store:
+    """A ``dcc.Store`` that starts empty (``""``) and reports no change when it mounts.
+
+    A store created with no data sets its ``data`` to None when it mounts, and
+    Dash runs every callback it feeds, whatever ``prevent_initial_call`` says: a
+    round trip on every visit of the page.  Starting from ``""`` it only records
+    the value; a value kept in the tab's storage (``storage_type``) still
+    arrives as a change, so what it feeds is restored.  Callbacks read ``""``
+    as "nothing yet".
+    """
+    return dcc.Store(id=store_id, data="", **kwargs)
 
 
 #: Sets ``data`` of the store to True once the holder element has intersected the viewport (then stops watching).

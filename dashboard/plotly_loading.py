@@ -98,8 +98,8 @@ gd.__firstDraw=first.then(function(){gd.__firstDraw=null;},function(){gd.__first
 return first;};})(window.Plotly);"""
 #: After the bundle has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
 #: device pixels per CSS pixel on every screen, four times the pixels to render and to read back for hover
-#: picking on a standard screen; without a GPU that is most of the first 3D draw), and a graph's first 3-D
-#: draw after a paint of the page around it (:data:`FIRST_DRAW_AFTER_PAINT`).
+#: picking on a standard screen; without a GPU that is most of the first 3D draw), and a graph's first draw
+#: after a paint of the page around it when it is 3-D or below the window (:data:`FIRST_DRAW_AFTER_PAINT`).
 GUARD_CLOSE = (
     b"\nwindow.__plotly3d=true;"
     b"window.Plotly.setPlotConfig({plotGlPixelRatio:Math.max(1,Math.round(window.devicePixelRatio||1))});"

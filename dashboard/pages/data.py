@@ -32,7 +32,7 @@ from dashboard.components import GRID_THEME, card, error_alert, fmt_pct, page_he
 from dashboard.data_components import detection_panel, mapping_form, mapping_from_fields, validation_report
 from dashboard.database_panel import database_card
 from dashboard.figures.data import column_types, preview_grid
-from dashboard.first_render import session_choice
+from dashboard.first_render import quiet_store, session_choice
 from dashboard.services import service
 from dashboard.versions import apply_version_action as apply_version_action  # the list on this page
 from dashboard.versions import show_versions as show_versions
@@ -246,13 +246,11 @@ def layout(**kwargs: Any) -> html.Div:
         [
             dcc.Store(id=ids.DATA_UPLOAD_LIMIT, data=limit),
             dcc.Store(id=ids.DATA_UPLOAD_CHECK),
-            # "" not None: a None store reports a change when it mounts (a round trip on every visit); a key
-            # this tab stored is a change from "", so its preview and form are restored.
-            dcc.Store(id=ids.DATA_UPLOAD_KEY, storage_type="session", data=""),
+            quiet_store(ids.DATA_UPLOAD_KEY, storage_type="session"),  # a key this tab kept: preview restored
             dcc.Store(id=ids.DATA_MAPPING_STORE, storage_type="session"),
             dcc.Store(id=ids.DATA_VERSIONS_TICK, data=0),
-            dcc.Store(id=ids.DATA_TRAINED, data=""),
-            dcc.Store(id=ids.DATA_VERSION_CHOSEN, data=""),
+            quiet_store(ids.DATA_TRAINED),
+            quiet_store(ids.DATA_VERSION_CHOSEN),
             dcc.Store(id=ids.DATA_JOB, storage_type="session"),  # followed again after a page change
             dcc.Interval(id=ids.DATA_JOB_POLL, interval=500, disabled=True),
             page_header(

@@ -38,7 +38,7 @@ from dashboard.figures.explorer import (
 )
 from dashboard.figures.pca_words import pca_axis_titles
 from dashboard.figures.variables import variable_label, variable_unit
-from dashboard.first_render import fill_in, session_choice
+from dashboard.first_render import fill_in, quiet_store, session_choice
 from dashboard.services import per_version, view
 from pipeline.features.definitions import FEATURE_DEFINITIONS
 
@@ -194,7 +194,7 @@ def page_frame(segment: str | None = None) -> html.Div:
                 "badge-3d",
             ),
             dcc.Store(id=ids.EXPLORER_DEEP_LINK, data=segment),
-            dcc.Store(id=ids.EXPLORER_GRID_WANTED, data=""),  # "" not None: a None store reports a change on mount
+            quiet_store(ids.EXPLORER_GRID_WANTED),
             html.Div(id=ids.EXPLORER_URL_SYNC, hidden=True),
             dbc.Row(
                 [

@@ -465,10 +465,7 @@ def follow_train(_tick: int | None, job: dict[str, Any] | None) -> dict[str, Any
     return TRAIN_WIDGETS.follow_training(job, train_cancelled_alert, trained_message)
 
 
-# Make the version just trained the session's artifact (navbar and every page follow).  In the browser: its
-# output is outside the page, so Dash calls it whenever the page is shown, prevent_initial_call or not.  The id
-# is checked against its owner by every callback that reads it (dashboard.services.view), as any id from a store.
-# The version just trained becomes this session's.
+# The version just trained becomes the session's (navbar and every page follow), in the browser.
 activate_from(ids.MODELS_TRAINED)
 
 
