@@ -29,6 +29,7 @@ from pipeline.segmentation.start import default_artifact_id as trained_artifact_
 from pipeline.store.keys import FLASK_SESSION, derived_key
 
 from . import ids
+from .asset_bundle import install as install_asset_bundle
 from .components import nav_pages
 from .compression import cache_control
 from .compression import install as install_compression
@@ -133,6 +134,7 @@ def create_app(
     app.layout = shell()
     setup_now(app)  # every callback registered before the first request (Dash does it lazily, racing)
     install_deferred_scripts(app)  # before the CSP hashes: it changes the inline renderer script
+    install_asset_bundle(app)  # after the deferred scripts: it rewrites Dash's own tags, which are deferred after it
     install_security(app.server, app.csp_hashes())
     install_compression(app.server)
     install_grid_loading(app)  # after compression: it edits bodies before they are compressed
