@@ -23,6 +23,16 @@ TRACE_TYPES = {
     if isinstance(cls, type) and issubclass(cls, BaseTraceType)
 }
 HEADER = re.compile(r"plotly\.js v(?P<version>[\d.]+) partial bundle, traces: (?P<traces>[a-z0-9,]+) ")
+WITHOUT_HEADER = re.compile(r" without: (?P<without>[a-z0-9,]+) \(")
+#: The figure properties each left-out component of plotly.js draws (build_plotly.sh's ``WITHOUT``).
+COMPONENT_PROPERTIES = {
+    "images": {"images", "add_layout_image"},
+    "updatemenus": {"updatemenus"},
+    "sliders": {"sliders"},
+    "rangeslider": {"rangeslider"},
+    "rangeselector": {"rangeselector"},
+    "annotations3d": {"scene.annotations"},
+}
 
 
 def bundle_header(bundle: Path = BUNDLE_3D) -> tuple[str, set[str]]:
@@ -75,6 +85,88 @@ def test_bundle_is_the_plotly_version_dash_would_load(bundle: Path) -> None:
     version, _ = bundle_header(bundle)
     assert version == get_plotlyjs_version()
     assert f"PLOTLY_VERSION={version}\n" in BUILD.read_text(encoding="utf-8")
+
+
+def build_without(name: str) -> set[str]:
+    """The components ``WITHOUT_<name>`` of build_plotly.sh leaves out (``$WITHOUT_3D`` expanded)."""
+    lines = dict(ln.split("=", 1) for ln in BUILD.read_text(encoding="utf-8").splitlines() if ln.startswith("WITHOUT_"))
+    words = lines[f"WITHOUT_{name}"].strip('"').split()
+    return {c for w in words for c in (build_without(w[9:]) if w.startswith("$WITHOUT_") else {w})}
+
+
+def figure_properties_in(source: str) -> set[str]:
+    """Keyword arguments, dict keys and ``add_*`` methods of Python ``source`` that name a left-out component.
+
+    A scene's annotations show as ``scene.annotations``: the ``annotations``
+    keyword of ``update_scenes(...)`` or of a ``scene=dict(...)`` / ``{"scene": {...}}``.
+    """
+    names = set().union(*COMPONENT_PROPERTIES.values())
+    found: set[str] = set()
+
+    def scene_keys(node: ast.AST) -> set[str]:
+        if isinstance(node, ast.Call):
+            return {kw.arg for kw in node.keywords if kw.arg}
+        if isinstance(node, ast.Dict):
+            return {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+        return set()
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.keyword) and node.arg in names:
+            found.add(node.arg)
+        if isinstance(node, ast.keyword) and node.arg == "scene" and "annotations" in scene_keys(node.value):
+            found.add("scene.annotations")
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value in names:
+                    found.add(key.value)
+                if isinstance(key, ast.Constant) and key.value == "scene" and "annotations" in scene_keys(value):
+                    found.add("scene.annotations")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in names:
+                found.add(node.func.attr)
+            if node.func.attr == "update_scenes" and any(kw.arg == "annotations" for kw in node.keywords):
+                found.add("scene.annotations")
+    return found
+
+
+@pytest.mark.parametrize(("bundle", "name"), [(BUNDLE_2D, "2D"), (BUNDLE_3D, "3D")])
+def test_the_bundles_leave_out_the_components_the_build_script_names(bundle: Path, name: str) -> None:
+    match = WITHOUT_HEADER.search(bundle.read_text(encoding="utf-8")[:400])
+    assert match, f"no 'without:' in the header of {bundle.name}: rebuild with build_plotly.sh"
+    assert set(match["without"].split(",")) == build_without(name)
+    assert build_without(name) <= set(COMPONENT_PROPERTIES), "say which figure properties a left-out component draws"
+    # the 2-D bundle has no 3-D scene to annotate (checked per page by the trace types above)
+    assert build_without("2D") == build_without("3D") | {"annotations3d"}
+
+
+def test_no_figure_of_the_dashboard_uses_a_component_left_out_of_the_3d_bundle() -> None:
+    left_out = set().union(*(COMPONENT_PROPERTIES[c] for c in build_without("3D")))
+    used = {
+        str(path.relative_to(ROOT)): props & left_out
+        for path in sorted((ROOT / "dashboard").rglob("*.py"))
+        if (props := figure_properties_in(path.read_text(encoding="utf-8"))) & left_out
+    }
+    assert not used, f"these figures need a component build_plotly.sh leaves out (take it off WITHOUT_3D): {used}"
+    # the explorer names its axes with scene annotations: the 3-D bundle keeps them
+    assert "scene.annotations" in figure_properties_in((ROOT / "dashboard" / "figures" / "explorer.py").read_text())
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("fig.update_layout(updatemenus=[{}])", {"updatemenus"}),
+        ("fig.update_xaxes(rangeslider={'visible': True}, rangeselector={})", {"rangeslider", "rangeselector"}),
+        ("fig.add_layout_image(source='x.png')", {"add_layout_image"}),
+        ("go.Layout(**{'sliders': []})", {"sliders"}),
+        ("fig.update_scenes(annotations=[{}])", {"scene.annotations"}),
+        ("fig.update_layout(scene=dict(annotations=[{}]))", {"scene.annotations"}),
+        ("layout = {'scene': {'annotations': []}}", {"scene.annotations"}),
+        # the 2-D annotations, a dcc.Slider and the word in text are not the plotly.js components
+        ("fig.add_annotation(text='a')\nfig.update_layout(annotations=[])\ndcc.Slider(id='x')\n'sliders'", set()),
+    ],
+)
+def test_the_component_scan_finds_each_left_out_property(source: str, expected: set[str]) -> None:
+    assert figure_properties_in(source) == expected
 
 
 def test_build_script_lists_the_traces_in_the_bundles() -> None:
