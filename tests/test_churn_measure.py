@@ -30,13 +30,12 @@ from pipeline.churn.inputs import (
     summary_inputs,
 )
 from pipeline.churn.measure import (
-    ChurnMeasurement,
     _holdout,
     customer_churn,
     measure_churn,
-    segment_churn,
     transactions_after_as_of,
 )
+from pipeline.churn.result import ChurnMeasurement, segment_churn
 from pipeline.config import Settings
 from pipeline.data.purchase_days import HOLDOUT_COLUMNS
 from pipeline.errors import SegmentationError

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.churn import measure
+from pipeline.churn import measure, result
 from pipeline.churn.bgnbd import BetaGeoModel
 from pipeline.churn.gamma_gamma import GammaGammaModel, in_larger_units
 from pipeline.churn.inputs import DAYS_PER_YEAR, NO_RECENCY, ChurnInputs, HoldoutInputs, churn_inputs
@@ -84,7 +84,7 @@ def spend_inputs(x: list[float], m: list[float], ok: list[bool] | None = None) -
 # --- the measurement object ------------------------------------------------------------------------------------------
 
 
-def _measurement(**kw) -> measure.ChurnMeasurement:
+def _measurement(**kw) -> result.ChurnMeasurement:
     base = {
         "reason": None,
         "p_alive": np.array([0.2, 0.7, 0.9]),
@@ -101,7 +101,7 @@ def _measurement(**kw) -> measure.ChurnMeasurement:
         "assumptions": ("one", "two"),
         "tenure_offset_days": 3,
     }
-    return measure.ChurnMeasurement(**{**base, **kw})
+    return result.ChurnMeasurement(**{**base, **kw})
 
 
 def test_how_measured_without_a_spend_model_says_why_there_is_no_value() -> None:
@@ -155,14 +155,14 @@ def test_segment_figures_come_from_the_members_only() -> None:
 
 
 def test_holdout_to_dict_of_an_internal_holdout() -> None:
-    check = measure.HoldoutCheck(
+    check = result.HoldoutCheck(
         kind="internal",
         calibration_end=dt.date(2024, 1, 17),
         end=dt.date(2024, 1, 25),
         n_customers=3,
         predicted_total=1.5,
         actual_total=2.0,
-        groups=(measure.HoldoutGroup("0", 1, 0.25, 0.0),),
+        groups=(result.HoldoutGroup("0", 1, 0.25, 0.0),),
         params={"r": 1.0},
     )
     out = check.to_dict()
@@ -178,7 +178,7 @@ def test_holdout_to_dict_of_an_internal_holdout() -> None:
 
 def test_not_measured_keeps_the_settings_and_gives_nan_figures() -> None:
     s = Settings(horizon_months=6, margin=0.5, annual_discount_rate=0.1, inactive_threshold=0.3)
-    m = measure.not_measured(3, "why", s)
+    m = result.not_measured(3, "why", s)
     assert m.reason == "why" and not m.measured
     for arr in (m.p_alive, m.expected_purchases, m.expected_clv):
         assert arr.shape == (3,) and np.isnan(arr).all()

@@ -245,7 +245,7 @@ def test_clv_boundaries_are_allowed() -> None:
 
 def test_segment_churn_of_a_hand_counted_segment() -> None:
     """p_alive 0.2, 0.6, 0.4, NaN; CLV 10, 20, NaN, 5; threshold 0.5 → inactive: 0.2 and 0.4 (2 of 3 measured)."""
-    from pipeline.churn.measure import segment_churn
+    from pipeline.churn.result import segment_churn
 
     p = np.array([0.2, 0.6, 0.4, np.nan])
     v = np.array([10.0, 20.0, np.nan, 5.0])

@@ -67,7 +67,7 @@ if TYPE_CHECKING:  # scikit-learn, the models and the churn models are imported 
     from sklearn.decomposition import PCA
     from sklearn.pipeline import Pipeline
 
-    from pipeline.churn.measure import ChurnMeasurement
+    from pipeline.churn.result import ChurnMeasurement
 
 PC_COLUMNS = ("PC1", "PC2", "PC3")
 
@@ -539,7 +539,7 @@ def describe_segments(
     """The segment map: name, strategy, size, value share, profile and measured churn of each segment.
 
     ``churn`` gives each segment its ``churn`` figures
-    (:class:`pipeline.churn.measure.SegmentChurn`), or None when not measured.
+    (:class:`pipeline.churn.result.SegmentChurn`), or None when not measured.
     """
     n = len(customers)
     value = imputed.get("Customer_Value", None)
