@@ -1,7 +1,8 @@
 /* The 3-D plotly.js bundle named by <meta name="plotly-3d"> (dashboard/plotly_loading.py):
-   - prefetched once this page's content is on screen and the browser is idle, so a later navbar switch to a
-     3-D page finds it in the HTTP cache instead of waiting for the download (fetched, not run:
-     running it would cost this page's main thread);
+   - loaded once this page's content is on screen and the browser is idle, as a script marked
+     data-compile-only: downloaded into the HTTP cache and compiled (on a background thread: its compile
+     hint), but its guard skips the body (running it would cost this page's main thread and replace its
+     Plotly), so a later navbar switch to a 3-D page waits neither for the download nor for the compile;
    - run as soon as a link to a 3-D page (the meta's data-pages) is pressed or clicked: the bundle
      is evaluated while the server builds the new page's layout, not after the layout has arrived.
    Dash's renderer loads the bundle again before it draws a layout that lists it in "dist": a copy run
@@ -18,12 +19,11 @@
 
   function prefetch() {
     var m = meta();
-    if (!m || document.querySelector('link[rel="prefetch"][href="' + m.content + '"]')) return;
-    var link = document.createElement('link');
-    link.rel = 'prefetch';
-    link.as = 'script';
-    link.href = m.content;
-    document.head.appendChild(link);
+    if (!m || started || window.__plotly3d || document.querySelector('script[data-compile-only]')) return;
+    var script = document.createElement('script');
+    script.src = m.content;
+    script.setAttribute('data-compile-only', '');
+    append.call(document.head, script);
   }
 
   function runBundle(url) {

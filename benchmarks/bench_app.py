@@ -25,6 +25,9 @@ headless Chromium with Playwright.  Measured, each over several runs:
   waited for; until 2026-12-01 the definition was "every displayed chart",
   which on ``/models`` was met before its comparison was shown, with no chart
   drawn); the overview is loaded first in the same context; the
+  explorer switch again after :data:`READ_OVERVIEW_S` on the overview
+  (information: the browser has had idle time to compile the 3-D bundle;
+  the pause is not timed); the
   simulator's slider steps until the prediction is painted and until the
   charts are updated (the changes of the three charts arrive with the
   prediction and are applied in the browser, the customer map last; the time
@@ -296,11 +299,15 @@ def measure_landing_fresh(browser: Any, url: str, runs: int) -> list[float]:
     return out
 
 
-def measure_switch_fresh(browser: Any, url: str, runs: int, path: str, done_js: str = PAGE_DONE_JS) -> list[float]:
+def measure_switch_fresh(
+    browser: Any, url: str, runs: int, path: str, done_js: str = PAGE_DONE_JS, read_s: float = 0.0
+) -> list[float]:
     """Navbar click from the overview to ``path`` until its charts are drawn, each run in a fresh browser context.
 
     The context is new for every run (empty caches); the overview is loaded
     first, as a visitor would, so the scripts it shares with ``path`` are loaded.
+    The click comes as soon as the overview's chart is drawn, or ``read_s``
+    seconds later (a visitor reading it first; the browser is idle meanwhile).
     """
     out = []
     for _ in range(runs):
@@ -309,6 +316,8 @@ def measure_switch_fresh(browser: Any, url: str, runs: int, path: str, done_js: 
         page = context.new_page()
         page.goto(url + "/")
         _time_overview(page)
+        if read_s:
+            page.wait_for_timeout(read_s * 1000)
         before = page.evaluate("() => document.querySelector('#_pages_content h1').textContent")
         t0 = page.evaluate(CLICK_JS, path)
         if t0 < 0:
@@ -484,6 +493,9 @@ def print_table(rows: list[Row], header: list[str]) -> None:
     print()
 
 
+#: Seconds on the overview before the second explorer switch: time in which the browser is idle and loads the
+#: 3-D bundle to have it compiled (assets/prefetch.js), as it does for a visitor who reads the page first.
+READ_OVERVIEW_S = 2.5
 #: Measurement groups (``--only``).
 GROUPS = ("cold", "fresh", "warm", "server")
 
@@ -496,6 +508,8 @@ def measure_fresh_group(browser: Any, url: str, runs: int, slider_runs: int) -> 
         rows.append(Row(f"fresh context: switch / → {path}, charts drawn", switch, 0.3))
     explorer_fresh = measure_switch_fresh(browser, url, runs, "/explorer")
     rows.append(Row("fresh context: switch / → 3D explorer, plot drawn", explorer_fresh, 0.8))
+    after_reading = measure_switch_fresh(browser, url, runs, "/explorer", read_s=READ_OVERVIEW_S)
+    rows.append(Row(f"… the same {READ_OVERVIEW_S:g} s after the overview is drawn (info)", after_reading, None))
     context = browser.new_context(viewport=VIEWPORT)
     slider, charts, _request = measure_slider(context.new_page(), url, slider_runs)
     context.close()

@@ -188,3 +188,11 @@ def test_update_responses_get_the_dist_through_the_installed_hook() -> None:
         response = flask.Response(json.dumps(layout), mimetype="application/json")
         response = app.server.process_response(response)
     assert json.loads(response.get_data())["dist"][0]["url"].startswith("/assets/vendor/plotly-3d.min.js?m=")
+
+
+def test_the_guard_skips_the_copy_prefetch_js_loads_only_to_be_compiled() -> None:
+    # the served bundle and assets/prefetch.js name the same attribute
+    assert f'hasAttribute("{plotly_loading.COMPILE_ONLY}")'.encode() in plotly_loading.GUARD_OPEN
+    prefetch = (ROOT / "assets" / "prefetch.js").read_text(encoding="utf-8")
+    assert f"script.setAttribute('{plotly_loading.COMPILE_ONLY}', '')" in prefetch
+    assert plotly_loading.GUARD_OPEN.startswith(b"if(!window.__plotly3d&&")

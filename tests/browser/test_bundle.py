@@ -17,7 +17,7 @@ TRACE_TYPES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].flat
     gd => (gd._fullData || []).map(t => t.type))"""
 
 
-#: Resource Timing entries of the 3-D bundle: how each was asked for (``link`` = prefetch) and bytes over the wire.
+#: Resource Timing entries of the 3-D bundle: how each was asked for and bytes over the wire.
 BUNDLE_3D_ENTRIES_JS = """() => performance.getEntriesByType('resource').filter(e => e.name.includes('plotly-3d'))
     .map(e => ({initiator: e.initiatorType, transferred: e.transferSize}))"""
 PREFETCHED_JS = (
@@ -25,10 +25,18 @@ PREFETCHED_JS = (
 )
 
 
+#: The 3-D bundle's script elements: whether each is the copy loaded only to be compiled (assets/prefetch.js).
+BUNDLE_3D_SCRIPTS_JS = """() => [...document.querySelectorAll('script[src*="plotly-3d"]')]
+    .map(s => s.hasAttribute('data-compile-only'))"""
+#: Trace types the page's plotly.js can draw.
+SCATTER3D_KNOWN_JS = "() => 'scatter3d' in window.Plotly.PlotSchema.get().traces"
+
+
 def assert_3d_bundle_not_run(page) -> None:
-    """A 2-D page may prefetch the 3-D bundle (assets/prefetch.js) but never runs it."""
+    """A 2-D page may load the 3-D bundle to have it compiled (assets/prefetch.js) but never runs it."""
     assert page.evaluate("() => window.__plotly3d") is None
-    assert {e["initiator"] for e in page.evaluate(BUNDLE_3D_ENTRIES_JS)} <= {"link"}
+    assert all(page.evaluate(BUNDLE_3D_SCRIPTS_JS))
+    assert page.evaluate(SCATTER3D_KNOWN_JS) is False  # window.Plotly is still the 2-D build
 
 
 def record(page) -> list[str]:
@@ -85,19 +93,22 @@ def test_navbar_switch_to_the_explorer_brings_the_3d_bundle_and_back_draws_2d(pa
     page.goto("/")
     expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
     wait_settled(page, timeout_ms=60_000)
-    # prefetched at idle, not run
+    # loaded at idle to be compiled, not run
     page.wait_for_function(PREFETCHED_JS, timeout=60_000)
+    assert page.evaluate(BUNDLE_3D_SCRIPTS_JS) == [True]
     assert_3d_bundle_not_run(page)
-    assert [u for u in urls if "plotly-3d" in u]
+    assert len([u for u in urls if "plotly-3d" in u]) == 1
     page.locator(".app-navbar a.nav-link[href='/explorer']").click()
     expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached(timeout=60_000)
     assert "scatter3d" in drawn_trace_types(page)
     assert page.evaluate("() => window.__plotly3d") is True
-    # the switch ran the prefetched copy straight from the HTTP cache (transfer size 0: not even a
-    # revalidation, since an immutable file neither sets nor varies on the session cookie)
+    assert page.evaluate(SCATTER3D_KNOWN_JS) is True
+    assert page.evaluate(BUNDLE_3D_SCRIPTS_JS) == [True, False]  # one copy compiled at idle, one run
+    # the switch ran the same file without downloading it again: from the browser's cache (transfer size 0:
+    # not even a revalidation, since an immutable file neither sets nor varies on the session cookie)
     entries = page.evaluate(BUNDLE_3D_ENTRIES_JS)
-    assert [e["initiator"] for e in entries] == ["link", "script"], entries
-    assert entries[0]["transferred"] > 100_000 and entries[1]["transferred"] == 0, entries
+    assert entries[0]["initiator"] == "script" and entries[0]["transferred"] > 100_000, entries
+    assert all(e["transferred"] == 0 for e in entries[1:]), entries
     page.locator(".app-navbar a.nav-link[href='/']").click()
     expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
     page.locator(".app-navbar a.nav-link[href='/explorer']").click()
