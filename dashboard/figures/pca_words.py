@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pipeline.segmentation.training import PC_COLUMNS
+from pipeline.segmentation.manifest import PC_COLUMNS
 
 #: A feature names a principal component with the strongest one when its weight is at least this share of it.
 DRIVER_SHARE = 0.8

@@ -441,9 +441,9 @@ def fit_segmentation(
 
     from pipeline.churn.measure import measure_churn
     from pipeline.engines import fitted
+    from pipeline.segmentation.manifest import PC_COLUMNS, common_manifest, feature_ranges, segment_churn_entry
     from pipeline.segmentation.metrics import SILHOUETTE_MAX_ROWS, cluster_metrics
     from pipeline.segmentation.naming import name_segments, segment_facts
-    from pipeline.segmentation.training import PC_COLUMNS, _segment_churn, common_manifest, feature_ranges
 
     feats = list(settings.features)
     customers = customers.cache()
@@ -557,7 +557,7 @@ def fit_segmentation(
                 "centroid": {f: float(centroid.loc[seg.label, f]) for f in feats},
                 "centroid_z": {f: float(z.loc[seg.label, f]) for f in feats},
                 "profile": {c: float(row[f"c_{c}"] if c in feats else row[f"p_{c}"]) for c in profile},
-                "churn": _segment_churn(churn, labels == seg.label),
+                "churn": segment_churn_entry(churn, labels == seg.label),
             }
         )
         segments.append(entry)
