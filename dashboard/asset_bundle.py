@@ -142,15 +142,12 @@ def install(app: dash.Dash) -> None:
         if (folder / name).exists():
             raise RuntimeError(f"{folder / name} would be hidden by the joined assets; rename it")
     css_bundle, js_bundle = bundles(app)
-    base = app.get_asset_url("")
+    base = app.get_asset_url("")  # as the browser asks for it (behind a proxy: with the request prefix)
+    route = f"{app.config.routes_pathname_prefix}{app.config.assets_url_path.strip('/')}/"  # as the server sees it
 
     for name, bundle in ((CSS_NAME, css_bundle), (JS_NAME, js_bundle)):
         if bundle is not None:
-            app.server.add_url_rule(
-                f"{base}{name}",
-                endpoint=f"asset_bundle_{name}",
-                view_func=_serve(bundle),
-            )
+            app.server.add_url_rule(f"{route}{name}", endpoint=f"asset_bundle_{name}", view_func=_serve(bundle))
 
     interpolate = app.interpolate_index
 

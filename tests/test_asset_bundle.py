@@ -161,3 +161,15 @@ def test_a_folder_without_top_level_assets_links_nothing_new(tmp_path: Path) -> 
     assert "/assets/bundle." not in index
     assert "/assets/vendor/lib.js?m=" in index
     assert client.get("/assets/bundle.css").status_code == 404
+
+
+def test_behind_a_proxy_the_page_asks_with_the_request_prefix_and_the_server_answers_without_it(tmp_path: Path) -> None:
+    folder = write(tmp_path, {"a.css": "a{}"})
+    app = dash.Dash(__name__, assets_folder=str(folder), routes_pathname_prefix="/", requests_pathname_prefix="/app/")
+    app.layout = dash.html.Div()
+    setup_now(app)
+    asset_bundle.install(app)
+    client = app.server.test_client()
+    (url,) = re.findall(r'href="([^"]*bundle\.css\?m=[0-9a-f]+)"', client.get("/").get_data(as_text=True))
+    assert url.startswith("/app/assets/bundle.css?m=")
+    assert client.get(url.removeprefix("/app")).get_data() == b"/* a.css */\na{}\n"
