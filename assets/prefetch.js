@@ -17,7 +17,7 @@
     return document.querySelector('meta[name="plotly-3d"]');
   }
 
-  function prefetch() {
+  function compileWhenIdle() {
     var m = meta();
     if (!m || started || window.__plotly3d || document.querySelector('script[data-compile-only]')) return;
     var script = document.createElement('script');
@@ -72,7 +72,7 @@
       document.querySelector('[data-dash-is-loading="true"]') === null;
   }
   function whenSettled() {
-    if (settled() || Date.now() - loadedAt > 10000) prefetch();
+    if (settled() || Date.now() - loadedAt > 10000) compileWhenIdle();
     else window.setTimeout(later, 250);
   }
   function later() {

@@ -152,10 +152,11 @@ def install(app: dash.Dash) -> None:
     interpolate = app.interpolate_index
 
     def interpolate_index(*, css: str, scripts: str, **kwargs: Any) -> str:
-        if css_bundle is not None and not app._dev_tools.get("hot_reload"):  # hot reload swaps files one by one
-            css = replace_tags(css, CSS_LINK, css_bundle.names, css_bundle.tag(base + CSS_NAME))
-        if js_bundle is not None and not app._dev_tools.get("hot_reload"):
-            scripts = replace_tags(scripts, JS_TAG, js_bundle.names, js_bundle.tag(base + JS_NAME))
+        if not app._dev_tools.get("hot_reload"):  # hot reload swaps the files one by one: keep Dash's links
+            if css_bundle is not None:
+                css = replace_tags(css, CSS_LINK, css_bundle.names, css_bundle.tag(base + CSS_NAME))
+            if js_bundle is not None:
+                scripts = replace_tags(scripts, JS_TAG, js_bundle.names, js_bundle.tag(base + JS_NAME))
         return interpolate(css=css, scripts=scripts, **kwargs)
 
     app.interpolate_index = interpolate_index

@@ -73,11 +73,17 @@ def dashboard_trace_types() -> dict[str, set[str]]:
     }
 
 
+def build_list(kind: str, name: str) -> set[str]:
+    """The words of build_plotly.sh's ``<kind>_<name>="..."``, another list it names (``$<kind>_2D``) expanded."""
+    lines = dict(ln.split("=", 1) for ln in BUILD.read_text(encoding="utf-8").splitlines() if ln.startswith(f"{kind}_"))
+    words = lines[f"{kind}_{name}"].strip('"').split()
+    prefix = f"${kind}_"
+    return {t for w in words for t in (build_list(kind, w[len(prefix) :]) if w.startswith(prefix) else {w})}
+
+
 def build_traces(name: str) -> set[str]:
     """The trace list ``TRACES_<name>`` of build_plotly.sh (``$TRACES_2D`` expanded)."""
-    lines = dict(ln.split("=", 1) for ln in BUILD.read_text(encoding="utf-8").splitlines() if ln.startswith("TRACES_"))
-    words = lines[f"TRACES_{name}"].strip('"').split()
-    return {t for w in words for t in (build_traces(w[8:]) if w.startswith("$TRACES_") else {w})}
+    return build_list("TRACES", name)
 
 
 @pytest.mark.parametrize("bundle", [BUNDLE_2D, BUNDLE_3D])
@@ -89,9 +95,7 @@ def test_bundle_is_the_plotly_version_dash_would_load(bundle: Path) -> None:
 
 def build_without(name: str) -> set[str]:
     """The components ``WITHOUT_<name>`` of build_plotly.sh leaves out (``$WITHOUT_3D`` expanded)."""
-    lines = dict(ln.split("=", 1) for ln in BUILD.read_text(encoding="utf-8").splitlines() if ln.startswith("WITHOUT_"))
-    words = lines[f"WITHOUT_{name}"].strip('"').split()
-    return {c for w in words for c in (build_without(w[9:]) if w.startswith("$WITHOUT_") else {w})}
+    return build_list("WITHOUT", name)
 
 
 def figure_properties_in(source: str) -> set[str]:

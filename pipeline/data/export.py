@@ -192,14 +192,18 @@ def _mixed_columns(frame: pd.DataFrame) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _as_written(frame: pd.DataFrame, as_text: Sequence[int]) -> pd.DataFrame:
+    """``frame`` with string column names and the ``as_text`` columns as text (the other columns are not copied)."""
+    out = frame.set_axis([str(c) for c in frame.columns], axis=1)
+    for i in as_text:
+        out.isetitem(i, out.iloc[:, i].map(str, na_action="ignore"))
+    return out
+
+
 def _parquet_ready(frame: pd.DataFrame, as_text: Sequence[int] | None = None) -> pd.DataFrame:
     """``frame`` as Parquet takes it: string column names, the ``as_text`` columns (default: the mixed ones) as
     text, every text cell neutralised."""
-    out = frame.copy()
-    out.columns = [str(c) for c in out.columns]
-    for i in _mixed_columns(out) if as_text is None else as_text:
-        out.isetitem(i, out.iloc[:, i].map(str, na_action="ignore"))
-    return neutralise(out)
+    return neutralise(_as_written(frame, _mixed_columns(frame) if as_text is None else as_text))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -389,10 +393,7 @@ def _parquet_schema(frame: pd.DataFrame, as_text: Sequence[int]) -> Any:
     """The Arrow schema of the whole of ``frame`` as written (types inferred from every row, not the first piece's)."""
     import pyarrow as pa
 
-    named = frame.set_axis([str(c) for c in frame.columns], axis=1)  # the other columns are not copied
-    for i in as_text:
-        named.isetitem(i, named.iloc[:, i].map(str, na_action="ignore"))
-    return pa.Schema.from_pandas(named, preserve_index=False)
+    return pa.Schema.from_pandas(_as_written(frame, as_text), preserve_index=False)
 
 
 def _parquet_stream(export: TableExport, fh: BinaryIO) -> None:
