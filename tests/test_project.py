@@ -47,3 +47,23 @@ def test_imports_do_no_work(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_hanging_test_fails_with_its_traceback_instead_of_holding_the_run(tmp_path: Path) -> None:
+    """pytest-timeout is installed and this project's ``timeout`` applies (here lowered to 1 s to see it act)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_hang.py").write_text("import time\n\ndef test_hangs():\n    time.sleep(60)\n")
+    ini = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r"^timeout = \d+$", ini, flags=re.M), "pyproject.toml sets no per-test timeout"
+    (tmp_path / "pyproject.toml").write_text(re.sub(r"^timeout = \d+$", "timeout = 1", ini, flags=re.M))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_hang.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert "Timeout (>1.0s)" in proc.stdout and "time.sleep(60)" in proc.stdout, proc.stdout[-2000:]
