@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.segmentation import naming
+from pipeline.segmentation import descriptive, naming
+from pipeline.segmentation.archetypes import EXTRA_COLOURS
 from pipeline.segmentation.naming import (
     FREQUENCY,
     RECENCY,
@@ -50,7 +51,7 @@ def test_custom_phrases_change_words_exactly_at_their_thresholds(
 
 
 def _phrases(z: dict[str, float], **facts: object) -> list[tuple[str, int, str, str]]:
-    return naming._phrases(pd.Series(z), SegmentEvidence(z=z, **facts))
+    return descriptive._phrases(pd.Series(z), SegmentEvidence(z=z, **facts))
 
 
 def test_a_deviation_is_named_from_0_15_sigma_largest_first() -> None:
@@ -200,7 +201,7 @@ def test_a_segment_left_without_an_archetype_gets_a_descriptive_name_and_the_fir
     assert [n.name for n in names] == ["High-Value Loyal", "Frequent buyers, high spend", "Low-Value"]
     assert [n.key for n in names] == ["high_value_loyal", "frequent_buyers_high_spend", "low_value"]
     assert [n.archetype for n in names] == ["high_value_loyal", naming.DESCRIPTIVE, "low_value"]
-    assert names[1].colour == naming._EXTRA_COLOURS[0]
+    assert names[1].colour == EXTRA_COLOURS[0]
     assert (names[1].objective, names[1].actions) == (
         "Keep them engaged",
         ("Regular-customer perks", "Replenishment reminders"),
@@ -237,7 +238,7 @@ def test_a_custom_deviation_leads_a_mixed_segment_and_leaves_the_action_to_the_u
     assert (names[0].objective, names[0].actions, names[0].colour) == (
         naming.CUSTOM_OBJECTIVE,
         (),
-        naming._EXTRA_COLOURS[0],
+        EXTRA_COLOURS[0],
     )
     assert names[1].objective == naming.ARCHETYPE_BY_KEY["low_value"].objective
 
@@ -268,10 +269,10 @@ def test_a_high_value_archetype_moves_only_to_an_unnamed_segment_and_to_the_firs
 
 def test_a_descriptive_name_uses_the_two_largest_deviations_and_average_names_the_first_two_features() -> None:
     canon = pd.DataFrame({VALUE: [0.9, -1.0], FREQUENCY: [0.95, 0.0], TENURE: [0.5, 0.0]})
-    out = naming._descriptive(canon, [SegmentEvidence(z=dict(canon.iloc[0]), top_value=False)] * 2, [0])
+    out = descriptive.descriptive_names(canon, [SegmentEvidence(z=dict(canon.iloc[0]), top_value=False)] * 2, [0])
     assert [n.name for n in out] == ["Frequent buyers, high spend"]  # long-standing (+0.5σ) is the third
     flat = pd.DataFrame({"Annual_Income": [0.1], "Age": [0.1], "Visits": [0.0]})
-    assert [n.name for n in naming._descriptive(flat, naming._evidence(flat, None), [0])] == [
+    assert [n.name for n in descriptive.descriptive_names(flat, naming._evidence(flat, None), [0])] == [
         "Average annual income and age"
     ]
 
@@ -310,5 +311,5 @@ def test_handing_on_a_high_value_archetype_repeats_until_nothing_moves() -> None
 
 def test_custom_deviations_are_named_in_the_models_feature_order_not_by_size() -> None:
     canon = pd.DataFrame({"Annual_Income": [0.3], "Age": [1.0]})
-    out = naming._descriptive(canon, naming._evidence(canon, None), [0])
+    out = descriptive.descriptive_names(canon, naming._evidence(canon, None), [0])
     assert [n.name for n in out] == ["Slightly higher annual income, older"]

@@ -18,7 +18,8 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
-from pipeline.segmentation import naming
+from pipeline.segmentation import descriptive, naming
+from pipeline.segmentation.archetypes import EXTRA_COLOURS
 from pipeline.segmentation.metrics import cluster_metrics, stratified_indices
 from pipeline.segmentation.naming import (
     ARCHETYPE_BY_KEY,
@@ -274,11 +275,11 @@ def test_stratified_sample_returns_every_row_when_the_size_covers_them() -> None
 def test_qualifier_says_how_a_segment_differs_from_its_namesakes() -> None:
     canon = pd.DataFrame({VALUE: [0.2, 1.0, 0.0], FREQUENCY: [0.0, 0.5, 1.0]})
     # Row 0 against row 1: spend 0.2 - 1.0 = -0.8, frequency 0 - 0.5 = -0.5 → the larger is a lower spend.
-    assert naming._qualifier(canon, 0, [0, 1]) == "lower spend"
+    assert descriptive._qualifier(canon, 0, [0, 1]) == "lower spend"
     # Row 2 against row 0: spend -0.2, frequency +1.0 → higher frequency.
-    assert naming._qualifier(canon, 2, [0, 2]) == "higher frequency"
+    assert descriptive._qualifier(canon, 2, [0, 2]) == "higher frequency"
     # Row 1 against the mean of rows 0 and 2 (spend 0.1, frequency 0.5): +0.9 and 0 → higher spend.
-    assert naming._qualifier(canon, 1, [0, 1, 2]) == "higher spend"
+    assert descriptive._qualifier(canon, 1, [0, 1, 2]) == "higher spend"
 
 
 def _seg(key: str, name: str, colour: str) -> SegmentName:
@@ -294,7 +295,7 @@ def test_shared_colours_move_to_the_first_free_spare_colour() -> None:
 
 
 def test_colours_beyond_the_palette_are_generated_and_valid() -> None:
-    spare = [*[a.colour for a in naming.ARCHETYPES], *naming._EXTRA_COLOURS]
+    spare = [*[a.colour for a in naming.ARCHETYPES], *EXTRA_COLOURS]
     names = [_seg(f"s{i}", f"S{i}", "#000000") for i in range(len(spare) + 3)]
     naming._dedupe_colours(names)
     colours = [n.colour for n in names]
@@ -332,7 +333,7 @@ def test_archetype_segments_keep_their_fixed_colour_and_descriptive_ones_get_val
 def test_descriptive_siblings_are_told_apart_by_their_largest_difference() -> None:
     """Rows 0 and 1 share every deviation ("High spenders, frequent"); they differ most in spend (2 vs 1)."""
     canon = pd.DataFrame({VALUE: [2.0, 1.0, 3.0], FREQUENCY: [1.0, 0.5, -1.0]}, index=[0, 1, 2])
-    out = naming._descriptive(canon, naming._evidence(canon, None), [0, 1, 2])
+    out = descriptive.descriptive_names(canon, naming._evidence(canon, None), [0, 1, 2])
     assert [n.name for n in out] == [
         "High spenders, frequent · higher spend",
         "High spenders, frequent · lower spend",
@@ -343,7 +344,7 @@ def test_descriptive_siblings_are_told_apart_by_their_largest_difference() -> No
         "high_spenders_frequent_lower_spend",
         "top_spenders_infrequent",
     ]
-    assert [n.colour for n in out] == list(naming._EXTRA_COLOURS[:3])
+    assert [n.colour for n in out] == list(EXTRA_COLOURS[:3])
 
 
 def test_a_high_value_archetype_moves_to_the_richest_unnamed_segment() -> None:
@@ -417,7 +418,7 @@ def test_names_that_still_coincide_are_numbered() -> None:
     assert names[1].name.startswith("Typical customers")
     assert names[2].name == f"{names[1].name} (2)"
     assert names[2].key == f"{names[1].key}_2"
-    assert [n.colour for n in names] == [ARCHETYPE_BY_KEY["steady_regular"].colour, *naming._EXTRA_COLOURS[:2]]
+    assert [n.colour for n in names] == [ARCHETYPE_BY_KEY["steady_regular"].colour, *EXTRA_COLOURS[:2]]
 
 
 @pytest.mark.parametrize("scaling", ["standard", "log1p"])

@@ -21,6 +21,8 @@ MOSTLY = 0.5
 LAPSED_Z = 0.5
 #: Key (and ``archetype``) of segments named by the descriptive fallback.
 DESCRIPTIVE = "descriptive"
+#: Colours after the archetypes' own: descriptive names, and segments that would share a colour.
+EXTRA_COLOURS = ("#999999", "#8C564B", "#17BECF", "#7F7F7F", "#BCBD22")
 
 
 @dataclasses.dataclass(frozen=True)
