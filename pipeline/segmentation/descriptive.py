@@ -167,7 +167,23 @@ def _phrases(row: pd.Series, ev: SegmentEvidence) -> list[tuple[str, int, str, s
 
 
 def descriptive_names(canon: pd.DataFrame, evidence: list[SegmentEvidence], rows: list[int]) -> list[SegmentName]:
-    """Plain names from the largest deviations, unique among ``rows``."""
+    """Plain names from the largest deviations, unique among ``rows``.
+
+    Parameters
+    ----------
+    canon : DataFrame
+        Every segment's centroid in population standard deviations, in canonical order.
+    evidence : list of SegmentEvidence
+        What the plausibility rules see of each row of ``canon``.
+    rows : list of int
+        Positions in ``canon`` of the segments to name (those no archetype fits).
+
+    Returns
+    -------
+    list of SegmentName
+        One per row, in the order of ``rows``; ``label`` is -1 and ``evidence`` empty
+        (the caller fills both in).
+    """
     phrases = {r: _phrases(canon.iloc[r], evidence[r]) for r in rows}
     depth = {r: 2 for r in rows}
 
