@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,7 +71,29 @@ def spark() -> Iterator[object]:
     )
     session.sparkContext.setLogLevel("ERROR")
     yield session
-    session.stop()
+    stop_within(session, STOP_TIMEOUT_S)
+
+
+#: Spark's shutdown (the JVM's context, then the Python accumulator server's ``shutdown()``, which waits
+#: for its serving thread) has no timeout of its own; it takes about 1 s here.
+STOP_TIMEOUT_S = 60
+
+
+def stop_within(session: object, seconds: float) -> bool:
+    """Stop the Spark session, or end its JVM when the stop has not returned after ``seconds``; True if it stopped.
+
+    A stop that hangs would otherwise hold this worker after the file's last test, and with it the run.
+    """
+    stopper = threading.Thread(target=session.stop, daemon=True)  # type: ignore[attr-defined]
+    stopper.start()
+    stopper.join(seconds)
+    if not stopper.is_alive():
+        return True
+    jvm = getattr(session.sparkContext._gateway, "proc", None)  # type: ignore[attr-defined]
+    if jvm is not None:
+        jvm.kill()
+        jvm.wait(timeout=30)
+    return False
 
 
 @pytest.fixture(scope="module")
@@ -333,3 +356,31 @@ def test_spark_refuses_scaling_and_features_it_does_not_compute(settings: Settin
         check_supported(settings.replace(scaling="yeo-johnson"))
     with pytest.raises(SegmentationError, match="not Income"):
         check_supported(settings.replace(features=("Customer_Value", "Income")))
+
+
+def test_a_spark_stop_that_hangs_ends_its_jvm_instead_of_holding_the_run() -> None:
+    from types import SimpleNamespace
+
+    release = threading.Event()
+
+    class Jvm:
+        killed = False
+
+        def kill(self) -> None:
+            self.killed = True
+
+        def wait(self, timeout: float) -> int:
+            return -9
+
+    def session() -> SimpleNamespace:
+        return SimpleNamespace(
+            stop=lambda: release.wait(30), sparkContext=SimpleNamespace(_gateway=SimpleNamespace(proc=Jvm()))
+        )
+
+    hanging = session()
+    assert stop_within(hanging, 0.2) is False
+    assert hanging.sparkContext._gateway.proc.killed
+    release.set()
+    prompt = session()
+    assert stop_within(prompt, 5) is True
+    assert not prompt.sparkContext._gateway.proc.killed
