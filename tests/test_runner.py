@@ -437,7 +437,7 @@ def test_four_concurrent_train_requests_run_one_at_a_time(tmp_path: Path, settin
     for i, owner in enumerate(owners):
         raw = transactions_bytes(2_000, seed=40 + i)
         keys[owner] = uploads.store_upload(data_url(raw), f"orders-{i}.csv", runner.settings, owner).key
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(4, timeout=60)  # a thread that fails first breaks it for the rest
     submitted: dict[str, str] = {}
 
     def submit(owner: str) -> None:

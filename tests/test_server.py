@@ -167,7 +167,7 @@ def _wait_for_port(proc: subprocess.Popen, port: int, log_path: Path) -> None:
 
 def _post_all_at_once(port: int, bodies: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """``CONCURRENT`` POSTs released together by a barrier; (status, output) of each."""
-    barrier = threading.Barrier(CONCURRENT)
+    barrier = threading.Barrier(CONCURRENT, timeout=60)  # a thread that fails first breaks it for the rest
     results: list[tuple[int, str]] = [(0, "")] * CONCURRENT
 
     def one(i: int) -> None:

@@ -89,7 +89,7 @@ def test_four_concurrent_train_requests_over_http(tmp_path: Path, monkeypatch: p
     try:
         deps = json.loads(urllib.request.urlopen(url + "/_dash-dependencies", timeout=60).read())
         clients = [Client(url, deps) for _ in range(4)]
-        barrier = threading.Barrier(4)
+        barrier = threading.Barrier(4, timeout=60)  # a thread that fails first breaks it for the rest
         jobs: dict[int, dict[str, Any]] = {}
 
         def press_train(i: int) -> None:
