@@ -19,7 +19,8 @@ import pandas as pd
 from pipeline.config import Settings
 from pipeline.data.quality import DataQualityReport
 from pipeline.features.definitions import feature_definitions
-from pipeline.segmentation.naming import CUSTOM_OBJECTIVE, SegmentName, standardised_centroids
+from pipeline.segmentation.descriptive import CUSTOM_OBJECTIVE
+from pipeline.segmentation.naming import SegmentName, standardised_centroids
 from pipeline.store.artifacts import library_versions
 
 if TYPE_CHECKING:

@@ -91,9 +91,8 @@ from pipeline.segmentation.descriptive import (  # noqa: F401  (re-exported)
     descriptive_names,
     feature_short,
 )
-from pipeline.segmentation.name_rules import (  # noqa: F401  (re-exported)
+from pipeline.segmentation.name_rules import (
     NAME_RULES,
-    NameRule,
     SegmentEvidence,
     SegmentName,
     contradictions,
