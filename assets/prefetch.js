@@ -1,68 +1,73 @@
-/* The 3-D plotly.js bundle named by <meta name="plotly-3d"> (dashboard/plotly_loading.py):
-   - loaded once this page's content is on screen and the browser is idle, as a script marked
-     data-compile-only: downloaded into the HTTP cache and compiled (on a background thread: its compile
-     hint), but its guard skips the body (running it would cost this page's main thread and replace its
-     Plotly), so a later navbar switch to a 3-D page waits neither for the download nor for the compile;
-   - run as soon as a link to a 3-D page (the meta's data-pages) is pressed or clicked: the bundle
-     is evaluated while the server builds the new page's layout, not after the layout has arrived.
-   Dash's renderer loads the bundle again before it draws a layout that lists it in "dist": a copy run
-   (or still loading) from here is not appended a second time (a 2 MB script compiled again, even though
-   its guard skips the work); the renderer's script gets its load event when that copy has run. */
+/* The 3-D plotly.js bundle named by <meta name="plotly-3d"> (dashboard/plotly_loading.py). Every page
+   runs the 2-D bundle; the 3-D one (a superset) is brought only when a 3-D chart is wanted:
+   - window.__dashLoadPlotly3d() runs it once (a <script>) and returns a promise of its having run. The
+     served bundles' Plotly.react calls it before a graph's first 3-D draw, after the page around the
+     graph has been painted, so the page's text never waits for the 2 MB bundle;
+   - it is run as soon as a link to a 3-D page (the meta's data-pages) is pressed or clicked, while
+     the server builds the new page's layout;
+   - before that it is loaded as a script marked data-compile-only: downloaded into the HTTP cache and
+     compiled (on a background thread: its compile hint), but its guard skips the body, so the run
+     later finds it downloaded and compiled. On a 3-D page that starts at once; on any other page once
+     the page's content is on screen and the browser is idle (it would compete with the page's own
+     callbacks and first paint). */
 (function () {
   'use strict';
-  var started = false;
-  var running = {};  // absolute URL -> the script element this file appended
+  var loading = null;  // the promise of the run
 
   function meta() {
     return document.querySelector('meta[name="plotly-3d"]');
   }
 
-  function compileWhenIdle() {
+  function pathOf(href) {
+    return new URL(href, window.location.href).pathname.replace(/\/$/, '');
+  }
+
+  function isThreeD(m, href) {
+    return (m.getAttribute('data-pages') || '').split(' ').indexOf(pathOf(href)) >= 0;
+  }
+
+  function compileOnly() {
     var m = meta();
-    if (!m || started || window.__plotly3d || document.querySelector('script[data-compile-only]')) return;
+    if (!m || loading || window.__plotly3d || document.querySelector('script[data-compile-only]')) return;
     var script = document.createElement('script');
     script.src = m.content;
     script.setAttribute('data-compile-only', '');
-    append.call(document.head, script);
+    document.head.appendChild(script);
   }
 
-  function runBundle(url) {
-    var script = document.createElement('script');
-    script.src = url;
-    running[script.src] = script;
-    script.addEventListener('load', function () { script.__ran = 'load'; });
-    script.addEventListener('error', function () { script.__ran = 'error'; });
-    append.call(document.head, script);
-  }
-
-  // The renderer's copy of a script run here: not appended; its load (or error) event follows this copy's.
-  var append = document.head.appendChild;
-  document.head.appendChild = function (node) {
-    var mine = node && node.tagName === 'SCRIPT' && node.src ? running[node.src] : null;
-    if (!mine) return append.call(this, node);
-    var fire = function (type) { node.dispatchEvent(new Event(type)); };
-    if (mine.__ran) window.setTimeout(function () { fire(mine.__ran); }, 0);
-    else {
-      mine.addEventListener('load', function () { fire('load'); });
-      mine.addEventListener('error', function () { fire('error'); });
-    }
-    return node;
-  };
-
-  function run(event) {
+  function load() {
+    if (window.__plotly3d) return Promise.resolve();
+    if (loading) return loading;
     var m = meta();
-    if (started || window.__plotly3d || !m || !event.target || !event.target.closest) return;
+    if (!m) return Promise.reject(new Error('no 3-D plotly.js bundle is named on this page'));
+    window.__plotly3dWanted = true;  // first draws of 2-D graphs wait for it too: one build per page
+    loading = new Promise(function (resolve, reject) {
+      var script = document.createElement('script');
+      script.src = m.content;
+      script.addEventListener('load', function () { resolve(); });
+      script.addEventListener('error', function () {
+        loading = null;
+        window.__plotly3dWanted = false;
+        reject(new Error('the 3-D plotly.js bundle did not load'));
+      });
+      document.head.appendChild(script);
+    });
+    return loading;
+  }
+  window.__dashLoadPlotly3d = load;
+
+  function pressed(event) {
+    var m = meta();
+    if (loading || window.__plotly3d || !m || !event.target || !event.target.closest) return;
     var a = event.target.closest('a[href]');
-    if (!a) return;
-    var pages = (m.getAttribute('data-pages') || '').split(' ');
-    var path = new URL(a.href, window.location.href).pathname.replace(/\/$/, '');
-    if (pages.indexOf(path) < 0) return;
-    started = true;
-    runBundle(m.content);
+    if (a && isThreeD(m, a.href)) load().catch(function () {});
   }
 
-  document.addEventListener('pointerdown', run, true);
-  document.addEventListener('click', run, true);
+  document.addEventListener('pointerdown', pressed, true);
+  document.addEventListener('click', pressed, true);
+
+  var m = meta();
+  if (m && isThreeD(m, window.location.href)) return;  // its first 3-D draw loads it, after the page is painted
 
   // Not before the page itself is on screen: its heading rendered and no component loading (a
   // download started earlier competes with the page's own callbacks and first paint), or 10 s at most.
@@ -72,7 +77,7 @@
       document.querySelector('[data-dash-is-loading="true"]') === null;
   }
   function whenSettled() {
-    if (settled() || Date.now() - loadedAt > 10000) compileWhenIdle();
+    if (settled() || Date.now() - loadedAt > 10000) compileOnly();
     else window.setTimeout(later, 250);
   }
   function later() {

@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).resolve().parent / "pages"
 TITLE = "Customer Segments"
 #: Asset files kept off the pages: the full icon stylesheet the served subset is built from (assets/vendor/build_icons.py).
-#: The 3-D plotly.js bundle is linked only where a 3-D chart is drawn (dashboard/plotly_loading.py); regenerator-runtime
+#: The 3-D plotly.js bundle is run only once a 3-D chart is drawn (dashboard/plotly_loading.py); regenerator-runtime
 #: takes the place of Dash's polyfill (dashboard/deferred_scripts.py); vendored licences are files, not assets.
 ASSETS_IGNORE = r"\.source\.css$|^plotly-3d\.min\.js$|^regenerator-runtime\.js$|\.LICENSE$"
 #: The page's meta description where a page has none of its own (each page sets one in ``register_page``).

@@ -1,30 +1,29 @@
-"""Two plotly.js bundles: the 2-D one on every page, the 3-D one only where a 3-D chart is drawn.
+"""Two plotly.js bundles: the 2-D one on every page, the 3-D one only once a 3-D chart is drawn.
 
 ``assets/vendor/build_plotly.sh`` builds both from plotly.js with only the trace
 types the app draws.  The 3-D bundle is the 2-D one plus ``scatter3d`` and its
 WebGL stack (0.56 MB more to download, parse and compile), which only the
 explorer needs (the simulator's customer map is 2-D).
 
-- ``plotly-2d.min.js`` is an ordinary asset: Dash links it on every page.
-- ``plotly-3d.min.js`` is kept off the pages (``ASSETS_IGNORE`` in the app
-  factory); Flask still serves it, with its modification stamp in the URL,
-  so it is cached as immutable like the other assets.
-- A page in :data:`THREE_D_PAGES` opened directly gets the 3-D bundle
-  *instead of* the 2-D one in its HTML (one download, one compile): as a
-  ``<link rel="preload">``, not a ``<script>``.  Its layout response lists
-  the bundle in ``"dist"`` (below) and the renderer runs it from there; a
-  ``<script>`` in the HTML would have been run a second time by that (the
-  guard skips the work, but the 2 MB script was compiled again: about 0.1 s
-  of main thread).
-- Reaching a 3-D chart by a navbar switch: every ``/_dash-update-component``
-  response that puts one of :data:`THREE_D_GRAPHS` on the page (the
-  explorer's page layout does) lists the 3-D bundle in ``"dist"``; the
-  renderer loads and runs it before it renders that response, the way
-  :mod:`dashboard.grid_loading` brings the grid library.  The bundle then
-  replaces ``window.Plotly`` with the superset build, so the graphs created
-  from then on, 2-D or 3-D, are drawn by it.  The renderer appends the script
-  each time it is listed, so the served bundle starts with a guard: once a
-  3-D build has run it does not run again.
+- Every page links ``plotly-2d.min.js``, an ordinary asset, and names the 3-D
+  bundle (kept off the pages by ``ASSETS_IGNORE`` in the app factory; Flask
+  serves it with its modification stamp in the URL, cached as immutable) and
+  the 3-D pages in a ``<meta name="plotly-3d">`` for ``assets/prefetch.js``.
+- Both bundles are served with :data:`DRAW_HOOKS`.  A graph's first 3-D draw
+  waits for a frame of the page around it to be painted, then for the 3-D
+  bundle (``window.__dashLoadPlotly3d`` in ``assets/prefetch.js`` runs it once),
+  then draws with it.  The bundle replaces ``window.Plotly`` with the superset
+  build, so the graphs created from then on, 2-D or 3-D, are drawn by it; a
+  page never draws with two builds (see :data:`DRAW_HOOKS`).  So the page's
+  text never waits for the 2 MB bundle: opened directly, ``/explorer`` paints
+  like a 2-D page and its scene follows.  Until 2026-12-01 a 3-D page opened
+  directly preloaded the 3-D bundle instead of the 2-D one, and a callback
+  response putting the explorer's graph on the page listed it in ``"dist"``,
+  so the renderer drew nothing of the page before the bundle had run:
+  Lighthouse ``/explorer`` 74-80 (largest paint 1.48-1.65 s), now 81-86
+  (1.32-1.50 s; the largest paint is the text under the chart); the navbar
+  switch to the explorer, old and new side by side, 862 -> 789 ms (medians of
+  14, ``python -m benchmarks.bench_ab``).
 - The served 3-D bundle reads the scene's hover-picking image back from the
   GPU when the pointer first asks for it, not after every draw
   (:func:`lazy_pick_readback`): without a GPU that read waits for the whole
@@ -33,43 +32,34 @@ explorer needs (the simulator's customer map is 2-D).
   second (:func:`one_first_draw`): not empty before its traces are added, and
   not again for a camera animation that moves nothing visible.
 - A graph's first 3-D draw, and the first draw of a graph below the window,
-  wait for the page around them to be painted (:data:`FIRST_DRAW_AFTER_PAINT`,
-  in both bundles): without a GPU the scene's creation is a long task, and
-  the page's text waited for it; a chart out of sight held back those in view.
+  wait for the page around them to be painted (:data:`DRAW_HOOKS`): without a
+  GPU the scene's creation is a long task, and the page's text waited for it;
+  a chart out of sight held back those in view.
 - So that a navbar switch waits neither for the download nor for the
-  compile, every other page names the 3-D bundle in a ``<meta name="plotly-3d">``
-  and ``assets/prefetch.js`` loads it once the page has settled and the
-  browser is idle, as a ``<script>`` marked ``data-compile-only``
-  (:data:`COMPILE_ONLY`): the browser downloads it into its HTTP cache and V8
-  compiles it (on a background thread: the compile hint), but the guard skips
-  its body, so ``window.Plotly`` stays the 2-D build and the page's main thread
-  does no more than for a prefetch.  The switch then runs the same source from
-  the cache, and V8 finds it compiled.  On 2 cores, clicking the explorer
-  2.5 s after the overview was drawn: 0.90 s to 0.69 s (medians of 9, old and
-  new side by side); clicking at once, before the browser is idle, is
-  unchanged.  The meta also names the 3-D pages (``data-pages``): when a
-  link to one is pressed or clicked, the script runs the bundle at once,
-  while the server builds the new page's layout, instead of after the layout
-  has arrived (the renderer then finds it has run: the guard).
+  compile, every 2-D page has ``assets/prefetch.js`` load the 3-D bundle once
+  the page has settled and the browser is idle, as a ``<script>`` marked
+  ``data-compile-only`` (:data:`COMPILE_ONLY`): the browser downloads it into
+  its HTTP cache and V8 compiles it (on a background thread: the compile
+  hint), but the guard skips its body, so ``window.Plotly`` stays the 2-D build
+  and the page's main thread does no more than for a prefetch.  The run then
+  finds the same source in the cache, compiled.  On 2 cores, clicking the
+  explorer 2.5 s after the overview was drawn: 0.90 s to 0.69 s (medians of 9,
+  old and new side by side).  When a link to a 3-D page is pressed or clicked,
+  the script runs the bundle at once, while the server builds the new page.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import dash
 import flask
 
-from . import ids
-
 BUNDLE_2D = "vendor/plotly-2d.min.js"
 BUNDLE_3D = "vendor/plotly-3d.min.js"
 #: Pages whose layout draws a 3-D chart (tests/test_plotly_bundle.py checks it against the figure builders).
 THREE_D_PAGES = ("/explorer",)
-#: Graph ids whose figure is 3-D: a callback response naming one brings the 3-D bundle first.
-THREE_D_GRAPHS = (ids.EXPLORER_GRAPH,)
 #: V8's explicit compile hint, the bundles' first line (``assets/vendor/build_plotly.sh``): their functions are
 #: compiled on a background thread while the file streams in, not one by one on the main thread as the bundle's
 #: modules first run.  Landing page, fresh contexts on 2 cores: main-thread CPU 396 -> 308 ms, long tasks 134 ->
@@ -85,38 +75,59 @@ GUARD_OPEN = (
     + f'"{COMPILE_ONLY}"'.encode()
     + b"))){"
 )
-#: ``Plotly.react`` drawing a graph's first figure in a task of its own, after the next paint, when the figure is
-#: 3-D or the graph starts below the window.
+#: What both bundles run after their own code, on their ``Plotly`` object:
 #:
-#: dcc.Graph draws in the task that puts the page in the document, so nothing of the page is painted before
-#: every graph on it is drawn.  Without a GPU, creating a WebGL scene (context, shader programs, axes) is one
-#: task of 0.35-0.5 s: measured on /explorer, its largest text was painted 1.7-2.0 s after the start
-#: (Lighthouse's LCP), almost all of it waiting for that task.  Deferred, Lighthouse /explorer went from 73 to
-#: 80-83 (TBT 448 -> 276-295 ms); the chart itself is drawn ~50 ms later, after that paint
-#: (``python -m benchmarks.bench_ab``: 741 -> 790 ms median, 16 runs a side).  A 2-D chart below the window
-#: is not seen before the page is scrolled, so it is drawn after the charts in view have been painted: the
-#: simulator's customer map (1,200 points, 90-120 ms to draw) held back its gauge and distances.
-#: The first call for a graph not drawn yet waits for an animation frame and then a timer (the frame is
-#: painted in between); calls made meanwhile for the same graph run after it, in order.  Every other call is
-#: passed through as it is.
-FIRST_DRAW_AFTER_PAINT = b"""(function(P){var react=P.react;P.react=function(gd,fig){var self=this,args=arguments;
-if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return react.apply(self,args);});}
+#: 1. ``Plotly.react`` draws a graph's first figure in a task of its own, after the next paint, when the figure
+#:    is 3-D or the graph starts below the window.  dcc.Graph draws in the task that puts the page in the
+#:    document, so nothing of the page is painted before every graph on it is drawn.  Without a GPU, creating
+#:    a WebGL scene (context, shader programs, axes) is one task of 0.35-0.5 s: measured on /explorer, its
+#:    largest text was painted 1.7-2.0 s after the start (Lighthouse's LCP), almost all of it waiting for that
+#:    task.  Deferred, Lighthouse /explorer went from 73 to 80-83 (TBT 448 -> 276-295 ms).  A 2-D chart below
+#:    the window is not seen before the page is scrolled, so it is drawn after the charts in view have been
+#:    painted: the simulator's customer map (1,200 points, 90-120 ms to draw) held back its gauge and
+#:    distances.  The first call for a graph not drawn yet waits for an animation frame and then a timer
+#:    (the frame is painted in between); calls made meanwhile for the same graph run after it, in order.
+#: 2. In the 2-D build, that deferred first draw of a 3-D figure first has the 3-D bundle run
+#:    (``window.__dashLoadPlotly3d``, ``assets/prefetch.js``), in a task before the draw's, and draws with it.
+#:    Once a 3-D build is wanted (``window.__plotly3dWanted``: such a figure or a pressed link to a 3-D page),
+#:    every graph's first draw waits for it, so no graph of the page is drawn by the build about to be replaced.
+#: 3. A build that ``window.Plotly`` no longer is hands ``react``, ``Plots.resize`` and ``purge`` on to the one
+#:    that is, and a resize asked for while a graph's first draw waits runs after it.  dcc.Graph resizes a
+#:    graph when its box changes, and the 2-D build's resize, a timer later, re-plotted a graph the 3-D
+#:    build had drawn: without ``scatter3d`` it removed the scene (seen in a fresh context, 3 switches in 4).
+#:
+#: Every other call is passed through as it is.
+DRAW_HOOKS = b"""(function(P){var react=P.react;P.__react=react;
+function draw(self,args){var p=window.Plotly||P;return p===P?react.apply(self,args):(p.__react||p.react).apply(p,args);}
+function want3d(){return !window.__plotly3d&&!!window.__plotly3dWanted;}
+P.react=function(gd,fig){var self=this,args=arguments;
+if(window.Plotly&&window.Plotly!==P){return window.Plotly.react.apply(window.Plotly,args);}
+if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return draw(self,args);});}
 var data=fig&&!Array.isArray(fig)?fig.data:fig;
 var is3d=Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});
 var below=!!(gd&&gd.getBoundingClientRect)&&gd.getBoundingClientRect().top>=window.innerHeight;
-if(!gd||gd._fullLayout||!(is3d||below)){return react.apply(self,args);}
+if(is3d&&!window.__plotly3d){window.__plotly3dWanted=true;}
+if(!gd||gd._fullLayout||!(is3d||below||want3d())){return react.apply(self,args);}
 var first=new Promise(function(done){requestAnimationFrame(function(){setTimeout(done,0);});})
-.then(function(){return react.apply(self,args);});
+.then(function(){var load=window.__dashLoadPlotly3d;if(!want3d()||!load){return null;}
+return load().catch(function(){}).then(function(){return new Promise(function(done){setTimeout(done,0);});});})
+.then(function(){return draw(self,args);});
 gd.__firstDraw=first.then(function(){gd.__firstDraw=null;},function(){gd.__firstDraw=null;});
-return first;};})(window.Plotly);"""
+return first;};
+var resize=P.Plots.resize;
+P.Plots.resize=function(gd){var p=window.Plotly;
+if(p&&p!==P){return p.Plots.resize(gd);}
+if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){var q=window.Plotly||P;return q===P?resize(gd):q.Plots.resize(gd);});}
+return resize(gd);};
+var purge=P.purge;P.purge=function(gd){var p=window.Plotly;return p&&p!==P?p.purge(gd):purge(gd);};
+})(window.Plotly);"""
 #: After the bundle has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
 #: device pixels per CSS pixel on every screen, four times the pixels to render and to read back for hover
-#: picking on a standard screen; without a GPU that is most of the first 3D draw), and a graph's first draw
-#: after a paint of the page around it when it is 3-D or below the window (:data:`FIRST_DRAW_AFTER_PAINT`).
+#: picking on a standard screen; without a GPU that is most of the first 3D draw), and :data:`DRAW_HOOKS`.
 GUARD_CLOSE = (
     b"\nwindow.__plotly3d=true;"
     b"window.Plotly.setPlotConfig({plotGlPixelRatio:Math.max(1,Math.round(window.devicePixelRatio||1))});"
-    + FIRST_DRAW_AFTER_PAINT
+    + DRAW_HOOKS
     + b"}\n"
 )
 #: Name of the ``<meta>`` that gives ``assets/prefetch.js`` the 3-D bundle's URL.
@@ -124,52 +135,10 @@ PREFETCH_META = "plotly-3d"
 LINK_2D = re.compile(re.escape(BUNDLE_2D).encode() + rb"\?m=[0-9.]+")
 
 
-def graph_markers() -> tuple[bytes, ...]:
-    """How a 3-D graph component shows in a callback response that puts it on the page (with or without the space).
-
-    Only a layout carries the component with its ``"id"``; a later figure update
-    names the graph as an output key, for a graph already drawn by the 3-D build,
-    and must not list the bundle again (the renderer would append and parse the
-    2 MB script on every update).
-    """
-    return tuple(form.format(graph).encode() for graph in THREE_D_GRAPHS for form in ('"id":"{}"', '"id": "{}"'))
-
-
 def stamped_url(app: dash.Dash, asset: str) -> str:
     """The asset's URL with its modification stamp (``?m=``), as Dash links the assets it walks."""
     path = Path(app.config.assets_folder) / asset
     return f"{app.get_asset_url(asset)}?m={path.stat().st_mtime}"
-
-
-def add_dist(body: bytes, url: str) -> bytes | None:
-    """The callback response ``body`` with the 3-D bundle in ``dist``; None if it puts no 3-D graph on the page."""
-    if not any(marker in body for marker in graph_markers()):
-        return None
-    data = json.loads(body)
-    dist = data.setdefault("dist", [])
-    if not any(d.get("url") == url for d in dist):
-        dist.append({"type": "_js_dist", "url": url})
-    return json.dumps(data, separators=(",", ":")).encode()
-
-
-#: The 2-D bundle's ``<script>`` element (``defer`` or not; ``prefix`` = the URL up to ``vendor/``).
-SCRIPT_2D = re.compile(
-    rb'<script(?: [a-z-]+)* src="(?P<prefix>[^"]*?)' + LINK_2D.pattern + rb'"(?: [a-z-]+)*></script>'
-)
-
-
-def swap_link(html: bytes, url_3d: str) -> bytes:
-    """The page HTML preloading the 3-D bundle where it ran the 2-D one.
-
-    The renderer runs the bundle when the page's layout (which lists it in
-    ``"dist"``) arrives.  A 2-D link in another form is swapped for the 3-D
-    bundle's URL (run twice, the second time skipped by the guard).
-    """
-    tail = url_3d[url_3d.index(BUNDLE_3D) :].encode()  # the link is replaced from ``vendor/`` on
-    preloaded, n = SCRIPT_2D.subn(
-        lambda m: b'<link rel="preload" as="script" href="' + m["prefix"] + tail + b'">', html
-    )
-    return preloaded if n else LINK_2D.sub(lambda _: tail, html)
 
 
 def add_prefetch_meta(html: bytes, url_3d: str, pages: tuple[str, ...] = THREE_D_PAGES) -> bytes:
@@ -180,9 +149,9 @@ def add_prefetch_meta(html: bytes, url_3d: str, pages: tuple[str, ...] = THREE_D
     return html.replace(b"</head>", meta + b"</head>", 1)
 
 
-def with_first_draw_after_paint(script: bytes) -> bytes:
-    """The 2-D bundle ``script`` with :data:`FIRST_DRAW_AFTER_PAINT` run after it (the 3-D one has it in its guard)."""
-    return script + b"\n;" + FIRST_DRAW_AFTER_PAINT + b"\n"
+def with_draw_hooks(script: bytes) -> bytes:
+    """The 2-D bundle ``script`` with :data:`DRAW_HOOKS` run after it (the 3-D one has them in its guard)."""
+    return script + b"\n;" + DRAW_HOOKS + b"\n"
 
 
 def guarded(script: bytes) -> bytes:
@@ -285,7 +254,7 @@ def one_first_draw(script: bytes) -> bytes:
 
 
 def install(app: dash.Dash) -> None:
-    """Serve the 3-D bundle only where it is needed, and both with :data:`FIRST_DRAW_AFTER_PAINT`.
+    """Serve the 3-D bundle only where it is needed, and both with :data:`DRAW_HOOKS`.
 
     Call from the app factory AFTER :func:`dashboard.compression.install`:
     Flask runs ``after_request`` functions last-registered first, and the
@@ -301,20 +270,12 @@ def install(app: dash.Dash) -> None:
         request = flask.request
         if response.status_code != 200:
             return response
-        if request.path.endswith("/_dash-update-component") and response.mimetype == "application/json":
-            body = add_dist(response.get_data(), url_3d)
-            if body is not None:
-                response.set_data(body)
-        elif request.path == path_3d:
+        if request.path == path_3d:
             response.direct_passthrough = False
             response.set_data(guarded(response.get_data()))
         elif request.path == path_2d:
             response.direct_passthrough = False
-            response.set_data(with_first_draw_after_paint(response.get_data()))
+            response.set_data(with_draw_hooks(response.get_data()))
         elif response.mimetype == "text/html":
-            html = response.get_data()
-            if request.path.rstrip("/") in pages:
-                response.set_data(swap_link(html, url_3d))
-            else:
-                response.set_data(add_prefetch_meta(html, url_3d, pages))
+            response.set_data(add_prefetch_meta(response.get_data(), url_3d, pages))
         return response

@@ -22,31 +22,31 @@ def make_app() -> dash.Dash:
     return app
 
 
-def test_a_2d_page_links_the_2d_bundle_and_a_3d_page_the_3d_one_instead() -> None:
+def test_every_page_links_the_2d_bundle_and_names_the_3d_one_for_prefetch_js() -> None:
     app = make_app()
     client = app.server.test_client()
-    index = client.get("/").get_data(as_text=True)
-    assert "/assets/vendor/plotly-2d.min.js?m=" in index
-    # the 3-D bundle is only named for prefetching (assets/prefetch.js), not linked
     url_3d = plotly_loading.stamped_url(app, plotly_loading.BUNDLE_3D)
     meta = f'<meta name="plotly-3d" content="{url_3d}" data-pages="/explorer"></head>'
+    index = client.get("/").get_data(as_text=True)
+    assert "/assets/vendor/plotly-2d.min.js?m=" in index
+    # the 3-D bundle is only named (assets/prefetch.js loads it), never linked
     assert meta in index and "plotly-3d.min.js" not in index.replace(meta, "")
-    explorer = client.get("/explorer").get_data(as_text=True)
-    assert "/assets/vendor/plotly-3d.min.js?m=" in explorer
-    assert "plotly-2d" not in explorer and 'name="plotly-3d"' not in explorer  # it runs the bundle: no prefetch
-    assert explorer.replace("plotly-3d", "plotly-2d").split("?m=")[0] == index.replace(meta, "</head>").split("?m=")[0]
-    simulator = client.get("/simulator").get_data(as_text=True)
-    assert "/assets/vendor/plotly-2d.min.js?m=" in simulator and meta in simulator  # the map is 2-D
+    # a 3-D page opened directly is served as a 2-D one: its first 3-D draw brings the bundle
+    for path in ("/explorer", "/simulator"):
+        page = client.get(path).get_data(as_text=True)
+        assert "/assets/vendor/plotly-2d.min.js?m=" in page
+        assert meta in page and "plotly-3d.min.js" not in page.replace(meta, "")
+        assert "preload" not in page
 
 
-def test_the_2d_bundle_is_served_with_the_first_draw_after_paint() -> None:
+def test_the_2d_bundle_is_served_with_the_draw_hooks() -> None:
     app = make_app()
     url = plotly_loading.stamped_url(app, plotly_loading.BUNDLE_2D)
     body = app.server.test_client().get(url).get_data()
     built = (ROOT / "assets" / plotly_loading.BUNDLE_2D).read_bytes()
-    assert body == plotly_loading.with_first_draw_after_paint(built)
+    assert body == plotly_loading.with_draw_hooks(built)
     assert body.startswith(plotly_loading.COMPILE_HINT)  # still first, where V8 reads it
-    assert body.endswith(b";" + plotly_loading.FIRST_DRAW_AFTER_PAINT + b"\n")
+    assert body.endswith(b";" + plotly_loading.DRAW_HOOKS + b"\n")
 
 
 def test_the_prefetch_meta_goes_only_into_a_page_linking_the_2d_bundle() -> None:
@@ -139,55 +139,24 @@ def test_one_first_draw_starts_the_loop_next_frame_and_sets_the_turntable_at_onc
     assert plotly_loading.one_first_draw(script + script) == script + script
 
 
-def test_a_layout_with_a_3d_graph_lists_the_bundle_in_dist_once() -> None:
-    url = "/assets/vendor/plotly-3d.min.js?m=1.5"
-    for graph in ("explorer-scatter-graph",):
-        layout = {"response": {"_pages_content": {"children": {"props": {"id": graph}, "type": "Graph"}}}}
-        for separators in ((",", ":"), (", ", ": ")):
-            out = json.loads(plotly_loading.add_dist(json.dumps(layout, separators=separators).encode(), url))
-            assert out["dist"] == [{"type": "_js_dist", "url": url}]
-            assert out["response"] == layout["response"]
-            assert json.loads(plotly_loading.add_dist(json.dumps(out).encode(), url))["dist"] == out["dist"]
-
-
-def test_a_figure_update_is_left_alone_even_when_3d() -> None:
-    # the graph is already on the page (drawn by the 3-D build): listing the bundle again would
-    # make the renderer append and parse it on every update
-    figure = {"data": [{"type": "scatter3d", "x": [1]}], "layout": {}}
-    body = json.dumps({"multi": True, "response": {"explorer-scatter-graph": {"figure": figure}}}).encode()
-    assert plotly_loading.add_dist(body, "/x.js") is None
-    template = {"data": {"scatter3d": [{"type": "scatter3d", "line": {}}]}, "layout": {}}
-    figure = {"data": [{"type": "bar", "y": [1]}], "layout": {"template": template}}
-    body = json.dumps({"response": {"g": {"figure": figure}}}, separators=(",", ":")).encode()
-    assert plotly_loading.add_dist(body, "/x.js") is None
-
-
-def test_swap_link_preloads_the_3d_bundle_instead_of_running_the_2d_one() -> None:
-    html = b'<script src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script><script src="/app/assets/a.js?m=1"></script>'
-    out = plotly_loading.swap_link(html, "/app/assets/vendor/plotly-3d.min.js?m=18.5")
-    # run once, by the renderer, when the layout listing it in "dist" arrives (a script here would run twice)
-    assert out == (
-        b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5">'
-        b'<script src="/app/assets/a.js?m=1"></script>'
-    )
-    deferred = b'<script defer src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script>'  # as the app writes it
-    assert plotly_loading.swap_link(deferred, "/app/assets/vendor/plotly-3d.min.js?m=18.5") == (
-        b'<link rel="preload" as="script" href="/app/assets/vendor/plotly-3d.min.js?m=18.5">'
-    )
-    # a link in another form: the URL is swapped (the bundle runs twice, the second time skipped by the guard)
-    other = b'<script type="text/javascript" src="/app/assets/vendor/plotly-2d.min.js?m=17.25"></script>'
-    assert plotly_loading.swap_link(other, "/app/assets/vendor/plotly-3d.min.js?m=18.5") == (
-        b'<script type="text/javascript" src="/app/assets/vendor/plotly-3d.min.js?m=18.5"></script>'
-    )
-
-
-def test_update_responses_get_the_dist_through_the_installed_hook() -> None:
+def test_callback_responses_are_left_alone_even_when_they_put_a_3d_graph_on_the_page() -> None:
+    # the renderer would load the bundle before drawing the page: its text would wait for 2 MB of script
     app = make_app()
+    layout = {"response": {"_pages_content": {"children": {"props": {"id": "explorer-scatter-graph"}}}}}
+    body = json.dumps(layout)
     with app.server.test_request_context("/_dash-update-component", method="POST"):
-        layout = {"response": {"_pages_content": {"children": {"props": {"id": "explorer-scatter-graph"}}}}}
-        response = flask.Response(json.dumps(layout), mimetype="application/json")
-        response = app.server.process_response(response)
-    assert json.loads(response.get_data())["dist"][0]["url"].startswith("/assets/vendor/plotly-3d.min.js?m=")
+        response = app.server.process_response(flask.Response(body, mimetype="application/json"))
+    assert response.get_data(as_text=True) == body
+
+
+def test_the_draw_hooks_and_prefetch_js_name_the_same_globals() -> None:
+    prefetch = (ROOT / "assets" / "prefetch.js").read_text(encoding="utf-8")
+    for name in ("__dashLoadPlotly3d", "__plotly3dWanted"):
+        assert f"window.{name}".encode() in plotly_loading.DRAW_HOOKS
+        assert f"window.{name}" in prefetch
+    # the superseded build hands these on to the current one
+    for call in (b"P.react=function", b"P.Plots.resize=function", b"P.purge=function"):
+        assert call in plotly_loading.DRAW_HOOKS
 
 
 def test_the_guard_skips_the_copy_prefetch_js_loads_only_to_be_compiled() -> None:

@@ -79,13 +79,33 @@ def test_pages_draw_with_the_partial_bundle_and_never_fetch_plotly_min_js(page) 
     assert len(chunks) == 4 and all("/dcc/async-graph.v" in u for u in chunks), chunks
 
 
-def test_explorer_opened_directly_loads_only_the_3d_bundle(page) -> None:
+#: When the explorer's axes note (its largest text) entered the document, in ms from the navigation.
+NOTE_ARRIVAL_JS = """(() => {
+    window.__noteAt = null;
+    new MutationObserver(() => {
+        if (window.__noteAt === null && document.getElementById('explorer-axes-note')) window.__noteAt = performance.now();
+    }).observe(document, {childList: true, subtree: true});
+})()"""
+#: When each plotly.js bundle was asked for, in ms from the navigation.
+BUNDLE_STARTS_JS = """() => Object.fromEntries(performance.getEntriesByType('resource')
+    .filter(e => /plotly-[23]d/.test(e.name)).map(e => [e.name.match(/plotly-[23]d/)[0], e.startTime]))"""
+
+
+def test_explorer_opened_directly_paints_as_a_2d_page_then_runs_the_3d_bundle(page) -> None:
+    """The page's text does not wait for the 3-D bundle: it is asked for once the page is in the document."""
+    page.add_init_script(NOTE_ARRIVAL_JS)
     urls = record(page)
     page.goto("/explorer")
-    expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached()
+    expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached(timeout=60_000)
     assert "scatter3d" in drawn_trace_types(page)
-    assert [u for u in urls if "plotly-3d.min.js" in u]
-    assert not [u for u in urls if "plotly-2d.min.js" in u]
+    assert len([u for u in urls if "plotly-2d.min.js" in u]) == 1
+    assert len([u for u in urls if "plotly-3d.min.js" in u]) == 1
+    starts = page.evaluate(BUNDLE_STARTS_JS)
+    note = page.evaluate("() => window.__noteAt")
+    assert starts["plotly-2d"] < note < starts["plotly-3d"], (starts, note)
+    assert page.evaluate(BUNDLE_3D_SCRIPTS_JS) == [False]  # run once, nothing loaded only to be compiled
+    assert page.evaluate("() => window.__plotly3d") is True
+    assert page.evaluate(SCATTER3D_KNOWN_JS) is True
 
 
 def test_navbar_switch_to_the_explorer_brings_the_3d_bundle_and_back_draws_2d(page) -> None:
@@ -113,7 +133,7 @@ def test_navbar_switch_to_the_explorer_brings_the_3d_bundle_and_back_draws_2d(pa
     expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
     page.locator(".app-navbar a.nav-link[href='/explorer']").click()
     expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached(timeout=60_000)
-    # listed again in dist, the guarded bundle does not run a second time (one Plotly instance)
+    # the second switch does not run the bundle again (one Plotly instance)
     assert page.evaluate("() => window.Plotly.__marker = 1") == 1
     page.locator(".app-navbar a.nav-link[href='/']").click()
     expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()

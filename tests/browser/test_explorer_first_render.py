@@ -111,8 +111,7 @@ BUNDLE_SCRIPTS = (
 
 
 def test_one_copy_of_the_3d_bundle_runs_opened_directly_or_by_a_switch(page) -> None:
-    """Opened directly the renderer runs the preloaded bundle; after a switch, the copy assets/prefetch.js
-    ran on the click (the renderer's copy listed in "dist" is not appended again)."""
+    """Opened directly, the first 3-D draw has assets/prefetch.js run it; after a switch, the click did."""
     page.goto("/explorer")
     page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
     assert page.evaluate(BUNDLE_SCRIPTS) == 1
@@ -146,7 +145,7 @@ PAINT_ORDER_JS = """(() => {
 
 @pytest.mark.parametrize("how", ["direct", "navbar"])
 def test_the_page_is_painted_before_the_scene_is_created(browser, live_server, how: str) -> None:
-    """dashboard.plotly_loading.FIRST_DRAW_AFTER_PAINT: the first 3-D draw waits for a frame of the page.
+    """dashboard.plotly_loading.DRAW_HOOKS: the first 3-D draw waits for a frame of the page.
 
     Without it the WebGL scene was created in the task that put the page in
     the document, so nothing of the page (its header, controls, the axes note
@@ -170,3 +169,68 @@ def test_the_page_is_painted_before_the_scene_is_created(browser, live_server, h
         assert order["note"] < order["webgl"], order
         between = [f for f in order["frames"] if order["note"] < f < order["webgl"]]
         assert between, order  # a frame, so a paint, came between the page and its scene
+
+
+#: The explorer's graph div, and whether its 3-D scene (WebGL canvas) exists.
+GRAPH_JS = "document.querySelector('#explorer-scatter-graph .js-plotly-plot')"
+SCENE_JS = f"() => !!{GRAPH_JS}.querySelector('.gl-container canvas')"
+
+
+def test_the_2d_build_hands_its_calls_on_once_the_3d_one_has_replaced_it(page) -> None:
+    """dcc.Graph resizes a graph when its box changes; the 2-D build, a timer later, re-plotted a graph the
+    3-D build had drawn, and without scatter3d removed its scene (3 navbar switches in 4, fresh contexts)."""
+    page.goto("/")
+    expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
+    page.evaluate("() => { window.__plotly2d = window.Plotly; }")
+    page.locator(".app-navbar a.nav-link[href='/explorer']").click()
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    assert page.evaluate("() => window.Plotly !== window.__plotly2d")
+    resized = page.evaluate(f"() => window.__plotly2d.Plots.resize({GRAPH_JS}).then(() => 'resized')")
+    assert resized == "resized"
+    page.wait_for_timeout(400)  # plotly.js resizes a timer (100 ms) after it is asked
+    assert page.evaluate(SCENE_JS)
+    page.evaluate(f"() => window.__plotly2d.react({GRAPH_JS}, {GRAPH_JS}.data, {GRAPH_JS}.layout)")
+    page.wait_for_timeout(200)
+    assert page.evaluate(SCENE_JS)
+    assert page.evaluate(f"() => {GRAPH_JS}._fullLayout.scene._scene !== undefined")
+
+
+def test_a_resize_asked_for_while_the_first_3d_draw_waits_runs_after_it(page) -> None:
+    """The 3-D bundle is held back here; the 2-D build's resize of the waiting graph runs after its draw."""
+    held: list = []
+    page.route("**/plotly-3d.min.js*", lambda route: held.append(route))
+    page.goto("/explorer")
+    for _ in range(600):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the first 3-D draw did not ask for the 3-D bundle"
+    # the graph's div before plotly.js has drawn it (no class of its own yet), its first draw waiting
+    waiting = "[...document.querySelectorAll('#explorer-scatter-graph div')].find((d) => d.__firstDraw)"
+    assert page.evaluate(f"() => !!{waiting} && window.__plotly3d === undefined")
+    page.evaluate(
+        f"() => {{ const gd = {waiting}; window.__resized = null;"
+        " window.Plotly.Plots.resize(gd).then(() => { window.__resized = !!gd._fullLayout; }); }"
+    )
+    page.wait_for_timeout(400)  # plotly.js resizes a timer (100 ms) after it is asked
+    assert page.evaluate("() => window.__resized") is None  # waiting for the draw
+    held[0].continue_()
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    page.wait_for_function("() => window.__resized !== null", timeout=30_000)
+    assert page.evaluate("() => window.__resized") is True
+    page.wait_for_timeout(400)
+    assert page.evaluate(SCENE_JS)
+
+
+def test_every_graph_of_the_explorer_is_drawn_by_the_3d_build(page, trained) -> None:
+    """While the 3-D build is on its way, a 2-D graph's first draw waits for it: one build per page."""
+    seg = trained.artifact.manifest["segments"][0]
+    page.goto(f"/explorer?segment={seg['key']}")
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    profile = "#explorer-profile-graph .js-plotly-plot"
+    expect(page.locator(f"{profile} .main-svg").first).to_be_attached(timeout=30_000)
+    # the served 3-D build sets plotGlPixelRatio to the screen's (1 here; plotly.js's default, the 2-D build's, is 2)
+    ratios = page.evaluate(
+        f"() => [document.querySelector('{profile}'), {GRAPH_JS}].map((gd) => gd._context.plotGlPixelRatio)"
+    )
+    assert ratios == [1, 1]

@@ -132,7 +132,7 @@ DRAW_ORDER_JS = """(() => {
 
 
 def test_the_map_below_the_window_is_drawn_after_the_charts_in_view_are_painted(page) -> None:
-    """dashboard.plotly_loading.FIRST_DRAW_AFTER_PAINT: a graph starting below the window draws after a frame.
+    """dashboard.plotly_loading.DRAW_HOOKS: a graph starting below the window draws after a frame.
 
     The customer map (1,200 points) took 90-120 ms to draw in the task that put
     the page in the document, so the prediction and the gauge in view waited
