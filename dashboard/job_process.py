@@ -2,7 +2,7 @@
 
 :class:`dashboard.runner.JobRunner` starts every job in a child process
 (``spawn``) at :func:`child_main`, which calls the job function (its
-:class:`~dashboard.runner.JobKind`'s ``"module:function"``) with a
+:class:`~dashboard.job_status.JobKind`'s ``"module:function"``) with a
 :class:`JobContext` and the JSON parameters, and records the outcome in the
 job's row.  Job functions report progress with :meth:`JobContext.progress`;
 its ``creep_to`` lets one long step move the bar by itself while a heartbeat
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dashboard.job_status import DONE, FAILED
 from pipeline.errors import SegmentationError
 from pipeline.store.db import connect
 
@@ -123,8 +124,6 @@ def child_main(
     db_path: str, job_id: str, owner: str, target: str, parameters: dict[str, Any], settings: Any, heartbeat_s: float
 ) -> None:
     """Body of the child process: run the job function and record how it ended."""
-    from dashboard.runner import DONE, FAILED  # the runner imports this module
-
     parent = os.getppid()
     os.setpgid(0, 0)  # a group of our own: a cancel stops what the job started too (JobRunner._stop)
 

@@ -25,7 +25,7 @@ Life of a job
 - A claimed job runs in a child process started with the ``spawn``
   multiprocessing context (forking a threaded server whose OpenMP threads
   are busy can deadlock scikit-learn).  The child calls the job function
-  (``"module:function"`` of its :class:`JobKind`) with a :class:`~dashboard.job_process.JobContext`
+  (``"module:function"`` of its :class:`~dashboard.job_status.JobKind`) with a :class:`~dashboard.job_process.JobContext`
   and the JSON parameters, and writes progress and the JSON result or the
   error to the database.  It leads its own process group, so whatever it
   starts (Chromium printing a PDF, for example) is stopped with it: a cancel
@@ -45,7 +45,6 @@ with its progress and heartbeat, and the child's body) is :mod:`dashboard.job_pr
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import multiprocessing
@@ -62,14 +61,21 @@ from typing import Any
 import psutil
 
 from dashboard.job_process import HEARTBEAT_S, child_main
-from pipeline.errors import SegmentationError
+from dashboard.job_status import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    STATES,
+    JobKind,
+    JobRefused,
+    JobStatus,
+)
 from pipeline.store.db import connect, transaction
 
 log = logging.getLogger(__name__)
 
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
-STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
-FINISHED = (DONE, FAILED, CANCELLED)
 #: A running job whose heartbeat is older than this is taken for dead.
 STALE_AFTER_S = 30.0
 #: Seconds a cancelled child gets to stop after SIGTERM before SIGKILL.
@@ -105,10 +111,6 @@ CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, state);
 """
 
 
-class JobRefused(SegmentationError):
-    """A job cannot be submitted, shown or cancelled; ``str(err)`` is the message for the user."""
-
-
 def default_max_running() -> int:
     """``max(1, cores // 2)``: half the machine for background work, the rest for serving."""
     return max(1, (os.cpu_count() or 1) // 2)
@@ -131,73 +133,6 @@ def memory_message(estimate: int, available: int) -> str:
         f"{mb(available)} is free. Try again when other jobs have finished, or use the command line "
         "(python -m pipeline train) on a bigger machine."
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class JobKind:
-    """What a job kind runs and how much memory it needs.
-
-    Attributes
-    ----------
-    target : str
-        ``"package.module:function"``; the function is called in the child
-        as ``function(context: JobContext, parameters: dict) -> dict`` (a
-        JSON-safe result) and raises :class:`SegmentationError` for the user.
-    estimate : callable, optional
-        ``estimate(parameters, settings, owner) -> bytes``: the job's peak
-        memory, computed in the server before the job is queued and started.
-    """
-
-    target: str
-    estimate: Callable[[dict[str, Any], Any, str], int] | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class JobStatus:
-    """One job as the owner sees it (JSON-safe fields).
-
-    Attributes
-    ----------
-    id, kind, state : str
-        Job id, kind and one of :data:`STATES`.
-    percent : int
-        0–100.
-    message : str
-        What the job is doing (or its last report).
-    position : int or None
-        Place in the server's queue (1 = next) while queued.
-    result : dict or None
-        The job function's return value when done.
-    error : str or None
-        Why it failed (a sentence for the user).
-    """
-
-    id: str
-    kind: str
-    state: str
-    percent: int
-    message: str
-    position: int | None
-    result: dict[str, Any] | None
-    error: str | None
-
-    @property
-    def finished(self) -> bool:
-        """Done, failed or cancelled."""
-        return self.state in FINISHED
-
-    def text(self) -> str:
-        """One line for a progress bar's caption."""
-        if self.state == QUEUED:
-            ahead = "next in line" if self.position == 1 else f"number {self.position} in line"
-            return f"Waiting for a free slot on the server ({ahead})…"
-        if self.state == RUNNING:
-            return self.message or "Starting…"
-        if self.state == DONE:
-            return "Done"
-        if self.state == CANCELLED:
-            return "Cancelled"
-        return self.error or "Failed"
 
 
 def _signal_group(proc: Any, signum: int) -> None:
