@@ -330,7 +330,7 @@ def test_fitted_pca_takes_scikit_learns_sign() -> None:
 
 
 def test_source_files_refuses_missing_empty_and_mixed(tmp_path: Path) -> None:
-    from pipeline.engines.spark import source_files, source_hash
+    from pipeline.engines.spark_read import source_files, source_hash
 
     with pytest.raises(SegmentationError, match=f"File not found: {tmp_path / 'none.csv'}"):
         source_files(tmp_path / "none.csv")

@@ -1,7 +1,7 @@
 """``score --engine spark``: every customer's segment under a saved model, computed in Spark, written as Parquet.
 
 The customers are read and their features computed as by the Spark engine's
-training (:func:`pipeline.engines.spark.load_customers`); each partition is
+training (:func:`pipeline.engines.spark_read.load_customers`); each partition is
 scored by the artifact's own scikit-learn pipeline (the model the dashboard
 uses), so Spark and default scoring agree row for row.  Text cells go through
 :func:`pipeline.data.export.neutralise`, as every file the project writes.
@@ -60,7 +60,8 @@ def score(
         ``out`` is not a ``.parquet`` path, pyspark/Java missing, or the data lacks the model's features.
     """
     from pipeline.data.export import neutralise
-    from pipeline.engines.spark import load_customers, spark_session
+    from pipeline.engines.spark import spark_session
+    from pipeline.engines.spark_read import load_customers
     from pipeline.store.artifacts import load_artifact
 
     if not isinstance(data, Path) or not isinstance(out, Path) or out.suffix.lower() != ".parquet":
