@@ -34,8 +34,6 @@ from typing import Any
 from dashboard.screenshots import prepare_models, serve
 
 from .bench_app import (
-    CLICK_JS,
-    PAGE_DONE_JS,
     Row,
     _time_overview,
     launch_profile,
@@ -47,6 +45,7 @@ from .bench_app import (
     uptime,
 )
 from .bench_train import sample_file
+from .probes import CLICK_JS, PAGE_DONE_JS
 
 #: Pages timed by navbar click from the overview (the explorer has its own row, as has the simulator's slider).
 PAGES = ("/eda", "/segments", "/models", "/simulator", "/changes", "/data")

@@ -30,8 +30,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_app import OVERVIEW_DONE_JS
 from benchmarks.common import load
+from benchmarks.probes import OVERVIEW_DONE_JS
 from dashboard.screenshots import VIEWPORT, launch_browser, prepare_models, serve, wait_settled
 
 PAGES = ("/", "/segments", "/explorer", "/eda", "/simulator", "/models", "/changes", "/data", "/present")

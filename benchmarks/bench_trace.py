@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_app import CLICK_JS, FETCH_COUNTER_JS, OVERVIEW_DONE_JS, PAGE_DONE_JS, SWITCH_PAGES, uptime
+from benchmarks.bench_app import SWITCH_PAGES, uptime
+from benchmarks.probes import CLICK_JS, FETCH_COUNTER_JS, OVERVIEW_DONE_JS, PAGE_DONE_JS
 from dashboard.screenshots import VIEWPORT, launch_browser, prepare_models, serve
 
 CATEGORIES = "devtools.timeline,disabled-by-default-devtools.timeline,v8,blink.user_timing"
@@ -164,8 +165,8 @@ def traced(page: Any, action: Any, done: Any) -> Run:
 def trace_landing(browser: Any, url: str, path: str = "/") -> Run:
     """``path`` opened in a fresh browser context, from navigation until its charts on screen are drawn.
 
-    ``/`` is done by :data:`~benchmarks.bench_app.OVERVIEW_DONE_JS`, other
-    pages by :data:`~benchmarks.bench_app.PAGE_DONE_JS`.
+    ``/`` is done by :data:`~benchmarks.probes.OVERVIEW_DONE_JS`, other
+    pages by :data:`~benchmarks.probes.PAGE_DONE_JS`.
     """
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(f"({FETCH_COUNTER_JS})()")
