@@ -1,18 +1,21 @@
 /* The 3-D plotly.js bundle named by <meta name="plotly-3d"> (dashboard/plotly_loading.py). Every page
    runs the 2-D bundle; the 3-D one (a superset) is brought only when a 3-D chart is wanted:
    - window.__dashLoadPlotly3d() runs it once (a <script>) and returns a promise of its having run. The
-     served bundles' Plotly.react calls it before a graph's first 3-D draw, after the page around the
-     graph has been painted, so the page's text never waits for the 2 MB bundle;
-   - it is run as soon as a link to a 3-D page (the meta's data-pages) is pressed or clicked, while
-     the server builds the new page's layout;
-   - before that it is loaded as a script marked data-compile-only: downloaded into the HTTP cache and
-     compiled (on a background thread: its compile hint), but its guard skips the body, so the run
-     later finds it downloaded and compiled. On a 3-D page that starts at once; on any other page once
-     the page's content is on screen and the browser is idle (it would compete with the page's own
-     callbacks and first paint). */
+     served bundles' Plotly.react calls it before a 3-D draw, after the page around the graph has been
+     painted, so the page's text never waits for the 2 MB bundle. A bundle that fails to load, or takes
+     longer than LOAD_TIMEOUT_MS, rejects the promise, and the pages' graphs stop waiting for it;
+   - it is run as soon as a link to a 3-D page (the meta's data-pages) is pressed or clicked with the
+     main button and no modifier key (a right click, or a click opening a new tab, leaves this page as
+     it is), while the server builds the new page's layout;
+   - on the other pages it is loaded first as a script marked data-compile-only, once the page's content
+     is on screen and the browser is idle (earlier, it would compete with the page's own callbacks and
+     first paint): downloaded into the HTTP cache and compiled (on a background thread: its compile
+     hint), but its guard skips the body, so the run later finds it downloaded and compiled. A 3-D page
+     opened directly does not: its download would count before the page's largest paint. */
 (function () {
   'use strict';
   var loading = null;  // the promise of the run
+  var LOAD_TIMEOUT_MS = 30000;
 
   function meta() {
     return document.querySelector('meta[name="plotly-3d"]');
@@ -43,13 +46,16 @@
     window.__plotly3dWanted = true;  // first draws of 2-D graphs wait for it too: one build per page
     loading = new Promise(function (resolve, reject) {
       var script = document.createElement('script');
-      script.src = m.content;
-      script.addEventListener('load', function () { resolve(); });
-      script.addEventListener('error', function () {
+      var timer = window.setTimeout(function () { fail('did not load within ' + LOAD_TIMEOUT_MS / 1000 + ' s'); }, LOAD_TIMEOUT_MS);
+      function fail(why) {
+        window.clearTimeout(timer);
         loading = null;
         window.__plotly3dWanted = false;
-        reject(new Error('the 3-D plotly.js bundle did not load'));
-      });
+        reject(new Error('the 3-D plotly.js bundle ' + why));
+      }
+      script.src = m.content;
+      script.addEventListener('load', function () { window.clearTimeout(timer); resolve(); });
+      script.addEventListener('error', function () { fail('did not load'); });
       document.head.appendChild(script);
     });
     return loading;
@@ -59,8 +65,9 @@
   function pressed(event) {
     var m = meta();
     if (loading || window.__plotly3d || !m || !event.target || !event.target.closest) return;
+    if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
     var a = event.target.closest('a[href]');
-    if (a && isThreeD(m, a.href)) load().catch(function () {});
+    if (a && (!a.target || a.target === '_self') && isThreeD(m, a.href)) load().catch(function () {});
   }
 
   document.addEventListener('pointerdown', pressed, true);

@@ -87,10 +87,13 @@ GUARD_OPEN = (
 #:    painted: the simulator's customer map (1,200 points, 90-120 ms to draw) held back its gauge and
 #:    distances.  The first call for a graph not drawn yet waits for an animation frame and then a timer
 #:    (the frame is painted in between); calls made meanwhile for the same graph run after it, in order.
-#: 2. In the 2-D build, that deferred first draw of a 3-D figure first has the 3-D bundle run
-#:    (``window.__dashLoadPlotly3d``, ``assets/prefetch.js``), in a task before the draw's, and draws with it.
-#:    Once a 3-D build is wanted (``window.__plotly3dWanted``: such a figure or a pressed link to a 3-D page),
-#:    every graph's first draw waits for it, so no graph of the page is drawn by the build about to be replaced.
+#: 2. In the 2-D build, a 3-D figure (a graph's first, or a later one) is drawn after the 3-D bundle has run
+#:    (``window.__dashLoadPlotly3d``, ``assets/prefetch.js``), in a task before the draw's, and by it.
+#:    Once a 3-D build is wanted (``window.__plotly3dWanted``: such a figure or a link to a 3-D page clicked),
+#:    every graph's first draw waits for it, so no graph of the page is drawn by the build about to be
+#:    replaced.  A graph that has left the page meanwhile is not drawn (its scene's WebGL context and render
+#:    loop would live on in a detached element); if the bundle cannot be loaded, the graph is drawn by the
+#:    2-D build (empty, for a 3-D figure) and the pages' other graphs no longer wait.
 #: 3. A build that ``window.Plotly`` no longer is hands ``react``, ``Plots.resize`` and ``purge`` on to the one
 #:    that is, and a resize asked for while a graph's first draw waits runs after it.  dcc.Graph resizes a
 #:    graph when its box changes, and the 2-D build's resize, a timer later, re-plotted a graph the 3-D
@@ -100,18 +103,19 @@ GUARD_OPEN = (
 DRAW_HOOKS = b"""(function(P){var react=P.react;P.__react=react;
 function draw(self,args){var p=window.Plotly||P;return p===P?react.apply(self,args):(p.__react||p.react).apply(p,args);}
 function want3d(){return !window.__plotly3d&&!!window.__plotly3dWanted;}
+function task(){return new Promise(function(done){setTimeout(done,0);});}
 P.react=function(gd,fig){var self=this,args=arguments;
 if(window.Plotly&&window.Plotly!==P){return window.Plotly.react.apply(window.Plotly,args);}
 if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return draw(self,args);});}
 var data=fig&&!Array.isArray(fig)?fig.data:fig;
-var is3d=Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});
+var need3d=!window.__plotly3d&&Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});
 var below=!!(gd&&gd.getBoundingClientRect)&&gd.getBoundingClientRect().top>=window.innerHeight;
-if(is3d&&!window.__plotly3d){window.__plotly3dWanted=true;}
-if(!gd||gd._fullLayout||!(is3d||below||want3d())){return react.apply(self,args);}
+if(need3d){window.__plotly3dWanted=true;}
+if(!gd||(gd._fullLayout&&!need3d)||!(need3d||below||want3d())){return react.apply(self,args);}
 var first=new Promise(function(done){requestAnimationFrame(function(){setTimeout(done,0);});})
-.then(function(){var load=window.__dashLoadPlotly3d;if(!want3d()||!load){return null;}
-return load().catch(function(){}).then(function(){return new Promise(function(done){setTimeout(done,0);});});})
-.then(function(){return draw(self,args);});
+.then(function(){var load=window.__dashLoadPlotly3d;if(!gd.isConnected||!want3d()){return null;}
+if(!load){window.__plotly3dWanted=false;return null;}return load().then(task,function(){});})
+.then(function(){return gd.isConnected?draw(self,args):null;});
 gd.__firstDraw=first.then(function(){gd.__firstDraw=null;},function(){gd.__firstDraw=null;});
 return first;};
 var resize=P.Plots.resize;
@@ -254,7 +258,7 @@ def one_first_draw(script: bytes) -> bytes:
 
 
 def install(app: dash.Dash) -> None:
-    """Serve the 3-D bundle only where it is needed, and both with :data:`DRAW_HOOKS`.
+    """Serve both bundles with :data:`DRAW_HOOKS` (the 3-D one guarded and patched), and name the 3-D one in every page.
 
     Call from the app factory AFTER :func:`dashboard.compression.install`:
     Flask runs ``after_request`` functions last-registered first, and the

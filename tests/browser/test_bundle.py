@@ -140,6 +140,19 @@ def test_navbar_switch_to_the_explorer_brings_the_3d_bundle_and_back_draws_2d(pa
     assert page.evaluate("() => window.Plotly.__marker") == 1
 
 
+def test_a_right_click_on_the_explorer_link_does_not_run_the_3d_bundle(page) -> None:
+    """Only a plain click takes this tab to the explorer; a context menu or a new tab leaves the page as it is."""
+    page.goto("/")
+    expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
+    link = page.locator(".app-navbar a.nav-link[href='/explorer']")
+    link.click(button="right")
+    link.dispatch_event("pointerdown", {"button": 0, "ctrlKey": True})
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.__plotly3dWanted") is None
+    assert page.evaluate(BUNDLE_3D_SCRIPTS_JS) in ([], [True])  # at most the copy loaded only to be compiled
+    assert_3d_bundle_not_run(page)
+
+
 def test_partial_bundle_is_served_immutable(page) -> None:
     with page.expect_response(lambda r: "plotly-2d.min.js" in r.url) as info:
         page.goto("/")

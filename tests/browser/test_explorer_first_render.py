@@ -199,7 +199,7 @@ def test_a_resize_asked_for_while_the_first_3d_draw_waits_runs_after_it(page) ->
     """The 3-D bundle is held back here; the 2-D build's resize of the waiting graph runs after its draw."""
     held: list = []
     page.route("**/plotly-3d.min.js*", lambda route: held.append(route))
-    page.goto("/explorer")
+    page.goto("/explorer", wait_until="domcontentloaded")  # not the load event, which may wait for the held script
     for _ in range(600):
         if held:
             break
@@ -222,15 +222,65 @@ def test_a_resize_asked_for_while_the_first_3d_draw_waits_runs_after_it(page) ->
     assert page.evaluate(SCENE_JS)
 
 
+#: Whether the 3-D build had run when each of the explorer's graphs got its first plot (its ``.main-svg``).
+FIRST_PLOT_BUILD_JS = """(() => {
+    window.__firstPlot = {};
+    new MutationObserver(() => {
+        for (const id of ['explorer-scatter-graph', 'explorer-profile-graph']) {
+            if (!(id in window.__firstPlot) && document.querySelector('#' + id + ' .main-svg')) {
+                window.__firstPlot[id] = window.__plotly3d === true;
+            }
+        }
+    }).observe(document, {childList: true, subtree: true});
+})()"""
+
+
 def test_every_graph_of_the_explorer_is_drawn_by_the_3d_build(page, trained) -> None:
-    """While the 3-D build is on its way, a 2-D graph's first draw waits for it: one build per page."""
+    """While the 3-D build is on its way, a 2-D graph's first draw (here below the window) waits for it."""
+    page.add_init_script(FIRST_PLOT_BUILD_JS)
     seg = trained.artifact.manifest["segments"][0]
     page.goto(f"/explorer?segment={seg['key']}")
     page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
-    profile = "#explorer-profile-graph .js-plotly-plot"
-    expect(page.locator(f"{profile} .main-svg").first).to_be_attached(timeout=30_000)
-    # the served 3-D build sets plotGlPixelRatio to the screen's (1 here; plotly.js's default, the 2-D build's, is 2)
-    ratios = page.evaluate(
-        f"() => [document.querySelector('{profile}'), {GRAPH_JS}].map((gd) => gd._context.plotGlPixelRatio)"
+    expect(page.locator("#explorer-profile-graph .main-svg").first).to_be_attached(timeout=30_000)
+    assert page.evaluate("() => window.__firstPlot") == {"explorer-scatter-graph": True, "explorer-profile-graph": True}
+
+
+#: Every WebGL context the page creates, counted from before it loads.
+COUNT_WEBGL_JS = """(() => {
+    window.__webglContexts = 0;
+    const getContext = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+        const context = getContext.call(this, kind, ...rest);
+        if (context && /webgl/.test(String(kind))) window.__webglContexts++;
+        return context;
+    };
+})()"""
+
+
+def test_a_graph_that_left_the_page_before_the_bundle_came_is_not_drawn(page) -> None:
+    """Leaving the explorer while its bundle downloads: no WebGL scene is created for the graph left behind,
+    and the overview's chart, in view, waits for the 3-D build and is drawn by it."""
+    page.add_init_script(COUNT_WEBGL_JS)
+    held: list = []
+    page.route("**/plotly-3d.min.js*", lambda route: held.append(route))
+    page.goto("/")
+    expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
+    page.locator(".app-navbar a.nav-link[href='/explorer']").click()
+    page.wait_for_function(
+        "() => !!(window.__left = [...document.querySelectorAll('#explorer-scatter-graph div')].find((d) => d.__firstDraw))",
+        timeout=30_000,
     )
-    assert ratios == [1, 1]
+    assert held, "the click did not ask for the 3-D bundle"
+    page.locator(".app-navbar a.nav-link[href='/']").click()
+    page.wait_for_function("() => !window.__left.isConnected", timeout=30_000)
+    expect(page.locator("#overview-kpis")).to_contain_text("Customers")
+    page.wait_for_timeout(300)
+    # the overview's chart waits for the build the click asked for (one build per page)
+    assert page.locator("#overview-size-graph .main-svg").count() == 0
+    held[0].continue_()
+    page.wait_for_function("() => window.__plotly3d === true", timeout=30_000)
+    # the overview's charts, which waited for the build the click asked for, are drawn by it
+    expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__webglContexts") == 0
+    assert page.evaluate("() => window.__left._fullLayout === undefined")
