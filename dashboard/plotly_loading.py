@@ -108,10 +108,10 @@ P.react=function(gd,fig){var self=this,args=arguments;
 if(window.Plotly&&window.Plotly!==P){return window.Plotly.react.apply(window.Plotly,args);}
 if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return draw(self,args);});}
 var data=fig&&!Array.isArray(fig)?fig.data:fig;
-var need3d=!window.__plotly3d&&Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});
+var is3d=Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});var need3d=is3d&&!window.__plotly3d;
 var below=!!(gd&&gd.getBoundingClientRect)&&gd.getBoundingClientRect().top>=window.innerHeight;
 if(need3d){window.__plotly3dWanted=true;}
-if(!gd||(gd._fullLayout&&!need3d)||!(need3d||below||want3d())){return react.apply(self,args);}
+if(!gd||(gd._fullLayout&&!need3d)||!(is3d||below||want3d())){return react.apply(self,args);}
 var first=new Promise(function(done){requestAnimationFrame(function(){setTimeout(done,0);});})
 .then(function(){var load=window.__dashLoadPlotly3d;if(!gd.isConnected||!want3d()){return null;}
 if(!load){window.__plotly3dWanted=false;return null;}return load().then(task,function(){});})
