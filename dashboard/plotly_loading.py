@@ -101,11 +101,12 @@ GUARD_OPEN = (
 #:
 #: Every other call is passed through as it is.
 DRAW_HOOKS = b"""(function(P){var react=P.react;P.__react=react;
-function draw(self,args){var p=window.Plotly||P;return p===P?react.apply(self,args):(p.__react||p.react).apply(p,args);}
+function current(){var p=window.Plotly;return p&&p!==P?p:null;}
+function draw(self,args){var p=current();return p?(p.__react||p.react).apply(p,args):react.apply(self,args);}
 function want3d(){return !window.__plotly3d&&!!window.__plotly3dWanted;}
 function task(){return new Promise(function(done){setTimeout(done,0);});}
-P.react=function(gd,fig){var self=this,args=arguments;
-if(window.Plotly&&window.Plotly!==P){return window.Plotly.react.apply(window.Plotly,args);}
+P.react=function(gd,fig){var self=this,args=arguments,p=current();
+if(p){return p.react.apply(p,args);}
 if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return draw(self,args);});}
 var data=fig&&!Array.isArray(fig)?fig.data:fig;
 var is3d=Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});var need3d=is3d&&!window.__plotly3d;
@@ -119,11 +120,10 @@ if(!load){window.__plotly3dWanted=false;return null;}return load().then(task,fun
 gd.__firstDraw=first.then(function(){gd.__firstDraw=null;},function(){gd.__firstDraw=null;});
 return first;};
 var resize=P.Plots.resize;
-P.Plots.resize=function(gd){var p=window.Plotly;
-if(p&&p!==P){return p.Plots.resize(gd);}
-if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){var q=window.Plotly||P;return q===P?resize(gd):q.Plots.resize(gd);});}
+P.Plots.resize=function(gd){var p=current();if(p){return p.Plots.resize(gd);}
+if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return P.Plots.resize(gd);});}
 return resize(gd);};
-var purge=P.purge;P.purge=function(gd){var p=window.Plotly;return p&&p!==P?p.purge(gd):purge(gd);};
+var purge=P.purge;P.purge=function(gd){var p=current();return p?p.purge(gd):purge(gd);};
 })(window.Plotly);"""
 #: After the bundle has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
 #: device pixels per CSS pixel on every screen, four times the pixels to render and to read back for hover

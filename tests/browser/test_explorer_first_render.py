@@ -181,6 +181,8 @@ def test_the_page_is_painted_before_the_scene_is_created(browser, live_server, h
 #: The explorer's graph div, and whether its 3-D scene (WebGL canvas) exists.
 GRAPH_JS = "document.querySelector('#explorer-scatter-graph .js-plotly-plot')"
 SCENE_JS = f"() => !!{GRAPH_JS}.querySelector('.gl-container canvas')"
+#: The explorer's graph div before plotly.js has drawn it (no class of its own yet), its first draw waiting.
+WAITING_GRAPH_JS = "[...document.querySelectorAll('#explorer-scatter-graph div')].find((d) => d.__firstDraw)"
 
 
 def test_the_2d_build_hands_its_calls_on_once_the_3d_one_has_replaced_it(page) -> None:
@@ -212,8 +214,7 @@ def test_a_resize_asked_for_while_the_first_3d_draw_waits_runs_after_it(page) ->
             break
         page.wait_for_timeout(50)
     assert held, "the first 3-D draw did not ask for the 3-D bundle"
-    # the graph's div before plotly.js has drawn it (no class of its own yet), its first draw waiting
-    waiting = "[...document.querySelectorAll('#explorer-scatter-graph div')].find((d) => d.__firstDraw)"
+    waiting = WAITING_GRAPH_JS
     assert page.evaluate(f"() => !!{waiting} && window.__plotly3d === undefined")
     page.evaluate(
         f"() => {{ const gd = {waiting}; window.__resized = null;"
@@ -274,7 +275,7 @@ def test_a_graph_that_left_the_page_before_the_bundle_came_is_not_drawn(page) ->
     expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
     page.locator(".app-navbar a.nav-link[href='/explorer']").click()
     page.wait_for_function(
-        "() => !!(window.__left = [...document.querySelectorAll('#explorer-scatter-graph div')].find((d) => d.__firstDraw))",
+        f"() => !!(window.__left = {WAITING_GRAPH_JS})",
         timeout=30_000,
     )
     assert held, "the click did not ask for the 3-D bundle"
