@@ -1,12 +1,13 @@
-/* The 3-D plotly.js bundle named by <meta name="plotly-3d"> (dashboard/plotly_loading.py). Every page
-   runs the 2-D bundle; the 3-D one (a superset) is brought only when a 3-D chart is wanted:
+/* The 3-D part of plotly.js named by <meta name="plotly-3d"> (dashboard/plotly_loading.py). Every page
+   runs the 2-D build; the 3-D part (scatter3d and its WebGL scene, which it registers into the 2-D build)
+   is brought only when a 3-D chart is wanted:
    - window.__dashLoadPlotly3d() runs it once (a <script>) and returns a promise of its having run. The
-     served bundles' Plotly.react calls it before a 3-D draw, after the page around the graph has been
-     painted, so the page's text never waits for the 2 MB bundle. A bundle that fails to load, or takes
-     longer than LOAD_TIMEOUT_MS, rejects the promise, and the pages' graphs stop waiting for it;
+     2-D build's Plotly.react calls it before a 3-D draw, after the page around the graph has been
+     painted, so the page's text never waits for it. A part that fails to load, or takes longer than
+     LOAD_TIMEOUT_MS, rejects the promise, and the graph is drawn without it;
    - it is run as soon as a link to a 3-D page (the meta's data-pages) is pressed or clicked with the
-     main button and no modifier key (a right click, or a click opening a new tab, leaves this page as
-     it is), while the server builds the new page's layout;
+     main button and no modifier key (a right click, or a click opening a new tab, does not need it
+     here), while the server builds the new page's layout;
    - on the other pages it is loaded first as a script marked data-compile-only, once the page's content
      is on screen and the browser is idle (earlier, it would compete with the page's own callbacks and
      first paint): downloaded into the HTTP cache and compiled (on a background thread: its compile
@@ -42,16 +43,14 @@
     if (window.__plotly3d) return Promise.resolve();
     if (loading) return loading;
     var m = meta();
-    if (!m) return Promise.reject(new Error('no 3-D plotly.js bundle is named on this page'));
-    window.__plotly3dWanted = true;  // first draws of 2-D graphs wait for it too: one build per page
+    if (!m) return Promise.reject(new Error('no 3-D part of plotly.js is named on this page'));
     loading = new Promise(function (resolve, reject) {
       var script = document.createElement('script');
       var timer = window.setTimeout(function () { fail('did not load within ' + LOAD_TIMEOUT_MS / 1000 + ' s'); }, LOAD_TIMEOUT_MS);
       function fail(why) {
         window.clearTimeout(timer);
         loading = null;
-        window.__plotly3dWanted = false;
-        reject(new Error('the 3-D plotly.js bundle ' + why));
+        reject(new Error('the 3-D part of plotly.js ' + why));
       }
       script.src = m.content;
       script.addEventListener('load', function () { window.clearTimeout(timer); resolve(); });

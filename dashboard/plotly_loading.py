@@ -1,30 +1,28 @@
-"""Two plotly.js bundles: the 2-D one on every page, the 3-D one only once a 3-D chart is drawn.
+"""plotly.js in two files: the 2-D build on every page, its 3-D part only once a 3-D chart is drawn.
 
 ``assets/vendor/build_plotly.sh`` builds both from plotly.js with only the trace
-types the app draws.  The 3-D bundle is the 2-D one plus ``scatter3d`` and its
-WebGL stack (0.56 MB more to download, parse and compile), which only the
-explorer needs (the simulator's customer map is 2-D).
+types the app draws.  ``plotly-2d.min.js`` is plotly.js's core with the 2-D trace
+types; ``plotly-3d.min.js`` holds only what ``scatter3d`` adds (its WebGL scene
+and the scene's annotations, 0.57 MB) and registers it into the 2-D build on the
+page, using that build's own modules (``Plotly.__internals``).  Only the explorer
+draws in 3-D (the simulator's customer map is 2-D).
 
 - Every page links ``plotly-2d.min.js``, an ordinary asset, and names the 3-D
-  bundle (kept off the pages by ``ASSETS_IGNORE`` in the app factory; Flask
+  part (kept off the pages by ``ASSETS_IGNORE`` in the app factory; Flask
   serves it with its modification stamp in the URL, cached as immutable) and
   the 3-D pages in a ``<meta name="plotly-3d">`` for ``assets/prefetch.js``.
-- Both bundles are served with :data:`DRAW_HOOKS`.  A graph's first 3-D draw
-  waits for a frame of the page around it to be painted, then for the 3-D
-  bundle (``window.__dashLoadPlotly3d`` in ``assets/prefetch.js`` runs it once),
-  then draws with it.  The bundle replaces ``window.Plotly`` with the superset
-  build, so the graphs created from then on, 2-D or 3-D, are drawn by it; a
-  page never draws with two builds (see :data:`DRAW_HOOKS`).  So the page's
-  text never waits for the 2 MB bundle: opened directly, ``/explorer`` paints
-  like a 2-D page and its scene follows.  Until 2026-12-01 a 3-D page opened
-  directly preloaded the 3-D bundle instead of the 2-D one, and a callback
-  response putting the explorer's graph on the page listed it in ``"dist"``,
-  so the renderer drew nothing of the page before the bundle had run:
-  Lighthouse ``/explorer`` 74-80 (largest paint 1.48-1.65 s), now 81-86
-  (1.32-1.50 s; the largest paint is the text under the chart); the navbar
-  switch to the explorer, old and new side by side, 862 -> 789 ms (medians of
-  14, ``python -m benchmarks.bench_ab``).
-- The served 3-D bundle reads the scene's hover-picking image back from the
+- The 2-D build is served with :data:`DRAW_HOOKS`.  A graph's first 3-D draw
+  waits for a frame of the page around it to be painted, then for the 3-D part
+  (``window.__dashLoadPlotly3d`` in ``assets/prefetch.js`` runs it once), then
+  draws.  So the page's text never waits for the 3-D code: opened directly,
+  ``/explorer`` paints like a 2-D page and its scene follows.
+- Until 2026-12-02 the 3-D file was a whole second build (the 2-D one plus
+  ``scatter3d``, 1.9 MB) that replaced ``window.Plotly``, so a page switching
+  to 3-D downloaded, compiled and ran plotly.js's core a second time, and the
+  hooks had to hand every call of the replaced build on to the new one.  The
+  3-D part is 0.57 MB and runs on the build already there (figures in the
+  README's "Page speed" section, tenth round).
+- The served 3-D part reads the scene's hover-picking image back from the
   GPU when the pointer first asks for it, not after every draw
   (:func:`lazy_pick_readback`): without a GPU that read waits for the whole
   scene to be rendered, a long task right after the first draw.
@@ -36,16 +34,13 @@ explorer needs (the simulator's customer map is 2-D).
   GPU the scene's creation is a long task, and the page's text waited for it;
   a chart out of sight held back those in view.
 - So that a navbar switch waits neither for the download nor for the
-  compile, every 2-D page has ``assets/prefetch.js`` load the 3-D bundle once
+  compile, every 2-D page has ``assets/prefetch.js`` load the 3-D part once
   the page has settled and the browser is idle, as a ``<script>`` marked
   ``data-compile-only`` (:data:`COMPILE_ONLY`): the browser downloads it into
   its HTTP cache and V8 compiles it (on a background thread: the compile
-  hint), but the guard skips its body, so ``window.Plotly`` stays the 2-D build
-  and the page's main thread does no more than for a prefetch.  The run then
-  finds the same source in the cache, compiled.  On 2 cores, clicking the
-  explorer 2.5 s after the overview was drawn: 0.90 s to 0.69 s (medians of 9,
-  old and new side by side).  When a link to a 3-D page is pressed or clicked,
-  the script runs the bundle at once, while the server builds the new page.
+  hint), but the guard skips its body.  The run then finds the same source in
+  the cache, compiled.  When a link to a 3-D page is pressed or clicked, the
+  script runs the part at once, while the server builds the new page.
 """
 
 from __future__ import annotations
@@ -67,15 +62,15 @@ THREE_D_PAGES = ("/explorer",)
 #: alternating, 16 runs each: 931 and 948 ms medians), as the compile still shares the two cores.  Read only
 #: as the first line.
 COMPILE_HINT = b"//# allFunctionsCalledOnLoad\n"
-#: The attribute of the ``<script>`` that loads the 3-D bundle to have it compiled, not run (``assets/prefetch.js``).
+#: The attribute of the ``<script>`` that loads the 3-D part to have it compiled, not run (``assets/prefetch.js``).
 COMPILE_ONLY = "data-compile-only"
-#: Skip running the 3-D bundle when a copy already ran, or when the script is loaded only to be compiled.
+#: Skip running the 3-D part when it already ran, or when the script is loaded only to be compiled.
 GUARD_OPEN = (
     b"if(!window.__plotly3d&&!(document.currentScript&&document.currentScript.hasAttribute("
     + f'"{COMPILE_ONLY}"'.encode()
     + b"))){"
 )
-#: What both bundles run after their own code, on their ``Plotly`` object:
+#: What the 2-D build runs after its own code, on its ``Plotly`` object:
 #:
 #: 1. ``Plotly.react`` draws a graph's first figure in a task of its own, after the next paint, when the figure
 #:    is 3-D or the graph starts below the window.  dcc.Graph draws in the task that puts the page in the
@@ -87,54 +82,44 @@ GUARD_OPEN = (
 #:    painted: the simulator's customer map (1,200 points, 90-120 ms to draw) held back its gauge and
 #:    distances.  The first call for a graph not drawn yet waits for an animation frame and then a timer
 #:    (the frame is painted in between); calls made meanwhile for the same graph run after it, in order.
-#: 2. In the 2-D build, a 3-D figure (a graph's first, or a later one) is drawn after the 3-D bundle has run
-#:    (``window.__dashLoadPlotly3d``, ``assets/prefetch.js``), in a task before the draw's, and by it.
-#:    Once a 3-D build is wanted (``window.__plotly3dWanted``: such a figure or a link to a 3-D page clicked),
-#:    every graph's first draw waits for it, so no graph of the page is drawn by the build about to be
-#:    replaced.  A graph that has left the page meanwhile is not drawn (its scene's WebGL context and render
-#:    loop would live on in a detached element); if the bundle cannot be loaded, the graph is drawn by the
-#:    2-D build (empty, for a 3-D figure) and the pages' other graphs no longer wait.
-#: 3. A build that ``window.Plotly`` no longer is hands ``react``, ``Plots.resize`` and ``purge`` on to the one
-#:    that is, and a resize asked for while a graph's first draw waits runs after it.  dcc.Graph resizes a
-#:    graph when its box changes, and the 2-D build's resize, a timer later, re-plotted a graph the 3-D
-#:    build had drawn: without ``scatter3d`` it removed the scene (seen in a fresh context, 3 switches in 4).
+#: 2. A 3-D figure (a graph's first, or a later one) is drawn after the 3-D part has run
+#:    (``window.__dashLoadPlotly3d``, ``assets/prefetch.js``), in a task before the draw's.  A graph that has
+#:    left the page meanwhile is not drawn (its scene's WebGL context and render loop would live on in a
+#:    detached element); if the part cannot be loaded, the graph is drawn without it (empty: plotly.js does
+#:    not know ``scatter3d``).
+#: 3. A resize asked for while a graph's first draw waits runs after it (dcc.Graph resizes a graph when its
+#:    box changes; before the draw there is nothing to resize).
 #:
 #: Every other call is passed through as it is.
-DRAW_HOOKS = b"""(function(P){var react=P.react;P.__react=react;
-function current(){var p=window.Plotly;return p&&p!==P?p:null;}
-function draw(self,args){var p=current();return p?(p.__react||p.react).apply(p,args):react.apply(self,args);}
-function want3d(){return !window.__plotly3d&&!!window.__plotly3dWanted;}
+DRAW_HOOKS = b"""(function(P){var react=P.react;
 function task(){return new Promise(function(done){setTimeout(done,0);});}
-P.react=function(gd,fig){var self=this,args=arguments,p=current();
-if(p){return p.react.apply(p,args);}
-if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return draw(self,args);});}
-var data=fig&&!Array.isArray(fig)?fig.data:fig;
-var is3d=Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});var need3d=is3d&&!window.__plotly3d;
+function is3d(fig){var data=fig&&!Array.isArray(fig)?fig.data:fig;
+return Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});}
+P.react=function(gd,fig){var self=this,args=arguments;
+if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return react.apply(self,args);});}
+var three=is3d(fig),need3d=three&&!window.__plotly3d;
 var below=!!(gd&&gd.getBoundingClientRect)&&gd.getBoundingClientRect().top>=window.innerHeight;
-if(need3d){window.__plotly3dWanted=true;}
-if(!gd||(gd._fullLayout&&!need3d)||!(is3d||below||want3d())){return react.apply(self,args);}
+if(!gd||(gd._fullLayout&&!need3d)||!(three||below)){return react.apply(self,args);}
 var first=new Promise(function(done){requestAnimationFrame(function(){setTimeout(done,0);});})
-.then(function(){var load=window.__dashLoadPlotly3d;if(!gd.isConnected||!want3d()){return null;}
-if(!load){window.__plotly3dWanted=false;return null;}return load().then(task,function(){});})
-.then(function(){return gd.isConnected?draw(self,args):null;});
+.then(function(){var load=window.__dashLoadPlotly3d;
+if(!need3d||window.__plotly3d||!load||!gd.isConnected){return null;}return load().then(task,function(){});})
+.then(function(){return gd.isConnected?react.apply(self,args):null;});
 gd.__firstDraw=first.then(function(){gd.__firstDraw=null;},function(){gd.__firstDraw=null;});
 return first;};
 var resize=P.Plots.resize;
-P.Plots.resize=function(gd){var p=current();if(p){return p.Plots.resize(gd);}
+P.Plots.resize=function(gd){
 if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return P.Plots.resize(gd);});}
 return resize(gd);};
-var purge=P.purge;P.purge=function(gd){var p=current();return p?p.purge(gd):purge(gd);};
 })(window.Plotly);"""
-#: After the bundle has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
+#: After the 3-D part has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
 #: device pixels per CSS pixel on every screen, four times the pixels to render and to read back for hover
-#: picking on a standard screen; without a GPU that is most of the first 3D draw), and :data:`DRAW_HOOKS`.
+#: picking on a standard screen; without a GPU that is most of the first 3D draw).
 GUARD_CLOSE = (
     b"\nwindow.__plotly3d=true;"
     b"window.Plotly.setPlotConfig({plotGlPixelRatio:Math.max(1,Math.round(window.devicePixelRatio||1))});"
-    + DRAW_HOOKS
-    + b"}\n"
+    b"}\n"
 )
-#: Name of the ``<meta>`` that gives ``assets/prefetch.js`` the 3-D bundle's URL.
+#: Name of the ``<meta>`` that gives ``assets/prefetch.js`` the 3-D part's URL.
 PREFETCH_META = "plotly-3d"
 LINK_2D = re.compile(re.escape(BUNDLE_2D).encode() + rb"\?m=[0-9.]+")
 
@@ -146,7 +131,7 @@ def stamped_url(app: dash.Dash, asset: str) -> str:
 
 
 def add_prefetch_meta(html: bytes, url_3d: str, pages: tuple[str, ...] = THREE_D_PAGES) -> bytes:
-    """The page HTML naming the 3-D bundle and the 3-D pages for ``assets/prefetch.js`` (only a page that links the 2-D one)."""
+    """The page HTML naming the 3-D part and the 3-D pages for ``assets/prefetch.js`` (only a page that links the 2-D one)."""
     if not LINK_2D.search(html) or b"</head>" not in html:
         return html
     meta = f'<meta name="{PREFETCH_META}" content="{url_3d}" data-pages="{" ".join(pages)}">'.encode()
@@ -154,12 +139,12 @@ def add_prefetch_meta(html: bytes, url_3d: str, pages: tuple[str, ...] = THREE_D
 
 
 def with_draw_hooks(script: bytes) -> bytes:
-    """The 2-D bundle ``script`` with :data:`DRAW_HOOKS` run after it (the 3-D one has them in its guard)."""
+    """The 2-D build ``script`` with :data:`DRAW_HOOKS` run after it."""
     return script + b"\n;" + DRAW_HOOKS + b"\n"
 
 
 def guarded(script: bytes) -> bytes:
-    """``script`` (with :func:`lazy_pick_readback` and :func:`one_first_draw`) that does nothing once a 3-D build has run.
+    """The 3-D part ``script`` (with :func:`lazy_pick_readback` and :func:`one_first_draw`), run once at most.
 
     Its compile hint (:data:`COMPILE_HINT`) stays the first line.
     """
@@ -195,7 +180,7 @@ LAZY_PICK = ((PICK_READ_SCHEDULED, PICK_READ_PENDING), (PICK_QUERY, PICK_READ_ON
 
 
 def lazy_pick_readback(script: bytes) -> bytes:
-    """The 3-D bundle reading its hover-picking image back when it is first queried, not after every draw.
+    """The 3-D part reading its hover-picking image back when it is first queried, not after every draw.
 
     plotly.js's 3-D scenes (gl-plot3d) draw every object again into a
     picking framebuffer after each change and, 1 ms later, read that whole
@@ -229,7 +214,7 @@ ONE_FIRST_DRAW = ((LOOP_STARTED_AT_ONCE, LOOP_STARTED_NEXT_FRAME), (TURNTABLE_AN
 
 
 def one_first_draw(script: bytes) -> bytes:
-    """The 3-D bundle drawing a new scene once, not four times in its first half second.
+    """The 3-D part drawing a new scene once, not four times in its first half second.
 
     Traced in a fresh browser (every clear of the page's WebGL canvas logged
     with its call stack and what made the render loop draw): plotly.js drew
@@ -258,7 +243,7 @@ def one_first_draw(script: bytes) -> bytes:
 
 
 def install(app: dash.Dash) -> None:
-    """Serve both bundles with :data:`DRAW_HOOKS` (the 3-D one guarded and patched), and name the 3-D one in every page.
+    """Serve the 2-D build with :data:`DRAW_HOOKS` and the 3-D part guarded and patched; name the part in every page.
 
     Call from the app factory AFTER :func:`dashboard.compression.install`:
     Flask runs ``after_request`` functions last-registered first, and the

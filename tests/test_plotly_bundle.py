@@ -74,15 +74,18 @@ def dashboard_trace_types() -> dict[str, set[str]]:
 
 
 def build_list(kind: str, name: str) -> set[str]:
-    """The words of build_plotly.sh's ``<kind>_<name>="..."``, another list it names (``$<kind>_2D``) expanded."""
-    lines = dict(ln.split("=", 1) for ln in BUILD.read_text(encoding="utf-8").splitlines() if ln.startswith(f"{kind}_"))
-    words = lines[f"{kind}_{name}"].strip('"').split()
-    prefix = f"${kind}_"
-    return {t for w in words for t in (build_list(kind, w[len(prefix) :]) if w.startswith(prefix) else {w})}
+    """The words of build_plotly.sh's ``<kind>_<name>="..."``, other lists it names (``$WITHOUT_3D``) expanded."""
+    assignment = re.compile(r"^([A-Z0-9_]+)=(.*)$")
+    lines = dict(m.groups() for ln in BUILD.read_text(encoding="utf-8").splitlines() if (m := assignment.match(ln)))
+
+    def words(var: str) -> set[str]:
+        return {t for w in lines[var].strip('"').split() for t in (words(w[1:]) if w.startswith("$") else {w})}
+
+    return words(f"{kind}_{name}")
 
 
 def build_traces(name: str) -> set[str]:
-    """The trace list ``TRACES_<name>`` of build_plotly.sh (``$TRACES_2D`` expanded)."""
+    """The trace list ``TRACES_<name>`` of build_plotly.sh."""
     return build_list("TRACES", name)
 
 
@@ -94,7 +97,7 @@ def test_bundle_is_the_plotly_version_dash_would_load(bundle: Path) -> None:
 
 
 def build_without(name: str) -> set[str]:
-    """The components ``WITHOUT_<name>`` of build_plotly.sh leaves out (``$WITHOUT_3D`` expanded)."""
+    """The components build_plotly.sh's ``WITHOUT_<name>`` leaves out (``$WITHOUT_3D`` expanded)."""
     return build_list("WITHOUT", name)
 
 
@@ -139,8 +142,9 @@ def test_the_bundles_leave_out_the_components_the_build_script_names(bundle: Pat
     assert match, f"no 'without:' in the header of {bundle.name}: rebuild with build_plotly.sh"
     assert set(match["without"].split(",")) == build_without(name)
     assert build_without(name) <= set(COMPONENT_PROPERTIES), "say which figure properties a left-out component draws"
-    # the 2-D bundle has no 3-D scene to annotate (checked per page by the trace types above)
+    # the 2-D build has no 3-D scene to annotate; the 3-D part adds the scene's annotations
     assert build_without("2D") == build_without("3D") | {"annotations3d"}
+    assert build_list("COMPONENTS", "3D") == {"annotations3d"}
 
 
 def test_no_figure_of_the_dashboard_uses_a_component_left_out_of_the_3d_bundle() -> None:
@@ -151,7 +155,7 @@ def test_no_figure_of_the_dashboard_uses_a_component_left_out_of_the_3d_bundle()
         if (props := figure_properties_in(path.read_text(encoding="utf-8"))) & left_out
     }
     assert not used, f"these figures need a component build_plotly.sh leaves out (take it off WITHOUT_3D): {used}"
-    # the explorer names its axes with scene annotations: the 3-D bundle keeps them
+    # the explorer names its axes with scene annotations: the 3-D part adds them
     assert "scene.annotations" in figure_properties_in((ROOT / "dashboard" / "figures" / "explorer.py").read_text())
 
 
@@ -175,8 +179,30 @@ def test_the_component_scan_finds_each_left_out_property(source: str, expected: 
 
 def test_build_script_lists_the_traces_in_the_bundles() -> None:
     assert bundle_header(BUNDLE_2D)[1] == build_traces("2D")
-    assert bundle_header(BUNDLE_3D)[1] == build_traces("3D") == build_traces("2D") | {"scatter3d"}
-    assert BUNDLE_2D.stat().st_size < BUNDLE_3D.stat().st_size * 0.8
+    # the 3-D part's header names what a page has once it has run: the 2-D build's traces and scatter3d
+    assert bundle_header(BUNDLE_3D)[1] == build_traces("2D") | build_traces("3D") == build_traces("2D") | {"scatter3d"}
+
+
+#: A call of the 2-D build's module by the 3-D part, and an entry of the 2-D build's ``__internals``.
+INTERNAL_CALL = re.compile(rb'__internals\["(node_modules/[^"]+)"\]\(\)')
+INTERNAL_ENTRY = re.compile(rb'"(node_modules/[^"]+)":function\(\)\{return')
+
+
+def test_the_3d_part_uses_the_2d_builds_modules_and_holds_none_of_its_core() -> None:
+    part, build = BUNDLE_3D.read_bytes(), BUNDLE_2D.read_bytes()
+    used = set(INTERNAL_CALL.findall(part))
+    # the registry it registers scatter3d into, and the library every trace module uses, come from the 2-D build
+    assert {b"node_modules/plotly.js/src/registry.js", b"node_modules/plotly.js/src/lib/index.js"} <= used
+    assert used <= set(INTERNAL_ENTRY.findall(build)), "rebuild both files with build_plotly.sh in one run"
+    # and it checks that they are all there before registering anything
+    for module in used:
+        assert part.count(b'"' + module + b'"') == 2, module  # once in the check's list, once in its call
+    assert b"needs the plotly-2d.min.js of its own build" in part
+    # the 2-D build is the page's window.Plotly, which the 3-D part registers into
+    assert b"var Plotly=(()=>" in build[:1000]
+    # none of the core: a third of the 2-D build's size, and no registry of its own
+    assert BUNDLE_3D.stat().st_size < BUNDLE_2D.stat().st_size * 0.45
+    assert b"__internals={" not in part and b"__internals = {" not in part
 
 
 def page_modules() -> dict[str, Path]:

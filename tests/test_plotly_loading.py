@@ -1,4 +1,4 @@
-"""The 3-D plotly.js bundle only where a 3-D chart is drawn (dashboard.plotly_loading)."""
+"""The 3-D part of plotly.js only where a 3-D chart is drawn (dashboard.plotly_loading)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ def test_every_page_links_the_2d_bundle_and_names_the_3d_one_for_prefetch_js() -
     meta = f'<meta name="plotly-3d" content="{url_3d}" data-pages="/explorer"></head>'
     index = client.get("/").get_data(as_text=True)
     assert "/assets/vendor/plotly-2d.min.js?m=" in index
-    # the 3-D bundle is only named (assets/prefetch.js loads it), never linked
+    # the 3-D part is only named (assets/prefetch.js loads it), never linked
     assert meta in index and "plotly-3d.min.js" not in index.replace(meta, "")
-    # a 3-D page opened directly is served as a 2-D one: its first 3-D draw brings the bundle
+    # a 3-D page opened directly is served as a 2-D one: its first 3-D draw brings the 3-D part
     for path in ("/explorer", "/simulator"):
         page = client.get(path).get_data(as_text=True)
         assert "/assets/vendor/plotly-2d.min.js?m=" in page
@@ -61,7 +61,7 @@ def test_the_prefetch_meta_goes_only_into_a_page_linking_the_2d_bundle() -> None
     assert plotly_loading.add_prefetch_meta(no_plotly, url) == no_plotly
 
 
-def test_the_3d_bundle_is_served_guarded_and_stamped() -> None:
+def test_the_3d_part_is_served_guarded_and_stamped() -> None:
     app = make_app()
     url = plotly_loading.stamped_url(app, plotly_loading.BUNDLE_3D)
     assert url.startswith("/assets/vendor/plotly-3d.min.js?m=")
@@ -79,8 +79,10 @@ def test_the_3d_bundle_is_served_guarded_and_stamped() -> None:
     assert b"setTimeout(this._readCallback" not in body
     assert body.count(b"_readPending") == 3
     # a new scene is drawn once: its render loop starts on the next frame, the turntable is not animated
-    assert b"re.enableMouseListeners(),ae(),re.redraw=" in vendored
-    assert b"re.enableMouseListeners(),requestAnimationFrame(ae),re.redraw=" in body
+    started = re.compile(rb"return (\w+)\.enableMouseListeners\(\),(\w+)\(\),\1\.redraw=")  # minified names vary
+    (scene, loop), *more = started.findall(vendored)
+    assert not more
+    assert b"%s.enableMouseListeners(),requestAnimationFrame(%s),%s.redraw=" % (scene, loop, scene) in body
     turntable = re.compile(rb"lookAt\(\w+\+500,")  # the camera animation's second key frame
     assert len(turntable.findall(vendored)) == 1 and not turntable.findall(body)
 
@@ -140,7 +142,7 @@ def test_one_first_draw_starts_the_loop_next_frame_and_sets_the_turntable_at_onc
 
 
 def test_callback_responses_are_left_alone_even_when_they_put_a_3d_graph_on_the_page() -> None:
-    # the renderer would load the bundle before drawing the page: its text would wait for 2 MB of script
+    # the renderer would load the 3-D part before drawing the page: its text would wait for it
     app = make_app()
     layout = {"response": {"_pages_content": {"children": {"props": {"id": "explorer-scatter-graph"}}}}}
     body = json.dumps(layout)
@@ -149,18 +151,20 @@ def test_callback_responses_are_left_alone_even_when_they_put_a_3d_graph_on_the_
     assert response.get_data(as_text=True) == body
 
 
-def test_the_draw_hooks_and_prefetch_js_name_the_same_globals() -> None:
+def test_the_draw_hooks_prefetch_js_and_the_guard_name_the_same_globals() -> None:
     prefetch = (ROOT / "assets" / "prefetch.js").read_text(encoding="utf-8")
-    for name in ("__dashLoadPlotly3d", "__plotly3dWanted"):
+    for name in ("__dashLoadPlotly3d", "__plotly3d"):
         assert f"window.{name}".encode() in plotly_loading.DRAW_HOOKS
         assert f"window.{name}" in prefetch
-    # the superseded build hands these on to the current one
-    for call in (b"P.react=function", b"P.Plots.resize=function", b"P.purge=function"):
+    assert b"window.__plotly3d=true;" in plotly_loading.GUARD_CLOSE
+    # one build on every page: first draws and resizes are hooked; nothing is handed to another build
+    for call in (b"P.react=function", b"P.Plots.resize=function"):
         assert call in plotly_loading.DRAW_HOOKS
+    assert b"purge" not in plotly_loading.DRAW_HOOKS and b"window.Plotly" not in plotly_loading.DRAW_HOOKS[:-20]
 
 
 def test_the_guard_skips_the_copy_prefetch_js_loads_only_to_be_compiled() -> None:
-    # the served bundle and assets/prefetch.js name the same attribute
+    # the served 3-D part and assets/prefetch.js name the same attribute
     assert f'hasAttribute("{plotly_loading.COMPILE_ONLY}")'.encode() in plotly_loading.GUARD_OPEN
     prefetch = (ROOT / "assets" / "prefetch.js").read_text(encoding="utf-8")
     assert f"script.setAttribute('{plotly_loading.COMPILE_ONLY}', '')" in prefetch

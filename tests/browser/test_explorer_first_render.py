@@ -104,7 +104,7 @@ def test_the_scene_is_drawn_once_when_the_page_opens(page) -> None:
     assert [camera["up"][a] for a in "xyz"] == pytest.approx([0, 0, 1])
 
 
-#: Copies of the 3-D bundle appended to run (the copy assets/prefetch.js loads to have it compiled is not one).
+#: Copies of the 3-D part appended to run (the copy assets/prefetch.js loads to have it compiled is not one).
 BUNDLE_SCRIPTS = (
     "() => [...document.querySelectorAll('script[src*=\"plotly-3d.min.js\"]:not([data-compile-only])')].length"
 )
@@ -161,7 +161,7 @@ def test_the_page_is_painted_before_the_scene_is_created(browser, live_server, h
             page.goto("/")
             expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
             page.locator(".app-navbar a.nav-link[href='/explorer']").click()
-        elif how == "again":  # the 3-D build has run already: its first draw still waits for a paint
+        elif how == "again":  # the 3-D part has run already: the first draw still waits for a paint
             page.goto("/explorer")
             page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
             page.locator(".app-navbar a.nav-link[href='/']").click()
@@ -185,27 +185,24 @@ SCENE_JS = f"() => !!{GRAPH_JS}.querySelector('.gl-container canvas')"
 WAITING_GRAPH_JS = "[...document.querySelectorAll('#explorer-scatter-graph div')].find((d) => d.__firstDraw)"
 
 
-def test_the_2d_build_hands_its_calls_on_once_the_3d_one_has_replaced_it(page) -> None:
-    """dcc.Graph resizes a graph when its box changes; the 2-D build, a timer later, re-plotted a graph the
-    3-D build had drawn, and without scatter3d removed its scene (3 navbar switches in 4, fresh contexts)."""
+def test_the_3d_part_registers_into_the_pages_build_and_replaces_nothing(page) -> None:
+    """One plotly.js on the page: the switch adds scatter3d to the 2-D build, whose resize keeps the scene."""
     page.goto("/")
     expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
-    page.evaluate("() => { window.__plotly2d = window.Plotly; }")
+    page.evaluate("() => { window.__plotly2d = window.Plotly; window.__react2d = window.Plotly.react; }")
     page.locator(".app-navbar a.nav-link[href='/explorer']").click()
     page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
-    assert page.evaluate("() => window.Plotly !== window.__plotly2d")
-    resized = page.evaluate(f"() => window.__plotly2d.Plots.resize({GRAPH_JS}).then(() => 'resized')")
+    assert page.evaluate("() => window.Plotly === window.__plotly2d && window.Plotly.react === window.__react2d")
+    assert page.evaluate("() => 'scatter3d' in window.Plotly.PlotSchema.get().traces")
+    resized = page.evaluate(f"() => window.Plotly.Plots.resize({GRAPH_JS}).then(() => 'resized')")
     assert resized == "resized"
     page.wait_for_timeout(400)  # plotly.js resizes a timer (100 ms) after it is asked
-    assert page.evaluate(SCENE_JS)
-    page.evaluate(f"() => window.__plotly2d.react({GRAPH_JS}, {GRAPH_JS}.data, {GRAPH_JS}.layout)")
-    page.wait_for_timeout(200)
     assert page.evaluate(SCENE_JS)
     assert page.evaluate(f"() => {GRAPH_JS}._fullLayout.scene._scene !== undefined")
 
 
 def test_a_resize_asked_for_while_the_first_3d_draw_waits_runs_after_it(page) -> None:
-    """The 3-D bundle is held back here; the 2-D build's resize of the waiting graph runs after its draw."""
+    """The 3-D part is held back here; a resize of the waiting graph runs after its draw."""
     held: list = []
     page.route("**/plotly-3d.min.js*", lambda route: held.append(route))
     page.goto("/explorer", wait_until="domcontentloaded")  # not the load event, which may wait for the held script
@@ -213,7 +210,7 @@ def test_a_resize_asked_for_while_the_first_3d_draw_waits_runs_after_it(page) ->
         if held:
             break
         page.wait_for_timeout(50)
-    assert held, "the first 3-D draw did not ask for the 3-D bundle"
+    assert held, "the first 3-D draw did not ask for the 3-D part"
     waiting = WAITING_GRAPH_JS
     assert page.evaluate(f"() => !!{waiting} && window.__plotly3d === undefined")
     page.evaluate(
@@ -230,8 +227,8 @@ def test_a_resize_asked_for_while_the_first_3d_draw_waits_runs_after_it(page) ->
     assert page.evaluate(SCENE_JS)
 
 
-#: Whether the 3-D build had run when each of the explorer's graphs got its first plot (its ``.main-svg``).
-FIRST_PLOT_BUILD_JS = """(() => {
+#: Whether the 3-D part had run when each of the explorer's graphs got its first plot (its ``.main-svg``).
+FIRST_PLOT_JS = """(() => {
     window.__firstPlot = {};
     new MutationObserver(() => {
         for (const id of ['explorer-scatter-graph', 'explorer-profile-graph']) {
@@ -243,14 +240,22 @@ FIRST_PLOT_BUILD_JS = """(() => {
 })()"""
 
 
-def test_every_graph_of_the_explorer_is_drawn_by_the_3d_build(page, trained) -> None:
-    """While the 3-D build is on its way, a 2-D graph's first draw (here below the window) waits for it."""
-    page.add_init_script(FIRST_PLOT_BUILD_JS)
+def test_the_explorers_2d_chart_does_not_wait_for_the_3d_part(page, trained) -> None:
+    """A deep link's segment profile (a 2-D chart) is drawn while the 3-D part is held back; the scene after it."""
+    page.add_init_script(FIRST_PLOT_JS)
+    held: list = []
+    page.route("**/plotly-3d.min.js*", lambda route: held.append(route))
     seg = trained.artifact.manifest["segments"][0]
-    page.goto(f"/explorer?segment={seg['key']}")
-    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    page.goto(f"/explorer?segment={seg['key']}", wait_until="domcontentloaded")
     expect(page.locator("#explorer-profile-graph .main-svg").first).to_be_attached(timeout=30_000)
-    assert page.evaluate("() => window.__firstPlot") == {"explorer-scatter-graph": True, "explorer-profile-graph": True}
+    assert held, "the first 3-D draw did not ask for the 3-D part"
+    assert page.evaluate("() => window.__firstPlot") == {"explorer-profile-graph": False}
+    held[0].continue_()
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    assert page.evaluate("() => window.__firstPlot") == {
+        "explorer-profile-graph": False,
+        "explorer-scatter-graph": True,
+    }
 
 
 #: Every WebGL context the page creates, counted from before it loads.
@@ -265,9 +270,9 @@ COUNT_WEBGL_JS = """(() => {
 })()"""
 
 
-def test_a_graph_that_left_the_page_before_the_bundle_came_is_not_drawn(page) -> None:
-    """Leaving the explorer while its bundle downloads: no WebGL scene is created for the graph left behind,
-    and the overview's chart, in view, waits for the 3-D build and is drawn by it."""
+def test_a_graph_that_left_the_page_before_the_3d_part_came_is_not_drawn(page) -> None:
+    """Leaving the explorer while its 3-D part downloads: no WebGL scene is created for the graph left behind,
+    and the overview's chart is drawn at once, not after the part."""
     page.add_init_script(COUNT_WEBGL_JS)
     held: list = []
     page.route("**/plotly-3d.min.js*", lambda route: held.append(route))
@@ -278,17 +283,13 @@ def test_a_graph_that_left_the_page_before_the_bundle_came_is_not_drawn(page) ->
         f"() => !!(window.__left = {WAITING_GRAPH_JS})",
         timeout=30_000,
     )
-    assert held, "the click did not ask for the 3-D bundle"
+    assert held, "the click did not ask for the 3-D part"
     page.locator(".app-navbar a.nav-link[href='/']").click()
     page.wait_for_function("() => !window.__left.isConnected", timeout=30_000)
-    expect(page.locator("#overview-kpis")).to_contain_text("Customers")
-    page.wait_for_timeout(300)
-    # the overview's chart waits for the build the click asked for (one build per page)
-    assert page.locator("#overview-size-graph .main-svg").count() == 0
+    expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible(timeout=30_000)
+    assert page.evaluate("() => window.__plotly3d") is None  # drawn while the part is still held back
     held[0].continue_()
     page.wait_for_function("() => window.__plotly3d === true", timeout=30_000)
-    # the overview's charts, which waited for the build the click asked for, are drawn by it
-    expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible(timeout=30_000)
     page.wait_for_timeout(500)
     assert page.evaluate("() => window.__webglContexts") == 0
     assert page.evaluate("() => window.__left._fullLayout === undefined")
