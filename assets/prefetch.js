@@ -3,8 +3,9 @@
    is brought only when a 3-D chart is wanted:
    - window.__dashLoadPlotly3d() runs it once (a <script>) and returns a promise of its having run. The
      2-D build's Plotly.react calls it before a 3-D draw, after the page around the graph has been
-     painted, so the page's text never waits for it. A part that fails to load, or takes longer than
-     LOAD_TIMEOUT_MS, rejects the promise, and the graph is drawn without it;
+     painted, so the page's text never waits for it. A part that fails to load or to run, or takes
+     longer than LOAD_TIMEOUT_MS, rejects the promise: the graph says the 3-D view could not be loaded,
+     and its next figure tries again (a late part announces itself with the dash-plotly3d event);
    - it is run as soon as a link to a 3-D page (the meta's data-pages) is pressed or clicked with the
      main button and no modifier key (a right click, or a click opening a new tab, does not need it
      here), while the server builds the new page's layout;
@@ -53,7 +54,10 @@
         reject(new Error('the 3-D part of plotly.js ' + why));
       }
       script.src = m.content;
-      script.addEventListener('load', function () { window.clearTimeout(timer); resolve(); });
+      script.addEventListener('load', function () {
+        // a part that threw (a 2-D build of other code: its error is on the console) fires load too
+        if (window.__plotly3d) { window.clearTimeout(timer); resolve(); } else fail('ran but did not add scatter3d');
+      });
       script.addEventListener('error', function () { fail('did not load'); });
       document.head.appendChild(script);
     });

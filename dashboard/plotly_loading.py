@@ -85,38 +85,61 @@ GUARD_OPEN = (
 #: 2. A 3-D figure (a graph's first, or a later one) is drawn after the 3-D part has run
 #:    (``window.__dashLoadPlotly3d``, ``assets/prefetch.js``), in a task before the draw's.  A graph that has
 #:    left the page meanwhile is not drawn (its scene's WebGL context and render loop would live on in a
-#:    detached element); if the part cannot be loaded, the graph is drawn without it (empty: plotly.js does
-#:    not know ``scatter3d``).
+#:    detached element).  If the part cannot be loaded or does not register ``scatter3d`` (a network error,
+#:    more than 30 s, or a 2-D build of other code in a tab opened before an upgrade), the graph shows
+#:    :data:`PART_UNAVAILABLE` instead: plotly.js would otherwise draw the unknown trace type as a 2-D
+#:    scatter of its x and y, a chart that looks right and is not.  The next figure for the graph tries the
+#:    part again, and a part that arrives late (the ``dash-plotly3d`` event of :data:`GUARD_CLOSE`) draws
+#:    the figures that were waiting for it.
 #: 3. A resize asked for while a graph's first draw waits runs after it (dcc.Graph resizes a graph when its
-#:    box changes; before the draw there is nothing to resize).
+#:    box changes; before the draw there is nothing to resize), and so does a new figure, through these
+#:    hooks again (a 3-D figure following a 2-D first draw still brings the part).
 #:
 #: Every other call is passed through as it is.
-DRAW_HOOKS = b"""(function(P){var react=P.react;
+PART_UNAVAILABLE = "The 3-D view could not be loaded. Reload the page to try again."
+DRAW_HOOKS = (
+    b"""(function(P){var react=P.react;
 function task(){return new Promise(function(done){setTimeout(done,0);});}
 function is3d(fig){var data=fig&&!Array.isArray(fig)?fig.data:fig;
 return Array.isArray(data)&&data.some(function(t){return t&&t.type==='scatter3d';});}
+function unavailable(fig,layout){var l=(Array.isArray(fig)?layout:fig&&fig.layout)||{};
+return {data:[],config:fig&&fig.config,layout:{template:l.template,paper_bgcolor:l.paper_bgcolor,
+plot_bgcolor:l.plot_bgcolor,font:l.font,height:l.height,margin:l.margin,xaxis:{visible:false},yaxis:{visible:false},
+annotations:[{text:"""
+    + f'"{PART_UNAVAILABLE}"'.encode()
+    + b""",showarrow:false,xref:'paper',yref:'paper',x:0.5,y:0.5}]}};}
 P.react=function(gd,fig){var self=this,args=arguments;
-if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return react.apply(self,args);});}
+if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return P.react.apply(self,args);});}
 var three=is3d(fig),need3d=three&&!window.__plotly3d;
 var below=!!(gd&&gd.getBoundingClientRect)&&gd.getBoundingClientRect().top>=window.innerHeight;
-if(!gd||(gd._fullLayout&&!need3d)||!(three||below)){return react.apply(self,args);}
+if(!gd||(gd._fullLayout&&!need3d)||!(three||below)){if(gd){gd.__wants3d=null;}return react.apply(self,args);}
+var failed=false;
 var first=new Promise(function(done){requestAnimationFrame(function(){setTimeout(done,0);});})
 .then(function(){var load=window.__dashLoadPlotly3d;
-if(!need3d||window.__plotly3d||!load||!gd.isConnected){return null;}return load().then(task,function(){});})
-.then(function(){return gd.isConnected?react.apply(self,args):null;});
+if(!need3d||window.__plotly3d||!gd.isConnected){return null;}if(!load){failed=true;return null;}
+return load().then(task,function(){failed=true;});})
+.then(function(){if(!gd.isConnected){return null;}
+if(failed&&!window.__plotly3d){gd.__wants3d=args;return react.call(self,gd,unavailable(fig,args[2]));}
+gd.__wants3d=null;return react.apply(self,args);});
 gd.__firstDraw=first.then(function(){gd.__firstDraw=null;},function(){gd.__firstDraw=null;});
 return first;};
+window.addEventListener('dash-plotly3d',function(){
+document.querySelectorAll('.js-plotly-plot').forEach(function(gd){var args=gd.__wants3d;
+if(args&&gd.isConnected){gd.__wants3d=null;P.react.apply(P,args);}});});
 var resize=P.Plots.resize;
 P.Plots.resize=function(gd){
 if(gd&&gd.__firstDraw){return gd.__firstDraw.then(function(){return P.Plots.resize(gd);});}
 return resize(gd);};
 })(window.Plotly);"""
+)
 #: After the 3-D part has run: WebGL scenes drawn at the screen's own pixel density (plotly.js's default is 2
 #: device pixels per CSS pixel on every screen, four times the pixels to render and to read back for hover
-#: picking on a standard screen; without a GPU that is most of the first 3D draw).
+#: picking on a standard screen; without a GPU that is most of the first 3D draw), and the ``dash-plotly3d``
+#: event, for figures that gave up waiting for a late part (:data:`DRAW_HOOKS`).
 GUARD_CLOSE = (
     b"\nwindow.__plotly3d=true;"
     b"window.Plotly.setPlotConfig({plotGlPixelRatio:Math.max(1,Math.round(window.devicePixelRatio||1))});"
+    b"window.dispatchEvent(new Event('dash-plotly3d'));"
     b"}\n"
 )
 #: Name of the ``<meta>`` that gives ``assets/prefetch.js`` the 3-D part's URL.

@@ -198,6 +198,9 @@ def test_the_3d_part_uses_the_2d_builds_modules_and_holds_none_of_its_core() -> 
     for module in used:
         assert part.count(b'"' + module + b'"') == 2, module  # once in the check's list, once in its call
     assert b"needs the plotly-2d.min.js of its own build" in part
+    # and that the 2-D build is of the same code: both carry the digest of the 2-D build's files
+    (build_id,) = re.findall(rb'__build:"([0-9a-f]{16})"', build)
+    assert part.count(b'"%s"' % build_id) == 1
     # the 2-D build is the page's window.Plotly, which the 3-D part registers into
     assert b"var Plotly=(()=>" in build[:1000]
     # none of the core: a third of the 2-D build's size, and no registry of its own

@@ -23,7 +23,8 @@
 # metafile): each such require becomes window.Plotly.__internals["<module path>"](), and the 2-D build
 # is built again with __internals, one function per module the 3-D part asked for, returning the 2-D
 # build's own instance.  Both files come from one run, so the names match; the 3-D part checks that
-# every module it needs is there and otherwise throws before registering anything.
+# every module it needs is there, and that the 2-D build is of the same plotly.js code (a digest of its
+# files, Plotly.__internals.__build), and otherwise throws before registering anything.
 set -eu
 PLOTLY_VERSION=4.1.1
 TRACES_2D="bar box heatmap histogram indicator sankey scatter"
@@ -54,6 +55,7 @@ npm install --silent --no-audit --no-fund --ignore-scripts \
     esbuild-plugin-inline-css@0.0.1 esbuild-plugin-environment@0.5.0 stream-browserify@3.0.0
 cat >build.js <<'JS'
 const esbuild = require('esbuild');
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { environmentPlugin } = require('esbuild-plugin-environment');
@@ -79,12 +81,12 @@ const options = (entry, outfile, banner, plugins) => ({
 const lib = (t) => `require('plotly.js/lib/${t}')`;
 const component = (c) => `require('plotly.js/src/components/${c}')`;
 
-// entry of the 2-D build; with `shared`, the __internals the 3-D part uses
-function entry2d(shared) {
+// entry of the 2-D build; with `shared`, the __internals the 3-D part uses, stamped with the build's id
+function entry2d(shared, build) {
     const traces = words('TRACES_2D').filter((t) => t !== 'scatter').map(lib);  // scatter is always in core
     const internals = shared.map((m) => `    ${JSON.stringify(m)}: function () { return require(${JSON.stringify('./' + m)}); },`);
     return ["var Plotly = require('./core.js');", `Plotly.register([${traces.join(', ')}]);`,
-        `Plotly.__internals = {\n${internals.join('\n')}\n};`, 'module.exports = Plotly;', ''].join('\n');
+        `Plotly.__internals = {\n    __build: ${JSON.stringify(build)},\n${internals.join('\n')}\n};`, 'module.exports = Plotly;', ''].join('\n');
 }
 
 // every require of a module the 2-D build holds becomes a call to the 2-D build's __internals
@@ -116,16 +118,24 @@ async function main() {
         + 'Copyright 2012-2026, Plotly, Inc. MIT license. */';
     const banner2d = banner(words('TRACES_2D'), words('WITHOUT_2D'));
     // 1. the 2-D build as it is, for the list of its modules
-    fs.writeFileSync('entry-2d.js', entry2d([]));
+    fs.writeFileSync('entry-2d.js', entry2d([], ''));
     const build2d = () => esbuild.build({ ...options('./entry-2d.js', './plotly-2d.min.js', banner2d, []), globalName: 'Plotly' });
     const first = await build2d();
     const core = new Set(Object.keys(first.metafile.inputs));
+    // the build's id: a digest of every file of the 2-D build but its entry, so a part and a 2-D build of
+    // different plotly.js code (a tab opened before an upgrade) are told apart even where the names match
+    const digest = crypto.createHash('sha256');
+    for (const input of [...core].filter((f) => f !== 'entry-2d.js').sort()) {
+        digest.update(input).update('\0').update(fs.readFileSync(input)).update('\0');
+    }
+    const id = digest.digest('hex').slice(0, 16);
     // 2. the 3-D part, stopping at those modules; it checks they are all there before registering
     const shared = new Set();
     const needed = () => JSON.stringify([...shared].sort());
     fs.writeFileSync('entry-3d.js', [
-        'var P = window.Plotly, need = NEEDED;',
-        'var missing = need.filter(function (m) { return !(P && P.__internals && P.__internals[m]); });',
+        'var P = window.Plotly, own = P && P.__internals, need = NEEDED, build = BUILD;',
+        "if (!own || own.__build !== build) throw new Error('plotly-3d.min.js needs the plotly-2d.min.js of its own build ' + build + '; this page has ' + (own ? own.__build : 'none'));",
+        'var missing = need.filter(function (m) { return !own[m]; });',
         "if (missing.length) throw new Error('plotly-3d.min.js needs the plotly-2d.min.js of its own build; missing: ' + missing.join(', '));",
         `P.register([${[...words('TRACES_3D').map(lib), ...words('COMPONENTS_3D').map(component)].join(', ')}]);`, '',
     ].join('\n'));
@@ -134,14 +144,15 @@ async function main() {
         + 'of the same build, whose modules it uses */';
     const ext = options('./entry-3d.js', './plotly-3d.min.js', banner3d, [sharedWith(core, shared)]);
     ext.define.NEEDED = 'undefined';
+    ext.define.BUILD = JSON.stringify(id);
     await esbuild.build(ext);
     ext.define.NEEDED = needed();  // the same modules again (the define does not change the imports)
     await esbuild.build(ext);
     // 3. the 2-D build with the __internals the 3-D part uses
-    fs.writeFileSync('entry-2d.js', entry2d([...shared].sort()));
+    fs.writeFileSync('entry-2d.js', entry2d([...shared].sort(), id));
     const second = await build2d();
     if (Object.keys(second.metafile.inputs).length !== core.size) throw new Error('__internals changed the 2-D build');
-    console.log(`the 3-D part uses ${shared.size} modules of the 2-D build`);
+    console.log(`build ${id}: the 3-D part uses ${shared.size} modules of the 2-D build`);
 }
 main().catch((e) => { console.error(e); process.exit(1); });
 JS

@@ -129,12 +129,13 @@ def test_navbar_switch_to_the_explorer_brings_the_3d_bundle_and_back_draws_2d(pa
     entries = page.evaluate(BUNDLE_3D_ENTRIES_JS)
     assert entries[0]["initiator"] == "script" and entries[0]["transferred"] > 100_000, entries
     assert all(e["transferred"] == 0 for e in entries[1:]), entries
+    # the second switch does not run the 3-D part again, and no switch replaces the page's plotly.js
+    assert page.evaluate("() => window.Plotly.__marker = 1") == 1
     page.locator(".app-navbar a.nav-link[href='/']").click()
     expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
     page.locator(".app-navbar a.nav-link[href='/explorer']").click()
     expect(page.locator("#explorer-scatter-graph .gl-container canvas").first).to_be_attached(timeout=60_000)
-    # the second switch does not run the 3-D part again, and no switch replaces the page's plotly.js
-    assert page.evaluate("() => window.Plotly.__marker = 1") == 1
+    assert page.evaluate(BUNDLE_3D_SCRIPTS_JS) == [True, False]
     page.locator(".app-navbar a.nav-link[href='/']").click()
     expect(page.locator("#overview-size-graph .barlayer .point").first).to_be_attached()
     assert page.evaluate("() => window.Plotly.__marker") == 1

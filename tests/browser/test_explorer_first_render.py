@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
+
+from dashboard.screenshots import set_theme
+from tests.test_plotly_bundle import BUNDLE_2D
 
 # True once the 3D scatter has data and its WebGL canvas.
 SCATTER_DRAWN = """() => {
@@ -293,3 +298,71 @@ def test_a_graph_that_left_the_page_before_the_3d_part_came_is_not_drawn(page) -
     page.wait_for_timeout(500)
     assert page.evaluate("() => window.__webglContexts") == 0
     assert page.evaluate("() => window.__left._fullLayout === undefined")
+
+
+#: The explorer's graph shows the notice of dashboard.plotly_loading.PART_UNAVAILABLE.
+UNAVAILABLE_JS = f"() => ({GRAPH_JS} || {{}}).textContent?.includes('The 3-D view could not be loaded') === true"
+
+
+def test_a_3d_part_of_another_build_is_refused_and_the_graph_says_so(page) -> None:
+    """A tab holding an older 2-D build gets a newer 3-D part: the part refuses to register into it, and the
+    graph says the 3-D view could not be loaded instead of drawing its points as a 2-D scatter."""
+    from dashboard.plotly_loading import PART_UNAVAILABLE
+
+    build = b'"%s"' % re.search(rb'__build:"([0-9a-f]{16})"', BUNDLE_2D.read_bytes())[1]
+
+    def other_build(route) -> None:
+        body = route.fetch().body()
+        assert build in body
+        route.fulfill(
+            body=body.replace(build, b'"' + b"0" * 16 + b'"'),
+            content_type="text/javascript",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    assert "3-D view could not be loaded" in PART_UNAVAILABLE
+    page.route("**/plotly-3d.min.js*", other_build)
+    page.goto("/explorer")
+    page.wait_for_function(UNAVAILABLE_JS, timeout=30_000)
+    assert page.evaluate("() => window.__plotly3d") is None
+    assert page.evaluate(SCENE_JS) is False
+    assert page.evaluate(f"() => {GRAPH_JS}._fullData.length") == 0  # not the points as a 2-D scatter
+    assert any("needs the plotly-2d.min.js of its own build" in e for e in page.console_errors)
+    expect(page.locator("#explorer-axes-note")).to_be_visible()  # the rest of the page works
+    page.console_errors.clear()
+    # the next figure for the graph (here: the theme switched) tries again, and gets the right part
+    page.unroute("**/plotly-3d.min.js*")
+    set_theme(page, "dark")
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    assert page.evaluate(UNAVAILABLE_JS) is False
+
+
+def test_a_part_that_comes_after_the_graph_gave_up_draws_it(page) -> None:
+    """The part's download fails, the graph says so; when the part runs later, the waiting figure is drawn."""
+    page.route("**/plotly-3d.min.js*", lambda route: route.abort())
+    page.goto("/explorer")
+    page.wait_for_function(UNAVAILABLE_JS, timeout=30_000)
+    page.console_errors.clear()  # the failed download
+    page.unroute("**/plotly-3d.min.js*")
+    page.evaluate("() => window.__dashLoadPlotly3d()")  # no new figure from the server: the part's event draws
+    page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
+    assert page.evaluate(UNAVAILABLE_JS) is False
+
+
+def test_a_3d_figure_queued_behind_a_2d_first_draw_brings_the_part(page) -> None:
+    """A graph below the window defers its first draw; a 3-D figure given meanwhile goes through the hooks."""
+    page.goto("/")
+    expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
+    page.evaluate(
+        """() => { const gd = document.createElement('div');
+        gd.id = 'queued'; gd.style.cssText = 'position:absolute;top:3000px;width:400px;height:300px';
+        document.body.appendChild(gd);
+        window.Plotly.react(gd, {data: [{type: 'bar', y: [1, 2]}], layout: {}});
+        window.__queued = window.Plotly.react(gd, {data: [{type: 'scatter3d', mode: 'markers', x: [1], y: [2], z: [3]}], layout: {}}); }"""
+    )
+    page.wait_for_function("() => window.__plotly3d === true", timeout=30_000)
+    page.wait_for_function(
+        "() => { const gd = document.getElementById('queued'); return gd._fullData && gd._fullData[0].type === 'scatter3d'"
+        " && !!gd.querySelector('.gl-container canvas'); }",
+        timeout=30_000,
+    )
