@@ -45,12 +45,12 @@
     if (loading) return loading;
     var m = meta();
     if (!m) return Promise.reject(new Error('no 3-D part of plotly.js is named on this page'));
-    loading = new Promise(function (resolve, reject) {
+    var attempt = loading = new Promise(function (resolve, reject) {
       var script = document.createElement('script');
       var timer = window.setTimeout(function () { fail('did not load within ' + LOAD_TIMEOUT_MS / 1000 + ' s'); }, LOAD_TIMEOUT_MS);
       function fail(why) {
         window.clearTimeout(timer);
-        loading = null;
+        if (loading === attempt) loading = null;  // a late event of an earlier attempt leaves a retry alone
         reject(new Error('the 3-D part of plotly.js ' + why));
       }
       script.src = m.content;
