@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.plotly_loading import PART_UNAVAILABLE
 from dashboard.screenshots import set_theme
 from tests.test_plotly_bundle import BUNDLE_2D
 
@@ -183,6 +185,17 @@ def test_the_page_is_painted_before_the_scene_is_created(browser, live_server, h
         assert between, order  # a frame, so a paint, came between the page and its scene
 
 
+#: Every request for plotly.js's 3-D part (dashboard.plotly_loading.BUNDLE_3D).
+PART_URLS = "**/plotly-3d.min.js*"
+
+
+def hold_part(page) -> list:
+    """Hold back every request for the 3-D part; the held routes, to be continued by the test."""
+    held: list = []
+    page.route(PART_URLS, lambda route: held.append(route))
+    return held
+
+
 #: The explorer's graph div, and whether its 3-D scene (WebGL canvas) exists.
 GRAPH_JS = "document.querySelector('#explorer-scatter-graph .js-plotly-plot')"
 SCENE_JS = f"() => !!{GRAPH_JS}.querySelector('.gl-container canvas')"
@@ -208,8 +221,7 @@ def test_the_3d_part_registers_into_the_pages_build_and_replaces_nothing(page) -
 
 def test_a_resize_asked_for_while_the_first_3d_draw_waits_runs_after_it(page) -> None:
     """The 3-D part is held back here; a resize of the waiting graph runs after its draw."""
-    held: list = []
-    page.route("**/plotly-3d.min.js*", lambda route: held.append(route))
+    held = hold_part(page)
     page.goto("/explorer", wait_until="domcontentloaded")  # not the load event, which may wait for the held script
     for _ in range(600):
         if held:
@@ -248,8 +260,7 @@ FIRST_PLOT_JS = """(() => {
 def test_the_explorers_2d_chart_does_not_wait_for_the_3d_part(page, trained) -> None:
     """A deep link's segment profile (a 2-D chart) is drawn while the 3-D part is held back; the scene after it."""
     page.add_init_script(FIRST_PLOT_JS)
-    held: list = []
-    page.route("**/plotly-3d.min.js*", lambda route: held.append(route))
+    held = hold_part(page)
     seg = trained.artifact.manifest["segments"][0]
     page.goto(f"/explorer?segment={seg['key']}", wait_until="domcontentloaded")
     expect(page.locator("#explorer-profile-graph .main-svg").first).to_be_attached(timeout=30_000)
@@ -279,8 +290,7 @@ def test_a_graph_that_left_the_page_before_the_3d_part_came_is_not_drawn(page) -
     """Leaving the explorer while its 3-D part downloads: no WebGL scene is created for the graph left behind,
     and the overview's chart is drawn at once, not after the part."""
     page.add_init_script(COUNT_WEBGL_JS)
-    held: list = []
-    page.route("**/plotly-3d.min.js*", lambda route: held.append(route))
+    held = hold_part(page)
     page.goto("/")
     expect(page.locator("#overview-size-graph .main-svg").first).to_be_visible()
     page.locator(".app-navbar a.nav-link[href='/explorer']").click()
@@ -301,14 +311,12 @@ def test_a_graph_that_left_the_page_before_the_3d_part_came_is_not_drawn(page) -
 
 
 #: The explorer's graph shows the notice of dashboard.plotly_loading.PART_UNAVAILABLE.
-UNAVAILABLE_JS = f"() => ({GRAPH_JS} || {{}}).textContent?.includes('The 3-D view could not be loaded') === true"
+UNAVAILABLE_JS = f"() => ({GRAPH_JS} || {{}}).textContent?.includes({json.dumps(PART_UNAVAILABLE)}) === true"
 
 
 def test_a_3d_part_of_another_build_is_refused_and_the_graph_says_so(page) -> None:
     """A tab holding an older 2-D build gets a newer 3-D part: the part refuses to register into it, and the
     graph says the 3-D view could not be loaded instead of drawing its points as a 2-D scatter."""
-    from dashboard.plotly_loading import PART_UNAVAILABLE
-
     build = b'"%s"' % re.search(rb'__build:"([0-9a-f]{16})"', BUNDLE_2D.read_bytes())[1]
 
     def other_build(route) -> None:
@@ -321,7 +329,7 @@ def test_a_3d_part_of_another_build_is_refused_and_the_graph_says_so(page) -> No
         )
 
     assert "3-D view could not be loaded" in PART_UNAVAILABLE
-    page.route("**/plotly-3d.min.js*", other_build)
+    page.route(PART_URLS, other_build)
     page.goto("/explorer")
     page.wait_for_function(UNAVAILABLE_JS, timeout=30_000)
     assert page.evaluate("() => window.__plotly3d") is None
@@ -331,7 +339,7 @@ def test_a_3d_part_of_another_build_is_refused_and_the_graph_says_so(page) -> No
     expect(page.locator("#explorer-axes-note")).to_be_visible()  # the rest of the page works
     page.console_errors.clear()
     # the next figure for the graph (here: the theme switched) tries again, and gets the right part
-    page.unroute("**/plotly-3d.min.js*")
+    page.unroute(PART_URLS)
     set_theme(page, "dark")
     page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
     assert page.evaluate(UNAVAILABLE_JS) is False
@@ -339,11 +347,11 @@ def test_a_3d_part_of_another_build_is_refused_and_the_graph_says_so(page) -> No
 
 def test_a_part_that_comes_after_the_graph_gave_up_draws_it(page) -> None:
     """The part's download fails, the graph says so; when the part runs later, the waiting figure is drawn."""
-    page.route("**/plotly-3d.min.js*", lambda route: route.abort())
+    page.route(PART_URLS, lambda route: route.abort())
     page.goto("/explorer")
     page.wait_for_function(UNAVAILABLE_JS, timeout=30_000)
     page.console_errors.clear()  # the failed download
-    page.unroute("**/plotly-3d.min.js*")
+    page.unroute(PART_URLS)
     page.evaluate("() => window.__dashLoadPlotly3d()")  # no new figure from the server: the part's event draws
     page.wait_for_function(SCATTER_DRAWN, polling="raf", timeout=30_000)
     assert page.evaluate(UNAVAILABLE_JS) is False
