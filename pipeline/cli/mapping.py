@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(source, Path):
         table, name = read_table(file_bytes(source), source.name), source.name
     else:
-        read = read_source(source)
+        read = read_source(source, confined=False)  # the command line's own user (pipeline.data.sql's notes)
         table, name = read.frame, read.name
     detection = detect_kind(table)
     kind = args.kind or detection.kind

@@ -14,6 +14,32 @@ How rows travel
   PostgreSQL) fetched ``chunk_rows`` rows at a time, each chunk built into a
   frame; the driver never holds the whole result.
 
+What a query may do
+-------------------
+A query typed in the dashboard comes from any visitor of a shared server, and
+DuckDB and SQLite run inside the app's own process: a query there could read
+or write any file the server can (DuckDB's ``read_csv``, ``read_blob``,
+``COPY ... TO``; SQLite's ``ATTACH``), among them other owners' data and the
+installation's signing key.  So every read (:func:`read_source`,
+:func:`test_connection`) is *confined* by default, by the database's own
+guards, not a scan of the SQL text:
+
+* DuckDB: the file opened read-only with external access disabled and the
+  configuration locked (:data:`DUCKDB_READ_ONLY`), and the statement must be
+  one ``SELECT`` (DuckDB's own parser, :func:`check_one_select`);
+* SQLite: ``PRAGMA query_only`` and an authorizer that allows only reading
+  (:func:`sqlite_read_only`): no ``ATTACH``, no writes, no extension loading;
+  the driver runs one statement at a time;
+* PostgreSQL: a read-only transaction; the server enforces its own rights.
+
+The command line reads with ``confined=False``: its user runs it on their own
+account and can read those files anyway, and a DuckDB query over Parquet or
+CSV files (``read_parquet('orders/*.parquet')``) is a documented use.  A
+preview (``limit``) is stopped after :data:`PREVIEW_SECONDS`: it runs in the
+web request, not the job runner.  Writing scores to a database
+(:mod:`pipeline.data.sql_sink`) is the one path that opens a connection for
+writing, to the URL its command names.
+
 Passwords
 ---------
 A URL's password is never printed, logged or kept in a name or a cache key:
@@ -27,13 +53,19 @@ may also stay in ``PGPASSWORD`` or ``~/.pgpass``, which psycopg reads itself.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
 from collections.abc import Mapping as MappingABC
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,6 +88,12 @@ _DRIVERS = {
     "postgres": "postgresql+psycopg",
     "postgresql": "postgresql+psycopg",
 }
+#: DuckDB's connection settings for a read: the database file only, read-only, settings locked.
+DUCKDB_READ_ONLY: MappingABC[str, Any] = MappingProxyType(
+    {"read_only": True, "config": {"enable_external_access": False, "lock_configuration": True}}
+)
+#: How long a preview (``read_source(..., limit=n)``) may run before it is stopped.
+PREVIEW_SECONDS = 20.0
 CONNECTIONS_FILE = "connections.json"
 ENV_PREFIX = "SEGMENTS_DB_"
 DEFAULT_CHUNK_ROWS = 100_000
@@ -214,13 +252,94 @@ def database_source(
     return DatabaseSource(url=url, table=table, query=query.strip().rstrip(";").strip() if query else None)
 
 
-def create_engine_for(url: URL) -> Engine:
-    """A SQLAlchemy engine for ``url`` (no pool kept between uses; a 10 s connect timeout on PostgreSQL)."""
-    from sqlalchemy import create_engine
+def create_engine_for(url: URL, read_only: bool = False) -> Engine:
+    """A SQLAlchemy engine for ``url`` (no pool kept between uses; a 10 s connect timeout on PostgreSQL).
+
+    ``read_only``: the guards of a read (module notes): DuckDB opened with
+    :data:`DUCKDB_READ_ONLY`, SQLite with ``PRAGMA query_only``.
+    """
+    from sqlalchemy import create_engine, event
     from sqlalchemy.pool import NullPool
 
-    args: dict[str, Any] = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
-    return create_engine(url, poolclass=NullPool, connect_args=args)
+    backend = url.get_backend_name()
+    args: dict[str, Any] = {}
+    if backend == "postgresql":
+        args = {"connect_timeout": 10}
+    elif backend == "duckdb" and read_only:
+        args = {"read_only": True, "config": dict(DUCKDB_READ_ONLY["config"])}
+    engine = create_engine(url, poolclass=NullPool, connect_args=args)
+    if backend == "sqlite" and read_only:
+
+        @event.listens_for(engine, "connect")
+        def _query_only(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA query_only = ON")
+
+    return engine
+
+
+def check_one_select(sql: str) -> None:
+    """Refuse DuckDB SQL that is not exactly one ``SELECT`` (DuckDB's parser decides; ``WITH`` ... is one).
+
+    SQL the parser cannot read is left to the run, which fails with its message.
+
+    Raises
+    ------
+    DataError
+        Several statements, or another kind of statement.
+    """
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error:
+        return  # running it fails with the same parser's message (read_error)
+    kinds = [str(s.type).rsplit(".", 1)[-1] for s in statements]
+    if kinds != ["SELECT"]:
+        shown = ", ".join(kinds) or "none"
+        raise DataError(f"A query must be one SELECT statement (this one has: {shown}).")
+
+
+#: SQLite actions a read needs: its SELECT, reading columns, calling functions, recursive CTEs.
+_SQLITE_READ_ACTIONS = frozenset(
+    getattr(sqlite3, name)
+    for name in ("SQLITE_SELECT", "SQLITE_READ", "SQLITE_FUNCTION", "SQLITE_RECURSIVE")
+    if hasattr(sqlite3, name)
+)
+#: Functions SQLite might know that reach outside the database (none is in Python's build; refused if present).
+_SQLITE_REFUSED_FUNCTIONS = frozenset({"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"})
+
+
+def _sqlite_authorizer(action: int, arg1: str | None, _arg2: str | None, _db: str | None, _trigger: str | None) -> int:
+    if action not in _SQLITE_READ_ACTIONS:
+        return sqlite3.SQLITE_DENY
+    if action == getattr(sqlite3, "SQLITE_FUNCTION", -1) and (_arg2 or "").lower() in _SQLITE_REFUSED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+@contextlib.contextmanager
+def sqlite_read_only(raw: Any) -> Iterator[None]:
+    """While in the block, the SQLite connection ``raw`` prepares only statements that read (no ATTACH, no writes)."""
+    raw.set_authorizer(_sqlite_authorizer)
+    try:
+        yield
+    finally:
+        raw.set_authorizer(None)
+
+
+@contextlib.contextmanager
+def stopped_after(seconds: float | None, stop: Callable[[], None]) -> Iterator[None]:
+    """Call ``stop`` if the block still runs after ``seconds`` (None: never)."""
+    if seconds is None:
+        yield
+        return
+    timer = threading.Timer(seconds, stop)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def scrub(message: str, url: URL) -> str:
@@ -276,7 +395,7 @@ def _check_table(conn: Connection, source: DatabaseSource) -> None:
     raise DataError(f"Table {source.table} not found in {source.safe_url}{hint}.")
 
 
-def test_connection(source: DatabaseSource) -> str:
+def test_connection(source: DatabaseSource, confined: bool = True) -> str:
     """Connect once and check the table exists; a one-line description of the server.
 
     Raises
@@ -286,7 +405,7 @@ def test_connection(source: DatabaseSource) -> str:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = create_engine_for(source.url)
+    engine = create_engine_for(source.url, read_only=confined)
     try:
         with engine.connect() as conn:
             if source.table is not None:
@@ -302,28 +421,47 @@ def test_connection(source: DatabaseSource) -> str:
     return f"connected to {source.url.get_backend_name()} {shown}".strip()
 
 
-def _frame_from_arrow(conn: Connection, sql: str, chunk_rows: int) -> pd.DataFrame:
+def _frame_from_arrow(
+    conn: Connection, sql: str, chunk_rows: int, seconds: float | None, confined: bool
+) -> pd.DataFrame:
     import pyarrow as pa
 
+    if confined:
+        check_one_select(sql)
     raw = conn.connection.driver_connection
-    reader = raw.sql(sql).to_arrow_reader(chunk_rows)
-    table = pa.Table.from_batches(list(reader), schema=reader.schema)
+    with stopped_after(seconds, raw.interrupt):
+        reader = raw.sql(sql).to_arrow_reader(chunk_rows)
+        table = pa.Table.from_batches(list(reader), schema=reader.schema)
     return table.to_pandas()
 
 
-def _frame_from_cursor(conn: Connection, sql: str, chunk_rows: int) -> pd.DataFrame:
+def _frame_from_cursor(
+    conn: Connection, sql: str, chunk_rows: int, seconds: float | None, confined: bool
+) -> pd.DataFrame:
     # The driver's own cursor (tuples made in C; SQLAlchemy's Row objects cost several times more per row);
     # on PostgreSQL a named, server-side cursor, so the server sends ``chunk_rows`` rows at a time.
     raw = conn.connection.driver_connection
-    cursor = raw.cursor(name="segments_read") if conn.dialect.name == "postgresql" else raw.cursor()
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:  # the first statements of the read's transaction
+        raw.execute("SET TRANSACTION READ ONLY")
+        if seconds is not None:
+            raw.execute(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
+    else:  # SQLite: the authorizer refuses all but reading; a deadline through the progress handler
+        end = None if seconds is None else time.monotonic() + seconds
+        raw.set_progress_handler((lambda: int(time.monotonic() > end)) if end is not None else None, 10_000)
+    cursor = raw.cursor(name="segments_read") if postgres else raw.cursor()
+    guard = sqlite_read_only(raw) if confined and conn.dialect.name == "sqlite" else contextlib.nullcontext()
     try:
-        cursor.execute(sql)
+        with guard:
+            cursor.execute(sql)
         columns = [d[0] for d in cursor.description]
         parts = []
         while rows := cursor.fetchmany(chunk_rows):
             parts.append(pd.DataFrame.from_records(rows, columns=columns, coerce_float=True))
     finally:
         cursor.close()
+        if not postgres:
+            raw.set_progress_handler(None, 10_000)
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -377,12 +515,14 @@ class DatabaseTable:
 
 
 def read_source(
-    source: DatabaseSource, chunk_rows: int = DEFAULT_CHUNK_ROWS, limit: int | None = None
+    source: DatabaseSource, chunk_rows: int = DEFAULT_CHUNK_ROWS, limit: int | None = None, confined: bool = True
 ) -> DatabaseTable:
     """Read a table or query into a frame (see the module notes for how rows travel).
 
     ``limit``: read at most that many rows (a preview); the statement is wrapped
-    as ``SELECT * FROM (...) AS source LIMIT n``.
+    as ``SELECT * FROM (...) AS source LIMIT n``, and stopped after
+    :data:`PREVIEW_SECONDS`.  ``confined``: with the database's guards (the
+    module notes); the command line alone passes False.
 
     Raises
     ------
@@ -393,7 +533,8 @@ def read_source(
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = create_engine_for(source.url)
+    engine = create_engine_for(source.url, read_only=confined)
+    seconds = PREVIEW_SECONDS if limit is not None else None
     try:
         try:
             conn = engine.connect()
@@ -403,13 +544,21 @@ def read_source(
             sql = statement(source, conn.dialect)
             if limit is not None:
                 sql = f"SELECT * FROM ({sql}) AS segments_source LIMIT {int(limit)}"
+            started = time.monotonic()
             try:
                 if source.url.get_backend_name() == "duckdb":
-                    frame = _frame_from_arrow(conn, sql, chunk_rows)
+                    frame = _frame_from_arrow(conn, sql, chunk_rows, seconds, confined)
                 else:
-                    frame = _frame_from_cursor(conn, sql, chunk_rows)
+                    frame = _frame_from_cursor(conn, sql, chunk_rows, seconds, confined)
+            except DataError:
+                raise
             except Exception as err:  # every driver raises its own types for a failing statement
                 failure = read_error(err, source)
+                if seconds is not None and time.monotonic() - started >= seconds:
+                    failure = DataError(
+                        f"The preview of {source.name} was stopped after {seconds:g} s; "
+                        'load it with "Use for check and train" (a background job) instead.'
+                    )
             else:
                 failure = None
         if failure is not None:

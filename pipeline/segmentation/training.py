@@ -216,8 +216,8 @@ def load_dataset(
             raise DataError("A column mapping needs a data file (--data); the built-in sample needs none.")
         raw = sample_bytes(settings.sample_rows, settings.sample_seed)
         return dataset_from_bytes(raw, SAMPLE_NAME, settings)
-    if isinstance(path, DatabaseSource):
-        read = read_source(path)
+    if isinstance(path, DatabaseSource):  # the command line's or the server's own --data, not a visitor's query
+        read = read_source(path, confined=False)
         return dataset_from_frame(read.frame, read.identity, read.name, settings, mapping)
     return dataset_from_bytes(file_bytes(path), Path(path).name, settings, mapping)
 
