@@ -20,6 +20,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pipeline.churn.result import population_churn as population_of_customers
+
 #: P(alive) below which a customer counts as likely inactive, when the manifest does not say.
 DEFAULT_THRESHOLD = 0.5
 #: Shown when a model version predates the measurement.
@@ -96,12 +98,13 @@ def how_measured(cm: Mapping[str, Any], value: bool = True) -> str:
 def segment_churn(segment: Mapping[str, Any]) -> dict[str, Any] | None:
     """A segment's measured churn figures, or None."""
     c = segment.get("churn")
-    if isinstance(c, Mapping) and _number(c.get("share_likely_inactive")) is not None:
+    if isinstance(c, Mapping) and number(c.get("share_likely_inactive")) is not None:
         return dict(c)
     return None
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (bools, text, NaN and infinities are not numbers here)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
@@ -110,13 +113,13 @@ def _number(value: Any) -> float | None:
 def share_inactive(segment: Mapping[str, Any]) -> float | None:
     """The segment's measured share of likely inactive customers (None when not measured)."""
     c = segment_churn(segment)
-    return None if c is None else _number(c.get("share_likely_inactive"))
+    return None if c is None else number(c.get("share_likely_inactive"))
 
 
 def value_at_risk(segment: Mapping[str, Any]) -> float | None:
     """Expected lifetime value of the segment's likely inactive customers (None when not measured)."""
     c = segment_churn(segment)
-    return None if c is None else _number(c.get("value_at_risk"))
+    return None if c is None else number(c.get("value_at_risk"))
 
 
 def badge_text(segment: Mapping[str, Any]) -> str:
@@ -142,7 +145,7 @@ def population_churn(segments: Sequence[Mapping[str, Any]]) -> dict[str, float |
         return {"share_likely_inactive": None, "n_likely_inactive": None, "value_at_risk": None, "total_clv": None}
     n_inactive = sum(float(x) * size for x, size in zip(shares, sizes, strict=True))
     risk = [value_at_risk(s) for s in segments]
-    totals = [_number((segment_churn(s) or {}).get("total_clv")) for s in segments]
+    totals = [number((segment_churn(s) or {}).get("total_clv")) for s in segments]
     return {
         "share_likely_inactive": n_inactive / n,
         "n_likely_inactive": round(n_inactive),
@@ -155,28 +158,45 @@ def population_from_customers(customers: Any, thr: float) -> dict[str, float | N
     """All customers' figures from the per-customer ``p_alive`` and ``expected_clv`` columns.
 
     Customers whose ``p_alive`` could not be measured (NaN) are left out of
-    the share.  Returns None when the table has no measured ``p_alive``
-    (then :func:`population_churn` over the segments is used).
+    the share (:func:`pipeline.churn.result.population_churn`); ``n_measured``
+    and ``n_customers`` say how many that leaves.  Returns None when the
+    table has no measured ``p_alive`` (then :func:`population_churn` over the
+    segments is used).
     """
     if "p_alive" not in getattr(customers, "columns", ()):
         return None
-    p = customers["p_alive"].astype("float64")
-    measured = p.notna()
-    if not measured.any():
+    clv = customers["expected_clv"].to_numpy() if "expected_clv" in customers.columns else None
+    pop = population_of_customers(customers["p_alive"].to_numpy(), clv, thr)
+    if pop is None:
         return None
-    inactive = measured & (p < thr)
-    out: dict[str, float | None] = {
-        "share_likely_inactive": float(inactive.sum() / measured.sum()),
-        "n_likely_inactive": int(inactive.sum()),
-        "value_at_risk": None,
-        "total_clv": None,
+    return {
+        "share_likely_inactive": pop.share_likely_inactive,
+        "n_likely_inactive": pop.n_likely_inactive,
+        "value_at_risk": pop.value_at_risk,
+        "total_clv": pop.total_clv,
+        "n_measured": pop.n_measured,
+        "n_customers": pop.n_customers,
     }
-    if "expected_clv" in customers.columns:
-        clv = customers["expected_clv"].astype("float64")
-        if clv[measured].notna().any():
-            out["value_at_risk"] = float(clv[inactive].sum())
-            out["total_clv"] = float(clv[measured].sum())
-    return out
+
+
+def measured_population(manifest: Mapping[str, Any], customers: Any) -> dict[str, float | None] | None:
+    """All customers' figures of a model version (:func:`population_from_customers`), or None when not measured."""
+    cm = churn_model(manifest)
+    return None if cm is None else population_from_customers(customers, threshold(cm))
+
+
+def inactive_caption(pop: Mapping[str, Any], thr: float) -> str:
+    """What the "likely inactive" share counts: ``"224 of 1,071 customers measured, P(alive) < 0.5; 1,169 not measured"``."""
+    n_inactive = pop.get("n_likely_inactive")
+    if n_inactive is None:
+        return "of customers"
+    n_measured, n_customers = pop.get("n_measured"), pop.get("n_customers")
+    if n_measured is not None and n_customers is not None and n_measured < n_customers:
+        return (
+            f"{int(n_inactive):,} of {int(n_measured):,} customers measured, P(alive) < {thr:g}; "
+            f"{int(n_customers) - int(n_measured):,} not measured"
+        )
+    return f"{int(n_inactive):,} customers with P(alive) < {thr:g}"
 
 
 def act_first_order(segments: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -228,13 +248,13 @@ def customer_estimate(cm: Mapping[str, Any], inputs: Mapping[str, float]) -> dic
         )
     except (KeyError, TypeError, ValueError, ArithmeticError):
         return None
-    p_alive = _number(_scalar(out.p_alive))
+    p_alive = number(_scalar(out.p_alive))
     if p_alive is None:
         return None
     return {
         "p_alive": min(1.0, max(0.0, p_alive)),
-        "expected_purchases": _number(_scalar(out.expected_purchases)),
-        "expected_clv": _number(_scalar(out.expected_clv)),
+        "expected_purchases": number(_scalar(out.expected_purchases)),
+        "expected_clv": number(_scalar(out.expected_clv)),
     }
 
 
@@ -273,7 +293,7 @@ def holdout_rows(holdout: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     for g in holdout.get("by_repeat_purchases") or []:
         if not isinstance(g, Mapping):
             continue
-        predicted, actual = _number(g.get("predicted_mean")), _number(g.get("actual_mean"))
+        predicted, actual = number(g.get("predicted_mean")), number(g.get("actual_mean"))
         label = str(g.get("repeat_purchases", "")).strip()
         digits = label.rstrip("+")
         if predicted is None or actual is None or not digits.isdigit():
@@ -282,7 +302,7 @@ def holdout_rows(holdout: Mapping[str, Any] | None) -> list[dict[str, Any]]:
             {
                 "order": int(digits),
                 "label": label,
-                "n_customers": int(_number(g.get("n_customers")) or 0),
+                "n_customers": int(number(g.get("n_customers")) or 0),
                 "predicted": predicted,
                 "actual": actual,
             }
@@ -300,7 +320,7 @@ def holdout_totals(holdout: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """
     if not isinstance(holdout, Mapping):
         return None
-    predicted, actual = _number(holdout.get("predicted_total")), _number(holdout.get("actual_total"))
+    predicted, actual = number(holdout.get("predicted_total")), number(holdout.get("actual_total"))
     if predicted is None or actual is None:
         return None
     period = holdout.get("period") if isinstance(holdout.get("period"), Mapping) else {}
@@ -310,6 +330,6 @@ def holdout_totals(holdout: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "error": (predicted - actual) / actual if actual else None,
         "start": period.get("start"),
         "end": period.get("end"),
-        "n_customers": _number(holdout.get("n_customers")),
+        "n_customers": number(holdout.get("n_customers")),
         "how_measured": str(holdout.get("how_measured") or ""),
     }

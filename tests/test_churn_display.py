@@ -160,7 +160,14 @@ def test_population_figures_from_the_customer_table() -> None:
     table = pd.DataFrame({"p_alive": [0.2, 0.6, float("nan"), 0.4], "expected_clv": [10.0, 20.0, float("nan"), 5.0]})
     pop = churn.population_from_customers(table, 0.5)
     # the unmeasured customer is left out: 2 of 3 likely inactive, their expected value 10 + 5 of 35
-    assert pop == {"share_likely_inactive": 2 / 3, "n_likely_inactive": 2, "value_at_risk": 15.0, "total_clv": 35.0}
+    assert pop == {
+        "share_likely_inactive": 2 / 3,
+        "n_likely_inactive": 2,
+        "value_at_risk": 15.0,
+        "total_clv": 35.0,
+        "n_measured": 3,
+        "n_customers": 4,
+    }
     no_value = churn.population_from_customers(table.assign(expected_clv=float("nan")), 0.5)
     assert no_value["value_at_risk"] is None and no_value["n_likely_inactive"] == 2
     assert churn.population_from_customers(table.assign(p_alive=float("nan")), 0.5) is None
@@ -203,6 +210,31 @@ def test_priority_matrix_places_segments_by_measured_figures(theme: str) -> None
     lines = [s for s in fig.layout.shapes if s.type == "line" and s.y0 == s.y1]
     assert lines and lines[0].y0 == pytest.approx(0.158)
     assert "$500" in b["B"].customdata[0][2]
+
+
+def test_priority_matrix_line_is_the_share_of_the_customers_measured() -> None:
+    # 1 of the 2 customers measured is likely inactive; 2 more were not measured
+    pop = {"share_likely_inactive": 0.5, "n_likely_inactive": 1, "n_measured": 2, "n_customers": 4}
+    fig = segments_fig.priority_figure(THREE, "light", population=pop)
+    lines = [s for s in fig.layout.shapes if s.type == "line" and s.y0 == s.y1]
+    assert lines[0].y0 == 0.5  # not the size-weighted 0.158 of the segments' shares
+    assert "customers measured: 50%" in [a.text for a in fig.layout.annotations]
+    full = segments_fig.priority_figure(THREE, "light", population={**pop, "n_measured": 4})
+    assert "all customers: 50%" in [a.text for a in full.layout.annotations]
+
+
+def test_priority_matrix_without_spend_places_nothing_at_zero() -> None:
+    no_spend = [{**s, "value_share": None} for s in THREE]
+    fig = segments_fig.priority_figure(no_spend, "light")
+    assert not fig.data and "no customer spend" in fig.layout.annotations[0].text
+
+
+def test_inactive_caption_says_how_many_were_measured() -> None:
+    pop = {"n_likely_inactive": 224, "n_measured": 1071, "n_customers": 2240}
+    assert churn.inactive_caption(pop, 0.5) == "224 of 1,071 customers measured, P(alive) < 0.5; 1,169 not measured"
+    assert churn.inactive_caption({**pop, "n_measured": 2240}, 0.5) == "224 customers with P(alive) < 0.5"
+    assert churn.inactive_caption({"n_likely_inactive": 3}, 0.3) == "3 customers with P(alive) < 0.3"  # segments' sum
+    assert churn.inactive_caption({"n_likely_inactive": None}, 0.5) == "of customers"
 
 
 def test_close_bubbles_get_labels_that_do_not_collide() -> None:
@@ -517,3 +549,49 @@ def test_no_fixed_risk_label_is_read_by_the_dashboard() -> None:
         if pattern.search(line)
     ]
     assert offenders == []
+
+
+def test_the_population_share_is_of_the_measured_customers_not_the_segments_sizes() -> None:
+    """Segment A: 100 members, 10 measured, all likely inactive; B: 100 members, all measured, none inactive.
+
+    Weighting the segments' shares (1.0 and 0.0) by their sizes said 50 % and 100 customers; measured, it is
+    10 of the 110 customers measured (9.1 %), and 90 customers could not be measured."""
+    import numpy as np
+
+    from pipeline.churn.result import population_churn
+
+    p_alive = np.r_[np.full(10, 0.1), np.full(90, np.nan), np.full(100, 0.9)]
+    pop = population_churn(p_alive, None, 0.5)
+    assert (pop.n_customers, pop.n_measured, pop.n_likely_inactive, pop.n_not_measured) == (200, 110, 10, 90)
+    assert pop.share_likely_inactive == pytest.approx(10 / 110)
+    assert pop.value_at_risk is None and pop.total_clv is None
+    clv = np.r_[np.full(10, 3.0), np.full(90, 7.0), np.full(100, 1.0)]  # the unmeasured customers' CLV not counted
+    valued = population_churn(p_alive, clv, 0.5)
+    assert (valued.value_at_risk, valued.total_clv) == (30.0, 130.0)
+    assert population_churn(np.full(3, np.nan), clv[:3], 0.5) is None
+
+
+def test_overview_spend_kpis_say_the_period_and_who_is_counted(pages, trained) -> None:
+    v = ArtifactView(trained.artifact)
+    text = text_of(pages["overview"].kpis(v))
+    # the built-in sample is the reference table: its spend covers the last two years, as it documents
+    assert "spend per customer, the last two years (as the source table documents)" in text
+    assert "all customers, the last two years (as the source table documents)" in text
+    # some spend unknown: the total counts the customers with a known spend, and says so
+    customers = v.customers.copy()
+    customers.loc[customers.index[:40], "Customer_Value"] = float("nan")
+    partial = ArtifactView(dataclasses.replace(trained.artifact, customers=customers))
+    assert f"the {len(customers) - 40:,} customers with a known spend" in text_of(pages["overview"].kpis(partial))
+
+
+def test_overview_value_concentration_without_spend_is_not_measured(pages, trained) -> None:
+    manifest = copy.deepcopy(trained.artifact.manifest)
+    manifest["artifact_id"] = "fabricated-no-spend"
+    for s in manifest["segments"]:
+        s["value_share"] = None
+    customers = trained.artifact.customers.drop(columns=["Customer_Value"])
+    v = ArtifactView(dataclasses.replace(trained.artifact, manifest=manifest, customers=customers))
+    cards = pages["overview"].kpis(v)
+    concentration = next(text_of(c) for c in cards if "Value concentration" in text_of(c))
+    assert "not measured" in concentration and "no customer spend" in concentration
+    assert "of customers" not in concentration  # no segment named as if it held the spend

@@ -661,3 +661,13 @@ def test_overview_captions_use_the_period_and_count_customers(dash_app) -> None:
     }
     text = str(overview.quality_summary(dq, 23_570))
     assert "23,570" in text and "customers kept" in text and "69,404" not in text
+
+
+def test_the_spend_period_is_the_one_the_data_gives() -> None:
+    from pipeline.features.definitions import spend_period
+
+    period = "1997-01-01 to 1998-06-30 (18 months)"
+    assert spend_period("transactions", period) == period  # a log's spend is summed over its measured period
+    assert spend_period("marketing", period) == "the last two years (as the source table documents)"
+    # a mapped table's enrolment dates are not the period its spend covers
+    assert spend_period("customer_table", period) == "period not stated in the data"

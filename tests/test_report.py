@@ -14,10 +14,12 @@ import subprocess
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pptx import Presentation
 
 from pipeline.cli import main
 from pipeline.errors import DataError
@@ -142,6 +144,75 @@ def test_story_says_not_measured_with_the_reason() -> None:
     assert story.act_first_basis.startswith("Ranked by share of spend, because churn risk was not measured")
     assert story.priority.x_label == "Share of customers"
     assert story.method.churn == "not measured: the table has no purchase dates"
+
+
+def test_likely_inactive_is_a_share_of_the_customers_measured() -> None:
+    """Customers whose activity could not be measured count in no share (the segments' sizes would count them)."""
+    # Alpha: 3 members, one measured and inactive, two not measured; Beta: 1 member, measured, active
+    customers = TINY_CUSTOMERS.assign(p_alive=[0.1, np.nan, np.nan, 0.9], expected_clv=[40.0, 7.0, 7.0, 300.0])
+    manifest = tiny_manifest()
+    manifest["segments"][0]["churn"] = {
+        "share_likely_inactive": 1.0,
+        "mean_p_alive": 0.1,
+        "mean_clv": 40.0,
+        "value_at_risk": 40.0,
+    }
+    manifest["segments"][1]["churn"] = {
+        "share_likely_inactive": 0.0,
+        "mean_p_alive": 0.9,
+        "mean_clv": 300.0,
+        "value_at_risk": 0.0,
+    }
+    story = build_story(manifest, customers, "Acme", dt.date(2026, 11, 30))
+    # 1 of the 2 measured (50 %), not 3 of 4 (the size-weighted 75 %); $40 at risk, not the unmeasured $14
+    assert story.glance[2] == (
+        "50% of the 2 customers whose activity could be measured are likely inactive (probability of being active "
+        "below 0.5); 2 could not be measured; $40 of expected lifetime value over 12 months is at risk."
+    )
+    kpis = {k.label: (k.value, k.note) for k in story.kpis}
+    assert kpis["Likely inactive"] == ("50%", "of the 2 customers measured")
+    assert kpis["Value at risk"][0] == "$40"
+    # every customer measured: the sentence and the KPI as before
+    full = build_story(
+        tiny_manifest(), TINY_CUSTOMERS.assign(p_alive=[0.1, 0.9, 0.9, 0.1]), "Acme", dt.date(2026, 11, 30)
+    )
+    assert full.glance[2].startswith("50% of customers are likely inactive (probability of being active below 0.5)")
+    assert {k.label: k.note for k in full.kpis}["Likely inactive"] == "of customers (measured)"
+
+
+def test_without_spend_nothing_is_placed_at_zero_spend(tmp_path: Path) -> None:
+    manifest = tiny_manifest()
+    for seg in manifest["segments"]:
+        seg["value_share"] = None
+        seg["churn"]["value_at_risk"] = None
+    story = build_story(manifest, TINY_CUSTOMERS, "Acme", dt.date(2026, 11, 30))
+    assert story.priority.y_label == "Share of customers (spend not measured)"
+    assert sorted((p.name, p.x, p.y) for p in story.priority.points) == [("Alpha", 1 / 3, 0.75), ("Beta", 1.0, 0.25)]
+    assert story.act_first_basis == (
+        "Ranked by measured likely inactive customers: the data has no customer spend (no value at risk)."
+    )
+    # 1 likely inactive in each segment: a tie, kept in the story's order (most spend first: here by size)
+    assert [(a.name, a.reason) for a in story.act_first] == [
+        ("Alpha", "33% likely inactive, 75% of customers"),
+        ("Beta", "100% likely inactive, 25% of customers"),
+    ]
+    assert "Value concentration" not in {k.label for k in story.kpis}
+    assert story.glance[1] == "Value concentration not measured: the data has no customer spend."
+    neither = tiny_manifest(churn=False)
+    for seg in neither["segments"]:
+        seg["value_share"] = None
+    bare = build_story(neither, TINY_CUSTOMERS, "Acme", dt.date(2026, 11, 30))
+    assert bare.priority.points == () and "no matrix to draw" in bare.priority.note
+    assert bare.act_first_basis == "Ranked by size: neither churn risk nor spend is measured for this data."
+    assert [a.name for a in bare.act_first] == ["Alpha", "Beta"]
+    # the report draws no empty matrix: it says why there is none
+    html = write_report(bare, tmp_path / "bare.html", None).read_text()
+    section = html[html.index('id="priority"') :].split("</section>")[0]
+    assert "<svg" not in section and "no matrix to draw" in section
+    deck = Presentation(str(write_report(bare, tmp_path / "bare.pptx", None)))
+    slide = next(sl for sl in deck.slides if sl.shapes.title.text.startswith("Priority matrix"))
+    assert not any(sh.has_chart for sh in slide.shapes)
+    assert any("no matrix to draw" in sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
 
 
 def test_html_is_self_contained(tmp_path: Path) -> None:

@@ -384,3 +384,25 @@ def test_a_spark_stop_that_hangs_ends_its_jvm_instead_of_holding_the_run() -> No
     prompt = session()
     assert stop_within(prompt, 5) is True
     assert not prompt.sparkContext._gateway.proc.killed
+
+
+def test_both_engines_share_out_only_the_spend_the_data_gives(
+    spark: object, tmp_path: Path, settings: Settings
+) -> None:
+    """Customers with a missing spend column have no measured spend: neither engine counts the median for them."""
+    from pipeline.engines import spark as spark_engine
+
+    table, _truth = generate_sample(ROWS, seed=7)
+    table.loc[table.index[:150], "MntGoldProds"] = np.nan  # a part missing: the customer's total is missing
+    path = tmp_path / "gaps.csv"
+    path.write_bytes(to_text_bytes(table, sep=","))
+    default = train(load_dataset(path, settings), settings)
+    trained = spark_engine.train(path, settings)
+    for result in (default, trained):
+        customers = _by_id(result)
+        assert customers["Customer_Value"].isna().sum() == 150  # stored as the data gives it
+        spend = customers.groupby("Segment")["Customer_Value"].sum()  # NaN left out
+        shares = {s["key"]: s["value_share"] for s in result.artifact.manifest["segments"]}
+        assert shares == pytest.approx((spend / spend.sum()).to_dict())
+    by_name = [{s["name"]: s["value_share"] for s in r.artifact.manifest["segments"]} for r in (default, trained)]
+    assert by_name[0] == pytest.approx(by_name[1], abs=0.01)

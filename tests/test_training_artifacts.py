@@ -334,3 +334,36 @@ def test_an_error_in_the_churn_fit_is_raised_by_fit_segmentation(
     monkeypatch.setattr("pipeline.churn.measure.measure_churn", broken)
     with pytest.raises(DataError, match="the churn fit broke"):
         fit_segmentation(small(fresh)[0], fresh)
+
+
+def test_value_share_counts_only_the_spend_the_data_gives() -> None:
+    """A customer whose spend is missing is placed with the median spend, but adds nothing to a share of spend."""
+    from pipeline.segmentation.manifest import describe_segments
+    from pipeline.segmentation.naming import SegmentName
+
+    # segment 0: 100 and unknown; segment 1: 900 and 1000.  Measured spend 2000: 5 % and 95 %.
+    raw = pd.DataFrame({"Customer_Value": [100.0, np.nan, 900.0, 1000.0]})
+    imputed = raw.fillna(raw.median())  # the pipeline's median imputation: the unknown spend becomes 900
+    customers = raw.assign(Cluster=[0, 0, 1, 1])
+    names = [
+        SegmentName(
+            label=i,
+            key=f"s{i}",
+            archetype="x",
+            name=f"S{i}",
+            objective="",
+            actions=(),
+            colour="#000",
+            evidence="",
+            match_distance=0.0,
+        )
+        for i in (0, 1)
+    ]
+    segments = describe_segments(imputed, customers, names)
+    assert [s["value_share"] for s in segments] == [pytest.approx(0.05), pytest.approx(0.95)]
+    # the centroid is the model's (imputed) view; the share is the measured spend's
+    assert segments[0]["centroid"]["Customer_Value"] == pytest.approx(500.0)
+    # without the raw column (older callers) the imputed spend is all there is
+    assert describe_segments(imputed, customers.drop(columns="Customer_Value"), names)[0][
+        "value_share"
+    ] == pytest.approx(1000.0 / 2900.0)

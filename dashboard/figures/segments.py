@@ -152,7 +152,12 @@ def priority_order(segments: Sequence[Mapping[str, Any]]) -> list[Mapping[str, A
     return churn.act_first_order(segments)
 
 
-def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measured: str | None = None) -> go.Figure:
+def priority_figure(
+    segments: Sequence[Mapping[str, Any]],
+    theme: str,
+    not_measured: str | None = None,
+    population: Mapping[str, Any] | None = None,
+) -> go.Figure:
     """Priority matrix: share of total spend (x) against the measured share likely inactive (y), bubble = customers.
 
     Parameters
@@ -164,7 +169,12 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measu
         ``"light"`` or ``"dark"``.
     not_measured : str, optional
         Why inactivity is not measured (then the figure says so instead of
-        placing segments on an axis nobody measured).
+        placing segments on an axis nobody measured).  Without customer spend
+        the figure says that too.
+    population : mapping, optional
+        All customers' figures (:func:`dashboard.churn.population_from_customers`):
+        the dotted line is its share likely inactive, over the customers
+        measured.  Without it, the segments' shares weighted by size.
 
     Returns
     -------
@@ -181,6 +191,8 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measu
         return empty_figure(
             "Customer activity is not measured for this data,<br>so segments cannot be placed by it.", theme
         )
+    if all(s.get("value_share") is None for s in segments):
+        return empty_figure("The data has no customer spend,<br>so segments cannot be placed by value.", theme)
     dark = theme == "dark"
     xs = [float(s.get("value_share") or 0.0) for s in segments]
     ys = [float(y) for y in ys_or_none]  # type: ignore[arg-type]
@@ -189,7 +201,14 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measu
     total = max(sum(sizes), 1)
     x_max = max([*xs, 0.1]) * 1.3
     x_mid = 1.0 / len(segments)
-    y_mid = sum(y * n for y, n in zip(ys, sizes, strict=True)) / total
+    measured_share = churn.number(population.get("share_likely_inactive")) if population else None
+    if measured_share is not None:  # over the customers measured (dashboard.churn.population_from_customers)
+        y_mid = measured_share
+        partial = (population.get("n_measured") or 0) < (population.get("n_customers") or 0)  # type: ignore[union-attr]
+        line_label = f"customers measured: {y_mid:.0%}" if partial else f"all customers: {y_mid:.0%}"
+    else:  # the segments' shares weighted by size: every member counted as measured
+        y_mid = sum(y * n for y, n in zip(ys, sizes, strict=True)) / total
+        line_label = f"all customers: {y_mid:.0%}"
     y_top = min(1.0, max([*ys, 0.1]) * 1.15 + 0.05)
     # room below 0 and above the top for the bubbles and the quadrant labels
     y_range = [-0.2 * y_top, y_top * 1.12]
@@ -233,7 +252,7 @@ def priority_figure(segments: Sequence[Mapping[str, Any]], theme: str, not_measu
     fig.add_annotation(
         x=x_max * 0.995,
         y=y_mid,
-        text=f"all customers: {y_mid:.0%}",
+        text=line_label,
         showarrow=False,
         xanchor="right",
         yanchor="bottom",

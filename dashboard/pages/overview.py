@@ -15,6 +15,7 @@ from dashboard.figures.overview import segment_share_figure
 from dashboard.first_render import session_choice
 from dashboard.report_menu import report_menu
 from dashboard.services import ArtifactView, view
+from pipeline.features.definitions import spend_period
 
 dash.register_page(
     __name__,
@@ -89,29 +90,29 @@ def kpis(v: ArtifactView) -> list[dbc.Col]:
         ),
     ]
     if value is not None:
+        spent = spend_period(v.manifest["data"].get("kind", ""), period_text(v.manifest))
+        known = int(value.notna().sum())
+        who = "all customers" if known == n else f"the {known:,} customers with a known spend"
         items += [
             kpi_card(
-                "Avg customer value",
-                fmt_money(float(value.mean())),
-                f"spend per customer, {period_text(v.manifest)}",
-                "currency-dollar",
+                "Avg customer value", fmt_money(float(value.mean())), f"spend per customer, {spent}", "currency-dollar"
             ),
-            kpi_card(
-                "Total customer value",
-                fmt_money(float(value.sum())),
-                f"all customers, {period_text(v.manifest)}",
-                "cash-stack",
-            ),
+            kpi_card("Total customer value", fmt_money(float(value.sum())), f"{who}, {spent}", "cash-stack"),
         ]
-    items += [
-        *churn_kpis(v),
-        kpi_card(
-            "Value concentration",
-            f"{fmt_pct(top.get('value_share'))} of spend",
-            f"{top['name']}: {fmt_pct(top['share'])} of customers",
-            "pie-chart",
-        ),
-    ]
+    items.extend(churn_kpis(v))
+    if top.get("value_share") is None:
+        items.append(
+            kpi_card("Value concentration", "not measured", None, "pie-chart", note="The data has no customer spend.")
+        )
+    else:
+        items.append(
+            kpi_card(
+                "Value concentration",
+                f"{fmt_pct(top.get('value_share'))} of spend",
+                f"{top['name']}: {fmt_pct(top['share'])} of customers",
+                "pie-chart",
+            )
+        )
     return [dbc.Col(i, xs=6, md=4, xl=True) for i in items]
 
 
@@ -130,12 +131,11 @@ def churn_kpis(v: ArtifactView) -> list[dbc.Card]:
     measured_by = "BG/NBD model of each customer's purchases"
     thr = churn.threshold(cm)
     pop = churn.population_from_customers(v.customers, thr) or churn.population_churn(v.segments)
-    share, n_inactive = pop["share_likely_inactive"], pop["n_likely_inactive"]
     note = churn.how_measured(cm)
     inactive = kpi_card(
         "Likely inactive",
-        fmt_pct(share),
-        f"{n_inactive:,} customers with P(alive) < {thr:g}" if n_inactive is not None else "of customers",
+        fmt_pct(pop["share_likely_inactive"]),
+        churn.inactive_caption(pop, thr),
         "hourglass-bottom",
         note=measured_by,
         tooltip=churn.how_measured(cm, value=False),

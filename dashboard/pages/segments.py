@@ -348,7 +348,8 @@ def contents(v: ArtifactView, theme: str) -> tuple[Any, ...]:
     """Priority matrix, ranking and how the matrix is measured, for ``v``."""
     cm = churn.churn_model(v.manifest)
     reason = None if cm is not None else churn.not_measured_reason(v.manifest)
-    return priority_figure(v.segments, theme, reason), priority_list(v), matrix_note(v)
+    pop = churn.measured_population(v.manifest, v.customers)
+    return priority_figure(v.segments, theme, reason, pop), priority_list(v), matrix_note(v)
 
 
 when_in_view(ids.SEGMENTS_CARDS, ids.SEGMENTS_CARDS_WANTED)

@@ -256,6 +256,67 @@ def segment_churn(
     return SegmentChurn(**out)
 
 
+@dataclasses.dataclass(frozen=True)
+class PopulationChurn:
+    """All customers' churn figures, over the customers whose ``p_alive`` could be measured.
+
+    Attributes
+    ----------
+    n_customers, n_measured : int
+        Customers in the table, and those with a measured ``p_alive``.
+    n_likely_inactive : int
+        Measured customers with ``p_alive`` below the threshold.
+    share_likely_inactive : float
+        ``n_likely_inactive / n_measured``: a share of the measured customers,
+        never of customers who could not be measured.
+    value_at_risk, total_clv : float or None
+        Expected CLV of the likely inactive, and of all measured customers;
+        None without a spend model.
+    """
+
+    n_customers: int
+    n_measured: int
+    n_likely_inactive: int
+    share_likely_inactive: float
+    value_at_risk: float | None
+    total_clv: float | None
+
+    @property
+    def n_not_measured(self) -> int:
+        """Customers whose ``p_alive`` could not be measured."""
+        return self.n_customers - self.n_measured
+
+
+def population_churn(p_alive: np.ndarray, clv: np.ndarray | None, threshold: float) -> PopulationChurn | None:
+    """All customers' figures from each customer's ``p_alive`` and expected CLV (None when none is measured).
+
+    The one computation behind the overview's KPIs, the report's and the
+    priority matrix's line for all customers: a segment's share is over its
+    measured members, so weighting the segments' shares by their sizes would
+    count customers who were never measured.
+    """
+    p = np.asarray(p_alive, dtype="float64")
+    measured = np.isfinite(p)
+    if not measured.any():
+        return None
+    inactive = measured & (p < threshold)
+    value_at_risk = total_clv = None
+    if clv is not None:
+        v = np.asarray(clv, dtype="float64")
+        valued = measured & np.isfinite(v)
+        if valued.any():
+            value_at_risk = float(v[valued & inactive].sum())
+            total_clv = float(v[valued].sum())
+    return PopulationChurn(
+        n_customers=int(p.size),
+        n_measured=int(measured.sum()),
+        n_likely_inactive=int(inactive.sum()),
+        share_likely_inactive=float(inactive.sum() / measured.sum()),
+        value_at_risk=value_at_risk,
+        total_clv=total_clv,
+    )
+
+
 def not_measured(n: int, reason: str, settings: Settings) -> ChurnMeasurement:
     """A :class:`ChurnMeasurement` that says why nothing was measured."""
     nan = np.full(n, np.nan)

@@ -165,6 +165,10 @@ def spark_artifact_id(name: str, data_hash: str, settings: Settings) -> str:
     return artifact_id(name, data_hash, tagged)
 
 
+#: The column keeping each customer's spend before the median fills the gaps (describe_segments' measured spend).
+MEASURED_VALUE = "_measured_value"
+
+
 def _scaled_columns(frame: SparkFrame, feats: list[str], scaling: str) -> SparkFrame:
     """``_b_<f>``: the value the scaler standardises (``log1p`` of it, negatives clipped, for that scaling)."""
     from pyspark.sql import functions as F
@@ -272,9 +276,9 @@ def fit_segmentation(
     if empty:
         raise DataError(f"{name}: the feature(s) {', '.join(empty)} have no values.")
     medians = np.array([q[0] for q in quantiles])
-    imputed = _scaled_columns(
-        customers.fillna(dict(zip(feats, medians.tolist(), strict=True))), feats, settings.scaling
-    )
+    # the spend as the data gives it (null where missing), for the share of spend: imputed spend was never measured
+    measured = customers.withColumn(MEASURED_VALUE, F.col("Customer_Value")) if "Customer_Value" in feats else customers
+    imputed = _scaled_columns(measured.fillna(dict(zip(feats, medians.tolist(), strict=True))), feats, settings.scaling)
     moments = imputed.agg(
         F.count(F.lit(1)).alias("n"),
         *[F.avg(c).alias(f"m_{c}") for f in feats for c in (f, f"_b_{f}")],
@@ -309,7 +313,7 @@ def fit_segmentation(
             *[F.avg(f).alias(f"c_{f}") for f in feats],
             *[F.avg(f"_z_{f}").alias(f"z_{f}") for f in feats],
             *[F.avg(c).alias(f"p_{c}") for c in profile if c not in feats],
-            *([F.sum("Customer_Value").alias("value")] if "Customer_Value" in feats else []),
+            *([F.sum(MEASURED_VALUE).alias("value")] if "Customer_Value" in feats else []),  # nulls left out
         )
         .toPandas()
         .astype({"Cluster": int})
@@ -320,6 +324,8 @@ def fit_segmentation(
     z = (centroid - mu) / np.where(sd > 0, sd, 1.0)
 
     stored = labelled.drop("features", *[c for c in labelled.columns if c.startswith(("_b_", "_z_", "probability"))])
+    if MEASURED_VALUE in stored.columns:  # the stored spend as the data gives it, as the default engine stores it
+        stored = stored.withColumn("Customer_Value", F.col(MEASURED_VALUE)).drop(MEASURED_VALUE)
     if n > STORED_ROWS:
         stored = stored.sample(fraction=min(1.0, 1.05 * STORED_ROWS / n), seed=settings.random_state).limit(STORED_ROWS)
     table = stored.toPandas()

@@ -290,6 +290,21 @@ def data_period(customers: pd.DataFrame, as_of: dt.date) -> DataPeriod:
     return DataPeriod(start, as_of, f"{start.isoformat()} to {as_of.isoformat()} ({length})")
 
 
+def spend_period(kind: str, period_text: str) -> str:
+    """The period a customer's spend covers, as far as the data shows it (see :func:`describe_features`).
+
+    A log's spend is summed over its measured period (``period_text``); the
+    reference table documents "the last two years"; a mapped customer table's
+    spend covers whatever period its export did, which the data does not say
+    (its enrolment dates are not that period).
+    """
+    if kind == "transactions":
+        return period_text
+    if kind == "marketing":
+        return "the last two years (as the source table documents)"
+    return "period not stated in the data"
+
+
 def describe_features(kind: str, period: DataPeriod | None = None) -> dict[str, dict[str, str]]:
     """Formula and description overrides per feature for one kind of input.
 

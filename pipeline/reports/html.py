@@ -121,9 +121,10 @@ def _segment_page(s: SegmentStory) -> str:
 
 
 def _priority(story: ReportStory) -> str:
+    chart = priority_chart(story.priority) if story.priority.points else ""  # nothing measured to place
     return (
         '<section class="page" id="priority"><h2>Priority matrix: value against measured risk</h2>'
-        f'{priority_chart(story.priority)}<p class="note">{escape(story.priority.note)}</p></section>'
+        f'{chart}<p class="note">{escape(story.priority.note)}</p></section>'
     )
 
 

@@ -193,6 +193,9 @@ def _priority_slide(deck: _Deck) -> None:
         [m.note, f"x: {m.x_label}; y: {m.y_label}; bubble size: customers."]
         + [f"{p.name}: x {pct(p.x)}, y {pct(p.y)}, {count(p.size)} customers." for p in m.points],
     )
+    if not m.points:  # nothing measured to place: the slide says so (its note)
+        deck.text(slide, [m.note], Inches(0.5), Inches(1.5), Inches(12.3), 18)
+        return
     data = BubbleChartData(number_format="0%")
     for p in m.points:
         series = data.add_series(p.name)

@@ -20,7 +20,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from pipeline.churn.result import PopulationChurn, population_churn
 
 #: Profile attributes shown against the average, in this order, when the data has them.
 PROFILE_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -347,7 +350,35 @@ def _segments(
     return tuple(sorted(out, key=lambda g: (-(g.value_share or 0.0), -g.size, g.name)))
 
 
-def _glance(segments: Sequence[SegmentStory], n: int, churn: Mapping[str, Any], measured: bool) -> tuple[str, ...]:
+def population(segments: Sequence[SegmentStory], customers: pd.DataFrame, threshold: float) -> PopulationChurn | None:
+    """All customers' churn figures: from each customer's ``p_alive`` (:func:`pipeline.churn.result.population_churn`).
+
+    A table without ``p_alive`` (a model saved before it was kept per
+    customer) falls back to the segments' shares weighted by their sizes,
+    which counts every member as measured.
+    """
+    if "p_alive" in customers.columns:
+        clv = customers["expected_clv"].to_numpy() if "expected_clv" in customers.columns else None
+        return population_churn(customers["p_alive"].to_numpy(), clv, threshold)
+    risky = [s for s in segments if s.risk]
+    n = sum(s.size for s in risky)
+    if not risky or n == 0:
+        return None
+    n_inactive = sum(s.risk.share_likely_inactive * s.size for s in risky)
+    at_risk = [s.risk.value_at_risk for s in risky]
+    return PopulationChurn(
+        n_customers=n,
+        n_measured=n,
+        n_likely_inactive=round(n_inactive),
+        share_likely_inactive=n_inactive / n,
+        value_at_risk=None if any(v is None for v in at_risk) else float(np.sum(at_risk)),
+        total_clv=None,
+    )
+
+
+def _glance(
+    segments: Sequence[SegmentStory], n: int, churn: Mapping[str, Any], pop: PopulationChurn | None
+) -> tuple[str, ...]:
     lines = [f"{count(n)} customers in {len(segments)} segments."]
     valued = [s for s in segments if s.value_share is not None]
     if valued:
@@ -355,13 +386,18 @@ def _glance(segments: Sequence[SegmentStory], n: int, churn: Mapping[str, Any], 
         lines.append(f"{top.name} holds {pct(top.value_share)} of spend with {pct(top.share)} of customers.")
     else:
         lines.append(f"Value concentration {NOT_MEASURED}: the data has no customer spend.")
-    if measured:
-        inactive = sum(s.risk.share_likely_inactive * s.size for s in segments if s.risk) / max(1, n)
-        at_risk = [s.risk.value_at_risk for s in segments if s.risk and s.risk.value_at_risk is not None]
-        text = f"{pct(inactive)} of customers are likely inactive (probability of being active below {churn.get('inactive_threshold', 0.5):g})"
-        if at_risk:
+    if pop is not None:
+        below = f"probability of being active below {churn.get('inactive_threshold', 0.5):g}"
+        if pop.n_not_measured:
+            text = (
+                f"{pct(pop.share_likely_inactive)} of the {count(pop.n_measured)} customers whose activity could be "
+                f"measured are likely inactive ({below}); {count(pop.n_not_measured)} could not be measured"
+            )
+        else:
+            text = f"{pct(pop.share_likely_inactive)} of customers are likely inactive ({below})"
+        if pop.value_at_risk is not None:
             text += (
-                f"; {amount(sum(at_risk), '$')} of expected lifetime value over "
+                f"; {amount(pop.value_at_risk, '$')} of expected lifetime value over "
                 f"{churn.get('horizon_months')} months is at risk"
             )
         lines.append(text + ".")
@@ -370,18 +406,23 @@ def _glance(segments: Sequence[SegmentStory], n: int, churn: Mapping[str, Any], 
     return tuple(lines)
 
 
-def _kpis(segments: Sequence[SegmentStory], n: int, churn: Mapping[str, Any], measured: bool) -> tuple[Kpi, ...]:
+def _kpis(
+    segments: Sequence[SegmentStory], n: int, churn: Mapping[str, Any], pop: PopulationChurn | None
+) -> tuple[Kpi, ...]:
     out = [Kpi("Customers", count(n), "in the data set"), Kpi("Segments", str(len(segments)), "found by the model")]
     valued = [s for s in segments if s.value_share is not None]
     if valued:
         out.append(Kpi("Value concentration", pct(valued[0].value_share), f"of spend in {valued[0].name}"))
-    if measured:
-        inactive = sum(s.risk.share_likely_inactive * s.size for s in segments if s.risk) / max(1, n)
-        out.append(Kpi("Likely inactive", pct(inactive), "of customers (measured)"))
-        at_risk = [s.risk.value_at_risk for s in segments if s.risk and s.risk.value_at_risk is not None]
-        if at_risk:
+    if pop is not None:
+        of = f"of the {count(pop.n_measured)} customers measured" if pop.n_not_measured else "of customers (measured)"
+        out.append(Kpi("Likely inactive", pct(pop.share_likely_inactive), of))
+        if pop.value_at_risk is not None:
             out.append(
-                Kpi("Value at risk", amount(sum(at_risk), "$"), f"expected over {churn.get('horizon_months')} months")
+                Kpi(
+                    "Value at risk",
+                    amount(pop.value_at_risk, "$"),
+                    f"expected over {churn.get('horizon_months')} months",
+                )
             )
     else:
         out.append(Kpi("Churn risk", NOT_MEASURED, str(churn.get("reason") or "no churn model")))
@@ -389,19 +430,30 @@ def _kpis(segments: Sequence[SegmentStory], n: int, churn: Mapping[str, Any], me
 
 
 def _priority(segments: Sequence[SegmentStory], measured: bool) -> PriorityMatrix:
+    spend = any(s.value_share is not None for s in segments)
+
+    def y(s: SegmentStory) -> float:  # share of spend; share of customers when spend is not measured
+        return (s.value_share or 0.0) if spend else s.share
+
+    y_label = "Share of spend" if spend else "Share of customers (spend not measured)"
     if measured:
         points = tuple(
-            PriorityPoint(s.name, s.colour, s.risk.share_likely_inactive, s.value_share or 0.0, s.size)
-            for s in segments
-            if s.risk
+            PriorityPoint(s.name, s.colour, s.risk.share_likely_inactive, y(s), s.size) for s in segments if s.risk
         )
+        note = (
+            "Top right: much of the spend and a high measured risk of losing it. Bubble area: customers."
+            if spend
+            else "The data has no customer spend, so the matrix shows measured risk against size. Bubble area: customers."
+        )
+        return PriorityMatrix(points, "Share of customers likely inactive (measured)", y_label, note)
+    if not spend:
         return PriorityMatrix(
-            points,
-            "Share of customers likely inactive (measured)",
-            "Share of spend",
-            "Top right: much of the spend and a high measured risk of losing it. Bubble area: customers.",
+            (),
+            "Share of customers",
+            y_label,
+            "Neither churn risk nor spend is measured for this data: no matrix to draw.",
         )
-    points = tuple(PriorityPoint(s.name, s.colour, s.share, s.value_share or 0.0, s.size) for s in segments)
+    points = tuple(PriorityPoint(s.name, s.colour, s.share, y(s), s.size) for s in segments)
     return PriorityMatrix(
         points,
         "Share of customers",
@@ -427,16 +479,34 @@ def _act_first(segments: Sequence[SegmentStory], measured: bool) -> tuple[tuple[
             )
             for i, s in enumerate(ranked)
         ), basis
-    basis = (
-        "Ranked by share of spend, because churn risk was not measured for this data (no value at risk to rank by)."
-        if not measured
-        else "Ranked by share of spend (no spend model, so no value at risk)."
-    )
-    ranked = sorted(segments, key=lambda s: -(s.value_share or 0.0))
-    return tuple(
-        ActFirst(i + 1, s.name, f"{pct(s.value_share)} of spend, {pct(s.share)} of customers", first(s))
-        for i, s in enumerate(ranked)
-    ), basis
+    if any(s.value_share is not None for s in segments):
+        basis = (
+            "Ranked by share of spend, because churn risk was not measured for this data (no value at risk to rank by)."
+            if not measured
+            else "Ranked by share of spend (no spend model, so no value at risk)."
+        )
+        ranked = sorted(segments, key=lambda s: -(s.value_share or 0.0))
+        return tuple(
+            ActFirst(i + 1, s.name, f"{pct(s.value_share)} of spend, {pct(s.share)} of customers", first(s))
+            for i, s in enumerate(ranked)
+        ), basis
+    if measured:
+        basis = "Ranked by measured likely inactive customers: the data has no customer spend (no value at risk)."
+        ranked = sorted(segments, key=lambda s: -((s.risk.share_likely_inactive if s.risk else 0.0) * s.size))
+        return tuple(
+            ActFirst(
+                i + 1,
+                s.name,
+                f"{pct(s.risk.share_likely_inactive)} likely inactive, {pct(s.share)} of customers"
+                if s.risk
+                else f"{pct(s.share)} of customers; churn risk {NOT_MEASURED}",
+                first(s),
+            )
+            for i, s in enumerate(ranked)
+        ), basis
+    basis = "Ranked by size: neither churn risk nor spend is measured for this data."
+    ranked = sorted(segments, key=lambda s: -s.size)
+    return tuple(ActFirst(i + 1, s.name, f"{pct(s.share)} of customers", first(s)) for i, s in enumerate(ranked)), basis
 
 
 def _method(manifest: Mapping[str, Any], churn: Mapping[str, Any], measured: bool) -> Method:
@@ -509,6 +579,7 @@ def build_story(
     measured = measured and any(s.risk for s in segments)
     n = int(data.get("n_customers", sum(s.size for s in segments)))
     act_first, basis = _act_first(segments, measured)
+    pop = population(segments, customers, float(churn.get("inactive_threshold", 0.5))) if measured else None
     return ReportStory(
         brand=(brand or "").strip() or "Customer segments",
         dataset=str(data.get("name", "")),
@@ -519,8 +590,8 @@ def build_story(
         n_customers=n,
         n_segments=len(segments),
         period=str((data.get("period") or {}).get("text", "")),
-        glance=_glance(segments, n, churn, measured),
-        kpis=_kpis(segments, n, churn, measured),
+        glance=_glance(segments, n, churn, pop),
+        kpis=_kpis(segments, n, churn, pop),
         churn_measured=measured,
         segments=segments,
         priority=_priority(segments, measured),

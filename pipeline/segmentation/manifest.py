@@ -89,9 +89,13 @@ def describe_segments(
 
     ``churn`` gives each segment its ``churn`` figures
     (:class:`pipeline.churn.result.SegmentChurn`), or None when not measured.
+    A segment's ``value_share`` is its part of the spend the data gives: a
+    customer whose spend is missing adds nothing to it (the model places
+    them with the median spend, but that spend was never measured), as in
+    the Spark engine and the overview's total.
     """
     n = len(customers)
-    value = imputed.get("Customer_Value", None)
+    value = measured_value(imputed, customers)
     total_value = float(value.sum()) if value is not None else 0.0
     profile_cols = [c for c in ("Age", "Income", "Children", "Recency", "Web_Visits", "Complain") if c in customers]
     z = standardised_centroids(imputed, customers["Cluster"].to_numpy())
@@ -115,6 +119,15 @@ def describe_segments(
             entry["actions"] = known_facts(imputed, members, entry)
         out.append(entry)
     return out
+
+
+def measured_value(imputed: pd.DataFrame, customers: pd.DataFrame) -> pd.Series | None:
+    """Each customer's spend as the data gives it (NaN where missing), or None when spend is not a feature."""
+    if "Customer_Value" not in imputed:
+        return None
+    if "Customer_Value" in customers:
+        return pd.to_numeric(customers["Customer_Value"], errors="coerce")
+    return imputed["Customer_Value"]
 
 
 def known_facts(imputed: pd.DataFrame, members: np.ndarray, entry: dict[str, Any]) -> list[str]:
