@@ -575,8 +575,8 @@ def test_overview_spend_kpis_say_the_period_and_who_is_counted(pages, trained) -
     v = ArtifactView(trained.artifact)
     text = text_of(pages["overview"].kpis(v))
     # the built-in sample is the reference table: its spend covers the last two years, as it documents
-    assert "spend per customer, the last two years (as the source table documents)" in text
-    assert "all customers, the last two years (as the source table documents)" in text
+    assert "spend per customer, the last two years, per the source table" in text
+    assert "all customers, the last two years, per the source table" in text
     # some spend unknown: the total counts the customers with a known spend, and says so
     customers = v.customers.copy()
     customers.loc[customers.index[:40], "Customer_Value"] = float("nan")

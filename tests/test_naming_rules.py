@@ -668,6 +668,6 @@ def test_the_spend_period_is_the_one_the_data_gives() -> None:
 
     period = "1997-01-01 to 1998-06-30 (18 months)"
     assert spend_period("transactions", period) == period  # a log's spend is summed over its measured period
-    assert spend_period("marketing", period) == "the last two years (as the source table documents)"
+    assert spend_period("marketing", period) == "the last two years, per the source table"
     # a mapped table's enrolment dates are not the period its spend covers
     assert spend_period("customer_table", period) == "period not stated in the data"

@@ -301,7 +301,7 @@ def spend_period(kind: str, period_text: str) -> str:
     if kind == "transactions":
         return period_text
     if kind == "marketing":
-        return "the last two years (as the source table documents)"
+        return "the last two years, per the source table"
     return "period not stated in the data"
 
 
