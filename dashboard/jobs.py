@@ -349,7 +349,8 @@ def train_job(
         note=result.note,
     )
     if owner is not None or flask.has_request_context():  # the new version is the owner's (same id: kept once)
-        label = {"upload": "upload", "artifact": "retrain"}.get(src.kind, "sample")
+        # the upload's key in the source: the log snapshots on /changes read the log again through it
+        label = f"upload:{src.upload_key}" if src.kind == "upload" else {"artifact": "retrain"}.get(src.kind, "sample")
         registry_for(base).add_version(owner_or_current(owner), out.artifact_id, out.name, label)
     progress(100, "Done: " + out.summary())
     return out

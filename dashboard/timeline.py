@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -197,6 +196,7 @@ def run_log_snapshots(context: Any, parameters: dict[str, Any]) -> dict[str, Any
     SegmentationError
         Not the owner's version or upload, not a transaction log, no period end in the log.
     """
+    from dashboard.uploads import upload_bytes
     from pipeline.data.mapping import Mapping
     from pipeline.store.artifacts import load_artifact, valid_artifact_id
     from pipeline.store.registry import Registry
@@ -211,7 +211,8 @@ def run_log_snapshots(context: Any, parameters: dict[str, Any]) -> dict[str, Any
     version = registry.version(owner, artifact_id)  # AccessDenied unless readable by the owner
     if not version.mine or not version.source.startswith("upload:"):
         raise DataError("Snapshots at several dates are made from a transaction log you uploaded (on Your data).")
-    upload = registry.upload(owner, version.source.split(":", 1)[1])
+    key = version.source.split(":", 1)[1]
+    registry.upload(owner, key)  # AccessDenied unless the owner's
     artifact = load_artifact(settings.models_dir / artifact_id, settings)
     data = artifact.manifest["data"]
     if data.get("kind") != "transactions":
@@ -222,7 +223,7 @@ def run_log_snapshots(context: Any, parameters: dict[str, Any]) -> dict[str, Any
     dates = as_of_dates(start, dt.date.fromisoformat(data["as_of"]), every)[-MAX_LOG_SNAPSHOTS:]
     context.progress(5, f"Aggregating {data['name']} at {len(dates)} dates", creep_to=60)
     mapping = Mapping.from_dict(data["mapping"]) if data.get("mapping") else None
-    raw = Path(upload.path).read_bytes()
+    raw = upload_bytes(key, settings, owner)  # the one reader of stored uploads (under the data folder)
     datasets = log_datasets(raw, str(data["name"]), dates, settings.replace(as_of=None), mapping)
     snapshots = store_for(settings)
     series = f"{data['name']} · {every}"

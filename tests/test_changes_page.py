@@ -108,38 +108,39 @@ class FakeContext:
         self.reports.append((round(percent), message))
 
 
-def test_log_snapshots_job_stores_every_quarter_for_its_owner(settings, dash_app, trained) -> None:
-    import hashlib
+def test_log_snapshots_job_stores_every_quarter_for_its_owner(settings, request_ctx, trained) -> None:
+    """The way a user gets there: a log uploaded and trained on "Your data", then snapshots of that version.
 
-    from pipeline.segmentation.training import load_dataset, settings_for_dataset, train
+    The train job recorded the version's source as "upload" without its key, so this always said the
+    version was not made from an uploaded log; and the job read the upload's path relative to the working
+    folder, not the data folder."""
+    from dashboard import jobs, uploads
+    from dashboard.identity import current_owner
+    from pipeline.store.artifacts import load_artifact
     from pipeline.store.db import database_path
     from pipeline.store.registry import Registry
     from pipeline.synthetic.btyd_log import btyd_log_bytes
     from pipeline.timeline.snapshot import as_of_dates
+    from tests.test_data_page import data_url
 
-    owner, other = "anon-" + "1" * 32, "anon-" + "2" * 32
-    raw = btyd_log_bytes(500, seed=5)
-    key = "ab" * 16
-    path = settings.data_dir / "uploads" / f"{key}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(raw)
-    registry = Registry(database_path(settings))
-    registry.add_upload(owner, key, "orders.csv", len(raw), hashlib.sha256(raw).hexdigest(), str(path))
-    dataset = load_dataset(path, settings)
-    artifact = train(dataset, settings_for_dataset(dataset, settings)).artifact
-    registry.add_version(owner, artifact.artifact_id, "orders.csv", f"upload:{key}")
+    owner, other = current_owner(), "anon-" + "2" * 32
+    info = uploads.store_upload(data_url(btyd_log_bytes(500, seed=5)), "orders.csv", settings)
+    result = jobs.train_job(None, {"upload": info.key}, None, settings=settings)
+    version = Registry(database_path(settings)).version(owner, result.artifact_id)
+    assert version.source == f"upload:{info.key}" and version.mine
+    artifact = load_artifact(settings.models_dir / result.artifact_id, settings)
 
     context = FakeContext(settings, owner)
-    result = timeline.run_log_snapshots(context, {"artifact": artifact.artifact_id, "every": "quarterly"})
+    out = timeline.run_log_snapshots(context, {"artifact": result.artifact_id, "every": "quarterly"})
     first = dt_date(artifact.manifest["data"]["period"]["start"])
     want = as_of_dates(first, dt_date(artifact.manifest["data"]["as_of"]), "quarterly")
-    stored = timeline.store_for(settings).list(owner, series=result["series"])
-    assert [r.as_of for r in stored] == want and [r.id for r in stored] == result["ids"]
-    assert {r.model_id for r in stored} == {artifact.artifact_id}
+    stored = timeline.store_for(settings).list(owner, series=out["series"])
+    assert [r.as_of for r in stored] == want and [r.id for r in stored] == out["ids"]
+    assert {r.model_id for r in stored} == {result.artifact_id}
     assert context.reports[-1] == (100, f"Stored {len(want)} of {len(want)} snapshots")
-    assert timeline.store_for(settings).list(other, series=result["series"]) == []
+    assert timeline.store_for(settings).list(other, series=out["series"]) == []
     with pytest.raises(AccessDenied):
-        timeline.run_log_snapshots(FakeContext(settings, other), {"artifact": artifact.artifact_id})
+        timeline.run_log_snapshots(FakeContext(settings, other), {"artifact": result.artifact_id})
     default = trained.artifact.artifact_id  # the built-in sample: the system's, not an upload
     with pytest.raises(Exception, match="made from a transaction log you uploaded"):
         timeline.run_log_snapshots(FakeContext(settings, owner), {"artifact": default})
