@@ -236,11 +236,18 @@ def run_export(context: JobContext, parameters: dict[str, Any]) -> dict[str, Any
 # ---------------------------------------------------------------- memory estimates (in the server)
 
 
-def _customers(artifact_id: Any, settings: Settings) -> int:
-    """Customers of a version from its manifest (0 when it cannot be read: the job will say why)."""
+def _customers(artifact_id: Any, settings: Settings, owner: str) -> int:
+    """Customers of a version the owner may read, from its manifest (0 otherwise: the job will say why).
+
+    Owner-checked first: a "not enough memory" refusal sized from another
+    owner's version would tell its size.
+    """
     if not artifact_id or not valid_artifact_id(str(artifact_id)):
         return 0
     with contextlib.suppress(Exception):
+        from pipeline.store.registry import Registry
+
+        Registry(database_path(settings)).version(owner, str(artifact_id))  # AccessDenied if not readable
         manifest = read_manifest(Path(settings.models_dir) / str(artifact_id), settings)
         return int(manifest["data"]["n_customers"])
     return 0
@@ -266,18 +273,18 @@ def estimate_train(parameters: dict[str, Any], settings: Settings, owner: str) -
         n = customers if customers is not None else size // MIN_ROW_BYTES
         return int(CHILD_BASE_BYTES + BYTES_PER_UPLOAD_BYTE * size + fit_peak_bytes(n, settings))
     if source.get("artifact"):
-        return int(CHILD_BASE_BYTES + fit_peak_bytes(_customers(source["artifact"], settings), settings))
+        return int(CHILD_BASE_BYTES + fit_peak_bytes(_customers(source["artifact"], settings, owner), settings))
     return int(CHILD_BASE_BYTES + fit_peak_bytes(settings.sample_rows, settings))
 
 
 def estimate_compare(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
     """Peak bytes of a comparison: the customers of the version compared (models refitted one at a time)."""
-    return int(CHILD_BASE_BYTES + 2 * fit_peak_bytes(_customers(parameters.get("artifact"), settings), settings))
+    return int(CHILD_BASE_BYTES + 2 * fit_peak_bytes(_customers(parameters.get("artifact"), settings, owner), settings))
 
 
 def estimate_report(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
     """Peak bytes of a report: the version's customer table, plus Chromium for a PDF."""
-    n = _customers(parameters.get("artifact"), settings)
+    n = _customers(parameters.get("artifact"), settings, owner)
     return int(
         CHILD_BASE_BYTES + BYTES_PER_CUSTOMER * n + (CHROMIUM_BYTES if parameters.get("format") == ".pdf" else 0)
     )
@@ -291,7 +298,7 @@ EXPORT_BYTES_PER_CUSTOMER = 3_000
 
 def estimate_export(parameters: dict[str, Any], settings: Settings, owner: str) -> int:
     """Peak bytes of an export: every customer of the version is scored, then the scope written."""
-    return int(CHILD_BASE_BYTES + EXPORT_BYTES_PER_CUSTOMER * _customers(parameters.get("artifact"), settings))
+    return int(CHILD_BASE_BYTES + EXPORT_BYTES_PER_CUSTOMER * _customers(parameters.get("artifact"), settings, owner))
 
 
 #: The job kinds of the app.

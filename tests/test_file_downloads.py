@@ -105,6 +105,12 @@ def test_export_file_names_are_made_by_the_server(settings: Settings) -> None:
 def test_export_estimate_counts_every_customer_of_the_version(job_settings: Settings, owned: str) -> None:
     estimate = tasks.estimate_export({"artifact": owned}, job_settings, ALICE)
     assert estimate == tasks.CHILD_BASE_BYTES + tasks.EXPORT_BYTES_PER_CUSTOMER * 2240
+    # another owner's version is not read for its size (a refusal sized from it would tell how many customers)
+    for estimate_of in (tasks.estimate_export, tasks.estimate_report, tasks.estimate_compare):
+        assert estimate_of({"artifact": owned}, job_settings, BOB) == tasks.CHILD_BASE_BYTES
+    assert tasks.estimate_train({"source": {"artifact": owned}}, job_settings, BOB) == tasks.CHILD_BASE_BYTES + (
+        tasks.fit_peak_bytes(0, job_settings)
+    )
 
 
 # ---------------------------------------------------------------- the route, through the app's runner
