@@ -23,17 +23,10 @@ from pipeline.data.log_scan import scan_log
 from pipeline.data.mapping import Mapping
 from pipeline.data.reading import read_table
 from pipeline.data.transactions import Prepared, prepare_transactions
+from tests.ingest_cases import ONLINE_RETAIL
 
 AMOUNT = Mapping("transactions", id_column="Customer", timestamp_column="When", amount_column="Amount")
-RETAIL = Mapping(
-    "transactions",
-    id_column="CustomerID",
-    timestamp_column="InvoiceDate",
-    quantity_column="Quantity",
-    unit_price_column="UnitPrice",
-    order_column="InvoiceNo",
-    campaign_column="Promo",
-)
+RETAIL = ONLINE_RETAIL.replace(campaign_column="Promo")
 RETAIL_HEADER = "InvoiceNo,Quantity,InvoiceDate,UnitPrice,CustomerID,Promo,Country"
 TRICKY_RETAIL = [
     "536365,6,12/1/2010 8:26,2.55,17850.0,,United Kingdom",
