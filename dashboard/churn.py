@@ -179,10 +179,19 @@ def population_from_customers(customers: Any, thr: float) -> dict[str, float | N
     }
 
 
-def measured_population(manifest: Mapping[str, Any], customers: Any) -> dict[str, float | None] | None:
-    """All customers' figures of a model version (:func:`population_from_customers`), or None when not measured."""
+def measured_population(
+    manifest: Mapping[str, Any], customers: Any, segments: Sequence[Mapping[str, Any]]
+) -> dict[str, float | None] | None:
+    """All customers' figures of a model version, or None when not measured.
+
+    From each customer's ``p_alive`` (:func:`population_from_customers`);
+    a table without it (a version saved before it was kept per customer)
+    falls back to the segments' figures (:func:`population_churn`).
+    """
     cm = churn_model(manifest)
-    return None if cm is None else population_from_customers(customers, threshold(cm))
+    if cm is None:
+        return None
+    return population_from_customers(customers, threshold(cm)) or population_churn(segments)
 
 
 def inactive_caption(pop: Mapping[str, Any], thr: float) -> str:

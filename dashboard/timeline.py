@@ -212,7 +212,6 @@ def run_log_snapshots(context: Any, parameters: dict[str, Any]) -> dict[str, Any
     if not version.mine or not version.source.startswith("upload:"):
         raise DataError("Snapshots at several dates are made from a transaction log you uploaded (on Your data).")
     key = version.source.split(":", 1)[1]
-    registry.upload(owner, key)  # AccessDenied unless the owner's
     artifact = load_artifact(settings.models_dir / artifact_id, settings)
     data = artifact.manifest["data"]
     if data.get("kind") != "transactions":
@@ -223,7 +222,7 @@ def run_log_snapshots(context: Any, parameters: dict[str, Any]) -> dict[str, Any
     dates = as_of_dates(start, dt.date.fromisoformat(data["as_of"]), every)[-MAX_LOG_SNAPSHOTS:]
     context.progress(5, f"Aggregating {data['name']} at {len(dates)} dates", creep_to=60)
     mapping = Mapping.from_dict(data["mapping"]) if data.get("mapping") else None
-    raw = upload_bytes(key, settings, owner)  # the one reader of stored uploads (under the data folder)
+    raw = upload_bytes(key, settings, owner)  # the one reader of stored uploads: owner-checked, under the data folder
     datasets = log_datasets(raw, str(data["name"]), dates, settings.replace(as_of=None), mapping)
     snapshots = store_for(settings)
     series = f"{data['name']} · {every}"

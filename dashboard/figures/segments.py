@@ -174,7 +174,7 @@ def priority_figure(
     population : mapping, optional
         All customers' figures (:func:`dashboard.churn.population_from_customers`):
         the dotted line is its share likely inactive, over the customers
-        measured.  Without it, the segments' shares weighted by size.
+        measured.  Without it, :func:`dashboard.churn.population_churn` of the segments.
 
     Returns
     -------
@@ -198,17 +198,12 @@ def priority_figure(
     ys = [float(y) for y in ys_or_none]  # type: ignore[arg-type]
     sizes = [int(s.get("size") or 0) for s in segments]
     biggest = max([*sizes, 1])
-    total = max(sum(sizes), 1)
     x_max = max([*xs, 0.1]) * 1.3
     x_mid = 1.0 / len(segments)
-    measured_share = churn.number(population.get("share_likely_inactive")) if population else None
-    if measured_share is not None:  # over the customers measured (dashboard.churn.population_from_customers)
-        y_mid = measured_share
-        partial = (population.get("n_measured") or 0) < (population.get("n_customers") or 0)  # type: ignore[union-attr]
-        line_label = f"customers measured: {y_mid:.0%}" if partial else f"all customers: {y_mid:.0%}"
-    else:  # the segments' shares weighted by size: every member counted as measured
-        y_mid = sum(y * n for y, n in zip(ys, sizes, strict=True)) / total
-        line_label = f"all customers: {y_mid:.0%}"
+    pop = population or churn.population_churn(segments)  # the segments' figures: every member counted measured
+    y_mid = float(pop["share_likely_inactive"] or 0.0)
+    partial = (pop.get("n_measured") or 0) < (pop.get("n_customers") or 0)
+    line_label = f"customers measured: {y_mid:.0%}" if partial else f"all customers: {y_mid:.0%}"
     y_top = min(1.0, max([*ys, 0.1]) * 1.15 + 0.05)
     # room below 0 and above the top for the bubbles and the quadrant labels
     y_range = [-0.2 * y_top, y_top * 1.12]

@@ -130,7 +130,7 @@ def churn_kpis(v: ArtifactView) -> list[dbc.Card]:
         ]
     measured_by = "BG/NBD model of each customer's purchases"
     thr = churn.threshold(cm)
-    pop = churn.population_from_customers(v.customers, thr) or churn.population_churn(v.segments)
+    pop = churn.measured_population(v.manifest, v.customers, v.segments)
     note = churn.how_measured(cm)
     inactive = kpi_card(
         "Likely inactive",

@@ -170,7 +170,9 @@ def screens(v: ArtifactView, theme: str) -> list[html.Section]:
                 {"type": "present-graph", "index": "priority"},
                 "priority-matrix",
                 height=460,
-                figure=priority_figure(v.segments, theme, reason, churn.measured_population(v.manifest, v.customers)),
+                figure=priority_figure(
+                    v.segments, theme, reason, churn.measured_population(v.manifest, v.customers, v.segments)
+                ),
             ),
         ),
         act_first_screen(v),

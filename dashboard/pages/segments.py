@@ -348,7 +348,7 @@ def contents(v: ArtifactView, theme: str) -> tuple[Any, ...]:
     """Priority matrix, ranking and how the matrix is measured, for ``v``."""
     cm = churn.churn_model(v.manifest)
     reason = None if cm is not None else churn.not_measured_reason(v.manifest)
-    pop = churn.measured_population(v.manifest, v.customers)
+    pop = churn.measured_population(v.manifest, v.customers, v.segments)
     return priority_figure(v.segments, theme, reason, pop), priority_list(v), matrix_note(v)
 
 
