@@ -595,3 +595,28 @@ def test_overview_value_concentration_without_spend_is_not_measured(pages, train
     concentration = next(text_of(c) for c in cards if "Value concentration" in text_of(c))
     assert "not measured" in concentration and "no customer spend" in concentration
     assert "of customers" not in concentration  # no segment named as if it held the spend
+
+
+def test_presentation_title_counts_only_the_customers_measured(request_ctx, trained) -> None:
+    """The title screen's "likely inactive" is over the customers measured, and a missing spend is not "n/a"."""
+    present = page_module("present")
+    customers = trained.artifact.customers.copy()
+    p = customers["p_alive"].to_numpy(copy=True)
+    p[:1000] = float("nan")  # 1,000 customers whose activity could not be measured
+    customers["p_alive"] = p
+    v = ArtifactView(dataclasses.replace(trained.artifact, customers=customers))
+    measured = customers["p_alive"].notna()
+    share = float((customers.loc[measured, "p_alive"] < 0.5).mean())
+    text = text_of(present.overview_screen(v))
+    assert f"{share:.0%}" in text and f"likely inactive of the {int(measured.sum()):,} customers measured" in text
+    full = text_of(present.overview_screen(ArtifactView(trained.artifact)))
+    assert "likely inactive (measured)" in full
+    manifest = copy.deepcopy(trained.artifact.manifest)
+    manifest["artifact_id"] = "fabricated-present-no-spend"
+    for s in manifest["segments"]:
+        s["value_share"] = None
+    no_spend = ArtifactView(
+        dataclasses.replace(trained.artifact, manifest=manifest, customers=trained.artifact.customers)
+    )
+    title = text_of(present.overview_screen(no_spend))
+    assert "share of spend (the data has no customer spend)" in title and "of spend from" not in title

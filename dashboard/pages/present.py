@@ -78,17 +78,20 @@ def overview_screen(v: ArtifactView) -> html.Section:
     """Title and the story at a glance: customers, segments, value concentration, measured risk."""
     segs = v.segments
     top = max(segs, key=lambda s: s.get("value_share") or 0.0)
-    cm = churn.churn_model(v.manifest)
     numbers = [
         big_number(f"{v.manifest['data']['n_customers']:,}", "customers"),
         big_number(str(len(segs)), "segments"),
-        big_number(fmt_pct(top.get("value_share")), f"of spend from {top['name']}"),
+        big_number(fmt_pct(top.get("value_share")), f"of spend from {top['name']}")
+        if top.get("value_share") is not None
+        else big_number("not measured", "share of spend (the data has no customer spend)"),
     ]
-    if cm is not None:
-        inactive = sum(s["size"] * (churn.share_inactive(s) or 0.0) for s in segs) / max(
-            1, sum(s["size"] for s in segs)
+    pop = churn.measured_population(v.manifest, v.customers, segs)
+    if pop is not None and pop["share_likely_inactive"] is not None:
+        measured, n = pop.get("n_measured"), pop.get("n_customers")
+        of = (
+            f"of the {measured:,} customers measured" if measured is not None and n is not None and measured < n else ""
         )
-        numbers.append(big_number(fmt_pct(inactive), "likely inactive (measured)"))
+        numbers.append(big_number(fmt_pct(pop["share_likely_inactive"]), f"likely inactive {of or '(measured)'}"))
     else:
         numbers.append(big_number("not measured", "customer activity"))
     return screen(
